@@ -1,0 +1,3 @@
+//! The `smoke-runner` binary: parse, run, map to an exit code.
+
+fn main() {}

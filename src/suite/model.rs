@@ -1,0 +1,189 @@
+//! The validated suite model: what the scheduler runs.
+//!
+//! Everything here has been checked: names are unique and slugged, regexes compiled, durations
+//! parsed. Nothing here knows about TOML; suites built in Rust use the same types.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::bytes::Regex;
+
+use super::expand::Template;
+
+/// One suite: a sequence of steps run in order in one fresh test dir.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// Display name (the `name` key, else the file stem).
+    pub name: String,
+    /// Slug of `name`, the first part of every step's test name.
+    pub slug: String,
+    /// Free text shown in listings.
+    pub description: Option<String>,
+    /// The file the suite came from (`None` for suites built in Rust).
+    pub source: Option<PathBuf>,
+    /// What `run` steps invoke; `None` means the settings' command (`PLANDEX_CMD`).
+    pub command: Option<Template>,
+    /// Default timeout for steps; `None` means the settings' timeout (`PLANDEX_TIMEOUT`).
+    pub timeout: Option<Duration>,
+    /// Folders under the fixtures root copied into the test dir before the first step.
+    pub fixtures: Vec<String>,
+    /// Environment set for every step, in file order.
+    pub env: Vec<(String, Template)>,
+    /// Programs that must be found on `PATH`, else every step is skipped with the reason.
+    pub requires: Vec<String>,
+    /// What happens to later steps after a step fails.
+    pub on_failure: OnFailure,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// What happens to the remaining steps of a suite once one has failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnFailure {
+    /// Later steps are skipped (reported as ignored), except `always` steps.
+    #[default]
+    Stop,
+    /// Later steps run anyway.
+    Continue,
+}
+
+/// One step of a suite: one command and the checks on its outcome.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Display name (the `name` key).
+    pub name: String,
+    /// Section heading the step belongs to, if any.
+    pub section: Option<String>,
+    /// The full test name, `suite::section::step` slugged and unique within the suite.
+    pub test_name: String,
+    /// What to run.
+    pub action: Action,
+    /// Per-step timeout; `None` means the suite's.
+    pub timeout: Option<Duration>,
+    /// Environment set for this step only, applied after the suite's.
+    pub env: Vec<(String, Template)>,
+    /// Variables removed from this step's environment.
+    pub env_remove: Vec<String>,
+    /// Bytes written to the command's stdin (expanded); `None` means empty stdin.
+    pub stdin: Option<Template>,
+    /// The expected exit status.
+    pub status: ExpectedStatus,
+    /// Checks on stdout.
+    pub stdout: Vec<OutputCheck>,
+    /// Checks on stderr.
+    pub stderr: Vec<OutputCheck>,
+    /// Checks on stdout and stderr combined in arrival order.
+    pub output: Vec<OutputCheck>,
+    /// Checks on files in the test dir after the step.
+    pub files: Vec<FileCheck>,
+    /// Retry the step until it passes.
+    pub retry: Option<Retry>,
+    /// Run even after an earlier step failed with `on_failure = "stop"`.
+    pub always: bool,
+    /// Never run; reported as ignored with this reason.
+    pub ignore: Option<String>,
+    /// Where the step is defined, for messages (`file:line:col`).
+    pub location: Option<Location>,
+}
+
+/// A position in a suite file, 1-based.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The suite file.
+    pub file: PathBuf,
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1, in characters.
+    pub column: usize,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+/// What a step runs.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Arguments appended to the suite's command (already split, each one a template).
+    Run(Vec<Template>),
+    /// A bash line run in the test dir (`bash -c`).
+    Shell(Template),
+}
+
+/// The exit status a step expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedStatus {
+    /// Exactly this exit code (`0` by default).
+    Code(i32),
+    /// Any non-zero exit, or death by a signal; not a timeout.
+    Failure,
+    /// The step must time out.
+    Timeout,
+    /// Whatever happens, as long as it started and finished.
+    Any,
+}
+
+impl Default for ExpectedStatus {
+    fn default() -> Self {
+        Self::Code(0)
+    }
+}
+
+/// One check on a captured stream.
+#[derive(Debug, Clone)]
+pub enum OutputCheck {
+    /// The stream contains this text.
+    Contains(Template),
+    /// The stream does not contain this text.
+    NotContains(Template),
+    /// The stream equals this text (a single trailing newline on either side is ignored).
+    Equals(Template),
+    /// The stream matches this regular expression.
+    Matches(Arc<Regex>),
+    /// A custom predicate, for suites built in Rust.
+    Predicate(CustomCheck),
+}
+
+/// A custom check on a stream's bytes, built with the `predicates` crate.
+///
+/// The predicate sees the whole stream in memory, so use it on outputs that fit the capture cap.
+#[derive(Clone)]
+pub struct CustomCheck(pub Arc<dyn predicates::Predicate<[u8]> + Send + Sync>);
+
+impl CustomCheck {
+    /// Wraps a predicate, for example `predicates::str::contains("ok").from_utf8()`.
+    pub fn new(predicate: impl predicates::Predicate<[u8]> + Send + Sync + 'static) -> Self {
+        Self(Arc::new(predicate))
+    }
+}
+
+impl std::fmt::Debug for CustomCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CustomCheck({})", self.0)
+    }
+}
+
+/// One check on a file, relative to the test dir.
+#[derive(Debug, Clone)]
+pub struct FileCheck {
+    /// Path relative to the test dir (expanded).
+    pub path: Template,
+    /// `Some(true)`: must exist; `Some(false)`: must not exist.
+    pub exists: Option<bool>,
+    /// Text the file must contain.
+    pub contains: Vec<Template>,
+    /// Text the file must not contain.
+    pub not_contains: Vec<Template>,
+}
+
+/// Retry policy for a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// Total attempts, at least 1.
+    pub attempts: u32,
+    /// Pause between attempts.
+    pub interval: Duration,
+}
