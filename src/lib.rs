@@ -10,6 +10,8 @@
 //! results as events   ─► report      (human, libtest, json)
 //! ```
 
+pub mod app;
 pub mod config;
+pub mod exec;
 pub mod report;
 pub mod suite;

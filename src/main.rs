@@ -1,3 +1,13 @@
 //! The `smoke-runner` binary: parse, run, map to an exit code.
 
-fn main() {}
+use clap::Parser;
+use smoke_runner::config::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match &cli.command {
+        Some(Command::Exec(args)) => smoke_runner::app::exec_main(args),
+        None => 0,
+    };
+    std::process::exit(code);
+}

@@ -1,8 +1,10 @@
 //! Settings: command-line flags, environment variables and the env file, resolved once.
 //!
-//! This module owns turning what the user typed into a [`Settings`] value. It never runs
-//! processes and never prints.
+//! This module owns turning what the user typed into settings. It never runs processes and
+//! never prints.
 
+mod cli;
 mod duration;
 
+pub use cli::{Cli, ColorWhen, Command, ExecArgs, Format, RunArgs};
 pub use duration::{DurationError, parse_duration};

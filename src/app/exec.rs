@@ -1,0 +1,99 @@
+//! `smoke-runner exec`: one command through the executor, exiting like GNU `timeout`.
+
+use std::time::Duration;
+
+use crate::config::{ExecArgs, parse_duration};
+use crate::exec::{ExecRequest, Executor, Interrupts, Stdin, Termination, signal_name};
+
+/// Exit status when smoke-runner itself fails (as `timeout` does).
+const RUNNER_FAILED: i32 = 125;
+
+/// Runs `smoke-runner exec` and returns the process exit status.
+pub fn exec_main(args: &ExecArgs) -> i32 {
+    match exec(args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("smoke-runner: {message}");
+            RUNNER_FAILED
+        }
+    }
+}
+
+fn exec(args: &ExecArgs) -> Result<i32, String> {
+    let timeout = match &args.timeout {
+        Some(text) => parse_duration(text).map_err(|e| format!("--timeout: {e}"))?,
+        None => default_timeout()?,
+    };
+    let kill_after = parse_duration(&args.kill_after).map_err(|e| format!("--kill-after: {e}"))?;
+    let (program, rest) = args.command.split_first().ok_or("missing CMD")?;
+    let request = ExecRequest::new(program)
+        .args(rest.iter().cloned())
+        .stdin(Stdin::InheritUnlessTerminal)
+        .timeout(timeout)
+        .kill_grace(kill_after)
+        .capture(false)
+        .forward(true);
+    let interrupts =
+        Interrupts::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let outcome = Executor::with_interrupts(interrupts)
+        .run(&request)
+        .map_err(|e| format!("failed to run command: {e}"))?;
+    let shown = program.to_string_lossy();
+    match outcome.termination {
+        Termination::TimedOut { signal } => eprintln!(
+            "smoke-runner: `{shown}` timed out after {}; stopped its process group with {}",
+            humantime::format_duration(round_ms(timeout)),
+            signal_name(signal)
+        ),
+        Termination::FailedToStart(failure) => {
+            eprintln!(
+                "smoke-runner: failed to run command `{shown}`: {}",
+                Termination::FailedToStart(failure)
+            );
+        }
+        _ => {}
+    }
+    if outcome.leaked_processes > 0 {
+        eprintln!(
+            "smoke-runner: killed {} leftover process(es) of `{shown}` after it ended",
+            outcome.leaked_processes
+        );
+    }
+    if let Termination::Signaled(signal) = outcome.termination {
+        reraise(signal);
+    }
+    Ok(outcome.termination.timeout_compatible_code())
+}
+
+fn default_timeout() -> Result<Duration, String> {
+    match std::env::var("PLANDEX_TIMEOUT") {
+        Ok(text) if !text.trim().is_empty() => {
+            parse_duration(&text).map_err(|e| format!("PLANDEX_TIMEOUT: {e}"))
+        }
+        _ => Ok(Duration::from_secs(300)),
+    }
+}
+
+fn round_ms(duration: Duration) -> Duration {
+    Duration::from_millis(duration.as_millis() as u64)
+}
+
+/// Dies of the same signal as the command, as `timeout` does, so a calling shell sees it.
+fn reraise(signal: i32) {
+    // SAFETY: restoring the default disposition and raising a signal on ourselves; if the
+    // signal does not terminate us, the caller exits with 128+N.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, signal);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        // No core file for a crash that was the command's, not ours.
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+        libc::raise(signal);
+    }
+}

@@ -1,0 +1,170 @@
+//! The command line, as clap parses it. Each flag is documented where it is defined; `--help`
+//! is generated from these comments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Declarative smoke and integration tests for command-line programs.
+///
+/// Runs every suite (`suites/*.toml`) in a fresh test dir, step after step, each command in its
+/// own session under a deadline, and reports like a shell test script would, or like
+/// `cargo test` with `--format`.
+///
+/// Environment: PLANDEX_ENV_FILE (env file, default ../.env.client-keys), PLANDEX_CMD (the
+/// command `run` steps invoke, default plandex-dev), PLANDEX_TIMEOUT (seconds per step, default
+/// 300), NO_COLOR.
+#[derive(Debug, Parser)]
+#[command(name = "smoke-runner", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Run one command under a deadline (a safer `timeout`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Options for running suites (the default action).
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run CMD under a deadline, like `timeout(1)`, but in its own session: no process is left
+    /// running afterwards and leaked pipes never make it hang.
+    ///
+    /// Exits with CMD's status; 124 when it timed out; 125 when smoke-runner itself failed; 126
+    /// when CMD cannot be executed; 127 when it is not found; 128+N when it died of signal N.
+    Exec(ExecArgs),
+}
+
+/// `smoke-runner exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Stop CMD after this long: `120` (seconds), `1.5s`, `500ms`, `2m`.
+    /// [default: PLANDEX_TIMEOUT seconds, else 300]
+    #[arg(short = 't', long, value_name = "DUR")]
+    pub timeout: Option<String>,
+
+    /// After the timeout's SIGTERM, send SIGKILL to the whole group after this long.
+    #[arg(short = 'k', long, value_name = "DUR", default_value = "5s")]
+    pub kill_after: String,
+
+    /// The command and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// Options for running suites.
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Run only steps whose test name contains FILTER (`suite::section::step`).
+    #[arg(value_name = "FILTER")]
+    pub filter: Option<String>,
+
+    /// A suite file, or a folder whose `*.toml` files are suites. Repeatable.
+    #[arg(long = "suites", value_name = "PATH", default_value = "suites")]
+    pub suites: Vec<PathBuf>,
+
+    /// Folder holding the fixtures that suites copy into their test dirs.
+    #[arg(long, value_name = "DIR", default_value = "fixtures")]
+    pub fixtures: PathBuf,
+
+    /// The command `run` steps invoke. [default: PLANDEX_CMD, else plandex-dev]
+    #[arg(long = "cmd", value_name = "CMD")]
+    pub cmd: Option<String>,
+
+    /// Default timeout per step. [default: PLANDEX_TIMEOUT seconds, else 300]
+    #[arg(long, value_name = "DUR")]
+    pub timeout: Option<String>,
+
+    /// After a timeout's SIGTERM, wait this long before SIGKILL.
+    #[arg(long, value_name = "DUR", default_value = "5s")]
+    pub kill_after: String,
+
+    /// Environment file to load (the process environment wins over it).
+    /// [default: PLANDEX_ENV_FILE, else ../.env.client-keys]
+    #[arg(long, value_name = "PATH", conflicts_with = "no_env_file")]
+    pub env_file: Option<PathBuf>,
+
+    /// Do not load any environment file.
+    #[arg(long)]
+    pub no_env_file: bool,
+
+    /// Keep every test dir, not only those of failing suites.
+    #[arg(long)]
+    pub keep_temp: bool,
+
+    /// How many suites run at once. [default: number of CPUs]
+    #[arg(short = 'j', long, visible_alias = "test-threads", value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Report format: `human` (default), or libtest's `pretty`, `terse`, `json`.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// Colors: `auto` (when writing to a terminal and NO_COLOR is unset), `always`, `never`.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+
+    /// List the steps (libtest format) instead of running them.
+    #[arg(long)]
+    pub list: bool,
+
+    /// FILTER must match a whole test name.
+    #[arg(long)]
+    pub exact: bool,
+
+    /// Skip steps whose name contains PATTERN (whole name with --exact). Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub skip: Vec<String>,
+
+    /// Run only ignored steps.
+    #[arg(long)]
+    pub ignored: bool,
+
+    /// Run ignored steps too.
+    #[arg(long)]
+    pub include_ignored: bool,
+
+    /// Short libtest output (same as --format terse).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Accepted for libtest compatibility; output is always captured per step.
+    #[arg(long, hide = true)]
+    pub nocapture: bool,
+
+    /// Accepted for libtest compatibility.
+    #[arg(long, hide = true)]
+    pub show_output: bool,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The human report: headings, ✓ / ✗ lines, failure details, a summary.
+    Human,
+    /// libtest's one line per test.
+    Pretty,
+    /// libtest's one character per test.
+    Terse,
+    /// libtest's JSON lines.
+    Json,
+}
+
+/// When to use colors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorWhen {
+    /// When writing to a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}

@@ -1,0 +1,84 @@
+//! Finding processes a command left behind, including those that left its process group.
+//!
+//! Every command starts with a unique `SMOKE_RUNNER_TAG=<runner pid>-<n>` in its environment,
+//! which its descendants inherit. After the command, the runner looks through `/proc` for live
+//! processes that are in the command's process group or carry its tag. Only processes created
+//! after the command are candidates (pids grow until they wrap), which keeps the scan to a
+//! directory read on a quiet machine.
+
+use std::fs;
+use std::io::Read;
+
+/// The environment variable that marks every process a command starts.
+pub const TAG_VARIABLE: &str = "SMOKE_RUNNER_TAG";
+
+/// Live processes (not zombies) in process group `pgid` or carrying `tag_entry`
+/// (`b"SMOKE_RUNNER_TAG=…"`), created at or after `first_pid`.
+pub fn find(pgid: i32, tag_entry: &[u8], first_pid: i32) -> Vec<i32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    // When pids wrapped around since the command started, newer processes can have lower pids.
+    let wrapped = last_pid().is_some_and(|last| last < first_pid);
+    let own = std::process::id() as i32;
+    let mut found = Vec::new();
+    let mut environ = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == own || (!wrapped && pid < first_pid) {
+            continue;
+        }
+        let Some((state, group)) = state_and_group(pid) else {
+            continue;
+        };
+        if state == b'Z' || state == b'X' {
+            continue;
+        }
+        if group == pgid || carries_tag(pid, tag_entry, &mut environ) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Whether `pid` is still running (gone and zombie both count as not running).
+pub fn is_running(pid: i32) -> bool {
+    state_and_group(pid).is_some_and(|(state, _)| state != b'Z' && state != b'X')
+}
+
+fn last_pid() -> Option<i32> {
+    fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The state letter and process group from `/proc/<pid>/stat`.
+fn state_and_group(pid: i32) -> Option<(u8, i32)> {
+    let stat = fs::read(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may contain anything, including ')', so parse after the last one.
+    let after_name = &stat[stat.iter().rposition(|&b| b == b')')? + 1..];
+    let mut fields = after_name.split(|&b| b == b' ').filter(|f| !f.is_empty());
+    let state = *fields.next()?.first()?;
+    let _parent = fields.next()?;
+    let group = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
+    Some((state, group))
+}
+
+fn carries_tag(pid: i32, tag_entry: &[u8], buffer: &mut Vec<u8>) -> bool {
+    buffer.clear();
+    let Ok(mut file) = fs::File::open(format!("/proc/{pid}/environ")) else {
+        return false;
+    };
+    if file.read_to_end(buffer).is_err() {
+        return false;
+    }
+    buffer.split(|&b| b == 0).any(|entry| entry == tag_entry)
+}

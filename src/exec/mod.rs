@@ -1,0 +1,60 @@
+//! The executor: run one command under a deadline and come back with what happened.
+//!
+//! Owns spawning (a new session and process group per command), deadlines (SIGTERM, then
+//! SIGKILL to the whole group), output capture with bounded memory, and cleaning up processes a
+//! command leaves behind. It never prints (except forwarding a command's own output when asked)
+//! and knows nothing about suites.
+
+mod capture;
+mod interrupt;
+mod leftovers;
+mod outcome;
+mod request;
+#[cfg(target_os = "linux")]
+mod unix;
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use capture::{CapturedOutput, Stream, StreamSelector};
+pub use interrupt::Interrupts;
+pub use leftovers::TAG_VARIABLE;
+pub use outcome::{Outcome, StartFailure, Termination, signal_name};
+pub use request::{DEFAULT_KILL_GRACE, DEFAULT_MEMORY_CAP, Environment, ExecRequest, Stdin};
+
+/// Runs commands. Cheap to share between threads; one per run is enough.
+#[derive(Debug, Default)]
+pub struct Executor {
+    interrupts: Option<&'static Interrupts>,
+    next_tag: AtomicU64,
+}
+
+impl Executor {
+    /// An executor that is not stopped by signals (the caller handles them).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An executor whose commands are stopped when the runner gets SIGINT, SIGTERM or SIGHUP.
+    pub fn with_interrupts(interrupts: &'static Interrupts) -> Self {
+        Self {
+            interrupts: Some(interrupts),
+            next_tag: AtomicU64::new(0),
+        }
+    }
+
+    /// Whether an interrupt was received.
+    pub fn interrupted(&self) -> Option<i32> {
+        self.interrupts.and_then(Interrupts::received)
+    }
+
+    /// Runs `request` to completion: it has exited or been killed, its leftover processes are
+    /// killed, its output is collected. `Err` means the runner itself failed (pipes, temp file).
+    pub fn run(&self, request: &ExecRequest) -> io::Result<Outcome> {
+        let n = self.next_tag.fetch_add(1, Ordering::Relaxed);
+        let tag = unix::Tag {
+            entry: format!("{TAG_VARIABLE}={}-{n}", std::process::id()).into_bytes(),
+        };
+        unix::run(request, &tag, self.interrupts)
+    }
+}

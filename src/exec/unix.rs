@@ -1,0 +1,653 @@
+//! Spawning and supervising a command on Linux.
+//!
+//! Spawn: `posix_spawn` with `POSIX_SPAWN_SETSID`, so the command leads a new session and
+//! process group, has no controlling terminal, and the spawn stays on glibc's fast
+//! `clone(CLONE_VFORK)` path (a `pre_exec` hook would force fork+exec).
+//!
+//! Supervise: one `poll` loop per command over its stdout and stderr pipes, its stdin pipe,
+//! a pidfd that becomes readable when it exits, and the interrupt pipe. No threads.
+
+use std::ffi::{CString, OsStr};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+use std::ptr;
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::pipe::{PipeFlags, pipe_with};
+
+use super::capture::{CapturedOutput, Stream};
+use super::interrupt::Interrupts;
+use super::leftovers;
+use super::outcome::{Outcome, StartFailure, Termination};
+use super::request::{ExecRequest, Stdin};
+
+/// After the command is gone, how long output from processes the runner could not find may
+/// keep the pipes open before reading stops.
+const ORPHAN_PIPE_BOUND: Duration = Duration::from_millis(200);
+
+/// After the command exited on its own, how long leftover processes get between SIGTERM and
+/// SIGKILL.
+const LEFTOVER_GRACE: Duration = Duration::from_millis(200);
+
+/// How often to look again when there is no pidfd to wait on.
+const FALLBACK_TICK: Duration = Duration::from_millis(5);
+
+/// The largest read from a pipe at once.
+const READ_BLOCK: usize = 64 * 1024;
+
+/// Per-command identity used to find its processes.
+pub(super) struct Tag {
+    /// `SMOKE_RUNNER_TAG=<runner pid>-<n>`, as it appears in `/proc/<pid>/environ`.
+    pub entry: Vec<u8>,
+}
+
+/// Runs `request` to completion. `Err` only for failures of the runner itself (no pipes, no
+/// temp file for spilled output); everything the command does is in the [`Outcome`].
+pub(super) fn run(
+    request: &ExecRequest,
+    tag: &Tag,
+    interrupts: Option<&Interrupts>,
+) -> io::Result<Outcome> {
+    let started = Instant::now();
+    let failed = |failure| Outcome {
+        termination: Termination::FailedToStart(failure),
+        duration: started.elapsed(),
+        output: CapturedOutput::new(0),
+        leaked_processes: 0,
+    };
+    let program = match resolve_program(request) {
+        Ok(program) => program,
+        Err(failure) => return Ok(failed(failure)),
+    };
+    let child = match spawn(request, &program, tag)? {
+        Ok(child) => child,
+        Err(failure) => return Ok(failed(failure)),
+    };
+    let mut supervisor = Supervisor::new(request, child, tag, interrupts, started)?;
+    supervisor.run()?;
+    Ok(supervisor.into_outcome())
+}
+
+/// Finds the file to execute: paths with a `/` as given, names in the command's own `PATH`.
+fn resolve_program(request: &ExecRequest) -> Result<CString, StartFailure> {
+    let program = request.program.as_bytes();
+    if program.is_empty() {
+        return Err(StartFailure::NotFound);
+    }
+    if program.contains(&b'/') {
+        return CString::new(program).map_err(|_| StartFailure::NotFound);
+    }
+    let path_var = request
+        .env
+        .get("PATH")
+        .map_or(b"/usr/local/bin:/usr/bin:/bin".as_slice(), |p| p.as_bytes());
+    let mut saw_non_executable = false;
+    for dir in path_var.split(|&b| b == b':') {
+        let dir = if dir.is_empty() { b".".as_slice() } else { dir };
+        let mut candidate = PathBuf::from(OsStr::from_bytes(dir));
+        if candidate.is_relative()
+            && let Some(cwd) = &request.cwd
+        {
+            candidate = cwd.join(candidate);
+        }
+        candidate.push(OsStr::from_bytes(program));
+        match executable(&candidate) {
+            Some(true) => {
+                return CString::new(candidate.into_os_string().into_vec())
+                    .map_err(|_| StartFailure::NotFound);
+            }
+            Some(false) => saw_non_executable = true,
+            None => {}
+        }
+    }
+    Err(if saw_non_executable {
+        StartFailure::NotExecutable
+    } else {
+        StartFailure::NotFound
+    })
+}
+
+/// `None`: no such file; `Some(false)`: present but not an executable file.
+fn executable(path: &Path) -> Option<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = std::fs::metadata(path).ok()?;
+    Some(metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
+}
+
+/// The parent's ends of a started command.
+struct Child {
+    pid: i32,
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+    stdin: Option<OwnedFd>,
+}
+
+/// Owns posix_spawn's attribute and file-action objects so they are destroyed on every path.
+struct SpawnConfig {
+    attr: libc::posix_spawnattr_t,
+    actions: libc::posix_spawn_file_actions_t,
+}
+
+impl SpawnConfig {
+    fn new() -> io::Result<Box<Self>> {
+        // The objects are initialised in place and never moved afterwards (hence the Box).
+        // SAFETY: both types are plain C structs; zeroed memory is a valid argument to init.
+        let mut config: Box<Self> = Box::new(unsafe { std::mem::zeroed() });
+        // SAFETY: pointers to owned, writable structs.
+        check(unsafe { libc::posix_spawnattr_init(&mut config.attr) })?;
+        if let Err(error) =
+            check(unsafe { libc::posix_spawn_file_actions_init(&mut config.actions) })
+        {
+            // SAFETY: attr was initialised above.
+            unsafe { libc::posix_spawnattr_destroy(&mut config.attr) };
+            return Err(error);
+        }
+        Ok(config)
+    }
+}
+
+impl Drop for SpawnConfig {
+    fn drop(&mut self) {
+        // SAFETY: both were initialised in `new`.
+        unsafe {
+            libc::posix_spawn_file_actions_destroy(&mut self.actions);
+            libc::posix_spawnattr_destroy(&mut self.attr);
+        }
+    }
+}
+
+fn check(code: libc::c_int) -> io::Result<()> {
+    if code == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(code))
+    }
+}
+
+/// Starts the command in a new session with its stdio on fresh pipes (stdin: `/dev/null`
+/// unless bytes are given). The outer `Err` is the runner's own failure.
+fn spawn(
+    request: &ExecRequest,
+    program: &CString,
+    tag: &Tag,
+) -> io::Result<Result<Child, StartFailure>> {
+    let (stdout_read, stdout_write) = pipe_with(PipeFlags::CLOEXEC)?;
+    let (stderr_read, stderr_write) = pipe_with(PipeFlags::CLOEXEC)?;
+    let (stdin_child, stdin_parent): (OwnedFd, Option<OwnedFd>) = match &request.stdin {
+        Stdin::Bytes(bytes) if !bytes.is_empty() => {
+            let (read, write) = pipe_with(PipeFlags::CLOEXEC)?;
+            rustix::fs::fcntl_setfl(&write, rustix::fs::OFlags::NONBLOCK)?;
+            (read, Some(write))
+        }
+        Stdin::InheritUnlessTerminal if !rustix::termios::isatty(rustix::stdio::stdin()) => (
+            rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdin(), 3)?,
+            None,
+        ),
+        _ => (std::fs::File::open("/dev/null")?.into(), None),
+    };
+
+    let argv_owned: Vec<CString> = std::iter::once(request.program.as_os_str())
+        .chain(request.args.iter().map(|a| a.as_os_str()))
+        .map(|arg| c_string(arg.as_bytes()))
+        .collect::<io::Result<_>>()?;
+    let mut envp_owned: Vec<CString> = Vec::with_capacity(64);
+    for (key, value) in request.env.iter() {
+        if key.as_bytes() == leftovers::TAG_VARIABLE.as_bytes() {
+            continue;
+        }
+        let mut entry = Vec::with_capacity(key.len() + value.len() + 1);
+        entry.extend_from_slice(key.as_bytes());
+        entry.push(b'=');
+        entry.extend_from_slice(value.as_bytes());
+        envp_owned.push(c_string(&entry)?);
+    }
+    envp_owned.push(c_string(&tag.entry)?);
+    let argv: Vec<*mut libc::c_char> = argv_owned
+        .iter()
+        .map(|s| s.as_ptr().cast_mut())
+        .chain([ptr::null_mut()])
+        .collect();
+    let envp: Vec<*mut libc::c_char> = envp_owned
+        .iter()
+        .map(|s| s.as_ptr().cast_mut())
+        .chain([ptr::null_mut()])
+        .collect();
+    let cwd = request
+        .cwd
+        .as_ref()
+        .map(|dir| c_string(dir.as_os_str().as_bytes()))
+        .transpose()?;
+
+    let mut config = SpawnConfig::new()?;
+    let flags = libc::POSIX_SPAWN_SETSID as libc::c_int
+        | libc::POSIX_SPAWN_SETSIGMASK
+        | libc::POSIX_SPAWN_SETSIGDEF;
+    // SAFETY: every pointer below refers to live, initialised data owned by this function;
+    // the sigset_t values are initialised with sigemptyset before use.
+    unsafe {
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        let mut defaults: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut defaults);
+        // Rust ignores SIGPIPE; children must get the default back, as std::process does.
+        libc::sigaddset(&mut defaults, libc::SIGPIPE);
+        check(libc::posix_spawnattr_setflags(
+            &mut config.attr,
+            flags as libc::c_short,
+        ))?;
+        check(libc::posix_spawnattr_setsigmask(&mut config.attr, &empty))?;
+        check(libc::posix_spawnattr_setsigdefault(
+            &mut config.attr,
+            &defaults,
+        ))?;
+        let actions = &mut config.actions;
+        check(libc::posix_spawn_file_actions_adddup2(
+            actions,
+            stdin_child.as_raw_fd(),
+            0,
+        ))?;
+        check(libc::posix_spawn_file_actions_adddup2(
+            actions,
+            stdout_write.as_raw_fd(),
+            1,
+        ))?;
+        check(libc::posix_spawn_file_actions_adddup2(
+            actions,
+            stderr_write.as_raw_fd(),
+            2,
+        ))?;
+        if let Some(cwd) = &cwd {
+            check(libc::posix_spawn_file_actions_addchdir_np(
+                actions,
+                cwd.as_ptr(),
+            ))?;
+        }
+    }
+    let mut pid: libc::pid_t = 0;
+    // SAFETY: argv and envp are null-terminated arrays of pointers into live CStrings.
+    let code = unsafe {
+        libc::posix_spawn(
+            &mut pid,
+            program.as_ptr(),
+            &config.actions,
+            &config.attr,
+            argv.as_ptr(),
+            envp.as_ptr(),
+        )
+    };
+    drop(config);
+    match code {
+        0 => {}
+        libc::ENOENT if request.cwd.as_ref().is_some_and(|dir| !dir.is_dir()) => {
+            return Ok(Err(StartFailure::NoWorkingDirectory));
+        }
+        libc::ENOENT | libc::ENOTDIR => return Ok(Err(StartFailure::NotFound)),
+        libc::EACCES | libc::ENOEXEC | libc::EISDIR | libc::EPERM | libc::ETXTBSY => {
+            return Ok(Err(StartFailure::NotExecutable));
+        }
+        other => return Err(io::Error::from_raw_os_error(other)),
+    }
+    Ok(Ok(Child {
+        pid,
+        stdout: stdout_read,
+        stderr: stderr_read,
+        stdin: stdin_parent,
+    }))
+}
+
+fn c_string(bytes: &[u8]) -> io::Result<CString> {
+    CString::new(bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "argument or variable contains a NUL byte",
+        )
+    })
+}
+
+/// Where the supervisor is in stopping a command that overran its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stopping {
+    Not,
+    /// SIGTERM sent; SIGKILL at the instant given.
+    TermSent {
+        kill_at: Instant,
+    },
+    KillSent,
+}
+
+struct Supervisor<'a> {
+    request: &'a ExecRequest,
+    tag: &'a Tag,
+    interrupts: Option<&'a Interrupts>,
+    pid: i32,
+    pidfd: Option<OwnedFd>,
+    stdout: Option<OwnedFd>,
+    stderr: Option<OwnedFd>,
+    stdin: Option<OwnedFd>,
+    stdin_written: usize,
+    started: Instant,
+    deadline: Instant,
+    stopping: Stopping,
+    timed_out: bool,
+    interrupted: Option<i32>,
+    exit_status: Option<libc::c_int>,
+    output: CapturedOutput,
+    leaked: usize,
+    buffer: Box<[u8]>,
+}
+
+impl<'a> Supervisor<'a> {
+    fn new(
+        request: &'a ExecRequest,
+        child: Child,
+        tag: &'a Tag,
+        interrupts: Option<&'a Interrupts>,
+        started: Instant,
+    ) -> io::Result<Self> {
+        let pid =
+            rustix::process::Pid::from_raw(child.pid).expect("posix_spawn returns a positive pid");
+        // Without pidfd (kernels before 5.3, some sandboxes) the loop falls back to polling waitpid.
+        let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok();
+        Ok(Self {
+            request,
+            tag,
+            interrupts,
+            pid: child.pid,
+            pidfd,
+            stdout: Some(child.stdout),
+            stderr: Some(child.stderr),
+            stdin: child.stdin,
+            stdin_written: 0,
+            started,
+            deadline: started + request.timeout,
+            stopping: Stopping::Not,
+            timed_out: false,
+            interrupted: None,
+            exit_status: None,
+            output: CapturedOutput::new(if request.capture {
+                request.memory_cap
+            } else {
+                0
+            }),
+            leaked: 0,
+            buffer: vec![0; READ_BLOCK].into_boxed_slice(),
+        })
+    }
+
+    /// Runs until the command is gone, its leftovers are dealt with, and output is collected.
+    fn run(&mut self) -> io::Result<()> {
+        // Phase 1: until the command exits (or is killed at the deadline / on interrupt).
+        while self.exit_status.is_none() {
+            let now = Instant::now();
+            let wake_at = match self.stopping {
+                Stopping::Not if self.interrupted.is_none() => Some(self.deadline),
+                Stopping::Not => Some(now),
+                Stopping::TermSent { kill_at } => Some(kill_at),
+                Stopping::KillSent => None,
+            };
+            if wake_at.is_some_and(|at| at <= now) {
+                self.escalate(now);
+                continue;
+            }
+            let tick = if self.pidfd.is_none() {
+                Some(now + FALLBACK_TICK)
+            } else {
+                None
+            };
+            let wake_at = match (wake_at, tick) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let had_pidfd = self.pidfd.is_some();
+            self.wait_once(wake_at, true)?;
+            if !had_pidfd {
+                self.try_reap(false)?;
+            }
+        }
+
+        // Phase 2: the command is gone. Stop whatever it left running, then finish reading.
+        let found = leftovers::find(self.pid, &self.tag.entry, self.pid);
+        if !found.is_empty() {
+            self.leaked = found.len();
+            self.stop_leftovers(&found)?;
+        }
+        let bound = Instant::now() + ORPHAN_PIPE_BOUND;
+        while (self.stdout.is_some() || self.stderr.is_some()) && Instant::now() < bound {
+            self.wait_once(Some(bound), false)?;
+        }
+        self.stdout = None;
+        self.stderr = None;
+        self.stdin = None;
+        Ok(())
+    }
+
+    /// Deadline or interrupt: SIGTERM the group first, SIGKILL after the grace period.
+    fn escalate(&mut self, now: Instant) {
+        if self.interrupted.is_none() {
+            self.timed_out = true;
+        }
+        let (signal, next) = match self.stopping {
+            Stopping::Not => (
+                libc::SIGTERM,
+                Stopping::TermSent {
+                    kill_at: now + self.request.kill_grace,
+                },
+            ),
+            Stopping::TermSent { .. } | Stopping::KillSent => (libc::SIGKILL, Stopping::KillSent),
+        };
+        self.signal_everything(signal);
+        self.stopping = next;
+    }
+
+    /// Sends `signal` to the command's group and to tagged processes that left the group.
+    fn signal_everything(&self, signal: i32) {
+        // SAFETY: kill(2) with a negative pid signals the process group; no memory involved.
+        unsafe { libc::kill(-self.pid, signal) };
+        for pid in leftovers::find(self.pid, &self.tag.entry, self.pid) {
+            // SAFETY: as above, for one process.
+            unsafe { libc::kill(pid, signal) };
+        }
+    }
+
+    /// SIGTERM what the command left running, SIGKILL it after a short grace, keep reading.
+    fn stop_leftovers(&mut self, pids: &[i32]) -> io::Result<()> {
+        let group = self.pid;
+        let send = |signal: i32, pids: &[i32]| {
+            // SAFETY: kill(2) on the group and on individual pids; no memory involved.
+            unsafe { libc::kill(-group, signal) };
+            for &pid in pids {
+                // SAFETY: as above.
+                unsafe { libc::kill(pid, signal) };
+            }
+        };
+        send(libc::SIGTERM, pids);
+        let kill_at = Instant::now() + LEFTOVER_GRACE.min(self.request.kill_grace);
+        loop {
+            let alive: Vec<i32> = pids
+                .iter()
+                .copied()
+                .filter(|&pid| leftovers::is_running(pid))
+                .collect();
+            if alive.is_empty() {
+                return Ok(());
+            }
+            let now = Instant::now();
+            if now >= kill_at {
+                send(libc::SIGKILL, &alive);
+                return Ok(());
+            }
+            self.wait_once(Some(kill_at.min(now + Duration::from_millis(10))), false)?;
+        }
+    }
+
+    /// One `poll` round: read what is ready, feed stdin, notice exit and interrupts.
+    fn wait_once(&mut self, wake_at: Option<Instant>, watch_exit: bool) -> io::Result<()> {
+        let interrupt_fd = self
+            .interrupts
+            .filter(|_| self.interrupted.is_none())
+            .map(Interrupts::fd);
+        let pidfd = self.pidfd.as_ref().filter(|_| watch_exit).map(AsFd::as_fd);
+        let slots: [(Option<BorrowedFd<'_>>, PollFlags); 5] = [
+            (self.stdout.as_ref().map(AsFd::as_fd), PollFlags::IN),
+            (self.stderr.as_ref().map(AsFd::as_fd), PollFlags::IN),
+            (self.stdin.as_ref().map(AsFd::as_fd), PollFlags::OUT),
+            (pidfd, PollFlags::IN),
+            (interrupt_fd, PollFlags::IN),
+        ];
+        let mut fds: Vec<PollFd<'_>> = Vec::with_capacity(5);
+        let mut index = [usize::MAX; 5];
+        for (slot, (fd, flags)) in slots.iter().enumerate() {
+            if let Some(fd) = fd {
+                index[slot] = fds.len();
+                fds.push(PollFd::from_borrowed_fd(*fd, *flags));
+            }
+        }
+        let timeout = wake_at.map(|at| {
+            let left = at.saturating_duration_since(Instant::now());
+            Timespec {
+                tv_sec: left.as_secs() as _,
+                tv_nsec: left.subsec_nanos() as _,
+            }
+        });
+        match poll(&mut fds, timeout.as_ref()) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => return Ok(()),
+            Err(error) => return Err(error.into()),
+        }
+        let ready: [bool; 5] = std::array::from_fn(|slot| {
+            index[slot] != usize::MAX && !fds[index[slot]].revents().is_empty()
+        });
+        drop(fds);
+        if ready[0] {
+            self.read_stream(Stream::Stdout)?;
+        }
+        if ready[1] {
+            self.read_stream(Stream::Stderr)?;
+        }
+        if ready[2] {
+            self.feed_stdin();
+        }
+        if ready[3] {
+            self.try_reap(true)?;
+        }
+        if ready[4] {
+            self.interrupted = self
+                .interrupts
+                .and_then(Interrupts::received)
+                .or(Some(libc::SIGINT));
+        }
+        Ok(())
+    }
+
+    fn read_stream(&mut self, stream: Stream) -> io::Result<()> {
+        let slot = match stream {
+            Stream::Stdout => &mut self.stdout,
+            Stream::Stderr => &mut self.stderr,
+        };
+        let Some(fd) = slot.as_ref() else {
+            return Ok(());
+        };
+        let count = match rustix::io::read(fd, &mut self.buffer[..]) {
+            Ok(0) => {
+                *slot = None;
+                return Ok(());
+            }
+            Ok(count) => count,
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => return Ok(()),
+            Err(error) => return Err(error.into()),
+        };
+        let bytes = &self.buffer[..count];
+        if self.request.forward {
+            let target = match stream {
+                Stream::Stdout => rustix::stdio::stdout(),
+                Stream::Stderr => rustix::stdio::stderr(),
+            };
+            // Output the runner cannot forward (closed stdout) must not stop the command.
+            let _ = write_all(target, bytes);
+        }
+        if self.request.capture {
+            self.output.push(stream, bytes)?;
+        }
+        Ok(())
+    }
+
+    fn feed_stdin(&mut self) {
+        let (Some(fd), Stdin::Bytes(bytes)) = (self.stdin.as_ref(), &self.request.stdin) else {
+            return;
+        };
+        match rustix::io::write(fd, &bytes[self.stdin_written..]) {
+            Ok(count) => {
+                self.stdin_written += count;
+                if self.stdin_written >= bytes.len() {
+                    self.stdin = None;
+                }
+            }
+            Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => {}
+            // EPIPE: the command closed its stdin; the rest is not wanted.
+            Err(_) => self.stdin = None,
+        }
+    }
+
+    /// Reaps the command if it has exited (`block`: it is known to have).
+    fn try_reap(&mut self, block: bool) -> io::Result<()> {
+        let mut status: libc::c_int = 0;
+        let flags = if block { 0 } else { libc::WNOHANG };
+        loop {
+            // SAFETY: waitpid on our own child with a valid out pointer.
+            let reaped = unsafe { libc::waitpid(self.pid, &mut status, flags) };
+            match reaped {
+                0 => return Ok(()),
+                pid if pid == self.pid => {
+                    self.exit_status = Some(status);
+                    self.pidfd = None;
+                    return Ok(());
+                }
+                _ => {
+                    let error = io::Error::last_os_error();
+                    if error.kind() != io::ErrorKind::Interrupted {
+                        return Err(error);
+                    }
+                }
+            }
+        }
+    }
+
+    fn into_outcome(self) -> Outcome {
+        let status = self.exit_status.expect("the command was reaped");
+        let termination = if let Some(signal) = self.interrupted {
+            Termination::Interrupted { signal }
+        } else if self.timed_out {
+            let signal = if self.stopping == Stopping::KillSent {
+                libc::SIGKILL
+            } else {
+                libc::SIGTERM
+            };
+            Termination::TimedOut { signal }
+        } else if libc::WIFEXITED(status) {
+            Termination::Exited(libc::WEXITSTATUS(status))
+        } else {
+            Termination::Signaled(libc::WTERMSIG(status))
+        };
+        Outcome {
+            termination,
+            duration: self.started.elapsed(),
+            output: self.output,
+            leaked_processes: self.leaked,
+        }
+    }
+}
+
+fn write_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match rustix::io::write(fd, bytes) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(count) => bytes = &bytes[count..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
+}
