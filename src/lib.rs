@@ -11,7 +11,9 @@
 //! ```
 
 pub mod app;
+pub mod assert;
 pub mod config;
 pub mod exec;
 pub mod report;
+pub mod scheduler;
 pub mod suite;

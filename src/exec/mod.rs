@@ -9,6 +9,7 @@ mod capture;
 mod interrupt;
 mod leftovers;
 mod outcome;
+mod program;
 mod request;
 #[cfg(target_os = "linux")]
 mod unix;
@@ -20,6 +21,7 @@ pub use capture::{CapturedOutput, Stream, StreamSelector};
 pub use interrupt::Interrupts;
 pub use leftovers::TAG_VARIABLE;
 pub use outcome::{Outcome, StartFailure, Termination, signal_name};
+pub use program::find_program;
 pub use request::{DEFAULT_KILL_GRACE, DEFAULT_MEMORY_CAP, Environment, ExecRequest, Stdin};
 
 /// Runs commands. Cheap to share between threads; one per run is enough.

@@ -7,11 +7,10 @@
 //! Supervise: one `poll` loop per command over its stdout and stderr pipes, its stdin pipe,
 //! a pidfd that becomes readable when it exits, and the interrupt pipe. No threads.
 
-use std::ffi::{CString, OsStr};
+use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::{Path, PathBuf};
 use std::ptr;
 use std::time::{Duration, Instant};
 
@@ -22,6 +21,7 @@ use super::capture::{CapturedOutput, Stream};
 use super::interrupt::Interrupts;
 use super::leftovers;
 use super::outcome::{Outcome, StartFailure, Termination};
+use super::program::find_program;
 use super::request::{ExecRequest, Stdin};
 
 /// After the command is gone, how long output from processes the runner could not find may
@@ -71,50 +71,14 @@ pub(super) fn run(
     Ok(supervisor.into_outcome())
 }
 
-/// Finds the file to execute: paths with a `/` as given, names in the command's own `PATH`.
+/// The program as a C string: paths with a `/` as given, names looked up in the command's PATH.
 fn resolve_program(request: &ExecRequest) -> Result<CString, StartFailure> {
     let program = request.program.as_bytes();
-    if program.is_empty() {
-        return Err(StartFailure::NotFound);
-    }
     if program.contains(&b'/') {
         return CString::new(program).map_err(|_| StartFailure::NotFound);
     }
-    let path_var = request
-        .env
-        .get("PATH")
-        .map_or(b"/usr/local/bin:/usr/bin:/bin".as_slice(), |p| p.as_bytes());
-    let mut saw_non_executable = false;
-    for dir in path_var.split(|&b| b == b':') {
-        let dir = if dir.is_empty() { b".".as_slice() } else { dir };
-        let mut candidate = PathBuf::from(OsStr::from_bytes(dir));
-        if candidate.is_relative()
-            && let Some(cwd) = &request.cwd
-        {
-            candidate = cwd.join(candidate);
-        }
-        candidate.push(OsStr::from_bytes(program));
-        match executable(&candidate) {
-            Some(true) => {
-                return CString::new(candidate.into_os_string().into_vec())
-                    .map_err(|_| StartFailure::NotFound);
-            }
-            Some(false) => saw_non_executable = true,
-            None => {}
-        }
-    }
-    Err(if saw_non_executable {
-        StartFailure::NotExecutable
-    } else {
-        StartFailure::NotFound
-    })
-}
-
-/// `None`: no such file; `Some(false)`: present but not an executable file.
-fn executable(path: &Path) -> Option<bool> {
-    use std::os::unix::fs::PermissionsExt;
-    let metadata = std::fs::metadata(path).ok()?;
-    Some(metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
+    let path = find_program(&request.program, &request.env, request.cwd.as_deref())?;
+    CString::new(path.into_os_string().into_vec()).map_err(|_| StartFailure::NotFound)
 }
 
 /// The parent's ends of a started command.

@@ -130,9 +130,9 @@ impl Template {
     }
 
     /// Expands references with `lookup`; an unset variable without a default is an error.
-    pub fn expand<'a, F>(&'a self, lookup: F) -> Result<Cow<'a, str>, UnsetVariable>
+    pub fn expand<'v, F>(&self, lookup: F) -> Result<Cow<'_, str>, UnsetVariable>
     where
-        F: Fn(&str) -> Option<&'a str>,
+        F: Fn(&str) -> Option<&'v str>,
     {
         match self.parts.as_slice() {
             [] => return Ok(Cow::Borrowed("")),

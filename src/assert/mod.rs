@@ -1,0 +1,10 @@
+//! Assertions: the checks a step makes on its command's outcome and on files.
+//!
+//! Pure functions from (step, outcome, environment) to failure messages. Never runs processes,
+//! never prints.
+
+mod output;
+mod status;
+
+pub use output::{check_files, check_output};
+pub use status::check_status;

@@ -1,0 +1,251 @@
+//! Checks on captured output and on files in the test dir.
+
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use crate::exec::{CapturedOutput, Environment, StreamSelector};
+use crate::suite::{FileCheck, OutputCheck, Template};
+
+/// Regex matching over spilled output works on windows of this size...
+const REGEX_WINDOW: usize = 8 * 1024 * 1024;
+/// ...overlapping by this much, so a match up to this long is never split.
+const REGEX_OVERLAP: usize = 1024 * 1024;
+
+/// Runs `checks` against one view of `output`; returns one message per failed check.
+pub fn check_output(
+    which: StreamSelector,
+    checks: &[OutputCheck],
+    output: &CapturedOutput,
+    env: &Environment,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    for check in checks {
+        if let Err(message) = check_one(which, check, output, env) {
+            failures.push(message);
+        }
+    }
+    failures
+}
+
+fn stream_name(which: StreamSelector) -> &'static str {
+    match which {
+        StreamSelector::Stdout => "stdout",
+        StreamSelector::Stderr => "stderr",
+        StreamSelector::Combined => "output",
+    }
+}
+
+fn expand<'t>(
+    template: &'t Template,
+    env: &Environment,
+) -> Result<std::borrow::Cow<'t, str>, String> {
+    template
+        .expand(|name| env.get_str(name))
+        .map_err(|e| e.to_string())
+}
+
+fn check_one(
+    which: StreamSelector,
+    check: &OutputCheck,
+    output: &CapturedOutput,
+    env: &Environment,
+) -> Result<(), String> {
+    let name = stream_name(which);
+    let io = |e: std::io::Error| format!("cannot read captured {name}: {e}");
+    match check {
+        OutputCheck::Contains(template) => {
+            let needle = expand(template, env)?;
+            if output.contains(which, needle.as_bytes()).map_err(io)? {
+                Ok(())
+            } else {
+                Err(format!("{name} does not contain {needle:?}"))
+            }
+        }
+        OutputCheck::NotContains(template) => {
+            let needle = expand(template, env)?;
+            if output.contains(which, needle.as_bytes()).map_err(io)? {
+                Err(format!("{name} contains {needle:?}, which it must not"))
+            } else {
+                Ok(())
+            }
+        }
+        OutputCheck::Equals(template) => {
+            let expected = expand(template, env)?;
+            let expected = strip_newline(expected.as_bytes());
+            // Longer than the expected text plus a newline cannot be equal: no need to read it.
+            if output.len(which) > expected.len() as u64 + 2 {
+                return Err(format!(
+                    "{name} is not equal to {:?} ({} bytes instead of {})",
+                    String::from_utf8_lossy(expected),
+                    output.len(which),
+                    expected.len()
+                ));
+            }
+            let actual = output.bytes(which).map_err(io)?;
+            if strip_newline(&actual) == expected {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{name} is not equal to {:?}: it is {:?}",
+                    String::from_utf8_lossy(expected),
+                    String::from_utf8_lossy(&actual)
+                ))
+            }
+        }
+        OutputCheck::Matches(regex) => {
+            if regex_matches(which, regex, output).map_err(io)? {
+                Ok(())
+            } else {
+                Err(format!("{name} does not match /{}/", regex.as_str()))
+            }
+        }
+        OutputCheck::Predicate(custom) => {
+            let bytes = output.bytes(which).map_err(io)?;
+            if custom.0.eval(&bytes) {
+                Ok(())
+            } else {
+                Err(format!("{name} fails the check: {}", custom.0))
+            }
+        }
+    }
+}
+
+/// Strips one trailing `\n` (or `\r\n`).
+fn strip_newline(bytes: &[u8]) -> &[u8] {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    bytes.strip_suffix(b"\r").unwrap_or(bytes)
+}
+
+fn regex_matches(
+    which: StreamSelector,
+    regex: &regex::bytes::Regex,
+    output: &CapturedOutput,
+) -> std::io::Result<bool> {
+    if !output.is_spilled() {
+        return Ok(regex.is_match(&output.bytes(which)?));
+    }
+    let mut window: Vec<u8> = Vec::with_capacity(REGEX_WINDOW + REGEX_OVERLAP);
+    let mut found = false;
+    output.for_each_chunk(which, |piece| {
+        window.extend_from_slice(piece);
+        if window.len() >= REGEX_WINDOW {
+            if regex.is_match(&window) {
+                found = true;
+                return ControlFlow::Break(());
+            }
+            window.drain(..window.len() - REGEX_OVERLAP);
+        }
+        ControlFlow::Continue(())
+    })?;
+    Ok(found || regex.is_match(&window))
+}
+
+/// Runs the file checks, paths relative to `test_dir`; returns one message per failure.
+pub fn check_files(checks: &[FileCheck], test_dir: &Path, env: &Environment) -> Vec<String> {
+    let mut failures = Vec::new();
+    for check in checks {
+        if let Err(message) = check_file(check, test_dir, env) {
+            failures.push(message);
+        }
+    }
+    failures
+}
+
+fn check_file(check: &FileCheck, test_dir: &Path, env: &Environment) -> Result<(), String> {
+    let shown = expand(&check.path, env)?;
+    let path = test_dir.join(shown.as_ref());
+    let exists = path.exists();
+    match check.exists {
+        Some(true) if !exists => return Err(format!("file {shown} does not exist")),
+        Some(false) if exists => return Err(format!("file {shown} exists, which it must not")),
+        _ => {}
+    }
+    if check.contains.is_empty() && check.not_contains.is_empty() {
+        return Ok(());
+    }
+    let content = std::fs::read(&path).map_err(|e| format!("cannot read file {shown}: {e}"))?;
+    for template in &check.contains {
+        let needle = expand(template, env)?;
+        if memchr::memmem::find(&content, needle.as_bytes()).is_none() {
+            return Err(format!("file {shown} does not contain {needle:?}"));
+        }
+    }
+    for template in &check.not_contains {
+        let needle = expand(template, env)?;
+        if memchr::memmem::find(&content, needle.as_bytes()).is_some() {
+            return Err(format!(
+                "file {shown} contains {needle:?}, which it must not"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::Stream;
+    use std::sync::Arc;
+
+    fn checks(output: &CapturedOutput, which: StreamSelector, list: &[OutputCheck]) -> Vec<String> {
+        check_output(which, list, output, &Environment::empty())
+    }
+
+    #[test]
+    fn contains_equals_and_matches_pass_and_fail_with_messages() {
+        let output = CapturedOutput::from_parts(b"hi\n", b"warn\n").unwrap();
+        let lit = |s: &str| Template::literal(s);
+        let passing = [
+            OutputCheck::Contains(lit("hi")),
+            OutputCheck::NotContains(lit("warn")),
+            OutputCheck::Equals(lit("hi")),
+            OutputCheck::Matches(Arc::new(regex::bytes::Regex::new(r"^h.\n$").unwrap())),
+        ];
+        assert!(checks(&output, StreamSelector::Stdout, &passing).is_empty());
+        let failing = [
+            OutputCheck::Contains(lit("bye")),
+            OutputCheck::NotContains(lit("hi")),
+            OutputCheck::Equals(lit("hello")),
+            OutputCheck::Matches(Arc::new(regex::bytes::Regex::new("^x").unwrap())),
+        ];
+        assert_eq!(
+            checks(&output, StreamSelector::Stdout, &failing),
+            [
+                "stdout does not contain \"bye\"",
+                "stdout contains \"hi\", which it must not",
+                "stdout is not equal to \"hello\": it is \"hi\\n\"",
+                "stdout does not match /^x/",
+            ]
+        );
+        assert_eq!(
+            checks(
+                &output,
+                StreamSelector::Combined,
+                &[OutputCheck::Equals(lit("hi\nwarn"))]
+            ),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn regex_and_contains_reach_the_end_of_spilled_output() {
+        let mut output = CapturedOutput::new(1024);
+        let filler = vec![b'x'; 1024 * 1024];
+        for _ in 0..20 {
+            output.push(Stream::Stdout, &filler).unwrap();
+        }
+        output.push(Stream::Stdout, b"\nEND-MARKER-42\n").unwrap();
+        assert!(output.is_spilled());
+        let list = [
+            OutputCheck::Contains(Template::literal("END-MARKER-42")),
+            OutputCheck::Matches(Arc::new(
+                regex::bytes::Regex::new(r"(?m)^END-MARKER-\d+$").unwrap(),
+            )),
+        ];
+        assert!(checks(&output, StreamSelector::Stdout, &list).is_empty());
+        let missing = [OutputCheck::Matches(Arc::new(
+            regex::bytes::Regex::new("NOPE").unwrap(),
+        ))];
+        assert_eq!(checks(&output, StreamSelector::Stdout, &missing).len(), 1);
+    }
+}

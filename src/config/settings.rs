@@ -1,0 +1,189 @@
+//! Resolved settings for a run: flags over the process environment over the env file over
+//! defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::exec::{DEFAULT_KILL_GRACE, Environment};
+use crate::report::EnvFileStatus;
+
+use super::cli::RunArgs;
+use super::duration::parse_duration;
+
+/// The env file used when neither `--env-file` nor `PLANDEX_ENV_FILE` says otherwise.
+pub const DEFAULT_ENV_FILE: &str = "../.env.client-keys";
+/// The command `run` steps invoke when neither `--cmd` nor `PLANDEX_CMD` says otherwise.
+pub const DEFAULT_COMMAND: &str = "plandex-dev";
+/// The step timeout when neither `--timeout` nor `PLANDEX_TIMEOUT` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Everything the scheduler needs to know besides the suites.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// What `run` steps invoke when a suite has no `command`, split like a shell.
+    pub command: String,
+    /// Step timeout when neither the step nor the suite sets one.
+    pub timeout: Duration,
+    /// Pause between SIGTERM and SIGKILL at a deadline.
+    pub kill_grace: Duration,
+    /// The base environment of every step: the process environment over the env file.
+    pub env: Environment,
+    /// What happened to the env file.
+    pub env_file: EnvFileStatus,
+    /// Root of the fixture folders suites name.
+    pub fixtures_dir: PathBuf,
+    /// Where test dirs are created.
+    pub temp_root: PathBuf,
+    /// Keep every test dir, not only failing suites'.
+    pub keep_temp: bool,
+    /// How many suites run at once.
+    pub jobs: usize,
+}
+
+impl Settings {
+    /// Settings with defaults and the process environment, no env file: for embedding.
+    pub fn new() -> Self {
+        let env = Environment::inherit();
+        let command = env
+            .get_str("PLANDEX_CMD")
+            .unwrap_or(DEFAULT_COMMAND)
+            .to_owned();
+        Self {
+            command,
+            timeout: DEFAULT_TIMEOUT,
+            kill_grace: DEFAULT_KILL_GRACE,
+            env,
+            env_file: EnvFileStatus::Disabled,
+            fixtures_dir: PathBuf::from("fixtures"),
+            temp_root: std::env::temp_dir(),
+            keep_temp: false,
+            jobs: default_jobs(),
+        }
+    }
+
+    /// Resolves the command line and the environment into settings, loading the env file.
+    pub fn from_args(args: &RunArgs) -> Result<Self, SettingsError> {
+        let process_env = Environment::inherit();
+        let (env, env_file) = load_env_file(args, process_env)?;
+        let command = match &args.cmd {
+            Some(cmd) => cmd.clone(),
+            None => env
+                .get_str("PLANDEX_CMD")
+                .filter(|c| !c.trim().is_empty())
+                .unwrap_or(DEFAULT_COMMAND)
+                .to_owned(),
+        };
+        let timeout = match (&args.timeout, env.get_str("PLANDEX_TIMEOUT")) {
+            (Some(text), _) => parse_duration(text).map_err(|source| SettingsError::Duration {
+                what: "--timeout",
+                source,
+            })?,
+            (None, Some(text)) if !text.trim().is_empty() => {
+                parse_duration(text).map_err(|source| SettingsError::Duration {
+                    what: "PLANDEX_TIMEOUT",
+                    source,
+                })?
+            }
+            _ => DEFAULT_TIMEOUT,
+        };
+        let kill_grace =
+            parse_duration(&args.kill_after).map_err(|source| SettingsError::Duration {
+                what: "--kill-after",
+                source,
+            })?;
+        let jobs = match args.jobs {
+            Some(0) => return Err(SettingsError::ZeroJobs),
+            Some(jobs) => jobs,
+            None => default_jobs(),
+        };
+        Ok(Self {
+            command,
+            timeout,
+            kill_grace,
+            env,
+            env_file,
+            fixtures_dir: args.fixtures.clone(),
+            temp_root: std::env::temp_dir(),
+            keep_temp: args.keep_temp,
+            jobs,
+        })
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Loads the env file under the process environment (which wins).
+fn load_env_file(
+    args: &RunArgs,
+    mut env: Environment,
+) -> Result<(Environment, EnvFileStatus), SettingsError> {
+    if args.no_env_file {
+        return Ok((env, EnvFileStatus::Disabled));
+    }
+    let (path, explicit) = match (&args.env_file, env.get("PLANDEX_ENV_FILE")) {
+        (Some(path), _) => (path.clone(), true),
+        (None, Some(path)) if !path.is_empty() => (PathBuf::from(path), true),
+        _ => (PathBuf::from(DEFAULT_ENV_FILE), false),
+    };
+    if !path.exists() {
+        if explicit {
+            return Err(SettingsError::EnvFileMissing(path));
+        }
+        return Ok((env, EnvFileStatus::DefaultMissing(path)));
+    }
+    let entries = dotenvy::from_path_iter(&path).map_err(|source| env_file_error(&path, source))?;
+    for entry in entries {
+        let (key, value) = entry.map_err(|source| env_file_error(&path, source))?;
+        if env.get(&key).is_none() {
+            env.set(key, value);
+        }
+    }
+    Ok((env, EnvFileStatus::Loaded(path)))
+}
+
+fn env_file_error(path: &Path, source: dotenvy::Error) -> SettingsError {
+    SettingsError::EnvFile {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Settings that cannot be used. All of them are usage errors (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The env file named by `--env-file` or `PLANDEX_ENV_FILE` does not exist.
+    #[error(
+        "environment file {} does not exist (it was set with --env-file or PLANDEX_ENV_FILE; fix the path, or pass --no-env-file)",
+        .0.display()
+    )]
+    EnvFileMissing(PathBuf),
+    /// The env file could not be read or parsed.
+    #[error("cannot load environment file {}: {source}", path.display())]
+    EnvFile {
+        /// The file.
+        path: PathBuf,
+        /// What dotenvy said.
+        #[source]
+        source: dotenvy::Error,
+    },
+    /// A duration flag or variable is malformed.
+    #[error("{what}: {source}")]
+    Duration {
+        /// Which flag or variable.
+        what: &'static str,
+        /// The parse error.
+        #[source]
+        source: super::DurationError,
+    },
+    /// `--jobs 0`.
+    #[error("--jobs must be at least 1")]
+    ZeroJobs,
+}

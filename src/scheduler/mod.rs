@@ -1,0 +1,15 @@
+//! The scheduler: decides what runs when, runs it through the executor, judges the outcomes
+//! with the assertions, and emits events. It never prints.
+
+mod run;
+mod selection;
+mod sink;
+mod step_command;
+mod suite_run;
+mod test_dir;
+
+pub use run::run;
+pub use selection::{Filter, Selection};
+pub use sink::EventSink;
+pub use step_command::step_timeout;
+pub use test_dir::TestDir;

@@ -1,0 +1,89 @@
+//! The run: suites in parallel (up to `jobs` at a time), each suite's steps in order.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Instant, SystemTime};
+
+use crate::config::Settings;
+use crate::exec::Executor;
+use crate::report::{Counts, Event, RunStart, Summary};
+use crate::suite::Suite;
+
+use super::selection::Selection;
+use super::sink::EventSink;
+use super::suite_run::{SuiteContext, run_suite};
+
+/// Runs the selected steps of `suites` and returns the summary (also sent as the last event).
+pub fn run(
+    suites: &[Suite],
+    selection: &Selection,
+    settings: &Settings,
+    executor: &Executor,
+    sink: &dyn EventSink,
+) -> Summary {
+    let started = Instant::now();
+    let order: Vec<usize> = (0..suites.len())
+        .filter(|&i| {
+            selection
+                .steps
+                .get(i)
+                .is_some_and(|s| s.iter().any(|on| *on))
+        })
+        .collect();
+    let jobs = settings.jobs.max(1).min(order.len().max(1));
+    sink.emit(&Event::RunStarted(&RunStart {
+        started_at: SystemTime::now(),
+        env_file: settings.env_file.clone(),
+        suites: order.len(),
+        steps: selection.count(),
+        jobs,
+    }));
+
+    let cx = SuiteContext {
+        settings,
+        executor,
+        sink,
+        run_ignored: selection.run_ignored,
+    };
+    let next = AtomicUsize::new(0);
+    let finished = Mutex::new(Vec::with_capacity(order.len()));
+    let worker = || {
+        loop {
+            let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            let result = run_suite(&suites[index], &selection.steps[index], &cx);
+            finished
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(result);
+        }
+    };
+    if jobs == 1 {
+        worker();
+    } else {
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                scope.spawn(worker);
+            }
+        });
+    }
+
+    let results = finished.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut counts = Counts::default();
+    let mut kept_test_dirs = Vec::new();
+    for result in &results {
+        counts.add(&result.counts);
+        kept_test_dirs.extend(result.kept_test_dir.clone());
+    }
+    let summary = Summary {
+        counts,
+        duration: started.elapsed(),
+        finished_at: SystemTime::now(),
+        interrupted: executor.interrupted().is_some(),
+        kept_test_dirs,
+        leaked_processes: 0,
+    };
+    sink.emit(&Event::RunFinished(&summary));
+    summary
+}

@@ -1,0 +1,144 @@
+//! Which steps run: libtest's filter rules applied to step test names.
+
+use crate::suite::Suite;
+
+/// libtest-style selection: FILTER, `--exact`, `--skip`, `--ignored`, `--include-ignored`.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Keep names containing this (equal to it with `exact`).
+    pub filter: Option<String>,
+    /// Match whole names.
+    pub exact: bool,
+    /// Drop names containing any of these (equal with `exact`).
+    pub skip: Vec<String>,
+    /// Only steps marked `ignore`, and run them.
+    pub ignored: bool,
+    /// Run steps marked `ignore` too.
+    pub include_ignored: bool,
+}
+
+impl Filter {
+    /// Whether the step named `name` (with its `ignore` mark) is selected.
+    pub fn selects(&self, name: &str, is_ignored: bool) -> bool {
+        let matches = |pattern: &str| {
+            if self.exact {
+                name == pattern
+            } else {
+                name.contains(pattern)
+            }
+        };
+        if self
+            .filter
+            .as_deref()
+            .is_some_and(|filter| !matches(filter))
+        {
+            return false;
+        }
+        if self.skip.iter().any(|pattern| matches(pattern)) {
+            return false;
+        }
+        !(self.ignored && !is_ignored)
+    }
+
+    /// Whether steps marked `ignore` are run rather than reported as ignored.
+    pub fn runs_ignored(&self) -> bool {
+        self.ignored || self.include_ignored
+    }
+}
+
+/// The selected steps of every suite: `steps[s][i]` is true when step `i` of suite `s` runs.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// Per suite, per step.
+    pub steps: Vec<Vec<bool>>,
+    /// Run steps marked `ignore` instead of reporting them as ignored.
+    pub run_ignored: bool,
+}
+
+impl Selection {
+    /// Selects with `filter`.
+    pub fn new(suites: &[Suite], filter: &Filter) -> Self {
+        let steps = suites
+            .iter()
+            .map(|suite| {
+                suite
+                    .steps
+                    .iter()
+                    .map(|step| filter.selects(&step.test_name, step.ignore.is_some()))
+                    .collect()
+            })
+            .collect();
+        Self {
+            steps,
+            run_ignored: filter.runs_ignored(),
+        }
+    }
+
+    /// Every step of every suite.
+    pub fn all(suites: &[Suite]) -> Self {
+        Self::new(suites, &Filter::default())
+    }
+
+    /// Number of selected steps.
+    pub fn count(&self) -> usize {
+        self.steps
+            .iter()
+            .flatten()
+            .filter(|selected| **selected)
+            .count()
+    }
+
+    /// Number of suites with at least one selected step.
+    pub fn suite_count(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|steps| steps.iter().any(|s| *s))
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_rules_follow_libtest() {
+        let name = "demo::plan_management::create_named_plan";
+        let filter = |f: Filter| f.selects(name, false);
+        assert!(filter(Filter::default()));
+        assert!(filter(Filter {
+            filter: Some("plan_man".into()),
+            ..Filter::default()
+        }));
+        assert!(!filter(Filter {
+            filter: Some("plan_man".into()),
+            exact: true,
+            ..Filter::default()
+        }));
+        assert!(filter(Filter {
+            filter: Some(name.into()),
+            exact: true,
+            ..Filter::default()
+        }));
+        assert!(!filter(Filter {
+            skip: vec!["create".into()],
+            ..Filter::default()
+        }));
+        assert!(filter(Filter {
+            skip: vec!["create".into()],
+            exact: true,
+            ..Filter::default()
+        }));
+        assert!(!filter(Filter {
+            ignored: true,
+            ..Filter::default()
+        }));
+        assert!(
+            Filter {
+                ignored: true,
+                ..Filter::default()
+            }
+            .selects(name, true)
+        );
+    }
+}

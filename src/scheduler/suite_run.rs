@@ -1,0 +1,319 @@
+//! Running one suite: test dir, fixtures, requirements, then its steps in order.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::assert::{check_files, check_output, check_status};
+use crate::config::Settings;
+use crate::exec::{Environment, Executor, Outcome, StreamSelector, Termination, find_program};
+use crate::report::{Counts, Event, SkipReason, StepResult, SuiteResult, Verdict};
+use crate::suite::{ExpectedStatus, OnFailure, Step, Suite};
+
+use super::sink::EventSink;
+use super::step_command::{prepare, suite_environment};
+use super::test_dir::TestDir;
+
+/// Lines of output shown under a failed step.
+const TAIL_LINES: usize = 20;
+/// At most this many bytes of output are shown under a failed step.
+const TAIL_BYTES: usize = 8 * 1024;
+
+/// What a suite run needs besides the suite.
+pub(super) struct SuiteContext<'a> {
+    pub settings: &'a Settings,
+    pub executor: &'a Executor,
+    pub sink: &'a dyn EventSink,
+    pub run_ignored: bool,
+}
+
+/// Runs the selected steps of `suite` and reports every one of them.
+pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>) -> SuiteResult {
+    let started = Instant::now();
+    let mut run = SuiteRun {
+        suite,
+        cx,
+        counts: Counts::default(),
+        first_failure: None,
+        section: None,
+    };
+
+    let test_dir = match TestDir::create(&cx.settings.temp_root, &suite.slug) {
+        Ok(dir) => dir,
+        Err(error) => {
+            let message = format!(
+                "cannot create a test dir in {}: {error}",
+                cx.settings.temp_root.display()
+            );
+            cx.sink.emit(&Event::SuiteStarted {
+                suite,
+                test_dir: &cx.settings.temp_root,
+            });
+            run.fail_setup(selected, &message);
+            return run.finish(None, started);
+        }
+    };
+    cx.sink.emit(&Event::SuiteStarted {
+        suite,
+        test_dir: test_dir.path(),
+    });
+
+    match prepare_suite(suite, cx.settings, &test_dir) {
+        Ok(Setup::Ready(env)) => run.steps(selected, &env, test_dir.path()),
+        Ok(Setup::Missing(program)) => {
+            run.skip_all(selected, SkipReason::MissingRequirement(program))
+        }
+        Err(message) => run.fail_setup(selected, &message),
+    }
+
+    let interrupted = cx.executor.interrupted().is_some();
+    let keep = cx.settings.keep_temp || (!run.counts.success() && !interrupted);
+    let kept = keep.then(|| test_dir.keep());
+    run.finish(kept, started)
+}
+
+enum Setup {
+    Ready(Environment),
+    Missing(String),
+}
+
+/// Requirements, fixtures, the suite's environment.
+fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Result<Setup, String> {
+    if let Some(program) = suite
+        .requires
+        .iter()
+        .find(|program| find_program(program.as_ref(), &settings.env, None).is_err())
+    {
+        return Ok(Setup::Missing(program.clone()));
+    }
+    for fixture in &suite.fixtures {
+        let source = settings.fixtures_dir.join(fixture);
+        if !source.is_dir() {
+            return Err(format!(
+                "fixture `{fixture}` not found: {} is not a folder (see --fixtures)",
+                source.display()
+            ));
+        }
+        test_dir.copy_fixture(&source).map_err(|e| {
+            format!(
+                "cannot copy fixture `{fixture}` from {}: {e}",
+                source.display()
+            )
+        })?;
+    }
+    Ok(Setup::Ready(suite_environment(
+        suite,
+        settings,
+        test_dir.path(),
+    )?))
+}
+
+struct SuiteRun<'a> {
+    suite: &'a Suite,
+    cx: &'a SuiteContext<'a>,
+    counts: Counts,
+    first_failure: Option<&'a str>,
+    section: Option<&'a str>,
+}
+
+impl<'a> SuiteRun<'a> {
+    fn steps(&mut self, selected: &[bool], env: &Environment, test_dir: &Path) {
+        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+            self.enter_section(step);
+            let result = if self.cx.executor.interrupted().is_some() {
+                StepResult::skipped(SkipReason::Interrupted)
+            } else if let (Some(reason), false) = (&step.ignore, self.cx.run_ignored) {
+                StepResult::skipped(SkipReason::Ignored(reason.clone()))
+            } else if let (Some(failed), OnFailure::Stop, false) =
+                (self.first_failure, self.suite.on_failure, step.always)
+            {
+                StepResult::skipped(SkipReason::EarlierFailure {
+                    step: failed.to_owned(),
+                })
+            } else {
+                self.run_step(step, env, test_dir)
+            };
+            if matches!(result.verdict, Verdict::Failed | Verdict::TimedOut) {
+                self.first_failure.get_or_insert(&step.name);
+            }
+            self.finish_step(step, &result);
+        }
+    }
+
+    fn enter_section(&mut self, step: &'a Step) {
+        if let Some(section) = step.section.as_deref()
+            && self.section != Some(section)
+        {
+            self.cx.sink.emit(&Event::SectionStarted {
+                suite: self.suite,
+                section,
+            });
+        }
+        self.section = step.section.as_deref();
+    }
+
+    fn run_step(&self, step: &Step, env: &Environment, test_dir: &Path) -> StepResult {
+        let prepared = match prepare(self.suite, step, env, self.cx.settings, test_dir) {
+            Ok(prepared) => prepared,
+            Err(message) => return failed_before_start(message),
+        };
+        let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
+        let mut attempt = 1;
+        loop {
+            self.cx.sink.emit(&Event::StepStarted {
+                suite: self.suite,
+                step,
+                command_line: &prepared.command_line,
+                timeout: prepared.request.timeout,
+                attempt,
+            });
+            let result = match self.cx.executor.run(&prepared.request) {
+                Ok(outcome) => judge(
+                    step,
+                    &outcome,
+                    &prepared.request.env,
+                    test_dir,
+                    &prepared.command_line,
+                    attempt,
+                ),
+                Err(error) => {
+                    failed_before_start(format!("smoke-runner could not run the command: {error}"))
+                }
+            };
+            let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
+            if result.passed() || out_of_attempts {
+                return result;
+            }
+            self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
+            attempt += 1;
+        }
+    }
+
+    /// Sleeps between attempts, waking early when the run is interrupted.
+    fn pause(&self, interval: Duration) {
+        let until = Instant::now() + interval;
+        while self.cx.executor.interrupted().is_none() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+    }
+
+    fn skip_all(&mut self, selected: &[bool], reason: SkipReason) {
+        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+            self.enter_section(step);
+            self.finish_step(step, &StepResult::skipped(reason.clone()));
+        }
+    }
+
+    /// The suite cannot run: its first selected step fails with `message`, the rest are skipped.
+    fn fail_setup(&mut self, selected: &[bool], message: &str) {
+        let mut first = true;
+        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+            self.enter_section(step);
+            let result = if std::mem::take(&mut first) {
+                failed_before_start(format!("suite setup failed: {message}"))
+            } else {
+                StepResult::skipped(SkipReason::SetupFailed(message.to_owned()))
+            };
+            self.finish_step(step, &result);
+        }
+    }
+
+    fn finish_step(&mut self, step: &Step, result: &StepResult) {
+        self.counts.record(&result.verdict);
+        self.cx.sink.emit(&Event::StepFinished {
+            suite: self.suite,
+            step,
+            result,
+        });
+    }
+
+    fn finish(self, kept_test_dir: Option<std::path::PathBuf>, started: Instant) -> SuiteResult {
+        let result = SuiteResult {
+            counts: self.counts,
+            kept_test_dir,
+            duration: started.elapsed(),
+        };
+        self.cx.sink.emit(&Event::SuiteFinished {
+            suite: self.suite,
+            result: &result,
+        });
+        result
+    }
+}
+
+fn failed_before_start(message: String) -> StepResult {
+    StepResult {
+        verdict: Verdict::Failed,
+        status: "not started".to_owned(),
+        failures: vec![message],
+        ..StepResult::skipped(SkipReason::Interrupted)
+    }
+}
+
+/// Applies the step's checks to what happened.
+fn judge(
+    step: &Step,
+    outcome: &Outcome,
+    env: &Environment,
+    test_dir: &Path,
+    command_line: &str,
+    attempt: u32,
+) -> StepResult {
+    let mut failures = Vec::new();
+    failures.extend(check_status(step.status, &outcome.termination));
+    let unexpected_timeout = matches!(outcome.termination, Termination::TimedOut { .. })
+        && step.status != ExpectedStatus::Timeout;
+    let ran = !matches!(
+        outcome.termination,
+        Termination::FailedToStart(_) | Termination::Interrupted { .. }
+    );
+    if ran && !unexpected_timeout {
+        failures.extend(check_output(
+            StreamSelector::Stdout,
+            &step.stdout,
+            &outcome.output,
+            env,
+        ));
+        failures.extend(check_output(
+            StreamSelector::Stderr,
+            &step.stderr,
+            &outcome.output,
+            env,
+        ));
+        failures.extend(check_output(
+            StreamSelector::Combined,
+            &step.output,
+            &outcome.output,
+            env,
+        ));
+        failures.extend(check_files(&step.files, test_dir, env));
+    }
+    let verdict = if unexpected_timeout {
+        Verdict::TimedOut
+    } else if failures.is_empty() {
+        Verdict::Passed
+    } else {
+        Verdict::Failed
+    };
+    let output_tail = if verdict == Verdict::Passed {
+        String::new()
+    } else {
+        outcome
+            .output
+            .tail_lines(StreamSelector::Combined, TAIL_LINES, TAIL_BYTES)
+            .unwrap_or_default()
+    };
+    StepResult {
+        verdict,
+        command_line: command_line.to_owned(),
+        status: outcome.termination.to_string(),
+        duration: outcome.duration,
+        attempts: attempt,
+        failures,
+        output_tail,
+        leaked_processes: outcome.leaked_processes,
+    }
+}

@@ -1,0 +1,96 @@
+//! Test dirs: one fresh folder per suite, with its fixtures copied in.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// A suite's working folder, removed on drop unless kept.
+#[derive(Debug)]
+pub struct TestDir {
+    dir: Option<tempfile::TempDir>,
+    path: PathBuf,
+}
+
+impl TestDir {
+    /// Creates `<root>/plandex-<slug>-<pid>-<random>`.
+    pub fn create(root: &Path, slug: &str) -> io::Result<Self> {
+        let prefix = format!("plandex-{slug}-{}-", std::process::id());
+        let dir = tempfile::Builder::new().prefix(&prefix).tempdir_in(root)?;
+        let path = dir.path().to_path_buf();
+        Ok(Self {
+            dir: Some(dir),
+            path,
+        })
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Keeps the folder on disk and returns its path.
+    pub fn keep(mut self) -> PathBuf {
+        if let Some(dir) = self.dir.take() {
+            // Ownership of the folder passes to the user, who asked to inspect it.
+            let _ = dir.keep();
+        }
+        self.path.clone()
+    }
+
+    /// Copies the contents of `fixture` (a folder) into the test dir.
+    pub fn copy_fixture(&self, fixture: &Path) -> io::Result<()> {
+        copy_tree(fixture, &self.path)
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            std::fs::create_dir_all(&target)?;
+            copy_tree(&entry.path(), &target)?;
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_copies_removes_and_keeps() {
+        let root = tempfile::tempdir().unwrap();
+        let fixture = root.path().join("fixture");
+        std::fs::create_dir_all(fixture.join("sub")).unwrap();
+        std::fs::write(fixture.join("sub/a.txt"), "A").unwrap();
+
+        let dir = TestDir::create(root.path(), "demo").unwrap();
+        let name = dir
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            name.starts_with(&format!("plandex-demo-{}-", std::process::id())),
+            "{name}"
+        );
+        dir.copy_fixture(&fixture).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("sub/a.txt")).unwrap(),
+            "A"
+        );
+        let removed = dir.path().to_path_buf();
+        drop(dir);
+        assert!(!removed.exists());
+
+        let kept = TestDir::create(root.path(), "demo").unwrap().keep();
+        assert!(kept.is_dir());
+    }
+}
