@@ -7,7 +7,7 @@ fn main() {
     let cli = Cli::parse();
     let code = match &cli.command {
         Some(Command::Exec(args)) => smoke_runner::app::exec_main(args),
-        None => 0,
+        None => smoke_runner::app::run_main(&cli.run),
     };
     std::process::exit(code);
 }

@@ -3,5 +3,9 @@
 //! Glue only: settings in, library calls, an exit status out.
 
 mod exec;
+mod libtest;
+mod run;
 
 pub use exec::exec_main;
+pub use libtest::{LibtestRun, run_libtest};
+pub use run::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, run_main};
