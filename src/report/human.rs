@@ -1,0 +1,508 @@
+//! The default report: progress and results as people read them in a terminal or a CI log.
+//!
+//! It keeps the look of the `test_utils.sh` helper it replaces (`=== headings ===`, `→ Running
+//! (timeout 120s): …`, `✓`/`✗` lines, the `=== Test Summary ===` block) and adds a detail
+//! block under each failure: the command, how it ended, the failed checks and the last lines of
+//! output. Suites running in parallel are printed one after the other, never interleaved (see
+//! [`grouping`]).
+//!
+//! This module only formats events; it never runs processes, reads files or looks at clocks.
+
+mod grouping;
+#[cfg(test)]
+mod tests;
+
+use std::fmt::{self, Write as _};
+use std::io::{self, Write};
+use std::time::{Duration, SystemTime};
+
+use owo_colors::Style;
+
+use self::grouping::{GroupedOutput, SuiteId};
+use super::{
+    CompactDuration, EnvFileStatus, Event, Reporter, RunStart, SkipReason, StepResult, SuiteResult,
+    Summary, Verdict,
+};
+use crate::suite::{Step, Suite};
+
+/// How the human report looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HumanOptions {
+    /// Colour with ANSI escape codes. When false the output holds no escape codes at all.
+    /// Resolve it from the user's choice with [`ColorChoice::resolve`](super::ColorChoice::resolve).
+    pub color: bool,
+    /// Also show how long each passed step took, and its output tail when the runner kept one.
+    /// Failed and timed-out steps always show both.
+    pub verbose: bool,
+}
+
+/// Writes the human report of a run to `W`, usually standard output.
+///
+/// Output is buffered and flushed after every event that reached the terminal, so progress is
+/// visible as it happens at the cost of one write per event. When several suites run at once,
+/// the text of all but the earliest-started one is held back until it finishes, so each
+/// suite's lines stay together, in start order. [`Event::RunFinished`] writes out everything
+/// still held before the summary.
+pub struct HumanReporter<W: Write> {
+    output: GroupedOutput<W, SuiteState>,
+    palette: Palette,
+    verbose: bool,
+}
+
+/// What the reporter remembers about a running suite between its events.
+#[derive(Default)]
+struct SuiteState {
+    /// The deadline of the latest attempt, to say what a timed-out step hit.
+    timeout: Option<Duration>,
+}
+
+impl<W: Write> HumanReporter<W> {
+    /// A reporter writing to `out`.
+    pub fn new(out: W, options: HumanOptions) -> Self {
+        Self {
+            output: GroupedOutput::new(out),
+            palette: Palette::new(options.color),
+            verbose: options.verbose,
+        }
+    }
+
+    /// Writes what `event` means for the reader.
+    ///
+    /// An error is an I/O error on the output (a closed pipe, a full disk).
+    pub fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+        let palette = self.palette;
+        match *event {
+            Event::RunStarted(start) => {
+                let out = self.output.live();
+                write_run_start(out, palette, start)?;
+                out.flush()
+            }
+            Event::SuiteStarted { suite, test_dir } => {
+                let target = self.output.suite(SuiteId::of(suite));
+                write_suite_heading(target.out, palette, suite)?;
+                writeln!(target.out, "→ Test dir: {}", test_dir.display())?;
+                target.out.flush()
+            }
+            Event::SectionStarted { suite, section } => {
+                let target = self.suite_target(suite)?;
+                writeln!(target.out)?;
+                paint_line(
+                    target.out,
+                    palette.heading,
+                    format_args!("=== Testing {section} ==="),
+                )?;
+                target.out.flush()
+            }
+            Event::StepStarted {
+                suite,
+                step: _,
+                command_line,
+                timeout,
+                attempt,
+            } => {
+                let target = self.suite_target(suite)?;
+                target.state.timeout = Some(timeout);
+                let timeout = CompactDuration::timeout(timeout);
+                if attempt > 1 {
+                    write!(
+                        target.out,
+                        "→ Retrying (attempt {attempt}, timeout {timeout}): "
+                    )?;
+                } else {
+                    write!(target.out, "→ Running (timeout {timeout}): ")?;
+                }
+                write_indented(target.out, command_line, 4)?;
+                target.out.flush()
+            }
+            Event::StepFinished {
+                suite,
+                step,
+                result,
+            } => {
+                let verbose = self.verbose;
+                let target = self.suite_target(suite)?;
+                let timeout = target.state.timeout.take();
+                write_step_result(target.out, palette, verbose, step, result, timeout)?;
+                target.out.flush()
+            }
+            Event::SuiteFinished { suite, result } => {
+                let target = self.suite_target(suite)?;
+                write_suite_end(target.out, result)?;
+                self.output.finish(SuiteId::of(suite))
+            }
+            Event::RunFinished(summary) => {
+                self.output.finish_all()?;
+                let out = self.output.live();
+                write_summary(out, palette, summary)?;
+                out.flush()
+            }
+        }
+    }
+
+    /// Flushes the output and returns the writer. Text held for suites that never finished is
+    /// dropped: report [`Event::RunFinished`] first to write it out.
+    pub fn into_inner(self) -> io::Result<W> {
+        self.output.into_inner()
+    }
+
+    /// Where `suite`'s text goes; a suite first seen without [`Event::SuiteStarted`] (its setup
+    /// failed, say) still gets its heading so its lines have a context.
+    fn suite_target(&mut self, suite: &Suite) -> io::Result<grouping::SuiteTarget<'_, SuiteState>> {
+        let target = self.output.suite(SuiteId::of(suite));
+        if target.is_new {
+            write_suite_heading(target.out, self.palette, suite)?;
+        }
+        Ok(target)
+    }
+}
+
+impl<W: Write> Reporter for HumanReporter<W> {
+    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+        HumanReporter::report(self, event)
+    }
+}
+
+/// The styles of the report; every one is plain (no escape codes) when colour is off.
+#[derive(Debug, Clone, Copy)]
+struct Palette {
+    heading: Style,
+    passed: Style,
+    failed: Style,
+    timed_out: Style,
+    skipped: Style,
+    warning: Style,
+    label: Style,
+    run_succeeded: Style,
+    run_failed: Style,
+}
+
+impl Palette {
+    fn new(color: bool) -> Self {
+        let plain = Style::new();
+        if !color {
+            return Self {
+                heading: plain,
+                passed: plain,
+                failed: plain,
+                timed_out: plain,
+                skipped: plain,
+                warning: plain,
+                label: plain,
+                run_succeeded: plain,
+                run_failed: plain,
+            };
+        }
+        Self {
+            heading: plain.bold(),
+            passed: plain.green(),
+            failed: plain.red(),
+            timed_out: plain.yellow(),
+            skipped: plain.dimmed(),
+            warning: plain.yellow(),
+            label: plain.dimmed(),
+            run_succeeded: plain.green().bold(),
+            run_failed: plain.red().bold(),
+        }
+    }
+}
+
+/// Writes `text` in `style` and ends the line.
+fn paint_line(out: &mut dyn Write, style: Style, text: fmt::Arguments<'_>) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}{text}{}",
+        style.prefix_formatter(),
+        style.suffix_formatter()
+    )
+}
+
+/// Writes `text` and ends the line, indenting any further lines by `indent` spaces so that a
+/// multi-line command or message stays inside its block.
+fn write_indented(out: &mut dyn Write, text: &str, indent: usize) -> io::Result<()> {
+    let mut lines = text.lines();
+    writeln!(out, "{}", lines.next().unwrap_or_default())?;
+    for line in lines {
+        writeln!(out, "{:indent$}{line}", "")?;
+    }
+    Ok(())
+}
+
+fn write_run_start(out: &mut dyn Write, palette: Palette, start: &RunStart) -> io::Result<()> {
+    paint_line(
+        out,
+        palette.heading,
+        format_args!(
+            "=== smoke-runner started at {} ===",
+            UtcTimestamp(start.started_at)
+        ),
+    )?;
+    match &start.env_file {
+        EnvFileStatus::Loaded(path) => {
+            writeln!(out, "→ Loaded environment from {}", path.display())?;
+        }
+        EnvFileStatus::DefaultMissing(path) => {
+            writeln!(out, "→ No environment file at {} (skipped)", path.display())?;
+        }
+        EnvFileStatus::Disabled => {}
+    }
+    writeln!(
+        out,
+        "→ Running {} {} from {} {} ({} at a time)",
+        start.steps,
+        plural(start.steps, "step", "steps"),
+        start.suites,
+        plural(start.suites, "suite", "suites"),
+        start.jobs,
+    )
+}
+
+fn write_suite_heading(out: &mut dyn Write, palette: Palette, suite: &Suite) -> io::Result<()> {
+    writeln!(out)?;
+    paint_line(
+        out,
+        palette.heading,
+        format_args!("=== Suite {} ===", suite.name),
+    )
+}
+
+fn write_step_result(
+    out: &mut dyn Write,
+    palette: Palette,
+    verbose: bool,
+    step: &Step,
+    result: &StepResult,
+    timeout: Option<Duration>,
+) -> io::Result<()> {
+    let name = &step.name;
+    match &result.verdict {
+        Verdict::Passed if verbose => {
+            let took = CompactDuration::elapsed(result.duration);
+            paint_line(out, palette.passed, format_args!("✓ {name} ({took})"))?;
+            if !result.output_tail.is_empty() {
+                write_output_tail(out, palette, &result.output_tail)?;
+            }
+        }
+        Verdict::Passed => paint_line(out, palette.passed, format_args!("✓ {name}"))?,
+        Verdict::Failed => {
+            paint_line(out, palette.failed, format_args!("✗ {name}"))?;
+            write_failure_details(out, palette, result)?;
+        }
+        Verdict::TimedOut => {
+            // The deadline reads better than the wall time, which includes the kill's grace.
+            let after = match timeout {
+                Some(timeout) => CompactDuration::timeout(timeout),
+                None => CompactDuration::elapsed(result.duration),
+            };
+            paint_line(
+                out,
+                palette.timed_out,
+                format_args!("⏱ {name} timed out after {after}"),
+            )?;
+            write_failure_details(out, palette, result)?;
+        }
+        Verdict::Skipped(reason) => {
+            paint_line(
+                out,
+                palette.skipped,
+                format_args!("- {name} ({})", SkipNote(reason)),
+            )?;
+        }
+    }
+    if result.leaked_processes > 0 {
+        let count = result.leaked_processes;
+        paint_line(
+            out,
+            palette.warning,
+            format_args!(
+                "⚠ killed {count} leftover {} after {name}",
+                plural(count, "process", "processes")
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+/// The indented block under a failed or timed-out step. Empty fields are left out.
+fn write_failure_details(
+    out: &mut dyn Write,
+    palette: Palette,
+    result: &StepResult,
+) -> io::Result<()> {
+    // Values start in column 15 so that they line up under each other.
+    const VALUE_INDENT: usize = 14;
+    let label = |out: &mut dyn Write, name: &str| {
+        write!(
+            out,
+            "    {}{name:<10}{}",
+            palette.label.prefix_formatter(),
+            palette.label.suffix_formatter()
+        )
+    };
+    if !result.command_line.is_empty() {
+        label(out, "command:")?;
+        write_indented(out, &result.command_line, VALUE_INDENT)?;
+    }
+    if !result.status.is_empty() {
+        label(out, "status:")?;
+        write_indented(out, &result.status, VALUE_INDENT)?;
+    }
+    label(out, "duration:")?;
+    writeln!(out, "{}", CompactDuration::elapsed(result.duration))?;
+    if result.attempts > 1 {
+        label(out, "attempts:")?;
+        writeln!(out, "{}", result.attempts)?;
+    }
+    for failure in &result.failures {
+        label(out, "check:")?;
+        write_indented(out, failure, VALUE_INDENT)?;
+    }
+    if result.output_tail.is_empty() {
+        label(out, "output:")?;
+        writeln!(out, "(none)")
+    } else {
+        write_output_tail(out, palette, &result.output_tail)
+    }
+}
+
+/// `output (last N lines):` and the lines, each behind a `|` so that they cannot be mistaken
+/// for the report's own lines.
+fn write_output_tail(out: &mut dyn Write, palette: Palette, tail: &str) -> io::Result<()> {
+    let count = tail.lines().count();
+    paint_line(
+        out,
+        palette.label,
+        format_args!(
+            "    output (last {count} {}):",
+            plural(count, "line", "lines")
+        ),
+    )?;
+    let bar = palette.label.style("|");
+    for line in tail.lines() {
+        if line.is_empty() {
+            writeln!(out, "      {bar}")?;
+        } else {
+            writeln!(out, "      {bar} {}", ControlPictures(line))?;
+        }
+    }
+    Ok(())
+}
+
+/// A program's output with its control characters (escape codes, carriage returns, bells)
+/// shown as Unicode control pictures (`␛`, `␍`, `␇`), so that they can neither restyle nor
+/// overwrite the report, and a report without colour holds no escape codes. Tabs are kept.
+struct ControlPictures<'a>(&'a str);
+
+impl fmt::Display for ControlPictures<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(start) = rest.find(|c: char| c.is_control() && c != '\t') {
+            f.write_str(&rest[..start])?;
+            let Some(control) = rest[start..].chars().next() else {
+                break;
+            };
+            let picture = match u32::from(control) {
+                code @ 0..0x20 => char::from_u32(0x2400 + code),
+                0x7f => Some('␡'),
+                // C1 controls have no pictures of their own.
+                _ => None,
+            };
+            f.write_char(picture.unwrap_or(char::REPLACEMENT_CHARACTER))?;
+            rest = &rest[start + control.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
+fn write_suite_end(out: &mut dyn Write, result: &SuiteResult) -> io::Result<()> {
+    if let Some(dir) = &result.kept_test_dir {
+        writeln!(out, "→ Kept test dir for inspection: {}", dir.display())?;
+    }
+    Ok(())
+}
+
+fn write_summary(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io::Result<()> {
+    let counts = &summary.counts;
+    writeln!(out)?;
+    paint_line(out, palette.heading, format_args!("=== Test Summary ==="))?;
+    writeln!(out, "Total tests: {}", counts.total())?;
+    writeln!(out, "Passed: {}", counts.passed)?;
+    writeln!(out, "Failed: {}", counts.failed)?;
+    writeln!(out, "Timeouts: {}", counts.timed_out)?;
+    writeln!(out, "Skipped: {}", counts.skipped)?;
+    writeln!(
+        out,
+        "Duration: {}",
+        CompactDuration::elapsed(summary.duration)
+    )?;
+    for dir in &summary.kept_test_dirs {
+        writeln!(out, "Kept test dir: {}", dir.display())?;
+    }
+    if summary.leaked_processes > 0 {
+        paint_line(
+            out,
+            palette.warning,
+            format_args!("Leftover processes killed: {}", summary.leaked_processes),
+        )?;
+    }
+    if summary.interrupted {
+        paint_line(
+            out,
+            palette.warning,
+            format_args!("Interrupted: partial results"),
+        )?;
+    }
+    writeln!(out, "Finished at {}", UtcTimestamp(summary.finished_at))?;
+    let success = counts.success() && !summary.interrupted;
+    let style = if success {
+        palette.run_succeeded
+    } else {
+        palette.run_failed
+    };
+    paint_line(
+        out,
+        style,
+        format_args!(
+            "{} passed, {} failed, {} skipped",
+            counts.passed,
+            counts.failed + counts.timed_out,
+            counts.skipped
+        ),
+    )
+}
+
+/// Why a step did not run, in the parentheses after its name.
+struct SkipNote<'a>(&'a SkipReason);
+
+impl fmt::Display for SkipNote<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            SkipReason::Ignored(reason) if reason.is_empty() => f.write_str("ignored"),
+            SkipReason::Ignored(reason) => write!(f, "ignored: {reason}"),
+            SkipReason::EarlierFailure { step } => {
+                write!(f, "skipped: earlier step `{step}` failed")
+            }
+            SkipReason::MissingRequirement(program) => {
+                write!(f, "skipped: requires `{program}`, not found on PATH")
+            }
+            SkipReason::SetupFailed(message) => write!(f, "skipped: suite setup failed: {message}"),
+            SkipReason::Interrupted => f.write_str("skipped: interrupted"),
+        }
+    }
+}
+
+/// A wall-clock time as `2026-01-21 14:30:00 UTC`. Local time would need a time-zone database.
+struct UtcTimestamp(SystemTime);
+
+impl fmt::Display for UtcTimestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // humantime cannot format times before 1970; a clock that far off is shown as 1970.
+        let time = self.0.max(SystemTime::UNIX_EPOCH);
+        let rfc3339 = humantime::format_rfc3339_seconds(time).to_string();
+        let (date, time) = rfc3339.split_once('T').unwrap_or((&rfc3339, ""));
+        write!(f, "{date} {} UTC", time.trim_end_matches('Z'))
+    }
+}
+
+fn plural<'a>(count: usize, one: &'a str, many: &'a str) -> &'a str {
+    if count == 1 { one } else { many }
+}
