@@ -35,7 +35,7 @@
 //! - `spawn-grandchild:SECS`: start one that shares our stdout and stderr, so the pipes stay
 //!   open after we exit; write `grandchild-pid:N`.
 //! - `daemonize:SECS`: start one in a new session (`setsid`) with its stdio on /dev/null, so it
-//!   escapes our process group and holds no pipe; write `daemon-pid:N`.
+//!   escapes our process group and holds none of our stdio; write `daemon-pid:N`.
 //!
 //! With no action it exits 0 at once, and `--help` prints a short usage. When all actions have
 //! run it exits 0. An action that fails (a write to a closed pipe, a failed spawn) exits 1 with
