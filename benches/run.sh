@@ -1,0 +1,258 @@
+#!/usr/bin/env bash
+# Benchmarks smoke-runner on four workloads, against a C floor measured in the same run.
+#
+# Usage: benches/run.sh [W1 W2 W3 W4]     (no argument: all four; see benches/README.md)
+#
+# Environment:
+#   SMOKE_RUNNER_BIN=PATH  benchmark this binary instead of building this checkout's
+#   BENCH_QUICK=1          fewer runs, for checking the plumbing
+#   BENCH_KEEP=1           keep the generated workloads and logs (the path is printed)
+#
+# Exits non-zero when a smoke-runner run itself fails (or a tool is missing); missing a target
+# only shows in the table.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+if [[ ${BENCH_QUICK:-0} == 1 ]]; then
+  warmup=1 runs=5 sleep_runs=3 rss_runs=1
+else
+  warmup=3 runs=20 sleep_runs=10 rss_runs=3
+fi
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() {
+  printf 'benches/run.sh: %s\n' "$*" >&2
+  exit 1
+}
+
+case "${1:-}" in
+  -h | --help)
+    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+    exit 0
+    ;;
+esac
+if (($#)); then selected=("${@^^}"); else selected=(W1 W2 W3 W4); fi
+for workload in "${selected[@]}"; do
+  [[ $workload =~ ^W[1-4]$ ]] || die "unknown workload '$workload' (pick from W1 W2 W3 W4)"
+done
+wants() { [[ " ${selected[*]} " == *" $1 "* ]]; }
+
+# --- Tools -------------------------------------------------------------------------------------
+
+as_root() {
+  if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+# apt_install PACKAGE: install from Debian, refreshing the package lists once if needed.
+apt_install() {
+  log "installing $1 with apt-get"
+  as_root apt-get install -y "$1" >/dev/null ||
+    { as_root apt-get update >/dev/null && as_root apt-get install -y "$1" >/dev/null; } ||
+    die "could not install $1"
+}
+
+for tool in cargo python3 cc; do
+  command -v "$tool" >/dev/null || die "$tool is needed"
+done
+command -v hyperfine >/dev/null || apt_install hyperfine
+
+# W2's step runs the fake program (tests/fake_program.rs): it writes 1 GiB in under a second,
+# so the workload measures smoke-runner rather than a `head | tr` pipeline.
+targets=(--example fake-program)
+[[ -n ${SMOKE_RUNNER_BIN:-} ]] || targets+=(--bin smoke-runner)
+log "building ${targets[*]} in release"
+(cd "$root" && cargo build --release --quiet "${targets[@]}")
+target_dir=$(cd "$root" && cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+fake=$target_dir/release/examples/fake-program
+bin=$(realpath -m "${SMOKE_RUNNER_BIN:-$target_dir/release/smoke-runner}")
+[[ -x $bin ]] || die "$bin is not an executable file"
+
+failed=()
+work=$(mktemp -d "${TMPDIR:-/tmp}/smoke-bench.XXXXXX")
+# The work dir goes away at the end, unless asked to stay or something failed in it.
+clean_up() {
+  if [[ ${BENCH_KEEP:-0} == 1 ]] || ((${#failed[@]})); then
+    log "workloads and logs kept in $work"
+  else
+    rm -rf "$work"
+  fi
+}
+trap clean_up EXIT
+cd "$work"
+
+# An empty env file, so that no PLANDEX_* setting leaks in from a developer's .env.
+: >empty.env
+export PLANDEX_ENV_FILE=$work/empty.env
+
+cc -O2 -o spawn_floor "$here/spawn_floor.c"
+
+# --- Workloads ---------------------------------------------------------------------------------
+
+# toml_string TEXT: TEXT as a TOML basic string.
+toml_string() {
+  local text=${1//\\/\\\\}
+  printf '"%s"' "${text//\"/\\\"}"
+}
+
+# echo_steps COUNT: COUNT steps running `echo hi` (via the suite's command) and checking "hi".
+echo_steps() {
+  local i
+  for ((i = 1; i <= $1; i++)); do
+    printf '\n[[step]]\nname = "echo %d"\nrun = "hi"\nstdout.equals = "hi"\n' "$i"
+  done
+}
+
+# W1: 200 trivial steps in one suite, the per-step overhead.
+{
+  printf 'name = "w1 echo"\ncommand = "echo"\ntimeout = "10s"\n'
+  echo_steps 200
+} >w1.toml
+
+# W2: one step whose stdout is 1 GiB and then a marker, checked with `contains`.
+cat >w2.toml <<EOF
+name = "w2 big output"
+command = $(toml_string "$fake")
+timeout = "300s"
+
+[[step]]
+name = "1 GiB then a marker"
+run = "print-bytes:1G marker:END-MARKER-42"
+stdout.contains = "END-MARKER-42"
+EOF
+
+# W3: 8 suites of one `sleep 1` each, run in parallel.
+mkdir w3
+for i in {1..8}; do
+  printf 'name = "w3 sleep %d"\ncommand = "sleep"\ntimeout = "30s"\n\n[[step]]\nname = "sleep 1"\nrun = "1"\n' \
+    "$i" >"w3/sleep-$i.toml"
+done
+
+# W4: 1,000 suites of 10 steps, listed but not run: the cost of loading suites.
+mkdir w4
+w4_steps=$(echo_steps 10)
+for i in $(seq -w 1 1000); do
+  printf 'name = "w4 suite %s"\ncommand = "echo"\n%s\n' "$i" "$w4_steps" >"w4/suite-$i.toml"
+done
+
+# --- Measuring ---------------------------------------------------------------------------------
+
+# time_median KEY RUNS COMMAND...: run COMMAND once to check it exits 0 (output in KEY.log), then
+# time it with hyperfine and print the median wall time in seconds.
+time_median() {
+  local key=$1 runs=$2
+  shift 2
+  log "$key: $*"
+  if ! "$@" >"$key.log" 2>&1; then
+    printf '%s failed; the end of its output (%s.log):\n' "$key" "$key" >&2
+    tail -n 20 "$key.log" >&2
+    return 1
+  fi
+  hyperfine --style basic --shell none --warmup "$warmup" --runs "$runs" \
+    --export-json "$key.json" "$(printf '%q ' "$@")" >&2 || return 1
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
+    "$key.json"
+}
+
+floor='' w1='' w2_kib='' w2_wall='' w2_method='' w3='' w4=''
+
+if wants W1; then
+  floor=$(time_median floor "$runs" ./spawn_floor 200) || failed+=("C floor")
+  w1=$(time_median w1 "$runs" "$bin" --suites w1.toml) || failed+=(W1)
+fi
+
+if wants W2; then
+  log "w2: peak RSS over $rss_runs run(s) of 1 GiB"
+  if python3 "$here/peak_rss.py" --runs "$rss_runs" --json w2.json -- \
+    "$bin" --suites w2.toml >w2.log 2>&1; then
+    read -r w2_kib w2_wall w2_method < <(python3 -c '
+import json, sys
+report = json.load(open(sys.argv[1]))
+print(report["median_kib"], report["median_wall_s"], report["method"])' w2.json)
+  else
+    printf 'w2 failed; the end of its output (w2.log):\n' >&2
+    tail -n 20 w2.log >&2
+    failed+=(W2)
+  fi
+fi
+
+if wants W3; then
+  w3=$(time_median w3 "$sleep_runs" "$bin" --suites w3 --jobs 8) || failed+=(W3)
+fi
+
+if wants W4; then
+  if w4=$(time_median w4 "$runs" "$bin" --suites w4 --list); then
+    listed=$(grep -c ': test$' w4.log || true)
+    if [[ $listed != 10000 ]]; then
+      printf 'w4 listed %s tests, expected 10000 (w4.log)\n' "$listed" >&2
+      failed+=(W4)
+    fi
+  else
+    failed+=(W4)
+  fi
+fi
+
+# --- Report ------------------------------------------------------------------------------------
+
+# verdict VALUE LIMIT: "ok" when VALUE <= LIMIT, "MISSED" when over, nothing without a VALUE.
+verdict() {
+  [[ -z $1 ]] || awk -v v="$1" -v l="$2" 'BEGIN { print (v <= l ? "ok" : "MISSED") }'
+}
+seconds() {
+  if [[ -n $1 ]]; then printf '%.3f s' "$1"; else printf 'failed'; fi
+}
+row() {
+  local line
+  line=$(printf '%-30s %-10s %-14s %-7s %-10s %s' "$@")
+  echo "${line%"${line##*[! ]}"}"
+}
+
+echo
+echo "smoke-runner: $bin"
+echo "checkout: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)," \
+  "$(nproc) cores, $(hyperfine --version), BENCH_QUICK=${BENCH_QUICK:-0}"
+echo
+row workload median floor/target ratio target ''
+if wants W1; then
+  row 'C floor (200 x echo hi)' "$(seconds "$floor")" '' '' '' ''
+  if [[ -n $floor && -n $w1 ]]; then
+    ratio=$(awk -v a="$w1" -v b="$floor" 'BEGIN { printf "%.2f", a / b }')
+    row 'W1 200 steps echo hi' "$(seconds "$w1")" "$(seconds "$floor")" "${ratio}x" '<= 1.25x' \
+      "$(verdict "$ratio" 1.25)"
+  else
+    row 'W1 200 steps echo hi' "$(seconds "$w1")" '' '' '<= 1.25x' ''
+  fi
+fi
+if wants W2; then
+  if [[ -n $w2_kib ]]; then
+    mib=$(awk -v k="$w2_kib" 'BEGIN { printf "%.1f", k / 1024 }')
+    row 'W2 1 GiB output, peak RSS' "$mib MiB" '' '' '<= 32 MiB' "$(verdict "$mib" 32)"
+  else
+    row 'W2 1 GiB output, peak RSS' failed '' '' '<= 32 MiB' ''
+  fi
+fi
+if wants W3; then
+  row 'W3 8 x sleep 1, --jobs 8' "$(seconds "$w3")" '' '' '<= 1.25 s' \
+    "$(verdict "$w3" 1.25)"
+fi
+if wants W4; then
+  row 'W4 --list 1000 files x 10' "$(seconds "$w4")" '' '' '<= 0.5 s' \
+    "$(verdict "$w4" 0.5)"
+fi
+if [[ -n $w2_kib ]]; then
+  echo
+  if [[ $w2_method == ptrace-exit ]]; then
+    how="smoke-runner's own VmHWM, read at its exit"
+  else
+    how="ptrace refused: includes children, an upper bound"
+  fi
+  echo "W2: median wall $(printf '%.2f' "$w2_wall") s; peak RSS is $how"
+fi
+
+if ((${#failed[@]})); then
+  echo
+  echo "failed: ${failed[*]}" >&2
+  exit 1
+fi
