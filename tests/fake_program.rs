@@ -1,1 +1,2 @@
+//! The fake program the executor tests drive (built as an example, see Cargo.toml).
 fn main() {}

@@ -1,1 +1,2 @@
+//! The `smoke` test target, run without the libtest harness.
 fn main() {}
