@@ -5,9 +5,11 @@
 
 mod expand;
 mod model;
+mod names;
 
 pub use expand::{Template, TemplateError, UnsetVariable};
 pub use model::{
     Action, CustomCheck, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Step,
     Suite,
 };
+pub use names::{TestNames, slug};
