@@ -5,6 +5,8 @@
 //! keyword") have small hand-written `Deserialize` impls instead of `serde(untagged)`, so a
 //! wrong value reads "expected a string or an array of strings" rather than "did not match any
 //! variant". This module never judges values (ranges, keywords, regexes): `validate` does.
+//!
+//! Field names are the file's keys; docs/suites.md says what each one means.
 
 use std::fmt;
 

@@ -1085,4 +1085,25 @@ error: step name is empty
                 .starts_with("error: section name is empty\n")
         );
     }
+
+    /// The first example of docs/suites.md is a whole suite; it must keep loading.
+    #[test]
+    fn the_reference_example_loads() {
+        let reference = include_str!("../../docs/suites.md");
+        let example = reference
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a TOML example in docs/suites.md");
+        let suite = parse(example);
+        assert_eq!(suite.name, "plans");
+        let names: Vec<&str> = suite.steps.iter().map(|s| s.test_name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "plans::plan_management::create_named_plan",
+                "plans::plan_management::edit_a_file"
+            ]
+        );
+    }
 }
