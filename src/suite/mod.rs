@@ -1,13 +1,24 @@
 //! Suites: TOML files (or Rust values) describing steps and their checks.
 //!
-//! `raw` mirrors the file format with serde; `load` validates it into the `model` the rest of
-//! the crate uses, reporting problems as `file:line:col`. This module never runs anything.
+//! `raw` mirrors the file format with serde; `validate` turns it into the `model` the rest of
+//! the crate uses, reporting problems as `file:line:col`; `load` reads files and folders. This
+//! module never runs anything. The file format is documented in `docs/suites.md`.
 
+mod command_line;
+mod error;
 mod expand;
+mod load;
 mod model;
+mod names;
+mod position;
+mod raw;
+mod validate;
 
+pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors};
 pub use expand::{Template, TemplateError, UnsetVariable};
+pub use load::{load_file, load_paths, parse_suite};
 pub use model::{
     Action, CustomCheck, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Step,
     Suite,
 };
+pub use names::{TestNames, slug};

@@ -1,0 +1,1109 @@
+//! Validation: the raw serde mirror of one file turned into the [`Suite`] model.
+//!
+//! Everything a later stage would otherwise trip over is checked here, once, with the position
+//! in the file: durations, statuses, `${…}` references, regexes, `run` quoting, fixture paths,
+//! names. Output checks on one stream are kept in a fixed order: every `contains`, then every
+//! `not_contains`, then `equals`, then every `matches`, so reports read the same whatever the
+//! order of keys in the file. This module never touches the file system.
+
+use std::ops::Range;
+use std::path::{Component, Path};
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::bytes::Regex;
+use toml::Spanned;
+
+use crate::config::{DurationError, parse_duration};
+
+use super::command_line::split_arguments;
+use super::error::{Excerpt, LoadError, LoadErrorKind};
+use super::expand::{Template, TemplateError};
+use super::model::{
+    Action, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Step, Suite,
+};
+use super::names::{TestNames, slug};
+use super::position::LineIndex;
+use super::raw::{
+    RawDuration, RawEnv, RawFileCheck, RawOnFailure, RawRetry, RawRun, RawStatus, RawStep,
+    RawStreamChecks, RawSuite, RawTexts,
+};
+
+/// `retry.interval` when not given.
+const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A validated suite, with what the loader needs to report a duplicate name.
+pub(crate) struct Validated {
+    pub(crate) suite: Suite,
+    /// Where the `name` key's value is, when the name was not taken from the file stem.
+    pub(crate) name_excerpt: Option<Excerpt>,
+}
+
+/// Validates the suite read from `source` (the text of the file at `path`).
+pub(crate) fn validate(raw: RawSuite, source: &str, path: &Path) -> Result<Validated, LoadError> {
+    Validator {
+        path,
+        source,
+        lines: LineIndex::new(source),
+    }
+    .suite(raw)
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+    source: &'a str,
+    lines: LineIndex<'a>,
+}
+
+impl Validator<'_> {
+    fn suite(&self, raw: RawSuite) -> Result<Validated, LoadError> {
+        let (name, name_excerpt) = match raw.name {
+            Some(name) => {
+                let span = name.span();
+                let name = self.name(name, "suite")?;
+                (name, Some(self.lines.excerpt(span)))
+            }
+            None => (
+                self.path
+                    .file_stem()
+                    .map(|stem| stem.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                None,
+            ),
+        };
+        if raw.step.0.is_empty() {
+            return Err(LoadError::new(
+                self.path,
+                LoadErrorKind::NoSteps { suite: name },
+            ));
+        }
+        let suite_slug = slug(&name);
+        let mut names = TestNames::new(&suite_slug);
+        let steps = raw
+            .step
+            .0
+            .into_iter()
+            .map(|step| self.step(step, &mut names))
+            .collect::<Result<_, _>>()?;
+        let suite = Suite {
+            slug: suite_slug,
+            description: raw.description,
+            source: Some(self.path.to_owned()),
+            command: raw
+                .command
+                .map(|command| self.template(&command))
+                .transpose()?,
+            timeout: raw
+                .timeout
+                .map(|timeout| self.duration(timeout))
+                .transpose()?,
+            fixtures: raw
+                .fixtures
+                .into_iter()
+                .map(|fixture| self.fixture(fixture))
+                .collect::<Result<_, _>>()?,
+            env: self.env(raw.env)?,
+            requires: raw.requires,
+            on_failure: match raw.on_failure {
+                RawOnFailure::Stop => OnFailure::Stop,
+                RawOnFailure::Continue => OnFailure::Continue,
+            },
+            steps,
+            name,
+        };
+        Ok(Validated {
+            suite,
+            name_excerpt,
+        })
+    }
+
+    fn step(&self, raw: Spanned<RawStep>, names: &mut TestNames) -> Result<Step, LoadError> {
+        let header = raw.span();
+        let raw = raw.into_inner();
+        let name = self.name(raw.name, "step")?;
+        let section = raw
+            .section
+            .map(|section| self.name(section, "section"))
+            .transpose()?;
+        let action = match (raw.run, raw.sh) {
+            (Some(run), None) => self.run(run)?,
+            (None, Some(sh)) => Action::Shell(self.template(&sh)?),
+            (Some(_), Some(sh)) => {
+                return Err(self.error(sh.span(), LoadErrorKind::RunAndShell { step: name }));
+            }
+            (None, None) => {
+                return Err(self.error(header, LoadErrorKind::NoAction { step: name }));
+            }
+        };
+        let (line, column) = self.lines.line_column(header.start);
+        Ok(Step {
+            test_name: names.next(section.as_deref(), &name),
+            action,
+            timeout: raw
+                .timeout
+                .map(|timeout| self.duration(timeout))
+                .transpose()?,
+            env: self.env(raw.env)?,
+            env_remove: raw
+                .env_remove
+                .into_iter()
+                .map(|name| self.env_name(name))
+                .collect::<Result<_, _>>()?,
+            stdin: raw.stdin.map(|stdin| self.template(&stdin)).transpose()?,
+            status: raw
+                .status
+                .map(|status| self.status(status))
+                .transpose()?
+                .unwrap_or_default(),
+            stdout: self.stream(raw.stdout)?,
+            stderr: self.stream(raw.stderr)?,
+            output: self.stream(raw.output)?,
+            files: raw
+                .files
+                .into_iter()
+                .map(|file| self.file(file))
+                .collect::<Result<_, _>>()?,
+            retry: raw.retry.map(|retry| self.retry(retry)).transpose()?,
+            always: raw.always,
+            ignore: raw.ignore,
+            location: Some(Location {
+                file: self.path.to_owned(),
+                line,
+                column,
+            }),
+            name,
+            section,
+        })
+    }
+
+    fn name(&self, name: Spanned<String>, what: &'static str) -> Result<String, LoadError> {
+        if name.get_ref().trim().is_empty() {
+            return Err(self.error(name.span(), LoadErrorKind::EmptyName { what }));
+        }
+        Ok(name.into_inner())
+    }
+
+    fn run(&self, run: Spanned<RawRun>) -> Result<Action, LoadError> {
+        let span = run.span();
+        let args = match run.into_inner() {
+            RawRun::Args(args) => args
+                .iter()
+                .map(|arg| self.template(arg))
+                .collect::<Result<_, _>>()?,
+            RawRun::Line(line) => {
+                let words = split_arguments(&line).map_err(|unclosed| {
+                    let at = self.offset_in_string(&span, unclosed.offset);
+                    self.error(at..at + 1, LoadErrorKind::UnclosedQuote)
+                })?;
+                let mut args = Vec::with_capacity(words.len());
+                for word in words {
+                    match Template::parse(&word) {
+                        Ok(arg) => args.push(arg),
+                        Err(error) => {
+                            return Err(self.run_template_error(&line, &span, &word, error));
+                        }
+                    }
+                }
+                args
+            }
+        };
+        Ok(Action::Run(args))
+    }
+
+    /// The error for a word of a `run` line that is not a valid template. Offsets within a word
+    /// do not map back to the line (quotes are gone), so the line itself is parsed for a
+    /// position; if it parses, the shell split cut a reference like `${A:-two words}` in two.
+    fn run_template_error(
+        &self,
+        line: &str,
+        span: &Range<usize>,
+        word: &str,
+        error: TemplateError,
+    ) -> LoadError {
+        if let Err(error) = Template::parse(line) {
+            return self.template_error(line, span, error);
+        }
+        let broken = word.get(error.offset..).unwrap_or(word);
+        match line.find(broken) {
+            Some(at) => {
+                let space = self.offset_in_string(span, at + broken.len());
+                self.error(space..space + 1, LoadErrorKind::SplitReference)
+            }
+            None => self.error(span.clone(), LoadErrorKind::Template(error)),
+        }
+    }
+
+    fn template(&self, text: &Spanned<String>) -> Result<Template, LoadError> {
+        self.template_in(text.get_ref(), text.span())
+    }
+
+    fn template_in(&self, text: &str, span: Range<usize>) -> Result<Template, LoadError> {
+        Template::parse(text).map_err(|error| self.template_error(text, &span, error))
+    }
+
+    fn template_error(&self, text: &str, span: &Range<usize>, error: TemplateError) -> LoadError {
+        // Underline the reference, up to its `}` or the end of the string.
+        let length = text
+            .get(error.offset..)
+            .map_or(1, |rest| rest.find('}').map_or(rest.len(), |end| end + 1));
+        let start = self.offset_in_string(span, error.offset);
+        self.error(start..start + length, LoadErrorKind::Template(error))
+    }
+
+    /// The file offset of byte `offset` of the string value at `span`. Only the opening quotes
+    /// are accounted for: escapes (`\n`, `\u00e9`) and line-ending backslashes before the
+    /// offset make the result drift, so it is approximate, which is fine for a caret.
+    fn offset_in_string(&self, span: &Range<usize>, offset: usize) -> usize {
+        let value = self.source.get(span.clone()).unwrap_or_default();
+        let opening = if value.starts_with("\"\"\"") || value.starts_with("'''") {
+            // A newline right after the opening quotes is not part of the string.
+            let after = &value[3..];
+            3 + if after.starts_with("\r\n") {
+                2
+            } else {
+                usize::from(after.starts_with('\n'))
+            }
+        } else {
+            usize::from(value.starts_with(['"', '\'']))
+        };
+        (span.start + opening + offset).min(span.end)
+    }
+
+    fn stream(&self, raw: Option<RawStreamChecks>) -> Result<Vec<OutputCheck>, LoadError> {
+        let Some(raw) = raw else {
+            return Ok(Vec::new());
+        };
+        let mut checks = Vec::new();
+        for text in each_text(raw.contains) {
+            checks.push(OutputCheck::Contains(self.template(&text)?));
+        }
+        for text in each_text(raw.not_contains) {
+            checks.push(OutputCheck::NotContains(self.template(&text)?));
+        }
+        if let Some(text) = raw.equals {
+            checks.push(OutputCheck::Equals(self.template(&text)?));
+        }
+        for pattern in each_text(raw.matches) {
+            let regex = Regex::new(pattern.get_ref())
+                .map_err(|error| self.error(pattern.span(), LoadErrorKind::Regex(error)))?;
+            checks.push(OutputCheck::Matches(Arc::new(regex)));
+        }
+        Ok(checks)
+    }
+
+    fn file(&self, raw: RawFileCheck) -> Result<FileCheck, LoadError> {
+        let templates = |texts| {
+            each_text(texts)
+                .iter()
+                .map(|text| self.template(text))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(FileCheck {
+            path: self.template(&raw.path)?,
+            exists: raw.exists,
+            contains: templates(raw.contains)?,
+            not_contains: templates(raw.not_contains)?,
+        })
+    }
+
+    fn status(&self, status: Spanned<RawStatus>) -> Result<ExpectedStatus, LoadError> {
+        let span = status.span();
+        let found = match status.into_inner() {
+            RawStatus::Code(code) => match u8::try_from(code) {
+                Ok(code) => return Ok(ExpectedStatus::Code(i32::from(code))),
+                Err(_) => code.to_string(),
+            },
+            RawStatus::Keyword(keyword) => match keyword.as_str() {
+                "success" => return Ok(ExpectedStatus::Code(0)),
+                "failure" => return Ok(ExpectedStatus::Failure),
+                "timeout" => return Ok(ExpectedStatus::Timeout),
+                "any" => return Ok(ExpectedStatus::Any),
+                _ => format!("{keyword:?}"),
+            },
+        };
+        Err(self.error(span, LoadErrorKind::Status { found }))
+    }
+
+    fn duration(&self, duration: Spanned<RawDuration>) -> Result<Duration, LoadError> {
+        let span = duration.span();
+        match duration.into_inner() {
+            RawDuration::Text(text) => parse_duration(&text),
+            RawDuration::Seconds(seconds) => {
+                Duration::try_from_secs_f64(seconds).map_err(|_| DurationError {
+                    input: seconds.to_string(),
+                    reason: if seconds < 0.0 {
+                        "it is negative".into()
+                    } else {
+                        "it is too large".into()
+                    },
+                })
+            }
+        }
+        .map_err(|error| self.error(span, LoadErrorKind::Duration(error)))
+    }
+
+    fn retry(&self, raw: RawRetry) -> Result<Retry, LoadError> {
+        let attempts = match u32::try_from(*raw.attempts.get_ref()) {
+            Ok(attempts) if attempts >= 1 => attempts,
+            _ => {
+                return Err(self.error(
+                    raw.attempts.span(),
+                    LoadErrorKind::RetryAttempts {
+                        found: *raw.attempts.get_ref(),
+                    },
+                ));
+            }
+        };
+        let interval = match raw.interval {
+            Some(interval) => self.duration(interval)?,
+            None => DEFAULT_RETRY_INTERVAL,
+        };
+        Ok(Retry { attempts, interval })
+    }
+
+    fn fixture(&self, fixture: Spanned<String>) -> Result<String, LoadError> {
+        let mut components = Path::new(fixture.get_ref()).components();
+        let plain = components
+            .clone()
+            .all(|part| matches!(part, Component::Normal(_) | Component::CurDir))
+            && components.any(|part| matches!(part, Component::Normal(_)));
+        if !plain {
+            return Err(self.error(
+                fixture.span(),
+                LoadErrorKind::FixturePath {
+                    fixture: fixture.into_inner(),
+                },
+            ));
+        }
+        Ok(fixture.into_inner())
+    }
+
+    fn env(&self, raw: RawEnv) -> Result<Vec<(String, Template)>, LoadError> {
+        raw.0
+            .into_iter()
+            .map(|(name, value)| Ok((self.env_name(name)?, self.template(&value)?)))
+            .collect()
+    }
+
+    fn env_name(&self, name: Spanned<String>) -> Result<String, LoadError> {
+        if name.get_ref().is_empty() || name.get_ref().contains(['=', '\0']) {
+            return Err(self.error(
+                name.span(),
+                LoadErrorKind::EnvName {
+                    name: name.into_inner(),
+                },
+            ));
+        }
+        Ok(name.into_inner())
+    }
+
+    fn error(&self, span: Range<usize>, kind: LoadErrorKind) -> LoadError {
+        LoadError::at(self.path, self.lines.excerpt(span), kind)
+    }
+}
+
+/// The strings of a "string or list" value, each with its own position.
+fn each_text(texts: Option<Spanned<RawTexts>>) -> Vec<Spanned<String>> {
+    let Some(texts) = texts else {
+        return Vec::new();
+    };
+    let span = texts.span();
+    match texts.into_inner() {
+        RawTexts::One(text) => vec![Spanned::new(span, text)],
+        RawTexts::Many(texts) => texts,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crate::suite::{
+        Action, ExpectedStatus, FileCheck, OnFailure, OutputCheck, Retry, Suite, Template,
+        parse_suite,
+    };
+
+    fn parse(source: &str) -> Suite {
+        parse_suite(source, Path::new("suites/demo.toml")).unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// The whole message a user reads for `source`.
+    fn error(source: &str) -> String {
+        match parse_suite(source, Path::new("suites/demo.toml")) {
+            Ok(suite) => panic!("`{}` loaded without error", suite.name),
+            Err(error) => error.to_string(),
+        }
+    }
+
+    fn sources(templates: &[Template]) -> Vec<&str> {
+        templates.iter().map(Template::source).collect()
+    }
+
+    fn env(vars: &[(String, Template)]) -> Vec<(&str, &str)> {
+        vars.iter()
+            .map(|(name, value)| (name.as_str(), value.source()))
+            .collect()
+    }
+
+    fn checks(checks: &[OutputCheck]) -> Vec<String> {
+        checks
+            .iter()
+            .map(|check| match check {
+                OutputCheck::Contains(text) => format!("contains {}", text.source()),
+                OutputCheck::NotContains(text) => format!("not_contains {}", text.source()),
+                OutputCheck::Equals(text) => format!("equals {}", text.source()),
+                OutputCheck::Matches(regex) => format!("matches {}", regex.as_str()),
+                OutputCheck::Predicate(check) => format!("{check:?}"),
+            })
+            .collect()
+    }
+
+    fn file(check: &FileCheck) -> (&str, Option<bool>, Vec<&str>, Vec<&str>) {
+        (
+            check.path.source(),
+            check.exists,
+            sources(&check.contains),
+            sources(&check.not_contains),
+        )
+    }
+
+    #[test]
+    fn every_key_is_read_into_the_model() {
+        let suite = parse(
+            r#"
+name = "Demo Suite"
+description = "Every key there is"
+command = "${PLANDEX_CMD:-plandex}"
+timeout = "2m"
+fixtures = ["go-project", "data/small"]
+env = { PLANDEX_ENV = "development", API = "${PLANDEX_ENV}/api" }
+requires = ["git", "bash"]
+on_failure = "continue"
+
+[[step]]
+section = "Plan Management"
+name = "Create named plan!"
+run = "new -n 'smoke test plan' ${FLAG:-}"
+stdout.matches = ["^plan", "created$"]
+stdout.equals = "plan created"
+stdout.not_contains = ["error", "panic"]
+stdout.contains = "created"
+stderr.contains = ["warn", "${NAME}"]
+output.not_contains = "fatal"
+stdin = "y\n"
+env = { Z_LAST = "z", A_FIRST = "a" }
+env_remove = ["OPENROUTER_API_KEY"]
+status = "failure"
+files = [
+  { path = "main.go", exists = true, contains = "func", not_contains = ["TODO", "FIXME"] },
+  { path = "gone.txt", exists = false },
+  { path = "notes.md", contains = ["a", "b"] },
+]
+timeout = 1.5
+retry = { attempts = 3, interval = "2s" }
+ignore = "flaky upstream"
+always = true
+
+[[step]]
+name = "Edit"
+sh = "echo '// edited' >> main.go"
+status = 3
+retry = { attempts = 2 }
+timeout = 30
+
+[[step]]
+name = "As an array"
+run = ["tell", "two words", "${X:-x}"]
+status = "success"
+
+[[step]]
+name = "Hang"
+sh = "sleep 5"
+status = "timeout"
+
+[[step]]
+name = "Whatever"
+sh = "true"
+status = "any"
+"#,
+        );
+        assert_eq!(suite.name, "Demo Suite");
+        assert_eq!(suite.slug, "demo_suite");
+        assert_eq!(suite.description.as_deref(), Some("Every key there is"));
+        assert_eq!(suite.source.as_deref(), Some(Path::new("suites/demo.toml")));
+        assert_eq!(
+            suite.command.as_ref().map(Template::source),
+            Some("${PLANDEX_CMD:-plandex}")
+        );
+        assert_eq!(suite.timeout, Some(Duration::from_secs(120)));
+        assert_eq!(suite.fixtures, ["go-project", "data/small"]);
+        assert_eq!(
+            env(&suite.env),
+            [
+                ("PLANDEX_ENV", "development"),
+                ("API", "${PLANDEX_ENV}/api")
+            ]
+        );
+        assert_eq!(suite.requires, ["git", "bash"]);
+        assert_eq!(suite.on_failure, OnFailure::Continue);
+        assert_eq!(suite.steps.len(), 5);
+
+        let step = &suite.steps[0];
+        assert_eq!(step.name, "Create named plan!");
+        assert_eq!(step.section.as_deref(), Some("Plan Management"));
+        assert_eq!(
+            step.test_name,
+            "demo_suite::plan_management::create_named_plan_"
+        );
+        let Action::Run(args) = &step.action else {
+            panic!("expected run, got {:?}", step.action);
+        };
+        assert_eq!(sources(args), ["new", "-n", "smoke test plan", "${FLAG:-}"]);
+        assert_eq!(
+            checks(&step.stdout),
+            [
+                "contains created",
+                "not_contains error",
+                "not_contains panic",
+                "equals plan created",
+                "matches ^plan",
+                "matches created$",
+            ]
+        );
+        assert_eq!(checks(&step.stderr), ["contains warn", "contains ${NAME}"]);
+        assert_eq!(checks(&step.output), ["not_contains fatal"]);
+        assert_eq!(step.stdin.as_ref().map(Template::source), Some("y\n"));
+        assert_eq!(env(&step.env), [("Z_LAST", "z"), ("A_FIRST", "a")]);
+        assert_eq!(step.env_remove, ["OPENROUTER_API_KEY"]);
+        assert_eq!(step.status, ExpectedStatus::Failure);
+        assert_eq!(
+            step.files.iter().map(file).collect::<Vec<_>>(),
+            [
+                ("main.go", Some(true), vec!["func"], vec!["TODO", "FIXME"]),
+                ("gone.txt", Some(false), vec![], vec![]),
+                ("notes.md", None, vec!["a", "b"], vec![]),
+            ]
+        );
+        assert_eq!(step.timeout, Some(Duration::from_millis(1500)));
+        assert_eq!(
+            step.retry,
+            Some(Retry {
+                attempts: 3,
+                interval: Duration::from_secs(2)
+            })
+        );
+        assert_eq!(step.ignore.as_deref(), Some("flaky upstream"));
+        assert!(step.always);
+        let location = step.location.as_ref().expect("a location");
+        assert_eq!(location.to_string(), "suites/demo.toml:11:1");
+
+        let step = &suite.steps[1];
+        assert_eq!(step.test_name, "demo_suite::edit");
+        assert_eq!(step.section, None);
+        let Action::Shell(line) = &step.action else {
+            panic!("expected sh, got {:?}", step.action);
+        };
+        assert_eq!(line.source(), "echo '// edited' >> main.go");
+        assert_eq!(step.status, ExpectedStatus::Code(3));
+        assert_eq!(
+            step.retry,
+            Some(Retry {
+                attempts: 2,
+                interval: Duration::from_secs(1)
+            })
+        );
+        assert_eq!(step.timeout, Some(Duration::from_secs(30)));
+        assert!(!step.always);
+        assert_eq!(step.ignore, None);
+        assert_eq!(step.location.as_ref().map(|l| l.line), Some(35));
+
+        let Action::Run(args) = &suite.steps[2].action else {
+            panic!("expected run, got {:?}", suite.steps[2].action);
+        };
+        assert_eq!(sources(args), ["tell", "two words", "${X:-x}"]);
+        assert_eq!(suite.steps[2].status, ExpectedStatus::Code(0));
+        assert_eq!(suite.steps[3].status, ExpectedStatus::Timeout);
+        assert_eq!(suite.steps[4].status, ExpectedStatus::Any);
+    }
+
+    #[test]
+    fn defaults_apply_to_a_minimal_suite() {
+        let suite = parse("[[step]]\nname = \"only\"\nsh = \"true\"\n");
+        assert_eq!(suite.name, "demo");
+        assert_eq!(suite.slug, "demo");
+        assert_eq!(suite.description, None);
+        assert!(suite.command.is_none());
+        assert_eq!(suite.timeout, None);
+        assert!(suite.fixtures.is_empty() && suite.env.is_empty() && suite.requires.is_empty());
+        assert_eq!(suite.on_failure, OnFailure::Stop);
+        let step = &suite.steps[0];
+        assert_eq!(step.test_name, "demo::only");
+        assert_eq!(step.status, ExpectedStatus::Code(0));
+        assert!(step.stdout.is_empty() && step.stderr.is_empty() && step.output.is_empty());
+        assert!(step.env.is_empty() && step.env_remove.is_empty() && step.files.is_empty());
+        assert!(step.stdin.is_none() && step.timeout.is_none() && step.retry.is_none());
+        assert!(!step.always && step.ignore.is_none());
+    }
+
+    #[test]
+    fn test_names_are_made_unique_within_the_suite() {
+        let suite = parse(
+            r#"
+name = "Plandex: Smoke!"
+[[step]]
+name = "Build"
+sh = "true"
+[[step]]
+name = "build"
+sh = "true"
+[[step]]
+section = "Plans"
+name = "Build"
+sh = "true"
+[[step]]
+section = "plans"
+name = "BUILD"
+sh = "true"
+"#,
+        );
+        let names: Vec<&str> = suite.steps.iter().map(|s| s.test_name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "plandex_smoke_::build",
+                "plandex_smoke_::build_2",
+                "plandex_smoke_::plans::build",
+                "plandex_smoke_::plans::build_2",
+            ]
+        );
+    }
+
+    #[test]
+    fn inline_step_arrays_and_dotted_env_keep_their_positions_and_order() {
+        let suite = parse(
+            "env.B = \"1\"\nenv.A = \"2\"\nstep = [\n  { name = \"a\", sh = \"x\" },\n  { name = \"b\", sh = \"y\" },\n]\n",
+        );
+        assert_eq!(env(&suite.env), [("B", "1"), ("A", "2")]);
+        let at: Vec<String> = suite
+            .steps
+            .iter()
+            .filter_map(|step| step.location.as_ref().map(ToString::to_string))
+            .collect();
+        assert_eq!(at, ["suites/demo.toml:4:3", "suites/demo.toml:5:3"]);
+    }
+
+    #[test]
+    fn syntax_error() {
+        assert_eq!(
+            error("name = \"demo\nstep = 1\n"),
+            r#"error: invalid TOML: invalid basic string, expected `"`
+ --> suites/demo.toml:1:13
+  |
+1 | name = "demo
+  |             ^
+  = help: suite files are TOML: see https://toml.io"#
+        );
+    }
+
+    #[test]
+    fn unknown_key_at_top_level() {
+        assert_eq!(
+            error("nme = \"demo\"\n"),
+            "\
+error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `on_failure`, `step`
+ --> suites/demo.toml:1:1
+  |
+1 | nme = \"demo\"
+  | ^^^
+  = help: see the suite reference in docs/suites.md"
+        );
+    }
+
+    #[test]
+    fn unknown_key_in_a_step() {
+        let source = "name = \"demo\"\n\n[[step]]\nname = \"a\"\nrun = \"x\"\n\n\n\n\n\n\nstdot.contains = \"x\"\n";
+        assert_eq!(
+            error(source),
+            "\
+error: unknown field `stdot`, expected one of `section`, `name`, `run`, `sh`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
+  --> suites/demo.toml:12:1
+   |
+12 | stdot.contains = \"x\"
+   | ^^^^^
+   = help: see the suite reference in docs/suites.md"
+        );
+    }
+
+    #[test]
+    fn unknown_key_in_a_file_check() {
+        assert_eq!(
+            error(
+                "[[step]]\nname = \"a\"\nrun = \"b\"\nfiles = [{ path = \"x\", exist = true }]\n"
+            ),
+            "\
+error: unknown field `exist`, expected one of `path`, `exists`, `contains`, `not_contains`
+ --> suites/demo.toml:4:24
+  |
+4 | files = [{ path = \"x\", exist = true }]
+  |                        ^^^^^
+  = help: see the suite reference in docs/suites.md"
+        );
+    }
+
+    #[test]
+    fn missing_step_name() {
+        assert_eq!(
+            error("[[step]]\nrun = \"b\"\n"),
+            "\
+error: missing field `name`
+ --> suites/demo.toml:1:1
+  |
+1 | [[step]]
+  | ^^^^^^^^
+  = help: see the suite reference in docs/suites.md"
+        );
+    }
+
+    #[test]
+    fn wrong_types() {
+        assert_eq!(
+            error("[[step]]\nname = 5\nrun = \"x\"\n"),
+            "\
+error: invalid type: integer `5`, expected a string
+ --> suites/demo.toml:2:8
+  |
+2 | name = 5
+  |        ^
+  = help: see the suite reference in docs/suites.md"
+        );
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"b\"\nstdout.contains = 5\n"),
+            "\
+error: invalid type: integer `5`, expected a string or an array of strings
+ --> suites/demo.toml:4:19
+  |
+4 | stdout.contains = 5
+  |                   ^
+  = help: see the suite reference in docs/suites.md"
+        );
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"b\"\nstdout = 5\n"),
+            "\
+error: invalid type: integer `5`, expected a table of checks (`contains`, `not_contains`, `equals`, `matches`)
+ --> suites/demo.toml:4:10
+  |
+4 | stdout = 5
+  |          ^
+  = help: see the suite reference in docs/suites.md"
+        );
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = 5\n"),
+            "\
+error: invalid type: integer `5`, expected a command line string or an array of arguments
+ --> suites/demo.toml:3:7
+  |
+3 | run = 5
+  |       ^
+  = help: see the suite reference in docs/suites.md"
+        );
+        assert_eq!(
+            error("[step]\nname = \"a\"\nrun = \"b\"\n"),
+            "\
+error: invalid type: map, expected an array of tables (write `[[step]]`, with double brackets)
+ --> suites/demo.toml:1:1
+  |
+1 | [step]
+  | ^^^^^^
+  = help: see the suite reference in docs/suites.md"
+        );
+        assert_eq!(
+            error("on_failure = \"stp\"\n[[step]]\nname = \"a\"\nrun = \"b\"\n"),
+            "\
+error: unknown variant `stp`, expected `stop` or `continue`
+ --> suites/demo.toml:1:14
+  |
+1 | on_failure = \"stp\"
+  |              ^^^^^
+  = help: see the suite reference in docs/suites.md"
+        );
+    }
+
+    #[test]
+    fn run_and_sh_together() {
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"x\"\nsh = \"y\"\n"),
+            "\
+error: step `a` has both `run` and `sh`
+ --> suites/demo.toml:4:6
+  |
+4 | sh = \"y\"
+  |      ^^^
+  = help: keep one: `run` gives arguments to the suite's `command`, `sh` is a bash line"
+        );
+    }
+
+    #[test]
+    fn neither_run_nor_sh() {
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\n"),
+            "\
+error: step `a` has neither `run` nor `sh`
+ --> suites/demo.toml:1:1
+  |
+1 | [[step]]
+  | ^^^^^^^^
+  = help: add `run = \"…\"` (arguments to the suite's `command`) or `sh = \"…\"` (a bash line)"
+        );
+    }
+
+    #[test]
+    fn bad_regex() {
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"x\"\nstdout.matches = [\"ok\", \"a(\"]\n"),
+            "\
+error: invalid regular expression: unclosed group
+ --> suites/demo.toml:4:25
+  |
+4 | stdout.matches = [\"ok\", \"a(\"]
+  |                         ^^^^
+  = help: see https://docs.rs/regex/latest/regex/#syntax"
+        );
+    }
+
+    #[test]
+    fn bad_durations() {
+        assert_eq!(
+            error("timeout = \"5 parsecs\"\n[[step]]\nname = \"a\"\nrun = \"x\"\n"),
+            "\
+error: invalid duration `5 parsecs`: unknown time unit \"parsecs\", supported units: ns, us/µs, ms, sec, min, hours, days, weeks, months, years (and few variations)
+ --> suites/demo.toml:1:11
+  |
+1 | timeout = \"5 parsecs\"
+  |           ^^^^^^^^^^^
+  = help: write seconds like `120` or `1.5`, or with a unit: `500ms`, `30s`, `2m`"
+        );
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"b\"\ntimeout = -1\n"),
+            "\
+error: invalid duration `-1`: it is negative
+ --> suites/demo.toml:4:11
+  |
+4 | timeout = -1
+  |           ^^
+  = help: write seconds like `120` or `1.5`, or with a unit: `500ms`, `30s`, `2m`"
+        );
+        assert_eq!(
+            error(
+                "[[step]]\nname = \"a\"\nrun = \"b\"\nretry = { attempts = 2, interval = \"soon\" }\n"
+            ),
+            "\
+error: invalid duration `soon`: expected number at 0
+ --> suites/demo.toml:4:36
+  |
+4 | retry = { attempts = 2, interval = \"soon\" }
+  |                                    ^^^^^^
+  = help: write seconds like `120` or `1.5`, or with a unit: `500ms`, `30s`, `2m`"
+        );
+    }
+
+    #[test]
+    fn bad_status() {
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"x\"\nstatus = \"fial\"\n"),
+            "\
+error: invalid status \"fial\"
+ --> suites/demo.toml:4:10
+  |
+4 | status = \"fial\"
+  |          ^^^^^^
+  = help: write an exit code from 0 to 255, or one of \"success\", \"failure\", \"timeout\", \"any\""
+        );
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"x\"\nstatus = 300\n"),
+            "\
+error: invalid status 300
+ --> suites/demo.toml:4:10
+  |
+4 | status = 300
+  |          ^^^
+  = help: write an exit code from 0 to 255, or one of \"success\", \"failure\", \"timeout\", \"any\""
+        );
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"x\"\nstatus = true\n"),
+            "\
+error: invalid type: boolean `true`, expected an exit code from 0 to 255, or one of \"success\", \"failure\", \"timeout\", \"any\"
+ --> suites/demo.toml:4:10
+  |
+4 | status = true
+  |          ^^^^
+  = help: see the suite reference in docs/suites.md"
+        );
+    }
+
+    #[test]
+    fn bad_templates() {
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"x ${1A} y\"\n"),
+            "\
+error: `${1A}` is not a variable reference: names are letters, digits and `_`, not starting with a digit
+ --> suites/demo.toml:3:10
+  |
+3 | run = \"x ${1A} y\"
+  |          ^^^^^
+  = help: write `${NAME}` or `${NAME:-default}`; `$${` is a literal `${`"
+        );
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nsh = \"echo ${OPEN\"\n"),
+            "\
+error: unterminated `${`: add the closing `}` (or write `$${` for a literal)
+ --> suites/demo.toml:3:12
+  |
+3 | sh = \"echo ${OPEN\"
+  |            ^^^^^^
+  = help: write `${NAME}` or `${NAME:-default}`; `$${` is a literal `${`"
+        );
+        // Multi-line strings: the caret skips the opening quotes and the newline after them;
+        // tabs before it are kept so that it lines up.
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"b\"\nstdin = \"\"\"\n\tx ${ y\"\"\"\n"),
+            "\
+error: unterminated `${`: add the closing `}` (or write `$${` for a literal)
+ --> suites/demo.toml:5:4
+  |
+5 | \tx ${ y\"\"\"
+  | \t  ^^^^
+  = help: write `${NAME}` or `${NAME:-default}`; `$${` is a literal `${`"
+        );
+    }
+
+    #[test]
+    fn unclosed_quote_in_run() {
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"say 'hi\"\n"),
+            "\
+error: unclosed quote in `run`
+ --> suites/demo.toml:3:12
+  |
+3 | run = \"say 'hi\"
+  |            ^
+  = help: close the quote, or write the arguments as an array: `run = [\"say\", \"it's\"]`"
+        );
+    }
+
+    #[test]
+    fn reference_split_by_a_space_in_run() {
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"x ${A:-p q}\"\n"),
+            "\
+error: this space splits a `${…}` reference into two arguments
+ --> suites/demo.toml:3:16
+  |
+3 | run = \"x ${A:-p q}\"
+  |                ^
+  = help: quote the reference (`\"${NAME:-two words}\"`), or write `run` as an array of arguments"
+        );
+    }
+
+    #[test]
+    fn no_steps() {
+        assert_eq!(
+            error("name = \"demo\"\n"),
+            "\
+error: suite `demo` has no steps
+ --> suites/demo.toml
+  = help: add a `[[step]]` table with a `name` and a `run` or `sh` key"
+        );
+    }
+
+    #[test]
+    fn fixture_outside_the_fixtures_root() {
+        for fixture in ["../x", "/abs", "a/../../b", ""] {
+            let message = error(&format!(
+                "fixtures = [\"{fixture}\"]\n[[step]]\nname = \"a\"\nrun = \"b\"\n"
+            ));
+            assert!(message.starts_with(&format!("error: fixture `{fixture}` is not")));
+        }
+        assert_eq!(
+            error("fixtures = [\"ok\", \"../x\"]\n[[step]]\nname = \"a\"\nrun = \"b\"\n"),
+            "\
+error: fixture `../x` is not a folder under the fixtures root
+ --> suites/demo.toml:1:19
+  |
+1 | fixtures = [\"ok\", \"../x\"]
+  |                   ^^^^^^
+  = help: name a folder under the fixtures root, without `..` or a leading `/`"
+        );
+    }
+
+    #[test]
+    fn retry_attempts_below_one() {
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"b\"\nretry = { attempts = 0 }\n"),
+            "\
+error: retry attempts must be from 1 to 4294967295, not 0
+ --> suites/demo.toml:4:22
+  |
+4 | retry = { attempts = 0 }
+  |                      ^
+  = help: `attempts` counts every run, the first one included"
+        );
+    }
+
+    #[test]
+    fn environment_variable_names() {
+        assert_eq!(
+            error("[[step]]\nname = \"a\"\nrun = \"b\"\nenv = { \"A=B\" = \"x\" }\n"),
+            "\
+error: invalid environment variable name `A=B`
+ --> suites/demo.toml:4:9
+  |
+4 | env = { \"A=B\" = \"x\" }
+  |         ^^^^^
+  = help: variable names are not empty and have no `=` or NUL"
+        );
+    }
+
+    #[test]
+    fn empty_names() {
+        assert_eq!(
+            error("[[step]]\nname = \" \"\nrun = \"b\"\n"),
+            "\
+error: step name is empty
+ --> suites/demo.toml:2:8
+  |
+2 | name = \" \"
+  |        ^^^
+  = help: names make test names: give it at least one character"
+        );
+        assert!(
+            error("name = \"\"\n[[step]]\nname = \"a\"\nrun = \"b\"\n")
+                .starts_with("error: suite name is empty\n")
+        );
+        assert!(
+            error("[[step]]\nsection = \"\"\nname = \"a\"\nrun = \"b\"\n")
+                .starts_with("error: section name is empty\n")
+        );
+    }
+
+    /// The first example of docs/suites.md is a whole suite; it must keep loading.
+    #[test]
+    fn the_reference_example_loads() {
+        let reference = include_str!("../../docs/suites.md");
+        let example = reference
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a TOML example in docs/suites.md");
+        let suite = parse(example);
+        assert_eq!(suite.name, "plans");
+        let names: Vec<&str> = suite.steps.iter().map(|s| s.test_name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "plans::plan_management::create_named_plan",
+                "plans::plan_management::edit_a_file"
+            ]
+        );
+    }
+}
