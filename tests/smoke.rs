@@ -32,7 +32,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let executor = Interrupts::install().map_or_else(|_| Executor::new(), Executor::with_interrupts);
+    let executor =
+        Interrupts::install().map_or_else(|_| Executor::new(), Executor::with_interrupts);
     let run = run_libtest(&suites, &settings, &args, executor);
     match run.interrupted {
         Some(signal) => ExitCode::from(128 + signal as u8),

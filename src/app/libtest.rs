@@ -48,47 +48,88 @@ pub struct LibtestRun {
 }
 
 /// Runs `suites` as libtest tests with libtest's arguments.
-pub fn run_libtest(suites: &[Suite], settings: &Settings, args: &Arguments, executor: Executor) -> LibtestRun {
-    let slots: Arc<Vec<Vec<Slot>>> =
-        Arc::new(suites.iter().map(|suite| suite.steps.iter().map(|_| Slot::default()).collect()).collect());
+pub fn run_libtest(
+    suites: &[Suite],
+    settings: &Settings,
+    args: &Arguments,
+    executor: Executor,
+) -> LibtestRun {
+    let slots: Arc<Vec<Vec<Slot>>> = Arc::new(
+        suites
+            .iter()
+            .map(|suite| suite.steps.iter().map(|_| Slot::default()).collect())
+            .collect(),
+    );
     let trials: Vec<Trial> = suites
         .iter()
         .enumerate()
-        .flat_map(|(s, suite)| suite.steps.iter().enumerate().map(move |(i, step)| (s, i, step)))
+        .flat_map(|(s, suite)| {
+            suite
+                .steps
+                .iter()
+                .enumerate()
+                .map(move |(i, step)| (s, i, step))
+        })
         .map(|(s, i, step)| {
             let slots = Arc::clone(&slots);
-            Trial::ignorable_test(step.test_name.clone(), move || to_libtest(slots[s][i].wait()))
-                .with_ignored_flag(step.ignore.is_some())
+            Trial::ignorable_test(step.test_name.clone(), move || {
+                to_libtest(slots[s][i].wait())
+            })
+            .with_ignored_flag(step.ignore.is_some())
         })
         .collect();
 
     if args.list {
-        return LibtestRun { conclusion: libtest_mimic::run(args, trials), interrupted: None };
+        return LibtestRun {
+            conclusion: libtest_mimic::run(args, trials),
+            interrupted: None,
+        };
     }
 
     // Select with libtest-mimic's own rules, trial by trial, in the same order.
     let mut flags = trials.iter().map(|trial| !args.is_filtered_out(trial));
     let selection = Selection {
-        steps: suites.iter().map(|suite| suite.steps.iter().map(|_| flags.next().unwrap_or(false)).collect()).collect(),
+        steps: suites
+            .iter()
+            .map(|suite| {
+                suite
+                    .steps
+                    .iter()
+                    .map(|_| flags.next().unwrap_or(false))
+                    .collect()
+            })
+            .collect(),
         run_ignored: args.ignored || args.include_ignored,
     };
 
-    let index: std::collections::HashMap<*const crate::suite::Step, (usize, usize)> = suites
+    // Events carry `&Step` borrowed from `suites`; its address identifies the slot.
+    let address = |step: &crate::suite::Step| step as *const crate::suite::Step as usize;
+    let index: std::collections::HashMap<usize, (usize, usize)> = suites
         .iter()
         .enumerate()
-        .flat_map(|(s, suite)| suite.steps.iter().enumerate().map(move |(i, step)| (step as *const _, (s, i))))
+        .flat_map(|(s, suite)| {
+            suite
+                .steps
+                .iter()
+                .enumerate()
+                .map(move |(i, step)| (address(step), (s, i)))
+        })
         .collect();
     let fill_slots = {
         let slots = Arc::clone(&slots);
         move |event: &Event<'_>| match event {
             Event::StepFinished { step, result, .. } => {
-                if let Some(&(s, i)) = index.get(&(*step as *const _)) {
+                if let Some(&(s, i)) = index.get(&address(step)) {
                     slots[s][i].fill((*result).clone());
                 }
             }
             Event::SuiteFinished { suite, result } => {
                 if let Some(dir) = &result.kept_test_dir {
-                    eprintln!("note: kept the test dir of suite `{}` for inspection: {}", suite.name, dir.display());
+                    eprintln!(
+                        "note: kept the test dir of suite `{}` for inspection: {}",
+                        suite.name,
+                        dir.display()
+                    );
                 }
             }
             _ => {}
@@ -101,7 +142,10 @@ pub fn run_libtest(suites: &[Suite], settings: &Settings, args: &Arguments, exec
         scope.spawn(move || scheduler::run(suites, selection, settings, executor, &fill_slots));
         libtest_mimic::run(args, trials)
     });
-    LibtestRun { conclusion, interrupted: executor.interrupted() }
+    LibtestRun {
+        conclusion,
+        interrupted: executor.interrupted(),
+    }
 }
 
 /// A step result as libtest sees it: ok, FAILED with a message, or ignored with the reason.
@@ -119,12 +163,18 @@ fn failure_message(result: &StepResult) -> String {
         message.push_str(&format!("command:  {}\n", result.command_line));
     }
     message.push_str(&format!("status:   {}\n", result.status));
-    message.push_str(&format!("duration: {:.2}s\n", result.duration.as_secs_f64()));
+    message.push_str(&format!(
+        "duration: {:.2}s\n",
+        result.duration.as_secs_f64()
+    ));
     for failure in &result.failures {
         message.push_str(&format!("check:    {failure}\n"));
     }
     if result.leaked_processes > 0 {
-        message.push_str(&format!("leaked:   {} process(es) killed after the command\n", result.leaked_processes));
+        message.push_str(&format!(
+            "leaked:   {} process(es) killed after the command\n",
+            result.leaked_processes
+        ));
     }
     if !result.output_tail.is_empty() {
         message.push_str("output (last lines):\n");

@@ -7,7 +7,7 @@ use libtest_mimic::Arguments;
 
 use crate::config::{ColorWhen, Format, RunArgs, Settings};
 use crate::exec::{Executor, Interrupts};
-use crate::report::{ColorChoice, HumanOptions, HumanReporter, Reporter};
+use crate::report::{ColorChoice, HumanOptions, HumanReporter};
 use crate::scheduler::{self, Filter, Selection};
 use crate::suite::{Suite, load_paths};
 
@@ -44,14 +44,27 @@ pub fn run_main(args: &RunArgs) -> i32 {
     let executor = match Interrupts::install() {
         Ok(interrupts) => Executor::with_interrupts(interrupts),
         Err(error) => {
-            eprintln!("warning: cannot install signal handlers ({error}); Ctrl-C will not clean up");
+            eprintln!(
+                "warning: cannot install signal handlers ({error}); Ctrl-C will not clean up"
+            );
             Executor::new()
         }
     };
+    if args.list {
+        // Listing runs no command: a closed pipe (`--list | head`) may end the process quietly,
+        // like any Unix filter, instead of failing a write.
+        // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     if format == Format::Human && !args.list {
         run_human(&suites, &settings, args, &executor)
     } else {
-        let outcome = run_libtest(&suites, &settings, &libtest_arguments(args, format, &settings), executor);
+        let outcome = run_libtest(
+            &suites,
+            &settings,
+            &libtest_arguments(args, format, &settings),
+            executor,
+        );
         exit_status(outcome.interrupted, outcome.conclusion.has_failed())
     }
 }
@@ -75,12 +88,21 @@ fn run_human(suites: &[Suite], settings: &Settings, args: &RunArgs, executor: &E
     let selection = Selection::new(suites, &filter);
     let stdout = std::io::stdout();
     let color = color_choice(args.color).resolve(&stdout);
-    let reporter = Mutex::new(HumanReporter::new(stdout, HumanOptions { color, ..HumanOptions::default() }));
+    let reporter = Mutex::new(HumanReporter::new(
+        stdout,
+        HumanOptions {
+            color,
+            ..HumanOptions::default()
+        },
+    ));
     let failed_write = Mutex::new(None);
     let sink = |event: &crate::report::Event<'_>| {
         let mut reporter = reporter.lock().unwrap_or_else(|p| p.into_inner());
         if let Err(error) = reporter.report(event) {
-            failed_write.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(error);
+            failed_write
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert(error);
         }
     };
     let summary = scheduler::run(suites, &selection, settings, executor, &sink);
@@ -91,7 +113,9 @@ fn run_human(suites: &[Suite], settings: &Settings, args: &RunArgs, executor: &E
     {
         eprintln!("warning: could not write the report: {error}");
     }
-    let interrupted = summary.interrupted.then(|| executor.interrupted().unwrap_or(libc::SIGINT));
+    let interrupted = summary
+        .interrupted
+        .then(|| executor.interrupted().unwrap_or(libc::SIGINT));
     exit_status(interrupted, !summary.counts.success())
 }
 

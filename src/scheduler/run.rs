@@ -48,15 +48,9 @@ pub fn run(
     let next = AtomicUsize::new(0);
     let finished = Mutex::new(Vec::with_capacity(order.len()));
     let worker = || {
-        loop {
-            let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                break;
-            };
+        while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let result = run_suite(&suites[index], &selection.steps[index], &cx);
-            finished
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(result);
+            finished.lock().unwrap_or_else(|p| p.into_inner()).push(result);
         }
     };
     if jobs == 1 {

@@ -37,7 +37,7 @@ impl Filter {
         if self.skip.iter().any(|pattern| matches(pattern)) {
             return false;
         }
-        !(self.ignored && !is_ignored)
+        !self.ignored || is_ignored
     }
 
     /// Whether steps marked `ignore` are run rather than reported as ignored.

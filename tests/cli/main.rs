@@ -1,1 +1,6 @@
-//! Integration tests of the `smoke-runner` binary.
+//! The integration tests: the `smoke-runner` binary driven as users drive it.
+//!
+//! One test binary, themed modules. `support` holds the builders; `fake-program` (an example
+//! target, `tests/fake_program.rs`) is the process the executor tests run.
+
+mod support;

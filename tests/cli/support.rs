@@ -1,0 +1,150 @@
+//! Builders shared by every test module.
+
+#![allow(dead_code, reason = "each test module uses a different part")]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::OnceLock;
+
+/// The `smoke-runner` binary under test.
+pub fn smoke_runner() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_smoke-runner"))
+}
+
+/// The fake program fixture (built on first use when `cargo test` did not build examples,
+/// as with `cargo test --test cli`).
+pub fn fake_program() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let deps = std::env::current_exe().expect("test binary path");
+        let target = deps
+            .parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps");
+        let path = target.join("examples").join("fake-program");
+        if !path.exists() {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = std::process::Command::new(cargo)
+                .args(["build", "--example", "fake-program"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("run cargo build --example fake-program");
+            assert!(
+                status.success(),
+                "cargo build --example fake-program failed"
+            );
+        }
+        path
+    })
+    .clone()
+}
+
+/// A scratch folder with suite files, and a way to run `smoke-runner` in it.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    envs: Vec<(String, String)>,
+}
+
+impl TestEnv {
+    /// An empty folder with `suites/` and `fixtures/`.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("suites")).unwrap();
+        std::fs::create_dir_all(dir.path().join("fixtures")).unwrap();
+        Self {
+            dir,
+            envs: Vec::new(),
+        }
+    }
+
+    /// Writes `suites/<name>.toml`.
+    pub fn suite(self, name: &str, toml: &str) -> Self {
+        std::fs::write(
+            self.dir.path().join("suites").join(format!("{name}.toml")),
+            toml,
+        )
+        .unwrap();
+        self
+    }
+
+    /// Writes a file under the scratch folder (parents created).
+    pub fn file(self, relative: &str, content: &str) -> Self {
+        let path = self.dir.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+        self
+    }
+
+    /// Sets an environment variable for runs.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.envs.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The scratch folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A `smoke-runner` command in the scratch folder: no env file, no colors, test dirs
+    /// under the scratch folder, `FAKE` pointing at the fake program.
+    pub fn command(&self) -> assert_cmd::Command {
+        let tmp = self.dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let mut command = assert_cmd::Command::new(smoke_runner());
+        command
+            .current_dir(self.dir.path())
+            .env_remove("PLANDEX_CMD")
+            .env_remove("PLANDEX_TIMEOUT")
+            .env("PLANDEX_ENV_FILE", "/dev/null")
+            .env("TMPDIR", &tmp)
+            .env("FAKE", fake_program())
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (key, value) in &self.envs {
+            command.env(key, value);
+        }
+        command
+    }
+
+    /// Runs `smoke-runner ARGS` and returns its output.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command()
+            .args(args)
+            .output()
+            .expect("run smoke-runner")
+    }
+}
+
+/// stdout as text.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// stderr as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Replaces run-specific parts of a report (durations, dates, temp paths, pids) with fixed
+/// tokens, so whole reports can be compared.
+pub fn normalize(text: &str, scratch: &Path) -> String {
+    let text = text.replace(&scratch.display().to_string(), "[SCRATCH]");
+    let rules: [(&str, &str); 4] = [
+        (r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "[DATE]"),
+        (
+            r"plandex-([a-z0-9_]+)-\d+-[A-Za-z0-9]+",
+            "plandex-$1-[PID]-[RAND]",
+        ),
+        (r"\b\d+(\.\d+)?(ms|s)\b", "[TIME]"),
+        (r"\b\d+m \d+s\b", "[TIME]"),
+    ];
+    let mut text = text;
+    for (pattern, replacement) in rules {
+        text = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&text, replacement)
+            .into_owned();
+    }
+    text
+}
