@@ -7,7 +7,24 @@
 //! suite files         ─► suite       (raw serde mirror ─► validated model)
 //! scheduler           ─► exec        (spawn in a new session, deadline, capture)
 //! exec outcome        ─► assert      (checks on status, output, files)
-//! results as events   ─► report      (human, libtest, json)
+//! results as events   ─► report      (human report; libtest through libtest-mimic)
+//! ```
+//!
+//! Embedding: load suites (or build [`suite::Suite`] values), pick the steps, run them with
+//! settings, and receive every event:
+//!
+//! ```no_run
+//! use smoke_runner::{config::Settings, exec::Executor, report::Event, scheduler, suite};
+//!
+//! let suites = suite::load_paths(&["suites".into()]).expect("valid suites");
+//! let selection = scheduler::Selection::all(&suites);
+//! let on_event = |event: &Event<'_>| {
+//!     if let Event::StepFinished { step, result, .. } = event {
+//!         println!("{}: {:?}", step.test_name, result.verdict);
+//!     }
+//! };
+//! let summary = scheduler::run(&suites, &selection, &Settings::new(), &Executor::new(), &on_event);
+//! assert!(summary.counts.success());
 //! ```
 
 pub mod app;

@@ -7,7 +7,7 @@ use crate::assert::{check_files, check_output, check_status};
 use crate::config::Settings;
 use crate::exec::{Environment, Executor, Outcome, StreamSelector, Termination, find_program};
 use crate::report::{Counts, Event, SkipReason, StepResult, SuiteResult, Verdict};
-use crate::suite::{ExpectedStatus, OnFailure, Step, Suite};
+use crate::suite::{ExpectedStatus, OnFailure, Step, Suite, Template};
 
 use super::sink::EventSink;
 use super::step_command::{prepare, suite_environment};
@@ -78,12 +78,11 @@ enum Setup {
 
 /// Requirements, fixtures, the suite's environment.
 fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Result<Setup, String> {
-    if let Some(program) = suite
-        .requires
-        .iter()
-        .find(|program| find_program(program.as_ref(), &settings.env, None).is_err())
-    {
-        return Ok(Setup::Missing(program.clone()));
+    for requirement in &suite.requires {
+        let program = required_program(requirement, &settings.env)?;
+        if find_program(program.as_ref(), &settings.env, None).is_err() {
+            return Ok(Setup::Missing(program));
+        }
     }
     for fixture in &suite.fixtures {
         let source = settings.fixtures_dir.join(fixture);
@@ -105,6 +104,19 @@ fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Resu
         settings,
         test_dir.path(),
     )?))
+}
+
+/// The program a `requires` entry names: `${VAR}` expanded, first shell word (so
+/// `"${PLANDEX_CMD}"` works when the command is `go run ./cmd`).
+fn required_program(requirement: &str, env: &Environment) -> Result<String, String> {
+    let problem = |e: &dyn std::fmt::Display| format!("requires `{requirement}`: {e}");
+    let expanded = Template::parse(requirement)
+        .map_err(|e| problem(&e))?
+        .expand(|name| env.get_str(name))
+        .map_err(|e| problem(&e))?
+        .into_owned();
+    let words = shell_words::split(&expanded).map_err(|e| problem(&e))?;
+    Ok(words.into_iter().next().unwrap_or(expanded))
 }
 
 struct SuiteRun<'a> {
