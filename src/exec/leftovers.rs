@@ -15,11 +15,17 @@ pub const TAG_VARIABLE: &str = "SMOKE_RUNNER_TAG";
 /// Live processes (not zombies) in process group `pgid` or carrying `tag_entry`
 /// (`b"SMOKE_RUNNER_TAG=…"`), created at or after `first_pid`.
 pub fn find(pgid: i32, tag_entry: &[u8], first_pid: i32) -> Vec<i32> {
+    let last = last_pid();
+    // Fast path: no process at all was created on this machine since the command, so it has
+    // no descendants. Saves reading /proc for the many commands that start nothing.
+    if last == Some(first_pid) {
+        return Vec::new();
+    }
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();
     };
     // When pids wrapped around since the command started, newer processes can have lower pids.
-    let wrapped = last_pid().is_some_and(|last| last < first_pid);
+    let wrapped = last.is_some_and(|last| last < first_pid);
     let own = std::process::id() as i32;
     let mut found = Vec::new();
     let mut environ = Vec::new();
