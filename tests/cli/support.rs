@@ -148,3 +148,24 @@ pub fn normalize(text: &str, scratch: &Path) -> String {
     }
     text
 }
+
+/// [`normalize`], and the fake program's path shown as `$FAKE`, as a suite writes it.
+pub fn normalize_report(text: &str, env: &TestEnv) -> String {
+    let text = text.replace(&fake_program().display().to_string(), "$FAKE");
+    normalize(&text, env.path())
+}
+
+impl TestEnv {
+    /// The test dirs left in the scratch `tmp/` folder (the runs' `TMPDIR`), sorted.
+    pub fn test_dirs(&self) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.path().join("tmp")) else {
+            return Vec::new();
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .map(|entry| entry.expect("read tmp entry").path())
+            .filter(|path| path.is_dir())
+            .collect();
+        dirs.sort();
+        dirs
+    }
+}
