@@ -4,5 +4,7 @@
 //! target, `tests/fake_program.rs`) is the process the executor tests run.
 
 mod libtest;
+mod regression;
 mod run;
+mod suite_errors;
 mod support;

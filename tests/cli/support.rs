@@ -169,3 +169,29 @@ impl TestEnv {
         dirs
     }
 }
+
+impl TestEnv {
+    /// Runs `bash -c SCRIPT` in the scratch folder with the environment of [`TestEnv::command`]
+    /// and `SMOKE_RUNNER` set to the binary under test, for pipelines such as `--list | head`.
+    pub fn bash(&self, script: &str) -> Output {
+        let tmp = self.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let mut command = std::process::Command::new("bash");
+        command
+            .arg("-c")
+            .arg(script)
+            .current_dir(self.path())
+            .env("SMOKE_RUNNER", smoke_runner())
+            .env_remove("PLANDEX_CMD")
+            .env_remove("PLANDEX_TIMEOUT")
+            .env("PLANDEX_ENV_FILE", "/dev/null")
+            .env("TMPDIR", &tmp)
+            .env("FAKE", fake_program())
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (key, value) in &self.envs {
+            command.env(key, value);
+        }
+        command.output().expect("run bash")
+    }
+}
