@@ -50,7 +50,10 @@ pub fn run(
     let worker = || {
         while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
             let result = run_suite(&suites[index], &selection.steps[index], &cx);
-            finished.lock().unwrap_or_else(|p| p.into_inner()).push(result);
+            finished
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(result);
         }
     };
     if jobs == 1 {
