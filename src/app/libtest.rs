@@ -136,16 +136,74 @@ pub fn run_libtest(
         }
     };
 
-    let conclusion = std::thread::scope(|scope| {
+    let printed = std::thread::scope(|scope| {
         let executor = &executor;
         let selection = &selection;
         scope.spawn(move || scheduler::run(suites, selection, settings, executor, &fill_slots));
-        libtest_mimic::run(args, trials)
+        run_printer(args, trials)
     });
-    LibtestRun {
-        conclusion,
-        interrupted: executor.interrupted(),
+    match printed {
+        Ok(conclusion) => LibtestRun {
+            conclusion,
+            interrupted: executor.interrupted(),
+        },
+        Err(ReaderGone) => LibtestRun {
+            conclusion: Conclusion {
+                num_filtered_out: 0,
+                num_passed: 0,
+                num_failed: 0,
+                num_ignored: 0,
+                num_measured: 0,
+            },
+            interrupted: Some(libc::SIGPIPE),
+        },
     }
+}
+
+/// The reader of standard output went away (`--format pretty | head -1`).
+struct ReaderGone;
+
+thread_local! {
+    /// Set while this thread runs libtest-mimic's printer, whose broken-pipe panics are ours
+    /// to catch and keep quiet.
+    static PRINTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs libtest-mimic, which unwraps every write to standard output: when the reader of a pipe
+/// has gone, that is a panic. It is caught here, without its message, and reported as the run
+/// of a process killed by SIGPIPE, like any Unix filter whose reader left. The scheduler still
+/// finishes the steps it started, so test dirs are cleaned up as usual.
+fn run_printer(args: &Arguments, trials: Vec<Trial>) -> Result<Conclusion, ReaderGone> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !(PRINTING.get() && is_broken_pipe(info.payload())) {
+                previous(info);
+            }
+        }));
+    });
+    PRINTING.set(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        libtest_mimic::run(args, trials)
+    }));
+    PRINTING.set(false);
+    match result {
+        Ok(conclusion) => Ok(conclusion),
+        Err(payload) if is_broken_pipe(payload.as_ref()) => Err(ReaderGone),
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// Whether a panic is libtest-mimic's `unwrap()` of a write that failed with `BrokenPipe`:
+/// its message is the only trace of the error it dropped.
+fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    message.contains("kind: BrokenPipe")
 }
 
 /// A step result as libtest sees it: ok, FAILED with a message, or ignored with the reason.

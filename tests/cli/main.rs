@@ -3,4 +3,8 @@
 //! One test binary, themed modules. `support` holds the builders; `fake-program` (an example
 //! target, `tests/fake_program.rs`) is the process the executor tests run.
 
+mod libtest;
+mod regression;
+mod run;
+mod suite_errors;
 mod support;

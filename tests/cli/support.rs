@@ -148,3 +148,50 @@ pub fn normalize(text: &str, scratch: &Path) -> String {
     }
     text
 }
+
+/// [`normalize`], and the fake program's path shown as `$FAKE`, as a suite writes it.
+pub fn normalize_report(text: &str, env: &TestEnv) -> String {
+    let text = text.replace(&fake_program().display().to_string(), "$FAKE");
+    normalize(&text, env.path())
+}
+
+impl TestEnv {
+    /// The test dirs left in the scratch `tmp/` folder (the runs' `TMPDIR`), sorted.
+    pub fn test_dirs(&self) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.path().join("tmp")) else {
+            return Vec::new();
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .map(|entry| entry.expect("read tmp entry").path())
+            .filter(|path| path.is_dir())
+            .collect();
+        dirs.sort();
+        dirs
+    }
+}
+
+impl TestEnv {
+    /// Runs `bash -c SCRIPT` in the scratch folder with the environment of [`TestEnv::command`]
+    /// and `SMOKE_RUNNER` set to the binary under test, for pipelines such as `--list | head`.
+    pub fn bash(&self, script: &str) -> Output {
+        let tmp = self.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let mut command = std::process::Command::new("bash");
+        command
+            .arg("-c")
+            .arg(script)
+            .current_dir(self.path())
+            .env("SMOKE_RUNNER", smoke_runner())
+            .env_remove("PLANDEX_CMD")
+            .env_remove("PLANDEX_TIMEOUT")
+            .env("PLANDEX_ENV_FILE", "/dev/null")
+            .env("TMPDIR", &tmp)
+            .env("FAKE", fake_program())
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (key, value) in &self.envs {
+            command.env(key, value);
+        }
+        command.output().expect("run bash")
+    }
+}

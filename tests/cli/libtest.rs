@@ -1,0 +1,259 @@
+//! The libtest front end: `--list`, filters, `--format pretty|terse|json`, `-q`, as `cargo test`
+//! users expect them.
+
+use crate::support::{TestEnv, normalize_report, stderr, stdout};
+
+const STEPS: &str = r#"
+name = "Lib Test"
+command = "${FAKE}"
+
+[[step]]
+section = "Group One"
+name = "First step"
+run = "out:one"
+
+[[step]]
+section = "Group One"
+name = "Second step!"
+run = "out:two"
+
+[[step]]
+name = "Later"
+run = "out:later"
+ignore = "not yet"
+
+[[step]]
+name = "Broken"
+run = "out:bad exit:3"
+stdout.contains = "good"
+
+[[step]]
+name = "After the break"
+run = "out:after"
+"#;
+
+fn env() -> TestEnv {
+    TestEnv::new().suite("lt", STEPS)
+}
+
+/// Runs with one job, so that libtest prints tests in a fixed order.
+fn run(env: &TestEnv, args: &[&str]) -> (String, Option<i32>) {
+    let output = env.run(&[&["--jobs", "1"], args].concat());
+    (
+        normalize_report(&stdout(&output), env),
+        output.status.code(),
+    )
+}
+
+#[test]
+fn list_prints_slugged_test_names() {
+    let env = env();
+    let (out, code) = run(&env, &["--list"]);
+    assert_eq!(
+        out,
+        "\
+lib_test::group_one::first_step: test
+lib_test::group_one::second_step_: test
+lib_test::later: test
+lib_test::broken: test
+lib_test::after_the_break: test
+"
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(env.test_dirs().len(), 0, "--list runs nothing");
+}
+
+#[test]
+fn filter_runs_matching_steps_and_passing_ends_with_test_result_ok() {
+    let (out, code) = run(&env(), &["--format", "pretty", "group_one"]);
+    assert_eq!(
+        out,
+        "
+running 2 tests
+test lib_test::group_one::first_step   ... ok
+test lib_test::group_one::second_step_ ... ok
+
+test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 3 filtered out; finished in [TIME]
+
+"
+    );
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn exact_matches_whole_names_only() {
+    let env = env();
+    let (out, code) = run(&env, &["--list", "--exact", "lib_test::group_one"]);
+    assert_eq!(out, "");
+    assert_eq!(code, Some(0));
+    let (out, _) = run(
+        &env,
+        &["--list", "--exact", "lib_test::group_one::first_step"],
+    );
+    assert_eq!(out, "lib_test::group_one::first_step: test\n");
+}
+
+#[test]
+fn skip_leaves_out_matching_steps() {
+    let (out, code) = run(
+        &env(),
+        &["--format", "pretty", "--skip", "broken", "--skip", "after"],
+    );
+    assert_eq!(
+        out,
+        "
+running 3 tests
+test lib_test::group_one::first_step   ... ok
+test lib_test::group_one::second_step_ ... ok
+test lib_test::later                   ... ignored
+
+test result: ok. 2 passed; 0 failed; 1 ignored; 0 measured; 2 filtered out; finished in [TIME]
+
+"
+    );
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn ignored_runs_only_ignored_steps() {
+    let (out, code) = run(&env(), &["--format", "pretty", "--ignored"]);
+    assert_eq!(
+        out,
+        "
+running 1 test
+test lib_test::later ... ok
+
+test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 4 filtered out; finished in [TIME]
+
+"
+    );
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn include_ignored_runs_ignored_steps_too() {
+    let (out, code) = run(
+        &env(),
+        &[
+            "--format",
+            "pretty",
+            "--include-ignored",
+            "--skip",
+            "broken",
+        ],
+    );
+    assert!(
+        out.contains("test lib_test::later                   ... ok\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("test result: ok. 4 passed; 0 failed; 0 ignored;"),
+        "{out}"
+    );
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn failure_shows_command_status_and_check_and_later_steps_as_ignored() {
+    let env = env();
+    let output = env.run(&["--jobs", "1", "--format", "pretty"]);
+    let out = normalize_report(&stdout(&output), &env);
+    assert_eq!(
+        out,
+        "
+running 5 tests
+test lib_test::group_one::first_step   ... ok
+test lib_test::group_one::second_step_ ... ok
+test lib_test::later                   ... ignored
+test lib_test::broken                  ... FAILED
+test lib_test::after_the_break         ... ignored (skipped: earlier step `Broken` failed)
+
+failures:
+
+---- lib_test::broken ----
+command:  $FAKE out:bad exit:3
+status:   exit status 3
+duration: [TIME]
+check:    expected exit status 0, got exit status 3
+check:    stdout does not contain \"good\"
+output (last lines):
+  | bad
+
+
+
+failures:
+    lib_test::broken
+
+test result: FAILED. 2 passed; 1 failed; 2 ignored; 0 measured; 0 filtered out; finished in [TIME]
+
+"
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let kept = env.test_dirs();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "note: kept the test dir of suite `Lib Test` for inspection: {}\n",
+            kept[0].display()
+        )
+    );
+}
+
+#[test]
+fn terse_and_quiet_print_one_character_per_test() {
+    let env = env();
+    for args in [&["--format", "terse"][..], &["-q"]] {
+        let (out, code) = run(&env, args);
+        assert!(
+            out.starts_with("\nrunning 5 tests\n..iFi\n"),
+            "{args:?}:\n{out}"
+        );
+        assert!(
+            out.contains("test result: FAILED. 2 passed; 1 failed; 2 ignored;"),
+            "{args:?}:\n{out}"
+        );
+        assert_eq!(code, Some(1));
+    }
+}
+
+#[test]
+fn json_prints_one_event_object_per_line() {
+    let (out, code) = run(&env(), &["--format", "json"]);
+    let lines: Vec<&str> = out.lines().collect();
+    for line in &lines {
+        assert!(
+            line.starts_with("{ \"type\": \"") && line.ends_with(" }"),
+            "not a JSON object line: {line}"
+        );
+    }
+    assert_eq!(
+        lines[0],
+        r#"{ "type": "suite", "event": "started", "test_count": 5 }"#
+    );
+    let has = |needle: &str| lines.iter().any(|line| line.contains(needle));
+    assert!(
+        has(r#"{ "type": "test", "name": "lib_test::group_one::first_step", "event": "ok" }"#),
+        "{out}"
+    );
+    assert!(
+        has(r#"{ "type": "test", "name": "lib_test::later", "event": "ignored" }"#),
+        "{out}"
+    );
+    assert!(
+        has(r#""name": "lib_test::broken", "event": "failed", "stdout": ""#),
+        "{out}"
+    );
+    assert!(
+        has(r#"check:    stdout does not contain \"good\""#),
+        "{out}"
+    );
+    let last = lines.last().expect("a last line");
+    assert!(
+        last.starts_with(
+            r#"{ "type": "suite", "event": "failed", "passed": 2, "failed": 1, "ignored": 2, "#
+        ),
+        "{last}"
+    );
+    assert_eq!(code, Some(1));
+}
