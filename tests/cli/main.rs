@@ -3,4 +3,6 @@
 //! One test binary, themed modules. `support` holds the builders; `fake-program` (an example
 //! target, `tests/fake_program.rs`) is the process the executor tests run.
 
+mod exec;
+mod process_checks;
 mod support;
