@@ -318,3 +318,167 @@ fn bad_plandex_timeout_exits_125_naming_the_variable() {
         stderr(&output)
     );
 }
+
+/// One case of the comparison with GNU `timeout`.
+struct TimeoutCase {
+    name: &'static str,
+    /// Passed to both as `-k`/`--kill-after` when set.
+    kill_after: Option<&'static str>,
+    /// The command, as shell words (`$FAKE` and `$NOEXEC` are set).
+    command: &'static str,
+    /// What the shell's `$?` must be after `smoke-runner exec`.
+    ours: i32,
+    /// What GNU `timeout` gives when it differs from `ours` on purpose, and why.
+    gnu_differs: Option<(i32, &'static str)>,
+}
+
+const TIMEOUT_CASES: &[TimeoutCase] = &[
+    TimeoutCase {
+        name: "exit 0",
+        kill_after: None,
+        command: r#""$FAKE" exit:0"#,
+        ours: 0,
+        gnu_differs: None,
+    },
+    TimeoutCase {
+        name: "exit 3",
+        kill_after: None,
+        command: r#""$FAKE" exit:3"#,
+        ours: 3,
+        gnu_differs: None,
+    },
+    TimeoutCase {
+        name: "not found",
+        kill_after: None,
+        command: "no-such-program-for-smoke-runner",
+        ours: 127,
+        gnu_differs: None,
+    },
+    TimeoutCase {
+        name: "not executable",
+        kill_after: None,
+        command: r#""$NOEXEC""#,
+        ours: 126,
+        gnu_differs: None,
+    },
+    TimeoutCase {
+        name: "SIGKILL from inside",
+        kill_after: None,
+        command: r#""$FAKE" kill-self:9"#,
+        ours: 137,
+        gnu_differs: None,
+    },
+    TimeoutCase {
+        name: "timeout",
+        kill_after: None,
+        command: r#""$FAKE" sleep:30"#,
+        ours: 124,
+        gnu_differs: None,
+    },
+    TimeoutCase {
+        name: "timeout, TERM ignored",
+        kill_after: Some("0.5"),
+        command: r#""$FAKE" ignore-term sleep:30"#,
+        ours: 124,
+        // GNU timeout sends the final SIGKILL to its whole process group, itself included.
+        gnu_differs: Some((137, "GNU timeout dies of its own SIGKILL")),
+    },
+];
+
+/// The shell's `$?` under smoke-runner, and under GNU `timeout` when it is installed.
+type CaseStatuses = (Result<i32, String>, Option<Result<i32, String>>);
+
+/// Runs `script` under bash and returns the `$?` it echoed last as `status=N`.
+fn shell_status(script: &str, noexec: &std::path::Path) -> Result<i32, String> {
+    let output = Command::new("bash")
+        .args(["-c", script])
+        .env("BIN", smoke_runner())
+        .env("FAKE", fake_program())
+        .env("NOEXEC", noexec)
+        .env_remove("PLANDEX_TIMEOUT")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run bash: {e}"))?;
+    stdout(&output)
+        .lines()
+        .filter_map(|line| line.strip_prefix("status="))
+        .next_back()
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("no status in {:?} / {:?}", stdout(&output), stderr(&output)))
+}
+
+#[test]
+fn shell_sees_the_same_status_as_with_gnu_timeout() {
+    let gnu_installed = Command::new("timeout")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !gnu_installed {
+        println!("note: GNU timeout is not installed; checking smoke-runner's statuses only");
+    }
+    let env = TestEnv::new().file("not-executable", "#!/bin/sh\necho ran\n");
+    let noexec = env.path().join("not-executable");
+    std::fs::set_permissions(&noexec, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+    // The cases wait for deadlines; run them side by side.
+    let results: Vec<CaseStatuses> = std::thread::scope(|scope| {
+        let handles: Vec<_> = TIMEOUT_CASES
+            .iter()
+            .map(|case| {
+                let noexec = &noexec;
+                scope.spawn(move || {
+                    let (ours_k, gnu_k) = match case.kill_after {
+                        Some(after) => (format!("--kill-after {after} "), format!("-k {after} ")),
+                        None => (String::new(), String::new()),
+                    };
+                    let ours = shell_status(
+                        &format!(
+                            r#""$BIN" exec --timeout 1 {ours_k}-- {}; echo "status=$?""#,
+                            case.command
+                        ),
+                        noexec,
+                    );
+                    let gnu = gnu_installed.then(|| {
+                        shell_status(
+                            &format!(r#"timeout {gnu_k}1 {}; echo "status=$?""#, case.command),
+                            noexec,
+                        )
+                    });
+                    (ours, gnu)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+
+    let show = |result: &Result<i32, String>| match result {
+        Ok(code) => code.to_string(),
+        Err(error) => error.clone(),
+    };
+    let mut table = format!(
+        "{:<24} {:>12} {:>12}  {}\n",
+        "case", "smoke-runner", "GNU timeout", "expected"
+    );
+    let mut failed = false;
+    for (case, (ours, gnu)) in TIMEOUT_CASES.iter().zip(&results) {
+        let gnu_expected = case.gnu_differs.map_or(case.ours, |(code, _)| code);
+        let ok = ours.as_ref().ok() == Some(&case.ours)
+            && gnu
+                .as_ref()
+                .is_none_or(|gnu| gnu.as_ref().ok() == Some(&gnu_expected));
+        failed |= !ok;
+        let expected = match case.gnu_differs {
+            None => format!("both {}", case.ours),
+            Some((code, why)) => format!("ours {}, GNU {code}: {why}", case.ours),
+        };
+        table.push_str(&format!(
+            "{:<24} {:>12} {:>12}  {expected}{}\n",
+            case.name,
+            show(ours),
+            gnu.as_ref().map_or("skipped".into(), show),
+            if ok { "" } else { "  <-- mismatch" }
+        ));
+    }
+    assert!(!failed, "shell `$?` differs:\n{table}");
+}
