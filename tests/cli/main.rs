@@ -4,5 +4,6 @@
 //! target, `tests/fake_program.rs`) is the process the executor tests run.
 
 mod exec;
+mod executor_api;
 mod process_checks;
 mod support;
