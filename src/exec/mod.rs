@@ -24,11 +24,15 @@ pub use outcome::{Outcome, StartFailure, Termination, signal_name};
 pub use program::find_program;
 pub use request::{DEFAULT_KILL_GRACE, DEFAULT_MEMORY_CAP, Environment, ExecRequest, Stdin};
 
-/// Runs commands. Cheap to share between threads; one per run is enough.
+/// Numbers commands across every [`Executor`] in this process. The tag built from it is how
+/// cleanup finds a command's processes, so two executors must never hand out the same one.
+static NEXT_TAG: AtomicU64 = AtomicU64::new(0);
+
+/// Runs commands. Cheap to share between threads; one per run is enough, and several in one
+/// process never touch each other's commands.
 #[derive(Debug, Default)]
 pub struct Executor {
     interrupts: Option<&'static Interrupts>,
-    next_tag: AtomicU64,
 }
 
 impl Executor {
@@ -41,7 +45,6 @@ impl Executor {
     pub fn with_interrupts(interrupts: &'static Interrupts) -> Self {
         Self {
             interrupts: Some(interrupts),
-            next_tag: AtomicU64::new(0),
         }
     }
 
@@ -53,7 +56,7 @@ impl Executor {
     /// Runs `request` to completion: it has exited or been killed, its leftover processes are
     /// killed, its output is collected. `Err` means the runner itself failed (pipes, temp file).
     pub fn run(&self, request: &ExecRequest) -> io::Result<Outcome> {
-        let n = self.next_tag.fetch_add(1, Ordering::Relaxed);
+        let n = NEXT_TAG.fetch_add(1, Ordering::Relaxed);
         let tag = unix::Tag {
             entry: format!("{TAG_VARIABLE}={}-{n}", std::process::id()).into_bytes(),
         };

@@ -3,7 +3,10 @@
 //! One test binary, themed modules. `support` holds the builders; `fake-program` (an example
 //! target, `tests/fake_program.rs`) is the process the executor tests run.
 
+mod exec;
+mod executor_api;
 mod libtest;
+mod process_checks;
 mod regression;
 mod run;
 mod suite_errors;

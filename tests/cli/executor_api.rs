@@ -1,0 +1,312 @@
+//! The executor through its library API: what a command sees (stdin, environment, directory),
+//! what comes back (output in order, spilled output, leftovers), and how it is stopped.
+
+use std::time::{Duration, Instant};
+
+use smoke_runner::exec::{
+    Environment, ExecRequest, Executor, Outcome, Stdin, StreamSelector, Termination,
+};
+
+use crate::process_checks::{assert_all_gone, own_memory, reported_pids};
+use crate::support::fake_program;
+
+/// A request for the fake program with these actions and a deadline no test should reach.
+fn fake(actions: &[&str]) -> ExecRequest {
+    ExecRequest::new(fake_program())
+        .args(actions.iter().copied())
+        .timeout(Duration::from_secs(60))
+}
+
+/// Runs `request`; returns the outcome and the wall time of the run.
+fn run(request: &ExecRequest) -> (Outcome, Duration) {
+    let started = Instant::now();
+    let outcome = Executor::new()
+        .run(request)
+        .expect("the runner itself works");
+    (outcome, started.elapsed())
+}
+
+fn text(outcome: &Outcome, which: StreamSelector) -> String {
+    outcome
+        .output
+        .text_lossy(which)
+        .expect("read captured output")
+}
+
+#[test]
+fn combined_stream_keeps_arrival_order() {
+    // Paced, so that each line has arrived before the next one is written: two pipes cannot
+    // order writes that land between two reads.
+    let (outcome, _) = run(&fake(&[
+        "out:one",
+        "sleep:0.05",
+        "err:two",
+        "sleep:0.05",
+        "out:three",
+        "sleep:0.05",
+        "err:four",
+    ]));
+    assert_eq!(outcome.termination, Termination::Exited(0));
+    assert_eq!(
+        text(&outcome, StreamSelector::Combined),
+        "one\ntwo\nthree\nfour\n"
+    );
+    assert_eq!(text(&outcome, StreamSelector::Stdout), "one\nthree\n");
+    assert_eq!(text(&outcome, StreamSelector::Stderr), "two\nfour\n");
+}
+
+#[test]
+fn interleaved_streams_keep_each_streams_order() {
+    // Without pacing, writes to two pipes can land between two reads, and the fixture writes
+    // each stderr line in pieces: the combined view must be *some* merge of the two streams
+    // that keeps each stream's own order, with nothing lost or added.
+    let count = 200;
+    let (outcome, _) = run(&fake(&[&format!("interleave:{count}")]));
+    assert_eq!(outcome.termination, Termination::Exited(0));
+    let expected =
+        |prefix: &str| -> String { (1..=count).map(|i| format!("{prefix}-{i}\n")).collect() };
+    let (out, err) = (expected("out"), expected("err"));
+    assert_eq!(text(&outcome, StreamSelector::Stdout), out);
+    assert_eq!(text(&outcome, StreamSelector::Stderr), err);
+    let combined = text(&outcome, StreamSelector::Combined);
+    assert!(
+        is_merge_of(combined.as_bytes(), out.as_bytes(), err.as_bytes()),
+        "combined view is not an interleaving of stdout and stderr:\n{combined}"
+    );
+}
+
+/// Whether `merged` is `a` and `b` interleaved, each keeping its own order.
+fn is_merge_of(merged: &[u8], a: &[u8], b: &[u8]) -> bool {
+    if merged.len() != a.len() + b.len() {
+        return false;
+    }
+    // reachable[j]: the first i + j bytes of `merged` can be the first i of `a` and j of `b`.
+    let mut reachable = vec![false; b.len() + 1];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            reachable[j] = if i == 0 && j == 0 {
+                true
+            } else {
+                let from_a = i > 0 && reachable[j] && a[i - 1] == merged[i + j - 1];
+                let from_b = j > 0 && reachable[j - 1] && b[j - 1] == merged[i + j - 1];
+                from_a || from_b
+            };
+        }
+    }
+    reachable[b.len()]
+}
+
+#[test]
+fn stdin_bytes_are_delivered_then_end_of_file() {
+    let (outcome, _) = run(&fake(&["read-stdin"]).stdin(Stdin::Bytes(b"hello\nworld".to_vec())));
+    assert_eq!(outcome.termination, Termination::Exited(0));
+    assert_eq!(text(&outcome, StreamSelector::Stdout), "hello\nworld");
+}
+
+#[test]
+fn large_stdin_and_large_output_flow_at_the_same_time() {
+    // More than a pipe holds in both directions: the runner must feed and read in one loop.
+    let input: Vec<u8> = (0..4 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let (outcome, _) = run(&fake(&["read-stdin"]).stdin(Stdin::Bytes(input.clone())));
+    assert_eq!(outcome.termination, Termination::Exited(0));
+    let output = outcome.output.bytes(StreamSelector::Stdout).unwrap();
+    assert!(
+        output.as_ref() == input.as_slice(),
+        "stdin came back altered"
+    );
+}
+
+#[test]
+fn command_that_never_reads_stdin_does_not_hang_or_fail_the_runner() {
+    let input = vec![b'x'; 4 * 1024 * 1024];
+    for actions in [&["exit:0"][..], &["sleep:0.2", "out:done"][..]] {
+        let (outcome, took) = run(&fake(actions).stdin(Stdin::Bytes(input.clone())));
+        assert!(
+            matches!(outcome.termination, Termination::Exited(0)),
+            "{actions:?}: {}",
+            outcome.termination
+        );
+        assert!(took < Duration::from_secs(2), "{actions:?} took {took:?}");
+    }
+}
+
+#[test]
+fn environment_is_exactly_what_was_asked_for() {
+    let mut env = Environment::inherit();
+    env.set("SMOKE_RUNNER_API_TEST", "set by the test")
+        .remove("HOME");
+    let (outcome, _) = run(&fake(&["env:SMOKE_RUNNER_API_TEST", "env:HOME"]).env(env));
+    assert_eq!(
+        text(&outcome, StreamSelector::Stdout),
+        "SMOKE_RUNNER_API_TEST=set by the test\nHOME unset\n"
+    );
+}
+
+#[test]
+fn every_command_is_tagged_even_when_the_caller_sets_the_tag() {
+    let mut env = Environment::inherit();
+    env.set("SMOKE_RUNNER_TAG", "forged");
+    let (outcome, _) = run(&fake(&["env:SMOKE_RUNNER_TAG"]).env(env));
+    let tag = text(&outcome, StreamSelector::Stdout);
+    assert!(
+        tag.starts_with(&format!("SMOKE_RUNNER_TAG={}-", std::process::id())),
+        "{tag}"
+    );
+}
+
+#[test]
+fn command_runs_in_the_requested_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outcome, _) = run(&fake(&["cwd"]).cwd(dir.path()));
+    let expected = dir.path().canonicalize().unwrap();
+    assert_eq!(
+        text(&outcome, StreamSelector::Stdout),
+        format!("{}\n", expected.display())
+    );
+}
+
+#[test]
+fn output_beyond_the_memory_cap_is_spilled_and_still_searchable() {
+    let (outcome, _) = run(&fake(&["print-bytes:8M", "marker:END"]).memory_cap(1024));
+    assert_eq!(outcome.termination, Termination::Exited(0));
+    let output = &outcome.output;
+    assert!(output.is_spilled());
+    assert_eq!(output.len(StreamSelector::Stdout), 8 * 1024 * 1024 + 4);
+    assert_eq!(output.len(StreamSelector::Stderr), 0);
+    assert!(output.contains(StreamSelector::Stdout, b"END").unwrap());
+    assert!(
+        output
+            .contains(StreamSelector::Combined, b"x\nEND\n")
+            .unwrap()
+    );
+    assert!(!output.contains(StreamSelector::Stderr, b"END").unwrap());
+}
+
+#[test]
+fn grandchild_left_running_is_counted_and_killed() {
+    let (outcome, took) = run(&fake(&["spawn-grandchild:30", "out:done"]));
+    assert_eq!(outcome.termination, Termination::Exited(0));
+    assert_eq!(outcome.leaked_processes, 1);
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let stdout = outcome.output.bytes(StreamSelector::Stdout).unwrap();
+    let pids = reported_pids(&stdout, "grandchild-pid");
+    assert_eq!(pids.len(), 1);
+    assert_all_gone(&pids, "after the command ended");
+}
+
+#[test]
+fn command_without_leftovers_reports_none() {
+    let (outcome, _) = run(&fake(&["out:alone"]));
+    assert_eq!(outcome.leaked_processes, 0);
+}
+
+#[test]
+fn kill_grace_is_the_pause_before_sigkill() {
+    let request = fake(&["ignore-term", "sleep:30"])
+        .timeout(Duration::from_millis(500))
+        .kill_grace(Duration::from_millis(300));
+    let (outcome, took) = run(&request);
+    assert_eq!(
+        outcome.termination,
+        Termination::TimedOut {
+            signal: libc::SIGKILL
+        }
+    );
+    assert!(took >= Duration::from_millis(800), "took {took:?}");
+    assert!(took < Duration::from_millis(1300), "took {took:?}");
+}
+
+#[test]
+fn command_that_obeys_sigterm_is_stopped_without_sigkill() {
+    let request = fake(&["sleep:30"])
+        .timeout(Duration::from_millis(300))
+        .kill_grace(Duration::from_secs(10));
+    let (outcome, took) = run(&request);
+    assert_eq!(
+        outcome.termination,
+        Termination::TimedOut {
+            signal: libc::SIGTERM
+        }
+    );
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+}
+
+#[test]
+fn reading_the_terminal_fails_fast_without_one() {
+    // The command leads a new session, so it has no controlling terminal: opening /dev/tty
+    // fails at once instead of waiting for the deadline.
+    let request = ExecRequest::new("bash")
+        .args(["-c", "read -r x < /dev/tty && echo got"])
+        .timeout(Duration::from_secs(5));
+    let (outcome, took) = run(&request);
+    assert!(
+        matches!(outcome.termination, Termination::Exited(code) if code != 0),
+        "{}",
+        outcome.termination
+    );
+    assert!(took < Duration::from_millis(500), "took {took:?}");
+    assert_eq!(text(&outcome, StreamSelector::Stdout), "");
+    assert!(
+        text(&outcome, StreamSelector::Stderr).contains("/dev/tty"),
+        "{}",
+        text(&outcome, StreamSelector::Stderr)
+    );
+}
+
+#[test]
+#[ignore = "1 GiB of output: run with --ignored"]
+fn one_gib_of_output_is_captured_in_bounded_memory() {
+    let before = own_memory("VmHWM");
+    let (outcome, _) = run(&fake(&["print-bytes:1G", "marker:END-MARKER-42"]));
+    let after = own_memory("VmHWM");
+    assert_eq!(outcome.termination, Termination::Exited(0));
+    let output = &outcome.output;
+    assert!(output.is_spilled());
+    assert_eq!(
+        output.len(StreamSelector::Stdout),
+        (1 << 30) + "END-MARKER-42\n".len() as u64
+    );
+    assert!(
+        output
+            .contains(StreamSelector::Stdout, b"END-MARKER-42")
+            .unwrap()
+    );
+    let growth = after.saturating_sub(before);
+    assert!(
+        growth < 64 * 1024 * 1024,
+        "peak RSS grew by {} MiB",
+        growth / (1024 * 1024)
+    );
+}
+
+/// Regression: every `Executor` numbered its commands from 0, so two executors in one process
+/// gave their commands the same tag, and one executor's timeout or leftover cleanup killed
+/// the other's running command.
+#[test]
+fn two_executors_in_one_process_do_not_kill_each_others_commands() {
+    // The first command ends on its own (leftover cleanup), the second times out (deadline
+    // signals); each time the other executor's command starts while it runs.
+    let first_commands = [
+        fake(&["sleep:0.6"]),
+        fake(&["sleep:30"]).timeout(Duration::from_millis(600)),
+    ];
+    for first in &first_commands {
+        std::thread::scope(|scope| {
+            let first_run = scope.spawn(|| Executor::new().run(first).unwrap());
+            std::thread::sleep(Duration::from_millis(200));
+            let (outcome, _) = run(&fake(&["sleep:1", "out:survived"]));
+            assert_eq!(
+                outcome.termination,
+                Termination::Exited(0),
+                "next to {:?}",
+                first.args
+            );
+            assert_eq!(text(&outcome, StreamSelector::Stdout), "survived\n");
+            let first_outcome = first_run.join().unwrap();
+            assert_eq!(
+                first_outcome.leaked_processes, 0,
+                "took the other executor's command for a leftover"
+            );
+        });
+    }
+}
