@@ -519,26 +519,28 @@ fn keep_temp_keeps_a_passing_suites_test_dir() {
 
 #[test]
 fn parallel_suites_are_printed_one_after_the_other() {
-    let suite = |letter: &str| {
-        (1..=4)
-            .map(|n| {
-                format!(
-                    "[[step]]\nname = \"{letter}{n}\"\nsh = \"sleep 0.3; echo {letter}{n}\"\n\n"
-                )
-            })
-            .collect::<String>()
+    // Each suite's first step waits for the other suite's first step to have started: both
+    // pass only when the two suites really run at the same time.
+    let suite = |letter: &str, other: &str| {
+        let mut toml = format!(
+            "[[step]]\nname = \"{letter}1\"\nsh = \"touch $SHARED/{letter}; for i in $(seq 100); do test -f $SHARED/{other} && exit 0; sleep 0.05; done; exit 1\"\n\n"
+        );
+        for n in 2..=4 {
+            toml.push_str(&format!(
+                "[[step]]\nname = \"{letter}{n}\"\nsh = \"echo {letter}{n}\"\n\n"
+            ));
+        }
+        toml
     };
+    let shared = tempfile::tempdir().unwrap();
     let env = TestEnv::new()
-        .suite("a", &suite("a"))
-        .suite("b", &suite("b"));
-    let started = Instant::now();
+        .suite("a", &suite("a", "b"))
+        .suite("b", &suite("b", "a"))
+        .env("SHARED", &shared.path().display().to_string());
     let output = env.run(&["--jobs", "2"]);
-    let took = started.elapsed();
-    assert_eq!(output.status.code(), Some(0));
     let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
     assert!(report.contains("(2 at a time)"), "{report}");
-    // Eight steps of 0.3 s each: well under 2.4 s shows the suites ran side by side.
-    assert!(took < Duration::from_secs(2), "took {took:?}");
     let mut blocks = report.split("=== Suite ").skip(1);
     for _ in 0..2 {
         let block = blocks.next().expect("a block per suite");
