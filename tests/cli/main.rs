@@ -5,6 +5,7 @@
 
 mod exec;
 mod executor_api;
+mod interrupt;
 mod libtest;
 mod process_checks;
 mod regression;
