@@ -60,7 +60,8 @@ pub fn run_libtest(
             .map(|suite| suite.steps.iter().map(|_| Slot::default()).collect())
             .collect(),
     );
-    let trials: Vec<Trial> = suites
+    // Every step with its position, in suite order: the order of trials and of selection.
+    let steps: Vec<(usize, usize, &crate::suite::Step)> = suites
         .iter()
         .enumerate()
         .flat_map(|(s, suite)| {
@@ -70,6 +71,10 @@ pub fn run_libtest(
                 .enumerate()
                 .map(move |(i, step)| (s, i, step))
         })
+        .collect();
+    let trials: Vec<Trial> = steps
+        .iter()
+        .copied()
         .map(|(s, i, step)| {
             let slots = Arc::clone(&slots);
             Trial::ignorable_test(step.test_name.clone(), move || {
@@ -104,16 +109,9 @@ pub fn run_libtest(
 
     // Events carry `&Step` borrowed from `suites`; its address identifies the slot.
     let address = |step: &crate::suite::Step| step as *const crate::suite::Step as usize;
-    let index: std::collections::HashMap<usize, (usize, usize)> = suites
+    let index: std::collections::HashMap<usize, (usize, usize)> = steps
         .iter()
-        .enumerate()
-        .flat_map(|(s, suite)| {
-            suite
-                .steps
-                .iter()
-                .enumerate()
-                .map(move |(i, step)| (address(step), (s, i)))
-        })
+        .map(|&(s, i, step)| (address(step), (s, i)))
         .collect();
     let fill_slots = {
         let slots = Arc::clone(&slots);

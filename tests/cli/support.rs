@@ -89,9 +89,14 @@ impl TestEnv {
     /// A `smoke-runner` command in the scratch folder: no env file, no colors, test dirs
     /// under the scratch folder, `FAKE` pointing at the fake program.
     pub fn command(&self) -> assert_cmd::Command {
+        assert_cmd::Command::from_std(self.std_command(smoke_runner()))
+    }
+
+    /// `program` in the scratch folder with the environment described at [`TestEnv::command`].
+    fn std_command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
         let tmp = self.dir.path().join("tmp");
         std::fs::create_dir_all(&tmp).unwrap();
-        let mut command = assert_cmd::Command::new(smoke_runner());
+        let mut command = std::process::Command::new(program);
         command
             .current_dir(self.dir.path())
             .env_remove("PLANDEX_CMD")
@@ -174,24 +179,11 @@ impl TestEnv {
     /// Runs `bash -c SCRIPT` in the scratch folder with the environment of [`TestEnv::command`]
     /// and `SMOKE_RUNNER` set to the binary under test, for pipelines such as `--list | head`.
     pub fn bash(&self, script: &str) -> Output {
-        let tmp = self.path().join("tmp");
-        std::fs::create_dir_all(&tmp).unwrap();
-        let mut command = std::process::Command::new("bash");
-        command
+        self.std_command("bash")
             .arg("-c")
             .arg(script)
-            .current_dir(self.path())
             .env("SMOKE_RUNNER", smoke_runner())
-            .env_remove("PLANDEX_CMD")
-            .env_remove("PLANDEX_TIMEOUT")
-            .env("PLANDEX_ENV_FILE", "/dev/null")
-            .env("TMPDIR", &tmp)
-            .env("FAKE", fake_program())
-            .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR_FORCE");
-        for (key, value) in &self.envs {
-            command.env(key, value);
-        }
-        command.output().expect("run bash")
+            .output()
+            .expect("run bash")
     }
 }
