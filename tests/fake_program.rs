@@ -214,7 +214,7 @@ fn run(action: &Action) -> io::Result<()> {
                 let mut stdout = io::stdout();
                 writeln!(stdout, "out-{i}")?;
                 stdout.flush()?;
-                writeln!(io::stderr(), "err-{i}")?;
+                io::stderr().write_all(format!("err-{i}\n").as_bytes())?;
             }
             Ok(())
         }
