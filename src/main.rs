@@ -3,8 +3,23 @@
 use clap::Parser;
 use smoke_runner::config::{Cli, Command};
 
+/// What `smoke-runner exec` exits with when its own arguments are wrong, as `timeout` does.
+const EXEC_USAGE: i32 = 125;
+
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let is_exec = std::env::args_os().nth(1).is_some_and(|arg| arg == "exec");
+            let _ = error.print();
+            let code = match error.use_stderr() {
+                false => 0, // --help, --version
+                true if is_exec => EXEC_USAGE,
+                true => error.exit_code(),
+            };
+            std::process::exit(code);
+        }
+    };
     let code = match &cli.command {
         Some(Command::Exec(args)) => smoke_runner::app::exec_main(args),
         None => smoke_runner::app::run_main(&cli.run),

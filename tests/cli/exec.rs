@@ -482,3 +482,31 @@ fn shell_sees_the_same_status_as_with_gnu_timeout() {
     }
     assert!(!failed, "shell `$?` differs:\n{table}");
 }
+
+#[test]
+fn wrong_exec_arguments_exit_125_like_timeout() {
+    // An unknown option before CMD is smoke-runner's usage error, not a command to run.
+    let (output, _) = exec(&["--bogus", "true"]);
+    assert_eq!(code(&output), 125, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("unexpected argument '--bogus'"),
+        "{}",
+        stderr(&output)
+    );
+    let (output, _) = exec(&[]);
+    assert_eq!(code(&output), 125, "{}", stderr(&output));
+    // Options after CMD belong to CMD.
+    let (output, _) = exec(&[&fake(), "out:x", "--not-ours"]);
+    assert_eq!(
+        code(&output),
+        2,
+        "the fake program rejects the unknown action itself"
+    );
+    let (output, _) = exec(&["--help"]);
+    assert_eq!(code(&output), 0);
+    assert!(
+        stdout(&output).contains("Usage: smoke-runner exec"),
+        "{}",
+        stdout(&output)
+    );
+}
