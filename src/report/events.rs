@@ -183,6 +183,8 @@ pub struct SuiteResult {
     pub kept_test_dir: Option<PathBuf>,
     /// Wall time of the suite.
     pub duration: Duration,
+    /// Leftover processes killed after the suite's commands.
+    pub leaked_processes: usize,
 }
 
 /// Step counts. `total` is the sum of the other four.

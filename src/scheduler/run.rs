@@ -69,8 +69,10 @@ pub fn run(
     let results = finished.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut counts = Counts::default();
     let mut kept_test_dirs = Vec::new();
+    let mut leaked_processes = 0;
     for result in &results {
         counts.add(&result.counts);
+        leaked_processes += result.leaked_processes;
         kept_test_dirs.extend(result.kept_test_dir.clone());
     }
     let summary = Summary {
@@ -79,7 +81,7 @@ pub fn run(
         finished_at: SystemTime::now(),
         interrupted: executor.interrupted().is_some(),
         kept_test_dirs,
-        leaked_processes: 0,
+        leaked_processes,
     };
     sink.emit(&Event::RunFinished(&summary));
     summary

@@ -33,6 +33,7 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
         suite,
         cx,
         counts: Counts::default(),
+        leaked_processes: 0,
         first_failure: None,
         section: None,
     };
@@ -123,6 +124,7 @@ struct SuiteRun<'a> {
     suite: &'a Suite,
     cx: &'a SuiteContext<'a>,
     counts: Counts,
+    leaked_processes: usize,
     first_failure: Option<&'a str>,
     section: Option<&'a str>,
 }
@@ -235,6 +237,7 @@ impl<'a> SuiteRun<'a> {
 
     fn finish_step(&mut self, step: &Step, result: &StepResult) {
         self.counts.record(&result.verdict);
+        self.leaked_processes += result.leaked_processes;
         self.cx.sink.emit(&Event::StepFinished {
             suite: self.suite,
             step,
@@ -247,6 +250,7 @@ impl<'a> SuiteRun<'a> {
             counts: self.counts,
             kept_test_dir,
             duration: started.elapsed(),
+            leaked_processes: self.leaked_processes,
         };
         self.cx.sink.emit(&Event::SuiteFinished {
             suite: self.suite,

@@ -37,3 +37,24 @@ fn libtest_report_into_a_closed_pipe_does_not_panic() {
         );
     }
 }
+
+/// The summary never counted leftover processes: the per-step warning appeared, but
+/// `Summary::leaked_processes` was not added up from the suites.
+#[test]
+fn leftover_processes_are_counted_in_the_summary() {
+    let env = TestEnv::new().suite(
+        "leaky",
+        "[[step]]\nname = \"Leaves a sleeper\"\nsh = \"sleep 30 & echo started\"\nstdout.equals = \"started\"\n",
+    );
+    let output = env.run(&[]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("⚠ killed 1 leftover process after Leaves a sleeper\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Leftover processes killed: 1\n"),
+        "{report}"
+    );
+}

@@ -80,6 +80,7 @@ fn suite_result(counts: Counts, kept_test_dir: Option<&str>) -> SuiteResult {
         counts,
         kept_test_dir: kept_test_dir.map(PathBuf::from),
         duration: Duration::from_secs(1),
+        leaked_processes: 0,
     }
 }
 
