@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::config::{ExecArgs, parse_duration};
+use crate::config::{ExecArgs, parse_duration, timeout_from_env};
 use crate::exec::{ExecRequest, Executor, Interrupts, Stdin, Termination, signal_name};
 
 /// Exit status when smoke-runner itself fails (as `timeout` does).
@@ -66,12 +66,8 @@ fn exec(args: &ExecArgs) -> Result<i32, String> {
 }
 
 fn default_timeout() -> Result<Duration, String> {
-    match std::env::var("PLANDEX_TIMEOUT") {
-        Ok(text) if !text.trim().is_empty() => {
-            parse_duration(&text).map_err(|e| format!("PLANDEX_TIMEOUT: {e}"))
-        }
-        _ => Ok(Duration::from_secs(300)),
-    }
+    let value = std::env::var("PLANDEX_TIMEOUT").ok();
+    timeout_from_env(value.as_deref()).map_err(|e| e.to_string())
 }
 
 fn round_ms(duration: Duration) -> Duration {

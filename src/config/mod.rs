@@ -9,4 +9,6 @@ mod settings;
 
 pub use cli::{Cli, ColorWhen, Command, ExecArgs, Format, RunArgs};
 pub use duration::{DurationError, parse_duration};
-pub use settings::{DEFAULT_COMMAND, DEFAULT_ENV_FILE, DEFAULT_TIMEOUT, Settings, SettingsError};
+pub use settings::{
+    DEFAULT_COMMAND, DEFAULT_ENV_FILE, DEFAULT_TIMEOUT, Settings, SettingsError, timeout_from_env,
+};

@@ -73,18 +73,12 @@ impl Settings {
                 .unwrap_or(DEFAULT_COMMAND)
                 .to_owned(),
         };
-        let timeout = match (&args.timeout, env.get_str("PLANDEX_TIMEOUT")) {
-            (Some(text), _) => parse_duration(text).map_err(|source| SettingsError::Duration {
+        let timeout = match &args.timeout {
+            Some(text) => parse_duration(text).map_err(|source| SettingsError::Duration {
                 what: "--timeout",
                 source,
             })?,
-            (None, Some(text)) if !text.trim().is_empty() => {
-                parse_duration(text).map_err(|source| SettingsError::Duration {
-                    what: "PLANDEX_TIMEOUT",
-                    source,
-                })?
-            }
-            _ => DEFAULT_TIMEOUT,
+            None => timeout_from_env(env.get_str("PLANDEX_TIMEOUT"))?,
         };
         let kill_grace =
             parse_duration(&args.kill_after).map_err(|source| SettingsError::Duration {
@@ -113,6 +107,20 @@ impl Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// The default step timeout from the value of `PLANDEX_TIMEOUT`: unset or blank means
+/// [`DEFAULT_TIMEOUT`]. Shared by suite runs and `smoke-runner exec`.
+pub fn timeout_from_env(value: Option<&str>) -> Result<Duration, SettingsError> {
+    match value {
+        Some(text) if !text.trim().is_empty() => {
+            parse_duration(text).map_err(|source| SettingsError::Duration {
+                what: "PLANDEX_TIMEOUT",
+                source,
+            })
+        }
+        _ => Ok(DEFAULT_TIMEOUT),
     }
 }
 
