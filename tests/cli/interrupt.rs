@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::process_checks::gone_within;
+use crate::process_checks::{gone_within, reported_pids};
 use crate::support::{TestEnv, fake_program, smoke_runner};
 
 const SUITE: &str = r#"
@@ -13,7 +13,7 @@ command = "${FAKE}"
 
 [[step]]
 name = "Long step with a grandchild"
-run = "spawn-grandchild:61 sleep:61"
+sh = "$FAKE spawn-grandchild:61 pid sleep:61 > pids.txt"
 
 [[step]]
 name = "Never reached"
@@ -25,48 +25,82 @@ run = "out:cleanup"
 always = true
 "#;
 
+/// Stops the runner if an assertion fails before the test interrupts it, so a failing test
+/// leaves nothing running.
+struct StopOnDrop(std::process::Child);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            // SAFETY: signalling the child this test spawned; the runner then cleans up.
+            unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+            let _ = self.0.wait();
+        }
+    }
+}
+
 fn interrupt_with(signal: i32) {
     let env = TestEnv::new().suite("interrupted", SUITE);
     let tmp = env.path().join("tmp");
     std::fs::create_dir_all(&tmp).unwrap();
-    let mut child = Command::new(smoke_runner())
-        .current_dir(env.path())
-        .env("PLANDEX_ENV_FILE", "/dev/null")
-        .env("TMPDIR", &tmp)
-        .env("FAKE", fake_program())
-        .env_remove("PLANDEX_TIMEOUT")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut child = StopOnDrop(
+        Command::new(smoke_runner())
+            .current_dir(env.path())
+            .env("PLANDEX_ENV_FILE", "/dev/null")
+            .env("TMPDIR", &tmp)
+            .env("FAKE", fake_program())
+            .env_remove("PLANDEX_TIMEOUT")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(
+                std::fs::File::create(env.path().join("stderr.txt")).unwrap(),
+            ))
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let mut report = String::new();
     // Wait until the long step is running and has a test dir.
     for line in lines.by_ref() {
         let line = line.unwrap();
         report.push_str(&line);
         report.push('\n');
-        if line.starts_with("→ Running") {
+        if line.starts_with("→ Running (timeout") {
             break;
         }
     }
-    assert_eq!(env.test_dirs().len(), 1, "{report}");
-    // The grandchild is tagged with the step's SMOKE_RUNNER_TAG; find it by its command line
-    // once it exists.
-    std::thread::sleep(Duration::from_millis(300));
-    let grandchildren = fake_processes_with("sleep:61");
-    assert!(
-        !grandchildren.is_empty(),
-        "the step's processes are running"
+    let stderr_text = || std::fs::read_to_string(env.path().join("stderr.txt")).unwrap_or_default();
+    assert_eq!(
+        env.test_dirs().len(),
+        1,
+        "{report}\nstderr:\n{}\nstatus: {:?}",
+        stderr_text(),
+        child.0.try_wait()
+    );
+    // The step writes its own pid and its grandchild's into the test dir.
+    let pids_file = env.test_dirs()[0].join("pids.txt");
+    let mut grandchildren = Vec::new();
+    for _ in 0..100 {
+        let text = std::fs::read_to_string(&pids_file).unwrap_or_default();
+        grandchildren = reported_pids(text.as_bytes(), "grandchild-pid");
+        grandchildren.extend(reported_pids(text.as_bytes(), "pid"));
+        if grandchildren.len() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        grandchildren.len(),
+        2,
+        "the step's processes are running:\n{report}"
     );
 
     // SAFETY: sending a signal to the child we spawned.
-    unsafe { libc::kill(child.id() as i32, signal) };
+    unsafe { libc::kill(child.0.id() as i32, signal) };
     for line in lines {
         report.push_str(&line.unwrap());
         report.push('\n');
     }
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
 
     assert_eq!(status.code(), Some(128 + signal), "{report}");
     assert!(report.contains("Interrupted: partial results"), "{report}");
@@ -88,29 +122,6 @@ fn interrupt_with(signal: i32) {
             "process {pid} of the step still runs"
         );
     }
-}
-
-/// Pids of running fake programs whose arguments include `argument`.
-fn fake_processes_with(argument: &str) -> Vec<i32> {
-    let mut pids = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        let mut args = cmdline.split(|&b| b == 0);
-        let is_fake = args.next().is_some_and(|a| a.ends_with(b"fake-program"));
-        if is_fake && args.any(|a| a == argument.as_bytes()) {
-            pids.push(pid);
-        }
-    }
-    pids
 }
 
 #[test]

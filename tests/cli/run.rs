@@ -548,7 +548,8 @@ fn parallel_suites_are_printed_one_after_the_other() {
         let other = if letter == "a" { "b" } else { "a" };
         for n in 1..=4 {
             assert!(block.contains(&format!("✓ {letter}{n}\n")), "{report}");
-            assert!(!block.contains(&format!("{other}{n}")), "{report}");
+            // Only the step lines: a test dir's random name may contain any letters.
+            assert!(!block.contains(&format!("✓ {other}{n}")), "{report}");
         }
     }
 }
