@@ -275,9 +275,9 @@ fn c_string(bytes: &[u8]) -> io::Result<CString> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stopping {
     Not,
-    /// SIGTERM sent; SIGKILL at the instant given.
+    /// SIGTERM sent; SIGKILL at the instant given (never, if it lies beyond the clock's range).
     TermSent {
-        kill_at: Instant,
+        kill_at: Option<Instant>,
     },
     KillSent,
 }
@@ -293,7 +293,8 @@ struct Supervisor<'a> {
     stdin: Option<OwnedFd>,
     stdin_written: usize,
     started: Instant,
-    deadline: Instant,
+    /// `None`: no deadline (a timeout beyond the clock's range, e.g. `Duration::MAX`).
+    deadline: Option<Instant>,
     stopping: Stopping,
     timed_out: bool,
     interrupted: Option<i32>,
@@ -326,7 +327,7 @@ impl<'a> Supervisor<'a> {
             stdin: child.stdin,
             stdin_written: 0,
             started,
-            deadline: started + request.timeout,
+            deadline: started.checked_add(request.timeout),
             stopping: Stopping::Not,
             timed_out: false,
             interrupted: None,
@@ -347,9 +348,9 @@ impl<'a> Supervisor<'a> {
         while self.exit_status.is_none() {
             let now = Instant::now();
             let wake_at = match self.stopping {
-                Stopping::Not if self.interrupted.is_none() => Some(self.deadline),
+                Stopping::Not if self.interrupted.is_none() => self.deadline,
                 Stopping::Not => Some(now),
-                Stopping::TermSent { kill_at } => Some(kill_at),
+                Stopping::TermSent { kill_at } => kill_at,
                 Stopping::KillSent => None,
             };
             if wake_at.is_some_and(|at| at <= now) {
@@ -397,7 +398,7 @@ impl<'a> Supervisor<'a> {
             Stopping::Not => (
                 libc::SIGTERM,
                 Stopping::TermSent {
-                    kill_at: now + self.request.kill_grace,
+                    kill_at: now.checked_add(self.request.kill_grace),
                 },
             ),
             Stopping::TermSent { .. } | Stopping::KillSent => (libc::SIGKILL, Stopping::KillSent),
@@ -428,6 +429,7 @@ impl<'a> Supervisor<'a> {
             }
         };
         send(libc::SIGTERM, pids);
+        // Bounded by LEFTOVER_GRACE, so the sum cannot overflow.
         let kill_at = Instant::now() + LEFTOVER_GRACE.min(self.request.kill_grace);
         loop {
             let alive: Vec<i32> = pids
