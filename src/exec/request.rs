@@ -160,7 +160,7 @@ impl ExecRequest {
         self
     }
 
-    /// Sets the deadline.
+    /// Sets the deadline. A timeout beyond the clock's range (`Duration::MAX`) means none.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self

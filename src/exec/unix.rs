@@ -381,9 +381,9 @@ fn c_string(bytes: &[u8]) -> io::Result<CString> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stopping {
     Not,
-    /// SIGTERM sent; SIGKILL at the instant given.
+    /// SIGTERM sent; SIGKILL at the instant given (never, if it lies beyond the clock's range).
     TermSent {
-        kill_at: Instant,
+        kill_at: Option<Instant>,
     },
     KillSent,
 }
@@ -466,7 +466,7 @@ impl<'a> Supervisor<'a> {
             let wake_at = match self.stopping {
                 Stopping::Not if !stop_now => self.deadline,
                 Stopping::Not => Some(now),
-                Stopping::TermSent { kill_at } => Some(kill_at),
+                Stopping::TermSent { kill_at } => kill_at,
                 Stopping::KillSent => None,
             };
             if wake_at.is_some_and(|at| at <= now) {
@@ -514,7 +514,7 @@ impl<'a> Supervisor<'a> {
             Stopping::Not => (
                 libc::SIGTERM,
                 Stopping::TermSent {
-                    kill_at: now + self.request.kill_grace,
+                    kill_at: now.checked_add(self.request.kill_grace),
                 },
             ),
             Stopping::TermSent { .. } | Stopping::KillSent => (libc::SIGKILL, Stopping::KillSent),
@@ -545,6 +545,7 @@ impl<'a> Supervisor<'a> {
             }
         };
         send(libc::SIGTERM, pids);
+        // Bounded by LEFTOVER_GRACE, so the sum cannot overflow.
         let kill_at = Instant::now() + LEFTOVER_GRACE.min(self.request.kill_grace);
         loop {
             let alive: Vec<i32> = pids
