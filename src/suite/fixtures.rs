@@ -81,7 +81,7 @@ mod tests {
         let file = project.join("tests/suites/deep/a.toml");
         fs::write(&file, "fixtures = [\"hello\"]\n[[step]]\nsh = \"true\"\n").unwrap();
         // A nearer `fixtures` folder wins over a farther one.
-        let suites = load_suites(&[file.clone()], None).unwrap();
+        let suites = load_suites(std::slice::from_ref(&file), None).unwrap();
         let expected = project.join("fixtures").canonicalize().unwrap();
         assert_eq!(suites[0].fixtures_root.as_deref(), Some(expected.as_path()));
         fs::create_dir_all(project.join("tests/fixtures/hello")).unwrap();
@@ -101,7 +101,7 @@ mod tests {
             "fixtures = [\"gone\", \"present\", \"also/gone\"]\n[[step]]\nsh = \"true\"\n",
         )
         .unwrap();
-        let found = messages(load_suites(&[file.clone()], None).unwrap_err());
+        let found = messages(load_suites(std::slice::from_ref(&file), None).unwrap_err());
         let fixtures = root.path().canonicalize().unwrap().join("fixtures");
         assert_eq!(
             found,
