@@ -7,6 +7,7 @@
 mod command_line;
 mod error;
 mod expand;
+mod fixtures;
 mod load;
 mod model;
 mod names;
@@ -16,9 +17,9 @@ mod validate;
 
 pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors};
 pub use expand::{Template, TemplateError, UnsetVariable};
-pub use load::{MAX_SUITE_FILE_SIZE, load_file, load_paths, parse_suite};
+pub use load::{MAX_SUITE_FILE_SIZE, load_file, load_paths, load_suites, parse_suite};
 pub use model::{
-    Action, CustomCheck, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Step,
-    Suite,
+    Action, CustomCheck, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Shell,
+    Step, Suite,
 };
 pub use names::{TestNames, slug};

@@ -5,10 +5,12 @@
 
 mod exec;
 mod executor_api;
+mod fixtures;
 mod interrupt;
 mod libtest;
 mod process_checks;
 mod regression;
 mod run;
 mod suite_errors;
+mod suite_keys;
 mod support;
