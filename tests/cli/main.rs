@@ -7,6 +7,7 @@ mod exec;
 mod executor_api;
 mod interrupt;
 mod libtest;
+mod plandex;
 mod process_checks;
 mod regression;
 mod run;
