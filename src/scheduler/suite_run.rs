@@ -204,9 +204,10 @@ impl<'a> SuiteRun<'a> {
 
     /// Sleeps between attempts, waking early when the run is interrupted.
     fn pause(&self, interval: Duration) {
-        let until = Instant::now() + interval;
+        let started = Instant::now();
         while self.cx.executor.interrupted().is_none() {
-            let left = until.saturating_duration_since(Instant::now());
+            // Measured from the start rather than as a deadline: no instant arithmetic to overflow.
+            let left = interval.saturating_sub(started.elapsed());
             if left.is_zero() {
                 break;
             }

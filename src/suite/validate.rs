@@ -14,7 +14,7 @@ use std::time::Duration;
 use regex::bytes::Regex;
 use toml::Spanned;
 
-use crate::config::{DurationError, parse_duration};
+use crate::config::{duration_from_secs, parse_duration};
 
 use super::command_line::split_arguments;
 use super::error::{Excerpt, LoadError, LoadErrorKind};
@@ -328,16 +328,7 @@ impl Validator<'_> {
         let span = duration.span();
         match duration.into_inner() {
             RawDuration::Text(text) => parse_duration(&text),
-            RawDuration::Seconds(seconds) => {
-                Duration::try_from_secs_f64(seconds).map_err(|_| DurationError {
-                    input: seconds.to_string(),
-                    reason: if seconds < 0.0 {
-                        "it is negative".into()
-                    } else {
-                        "it is too large".into()
-                    },
-                })
-            }
+            RawDuration::Seconds(seconds) => duration_from_secs(seconds),
         }
         .map_err(|error| self.error(span, LoadErrorKind::Duration(error)))
     }
