@@ -5,6 +5,7 @@
 
 mod exec;
 mod executor_api;
+mod history;
 mod interrupt;
 mod libtest;
 mod process_checks;
