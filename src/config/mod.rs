@@ -11,7 +11,7 @@ pub use cli::{
     Cli, ColorWhen, Command, ExecArgs, Format, HistoryArgs, HistoryCommand, HistoryFileArgs,
     HistoryFormat, ReportArgs, RunArgs,
 };
-pub use duration::{DurationError, parse_duration};
+pub use duration::{DurationError, MAX_DURATION, duration_from_secs, parse_duration};
 pub use settings::{
     DEFAULT_COMMAND, DEFAULT_ENV_FILE, DEFAULT_TIMEOUT, Settings, SettingsError, timeout_from_env,
 };
