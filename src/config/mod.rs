@@ -8,7 +8,10 @@ mod duration;
 mod env_file;
 mod settings;
 
-pub use cli::{Cli, ColorWhen, Command, ExecArgs, Format, RunArgs};
+pub use cli::{
+    Cli, ColorWhen, Command, ExecArgs, Format, HistoryArgs, HistoryCommand, HistoryFileArgs,
+    HistoryFormat, ReportArgs, RunArgs,
+};
 pub use duration::{DurationError, MAX_DURATION, duration_from_secs, parse_duration};
 pub use env_file::{
     EnvFile, EnvFileError, MAX_ENV_FILE_SIZE, MAX_ENV_FILE_VALUES, MAX_EXPANDED_VALUE, parse_env,
