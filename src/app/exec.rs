@@ -5,8 +5,7 @@ use std::time::Duration;
 use crate::config::{ExecArgs, parse_duration, timeout_from_env};
 use crate::exec::{ExecRequest, Executor, Interrupts, Stdin, Termination, signal_name};
 
-/// Exit status when smoke-runner itself fails (as `timeout` does).
-const RUNNER_FAILED: i32 = 125;
+use super::exit::EXEC_RUNNER_FAILED as RUNNER_FAILED;
 
 /// Runs `smoke-runner exec` and returns the process exit status.
 pub fn exec_main(args: &ExecArgs) -> i32 {

@@ -1,11 +1,12 @@
 //! The command-line front ends: suites with the human or libtest report, and `exec`.
 //!
-//! Glue only: settings in, library calls, an exit status out.
+//! Glue only: settings in, library calls, an exit status out (by the one policy in
+//! [`exit`](RunEnd)).
 
 mod exec;
-mod libtest;
+mod exit;
 mod run;
 
 pub use exec::exec_main;
-pub use libtest::{LibtestRun, run_libtest};
-pub use run::{EXIT_FAILED, EXIT_OK, EXIT_USAGE, run_main};
+pub use exit::{EXEC_RUNNER_FAILED, EXIT_FAILED, EXIT_OK, EXIT_REPORT_FAILED, EXIT_USAGE, RunEnd};
+pub use run::{run_main, run_suites};

@@ -5,8 +5,12 @@ use std::time::{Duration, Instant};
 
 use crate::assert::{check_files, check_output, check_status};
 use crate::config::Settings;
-use crate::exec::{Environment, Executor, Outcome, StreamSelector, Termination, find_program};
-use crate::report::{Counts, Event, SkipReason, StepResult, SuiteResult, Verdict};
+use crate::exec::{
+    Environment, ExecRequest, Executor, Outcome, StreamSelector, Termination, find_program,
+};
+use crate::report::{
+    CheckFailure, Counts, Event, ExitStatus, SkipReason, StepResult, SuiteResult, Verdict,
+};
 use crate::suite::{ExpectedStatus, OnFailure, Step, Suite, Template};
 
 use super::sink::EventSink;
@@ -36,6 +40,7 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
         leaked_processes: 0,
         first_failure: None,
         section: None,
+        skipped_because: None,
     };
 
     let test_dir = match TestDir::create(&cx.settings.temp_root, &suite.slug) {
@@ -127,11 +132,12 @@ struct SuiteRun<'a> {
     leaked_processes: usize,
     first_failure: Option<&'a str>,
     section: Option<&'a str>,
+    skipped_because: Option<SkipReason>,
 }
 
 impl<'a> SuiteRun<'a> {
     fn steps(&mut self, selected: &[bool], env: &Environment, test_dir: &Path) {
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
             let result = if self.cx.executor.interrupted().is_some() {
                 StepResult::skipped(SkipReason::Interrupted)
@@ -144,13 +150,27 @@ impl<'a> SuiteRun<'a> {
                     step: failed.to_owned(),
                 })
             } else {
-                self.run_step(step, env, test_dir)
+                self.run_step(index, step, env, test_dir)
             };
-            if matches!(result.verdict, Verdict::Failed | Verdict::TimedOut) {
+            if result.verdict.is_failure() {
                 self.first_failure.get_or_insert(&step.name);
             }
-            self.finish_step(step, &result);
+            self.finish_step(index, step, &result);
         }
+    }
+
+    /// The selected steps with their positions in the suite.
+    fn selected<'s>(
+        &self,
+        selected: &'s [bool],
+    ) -> impl Iterator<Item = (usize, &'a Step)> + use<'a, 's> {
+        self.suite
+            .steps
+            .iter()
+            .enumerate()
+            .zip(selected)
+            .filter(|(_, on)| **on)
+            .map(|(step, _)| step)
     }
 
     fn enter_section(&mut self, step: &'a Step) {
@@ -165,17 +185,25 @@ impl<'a> SuiteRun<'a> {
         self.section = step.section.as_deref();
     }
 
-    fn run_step(&self, step: &Step, env: &Environment, test_dir: &Path) -> StepResult {
+    fn run_step(
+        &self,
+        index: usize,
+        step: &Step,
+        env: &Environment,
+        test_dir: &Path,
+    ) -> StepResult {
         let prepared = match prepare(self.suite, step, env, self.cx.settings, test_dir) {
             Ok(prepared) => prepared,
-            Err(message) => return failed_before_start(message),
+            Err(message) => return StepResult::not_started(message),
         };
         let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
         let mut attempt = 1;
         loop {
             self.cx.sink.emit(&Event::StepStarted {
                 suite: self.suite,
+                index,
                 step,
+                setup: false,
                 command_line: &prepared.command_line,
                 timeout: prepared.request.timeout,
                 attempt,
@@ -184,17 +212,21 @@ impl<'a> SuiteRun<'a> {
                 Ok(outcome) => judge(
                     step,
                     &outcome,
-                    &prepared.request.env,
+                    &prepared.request,
                     test_dir,
                     &prepared.command_line,
                     attempt,
                 ),
-                Err(error) => {
-                    failed_before_start(format!("smoke-runner could not run the command: {error}"))
-                }
+                Err(error) => StepResult::not_started(format!(
+                    "smoke-runner could not run the command: {error}"
+                )),
             };
             let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
             if result.passed() || out_of_attempts {
+                let mut result = result;
+                if result.verdict == Verdict::Passed && attempt > 1 {
+                    result.verdict = Verdict::Flaky;
+                }
                 return result;
             }
             self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
@@ -215,32 +247,35 @@ impl<'a> SuiteRun<'a> {
     }
 
     fn skip_all(&mut self, selected: &[bool], reason: SkipReason) {
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
-            self.finish_step(step, &StepResult::skipped(reason.clone()));
+            self.finish_step(index, step, &StepResult::skipped(reason.clone()));
         }
+        self.skipped_because = Some(reason);
     }
 
     /// The suite cannot run: its first selected step fails with `message`, the rest are skipped.
     fn fail_setup(&mut self, selected: &[bool], message: &str) {
         let mut first = true;
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
             let result = if std::mem::take(&mut first) {
-                failed_before_start(format!("suite setup failed: {message}"))
+                StepResult::not_started(format!("suite setup failed: {message}"))
             } else {
                 StepResult::skipped(SkipReason::SetupFailed(message.to_owned()))
             };
-            self.finish_step(step, &result);
+            self.finish_step(index, step, &result);
         }
     }
 
-    fn finish_step(&mut self, step: &Step, result: &StepResult) {
+    fn finish_step(&mut self, index: usize, step: &Step, result: &StepResult) {
         self.counts.record(&result.verdict);
         self.leaked_processes += result.leaked_processes;
         self.cx.sink.emit(&Event::StepFinished {
             suite: self.suite,
+            index,
             step,
+            setup: false,
             result,
         });
     }
@@ -251,6 +286,7 @@ impl<'a> SuiteRun<'a> {
             kept_test_dir,
             duration: started.elapsed(),
             leaked_processes: self.leaked_processes,
+            skipped_because: self.skipped_because,
         };
         self.cx.sink.emit(&Event::SuiteFinished {
             suite: self.suite,
@@ -260,25 +296,17 @@ impl<'a> SuiteRun<'a> {
     }
 }
 
-fn failed_before_start(message: String) -> StepResult {
-    StepResult {
-        verdict: Verdict::Failed,
-        status: "not started".to_owned(),
-        failures: vec![message],
-        ..StepResult::skipped(SkipReason::Interrupted)
-    }
-}
-
 /// Applies the step's checks to what happened.
 fn judge(
     step: &Step,
     outcome: &Outcome,
-    env: &Environment,
+    request: &ExecRequest,
     test_dir: &Path,
     command_line: &str,
     attempt: u32,
 ) -> StepResult {
-    let mut failures = Vec::new();
+    let env = &request.env;
+    let mut failures: Vec<CheckFailure> = Vec::new();
     failures.extend(check_status(step.status, &outcome.termination));
     let unexpected_timeout = matches!(outcome.termination, Termination::TimedOut { .. })
         && step.status != ExpectedStatus::Timeout;
@@ -325,11 +353,26 @@ fn judge(
     StepResult {
         verdict,
         command_line: command_line.to_owned(),
-        status: outcome.termination.to_string(),
+        status: exit_status(&outcome.termination, request.timeout),
         duration: outcome.duration,
         attempts: attempt,
         failures,
         output_tail,
         leaked_processes: outcome.leaked_processes,
+        test_dir: Some(test_dir.to_owned()),
+        log_path: None,
+    }
+}
+
+fn exit_status(termination: &Termination, timeout: Duration) -> ExitStatus {
+    match *termination {
+        Termination::Exited(code) => ExitStatus::Exited(code),
+        Termination::Signaled(signal) => ExitStatus::Signaled(signal),
+        Termination::TimedOut { signal } => ExitStatus::TimedOut {
+            after: timeout,
+            signal,
+        },
+        Termination::Interrupted { signal } => ExitStatus::Interrupted { signal },
+        Termination::FailedToStart(failure) => ExitStatus::FailedToStart(failure),
     }
 }
