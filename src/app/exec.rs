@@ -7,6 +7,9 @@ use crate::exec::{ExecRequest, Executor, Interrupts, Stdin, Termination, signal_
 
 use super::exit::EXEC_RUNNER_FAILED as RUNNER_FAILED;
 
+/// A timeout the executor reads as "no deadline": it lies beyond the clock's range.
+const NO_LIMIT: Duration = Duration::MAX;
+
 /// Runs `smoke-runner exec` and returns the process exit status.
 pub fn exec_main(args: &ExecArgs) -> i32 {
     match exec(args) {
@@ -23,6 +26,8 @@ fn exec(args: &ExecArgs) -> Result<i32, String> {
         Some(text) => parse_duration(text).map_err(|e| format!("--timeout: {e}"))?,
         None => default_timeout()?,
     };
+    // As with GNU `timeout`, a zero duration disables the deadline.
+    let timeout = if timeout.is_zero() { NO_LIMIT } else { timeout };
     let kill_after = parse_duration(&args.kill_after).map_err(|e| format!("--kill-after: {e}"))?;
     let (program, rest) = args.command.split_first().ok_or("missing CMD")?;
     let request = ExecRequest::new(program)

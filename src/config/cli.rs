@@ -40,8 +40,8 @@ pub enum Command {
 /// `smoke-runner exec`.
 #[derive(Debug, Args)]
 pub struct ExecArgs {
-    /// Stop CMD after this long: `120` (seconds), `1.5s`, `500ms`, `2m`.
-    /// [default: PLANDEX_TIMEOUT seconds, else 300]
+    /// Stop CMD after this long: `120` (seconds), `1.5s`, `500ms`, `2m`; `0` means no limit
+    /// (as with `timeout(1)`). At most 365 days. [default: PLANDEX_TIMEOUT seconds, else 300]
     #[arg(short = 't', long, value_name = "DUR")]
     pub timeout: Option<String>,
 

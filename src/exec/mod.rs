@@ -64,10 +64,71 @@ impl Executor {
     /// Runs `request` to completion: it has exited or been killed, its leftover processes are
     /// killed, its output is collected. `Err` means the runner itself failed (pipes, temp file).
     pub fn run(&self, request: &ExecRequest) -> io::Result<Outcome> {
-        let n = NEXT_TAG.fetch_add(1, Ordering::Relaxed);
-        let tag = unix::Tag {
-            entry: format!("{TAG_VARIABLE}={}-{n}", std::process::id()).into_bytes(),
-        };
-        unix::run(request, &tag, self.interrupts)
+        unix::run(request, next_tag(), self.interrupts)
+    }
+
+    /// Starts `request` and returns at once with a handle to probe, wait on or stop it. A
+    /// command that cannot start gives a handle whose outcome says why. The command's deadline
+    /// (`timeout`) still applies while it is waited on; `Duration::MAX` means none.
+    pub fn start<'a>(&'a self, request: &'a ExecRequest) -> io::Result<RunningCommand<'a>> {
+        Ok(RunningCommand {
+            inner: unix::start(request, next_tag(), self.interrupts)?,
+        })
+    }
+}
+
+fn next_tag() -> unix::Tag {
+    let n = NEXT_TAG.fetch_add(1, Ordering::Relaxed);
+    unix::Tag {
+        entry: format!("{TAG_VARIABLE}={}-{n}", std::process::id()).into_bytes(),
+    }
+}
+
+/// A started command: its own session and process group, its own tag. Dropping it while the
+/// command runs kills the command and everything it started.
+pub struct RunningCommand<'a> {
+    inner: unix::Running<'a>,
+}
+
+impl RunningCommand<'_> {
+    /// The command's process id (and process group id); `None` when it never started.
+    pub fn pid(&self) -> Option<i32> {
+        self.inner.pid()
+    }
+
+    /// Whether the command is still running (reads any output that is ready, never blocks).
+    pub fn is_running(&mut self) -> io::Result<bool> {
+        Ok(!self.inner.wait_until(std::time::Instant::now())?)
+    }
+
+    /// Waits until the command exits, `until` passes, or the runner is interrupted (see
+    /// [`Executor::interrupted`]), whichever comes first. Returns whether it has exited.
+    pub fn wait_until(&mut self, until: std::time::Instant) -> io::Result<bool> {
+        self.inner.wait_until(until)
+    }
+
+    /// The output captured so far; `None` when it never started.
+    pub fn output(&self) -> Option<&CapturedOutput> {
+        self.inner.output()
+    }
+
+    /// Waits for the command to end (stopping it at its deadline), stops its leftovers,
+    /// collects its output: what [`Executor::run`] does after starting.
+    pub fn wait(self) -> io::Result<Outcome> {
+        self.inner.wait()
+    }
+
+    /// Stops the command: SIGTERM to its group, SIGKILL after `kill_grace`, then its leftovers
+    /// by group and tag. A command that already exited keeps its own status.
+    pub fn stop(self) -> io::Result<Outcome> {
+        self.inner.stop()
+    }
+}
+
+impl std::fmt::Debug for RunningCommand<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningCommand")
+            .field("pid", &self.pid())
+            .finish()
     }
 }

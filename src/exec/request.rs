@@ -109,6 +109,9 @@ pub struct ExecRequest {
     pub capture: bool,
     /// Copy output to this process's stdout/stderr as it arrives.
     pub forward: bool,
+    /// Append stdout and stderr to this file instead of capturing them (long-running services:
+    /// nothing has to read their pipes while other commands run).
+    pub log: Option<PathBuf>,
 }
 
 impl ExecRequest {
@@ -125,6 +128,7 @@ impl ExecRequest {
             memory_cap: DEFAULT_MEMORY_CAP,
             capture: true,
             forward: false,
+            log: None,
         }
     }
 
@@ -156,7 +160,7 @@ impl ExecRequest {
         self
     }
 
-    /// Sets the deadline.
+    /// Sets the deadline. A timeout beyond the clock's range (`Duration::MAX`) means none.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -183,6 +187,13 @@ impl ExecRequest {
     /// Turns output capture on or off.
     pub fn capture(mut self, capture: bool) -> Self {
         self.capture = capture;
+        self
+    }
+
+    /// Sends stdout and stderr to the end of `path` (created if needed) instead of capturing
+    /// them; `forward` and `capture` then have nothing to act on.
+    pub fn log_to(mut self, path: impl Into<PathBuf>) -> Self {
+        self.log = Some(path.into());
         self
     }
 

@@ -6,6 +6,10 @@
 //!
 //! Supervise: one `poll` loop per command over its stdout and stderr pipes, its stdin pipe,
 //! a pidfd that becomes readable when it exits, and the interrupt pipe. No threads.
+//!
+//! The two are separate: [`start`] spawns and hands back a [`Running`] command, which can be
+//! probed, waited on up to an instant, waited on to the end, or stopped. [`run`] is start +
+//! wait, with nothing added on the way.
 
 use std::ffi::CString;
 use std::io;
@@ -39,6 +43,7 @@ const FALLBACK_TICK: Duration = Duration::from_millis(5);
 const READ_BLOCK: usize = 64 * 1024;
 
 /// Per-command identity used to find its processes.
+#[derive(Debug)]
 pub(super) struct Tag {
     /// `SMOKE_RUNNER_TAG=<runner pid>-<n>`, as it appears in `/proc/<pid>/environ`.
     pub entry: Vec<u8>,
@@ -48,27 +53,108 @@ pub(super) struct Tag {
 /// temp file for spilled output); everything the command does is in the [`Outcome`].
 pub(super) fn run(
     request: &ExecRequest,
-    tag: &Tag,
+    tag: Tag,
     interrupts: Option<&Interrupts>,
 ) -> io::Result<Outcome> {
+    start(request, tag, interrupts)?.wait()
+}
+
+/// Starts `request`. A command that cannot start (not found, not executable) is a [`Running`]
+/// whose outcome is already known; `Err` is the runner's own failure.
+pub(super) fn start<'a>(
+    request: &'a ExecRequest,
+    tag: Tag,
+    interrupts: Option<&'a Interrupts>,
+) -> io::Result<Running<'a>> {
     let started = Instant::now();
-    let failed = |failure| Outcome {
+    let program = match resolve_program(request) {
+        Ok(program) => program,
+        Err(failure) => return Ok(Running::NotStarted(failure, started)),
+    };
+    let child = match spawn(request, &program, &tag)? {
+        Ok(child) => child,
+        Err(failure) => return Ok(Running::NotStarted(failure, started)),
+    };
+    Ok(Running::Started(Box::new(Supervisor::new(
+        request, child, tag, interrupts, started,
+    ))))
+}
+
+/// A command that was started (or failed to start), not yet waited on to the end.
+pub(super) enum Running<'a> {
+    /// It never started; the outcome says why.
+    NotStarted(StartFailure, Instant),
+    /// It is (or was) running.
+    Started(Box<Supervisor<'a>>),
+}
+
+impl Running<'_> {
+    /// The process id of the command (its process group's id too).
+    pub(super) fn pid(&self) -> Option<i32> {
+        match self {
+            Self::NotStarted(..) => None,
+            Self::Started(supervisor) => Some(supervisor.pid),
+        }
+    }
+
+    /// Reads output and watches for exit until the command exits, `until` passes or an
+    /// interrupt arrives. Returns whether it has exited. Never signals the command, except at
+    /// its own deadline.
+    pub(super) fn wait_until(&mut self, until: Instant) -> io::Result<bool> {
+        match self {
+            Self::NotStarted(..) => Ok(true),
+            Self::Started(supervisor) => {
+                supervisor.supervise(Some(until))?;
+                Ok(supervisor.exit_status.is_some())
+            }
+        }
+    }
+
+    /// Output captured so far (empty when it never started or output goes to a log file).
+    pub(super) fn output(&self) -> Option<&CapturedOutput> {
+        match self {
+            Self::NotStarted(..) => None,
+            Self::Started(supervisor) => Some(&supervisor.output),
+        }
+    }
+
+    /// Waits until the command is gone (its deadline applies), stops its leftovers and
+    /// collects its output.
+    pub(super) fn wait(self) -> io::Result<Outcome> {
+        match self {
+            Self::NotStarted(failure, started) => Ok(not_started(failure, started)),
+            Self::Started(mut supervisor) => {
+                supervisor.supervise(None)?;
+                supervisor.finish()?;
+                Ok(supervisor.into_outcome())
+            }
+        }
+    }
+
+    /// Stops the command now: SIGTERM to its group, SIGKILL after its grace period, then its
+    /// leftovers as in [`Running::wait`]. A command that had already exited keeps its status.
+    pub(super) fn stop(self) -> io::Result<Outcome> {
+        match self {
+            Self::NotStarted(failure, started) => Ok(not_started(failure, started)),
+            Self::Started(mut supervisor) => {
+                if supervisor.exit_status.is_none() {
+                    supervisor.stop_requested = true;
+                }
+                supervisor.supervise(None)?;
+                supervisor.finish()?;
+                Ok(supervisor.into_outcome())
+            }
+        }
+    }
+}
+
+fn not_started(failure: StartFailure, started: Instant) -> Outcome {
+    Outcome {
         termination: Termination::FailedToStart(failure),
         duration: started.elapsed(),
         output: CapturedOutput::new(0),
         leaked_processes: 0,
-    };
-    let program = match resolve_program(request) {
-        Ok(program) => program,
-        Err(failure) => return Ok(failed(failure)),
-    };
-    let child = match spawn(request, &program, tag)? {
-        Ok(child) => child,
-        Err(failure) => return Ok(failed(failure)),
-    };
-    let mut supervisor = Supervisor::new(request, child, tag, interrupts, started)?;
-    supervisor.run()?;
-    Ok(supervisor.into_outcome())
+    }
 }
 
 /// The program as a C string: paths with a `/` as given, names looked up in the command's PATH.
@@ -84,8 +170,8 @@ fn resolve_program(request: &ExecRequest) -> Result<CString, StartFailure> {
 /// The parent's ends of a started command.
 struct Child {
     pid: i32,
-    stdout: OwnedFd,
-    stderr: OwnedFd,
+    stdout: Option<OwnedFd>,
+    stderr: Option<OwnedFd>,
     stdin: Option<OwnedFd>,
 }
 
@@ -138,8 +224,28 @@ fn spawn(
     program: &CString,
     tag: &Tag,
 ) -> io::Result<Result<Child, StartFailure>> {
-    let (stdout_read, stdout_write) = pipe_with(PipeFlags::CLOEXEC)?;
-    let (stderr_read, stderr_write) = pipe_with(PipeFlags::CLOEXEC)?;
+    // Output goes to two pipes the supervisor reads, or straight into the log file.
+    let (stdout_read, stdout_write, stderr_read, stderr_write) = match &request.log {
+        None => {
+            let (stdout_read, stdout_write) = pipe_with(PipeFlags::CLOEXEC)?;
+            let (stderr_read, stderr_write) = pipe_with(PipeFlags::CLOEXEC)?;
+            (
+                Some(stdout_read),
+                stdout_write,
+                Some(stderr_read),
+                stderr_write,
+            )
+        }
+        Some(path) => {
+            let file: OwnedFd = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?
+                .into();
+            let copy = rustix::io::fcntl_dupfd_cloexec(&file, 3)?;
+            (None, file, None, copy)
+        }
+    };
     let (stdin_child, stdin_parent): (OwnedFd, Option<OwnedFd>) = match &request.stdin {
         Stdin::Bytes(bytes) if !bytes.is_empty() => {
             let (read, write) = pipe_with(PipeFlags::CLOEXEC)?;
@@ -275,16 +381,16 @@ fn c_string(bytes: &[u8]) -> io::Result<CString> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stopping {
     Not,
-    /// SIGTERM sent; SIGKILL at the instant given.
+    /// SIGTERM sent; SIGKILL at the instant given (never, if it lies beyond the clock's range).
     TermSent {
-        kill_at: Instant,
+        kill_at: Option<Instant>,
     },
     KillSent,
 }
 
-struct Supervisor<'a> {
+pub(super) struct Supervisor<'a> {
     request: &'a ExecRequest,
-    tag: &'a Tag,
+    tag: Tag,
     interrupts: Option<&'a Interrupts>,
     pid: i32,
     pidfd: Option<OwnedFd>,
@@ -293,9 +399,12 @@ struct Supervisor<'a> {
     stdin: Option<OwnedFd>,
     stdin_written: usize,
     started: Instant,
-    deadline: Instant,
+    /// `None`: no deadline (the timeout does not fit in an `Instant`).
+    deadline: Option<Instant>,
     stopping: Stopping,
     timed_out: bool,
+    /// [`Running::stop`] was called.
+    stop_requested: bool,
     interrupted: Option<i32>,
     exit_status: Option<libc::c_int>,
     output: CapturedOutput,
@@ -307,28 +416,29 @@ impl<'a> Supervisor<'a> {
     fn new(
         request: &'a ExecRequest,
         child: Child,
-        tag: &'a Tag,
+        tag: Tag,
         interrupts: Option<&'a Interrupts>,
         started: Instant,
-    ) -> io::Result<Self> {
+    ) -> Self {
         let pid =
             rustix::process::Pid::from_raw(child.pid).expect("posix_spawn returns a positive pid");
         // Without pidfd (kernels before 5.3, some sandboxes) the loop falls back to polling waitpid.
         let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok();
-        Ok(Self {
+        Self {
             request,
             tag,
             interrupts,
             pid: child.pid,
             pidfd,
-            stdout: Some(child.stdout),
-            stderr: Some(child.stderr),
+            stdout: child.stdout,
+            stderr: child.stderr,
             stdin: child.stdin,
             stdin_written: 0,
             started,
-            deadline: started + request.timeout,
+            deadline: started.checked_add(request.timeout),
             stopping: Stopping::Not,
             timed_out: false,
+            stop_requested: false,
             interrupted: None,
             exit_status: None,
             output: CapturedOutput::new(if request.capture {
@@ -338,18 +448,25 @@ impl<'a> Supervisor<'a> {
             }),
             leaked: 0,
             buffer: vec![0; READ_BLOCK].into_boxed_slice(),
-        })
+        }
     }
 
-    /// Runs until the command is gone, its leftovers are dealt with, and output is collected.
-    fn run(&mut self) -> io::Result<()> {
-        // Phase 1: until the command exits (or is killed at the deadline / on interrupt).
+    /// Phase 1: until the command exits (or is killed at the deadline, on interrupt, or when
+    /// asked to stop). With `until`, returns at that instant, or on an interrupt, without
+    /// signalling the command: the caller decides what happens next.
+    fn supervise(&mut self, until: Option<Instant>) -> io::Result<()> {
         while self.exit_status.is_none() {
             let now = Instant::now();
+            if let Some(until) = until
+                && (now >= until || (self.interrupted.is_some() && !self.stop_requested))
+            {
+                return Ok(());
+            }
+            let stop_now = self.interrupted.is_some() || self.stop_requested;
             let wake_at = match self.stopping {
-                Stopping::Not if self.interrupted.is_none() => Some(self.deadline),
+                Stopping::Not if !stop_now => self.deadline,
                 Stopping::Not => Some(now),
-                Stopping::TermSent { kill_at } => Some(kill_at),
+                Stopping::TermSent { kill_at } => kill_at,
                 Stopping::KillSent => None,
             };
             if wake_at.is_some_and(|at| at <= now) {
@@ -361,18 +478,18 @@ impl<'a> Supervisor<'a> {
             } else {
                 None
             };
-            let wake_at = match (wake_at, tick) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let wake_at = [wake_at, tick, until].into_iter().flatten().min();
             let had_pidfd = self.pidfd.is_some();
             self.wait_once(wake_at, true)?;
             if !had_pidfd {
                 self.try_reap(false)?;
             }
         }
+        Ok(())
+    }
 
-        // Phase 2: the command is gone. Stop whatever it left running, then finish reading.
+    /// Phase 2: the command is gone. Stop whatever it left running, then finish reading.
+    fn finish(&mut self) -> io::Result<()> {
         let found = leftovers::find(self.pid, &self.tag.entry, self.pid);
         if !found.is_empty() {
             self.leaked = found.len();
@@ -390,14 +507,14 @@ impl<'a> Supervisor<'a> {
 
     /// Deadline or interrupt: SIGTERM the group first, SIGKILL after the grace period.
     fn escalate(&mut self, now: Instant) {
-        if self.interrupted.is_none() {
+        if self.interrupted.is_none() && !self.stop_requested {
             self.timed_out = true;
         }
         let (signal, next) = match self.stopping {
             Stopping::Not => (
                 libc::SIGTERM,
                 Stopping::TermSent {
-                    kill_at: now + self.request.kill_grace,
+                    kill_at: now.checked_add(self.request.kill_grace),
                 },
             ),
             Stopping::TermSent { .. } | Stopping::KillSent => (libc::SIGKILL, Stopping::KillSent),
@@ -428,6 +545,7 @@ impl<'a> Supervisor<'a> {
             }
         };
         send(libc::SIGTERM, pids);
+        // Bounded by LEFTOVER_GRACE, so the sum cannot overflow.
         let kill_at = Instant::now() + LEFTOVER_GRACE.min(self.request.kill_grace);
         loop {
             let alive: Vec<i32> = pids
@@ -579,7 +697,7 @@ impl<'a> Supervisor<'a> {
         }
     }
 
-    fn into_outcome(self) -> Outcome {
+    fn into_outcome(mut self) -> Outcome {
         let status = self.exit_status.expect("the command was reaped");
         let termination = if let Some(signal) = self.interrupted {
             Termination::Interrupted { signal }
@@ -598,9 +716,26 @@ impl<'a> Supervisor<'a> {
         Outcome {
             termination,
             duration: self.started.elapsed(),
-            output: self.output,
+            output: std::mem::take(&mut self.output),
             leaked_processes: self.leaked,
         }
+    }
+}
+
+impl Drop for Supervisor<'_> {
+    /// A command dropped while running (a panic, an early return) is killed with everything
+    /// it started, and reaped: nothing outlives its handle.
+    fn drop(&mut self) {
+        if self.exit_status.is_some() {
+            return;
+        }
+        self.signal_everything(libc::SIGKILL);
+        let mut status: libc::c_int = 0;
+        // SAFETY: waitpid on our own child with a valid out pointer; it was just killed.
+        while unsafe { libc::waitpid(self.pid, &mut status, 0) } == -1
+            && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+        {}
+        self.exit_status = Some(status);
     }
 }
 

@@ -92,6 +92,13 @@ pub enum Event<'a> {
         /// The new section's name.
         section: &'a str,
     },
+    /// A `note` from the suite file, written when the run reaches it.
+    Note {
+        /// The suite.
+        suite: &'a Suite,
+        /// The note, expanded.
+        text: &'a str,
+    },
     /// A step's command is about to run (once per attempt).
     StepStarted {
         /// The suite.
@@ -140,6 +147,7 @@ impl<'a> Event<'a> {
             Self::RunStarted(_) | Self::RunFinished(_) => None,
             Self::SuiteStarted { suite, .. }
             | Self::SectionStarted { suite, .. }
+            | Self::Note { suite, .. }
             | Self::StepStarted { suite, .. }
             | Self::StepFinished { suite, .. }
             | Self::SuiteFinished { suite, .. } => Some(suite),

@@ -252,6 +252,7 @@ impl<W: Write> Reporter for LibtestReporter<W> {
             Event::RunFinished(summary) => self.run_finished(summary),
             Event::SuiteStarted { .. }
             | Event::SectionStarted { .. }
+            | Event::Note { .. }
             | Event::SuiteFinished { .. } => Ok(()),
         }
     }

@@ -150,6 +150,10 @@ impl EventSink for Fanout<'_> {
                 setup,
                 result: &mask_result(masker, result),
             }),
+            Event::Note { suite, text } => self.deliver(&Event::Note {
+                suite,
+                text: &masker.mask(text),
+            }),
             Event::RunFinished(summary) => {
                 let mut summary = summary.clone();
                 for (_, reason) in &mut summary.skipped_suites {

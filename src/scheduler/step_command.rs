@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::config::Settings;
 use crate::exec::{Environment, ExecRequest, Stdin};
-use crate::suite::{Action, Step, Suite, Template};
+use crate::suite::{Action, Shell, Step, Suite, Template};
 
 /// A step ready to run, or the reason it cannot be.
 #[derive(Debug)]
@@ -74,7 +74,12 @@ pub fn prepare(
         }
         Action::Shell(line) => {
             let line = expand(line, &env)?;
-            (vec!["bash".to_owned(), "-c".to_owned(), line.clone()], line)
+            let mut argv = match step.shell.as_ref().or(suite.shell.as_ref()) {
+                Some(shell) => shell.argv.clone(),
+                None => Shell::strict().argv,
+            };
+            argv.push(line.clone());
+            (argv, line)
         }
     };
     let Some((program, args)) = argv.split_first() else {

@@ -64,7 +64,7 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
     });
 
     match prepare_suite(suite, cx.settings, &test_dir) {
-        Ok(Setup::Ready(env)) => run.steps(selected, &env, test_dir.path()),
+        Ok(Setup::Ready(mut env)) => run.steps(selected, &mut env, test_dir.path()),
         Ok(Setup::Missing(program)) => {
             run.skip_all(selected, SkipReason::MissingRequirement(program))
         }
@@ -136,9 +136,12 @@ struct SuiteRun<'a> {
 }
 
 impl<'a> SuiteRun<'a> {
-    fn steps(&mut self, selected: &[bool], env: &Environment, test_dir: &Path) {
+    fn steps(&mut self, selected: &[bool], env: &mut Environment, test_dir: &Path) {
+        let mut last_selected = None;
         for (index, step) in self.selected(selected) {
             self.enter_section(step);
+            self.notes(&step.notes, env);
+            last_selected = Some(step);
             let result = if self.cx.executor.interrupted().is_some() {
                 StepResult::skipped(SkipReason::Interrupted)
             } else if let (Some(reason), false) = (&step.ignore, self.cx.run_ignored) {
@@ -150,12 +153,36 @@ impl<'a> SuiteRun<'a> {
                     step: failed.to_owned(),
                 })
             } else {
-                self.run_step(index, step, env, test_dir)
+                let (result, captured) = self.run_step(index, step, env, test_dir);
+                if let (Some(name), Some(value)) = (&step.capture, captured) {
+                    env.set(name, value);
+                }
+                result
             };
             if result.verdict.is_failure() {
                 self.first_failure.get_or_insert(&step.name);
             }
             self.finish_step(index, step, &result);
+        }
+        // Closing notes belong after the last step: written when that step was reached.
+        if last_selected
+            .is_some_and(|step| std::ptr::eq(step, self.suite.steps.last().unwrap_or(step)))
+        {
+            self.notes(&self.suite.closing_notes, env);
+        }
+    }
+
+    /// Writes notes, expanded against the environment steps see at this point (captures
+    /// included); a reference to an unset variable is shown as written.
+    fn notes(&self, notes: &[Template], env: &Environment) {
+        for note in notes {
+            let text = note
+                .expand(|name| env.get_str(name))
+                .map_or_else(|_| note.source().to_owned(), |text| text.into_owned());
+            self.cx.sink.emit(&Event::Note {
+                suite: self.suite,
+                text: &text,
+            });
         }
     }
 
@@ -185,16 +212,17 @@ impl<'a> SuiteRun<'a> {
         self.section = step.section.as_deref();
     }
 
+    /// Runs `step` (with its retries); the value for its `capture`, when it passed.
     fn run_step(
         &self,
         index: usize,
         step: &Step,
         env: &Environment,
         test_dir: &Path,
-    ) -> StepResult {
+    ) -> (StepResult, Option<String>) {
         let prepared = match prepare(self.suite, step, env, self.cx.settings, test_dir) {
             Ok(prepared) => prepared,
-            Err(message) => return StepResult::not_started(message),
+            Err(message) => return (StepResult::not_started(message), None),
         };
         let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
         let mut attempt = 1;
@@ -208,18 +236,37 @@ impl<'a> SuiteRun<'a> {
                 timeout: prepared.request.timeout,
                 attempt,
             });
-            let result = match self.cx.executor.run(&prepared.request) {
-                Ok(outcome) => judge(
-                    step,
-                    &outcome,
-                    &prepared.request,
-                    test_dir,
-                    &prepared.command_line,
-                    attempt,
+            let (result, captured) = match self.cx.executor.run(&prepared.request) {
+                Ok(outcome) => {
+                    let mut result = judge(
+                        step,
+                        &outcome,
+                        &prepared.request,
+                        test_dir,
+                        &prepared.command_line,
+                        attempt,
+                    );
+                    let captured = match (&step.capture, result.passed()) {
+                        (Some(name), true) => match captured_stdout(&outcome) {
+                            Ok(value) => Some(value),
+                            Err(problem) => {
+                                result.verdict = Verdict::Failed;
+                                result.failures.push(CheckFailure::error(format!(
+                                    "capture `{name}`: {problem}"
+                                )));
+                                None
+                            }
+                        },
+                        _ => None,
+                    };
+                    (result, captured)
+                }
+                Err(error) => (
+                    StepResult::not_started(format!(
+                        "smoke-runner could not run the command: {error}"
+                    )),
+                    None,
                 ),
-                Err(error) => StepResult::not_started(format!(
-                    "smoke-runner could not run the command: {error}"
-                )),
             };
             let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
             if result.passed() || out_of_attempts {
@@ -227,7 +274,7 @@ impl<'a> SuiteRun<'a> {
                 if result.verdict == Verdict::Passed && attempt > 1 {
                     result.verdict = Verdict::Flaky;
                 }
-                return result;
+                return (result, captured);
             }
             self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
             attempt += 1;
@@ -236,9 +283,10 @@ impl<'a> SuiteRun<'a> {
 
     /// Sleeps between attempts, waking early when the run is interrupted.
     fn pause(&self, interval: Duration) {
-        let until = Instant::now() + interval;
+        let started = Instant::now();
         while self.cx.executor.interrupted().is_none() {
-            let left = until.saturating_duration_since(Instant::now());
+            // Measured from the start rather than as a deadline: no instant arithmetic to overflow.
+            let left = interval.saturating_sub(started.elapsed());
             if left.is_zero() {
                 break;
             }
@@ -294,6 +342,28 @@ impl<'a> SuiteRun<'a> {
         });
         result
     }
+}
+
+/// At most this many bytes of stdout are kept by `capture`: a variable, not a file.
+const CAPTURE_LIMIT: u64 = 1024 * 1024;
+
+/// The step's stdout as a variable's value: decoded (invalid UTF-8 replaced), trimmed.
+fn captured_stdout(outcome: &Outcome) -> Result<String, String> {
+    let length = outcome.output.len(StreamSelector::Stdout);
+    if length > CAPTURE_LIMIT {
+        return Err(format!(
+            "stdout is {length} bytes, more than the {CAPTURE_LIMIT} a variable may hold"
+        ));
+    }
+    let text = outcome
+        .output
+        .text_lossy(StreamSelector::Stdout)
+        .map_err(|error| format!("cannot read stdout: {error}"))?;
+    let value = text.trim();
+    if value.contains('\0') {
+        return Err("stdout contains a NUL byte, which no variable can hold".to_owned());
+    }
+    Ok(value.to_owned())
 }
 
 /// Applies the step's checks to what happened.

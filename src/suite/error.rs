@@ -94,10 +94,31 @@ pub enum LoadErrorKind {
         step: String,
     },
     /// A step has neither `run` nor `sh`.
-    #[error("step `{step}` has neither `run` nor `sh`")]
+    #[error(
+        "{} has neither `run` nor `sh`",
+        if step.is_empty() { "step".to_owned() } else { format!("step `{step}`") }
+    )]
     NoAction {
         /// The step's name.
         step: String,
+    },
+    /// A `shell` line is empty or has an unclosed quote.
+    #[error("invalid `shell` {line:?}: expected a program and its first arguments")]
+    ShellLine {
+        /// What was written.
+        line: String,
+    },
+    /// A `run` step has `shell`, which only applies to `sh` steps.
+    #[error("step `{step}` has `shell` but runs with `run`")]
+    ShellOnRun {
+        /// The step's name.
+        step: String,
+    },
+    /// A `capture` name cannot be written as `${NAME}`.
+    #[error("invalid `capture` name `{name}`")]
+    CaptureName {
+        /// What was written.
+        name: String,
     },
     /// A `run` command line has a quote that is never closed.
     #[error("unclosed quote in `run`")]
@@ -179,7 +200,16 @@ impl LoadErrorKind {
                 "keep one: `run` gives arguments to the suite's `command`, `sh` is a bash line"
             }
             Self::NoAction { .. } => {
-                "add `run = \"…\"` (arguments to the suite's `command`) or `sh = \"…\"` (a bash line)"
+                "add `run = \"…\"` (arguments to the suite's `command`) or `sh = \"…\"` (a bash line); a note-only step has `note` and at most a `section`"
+            }
+            Self::ShellLine { .. } => {
+                "write an interpreter such as `\"bash\"` (run as `bash -c LINE`) or `\"python3 -c\"`"
+            }
+            Self::ShellOnRun { .. } => {
+                "`shell` says how an `sh` line runs; `run` steps invoke the suite's `command`"
+            }
+            Self::CaptureName { .. } => {
+                "use letters, digits and `_`, not starting with a digit, so that `${NAME}` can refer to it"
             }
             Self::UnclosedQuote => {
                 "close the quote, or write the arguments as an array: `run = [\"say\", \"it's\"]`"

@@ -14,13 +14,13 @@ use std::time::Duration;
 use regex::bytes::Regex;
 use toml::Spanned;
 
-use crate::config::{DurationError, parse_duration};
+use crate::config::{duration_from_secs, parse_duration};
 
 use super::command_line::split_arguments;
 use super::error::{Excerpt, LoadError, LoadErrorKind};
 use super::expand::{Template, TemplateError};
 use super::model::{
-    Action, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Step, Suite,
+    Action, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Shell, Step, Suite,
 };
 use super::names::{TestNames, slug};
 use super::position::LineIndex;
@@ -79,12 +79,24 @@ impl Validator<'_> {
         }
         let suite_slug = slug(&name);
         let mut names = TestNames::new(&suite_slug);
-        let steps = raw
-            .step
-            .0
-            .into_iter()
-            .map(|step| self.step(step, &mut names))
-            .collect::<Result<_, _>>()?;
+        let mut steps = Vec::with_capacity(raw.step.0.len());
+        let mut pending_notes = Vec::new();
+        for raw_step in raw.step.0 {
+            match self.step(raw_step, &mut names)? {
+                Entry::Note(note) => pending_notes.push(note),
+                Entry::Step(mut step) => {
+                    pending_notes.append(&mut step.notes);
+                    step.notes = std::mem::take(&mut pending_notes);
+                    steps.push(*step);
+                }
+            }
+        }
+        if steps.is_empty() {
+            return Err(LoadError::new(
+                self.path,
+                LoadErrorKind::NoSteps { suite: name },
+            ));
+        }
         let suite = Suite {
             slug: suite_slug,
             description: raw.description,
@@ -108,7 +120,13 @@ impl Validator<'_> {
                 RawOnFailure::Stop => OnFailure::Stop,
                 RawOnFailure::Continue => OnFailure::Continue,
             },
+            shell: raw.shell.map(|shell| self.shell(shell)).transpose()?,
+            exclusive: raw
+                .exclusive
+                .map(|resource| self.name(resource, "exclusive resource"))
+                .transpose()?,
             steps,
+            closing_notes: pending_notes,
             name,
         };
         Ok(Validated {
@@ -117,26 +135,46 @@ impl Validator<'_> {
         })
     }
 
-    fn step(&self, raw: Spanned<RawStep>, names: &mut TestNames) -> Result<Step, LoadError> {
+    fn step(&self, raw: Spanned<RawStep>, names: &mut TestNames) -> Result<Entry, LoadError> {
         let header = raw.span();
         let raw = raw.into_inner();
-        let name = self.name(raw.name, "step")?;
+        let note = raw
+            .note
+            .as_ref()
+            .map(|note| self.template(note))
+            .transpose()?;
+        if raw.run.is_none() && raw.sh.is_none() {
+            if let Some(note) = note
+                && !has_command_keys(&raw)
+            {
+                return Ok(Entry::Note(note));
+            }
+            let step = raw.name.map_or_else(String::new, Spanned::into_inner);
+            return Err(self.error(header, LoadErrorKind::NoAction { step }));
+        }
+        let name = match raw.name {
+            Some(name) => self.name(name, "step")?,
+            None => default_name(raw.run.as_ref(), raw.sh.as_ref()),
+        };
         let section = raw
             .section
             .map(|section| self.name(section, "section"))
             .transpose()?;
         let action = match (raw.run, raw.sh) {
-            (Some(run), None) => self.run(run)?,
+            (Some(run), None) => {
+                if let Some(shell) = &raw.shell {
+                    return Err(self.error(shell.span(), LoadErrorKind::ShellOnRun { step: name }));
+                }
+                self.run(run)?
+            }
             (None, Some(sh)) => Action::Shell(self.template(&sh)?),
             (Some(_), Some(sh)) => {
                 return Err(self.error(sh.span(), LoadErrorKind::RunAndShell { step: name }));
             }
-            (None, None) => {
-                return Err(self.error(header, LoadErrorKind::NoAction { step: name }));
-            }
+            (None, None) => unreachable!("a step without `run` or `sh` returned above"),
         };
         let (line, column) = self.lines.line_column(header.start);
-        Ok(Step {
+        Ok(Entry::Step(Box::new(Step {
             test_name: names.next(section.as_deref(), &name),
             action,
             timeout: raw
@@ -171,9 +209,38 @@ impl Validator<'_> {
                 line,
                 column,
             }),
+            shell: raw.shell.map(|shell| self.shell(shell)).transpose()?,
+            capture: raw
+                .capture
+                .map(|capture| self.capture(capture))
+                .transpose()?,
+            notes: note.into_iter().collect(),
             name,
             section,
+        })))
+    }
+
+    fn shell(&self, shell: Spanned<String>) -> Result<Shell, LoadError> {
+        Shell::from_line(shell.get_ref()).ok_or_else(|| {
+            self.error(
+                shell.span(),
+                LoadErrorKind::ShellLine {
+                    line: shell.get_ref().clone(),
+                },
+            )
         })
+    }
+
+    fn capture(&self, capture: Spanned<String>) -> Result<String, LoadError> {
+        if !is_variable_name(capture.get_ref()) {
+            return Err(self.error(
+                capture.span(),
+                LoadErrorKind::CaptureName {
+                    name: capture.into_inner(),
+                },
+            ));
+        }
+        Ok(capture.into_inner())
     }
 
     fn name(&self, name: Spanned<String>, what: &'static str) -> Result<String, LoadError> {
@@ -328,16 +395,7 @@ impl Validator<'_> {
         let span = duration.span();
         match duration.into_inner() {
             RawDuration::Text(text) => parse_duration(&text),
-            RawDuration::Seconds(seconds) => {
-                Duration::try_from_secs_f64(seconds).map_err(|_| DurationError {
-                    input: seconds.to_string(),
-                    reason: if seconds < 0.0 {
-                        "it is negative".into()
-                    } else {
-                        "it is too large".into()
-                    },
-                })
-            }
+            RawDuration::Seconds(seconds) => duration_from_secs(seconds),
         }
         .map_err(|error| self.error(span, LoadErrorKind::Duration(error)))
     }
@@ -400,6 +458,73 @@ impl Validator<'_> {
     fn error(&self, span: Range<usize>, kind: LoadErrorKind) -> LoadError {
         LoadError::at(self.path, self.lines.excerpt(span), kind)
     }
+}
+
+/// One `[[step]]` table: a step, or a note-only entry.
+enum Entry {
+    Step(Box<Step>),
+    Note(Template),
+}
+
+/// Whether a step without `run` or `sh` has keys that only make sense with a command, so it
+/// cannot be a note-only step.
+fn has_command_keys(raw: &RawStep) -> bool {
+    raw.name.is_some()
+        || raw.shell.is_some()
+        || raw.capture.is_some()
+        || raw.stdout.is_some()
+        || raw.stderr.is_some()
+        || raw.output.is_some()
+        || raw.stdin.is_some()
+        || !raw.env.0.is_empty()
+        || !raw.env_remove.is_empty()
+        || raw.status.is_some()
+        || !raw.files.is_empty()
+        || raw.timeout.is_some()
+        || raw.retry.is_some()
+        || raw.ignore.is_some()
+        || raw.always
+}
+
+/// Longest default step name, in characters, before it is cut with `…`.
+const DEFAULT_NAME_CHARS: usize = 60;
+
+/// The name of a step without `name`: its command as written (the first non-empty line of an
+/// `sh` block, whitespace runs shown as one space), cut to a readable length.
+fn default_name(run: Option<&Spanned<RawRun>>, sh: Option<&Spanned<String>>) -> String {
+    let written = match (run.map(Spanned::get_ref), sh) {
+        (Some(RawRun::Line(line)), _) => line.clone(),
+        (Some(RawRun::Args(args)), _) => shell_words::join(args.iter().map(Spanned::get_ref)),
+        (None, Some(sh)) => sh
+            .get_ref()
+            .lines()
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or_default()
+            .to_owned(),
+        (None, None) => String::new(),
+    };
+    let words = written.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = if words.chars().count() > DEFAULT_NAME_CHARS {
+        let cut: String = words.chars().take(DEFAULT_NAME_CHARS - 1).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        words
+    };
+    if name.is_empty() {
+        "(empty command)".to_owned()
+    } else {
+        name
+    }
+}
+
+/// Whether `name` can be written as `${name}`: letters, digits and `_`, not starting with a
+/// digit.
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The strings of a "string or list" value, each with its own position.
@@ -711,7 +836,7 @@ sh = "true"
         assert_eq!(
             error("nme = \"demo\"\n"),
             "\
-error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `on_failure`, `step`
+error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `on_failure`, `shell`, `exclusive`, `step`
  --> suites/demo.toml:1:1
   |
 1 | nme = \"demo\"
@@ -726,7 +851,7 @@ error: unknown field `nme`, expected one of `name`, `description`, `command`, `t
         assert_eq!(
             error(source),
             "\
-error: unknown field `stdot`, expected one of `section`, `name`, `run`, `sh`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
+error: unknown field `stdot`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `note`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
   --> suites/demo.toml:12:1
    |
 12 | stdot.contains = \"x\"
@@ -752,17 +877,25 @@ error: unknown field `exist`, expected one of `path`, `exists`, `contains`, `not
     }
 
     #[test]
-    fn missing_step_name() {
+    fn a_step_without_name_is_named_after_its_command() {
+        let long = "x".repeat(80);
+        let suite = parse(&format!(
+            "[[step]]\nrun = \"log  --format=%s\"\n[[step]]\nrun = [\"say\", \"two words\"]\n\
+             [[step]]\nsh = \"\"\"\n\n  cd sub &&\n  make\n\"\"\"\n[[step]]\nsh = \"echo {long}\"\n"
+        ));
+        let names: Vec<&str> = suite.steps.iter().map(|s| s.name.as_str()).collect();
+        let cut = format!("echo {}…", "x".repeat(54));
         assert_eq!(
-            error("[[step]]\nrun = \"b\"\n"),
-            "\
-error: missing field `name`
- --> suites/demo.toml:1:1
-  |
-1 | [[step]]
-  | ^^^^^^^^
-  = help: see the suite reference in docs/suites.md"
+            names,
+            [
+                "log --format=%s",
+                "say 'two words'",
+                "cd sub &&",
+                cut.as_str()
+            ]
         );
+        assert_eq!(cut.chars().count(), 60);
+        assert_eq!(suite.steps[0].test_name, "demo::log_format_s");
     }
 
     #[test]
@@ -853,7 +986,7 @@ error: step `a` has neither `run` nor `sh`
   |
 1 | [[step]]
   | ^^^^^^^^
-  = help: add `run = \"…\"` (arguments to the suite's `command`) or `sh = \"…\"` (a bash line)"
+  = help: add `run = \"…\"` (arguments to the suite's `command`) or `sh = \"…\"` (a bash line); a note-only step has `note` and at most a `section`"
         );
     }
 
@@ -1083,6 +1216,92 @@ error: step name is empty
         assert!(
             error("[[step]]\nsection = \"\"\nname = \"a\"\nrun = \"b\"\n")
                 .starts_with("error: section name is empty\n")
+        );
+    }
+
+    #[test]
+    fn shell_lines_at_suite_and_step_level() {
+        let suite = parse(
+            "shell = \"bash\"\n[[step]]\nsh = \"a\"\n[[step]]\nsh = \"b\"\nshell = \"python3 -c\"\n",
+        );
+        assert_eq!(
+            suite.shell.as_ref().map(|s| s.argv.clone()),
+            Some(vec!["bash".into(), "-c".into()])
+        );
+        assert_eq!(suite.steps[0].shell, None);
+        assert_eq!(
+            suite.steps[1].shell.as_ref().map(|s| s.argv.clone()),
+            Some(vec!["python3".into(), "-c".into()])
+        );
+        assert_eq!(
+            crate::suite::Shell::strict().argv,
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]
+        );
+        assert_eq!(
+            error("[[step]]\nsh = \"a\"\nshell = \"python3 '-c\"\n"),
+            "\
+error: invalid `shell` \"python3 '-c\": expected a program and its first arguments
+ --> suites/demo.toml:3:9
+  |
+3 | shell = \"python3 '-c\"
+  |         ^^^^^^^^^^^^^
+  = help: write an interpreter such as `\"bash\"` (run as `bash -c LINE`) or `\"python3 -c\"`"
+        );
+        assert!(
+            error("[[step]]\nrun = \"a\"\nshell = \"bash\"\n")
+                .starts_with("error: step `a` has `shell` but runs with `run`\n")
+        );
+        assert!(
+            error("shell = \" \"\n[[step]]\nsh = \"a\"\n").starts_with("error: invalid `shell`")
+        );
+    }
+
+    #[test]
+    fn captures_and_their_names() {
+        let suite = parse("[[step]]\nsh = \"echo 3\"\ncapture = \"PLANS_1\"\n");
+        assert_eq!(suite.steps[0].capture.as_deref(), Some("PLANS_1"));
+        assert_eq!(
+            error("[[step]]\nsh = \"echo 3\"\ncapture = \"1PLANS\"\n"),
+            "\
+error: invalid `capture` name `1PLANS`
+ --> suites/demo.toml:3:11
+  |
+3 | capture = \"1PLANS\"
+  |           ^^^^^^^^
+  = help: use letters, digits and `_`, not starting with a digit, so that `${NAME}` can refer to it"
+        );
+    }
+
+    #[test]
+    fn notes_go_with_the_next_step_and_trailing_ones_close_the_suite() {
+        let suite = parse(
+            "[[step]]\nnote = \"first\"\n[[step]]\nsection = \"S\"\nnote = \"second ${X:-x}\"\n\
+             [[step]]\nsh = \"a\"\nnote = \"own\"\n[[step]]\nsh = \"b\"\n[[step]]\nnote = \"last\"\n",
+        );
+        assert_eq!(suite.steps.len(), 2);
+        assert_eq!(
+            sources(&suite.steps[0].notes),
+            ["first", "second ${X:-x}", "own"]
+        );
+        assert!(suite.steps[1].notes.is_empty());
+        assert_eq!(sources(&suite.closing_notes), ["last"]);
+        assert!(
+            error("[[step]]\nnote = \"n\"\nstatus = 1\n")
+                .starts_with("error: step has neither `run` nor `sh`\n")
+        );
+        assert!(
+            error("[[step]]\nnote = \"only notes\"\n")
+                .starts_with("error: suite `demo` has no steps\n")
+        );
+    }
+
+    #[test]
+    fn exclusive_names_a_resource() {
+        let suite = parse("exclusive = \"plandex-account\"\n[[step]]\nsh = \"a\"\n");
+        assert_eq!(suite.exclusive.as_deref(), Some("plandex-account"));
+        assert!(
+            error("exclusive = \"\"\n[[step]]\nsh = \"a\"\n")
+                .starts_with("error: exclusive resource name is empty\n")
         );
     }
 

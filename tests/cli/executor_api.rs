@@ -310,3 +310,65 @@ fn two_executors_in_one_process_do_not_kill_each_others_commands() {
         });
     }
 }
+
+#[test]
+fn a_started_command_can_be_probed_then_stopped_with_what_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("service.log");
+    let request = fake(&["spawn-grandchild:60", "out:ready", "sleep:60"]).log_to(&log);
+    let executor = Executor::new();
+    let mut running = executor.start(&request).unwrap();
+    let pid = running.pid().expect("it started");
+    // Handshake: the log says the grandchild exists before anything is stopped.
+    let until = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&log).unwrap().contains("ready") {
+        assert!(Instant::now() < until, "the command never wrote `ready`");
+        assert!(
+            !running
+                .wait_until(Instant::now() + Duration::from_millis(20))
+                .unwrap()
+        );
+    }
+    assert!(running.is_running().unwrap());
+    let grandchildren = reported_pids(&std::fs::read(&log).unwrap(), "grandchild-pid");
+    assert_eq!(grandchildren.len(), 1);
+    let outcome = running.stop().unwrap();
+    assert_eq!(outcome.termination, Termination::Signaled(SIGTERM));
+    assert_all_gone(&[vec![pid], grandchildren].concat(), "after stop");
+}
+
+#[test]
+fn a_command_logging_to_a_file_is_never_blocked_by_a_full_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("big.log");
+    let request = fake(&["print-bytes:1M", "err:done"]).log_to(&log);
+    let executor = Executor::new();
+    let mut running = executor.start(&request).unwrap();
+    // Nothing reads the output while waiting: a pipe would fill at 64 KiB and never drain.
+    assert!(
+        running
+            .wait_until(Instant::now() + Duration::from_secs(30))
+            .unwrap(),
+        "the command did not finish writing 1 MiB to its log"
+    );
+    let outcome = running.wait().unwrap();
+    assert_eq!(outcome.termination, Termination::Exited(0));
+    assert!(outcome.output.is_empty());
+    let written = std::fs::read(&log).unwrap();
+    assert_eq!(written.len(), 1024 * 1024 + "done\n".len());
+}
+
+#[test]
+fn a_command_that_cannot_start_gives_a_handle_that_says_why() {
+    let executor = Executor::new();
+    let request = ExecRequest::new("/nonexistent/program");
+    let mut running = executor.start(&request).unwrap();
+    assert_eq!(running.pid(), None);
+    assert!(!running.is_running().unwrap());
+    assert_eq!(
+        running.wait().unwrap().termination,
+        Termination::FailedToStart(smoke_runner::exec::StartFailure::NotFound)
+    );
+}
+
+const SIGTERM: i32 = 15;

@@ -11,4 +11,5 @@ mod process_checks;
 mod regression;
 mod run;
 mod suite_errors;
+mod suite_keys;
 mod support;

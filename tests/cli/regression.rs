@@ -107,3 +107,109 @@ fn human_report_into_a_closed_pipe_stops_the_run() {
     assert_eq!(output.status.code(), Some(128 + 13));
     assert_eq!(env.test_dirs(), Vec::<std::path::PathBuf>::new());
 }
+
+/// Durations that overflow the clock (`timeout = 1e19`, `"500000000000y"`, a huge retry
+/// interval) were accepted by `--list` and the run panicked adding them to an `Instant`.
+#[test]
+fn durations_that_overflow_the_clock_are_refused_at_load() {
+    let cases = [
+        ("timeout = 1e19", "1:11", "1e19"),
+        (
+            "timeout = 9223372036854775807",
+            "1:11",
+            "9.223372036854776e18",
+        ),
+        ("timeout = \"500000000000y\"", "1:11", "500000000000y"),
+        (
+            "[[step]]\nname = \"a\"\nsh = \"true\"\nretry = { attempts = 2, interval = \"9223372036854775808s\" }",
+            "4:36",
+            "9223372036854775808s",
+        ),
+    ];
+    for (toml, position, shown) in cases {
+        let toml = if toml.contains("[[step]]") {
+            toml.to_owned()
+        } else {
+            format!("{toml}\n[[step]]\nname = \"a\"\nsh = \"true\"\n")
+        };
+        let env = TestEnv::new().suite("huge", &toml);
+        for args in [&["--list"][..], &[]] {
+            let output = env.run(args);
+            let err = stderr(&output);
+            assert_eq!(output.status.code(), Some(2), "{toml}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "invalid duration `{shown}`: it is longer than the limit of 365 days"
+                )),
+                "{toml}: {err}"
+            );
+            assert!(
+                err.contains(&format!("suites/huge.toml:{position}")),
+                "{toml}: {err}"
+            );
+        }
+    }
+}
+
+/// `--timeout`, `--kill-after` and `PLANDEX_TIMEOUT` of `500000000000y` panicked in the run.
+#[test]
+fn duration_flags_and_variables_that_overflow_the_clock_are_refused() {
+    let env = TestEnv::new().suite("ok", "[[step]]\nname = \"a\"\nsh = \"true\"\n");
+    let flag_cases = [
+        (vec!["--timeout", "500000000000y"], "--timeout: "),
+        (vec!["--kill-after", "500000000000y"], "--kill-after: "),
+    ];
+    for (args, prefix) in flag_cases {
+        let output = env.run(&args);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{prefix}invalid duration `500000000000y`")),
+            "{err}"
+        );
+        assert!(err.contains("365 days"), "{err}");
+    }
+    let output = env
+        .command()
+        .env("PLANDEX_TIMEOUT", "500000000000y")
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("PLANDEX_TIMEOUT: invalid duration"), "{err}");
+
+    // The same value from an env file.
+    let env = env.file("keys.env", "PLANDEX_TIMEOUT=500000000000y\n");
+    let output = env.run(&["--env-file", "keys.env"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(err.contains("PLANDEX_TIMEOUT: invalid duration"), "{err}");
+}
+
+/// `smoke-runner exec --timeout 500000000000y true` panicked; it is now refused like any bad
+/// option of `exec` (125, as `timeout` does).
+#[test]
+fn exec_timeout_that_overflows_the_clock_is_refused() {
+    for option in ["--timeout", "--kill-after"] {
+        let output = TestEnv::new().run(&["exec", option, "500000000000y", "true"]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(125), "{option}: {err}");
+        assert!(err.contains("365 days"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+/// `smoke-runner exec --timeout 0` killed the command at once; GNU `timeout 0` means no limit.
+#[test]
+fn exec_timeout_zero_means_no_limit() {
+    let output = TestEnv::new().run(&["exec", "--timeout", "0", "sh", "-c", "sleep 0.5; exit 7"]);
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+    let output = TestEnv::new()
+        .command()
+        .env("PLANDEX_TIMEOUT", "0")
+        .args(["exec", "sh", "-c", "sleep 0.5; exit 7"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+}

@@ -29,6 +29,9 @@ fn step(name: &str, section: Option<&str>) -> Step {
         always: false,
         ignore: None,
         location: None,
+        shell: None,
+        capture: None,
+        notes: Vec::new(),
     }
 }
 
@@ -44,7 +47,10 @@ fn suite(name: &str, steps: Vec<Step>) -> Suite {
         env: Vec::new(),
         requires: Vec::new(),
         on_failure: OnFailure::Stop,
+        shell: None,
+        exclusive: None,
         steps,
+        closing_notes: Vec::new(),
     }
 }
 
