@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut args = cli.run;
     args.suites = vec![root.join("suites")];
-    args.fixtures = root.join("fixtures");
+    args.fixtures = Some(root.join("fixtures"));
     if args.format.is_none() && !args.quiet {
         args.format = Some(Format::Pretty);
     }

@@ -11,7 +11,7 @@ use crate::report::{
     ColorChoice, HumanOptions, HumanReporter, LibtestFormat, LibtestReporter, Masker, write_list,
 };
 use crate::scheduler::{self, Fanout, Filter, Selection};
-use crate::suite::{Suite, load_paths};
+use crate::suite::{Suite, load_suites};
 
 use super::exit::RunEnd;
 
@@ -30,7 +30,7 @@ pub fn run_suites(args: &RunArgs) -> RunEnd {
             return RunEnd::Usage;
         }
     };
-    let suites = match load_paths(&args.suites) {
+    let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
         Ok(suites) => suites,
         Err(errors) => {
             eprintln!("{errors}");

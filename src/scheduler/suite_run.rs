@@ -90,8 +90,12 @@ fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Resu
             return Ok(Setup::Missing(program));
         }
     }
+    let fixtures_root = suite
+        .fixtures_root
+        .as_deref()
+        .unwrap_or(&settings.fixtures_dir);
     for fixture in &suite.fixtures {
-        let source = settings.fixtures_dir.join(fixture);
+        let source = fixtures_root.join(fixture);
         if !source.is_dir() {
             return Err(format!(
                 "fixture `{fixture}` not found: {} is not a folder (see --fixtures)",

@@ -153,6 +153,22 @@ pub enum LoadErrorKind {
         /// What was written.
         fixture: String,
     },
+    /// A fixture names no folder under the fixtures root.
+    #[error("fixture `{fixture}` not found: {} is not a folder", path.display())]
+    MissingFixture {
+        /// What was written.
+        fixture: String,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// A suite has fixtures but no `fixtures/` folder beside or above it, and none was given.
+    #[error(
+        "fixture `{fixture}` not found: no `fixtures` folder beside the suite file or above it"
+    )]
+    NoFixturesRoot {
+        /// What was written.
+        fixture: String,
+    },
     /// An environment variable name cannot be set.
     #[error("invalid environment variable name `{name}`")]
     EnvName {
@@ -228,6 +244,9 @@ impl LoadErrorKind {
             Self::RetryAttempts { .. } => "`attempts` counts every run, the first one included",
             Self::FixturePath { .. } => {
                 "name a folder under the fixtures root, without `..` or a leading `/`"
+            }
+            Self::MissingFixture { .. } | Self::NoFixturesRoot { .. } => {
+                "fixtures are folders in the `fixtures` folder nearest above the suite file, or in the one `--fixtures` names"
             }
             Self::EnvName { .. } => "variable names are not empty and have no `=` or NUL",
             Self::DuplicateSuite { .. } => {

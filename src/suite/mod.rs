@@ -7,6 +7,7 @@
 mod command_line;
 mod error;
 mod expand;
+mod fixtures;
 mod load;
 mod model;
 mod names;
@@ -16,7 +17,7 @@ mod validate;
 
 pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors};
 pub use expand::{Template, TemplateError, UnsetVariable};
-pub use load::{load_file, load_paths, parse_suite};
+pub use load::{load_file, load_paths, load_suites, parse_suite};
 pub use model::{
     Action, CustomCheck, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Shell,
     Step, Suite,

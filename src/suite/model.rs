@@ -28,6 +28,9 @@ pub struct Suite {
     pub timeout: Option<Duration>,
     /// Folders under the fixtures root copied into the test dir before the first step.
     pub fixtures: Vec<String>,
+    /// The fixtures root, once the loader has found it (`--fixtures`, else the `fixtures/`
+    /// folder nearest above the suite file); `None` means the settings' fixtures folder.
+    pub fixtures_root: Option<PathBuf>,
     /// Environment set for every step, in file order.
     pub env: Vec<(String, Template)>,
     /// Programs that must be found on `PATH`, else every step is skipped with the reason.

@@ -37,6 +37,8 @@ pub(crate) struct Validated {
     pub(crate) suite: Suite,
     /// Where the `name` key's value is, when the name was not taken from the file stem.
     pub(crate) name_excerpt: Option<Excerpt>,
+    /// Where each of `suite.fixtures` is written, in the same order.
+    pub(crate) fixture_excerpts: Vec<Excerpt>,
 }
 
 /// Validates the suite read from `source` (the text of the file at `path`).
@@ -97,6 +99,11 @@ impl Validator<'_> {
                 LoadErrorKind::NoSteps { suite: name },
             ));
         }
+        let fixture_excerpts = raw
+            .fixtures
+            .iter()
+            .map(|fixture| self.lines.excerpt(fixture.span()))
+            .collect();
         let suite = Suite {
             slug: suite_slug,
             description: raw.description,
@@ -127,11 +134,13 @@ impl Validator<'_> {
                 .transpose()?,
             steps,
             closing_notes: pending_notes,
+            fixtures_root: None,
             name,
         };
         Ok(Validated {
             suite,
             name_excerpt,
+            fixture_excerpts,
         })
     }
 

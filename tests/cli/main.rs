@@ -5,6 +5,7 @@
 
 mod exec;
 mod executor_api;
+mod fixtures;
 mod interrupt;
 mod libtest;
 mod process_checks;

@@ -44,6 +44,7 @@ fn suite(name: &str, steps: Vec<Step>) -> Suite {
         command: None,
         timeout: None,
         fixtures: Vec::new(),
+        fixtures_root: None,
         env: Vec::new(),
         requires: Vec::new(),
         on_failure: OnFailure::Stop,
