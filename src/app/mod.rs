@@ -9,4 +9,4 @@ mod run;
 
 pub use exec::exec_main;
 pub use exit::{EXEC_RUNNER_FAILED, EXIT_FAILED, EXIT_OK, EXIT_REPORT_FAILED, EXIT_USAGE, RunEnd};
-pub use run::{run_main, run_suites};
+pub use run::{run_main, run_suites, run_suites_with};

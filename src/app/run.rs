@@ -23,13 +23,20 @@ pub fn run_main(args: &RunArgs) -> i32 {
 /// Runs suites as `args` ask: settings, suites, selection, the run and its reports. Errors are
 /// printed on standard error (one line each, suite errors with their positions).
 pub fn run_suites(args: &RunArgs) -> RunEnd {
-    let settings = match Settings::from_args(args) {
+    run_suites_with(args, |_| {})
+}
+
+/// [`run_suites`], with a last word on the settings before anything runs (the smoke harness
+/// points `PLANDEX_CMD` at its stand-in this way).
+pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> RunEnd {
+    let mut settings = match Settings::from_args(args) {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("error: {error}");
             return RunEnd::Usage;
         }
     };
+    adjust(&mut settings);
     let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
         Ok(suites) => suites,
         Err(errors) => {

@@ -8,6 +8,7 @@ mod executor_api;
 mod fixtures;
 mod interrupt;
 mod libtest;
+mod plandex;
 mod process_checks;
 mod regression;
 mod run;
