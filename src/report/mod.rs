@@ -10,6 +10,7 @@
 mod color;
 mod compact_duration;
 mod events;
+mod hints;
 mod human;
 mod libtest;
 mod mask;
@@ -21,6 +22,7 @@ pub use events::{
     Actual, CheckFailure, CheckKind, CheckSubject, Counts, EnvFileStatus, Event, ExitStatus,
     RunStart, SkipReason, StepId, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
+pub use hints::{BASELINE_RUNS, Baselines, Hint, PastRun};
 pub use human::{HumanOptions, HumanReporter};
 pub use libtest::{LibtestFormat, LibtestReporter, write_list};
 pub use mask::{MIN_SECRET_LEN, Masker};
