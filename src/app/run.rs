@@ -29,25 +29,7 @@ pub fn run_suites(args: &RunArgs) -> RunEnd {
 /// [`run_suites`], with a last word on the settings before anything runs (the smoke harness
 /// points `PLANDEX_CMD` at its stand-in this way).
 pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> RunEnd {
-    let mut settings = match Settings::from_args(args) {
-        Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return RunEnd::Usage;
-        }
-    };
-    adjust(&mut settings);
-    let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
-        Ok(suites) => suites,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return RunEnd::Usage;
-        }
-    };
-    let selection = Selection::new(&suites, &filter(args));
-    if args.list {
-        return list(&suites, &selection);
-    }
+    // Installed before anything is read, so that an interrupt during loading is seen too.
     let executor = match Interrupts::install() {
         Ok(interrupts) => Executor::with_interrupts(interrupts),
         Err(error) => {
@@ -57,6 +39,37 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             Executor::new()
         }
     };
+    let interrupted = |executor: &Executor| {
+        executor.interrupted().map(|signal| RunEnd::Finished {
+            failed: true,
+            interrupted: Some(signal),
+        })
+    };
+    let mut settings = match Settings::from_args(args) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return RunEnd::Usage;
+        }
+    };
+    adjust(&mut settings);
+    for warning in &settings.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
+        Ok(suites) => suites,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return interrupted(&executor).unwrap_or(RunEnd::Usage);
+        }
+    };
+    if let Some(end) = interrupted(&executor) {
+        return end;
+    }
+    let selection = Selection::new(&suites, &filter(args));
+    if args.list {
+        return list(&suites, &selection);
+    }
     let masker = Masker::none();
     // A report that cannot be written stops the run: commands are stopped, test dirs removed.
     let mut fanout = Fanout::new(&masker, || executor.stop(libc::SIGPIPE));
