@@ -82,14 +82,9 @@ enum Setup {
     Missing(String),
 }
 
-/// Requirements, fixtures, the suite's environment.
+/// Fixtures, the suite's environment, requirements. Requirements are looked up exactly as the
+/// steps will look programs up: in the suite's environment, from the test dir.
 fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Result<Setup, String> {
-    for requirement in &suite.requires {
-        let program = required_program(requirement, &settings.env)?;
-        if find_program(program.as_ref(), &settings.env, None).is_err() {
-            return Ok(Setup::Missing(program));
-        }
-    }
     let fixtures_root = suite
         .fixtures_root
         .as_deref()
@@ -109,11 +104,14 @@ fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Resu
             )
         })?;
     }
-    Ok(Setup::Ready(suite_environment(
-        suite,
-        settings,
-        test_dir.path(),
-    )?))
+    let env = suite_environment(suite, settings, test_dir.path())?;
+    for requirement in &suite.requires {
+        let program = required_program(requirement, &env)?;
+        if find_program(program.as_ref(), &env, Some(test_dir.path())).is_err() {
+            return Ok(Setup::Missing(program));
+        }
+    }
+    Ok(Setup::Ready(env))
 }
 
 /// The program a `requires` entry names: `${VAR}` expanded, first shell word (so
