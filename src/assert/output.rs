@@ -99,6 +99,19 @@ fn check_one(
                 Err(format!("{name} does not match /{}/", regex.as_str()))
             }
         }
+        OutputCheck::Json { pointer, expected } => {
+            let bytes = output.bytes(which).map_err(io)?;
+            let document: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+                format!("{name} is not JSON ({e}), so `{pointer}` cannot be checked")
+            })?;
+            match document.pointer(pointer) {
+                None => Err(format!("{name} has no `{pointer}` (JSON pointer)")),
+                Some(actual) if json_equal(actual, expected) => Ok(()),
+                Some(actual) => Err(format!(
+                    "{name} at `{pointer}` is {actual}, expected {expected}"
+                )),
+            }
+        }
         OutputCheck::Predicate(custom) => {
             let bytes = output.bytes(which).map_err(io)?;
             if custom.0.eval(&bytes) {
@@ -107,6 +120,16 @@ fn check_one(
                 Err(format!("{name} fails the check: {}", custom.0))
             }
         }
+    }
+}
+
+/// JSON equality where `1` and `1.0` are the same number.
+fn json_equal(actual: &serde_json::Value, expected: &serde_json::Value) -> bool {
+    match (actual, expected) {
+        (serde_json::Value::Number(a), serde_json::Value::Number(b)) => {
+            a == b || a.as_f64().zip(b.as_f64()).is_some_and(|(a, b)| a == b)
+        }
+        _ => actual == expected,
     }
 }
 

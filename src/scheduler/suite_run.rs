@@ -5,12 +5,16 @@ use std::time::{Duration, Instant};
 
 use crate::assert::{check_files, check_output, check_status};
 use crate::config::Settings;
-use crate::exec::{Environment, Executor, Outcome, StreamSelector, Termination, find_program};
+use crate::exec::{
+    CapturedOutput, Environment, Executor, Outcome, StreamSelector, Termination, find_program,
+};
+use crate::http::{HttpError, send};
 use crate::report::{Counts, Event, SkipReason, StepResult, SuiteResult, Verdict};
-use crate::suite::{ExpectedStatus, OnFailure, Step, Suite, Template};
+use crate::suite::{Action, ExpectedStatus, HttpCheck, OnFailure, Step, Suite, Template};
 
+use super::services::{self, Ports, StartError};
 use super::sink::EventSink;
-use super::step_command::{prepare, suite_environment};
+use super::step_command::{http_call, prepare, step_environment, step_timeout, suite_environment};
 use super::test_dir::TestDir;
 
 /// Lines of output shown under a failed step.
@@ -59,7 +63,7 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
     });
 
     match prepare_suite(suite, cx.settings, &test_dir) {
-        Ok(Setup::Ready(env)) => run.steps(selected, &env, test_dir.path()),
+        Ok(Setup::Ready(env, ports)) => run.with_services(selected, &env, &ports, test_dir.path()),
         Ok(Setup::Missing(program)) => {
             run.skip_all(selected, SkipReason::MissingRequirement(program))
         }
@@ -73,15 +77,20 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
 }
 
 enum Setup {
-    Ready(Environment),
+    Ready(Environment, Ports),
     Missing(String),
 }
 
-/// Requirements, fixtures, the suite's environment.
+/// Requirements, fixtures, the suite's environment (services' ports included).
 fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Result<Setup, String> {
+    let ports = Ports::allocate(suite)?;
+    let env = suite_environment(suite, settings, test_dir.path(), &ports.variables());
+    // Programs are looked up as the steps will run them: with the suite's `PATH`, when the
+    // suite's environment can be built (else that error is reported after the requirements).
+    let lookup = env.as_ref().unwrap_or(&settings.env);
     for requirement in &suite.requires {
-        let program = required_program(requirement, &settings.env)?;
-        if find_program(program.as_ref(), &settings.env, None).is_err() {
+        let program = required_program(requirement, lookup)?;
+        if find_program(program.as_ref(), lookup, None).is_err() {
             return Ok(Setup::Missing(program));
         }
     }
@@ -100,11 +109,7 @@ fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Resu
             )
         })?;
     }
-    Ok(Setup::Ready(suite_environment(
-        suite,
-        settings,
-        test_dir.path(),
-    )?))
+    Ok(Setup::Ready(env?, ports))
 }
 
 /// The program a `requires` entry names: `${VAR}` expanded, first shell word (so
@@ -130,6 +135,31 @@ struct SuiteRun<'a> {
 }
 
 impl<'a> SuiteRun<'a> {
+    /// Starts the services, runs the steps, stops the services (also on failure and interrupt).
+    fn with_services(
+        &mut self,
+        selected: &[bool],
+        env: &Environment,
+        ports: &Ports,
+        test_dir: &Path,
+    ) {
+        if self.suite.services.is_empty() {
+            return self.steps(selected, env, test_dir);
+        }
+        let kill_grace = self.cx.settings.kill_grace;
+        let plans = match services::plan(self.suite, env, ports, test_dir, kill_grace) {
+            Ok(plans) => plans,
+            Err(message) => return self.fail_setup(selected, &message),
+        };
+        let mut started = Vec::with_capacity(plans.len());
+        match services::start_all(&plans, self.cx.executor, test_dir, &mut started) {
+            Ok(()) => self.steps(selected, env, test_dir),
+            Err(StartError::Failed(message)) => self.fail_setup(selected, &message),
+            Err(StartError::Interrupted) => self.skip_all(selected, SkipReason::Interrupted),
+        }
+        services::stop_all(started);
+    }
+
     fn steps(&mut self, selected: &[bool], env: &Environment, test_dir: &Path) {
         for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
             self.enter_section(step);
@@ -166,6 +196,9 @@ impl<'a> SuiteRun<'a> {
     }
 
     fn run_step(&self, step: &Step, env: &Environment, test_dir: &Path) -> StepResult {
+        if let Action::Http(check) = &step.action {
+            return self.run_http_step(step, check, env, test_dir);
+        }
         let prepared = match prepare(self.suite, step, env, self.cx.settings, test_dir) {
             Ok(prepared) => prepared,
             Err(message) => return failed_before_start(message),
@@ -193,6 +226,54 @@ impl<'a> SuiteRun<'a> {
                     failed_before_start(format!("smoke-runner could not run the command: {error}"))
                 }
             };
+            let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
+            if result.passed() || out_of_attempts {
+                return result;
+            }
+            self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
+            attempt += 1;
+        }
+    }
+
+    /// An `http` step: the request, the expected status, then the usual checks on the body.
+    fn run_http_step(
+        &self,
+        step: &Step,
+        check: &HttpCheck,
+        env: &Environment,
+        test_dir: &Path,
+    ) -> StepResult {
+        let timeout = step_timeout(self.suite, step, self.cx.settings);
+        let env = match step_environment(step, env) {
+            Ok(env) => env,
+            Err(message) => return failed_before_start(message),
+        };
+        let (call, line) = match http_call(check, &env, timeout) {
+            Ok(ready) => ready,
+            Err(message) => return failed_before_start(message),
+        };
+        let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
+        let mut attempt = 1;
+        loop {
+            self.cx.sink.emit(&Event::StepStarted {
+                suite: self.suite,
+                step,
+                command_line: &line,
+                timeout,
+                attempt,
+            });
+            let started = Instant::now();
+            let response = send(&call);
+            let result = judge_http(
+                step,
+                check,
+                response,
+                started.elapsed(),
+                &env,
+                test_dir,
+                &line,
+                attempt,
+            );
             let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
             if result.passed() || out_of_attempts {
                 return result;
@@ -268,6 +349,91 @@ fn failed_before_start(message: String) -> StepResult {
         failures: vec![message],
         ..StepResult::skipped(SkipReason::Interrupted)
     }
+}
+
+/// Applies an `http` step's checks to the response (or the reason there is none).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, all of it is needed"
+)]
+fn judge_http(
+    step: &Step,
+    check: &HttpCheck,
+    response: Result<crate::http::HttpResponse, HttpError>,
+    duration: Duration,
+    env: &Environment,
+    test_dir: &Path,
+    command_line: &str,
+    attempt: u32,
+) -> StepResult {
+    let mut result = StepResult {
+        command_line: command_line.to_owned(),
+        duration,
+        attempts: attempt,
+        ..failed_before_start(String::new())
+    };
+    let response = match response {
+        Ok(response) => response,
+        Err(error) => {
+            if matches!(error, HttpError::TimedOut(_)) {
+                result.verdict = Verdict::TimedOut;
+                result.status = "timed out".to_owned();
+            } else {
+                result.status = "no response".to_owned();
+            }
+            result.failures = vec![error.to_string()];
+            return result;
+        }
+    };
+    result.status = format!("HTTP {}", response.status);
+    let mut failures = Vec::new();
+    match check.status {
+        Some(expected) if expected != response.status => failures.push(format!(
+            "expected HTTP status {expected}, got {}",
+            response.status
+        )),
+        None if !(200..300).contains(&response.status) => failures.push(format!(
+            "expected a 2xx HTTP status, got {}",
+            response.status
+        )),
+        _ => {}
+    }
+    let output = match CapturedOutput::from_parts(&response.body, b"") {
+        Ok(output) => output,
+        Err(e) => {
+            result.failures = vec![format!("cannot keep the response body: {e}")];
+            return result;
+        }
+    };
+    failures.extend(check_output(
+        StreamSelector::Stdout,
+        &step.stdout,
+        &output,
+        env,
+    ));
+    failures.extend(check_output(
+        StreamSelector::Stderr,
+        &step.stderr,
+        &output,
+        env,
+    ));
+    failures.extend(check_output(
+        StreamSelector::Combined,
+        &step.output,
+        &output,
+        env,
+    ));
+    failures.extend(check_files(&step.files, test_dir, env));
+    result.verdict = if failures.is_empty() {
+        Verdict::Passed
+    } else {
+        result.output_tail = output
+            .tail_lines(StreamSelector::Combined, TAIL_LINES, TAIL_BYTES)
+            .unwrap_or_default();
+        Verdict::Failed
+    };
+    result.failures = failures;
+    result
 }
 
 /// Applies the step's checks to what happened.

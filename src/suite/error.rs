@@ -138,6 +138,14 @@ pub enum LoadErrorKind {
         /// What was written.
         name: String,
     },
+    /// A `[[service]]`, `healthcheck`, `http` or `json` value that cannot work.
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong.
+        message: String,
+        /// What to write instead.
+        help: &'static str,
+    },
     /// Two suites have the same name, or names with the same slug.
     #[error(
         "{}",
@@ -200,6 +208,7 @@ impl LoadErrorKind {
                 "name a folder under the fixtures root, without `..` or a leading `/`"
             }
             Self::EnvName { .. } => "variable names are not empty and have no `=` or NUL",
+            Self::Invalid { help, .. } => help,
             Self::DuplicateSuite { .. } => {
                 "give one of them another `name`: test names must be unique"
             }

@@ -18,7 +18,7 @@ pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors};
 pub use expand::{Template, TemplateError, UnsetVariable};
 pub use load::{load_file, load_paths, parse_suite};
 pub use model::{
-    Action, CustomCheck, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Step,
-    Suite,
+    Action, Command, CustomCheck, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location,
+    OnFailure, OutputCheck, Probe, Retry, Service, Step, Suite,
 };
 pub use names::{TestNames, slug};

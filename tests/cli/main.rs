@@ -10,5 +10,6 @@ mod libtest;
 mod process_checks;
 mod regression;
 mod run;
+mod services;
 mod suite_errors;
 mod support;

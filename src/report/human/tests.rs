@@ -44,6 +44,7 @@ fn suite(name: &str, steps: Vec<Step>) -> Suite {
         env: Vec::new(),
         requires: Vec::new(),
         on_failure: OnFailure::Stop,
+        services: Vec::new(),
         steps,
     }
 }
