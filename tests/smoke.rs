@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut run_args = Cli::parse_from(["smoke-runner"]).run;
-    run_args.fixtures = root.join("fixtures");
+    run_args.fixtures = Some(root.join("fixtures"));
     run_args.jobs = args.test_threads;
     let settings = match Settings::from_args(&run_args) {
         Ok(settings) => settings,

@@ -9,7 +9,7 @@ use crate::config::{ColorWhen, Format, RunArgs, Settings};
 use crate::exec::{Executor, Interrupts};
 use crate::report::{ColorChoice, HumanOptions, HumanReporter};
 use crate::scheduler::{self, Filter, Selection};
-use crate::suite::{Suite, load_paths};
+use crate::suite::{Suite, load_suites};
 
 use super::libtest::run_libtest;
 
@@ -29,7 +29,7 @@ pub fn run_main(args: &RunArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let suites = match load_paths(&args.suites) {
+    let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
         Ok(suites) => suites,
         Err(errors) => {
             eprintln!("{errors}");

@@ -66,8 +66,9 @@ pub struct RunArgs {
     pub suites: Vec<PathBuf>,
 
     /// Folder holding the fixtures that suites copy into their test dirs.
-    #[arg(long, value_name = "DIR", default_value = "fixtures")]
-    pub fixtures: PathBuf,
+    /// [default: the `fixtures` folder nearest above each suite file]
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
 
     /// The command `run` steps invoke. [default: PLANDEX_CMD, else plandex-dev]
     #[arg(long = "cmd", value_name = "CMD")]

@@ -30,7 +30,8 @@ pub struct Settings {
     pub env: Environment,
     /// What happened to the env file.
     pub env_file: EnvFileStatus,
-    /// Root of the fixture folders suites name.
+    /// Root of the fixture folders for suites whose own root the loader did not set (suites
+    /// built in Rust); `--fixtures`, else `fixtures`.
     pub fixtures_dir: PathBuf,
     /// Where test dirs are created.
     pub temp_root: PathBuf,
@@ -96,7 +97,10 @@ impl Settings {
             kill_grace,
             env,
             env_file,
-            fixtures_dir: args.fixtures.clone(),
+            fixtures_dir: args
+                .fixtures
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("fixtures")),
             temp_root: std::env::temp_dir(),
             keep_temp: args.keep_temp,
             jobs,

@@ -39,6 +39,13 @@ pub enum Event<'a> {
         /// The new section's name.
         section: &'a str,
     },
+    /// A `note` from the suite file, written when the run reaches it.
+    Note {
+        /// The suite.
+        suite: &'a Suite,
+        /// The note, expanded.
+        text: &'a str,
+    },
     /// A step's command is about to run (once per attempt).
     StepStarted {
         /// The suite.

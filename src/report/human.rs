@@ -86,11 +86,23 @@ impl<W: Write> HumanReporter<W> {
             Event::SectionStarted { suite, section } => {
                 let target = self.suite_target(suite)?;
                 writeln!(target.out)?;
+                // A section already named "Testing …" is not prefixed again.
+                let prefix = if section.starts_with("Testing") {
+                    ""
+                } else {
+                    "Testing "
+                };
                 paint_line(
                     target.out,
                     palette.heading,
-                    format_args!("=== Testing {section} ==="),
+                    format_args!("=== {prefix}{section} ==="),
                 )?;
+                target.out.flush()
+            }
+            Event::Note { suite, text } => {
+                let target = self.suite_target(suite)?;
+                write!(target.out, "ℹ ")?;
+                write_indented(target.out, text, 2)?;
                 target.out.flush()
             }
             Event::StepStarted {

@@ -1,7 +1,7 @@
 //! The run: suites in parallel (up to `jobs` at a time), each suite's steps in order.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::HashSet;
+use std::sync::{Condvar, Mutex};
 use std::time::{Instant, SystemTime};
 
 use crate::config::Settings;
@@ -45,10 +45,12 @@ pub fn run(
         sink,
         run_ignored: selection.run_ignored,
     };
-    let next = AtomicUsize::new(0);
+    let queue = SuiteQueue::new(suites, order.clone());
     let finished = Mutex::new(Vec::with_capacity(order.len()));
     let worker = || {
-        while let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+        while let Some(index) = queue.take() {
+            // Released even if the suite's run panics, so that no worker waits forever.
+            let _release = Release(&queue, index);
             let result = run_suite(&suites[index], &selection.steps[index], &cx);
             finished
                 .lock()
@@ -85,4 +87,74 @@ pub fn run(
     };
     sink.emit(&Event::RunFinished(&summary));
     summary
+}
+
+/// Frees a suite's resource when dropped.
+struct Release<'q, 'a>(&'q SuiteQueue<'a>, usize);
+
+impl Drop for Release<'_, '_> {
+    fn drop(&mut self) {
+        self.0.done(self.1);
+    }
+}
+
+/// The suites waiting to run, handed out in order, except that a suite whose `exclusive`
+/// resource is held by a running suite waits for it while later suites go ahead.
+struct SuiteQueue<'a> {
+    suites: &'a [Suite],
+    state: Mutex<QueueState<'a>>,
+    released: Condvar,
+}
+
+struct QueueState<'a> {
+    waiting: Vec<usize>,
+    held: HashSet<&'a str>,
+}
+
+impl<'a> SuiteQueue<'a> {
+    fn new(suites: &'a [Suite], order: Vec<usize>) -> Self {
+        Self {
+            suites,
+            state: Mutex::new(QueueState {
+                waiting: order,
+                held: HashSet::new(),
+            }),
+            released: Condvar::new(),
+        }
+    }
+
+    /// The next suite to run, waiting while every waiting suite's resource is held; `None`
+    /// once nothing is left.
+    fn take(&self) -> Option<usize> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if state.waiting.is_empty() {
+                return None;
+            }
+            let free = state.waiting.iter().position(|&index| {
+                self.suites[index]
+                    .exclusive
+                    .as_deref()
+                    .is_none_or(|resource| !state.held.contains(resource))
+            });
+            if let Some(position) = free {
+                let index = state.waiting.remove(position);
+                if let Some(resource) = self.suites[index].exclusive.as_deref() {
+                    state.held.insert(resource);
+                }
+                return Some(index);
+            }
+            state = self.released.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Suite `index` has finished: its resource is free again.
+    fn done(&self, index: usize) {
+        if let Some(resource) = self.suites[index].exclusive.as_deref() {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            state.held.remove(resource);
+            drop(state);
+            self.released.notify_all();
+        }
+    }
 }

@@ -18,7 +18,7 @@ use crate::exec::{
     Environment, ExecRequest, Executor, RunningCommand, StreamSelector, Termination,
 };
 use crate::http::send;
-use crate::suite::{Healthcheck, Probe, Service, Suite, slug};
+use crate::suite::{Healthcheck, Probe, Service, Shell, Suite, slug};
 
 use super::step_command::{apply, command_request, expand, http_call};
 
@@ -104,6 +104,7 @@ fn free_port() -> std::io::Result<u16> {
 /// A service ready to start: its request, its environment, its log.
 pub(super) struct Plan<'a> {
     service: &'a Service,
+    shell: Option<&'a Shell>,
     request: ExecRequest,
     command_line: String,
     env: Environment,
@@ -131,10 +132,12 @@ pub(super) fn plan<'a>(
             }
             apply(&mut env, &service.env).map_err(problem)?;
             let (request, command_line) =
-                command_request(&service.command, &env, log_dir).map_err(problem)?;
+                command_request(&service.command, suite.shell.as_ref(), &env, log_dir)
+                    .map_err(problem)?;
             let log = log_dir.join(format!("{}.service.log", slug(&service.name)));
             Ok(Plan {
                 service,
+                shell: suite.shell.as_ref(),
                 request: request
                     .timeout(Duration::MAX)
                     .kill_grace(kill_grace)
@@ -334,7 +337,14 @@ fn wait_healthy(
         }
         let left = give_up.map_or(check.timeout, |at| at.saturating_duration_since(now));
         let timeout = check.timeout.min(left).max(SHORTEST_CHECK);
-        let result = probe(&check.probe, &plan.env, test_dir, executor, timeout);
+        let result = probe(
+            &check.probe,
+            plan.shell,
+            &plan.env,
+            test_dir,
+            executor,
+            timeout,
+        );
         if result.healthy {
             return Ok(());
         }
@@ -365,6 +375,7 @@ struct CheckResult {
 
 fn probe(
     probe: &Probe,
+    shell: Option<&Shell>,
     env: &Environment,
     test_dir: &Path,
     executor: &Executor,
@@ -378,7 +389,7 @@ fn probe(
     };
     match probe {
         Probe::Command(command) => {
-            let (request, line) = match command_request(command, env, test_dir) {
+            let (request, line) = match command_request(command, shell, env, test_dir) {
                 Ok(ready) => ready,
                 Err(e) => return broken("command".to_owned(), e),
             };

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::config::Settings;
 use crate::exec::{Environment, ExecRequest, Stdin};
 use crate::http::HttpCall;
-use crate::suite::{Action, Command, HttpCheck, Step, Suite, Template};
+use crate::suite::{Action, Command, HttpCheck, Shell, Step, Suite, Template};
 
 /// A step ready to run, or the reason it cannot be.
 #[derive(Debug)]
@@ -80,7 +80,12 @@ pub fn prepare(
         }
         Action::Shell(line) => {
             let line = expand(line, &env)?;
-            (vec!["bash".to_owned(), "-c".to_owned(), line.clone()], line)
+            let mut argv = match step.shell.as_ref().or(suite.shell.as_ref()) {
+                Some(shell) => shell.argv.clone(),
+                None => Shell::strict().argv,
+            };
+            argv.push(line.clone());
+            (argv, line)
         }
         Action::Http(_) => return Err("an `http` step has no command to run".to_owned()),
     };
@@ -113,6 +118,7 @@ pub fn step_timeout(suite: &Suite, step: &Step, settings: &Settings) -> Duration
 /// `test_dir` with `env`.
 pub(super) fn command_request(
     command: &Command,
+    shell: Option<&Shell>,
     env: &Environment,
     test_dir: &Path,
 ) -> Result<(ExecRequest, String), String> {
@@ -127,7 +133,9 @@ pub(super) fn command_request(
         }
         Command::Shell(line) => {
             let line = expand(line, env)?;
-            (vec!["bash".to_owned(), "-c".to_owned(), line.clone()], line)
+            let mut argv = shell.map_or_else(|| Shell::strict().argv, |s| s.argv.clone());
+            argv.push(line.clone());
+            (argv, line)
         }
     };
     let Some((program, args)) = argv.split_first() else {

@@ -63,7 +63,9 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
     });
 
     match prepare_suite(suite, cx.settings, &test_dir) {
-        Ok(Setup::Ready(env, ports)) => run.with_services(selected, &env, &ports, test_dir.path()),
+        Ok(Setup::Ready(mut env, ports)) => {
+            run.with_services(selected, &mut env, &ports, test_dir.path())
+        }
         Ok(Setup::Missing(program)) => {
             run.skip_all(selected, SkipReason::MissingRequirement(program))
         }
@@ -94,8 +96,12 @@ fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Resu
             return Ok(Setup::Missing(program));
         }
     }
+    let fixtures_root = suite
+        .fixtures_root
+        .as_deref()
+        .unwrap_or(&settings.fixtures_dir);
     for fixture in &suite.fixtures {
-        let source = settings.fixtures_dir.join(fixture);
+        let source = fixtures_root.join(fixture);
         if !source.is_dir() {
             return Err(format!(
                 "fixture `{fixture}` not found: {} is not a folder (see --fixtures)",
@@ -139,7 +145,7 @@ impl<'a> SuiteRun<'a> {
     fn with_services(
         &mut self,
         selected: &[bool],
-        env: &Environment,
+        env: &mut Environment,
         ports: &Ports,
         test_dir: &Path,
     ) {
@@ -160,9 +166,12 @@ impl<'a> SuiteRun<'a> {
         services::stop_all(started);
     }
 
-    fn steps(&mut self, selected: &[bool], env: &Environment, test_dir: &Path) {
+    fn steps(&mut self, selected: &[bool], env: &mut Environment, test_dir: &Path) {
+        let mut last_selected = None;
         for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
             self.enter_section(step);
+            self.notes(&step.notes, env);
+            last_selected = Some(step);
             let result = if self.cx.executor.interrupted().is_some() {
                 StepResult::skipped(SkipReason::Interrupted)
             } else if let (Some(reason), false) = (&step.ignore, self.cx.run_ignored) {
@@ -174,12 +183,36 @@ impl<'a> SuiteRun<'a> {
                     step: failed.to_owned(),
                 })
             } else {
-                self.run_step(step, env, test_dir)
+                let (result, captured) = self.run_step(step, env, test_dir);
+                if let (Some(name), Some(value)) = (&step.capture, captured) {
+                    env.set(name, value);
+                }
+                result
             };
             if matches!(result.verdict, Verdict::Failed | Verdict::TimedOut) {
                 self.first_failure.get_or_insert(&step.name);
             }
             self.finish_step(step, &result);
+        }
+        // Closing notes belong after the last step: written when that step was reached.
+        if last_selected
+            .is_some_and(|step| std::ptr::eq(step, self.suite.steps.last().unwrap_or(step)))
+        {
+            self.notes(&self.suite.closing_notes, env);
+        }
+    }
+
+    /// Writes notes, expanded against the environment steps see at this point (captures
+    /// included); a reference to an unset variable is shown as written.
+    fn notes(&self, notes: &[Template], env: &Environment) {
+        for note in notes {
+            let text = note
+                .expand(|name| env.get_str(name))
+                .map_or_else(|_| note.source().to_owned(), |text| text.into_owned());
+            self.cx.sink.emit(&Event::Note {
+                suite: self.suite,
+                text: &text,
+            });
         }
     }
 
@@ -195,13 +228,19 @@ impl<'a> SuiteRun<'a> {
         self.section = step.section.as_deref();
     }
 
-    fn run_step(&self, step: &Step, env: &Environment, test_dir: &Path) -> StepResult {
+    /// Runs `step` (with its retries); the value for its `capture`, when it passed.
+    fn run_step(
+        &self,
+        step: &Step,
+        env: &Environment,
+        test_dir: &Path,
+    ) -> (StepResult, Option<String>) {
         if let Action::Http(check) = &step.action {
             return self.run_http_step(step, check, env, test_dir);
         }
         let prepared = match prepare(self.suite, step, env, self.cx.settings, test_dir) {
             Ok(prepared) => prepared,
-            Err(message) => return failed_before_start(message),
+            Err(message) => return (failed_before_start(message), None),
         };
         let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
         let mut attempt = 1;
@@ -213,22 +252,37 @@ impl<'a> SuiteRun<'a> {
                 timeout: prepared.request.timeout,
                 attempt,
             });
-            let result = match self.cx.executor.run(&prepared.request) {
-                Ok(outcome) => judge(
-                    step,
-                    &outcome,
-                    &prepared.request.env,
-                    test_dir,
-                    &prepared.command_line,
-                    attempt,
-                ),
-                Err(error) => {
-                    failed_before_start(format!("smoke-runner could not run the command: {error}"))
+            let (result, captured) = match self.cx.executor.run(&prepared.request) {
+                Ok(outcome) => {
+                    let mut result = judge(
+                        step,
+                        &outcome,
+                        &prepared.request.env,
+                        test_dir,
+                        &prepared.command_line,
+                        attempt,
+                    );
+                    let captured = match (&step.capture, result.passed()) {
+                        (Some(name), true) => match captured_stdout(&outcome.output) {
+                            Ok(value) => Some(value),
+                            Err(problem) => {
+                                result.verdict = Verdict::Failed;
+                                result.failures.push(format!("capture `{name}`: {problem}"));
+                                None
+                            }
+                        },
+                        _ => None,
+                    };
+                    (result, captured)
                 }
+                Err(error) => (
+                    failed_before_start(format!("smoke-runner could not run the command: {error}")),
+                    None,
+                ),
             };
             let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
             if result.passed() || out_of_attempts {
-                return result;
+                return (result, captured);
             }
             self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
             attempt += 1;
@@ -242,15 +296,15 @@ impl<'a> SuiteRun<'a> {
         check: &HttpCheck,
         env: &Environment,
         test_dir: &Path,
-    ) -> StepResult {
+    ) -> (StepResult, Option<String>) {
         let timeout = step_timeout(self.suite, step, self.cx.settings);
         let env = match step_environment(step, env) {
             Ok(env) => env,
-            Err(message) => return failed_before_start(message),
+            Err(message) => return (failed_before_start(message), None),
         };
         let (call, line) = match http_call(check, &env, timeout) {
             Ok(ready) => ready,
-            Err(message) => return failed_before_start(message),
+            Err(message) => return (failed_before_start(message), None),
         };
         let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
         let mut attempt = 1;
@@ -264,7 +318,7 @@ impl<'a> SuiteRun<'a> {
             });
             let started = Instant::now();
             let response = send(&call);
-            let result = judge_http(
+            let (mut result, body) = judge_http(
                 step,
                 check,
                 response,
@@ -274,9 +328,20 @@ impl<'a> SuiteRun<'a> {
                 &line,
                 attempt,
             );
+            let captured = match (&step.capture, result.passed(), body) {
+                (Some(name), true, Some(body)) => match captured_stdout(&body) {
+                    Ok(value) => Some(value),
+                    Err(problem) => {
+                        result.verdict = Verdict::Failed;
+                        result.failures.push(format!("capture `{name}`: {problem}"));
+                        None
+                    }
+                },
+                _ => None,
+            };
             let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
             if result.passed() || out_of_attempts {
-                return result;
+                return (result, captured);
             }
             self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
             attempt += 1;
@@ -342,6 +407,27 @@ impl<'a> SuiteRun<'a> {
     }
 }
 
+/// At most this many bytes of stdout are kept by `capture`: a variable, not a file.
+const CAPTURE_LIMIT: u64 = 1024 * 1024;
+
+/// The step's stdout as a variable's value: decoded (invalid UTF-8 replaced), trimmed.
+fn captured_stdout(output: &CapturedOutput) -> Result<String, String> {
+    let length = output.len(StreamSelector::Stdout);
+    if length > CAPTURE_LIMIT {
+        return Err(format!(
+            "stdout is {length} bytes, more than the {CAPTURE_LIMIT} a variable may hold"
+        ));
+    }
+    let text = output
+        .text_lossy(StreamSelector::Stdout)
+        .map_err(|error| format!("cannot read stdout: {error}"))?;
+    let value = text.trim();
+    if value.contains('\0') {
+        return Err("stdout contains a NUL byte, which no variable can hold".to_owned());
+    }
+    Ok(value.to_owned())
+}
+
 fn failed_before_start(message: String) -> StepResult {
     StepResult {
         verdict: Verdict::Failed,
@@ -365,7 +451,7 @@ fn judge_http(
     test_dir: &Path,
     command_line: &str,
     attempt: u32,
-) -> StepResult {
+) -> (StepResult, Option<CapturedOutput>) {
     let mut result = StepResult {
         command_line: command_line.to_owned(),
         duration,
@@ -382,7 +468,7 @@ fn judge_http(
                 result.status = "no response".to_owned();
             }
             result.failures = vec![error.to_string()];
-            return result;
+            return (result, None);
         }
     };
     result.status = format!("HTTP {}", response.status);
@@ -402,7 +488,7 @@ fn judge_http(
         Ok(output) => output,
         Err(e) => {
             result.failures = vec![format!("cannot keep the response body: {e}")];
-            return result;
+            return (result, None);
         }
     };
     failures.extend(check_output(
@@ -433,7 +519,7 @@ fn judge_http(
         Verdict::Failed
     };
     result.failures = failures;
-    result
+    (result, Some(output))
 }
 
 /// Applies the step's checks to what happened.

@@ -94,10 +94,31 @@ pub enum LoadErrorKind {
         step: String,
     },
     /// A step has neither `run` nor `sh`.
-    #[error("step `{step}` has neither `run` nor `sh`")]
+    #[error(
+        "{} has neither `run` nor `sh`",
+        if step.is_empty() { "step".to_owned() } else { format!("step `{step}`") }
+    )]
     NoAction {
         /// The step's name.
         step: String,
+    },
+    /// A `shell` line is empty or has an unclosed quote.
+    #[error("invalid `shell` {line:?}: expected a program and its first arguments")]
+    ShellLine {
+        /// What was written.
+        line: String,
+    },
+    /// A `run` step has `shell`, which only applies to `sh` steps.
+    #[error("step `{step}` has `shell` but runs with `run`")]
+    ShellOnRun {
+        /// The step's name.
+        step: String,
+    },
+    /// A `capture` name cannot be written as `${NAME}`.
+    #[error("invalid `capture` name `{name}`")]
+    CaptureName {
+        /// What was written.
+        name: String,
     },
     /// A `run` command line has a quote that is never closed.
     #[error("unclosed quote in `run`")]
@@ -129,6 +150,22 @@ pub enum LoadErrorKind {
     /// A fixture is not a plain relative folder name.
     #[error("fixture `{fixture}` is not a folder under the fixtures root")]
     FixturePath {
+        /// What was written.
+        fixture: String,
+    },
+    /// A fixture names no folder under the fixtures root.
+    #[error("fixture `{fixture}` not found: {} is not a folder", path.display())]
+    MissingFixture {
+        /// What was written.
+        fixture: String,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// A suite has fixtures but no `fixtures/` folder beside or above it, and none was given.
+    #[error(
+        "fixture `{fixture}` not found: no `fixtures` folder beside the suite file or above it"
+    )]
+    NoFixturesRoot {
         /// What was written.
         fixture: String,
     },
@@ -187,7 +224,16 @@ impl LoadErrorKind {
                 "keep one: `run` gives arguments to the suite's `command`, `sh` is a bash line"
             }
             Self::NoAction { .. } => {
-                "add `run = \"…\"` (arguments to the suite's `command`) or `sh = \"…\"` (a bash line)"
+                "add `run = \"…\"` (arguments to the suite's `command`) or `sh = \"…\"` (a bash line); a note-only step has `note` and at most a `section`"
+            }
+            Self::ShellLine { .. } => {
+                "write an interpreter such as `\"bash\"` (run as `bash -c LINE`) or `\"python3 -c\"`"
+            }
+            Self::ShellOnRun { .. } => {
+                "`shell` says how an `sh` line runs; `run` steps invoke the suite's `command`"
+            }
+            Self::CaptureName { .. } => {
+                "use letters, digits and `_`, not starting with a digit, so that `${NAME}` can refer to it"
             }
             Self::UnclosedQuote => {
                 "close the quote, or write the arguments as an array: `run = [\"say\", \"it's\"]`"
@@ -206,6 +252,9 @@ impl LoadErrorKind {
             Self::RetryAttempts { .. } => "`attempts` counts every run, the first one included",
             Self::FixturePath { .. } => {
                 "name a folder under the fixtures root, without `..` or a leading `/`"
+            }
+            Self::MissingFixture { .. } | Self::NoFixturesRoot { .. } => {
+                "fixtures are folders in the `fixtures` folder nearest above the suite file, or in the one `--fixtures` names"
             }
             Self::EnvName { .. } => "variable names are not empty and have no `=` or NUL",
             Self::Invalid { help, .. } => help,

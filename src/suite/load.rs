@@ -15,6 +15,7 @@ use std::thread;
 use serde::Deserialize;
 
 use super::error::{LoadError, LoadErrorKind, LoadErrors};
+use super::fixtures::resolve_fixtures;
 use super::model::Suite;
 use super::position::{LineIndex, excerpt_at_invalid_byte};
 use super::raw::RawSuite;
@@ -36,7 +37,19 @@ pub fn load_file(path: &Path) -> Result<Suite, LoadError> {
 ///
 /// Files are parsed in parallel. Every error from every file is returned, in path order,
 /// including suites whose names give the same test names (the later file is the one in error).
+///
+/// Fixtures are looked up as [`load_suites`] does without a fixtures folder.
 pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, LoadErrors> {
+    load_suites(paths, None)
+}
+
+/// [`load_paths`], with every suite's fixtures found: under `fixtures_root` when given, else
+/// in the `fixtures` folder nearest above the suite file (see `fixtures.rs`). A fixture that is
+/// not a folder there is an error at its position, so nothing runs.
+pub fn load_suites(
+    paths: &[PathBuf],
+    fixtures_root: Option<&Path>,
+) -> Result<Vec<Suite>, LoadErrors> {
     let listed = list_files(paths);
     let files: Vec<&Path> = listed.iter().flatten().map(PathBuf::as_path).collect();
     let mut parsed = parse_in_parallel(&files).into_iter();
@@ -51,7 +64,13 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Suite>, LoadErrors> {
                 continue;
             }
         };
-        let suite = validated.suite;
+        let mut suite = validated.suite;
+        if let Err(fixture_errors) =
+            resolve_fixtures(&mut suite, &validated.fixture_excerpts, fixtures_root)
+        {
+            errors.extend(fixture_errors);
+            continue;
+        }
         match by_slug.get(&suite.slug) {
             Some(&earlier) => errors.push(LoadError {
                 excerpt: validated.name_excerpt.map(Box::new),

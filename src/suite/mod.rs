@@ -7,6 +7,7 @@
 mod command_line;
 mod error;
 mod expand;
+mod fixtures;
 mod load;
 mod model;
 mod names;
@@ -16,9 +17,9 @@ mod validate;
 
 pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors};
 pub use expand::{Template, TemplateError, UnsetVariable};
-pub use load::{load_file, load_paths, parse_suite};
+pub use load::{load_file, load_paths, load_suites, parse_suite};
 pub use model::{
     Action, Command, CustomCheck, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location,
-    OnFailure, OutputCheck, Probe, Retry, Service, Step, Suite,
+    OnFailure, OutputCheck, Probe, Retry, Service, Shell, Step, Suite,
 };
 pub use names::{TestNames, slug};

@@ -28,6 +28,9 @@ pub struct Suite {
     pub timeout: Option<Duration>,
     /// Folders under the fixtures root copied into the test dir before the first step.
     pub fixtures: Vec<String>,
+    /// The fixtures root, once the loader has found it (`--fixtures`, else the `fixtures/`
+    /// folder nearest above the suite file); `None` means the settings' fixtures folder.
+    pub fixtures_root: Option<PathBuf>,
     /// Environment set for every step, in file order.
     pub env: Vec<(String, Template)>,
     /// Programs that must be found on `PATH`, else every step is skipped with the reason.
@@ -36,8 +39,14 @@ pub struct Suite {
     pub on_failure: OnFailure,
     /// Long-running processes started, in order and each healthy, before the first step.
     pub services: Vec<Service>,
+    /// How `sh` steps run unless a step says otherwise; `None` means [`Shell::strict`].
+    pub shell: Option<Shell>,
+    /// A resource the suite must not share: suites with the same value never run at once.
+    pub exclusive: Option<String>,
     /// The steps, in order.
     pub steps: Vec<Step>,
+    /// Notes written after the last step (note-only steps at the end of the file).
+    pub closing_notes: Vec<Template>,
 }
 
 /// What happens to the remaining steps of a suite once one has failed.
@@ -87,6 +96,48 @@ pub struct Step {
     pub ignore: Option<String>,
     /// Where the step is defined, for messages (`file:line:col`).
     pub location: Option<Location>,
+    /// How an `sh` step runs; `None` means the suite's shell.
+    pub shell: Option<Shell>,
+    /// A variable set to the step's trimmed stdout, for later steps, when the step passes.
+    pub capture: Option<String>,
+    /// Lines written to the report when the step is reached, before it runs (its own `note`
+    /// and those of note-only steps just before it).
+    pub notes: Vec<Template>,
+}
+
+/// The interpreter of `sh` steps: a program and its first arguments; the step's line is
+/// appended as the last argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shell {
+    /// Program and arguments, for example `["python3", "-c"]`.
+    pub argv: Vec<String>,
+}
+
+impl Shell {
+    /// The default: `bash --noprofile --norc -eo pipefail -c`, so that a failing command in a
+    /// list or a pipeline fails the step, as in a `set -e` script (GitHub Actions runs its
+    /// `shell: bash` steps the same way).
+    pub fn strict() -> Self {
+        Self {
+            argv: ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+
+    /// An interpreter line as written in a suite file: split like a shell would; a single
+    /// word gets `-c` (so `"bash"` is plain `bash -c`). `None` when the line is empty or
+    /// has an unclosed quote.
+    pub fn from_line(line: &str) -> Option<Self> {
+        let mut argv = shell_words::split(line).ok()?;
+        if argv.is_empty() {
+            return None;
+        }
+        if argv.len() == 1 {
+            argv.push("-c".to_owned());
+        }
+        Some(Self { argv })
+    }
 }
 
 /// A position in a suite file, 1-based.
@@ -111,7 +162,7 @@ impl std::fmt::Display for Location {
 pub enum Action {
     /// Arguments appended to the suite's command (already split, each one a template).
     Run(Vec<Template>),
-    /// A bash line run in the test dir (`bash -c`).
+    /// A shell line run in the test dir by the step's [`Shell`].
     Shell(Template),
     /// An HTTP request; the response body is the step's stdout.
     Http(HttpCheck),

@@ -30,6 +30,8 @@ pub(crate) struct RawSuite {
     pub(crate) requires: Vec<String>,
     #[serde(default)]
     pub(crate) on_failure: RawOnFailure,
+    pub(crate) shell: Option<Spanned<String>>,
+    pub(crate) exclusive: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) step: RawSteps,
     #[serde(default)]
@@ -95,9 +97,12 @@ pub(crate) enum RawOnFailure {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawStep {
     pub(crate) section: Option<Spanned<String>>,
-    pub(crate) name: Spanned<String>,
+    pub(crate) name: Option<Spanned<String>>,
     pub(crate) run: Option<Spanned<RawRun>>,
     pub(crate) sh: Option<Spanned<String>>,
+    pub(crate) shell: Option<Spanned<String>>,
+    pub(crate) capture: Option<Spanned<String>>,
+    pub(crate) note: Option<Spanned<String>>,
     pub(crate) http: Option<Spanned<RawHttp>>,
     pub(crate) stdout: Option<RawStreamChecks>,
     pub(crate) stderr: Option<RawStreamChecks>,

@@ -21,7 +21,7 @@ use super::error::{Excerpt, LoadError, LoadErrorKind};
 use super::expand::{Template, TemplateError};
 use super::model::{
     Action, Command, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location, OnFailure,
-    OutputCheck, Probe, Retry, Service, Step, Suite,
+    OutputCheck, Probe, Retry, Service, Shell, Step, Suite,
 };
 use super::names::{TestNames, slug};
 use super::position::LineIndex;
@@ -44,6 +44,8 @@ pub(crate) struct Validated {
     pub(crate) suite: Suite,
     /// Where the `name` key's value is, when the name was not taken from the file stem.
     pub(crate) name_excerpt: Option<Excerpt>,
+    /// Where each of `suite.fixtures` is written, in the same order.
+    pub(crate) fixture_excerpts: Vec<Excerpt>,
 }
 
 /// Validates the suite read from `source` (the text of the file at `path`).
@@ -86,12 +88,29 @@ impl Validator<'_> {
         }
         let suite_slug = slug(&name);
         let mut names = TestNames::new(&suite_slug);
-        let steps = raw
-            .step
-            .0
-            .into_iter()
-            .map(|step| self.step(step, &mut names))
-            .collect::<Result<_, _>>()?;
+        let mut steps = Vec::with_capacity(raw.step.0.len());
+        let mut pending_notes = Vec::new();
+        for raw_step in raw.step.0 {
+            match self.step(raw_step, &mut names)? {
+                Entry::Note(note) => pending_notes.push(note),
+                Entry::Step(mut step) => {
+                    pending_notes.append(&mut step.notes);
+                    step.notes = std::mem::take(&mut pending_notes);
+                    steps.push(*step);
+                }
+            }
+        }
+        if steps.is_empty() {
+            return Err(LoadError::new(
+                self.path,
+                LoadErrorKind::NoSteps { suite: name },
+            ));
+        }
+        let fixture_excerpts = raw
+            .fixtures
+            .iter()
+            .map(|fixture| self.lines.excerpt(fixture.span()))
+            .collect();
         let mut services: Vec<Service> = Vec::with_capacity(raw.service.len());
         for service in raw.service {
             let span = service.get_ref().name.span();
@@ -135,27 +154,67 @@ impl Validator<'_> {
                 RawOnFailure::Stop => OnFailure::Stop,
                 RawOnFailure::Continue => OnFailure::Continue,
             },
+            shell: raw.shell.map(|shell| self.shell(shell)).transpose()?,
+            exclusive: raw
+                .exclusive
+                .map(|resource| self.name(resource, "exclusive resource"))
+                .transpose()?,
             steps,
+            closing_notes: pending_notes,
+            fixtures_root: None,
             name,
         };
         Ok(Validated {
             suite,
             name_excerpt,
+            fixture_excerpts,
         })
     }
 
-    fn step(&self, raw: Spanned<RawStep>, names: &mut TestNames) -> Result<Step, LoadError> {
+    fn step(&self, raw: Spanned<RawStep>, names: &mut TestNames) -> Result<Entry, LoadError> {
         let header = raw.span();
         let raw = raw.into_inner();
-        let name = self.name(raw.name, "step")?;
+        let note = raw
+            .note
+            .as_ref()
+            .map(|note| self.template(note))
+            .transpose()?;
+        if raw.run.is_none() && raw.sh.is_none() && raw.http.is_none() {
+            if let Some(note) = note
+                && !has_command_keys(&raw)
+            {
+                return Ok(Entry::Note(note));
+            }
+            let step = raw.name.map_or_else(String::new, Spanned::into_inner);
+            return Err(self.error(header, LoadErrorKind::NoAction { step }));
+        }
+        let name = match raw.name {
+            Some(name) => self.name(name, "step")?,
+            None => match &raw.http {
+                Some(http) => http.get_ref().url.get_ref().clone(),
+                None => default_name(raw.run.as_ref(), raw.sh.as_ref()),
+            },
+        };
         let section = raw
             .section
             .map(|section| self.name(section, "section"))
             .transpose()?;
         let action = match (raw.run, raw.sh, raw.http) {
-            (Some(run), None, None) => self.run(run)?,
+            (Some(run), None, None) => {
+                if let Some(shell) = &raw.shell {
+                    return Err(self.error(shell.span(), LoadErrorKind::ShellOnRun { step: name }));
+                }
+                self.run(run)?
+            }
             (None, Some(sh), None) => Action::Shell(self.template(&sh)?),
             (None, None, Some(http)) => {
+                if let Some(shell) = &raw.shell {
+                    return Err(self.invalid(
+                        shell.span(),
+                        format!("step `{name}` has `shell` but sends an `http` request"),
+                        "`shell` says how an `sh` line runs; remove it from this step",
+                    ));
+                }
                 if let Some(status) = &raw.status {
                     return Err(self.invalid(
                         status.span(),
@@ -176,11 +235,11 @@ impl Validator<'_> {
                 ));
             }
             (None, None, None) => {
-                return Err(self.error(header, LoadErrorKind::NoAction { step: name }));
+                unreachable!("a step without `run`, `sh` or `http` returned above")
             }
         };
         let (line, column) = self.lines.line_column(header.start);
-        Ok(Step {
+        Ok(Entry::Step(Box::new(Step {
             test_name: names.next(section.as_deref(), &name),
             action,
             timeout: raw
@@ -215,9 +274,38 @@ impl Validator<'_> {
                 line,
                 column,
             }),
+            shell: raw.shell.map(|shell| self.shell(shell)).transpose()?,
+            capture: raw
+                .capture
+                .map(|capture| self.capture(capture))
+                .transpose()?,
+            notes: note.into_iter().collect(),
             name,
             section,
+        })))
+    }
+
+    fn shell(&self, shell: Spanned<String>) -> Result<Shell, LoadError> {
+        Shell::from_line(shell.get_ref()).ok_or_else(|| {
+            self.error(
+                shell.span(),
+                LoadErrorKind::ShellLine {
+                    line: shell.get_ref().clone(),
+                },
+            )
         })
+    }
+
+    fn capture(&self, capture: Spanned<String>) -> Result<String, LoadError> {
+        if !is_variable_name(capture.get_ref()) {
+            return Err(self.error(
+                capture.span(),
+                LoadErrorKind::CaptureName {
+                    name: capture.into_inner(),
+                },
+            ));
+        }
+        Ok(capture.into_inner())
     }
 
     fn name(&self, name: Spanned<String>, what: &'static str) -> Result<String, LoadError> {
@@ -634,6 +722,73 @@ impl Validator<'_> {
     }
 }
 
+/// One `[[step]]` table: a step, or a note-only entry.
+enum Entry {
+    Step(Box<Step>),
+    Note(Template),
+}
+
+/// Whether a step without `run` or `sh` has keys that only make sense with a command, so it
+/// cannot be a note-only step.
+fn has_command_keys(raw: &RawStep) -> bool {
+    raw.name.is_some()
+        || raw.shell.is_some()
+        || raw.capture.is_some()
+        || raw.stdout.is_some()
+        || raw.stderr.is_some()
+        || raw.output.is_some()
+        || raw.stdin.is_some()
+        || !raw.env.0.is_empty()
+        || !raw.env_remove.is_empty()
+        || raw.status.is_some()
+        || !raw.files.is_empty()
+        || raw.timeout.is_some()
+        || raw.retry.is_some()
+        || raw.ignore.is_some()
+        || raw.always
+}
+
+/// Longest default step name, in characters, before it is cut with `…`.
+const DEFAULT_NAME_CHARS: usize = 60;
+
+/// The name of a step without `name`: its command as written (the first non-empty line of an
+/// `sh` block, whitespace runs shown as one space), cut to a readable length.
+fn default_name(run: Option<&Spanned<RawRun>>, sh: Option<&Spanned<String>>) -> String {
+    let written = match (run.map(Spanned::get_ref), sh) {
+        (Some(RawRun::Line(line)), _) => line.clone(),
+        (Some(RawRun::Args(args)), _) => shell_words::join(args.iter().map(Spanned::get_ref)),
+        (None, Some(sh)) => sh
+            .get_ref()
+            .lines()
+            .find(|line| !line.trim().is_empty())
+            .unwrap_or_default()
+            .to_owned(),
+        (None, None) => String::new(),
+    };
+    let words = written.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = if words.chars().count() > DEFAULT_NAME_CHARS {
+        let cut: String = words.chars().take(DEFAULT_NAME_CHARS - 1).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        words
+    };
+    if name.is_empty() {
+        "(empty command)".to_owned()
+    } else {
+        name
+    }
+}
+
+/// Whether `name` can be written as `${name}`: letters, digits and `_`, not starting with a
+/// digit.
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// The strings of a "string or list" value, each with its own position.
 fn each_text(texts: Option<Spanned<RawTexts>>) -> Vec<Spanned<String>> {
     let Some(texts) = texts else {
@@ -944,7 +1099,7 @@ sh = "true"
         assert_eq!(
             error("nme = \"demo\"\n"),
             "\
-error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `on_failure`, `step`, `service`
+error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `on_failure`, `shell`, `exclusive`, `step`, `service`
  --> suites/demo.toml:1:1
   |
 1 | nme = \"demo\"
@@ -959,7 +1114,7 @@ error: unknown field `nme`, expected one of `name`, `description`, `command`, `t
         assert_eq!(
             error(source),
             "\
-error: unknown field `stdot`, expected one of `section`, `name`, `run`, `sh`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
+error: unknown field `stdot`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
   --> suites/demo.toml:12:1
    |
 12 | stdot.contains = \"x\"
@@ -985,17 +1140,25 @@ error: unknown field `exist`, expected one of `path`, `exists`, `contains`, `not
     }
 
     #[test]
-    fn missing_step_name() {
+    fn a_step_without_name_is_named_after_its_command() {
+        let long = "x".repeat(80);
+        let suite = parse(&format!(
+            "[[step]]\nrun = \"log  --format=%s\"\n[[step]]\nrun = [\"say\", \"two words\"]\n\
+             [[step]]\nsh = \"\"\"\n\n  cd sub &&\n  make\n\"\"\"\n[[step]]\nsh = \"echo {long}\"\n"
+        ));
+        let names: Vec<&str> = suite.steps.iter().map(|s| s.name.as_str()).collect();
+        let cut = format!("echo {}…", "x".repeat(54));
         assert_eq!(
-            error("[[step]]\nrun = \"b\"\n"),
-            "\
-error: missing field `name`
- --> suites/demo.toml:1:1
-  |
-1 | [[step]]
-  | ^^^^^^^^
-  = help: see the suite reference in docs/suites.md"
+            names,
+            [
+                "log --format=%s",
+                "say 'two words'",
+                "cd sub &&",
+                cut.as_str()
+            ]
         );
+        assert_eq!(cut.chars().count(), 60);
+        assert_eq!(suite.steps[0].test_name, "demo::log_format_s");
     }
 
     #[test]
@@ -1086,7 +1249,7 @@ error: step `a` has neither `run` nor `sh`
   |
 1 | [[step]]
   | ^^^^^^^^
-  = help: add `run = \"…\"` (arguments to the suite's `command`) or `sh = \"…\"` (a bash line)"
+  = help: add `run = \"…\"` (arguments to the suite's `command`) or `sh = \"…\"` (a bash line); a note-only step has `note` and at most a `section`"
         );
     }
 
@@ -1316,6 +1479,92 @@ error: step name is empty
         assert!(
             error("[[step]]\nsection = \"\"\nname = \"a\"\nrun = \"b\"\n")
                 .starts_with("error: section name is empty\n")
+        );
+    }
+
+    #[test]
+    fn shell_lines_at_suite_and_step_level() {
+        let suite = parse(
+            "shell = \"bash\"\n[[step]]\nsh = \"a\"\n[[step]]\nsh = \"b\"\nshell = \"python3 -c\"\n",
+        );
+        assert_eq!(
+            suite.shell.as_ref().map(|s| s.argv.clone()),
+            Some(vec!["bash".into(), "-c".into()])
+        );
+        assert_eq!(suite.steps[0].shell, None);
+        assert_eq!(
+            suite.steps[1].shell.as_ref().map(|s| s.argv.clone()),
+            Some(vec!["python3".into(), "-c".into()])
+        );
+        assert_eq!(
+            crate::suite::Shell::strict().argv,
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"]
+        );
+        assert_eq!(
+            error("[[step]]\nsh = \"a\"\nshell = \"python3 '-c\"\n"),
+            "\
+error: invalid `shell` \"python3 '-c\": expected a program and its first arguments
+ --> suites/demo.toml:3:9
+  |
+3 | shell = \"python3 '-c\"
+  |         ^^^^^^^^^^^^^
+  = help: write an interpreter such as `\"bash\"` (run as `bash -c LINE`) or `\"python3 -c\"`"
+        );
+        assert!(
+            error("[[step]]\nrun = \"a\"\nshell = \"bash\"\n")
+                .starts_with("error: step `a` has `shell` but runs with `run`\n")
+        );
+        assert!(
+            error("shell = \" \"\n[[step]]\nsh = \"a\"\n").starts_with("error: invalid `shell`")
+        );
+    }
+
+    #[test]
+    fn captures_and_their_names() {
+        let suite = parse("[[step]]\nsh = \"echo 3\"\ncapture = \"PLANS_1\"\n");
+        assert_eq!(suite.steps[0].capture.as_deref(), Some("PLANS_1"));
+        assert_eq!(
+            error("[[step]]\nsh = \"echo 3\"\ncapture = \"1PLANS\"\n"),
+            "\
+error: invalid `capture` name `1PLANS`
+ --> suites/demo.toml:3:11
+  |
+3 | capture = \"1PLANS\"
+  |           ^^^^^^^^
+  = help: use letters, digits and `_`, not starting with a digit, so that `${NAME}` can refer to it"
+        );
+    }
+
+    #[test]
+    fn notes_go_with_the_next_step_and_trailing_ones_close_the_suite() {
+        let suite = parse(
+            "[[step]]\nnote = \"first\"\n[[step]]\nsection = \"S\"\nnote = \"second ${X:-x}\"\n\
+             [[step]]\nsh = \"a\"\nnote = \"own\"\n[[step]]\nsh = \"b\"\n[[step]]\nnote = \"last\"\n",
+        );
+        assert_eq!(suite.steps.len(), 2);
+        assert_eq!(
+            sources(&suite.steps[0].notes),
+            ["first", "second ${X:-x}", "own"]
+        );
+        assert!(suite.steps[1].notes.is_empty());
+        assert_eq!(sources(&suite.closing_notes), ["last"]);
+        assert!(
+            error("[[step]]\nnote = \"n\"\nstatus = 1\n")
+                .starts_with("error: step has neither `run` nor `sh`\n")
+        );
+        assert!(
+            error("[[step]]\nnote = \"only notes\"\n")
+                .starts_with("error: suite `demo` has no steps\n")
+        );
+    }
+
+    #[test]
+    fn exclusive_names_a_resource() {
+        let suite = parse("exclusive = \"plandex-account\"\n[[step]]\nsh = \"a\"\n");
+        assert_eq!(suite.exclusive.as_deref(), Some("plandex-account"));
+        assert!(
+            error("exclusive = \"\"\n[[step]]\nsh = \"a\"\n")
+                .starts_with("error: exclusive resource name is empty\n")
         );
     }
 

@@ -5,6 +5,7 @@
 
 mod exec;
 mod executor_api;
+mod fixtures;
 mod interrupt;
 mod libtest;
 mod process_checks;
@@ -12,4 +13,5 @@ mod regression;
 mod run;
 mod services;
 mod suite_errors;
+mod suite_keys;
 mod support;

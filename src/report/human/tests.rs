@@ -29,6 +29,9 @@ fn step(name: &str, section: Option<&str>) -> Step {
         always: false,
         ignore: None,
         location: None,
+        shell: None,
+        capture: None,
+        notes: Vec::new(),
     }
 }
 
@@ -41,11 +44,15 @@ fn suite(name: &str, steps: Vec<Step>) -> Suite {
         command: None,
         timeout: None,
         fixtures: Vec::new(),
+        fixtures_root: None,
         env: Vec::new(),
         requires: Vec::new(),
         on_failure: OnFailure::Stop,
         services: Vec::new(),
+        shell: None,
+        exclusive: None,
         steps,
+        closing_notes: Vec::new(),
     }
 }
 

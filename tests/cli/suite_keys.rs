@@ -1,0 +1,203 @@
+//! Suite keys that change how steps run: `shell`, `capture`, `note`, default names, and
+//! `exclusive` suites.
+
+use crate::support::{TestEnv, normalize_report, stdout};
+
+#[test]
+fn sh_steps_fail_on_a_failing_command_in_a_list_or_a_pipeline() {
+    let env = TestEnv::new().suite(
+        "strict",
+        r#"
+on_failure = "continue"
+
+[[step]]
+name = "list"
+sh = "false; echo x"
+
+[[step]]
+name = "pipeline"
+sh = "false | wc -l"
+
+[[step]]
+name = "unset variable is allowed"
+sh = "echo \"[$UNSET_IN_TEST]\""
+stdout.equals = "[]"
+
+[[step]]
+name = "errexit is on"
+sh = "echo \"$0 $-\""
+stdout.matches = "^bash [a-zA-Z]*e"
+"#,
+    );
+    let output = env.run(&[]);
+    let report = normalize_report(&stdout(&output), &env);
+    assert!(report.contains("✗ list\n"), "{report}");
+    assert!(report.contains("✗ pipeline\n"), "{report}");
+    assert!(report.contains("✓ unset variable is allowed"), "{report}");
+    assert!(report.contains("✓ errexit is on"), "{report}");
+    assert!(report.contains("Passed: 2\nFailed: 2\n"), "{report}");
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn shell_bash_restores_plain_bash_c_at_suite_or_step_level() {
+    let env = TestEnv::new()
+        .suite(
+            "suite_level",
+            r#"
+shell = "bash"
+
+[[step]]
+name = "list"
+sh = "false; echo x"
+stdout.equals = "x"
+
+[[step]]
+name = "pipeline"
+sh = "false | wc -l"
+stdout.equals = "0"
+"#,
+        )
+        .suite(
+            "step_level",
+            r#"
+[[step]]
+name = "plain"
+shell = "bash"
+sh = "false; echo x"
+
+[[step]]
+name = "python"
+shell = "python3 -c"
+sh = "import sys; print(sys.argv[0])"
+stdout.equals = "-c"
+"#,
+        );
+    let output = env.run(&["-j", "1"]);
+    let report = normalize_report(&stdout(&output), &env);
+    assert!(report.contains("Passed: 4\nFailed: 0\n"), "{report}");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn captured_values_and_notes_reach_later_steps_and_the_report() {
+    let env = TestEnv::new().suite(
+        "plans",
+        r#"
+[[step]]
+note = "Counting plans before and after"
+
+[[step]]
+section = "Plans"
+name = "Count plans"
+sh = 'printf "  3\n\n"'
+capture = "BEFORE"
+
+[[step]]
+section = "Plans"
+sh = "echo $(( ${BEFORE} - 1 ))"
+capture = "AFTER"
+note = "There were ${BEFORE} plans"
+
+[[step]]
+section = "Testing Plans again"
+name = "Compare"
+sh = "test ${AFTER} -lt ${BEFORE}"
+
+[[step]]
+note = "Done: ${AFTER} left"
+"#,
+    );
+    let output = env.run(&[]);
+    let report = normalize_report(&stdout(&output), &env);
+    let body = report
+        .split_once("=== Suite plans ===\n")
+        .map(|(_, rest)| rest)
+        .unwrap_or(&report);
+    assert!(
+        body.starts_with(
+            "→ Test dir: [SCRATCH]/tmp/plandex-plans-[PID]-[RAND]\n\
+             \n\
+             === Testing Plans ===\n\
+             ℹ Counting plans before and after\n\
+             → Running (timeout [TIME]): printf \"  3\\n\\n\"\n\
+             ✓ Count plans\n\
+             ℹ There were 3 plans\n\
+             → Running (timeout [TIME]): echo $(( 3 - 1 ))\n\
+             ✓ echo $(( ${BEFORE} - 1 ))\n\
+             \n\
+             === Testing Plans again ===\n\
+             → Running (timeout [TIME]): test 2 -lt 3\n\
+             ✓ Compare\n\
+             ℹ Done: 2 left\n"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("Passed: 3\nFailed: 0\n"), "{report}");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn a_failed_capture_leaves_the_variable_unset_for_later_steps() {
+    let env = TestEnv::new().suite(
+        "capture",
+        r#"
+on_failure = "continue"
+
+[[step]]
+name = "fails"
+sh = "echo value; exit 3"
+capture = "VALUE"
+
+[[step]]
+name = "uses it"
+sh = "echo ${VALUE}"
+"#,
+    );
+    let output = env.run(&[]);
+    let report = normalize_report(&stdout(&output), &env);
+    assert!(report.contains("✗ uses it"), "{report}");
+    assert!(report.contains("VALUE"), "{report}");
+    assert!(report.contains("Passed: 0\nFailed: 2\n"), "{report}");
+}
+
+/// Three suites on two jobs: `a` and `b` share a resource, `c` does not. `a` waits for `c` to
+/// have started (so `c` ran beside it), and `a` and `b` each hold a lock dir that the other
+/// would fail to create if they overlapped.
+#[test]
+fn exclusive_suites_never_overlap_while_others_run_beside_them() {
+    let locked = r#"
+exclusive = "account"
+
+[[step]]
+name = "hold the account"
+sh = """
+mkdir "$SCRATCH/account.lock"
+NAME
+sleep 0.3
+rmdir "$SCRATCH/account.lock"
+"""
+timeout = "90s"
+"#;
+    let env = TestEnv::new();
+    let scratch = env.path().display().to_string();
+    let env = env
+        .env("SCRATCH", &scratch)
+        .suite(
+            "a",
+            &locked.replace(
+                "NAME",
+                "for _ in $(seq 600); do [ -e \"$SCRATCH/c.started\" ] && break; sleep 0.1; done\n\
+                 [ -e \"$SCRATCH/c.started\" ]",
+            ),
+        )
+        .suite("b", &locked.replace("NAME", "true"))
+        .suite(
+            "c",
+            "[[step]]\nname = \"beside\"\nsh = 'touch \"$SCRATCH/c.started\"'\n",
+        );
+    let output = env.run(&["-j", "2"]);
+    let report = normalize_report(&stdout(&output), &env);
+    assert!(report.contains("Passed: 3\nFailed: 0\n"), "{report}");
+    assert_eq!(output.status.code(), Some(0));
+}
