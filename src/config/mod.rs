@@ -7,7 +7,10 @@ mod cli;
 mod duration;
 mod settings;
 
-pub use cli::{Cli, ColorWhen, Command, ExecArgs, Format, RunArgs};
+pub use cli::{
+    Cli, ColorWhen, Command, ExecArgs, Format, HistoryArgs, HistoryCommand, HistoryFileArgs,
+    HistoryFormat, ReportArgs, RunArgs,
+};
 pub use duration::{DurationError, MAX_DURATION, duration_from_secs, parse_duration};
 pub use settings::{
     DEFAULT_COMMAND, DEFAULT_ENV_FILE, DEFAULT_TIMEOUT, Settings, SettingsError, timeout_from_env,

@@ -7,6 +7,7 @@
 mod color;
 mod compact_duration;
 mod events;
+mod hints;
 mod human;
 mod reporter;
 
@@ -15,5 +16,6 @@ pub use compact_duration::CompactDuration;
 pub use events::{
     Counts, EnvFileStatus, Event, RunStart, SkipReason, StepResult, SuiteResult, Summary, Verdict,
 };
+pub use hints::{BASELINE_RUNS, Baselines, Hint, PastRun};
 pub use human::{HumanOptions, HumanReporter};
 pub use reporter::Reporter;

@@ -6,8 +6,10 @@
 mod exec;
 mod executor_api;
 mod fixtures;
+mod history;
 mod interrupt;
 mod libtest;
+mod plandex;
 mod process_checks;
 mod regression;
 mod run;

@@ -164,3 +164,90 @@ fn exec_timeout_zero_means_no_limit() {
         .unwrap();
     assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
 }
+
+/// Keeps every CPU busy while alive, as on a loaded CI machine.
+struct BusyCpus {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl BusyCpus {
+    fn start() -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let threads = (0..cpus * 2)
+            .map(|_| {
+                let stop = std::sync::Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                    }
+                })
+            })
+            .collect();
+        Self { stop, threads }
+    }
+}
+
+impl Drop for BusyCpus {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A bash CLI whose output loop reads `done < <(tac "$file")` was reported as leaving a process
+/// behind on a busy machine: the process substitution's child was still exiting.
+#[test]
+fn process_substitution_child_still_exiting_is_not_a_leftover() {
+    use smoke_runner::exec::{ExecRequest, Executor};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lines.txt");
+    std::fs::write(&data, "one\ntwo\nthree\n").unwrap();
+    let script = dir.path().join("cli.sh");
+    std::fs::write(
+        &script,
+        "file=$1\nwhile IFS= read -r line; do\n  echo \"> $line\"\ndone < <(tac \"$file\")\n",
+    )
+    .unwrap();
+    let executor = Executor::new();
+    let _busy = BusyCpus::start();
+    let mut leaked = Vec::new();
+    for run in 0..200 {
+        let request = ExecRequest::new("bash")
+            .args([&script, &data])
+            .timeout(std::time::Duration::from_secs(60));
+        let outcome = executor.run(&request).expect("bash runs");
+        assert_eq!(
+            outcome
+                .output
+                .text_lossy(smoke_runner::exec::StreamSelector::Stdout)
+                .unwrap(),
+            "> three\n> two\n> one\n"
+        );
+        if outcome.leaked_processes > 0 {
+            leaked.push(run);
+        }
+    }
+    assert!(leaked.is_empty(), "runs reporting leftovers: {leaked:?}");
+}
+
+/// The grace given to exiting processes must not hide a real leftover: `sleep 30 &` is found
+/// every time, on a busy machine too.
+#[test]
+fn a_real_background_sleep_is_found_every_time() {
+    use smoke_runner::exec::{ExecRequest, Executor};
+    let executor = Executor::new();
+    let _busy = BusyCpus::start();
+    for run in 0..10 {
+        let request = ExecRequest::new("bash")
+            .args(["-c", "sleep 30 & echo started"])
+            .timeout(std::time::Duration::from_secs(60));
+        let outcome = executor.run(&request).expect("bash runs");
+        assert_eq!(outcome.leaked_processes, 1, "run {run}");
+    }
+}

@@ -15,28 +15,39 @@ pub fn smoke_runner() -> PathBuf {
 /// as with `cargo test --test cli`).
 pub fn fake_program() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let deps = std::env::current_exe().expect("test binary path");
-        let target = deps
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>/deps");
-        let path = target.join("examples").join("fake-program");
-        if !path.exists() {
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let status = std::process::Command::new(cargo)
-                .args(["build", "--example", "fake-program"])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("run cargo build --example fake-program");
-            assert!(
-                status.success(),
-                "cargo build --example fake-program failed"
-            );
-        }
-        path
-    })
-    .clone()
+    PATH.get_or_init(|| example("fake-program")).clone()
+}
+
+/// The offline Plandex stand-in (`tests/plandex_standin/`), built on first use like
+/// [`fake_program`].
+pub fn plandex_standin() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| example("plandex-standin")).clone()
+}
+
+/// `target/<profile>/examples/NAME`, built with cargo if it is not there.
+fn example(name: &str) -> PathBuf {
+    let deps = std::env::current_exe().expect("test binary path");
+    let target = deps
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let path = target.join("examples").join(name);
+    if !path.exists() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap_or_else(|e| panic!("run cargo build --example {name}: {e}"));
+        assert!(status.success(), "cargo build --example {name} failed");
+    }
+    path
+}
+
+/// The repository root (where `suites/` and `fixtures/` are).
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A scratch folder with suite files, and a way to run `smoke-runner` in it.
