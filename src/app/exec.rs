@@ -71,7 +71,15 @@ fn exec(args: &ExecArgs) -> Result<i32, String> {
 }
 
 fn default_timeout() -> Result<Duration, String> {
-    let value = std::env::var("PLANDEX_TIMEOUT").ok();
+    let value = match std::env::var("PLANDEX_TIMEOUT") {
+        Ok(value) => Some(value),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(
+                "PLANDEX_TIMEOUT is not valid UTF-8: set it to a UTF-8 value, or unset it".into(),
+            );
+        }
+    };
     timeout_from_env(value.as_deref()).map_err(|e| e.to_string())
 }
 

@@ -22,25 +22,7 @@ pub const EXIT_USAGE: i32 = 2;
 
 /// Runs suites as the command line asks and returns the exit status.
 pub fn run_main(args: &RunArgs) -> i32 {
-    let settings = match Settings::from_args(args) {
-        Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_USAGE;
-        }
-    };
-    let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
-        Ok(suites) => suites,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return EXIT_USAGE;
-        }
-    };
-    let format = match (args.format, args.quiet) {
-        (Some(format), _) => format,
-        (None, true) => Format::Terse,
-        (None, false) => Format::Human,
-    };
+    // Installed before anything is read, so that an interrupt during loading is seen too.
     let executor = match Interrupts::install() {
         Ok(interrupts) => Executor::with_interrupts(interrupts),
         Err(error) => {
@@ -49,6 +31,33 @@ pub fn run_main(args: &RunArgs) -> i32 {
             );
             Executor::new()
         }
+    };
+    let settings = match Settings::from_args(args) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    for warning in &settings.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
+        Ok(suites) => suites,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return executor
+                .interrupted()
+                .map_or(EXIT_USAGE, |signal| 128 + signal);
+        }
+    };
+    if let Some(signal) = executor.interrupted() {
+        return 128 + signal;
+    }
+    let format = match (args.format, args.quiet) {
+        (Some(format), _) => format,
+        (None, true) => Format::Terse,
+        (None, false) => Format::Human,
     };
     if args.list {
         // Listing runs no command: a closed pipe (`--list | head`) may end the process quietly,

@@ -17,7 +17,7 @@ mod validate;
 
 pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors};
 pub use expand::{Template, TemplateError, UnsetVariable};
-pub use load::{load_file, load_paths, load_suites, parse_suite};
+pub use load::{MAX_SUITE_FILE_SIZE, load_file, load_paths, load_suites, parse_suite};
 pub use model::{
     Action, Command, CustomCheck, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location,
     OnFailure, OutputCheck, Probe, Retry, Service, Shell, Step, Suite,
