@@ -83,19 +83,9 @@ enum Setup {
     Missing(String),
 }
 
-/// Requirements, fixtures, the suite's environment (services' ports included).
+/// Fixtures, the suite's environment, requirements. Requirements are looked up exactly as the
+/// steps will look programs up: in the suite's environment, from the test dir.
 fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Result<Setup, String> {
-    let ports = Ports::allocate(suite)?;
-    let env = suite_environment(suite, settings, test_dir.path(), &ports.variables());
-    // Programs are looked up as the steps will run them: with the suite's `PATH`, when the
-    // suite's environment can be built (else that error is reported after the requirements).
-    let lookup = env.as_ref().unwrap_or(&settings.env);
-    for requirement in &suite.requires {
-        let program = required_program(requirement, lookup)?;
-        if find_program(program.as_ref(), lookup, None).is_err() {
-            return Ok(Setup::Missing(program));
-        }
-    }
     let fixtures_root = suite
         .fixtures_root
         .as_deref()
@@ -115,7 +105,15 @@ fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Resu
             )
         })?;
     }
-    Ok(Setup::Ready(env?, ports))
+    let ports = Ports::allocate(suite)?;
+    let env = suite_environment(suite, settings, test_dir.path(), &ports.variables())?;
+    for requirement in &suite.requires {
+        let program = required_program(requirement, &env)?;
+        if find_program(program.as_ref(), &env, Some(test_dir.path())).is_err() {
+            return Ok(Setup::Missing(program));
+        }
+    }
+    Ok(Setup::Ready(env, ports))
 }
 
 /// The program a `requires` entry names: `${VAR}` expanded, first shell word (so

@@ -493,3 +493,42 @@ fn a_real_background_sleep_is_found_every_time() {
         assert_eq!(outcome.leaked_processes, 1, "run {run}");
     }
 }
+
+/// A relative `PATH` entry passed `requires` (looked up from the invocation dir) and then the
+/// step failed in the test dir with "command not found".
+#[test]
+fn relative_path_entry_means_the_same_folder_for_requires_and_steps() {
+    let env = TestEnv::new()
+        .suite(
+            "tools",
+            r#"
+requires = ["mytool"]
+
+[[step]]
+name = "run from PATH"
+sh = "mytool"
+stdout.equals = "my tool ran"
+
+[[step]]
+name = "run as the command"
+run = []
+stdout.equals = "my tool ran"
+"#,
+        )
+        .file("tools/mytool", "#!/bin/sh\necho 'my tool ran'\n");
+    let tool = env.path().join("tools/mytool");
+    std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("tools:{}", std::env::var("PATH").unwrap_or_default());
+    let output = env
+        .command()
+        .env("PATH", path)
+        .env("PLANDEX_CMD", "mytool")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&output).contains("Passed: 2\n"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(output.status.code(), Some(0));
+}
