@@ -6,10 +6,14 @@ use std::time::{Duration, Instant};
 use crate::assert::{check_files, check_output, check_status};
 use crate::config::Settings;
 use crate::exec::{
-    CapturedOutput, Environment, Executor, Outcome, StreamSelector, Termination, find_program,
+    CapturedOutput, Environment, ExecRequest, Executor, Outcome, StreamSelector, Termination,
+    find_program,
 };
 use crate::http::{HttpError, send};
-use crate::report::{Counts, Event, SkipReason, StepResult, SuiteResult, Verdict};
+use crate::report::{
+    Actual, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, SkipReason,
+    StepResult, SuiteResult, Verdict,
+};
 use crate::suite::{Action, ExpectedStatus, HttpCheck, OnFailure, Step, Suite, Template};
 
 use super::services::{self, Ports, StartError};
@@ -40,6 +44,7 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
         leaked_processes: 0,
         first_failure: None,
         section: None,
+        skipped_because: None,
     };
 
     let test_dir = match TestDir::create(&cx.settings.temp_root, &suite.slug) {
@@ -136,6 +141,7 @@ struct SuiteRun<'a> {
     leaked_processes: usize,
     first_failure: Option<&'a str>,
     section: Option<&'a str>,
+    skipped_because: Option<SkipReason>,
 }
 
 impl<'a> SuiteRun<'a> {
@@ -166,7 +172,7 @@ impl<'a> SuiteRun<'a> {
 
     fn steps(&mut self, selected: &[bool], env: &mut Environment, test_dir: &Path) {
         let mut last_selected = None;
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
             self.notes(&step.notes, env);
             last_selected = Some(step);
@@ -181,16 +187,16 @@ impl<'a> SuiteRun<'a> {
                     step: failed.to_owned(),
                 })
             } else {
-                let (result, captured) = self.run_step(step, env, test_dir);
+                let (result, captured) = self.run_step(index, step, env, test_dir);
                 if let (Some(name), Some(value)) = (&step.capture, captured) {
                     env.set(name, value);
                 }
                 result
             };
-            if matches!(result.verdict, Verdict::Failed | Verdict::TimedOut) {
+            if result.verdict.is_failure() {
                 self.first_failure.get_or_insert(&step.name);
             }
-            self.finish_step(step, &result);
+            self.finish_step(index, step, &result);
         }
         // Closing notes belong after the last step: written when that step was reached.
         if last_selected
@@ -214,6 +220,20 @@ impl<'a> SuiteRun<'a> {
         }
     }
 
+    /// The selected steps with their positions in the suite.
+    fn selected<'s>(
+        &self,
+        selected: &'s [bool],
+    ) -> impl Iterator<Item = (usize, &'a Step)> + use<'a, 's> {
+        self.suite
+            .steps
+            .iter()
+            .enumerate()
+            .zip(selected)
+            .filter(|(_, on)| **on)
+            .map(|(step, _)| step)
+    }
+
     fn enter_section(&mut self, step: &'a Step) {
         if let Some(section) = step.section.as_deref()
             && self.section != Some(section)
@@ -229,23 +249,26 @@ impl<'a> SuiteRun<'a> {
     /// Runs `step` (with its retries); the value for its `capture`, when it passed.
     fn run_step(
         &self,
+        index: usize,
         step: &Step,
         env: &Environment,
         test_dir: &Path,
     ) -> (StepResult, Option<String>) {
         if let Action::Http(check) = &step.action {
-            return self.run_http_step(step, check, env, test_dir);
+            return self.run_http_step(index, step, check, env, test_dir);
         }
         let prepared = match prepare(self.suite, step, env, self.cx.settings, test_dir) {
             Ok(prepared) => prepared,
-            Err(message) => return (failed_before_start(message), None),
+            Err(message) => return (StepResult::not_started(message), None),
         };
         let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
         let mut attempt = 1;
         loop {
             self.cx.sink.emit(&Event::StepStarted {
                 suite: self.suite,
+                index,
                 step,
+                setup: false,
                 command_line: &prepared.command_line,
                 timeout: prepared.request.timeout,
                 attempt,
@@ -255,7 +278,7 @@ impl<'a> SuiteRun<'a> {
                     let mut result = judge(
                         step,
                         &outcome,
-                        &prepared.request.env,
+                        &prepared.request,
                         test_dir,
                         &prepared.command_line,
                         attempt,
@@ -265,7 +288,9 @@ impl<'a> SuiteRun<'a> {
                             Ok(value) => Some(value),
                             Err(problem) => {
                                 result.verdict = Verdict::Failed;
-                                result.failures.push(format!("capture `{name}`: {problem}"));
+                                result.failures.push(CheckFailure::error(format!(
+                                    "capture `{name}`: {problem}"
+                                )));
                                 None
                             }
                         },
@@ -274,12 +299,18 @@ impl<'a> SuiteRun<'a> {
                     (result, captured)
                 }
                 Err(error) => (
-                    failed_before_start(format!("smoke-runner could not run the command: {error}")),
+                    StepResult::not_started(format!(
+                        "smoke-runner could not run the command: {error}"
+                    )),
                     None,
                 ),
             };
             let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
             if result.passed() || out_of_attempts {
+                let mut result = result;
+                if result.verdict == Verdict::Passed && attempt > 1 {
+                    result.verdict = Verdict::Flaky;
+                }
                 return (result, captured);
             }
             self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
@@ -290,6 +321,7 @@ impl<'a> SuiteRun<'a> {
     /// An `http` step: the request, the expected status, then the usual checks on the body.
     fn run_http_step(
         &self,
+        index: usize,
         step: &Step,
         check: &HttpCheck,
         env: &Environment,
@@ -298,18 +330,20 @@ impl<'a> SuiteRun<'a> {
         let timeout = step_timeout(self.suite, step, self.cx.settings);
         let env = match step_environment(step, env) {
             Ok(env) => env,
-            Err(message) => return (failed_before_start(message), None),
+            Err(message) => return (StepResult::not_started(message), None),
         };
         let (call, line) = match http_call(check, &env, timeout) {
             Ok(ready) => ready,
-            Err(message) => return (failed_before_start(message), None),
+            Err(message) => return (StepResult::not_started(message), None),
         };
         let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
         let mut attempt = 1;
         loop {
             self.cx.sink.emit(&Event::StepStarted {
                 suite: self.suite,
+                index,
                 step,
+                setup: false,
                 command_line: &line,
                 timeout,
                 attempt,
@@ -331,7 +365,9 @@ impl<'a> SuiteRun<'a> {
                     Ok(value) => Some(value),
                     Err(problem) => {
                         result.verdict = Verdict::Failed;
-                        result.failures.push(format!("capture `{name}`: {problem}"));
+                        result
+                            .failures
+                            .push(CheckFailure::error(format!("capture `{name}`: {problem}")));
                         None
                     }
                 },
@@ -360,32 +396,35 @@ impl<'a> SuiteRun<'a> {
     }
 
     fn skip_all(&mut self, selected: &[bool], reason: SkipReason) {
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
-            self.finish_step(step, &StepResult::skipped(reason.clone()));
+            self.finish_step(index, step, &StepResult::skipped(reason.clone()));
         }
+        self.skipped_because = Some(reason);
     }
 
     /// The suite cannot run: its first selected step fails with `message`, the rest are skipped.
     fn fail_setup(&mut self, selected: &[bool], message: &str) {
         let mut first = true;
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
             let result = if std::mem::take(&mut first) {
-                failed_before_start(format!("suite setup failed: {message}"))
+                StepResult::not_started(format!("suite setup failed: {message}"))
             } else {
                 StepResult::skipped(SkipReason::SetupFailed(message.to_owned()))
             };
-            self.finish_step(step, &result);
+            self.finish_step(index, step, &result);
         }
     }
 
-    fn finish_step(&mut self, step: &Step, result: &StepResult) {
+    fn finish_step(&mut self, index: usize, step: &Step, result: &StepResult) {
         self.counts.record(&result.verdict);
         self.leaked_processes += result.leaked_processes;
         self.cx.sink.emit(&Event::StepFinished {
             suite: self.suite,
+            index,
             step,
+            setup: false,
             result,
         });
     }
@@ -396,6 +435,7 @@ impl<'a> SuiteRun<'a> {
             kept_test_dir,
             duration: started.elapsed(),
             leaked_processes: self.leaked_processes,
+            skipped_because: self.skipped_because,
         };
         self.cx.sink.emit(&Event::SuiteFinished {
             suite: self.suite,
@@ -426,15 +466,6 @@ fn captured_stdout(output: &CapturedOutput) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
-fn failed_before_start(message: String) -> StepResult {
-    StepResult {
-        verdict: Verdict::Failed,
-        status: "not started".to_owned(),
-        failures: vec![message],
-        ..StepResult::skipped(SkipReason::Interrupted)
-    }
-}
-
 /// Applies an `http` step's checks to the response (or the reason there is none).
 #[expect(
     clippy::too_many_arguments,
@@ -454,38 +485,41 @@ fn judge_http(
         command_line: command_line.to_owned(),
         duration,
         attempts: attempt,
-        ..failed_before_start(String::new())
+        test_dir: Some(test_dir.to_owned()),
+        ..StepResult::not_started(String::new())
     };
     let response = match response {
         Ok(response) => response,
         Err(error) => {
             if matches!(error, HttpError::TimedOut(_)) {
                 result.verdict = Verdict::TimedOut;
-                result.status = "timed out".to_owned();
-            } else {
-                result.status = "no response".to_owned();
             }
-            result.failures = vec![error.to_string()];
+            result.status = ExitStatus::NoResponse;
+            result.failures = vec![CheckFailure::error(error.to_string())];
             return (result, None);
         }
     };
-    result.status = format!("HTTP {}", response.status);
+    result.status = ExitStatus::Http(response.status);
     let mut failures = Vec::new();
-    match check.status {
-        Some(expected) if expected != response.status => failures.push(format!(
-            "expected HTTP status {expected}, got {}",
-            response.status
-        )),
-        None if !(200..300).contains(&response.status) => failures.push(format!(
-            "expected a 2xx HTTP status, got {}",
-            response.status
-        )),
-        _ => {}
+    let expected = match check.status {
+        Some(expected) if expected != response.status => Some(format!("HTTP status {expected}")),
+        None if !(200..300).contains(&response.status) => Some("a 2xx HTTP status".to_owned()),
+        _ => None,
+    };
+    if let Some(expected) = expected {
+        failures.push(CheckFailure {
+            subject: CheckSubject::Status,
+            kind: CheckKind::Status,
+            expected,
+            actual: Actual::Text(response.status.to_string()),
+        });
     }
     let output = match CapturedOutput::from_parts(&response.body, b"") {
         Ok(output) => output,
         Err(e) => {
-            result.failures = vec![format!("cannot keep the response body: {e}")];
+            result.failures = vec![CheckFailure::error(format!(
+                "cannot keep the response body: {e}"
+            ))];
             return (result, None);
         }
     };
@@ -524,12 +558,13 @@ fn judge_http(
 fn judge(
     step: &Step,
     outcome: &Outcome,
-    env: &Environment,
+    request: &ExecRequest,
     test_dir: &Path,
     command_line: &str,
     attempt: u32,
 ) -> StepResult {
-    let mut failures = Vec::new();
+    let env = &request.env;
+    let mut failures: Vec<CheckFailure> = Vec::new();
     failures.extend(check_status(step.status, &outcome.termination));
     let unexpected_timeout = matches!(outcome.termination, Termination::TimedOut { .. })
         && step.status != ExpectedStatus::Timeout;
@@ -576,11 +611,26 @@ fn judge(
     StepResult {
         verdict,
         command_line: command_line.to_owned(),
-        status: outcome.termination.to_string(),
+        status: exit_status(&outcome.termination, request.timeout),
         duration: outcome.duration,
         attempts: attempt,
         failures,
         output_tail,
         leaked_processes: outcome.leaked_processes,
+        test_dir: Some(test_dir.to_owned()),
+        log_path: None,
+    }
+}
+
+fn exit_status(termination: &Termination, timeout: Duration) -> ExitStatus {
+    match *termination {
+        Termination::Exited(code) => ExitStatus::Exited(code),
+        Termination::Signaled(signal) => ExitStatus::Signaled(signal),
+        Termination::TimedOut { signal } => ExitStatus::TimedOut {
+            after: timeout,
+            signal,
+        },
+        Termination::Interrupted { signal } => ExitStatus::Interrupted { signal },
+        Termination::FailedToStart(failure) => ExitStatus::FailedToStart(failure),
     }
 }
