@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use crate::config::{HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat, ReportArgs};
 use crate::history::{HISTORY_ENV, HistoryLocation, HistoryStore, HtmlOptions, render_html};
 
-use super::run::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::exit::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 /// The history file the reading commands use: `--history`, else `SMOKE_HISTORY`, else the
 /// default.
