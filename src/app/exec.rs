@@ -5,8 +5,7 @@ use std::time::Duration;
 use crate::config::{ExecArgs, parse_duration, timeout_from_env};
 use crate::exec::{ExecRequest, Executor, Interrupts, Stdin, Termination, signal_name};
 
-/// Exit status when smoke-runner itself fails (as `timeout` does).
-const RUNNER_FAILED: i32 = 125;
+use super::exit::EXEC_RUNNER_FAILED as RUNNER_FAILED;
 
 /// A timeout the executor reads as "no deadline": it lies beyond the clock's range.
 const NO_LIMIT: Duration = Duration::MAX;

@@ -3,6 +3,7 @@
 
 mod run;
 mod selection;
+mod services;
 mod sink;
 mod step_command;
 mod suite_run;
@@ -10,6 +11,6 @@ mod test_dir;
 
 pub use run::run;
 pub use selection::{Filter, Selection};
-pub use sink::EventSink;
+pub use sink::{EventSink, Fanout, ReportFailure};
 pub use step_command::step_timeout;
 pub use test_dir::TestDir;

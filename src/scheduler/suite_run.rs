@@ -5,12 +5,20 @@ use std::time::{Duration, Instant};
 
 use crate::assert::{check_files, check_output, check_status};
 use crate::config::Settings;
-use crate::exec::{Environment, Executor, Outcome, StreamSelector, Termination, find_program};
-use crate::report::{Counts, Event, SkipReason, StepResult, SuiteResult, Verdict};
-use crate::suite::{ExpectedStatus, OnFailure, Step, Suite, Template};
+use crate::exec::{
+    CapturedOutput, Environment, ExecRequest, Executor, Outcome, StreamSelector, Termination,
+    find_program,
+};
+use crate::http::{HttpError, send};
+use crate::report::{
+    Actual, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, SkipReason,
+    StepResult, SuiteResult, Verdict,
+};
+use crate::suite::{Action, ExpectedStatus, HttpCheck, OnFailure, Step, Suite, Template};
 
+use super::services::{self, Ports, StartError};
 use super::sink::EventSink;
-use super::step_command::{prepare, suite_environment};
+use super::step_command::{http_call, prepare, step_environment, step_timeout, suite_environment};
 use super::test_dir::TestDir;
 
 /// Lines of output shown under a failed step.
@@ -36,6 +44,7 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
         leaked_processes: 0,
         first_failure: None,
         section: None,
+        skipped_because: None,
     };
 
     let test_dir = match TestDir::create(&cx.settings.temp_root, &suite.slug) {
@@ -59,7 +68,9 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
     });
 
     match prepare_suite(suite, cx.settings, &test_dir) {
-        Ok(Setup::Ready(mut env)) => run.steps(selected, &mut env, test_dir.path()),
+        Ok(Setup::Ready(mut env, ports)) => {
+            run.with_services(selected, &mut env, &ports, test_dir.path())
+        }
         Ok(Setup::Missing(program)) => {
             run.skip_all(selected, SkipReason::MissingRequirement(program))
         }
@@ -73,18 +84,13 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
 }
 
 enum Setup {
-    Ready(Environment),
+    Ready(Environment, Ports),
     Missing(String),
 }
 
-/// Requirements, fixtures, the suite's environment.
+/// Fixtures, the suite's environment, requirements. Requirements are looked up exactly as the
+/// steps will look programs up: in the suite's environment, from the test dir.
 fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Result<Setup, String> {
-    for requirement in &suite.requires {
-        let program = required_program(requirement, &settings.env)?;
-        if find_program(program.as_ref(), &settings.env, None).is_err() {
-            return Ok(Setup::Missing(program));
-        }
-    }
     let fixtures_root = suite
         .fixtures_root
         .as_deref()
@@ -104,11 +110,15 @@ fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Resu
             )
         })?;
     }
-    Ok(Setup::Ready(suite_environment(
-        suite,
-        settings,
-        test_dir.path(),
-    )?))
+    let ports = Ports::allocate(suite)?;
+    let env = suite_environment(suite, settings, test_dir.path(), &ports.variables())?;
+    for requirement in &suite.requires {
+        let program = required_program(requirement, &env)?;
+        if find_program(program.as_ref(), &env, Some(test_dir.path())).is_err() {
+            return Ok(Setup::Missing(program));
+        }
+    }
+    Ok(Setup::Ready(env, ports))
 }
 
 /// The program a `requires` entry names: `${VAR}` expanded, first shell word (so
@@ -131,12 +141,38 @@ struct SuiteRun<'a> {
     leaked_processes: usize,
     first_failure: Option<&'a str>,
     section: Option<&'a str>,
+    skipped_because: Option<SkipReason>,
 }
 
 impl<'a> SuiteRun<'a> {
+    /// Starts the services, runs the steps, stops the services (also on failure and interrupt).
+    fn with_services(
+        &mut self,
+        selected: &[bool],
+        env: &mut Environment,
+        ports: &Ports,
+        test_dir: &Path,
+    ) {
+        if self.suite.services.is_empty() {
+            return self.steps(selected, env, test_dir);
+        }
+        let kill_grace = self.cx.settings.kill_grace;
+        let plans = match services::plan(self.suite, env, ports, test_dir, kill_grace) {
+            Ok(plans) => plans,
+            Err(message) => return self.fail_setup(selected, &message),
+        };
+        let mut started = Vec::with_capacity(plans.len());
+        match services::start_all(&plans, self.cx.executor, test_dir, &mut started) {
+            Ok(()) => self.steps(selected, env, test_dir),
+            Err(StartError::Failed(message)) => self.fail_setup(selected, &message),
+            Err(StartError::Interrupted) => self.skip_all(selected, SkipReason::Interrupted),
+        }
+        services::stop_all(started);
+    }
+
     fn steps(&mut self, selected: &[bool], env: &mut Environment, test_dir: &Path) {
         let mut last_selected = None;
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
             self.notes(&step.notes, env);
             last_selected = Some(step);
@@ -151,16 +187,16 @@ impl<'a> SuiteRun<'a> {
                     step: failed.to_owned(),
                 })
             } else {
-                let (result, captured) = self.run_step(step, env, test_dir);
+                let (result, captured) = self.run_step(index, step, env, test_dir);
                 if let (Some(name), Some(value)) = (&step.capture, captured) {
                     env.set(name, value);
                 }
                 result
             };
-            if matches!(result.verdict, Verdict::Failed | Verdict::TimedOut) {
+            if result.verdict.is_failure() {
                 self.first_failure.get_or_insert(&step.name);
             }
-            self.finish_step(step, &result);
+            self.finish_step(index, step, &result);
         }
         // Closing notes belong after the last step: written when that step was reached.
         if last_selected
@@ -184,6 +220,20 @@ impl<'a> SuiteRun<'a> {
         }
     }
 
+    /// The selected steps with their positions in the suite.
+    fn selected<'s>(
+        &self,
+        selected: &'s [bool],
+    ) -> impl Iterator<Item = (usize, &'a Step)> + use<'a, 's> {
+        self.suite
+            .steps
+            .iter()
+            .enumerate()
+            .zip(selected)
+            .filter(|(_, on)| **on)
+            .map(|(step, _)| step)
+    }
+
     fn enter_section(&mut self, step: &'a Step) {
         if let Some(section) = step.section.as_deref()
             && self.section != Some(section)
@@ -199,20 +249,26 @@ impl<'a> SuiteRun<'a> {
     /// Runs `step` (with its retries); the value for its `capture`, when it passed.
     fn run_step(
         &self,
+        index: usize,
         step: &Step,
         env: &Environment,
         test_dir: &Path,
     ) -> (StepResult, Option<String>) {
+        if let Action::Http(check) = &step.action {
+            return self.run_http_step(index, step, check, env, test_dir);
+        }
         let prepared = match prepare(self.suite, step, env, self.cx.settings, test_dir) {
             Ok(prepared) => prepared,
-            Err(message) => return (failed_before_start(message), None),
+            Err(message) => return (StepResult::not_started(message), None),
         };
         let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
         let mut attempt = 1;
         loop {
             self.cx.sink.emit(&Event::StepStarted {
                 suite: self.suite,
+                index,
                 step,
+                setup: false,
                 command_line: &prepared.command_line,
                 timeout: prepared.request.timeout,
                 attempt,
@@ -222,17 +278,19 @@ impl<'a> SuiteRun<'a> {
                     let mut result = judge(
                         step,
                         &outcome,
-                        &prepared.request.env,
+                        &prepared.request,
                         test_dir,
                         &prepared.command_line,
                         attempt,
                     );
                     let captured = match (&step.capture, result.passed()) {
-                        (Some(name), true) => match captured_stdout(&outcome) {
+                        (Some(name), true) => match captured_stdout(&outcome.output) {
                             Ok(value) => Some(value),
                             Err(problem) => {
                                 result.verdict = Verdict::Failed;
-                                result.failures.push(format!("capture `{name}`: {problem}"));
+                                result.failures.push(CheckFailure::error(format!(
+                                    "capture `{name}`: {problem}"
+                                )));
                                 None
                             }
                         },
@@ -241,9 +299,79 @@ impl<'a> SuiteRun<'a> {
                     (result, captured)
                 }
                 Err(error) => (
-                    failed_before_start(format!("smoke-runner could not run the command: {error}")),
+                    StepResult::not_started(format!(
+                        "smoke-runner could not run the command: {error}"
+                    )),
                     None,
                 ),
+            };
+            let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
+            if result.passed() || out_of_attempts {
+                let mut result = result;
+                if result.verdict == Verdict::Passed && attempt > 1 {
+                    result.verdict = Verdict::Flaky;
+                }
+                return (result, captured);
+            }
+            self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
+            attempt += 1;
+        }
+    }
+
+    /// An `http` step: the request, the expected status, then the usual checks on the body.
+    fn run_http_step(
+        &self,
+        index: usize,
+        step: &Step,
+        check: &HttpCheck,
+        env: &Environment,
+        test_dir: &Path,
+    ) -> (StepResult, Option<String>) {
+        let timeout = step_timeout(self.suite, step, self.cx.settings);
+        let env = match step_environment(step, env) {
+            Ok(env) => env,
+            Err(message) => return (StepResult::not_started(message), None),
+        };
+        let (call, line) = match http_call(check, &env, timeout) {
+            Ok(ready) => ready,
+            Err(message) => return (StepResult::not_started(message), None),
+        };
+        let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
+        let mut attempt = 1;
+        loop {
+            self.cx.sink.emit(&Event::StepStarted {
+                suite: self.suite,
+                index,
+                step,
+                setup: false,
+                command_line: &line,
+                timeout,
+                attempt,
+            });
+            let started = Instant::now();
+            let response = send(&call);
+            let (mut result, body) = judge_http(
+                step,
+                check,
+                response,
+                started.elapsed(),
+                &env,
+                test_dir,
+                &line,
+                attempt,
+            );
+            let captured = match (&step.capture, result.passed(), body) {
+                (Some(name), true, Some(body)) => match captured_stdout(&body) {
+                    Ok(value) => Some(value),
+                    Err(problem) => {
+                        result.verdict = Verdict::Failed;
+                        result
+                            .failures
+                            .push(CheckFailure::error(format!("capture `{name}`: {problem}")));
+                        None
+                    }
+                },
+                _ => None,
             };
             let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
             if result.passed() || out_of_attempts {
@@ -268,32 +396,35 @@ impl<'a> SuiteRun<'a> {
     }
 
     fn skip_all(&mut self, selected: &[bool], reason: SkipReason) {
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
-            self.finish_step(step, &StepResult::skipped(reason.clone()));
+            self.finish_step(index, step, &StepResult::skipped(reason.clone()));
         }
+        self.skipped_because = Some(reason);
     }
 
     /// The suite cannot run: its first selected step fails with `message`, the rest are skipped.
     fn fail_setup(&mut self, selected: &[bool], message: &str) {
         let mut first = true;
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
             let result = if std::mem::take(&mut first) {
-                failed_before_start(format!("suite setup failed: {message}"))
+                StepResult::not_started(format!("suite setup failed: {message}"))
             } else {
                 StepResult::skipped(SkipReason::SetupFailed(message.to_owned()))
             };
-            self.finish_step(step, &result);
+            self.finish_step(index, step, &result);
         }
     }
 
-    fn finish_step(&mut self, step: &Step, result: &StepResult) {
+    fn finish_step(&mut self, index: usize, step: &Step, result: &StepResult) {
         self.counts.record(&result.verdict);
         self.leaked_processes += result.leaked_processes;
         self.cx.sink.emit(&Event::StepFinished {
             suite: self.suite,
+            index,
             step,
+            setup: false,
             result,
         });
     }
@@ -304,6 +435,7 @@ impl<'a> SuiteRun<'a> {
             kept_test_dir,
             duration: started.elapsed(),
             leaked_processes: self.leaked_processes,
+            skipped_because: self.skipped_because,
         };
         self.cx.sink.emit(&Event::SuiteFinished {
             suite: self.suite,
@@ -317,15 +449,14 @@ impl<'a> SuiteRun<'a> {
 const CAPTURE_LIMIT: u64 = 1024 * 1024;
 
 /// The step's stdout as a variable's value: decoded (invalid UTF-8 replaced), trimmed.
-fn captured_stdout(outcome: &Outcome) -> Result<String, String> {
-    let length = outcome.output.len(StreamSelector::Stdout);
+fn captured_stdout(output: &CapturedOutput) -> Result<String, String> {
+    let length = output.len(StreamSelector::Stdout);
     if length > CAPTURE_LIMIT {
         return Err(format!(
             "stdout is {length} bytes, more than the {CAPTURE_LIMIT} a variable may hold"
         ));
     }
-    let text = outcome
-        .output
+    let text = output
         .text_lossy(StreamSelector::Stdout)
         .map_err(|error| format!("cannot read stdout: {error}"))?;
     let value = text.trim();
@@ -335,25 +466,105 @@ fn captured_stdout(outcome: &Outcome) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
-fn failed_before_start(message: String) -> StepResult {
-    StepResult {
-        verdict: Verdict::Failed,
-        status: "not started".to_owned(),
-        failures: vec![message],
-        ..StepResult::skipped(SkipReason::Interrupted)
+/// Applies an `http` step's checks to the response (or the reason there is none).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, all of it is needed"
+)]
+fn judge_http(
+    step: &Step,
+    check: &HttpCheck,
+    response: Result<crate::http::HttpResponse, HttpError>,
+    duration: Duration,
+    env: &Environment,
+    test_dir: &Path,
+    command_line: &str,
+    attempt: u32,
+) -> (StepResult, Option<CapturedOutput>) {
+    let mut result = StepResult {
+        command_line: command_line.to_owned(),
+        duration,
+        attempts: attempt,
+        test_dir: Some(test_dir.to_owned()),
+        ..StepResult::not_started(String::new())
+    };
+    let response = match response {
+        Ok(response) => response,
+        Err(error) => {
+            if matches!(error, HttpError::TimedOut(_)) {
+                result.verdict = Verdict::TimedOut;
+            }
+            result.status = ExitStatus::NoResponse;
+            result.failures = vec![CheckFailure::error(error.to_string())];
+            return (result, None);
+        }
+    };
+    result.status = ExitStatus::Http(response.status);
+    let mut failures = Vec::new();
+    let expected = match check.status {
+        Some(expected) if expected != response.status => Some(format!("HTTP status {expected}")),
+        None if !(200..300).contains(&response.status) => Some("a 2xx HTTP status".to_owned()),
+        _ => None,
+    };
+    if let Some(expected) = expected {
+        failures.push(CheckFailure {
+            subject: CheckSubject::Status,
+            kind: CheckKind::Status,
+            expected,
+            actual: Actual::Text(response.status.to_string()),
+        });
     }
+    let output = match CapturedOutput::from_parts(&response.body, b"") {
+        Ok(output) => output,
+        Err(e) => {
+            result.failures = vec![CheckFailure::error(format!(
+                "cannot keep the response body: {e}"
+            ))];
+            return (result, None);
+        }
+    };
+    failures.extend(check_output(
+        StreamSelector::Stdout,
+        &step.stdout,
+        &output,
+        env,
+    ));
+    failures.extend(check_output(
+        StreamSelector::Stderr,
+        &step.stderr,
+        &output,
+        env,
+    ));
+    failures.extend(check_output(
+        StreamSelector::Combined,
+        &step.output,
+        &output,
+        env,
+    ));
+    failures.extend(check_files(&step.files, test_dir, env));
+    result.verdict = if failures.is_empty() {
+        Verdict::Passed
+    } else {
+        result.output_tail = output
+            .tail_lines(StreamSelector::Combined, TAIL_LINES, TAIL_BYTES)
+            .unwrap_or_default();
+        Verdict::Failed
+    };
+    result.failures = failures;
+    (result, Some(output))
 }
 
 /// Applies the step's checks to what happened.
 fn judge(
     step: &Step,
     outcome: &Outcome,
-    env: &Environment,
+    request: &ExecRequest,
     test_dir: &Path,
     command_line: &str,
     attempt: u32,
 ) -> StepResult {
-    let mut failures = Vec::new();
+    let env = &request.env;
+    let mut failures: Vec<CheckFailure> = Vec::new();
     failures.extend(check_status(step.status, &outcome.termination));
     let unexpected_timeout = matches!(outcome.termination, Termination::TimedOut { .. })
         && step.status != ExpectedStatus::Timeout;
@@ -400,11 +611,26 @@ fn judge(
     StepResult {
         verdict,
         command_line: command_line.to_owned(),
-        status: outcome.termination.to_string(),
+        status: exit_status(&outcome.termination, request.timeout),
         duration: outcome.duration,
         attempts: attempt,
         failures,
         output_tail,
         leaked_processes: outcome.leaked_processes,
+        test_dir: Some(test_dir.to_owned()),
+        log_path: None,
+    }
+}
+
+fn exit_status(termination: &Termination, timeout: Duration) -> ExitStatus {
+    match *termination {
+        Termination::Exited(code) => ExitStatus::Exited(code),
+        Termination::Signaled(signal) => ExitStatus::Signaled(signal),
+        Termination::TimedOut { signal } => ExitStatus::TimedOut {
+            after: timeout,
+            signal,
+        },
+        Termination::Interrupted { signal } => ExitStatus::Interrupted { signal },
+        Termination::FailedToStart(failure) => ExitStatus::FailedToStart(failure),
     }
 }

@@ -19,7 +19,7 @@ fn list_into_a_closed_pipe_does_not_panic() {
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
 
-/// `--format pretty | head -1` panicked in libtest-mimic's printer with a backtrace (exit 101).
+/// `--format pretty | head -1` panicked in the libtest printer with a backtrace (exit 101).
 #[test]
 fn libtest_report_into_a_closed_pipe_does_not_panic() {
     let env = many_steps();
@@ -57,6 +57,55 @@ fn leftover_processes_are_counted_in_the_summary() {
         report.contains("Leftover processes killed: 1\n"),
         "{report}"
     );
+}
+
+/// A suite whose second step would run for a minute if nothing stopped it.
+fn slow_suite() -> TestEnv {
+    TestEnv::new().suite(
+        "slow",
+        "[[step]]\nname = \"quick\"\nsh = \"true\"\n\n[[step]]\nname = \"slow\"\nsh = \"sleep 60\"\n",
+    )
+}
+
+/// `--list > /dev/full` and `--format json|pretty|terse > /dev/full` panicked inside the libtest
+/// printer; the human report went on running with nowhere to write. Any write error on the report
+/// now stops the run: one line on stderr, exit 74, no test dir left, no minute-long wait.
+#[test]
+fn report_to_a_full_disk_stops_the_run_with_one_error_line() {
+    let env = slow_suite();
+    for args in [
+        "--list",
+        "--format json",
+        "--format pretty",
+        "--format terse",
+        "",
+    ] {
+        let started = std::time::Instant::now();
+        let output = env.bash(&format!(r#""$SMOKE_RUNNER" {args} > /dev/full"#));
+        let err = stderr(&output);
+        assert_eq!(
+            err,
+            "error: cannot write the report to standard output: No space left on device (os error 28); the run was stopped\n",
+            "{args}"
+        );
+        assert_eq!(output.status.code(), Some(74), "{args}: {err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{args}: the sleeping step was not stopped"
+        );
+        assert_eq!(env.test_dirs(), Vec::<std::path::PathBuf>::new(), "{args}");
+    }
+}
+
+/// The human report into a closed pipe went on running every step; it now stops like the
+/// libtest formats, quietly, as if killed by SIGPIPE.
+#[test]
+fn human_report_into_a_closed_pipe_stops_the_run() {
+    let env = many_steps();
+    let output = env.bash(r#""$SMOKE_RUNNER" | head -1; exit "${PIPESTATUS[0]}""#);
+    assert_eq!(stderr(&output), "");
+    assert_eq!(output.status.code(), Some(128 + 13));
+    assert_eq!(env.test_dirs(), Vec::<std::path::PathBuf>::new());
 }
 
 /// Durations that overflow the clock (`timeout = 1e19`, `"500000000000y"`, a huge retry
@@ -556,4 +605,43 @@ fn many_steps_with_the_same_name_are_listed() {
     assert_eq!(names.len(), 100_000);
     assert_eq!(names[0], "same::same: test");
     assert_eq!(names[99_999], "same::same_100000: test");
+}
+
+/// A relative `PATH` entry passed `requires` (looked up from the invocation dir) and then the
+/// step failed in the test dir with "command not found".
+#[test]
+fn relative_path_entry_means_the_same_folder_for_requires_and_steps() {
+    let env = TestEnv::new()
+        .suite(
+            "tools",
+            r#"
+requires = ["mytool"]
+
+[[step]]
+name = "run from PATH"
+sh = "mytool"
+stdout.equals = "my tool ran"
+
+[[step]]
+name = "run as the command"
+run = []
+stdout.equals = "my tool ran"
+"#,
+        )
+        .file("tools/mytool", "#!/bin/sh\necho 'my tool ran'\n");
+    let tool = env.path().join("tools/mytool");
+    std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("tools:{}", std::env::var("PATH").unwrap_or_default());
+    let output = env
+        .command()
+        .env("PATH", path)
+        .env("PLANDEX_CMD", "mytool")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&output).contains("Passed: 2\n"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(output.status.code(), Some(0));
 }
