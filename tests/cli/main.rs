@@ -13,6 +13,7 @@ mod plandex;
 mod process_checks;
 mod regression;
 mod run;
+mod services;
 mod setup_runs;
 mod suite_errors;
 mod suite_keys;
