@@ -31,6 +31,7 @@ pub mod app;
 pub mod assert;
 pub mod config;
 pub mod exec;
+pub mod import;
 pub mod report;
 pub mod scheduler;
 pub mod suite;

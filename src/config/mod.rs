@@ -7,7 +7,7 @@ mod cli;
 mod duration;
 mod settings;
 
-pub use cli::{Cli, ColorWhen, Command, ExecArgs, Format, RunArgs};
+pub use cli::{Cli, ColorWhen, Command, ExecArgs, Format, ImportArgs, RunArgs};
 pub use duration::{DurationError, MAX_DURATION, duration_from_secs, parse_duration};
 pub use settings::{
     DEFAULT_COMMAND, DEFAULT_ENV_FILE, DEFAULT_TIMEOUT, Settings, SettingsError, timeout_from_env,
