@@ -7,7 +7,7 @@
 //! suite files         ─► suite       (raw serde mirror ─► validated model)
 //! scheduler           ─► exec        (spawn in a new session, deadline, capture)
 //! exec outcome        ─► assert      (checks on status, output, files)
-//! results as events   ─► report      (human report; libtest through libtest-mimic)
+//! results as events   ─► report      (every report a consumer of one event stream)
 //! ```
 //!
 //! Embedding: load suites (or build [`suite::Suite`] values), pick the steps, run them with
@@ -31,7 +31,9 @@ pub mod app;
 pub mod assert;
 pub mod config;
 pub mod exec;
+pub mod history;
 pub mod import;
+pub mod regular_file;
 pub mod report;
 pub mod scheduler;
 pub mod suite;

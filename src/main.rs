@@ -1,10 +1,8 @@
 //! The `smoke-runner` binary: parse, run, map to an exit code.
 
 use clap::Parser;
+use smoke_runner::app::EXEC_RUNNER_FAILED;
 use smoke_runner::config::{Cli, Command};
-
-/// What `smoke-runner exec` exits with when its own arguments are wrong, as `timeout` does.
-const EXEC_USAGE: i32 = 125;
 
 fn main() {
     let cli = match Cli::try_parse() {
@@ -14,7 +12,7 @@ fn main() {
             let _ = error.print();
             let code = match error.use_stderr() {
                 false => 0, // --help, --version
-                true if is_exec => EXEC_USAGE,
+                true if is_exec => EXEC_RUNNER_FAILED,
                 true => error.exit_code(),
             };
             std::process::exit(code);
@@ -22,6 +20,8 @@ fn main() {
     };
     let code = match &cli.command {
         Some(Command::Exec(args)) => smoke_runner::app::exec_main(args),
+        Some(Command::History(args)) => smoke_runner::app::history_main(args),
+        Some(Command::Report(args)) => smoke_runner::app::report_main(args),
         Some(Command::Import(args)) => smoke_runner::app::import_main(args),
         None => smoke_runner::app::run_main(&cli.run),
     };

@@ -1,7 +1,9 @@
 //! `cargo test --test smoke`: the suites in `suites/` as libtest tests.
 //!
-//! Accepts libtest's arguments (FILTER, `--exact`, `--list`, `--format json`…). Settings come
-//! from the environment as for `smoke-runner`: PLANDEX_ENV_FILE, PLANDEX_CMD, PLANDEX_TIMEOUT.
+//! Accepts libtest's arguments (FILTER, `--exact`, `--list`, `--format json`…) and every
+//! `smoke-runner` option; the report is libtest's pretty format unless `--format` says
+//! otherwise. Settings come from the environment as for `smoke-runner`: PLANDEX_ENV_FILE,
+//! PLANDEX_CMD, PLANDEX_TIMEOUT.
 //!
 //! When PLANDEX_CMD is not set, the Plandex suites run against the offline stand-in
 //! (`tests/plandex_standin/`, built here if needed), with a placeholder API key when none is set:
@@ -11,41 +13,32 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use smoke_runner::app::run_libtest;
-use smoke_runner::config::{Cli, Settings};
-use smoke_runner::exec::{Executor, Interrupts};
-use smoke_runner::suite::load_paths;
+use smoke_runner::app::run_suites_with;
+use smoke_runner::config::{Cli, Format, Settings};
 
 fn main() -> ExitCode {
-    let args = libtest_mimic::Arguments::from_args();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut run_args = Cli::parse_from(["smoke-runner"]).run;
-    run_args.fixtures = Some(root.join("fixtures"));
-    run_args.jobs = args.test_threads;
-    let mut settings = match Settings::from_args(&run_args) {
-        Ok(settings) => settings,
+    let cli = match Cli::try_parse_from(
+        std::iter::once("smoke".into()).chain(std::env::args_os().skip(1)),
+    ) {
+        Ok(cli) => cli,
         Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
         }
     };
-    if settings.env.get("PLANDEX_CMD").is_none() {
-        use_plandex_standin(&mut settings);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut args = cli.run;
+    args.suites = vec![root.join("suites")];
+    args.fixtures = Some(root.join("fixtures"));
+    if args.format.is_none() && !args.quiet {
+        args.format = Some(Format::Pretty);
     }
-    let suites = match load_paths(&[root.join("suites")]) {
-        Ok(suites) => suites,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return ExitCode::from(2);
+    let end = run_suites_with(&args, |settings| {
+        if settings.env.get("PLANDEX_CMD").is_none() {
+            use_plandex_standin(settings);
         }
-    };
-    let executor =
-        Interrupts::install().map_or_else(|_| Executor::new(), Executor::with_interrupts);
-    let run = run_libtest(&suites, &settings, &args, executor);
-    match run.interrupted {
-        Some(signal) => ExitCode::from(128 + signal as u8),
-        None => run.conclusion.exit_code(),
-    }
+    });
+    ExitCode::from(u8::try_from(end.code()).unwrap_or(1))
 }
 
 /// Points `PLANDEX_CMD` at the offline stand-in and gives it a placeholder key if none is set.

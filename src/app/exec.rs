@@ -5,8 +5,7 @@ use std::time::Duration;
 use crate::config::{ExecArgs, parse_duration, timeout_from_env};
 use crate::exec::{ExecRequest, Executor, Interrupts, Stdin, Termination, signal_name};
 
-/// Exit status when smoke-runner itself fails (as `timeout` does).
-const RUNNER_FAILED: i32 = 125;
+use super::exit::EXEC_RUNNER_FAILED as RUNNER_FAILED;
 
 /// A timeout the executor reads as "no deadline": it lies beyond the clock's range.
 const NO_LIMIT: Duration = Duration::MAX;
@@ -71,7 +70,15 @@ fn exec(args: &ExecArgs) -> Result<i32, String> {
 }
 
 fn default_timeout() -> Result<Duration, String> {
-    let value = std::env::var("PLANDEX_TIMEOUT").ok();
+    let value = match std::env::var("PLANDEX_TIMEOUT") {
+        Ok(value) => Some(value),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(
+                "PLANDEX_TIMEOUT is not valid UTF-8: set it to a UTF-8 value, or unset it".into(),
+            );
+        }
+    };
     timeout_from_env(value.as_deref()).map_err(|e| e.to_string())
 }
 

@@ -1,14 +1,14 @@
 //! `smoke-runner import SCRIPT.sh [-o FILE]`: read the script (bounded, text only), translate
 //! it, check that the suite loads, write it; warnings on stderr name the script's lines.
 
-use std::io::Read;
 use std::path::Path;
 
 use crate::config::ImportArgs;
 use crate::import::import_script;
+use crate::regular_file;
 use crate::suite::parse_suite;
 
-use super::run::{EXIT_OK, EXIT_USAGE};
+use super::exit::{EXIT_OK, EXIT_USAGE};
 
 /// Scripts larger than this are refused: a test script is a few hundred lines.
 const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
@@ -64,26 +64,17 @@ fn import(args: &ImportArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The script's text: a regular file, at most [`MAX_SCRIPT_BYTES`], UTF-8 without NUL bytes.
+/// The script's text: a regular file (never a FIFO or device, which could block or never end),
+/// at most [`MAX_SCRIPT_BYTES`], UTF-8 without NUL bytes.
 fn read_script(path: &Path) -> Result<String, String> {
     let shown = path.display();
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("{shown} is not a regular file: give a bash script"));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_SCRIPT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
-    if bytes.len() as u64 > MAX_SCRIPT_BYTES {
-        return Err(format!(
+    let bytes = regular_file::read(path, MAX_SCRIPT_BYTES).map_err(|e| match e {
+        regular_file::ReadError::TooLarge { .. } => format!(
             "{shown} is larger than {} KiB: not a test script this import can translate",
             MAX_SCRIPT_BYTES / 1024
-        ));
-    }
+        ),
+        other => format!("cannot read {shown}: {other}"),
+    })?;
     if let Some(at) = bytes.iter().position(|&b| b == 0) {
         return Err(format!(
             "{shown} is not a text file (a NUL byte at offset {at}): give a bash script"

@@ -1,46 +1,35 @@
 //! `smoke-runner [OPTIONS] [FILTER]`: load settings and suites, run, report, exit status.
+//!
+//! One run, one event stream: the chosen report on standard output (the human report or a
+//! libtest format) is one consumer of the scheduler's [`Fanout`], which masks secrets first.
 
-use std::io::Write;
-use std::sync::Mutex;
-
-use libtest_mimic::Arguments;
+use std::io::{self, Write};
 
 use crate::config::{ColorWhen, Format, RunArgs, Settings};
 use crate::exec::{Executor, Interrupts};
-use crate::report::{ColorChoice, HumanOptions, HumanReporter};
-use crate::scheduler::{self, Filter, Selection};
+use crate::report::{
+    ColorChoice, HumanOptions, HumanReporter, LibtestFormat, LibtestReporter, Masker, write_list,
+};
+use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
 
-use super::libtest::run_libtest;
-
-/// Exit status: every selected step passed.
-pub const EXIT_OK: i32 = 0;
-/// Exit status: a step failed or timed out.
-pub const EXIT_FAILED: i32 = 1;
-/// Exit status: bad usage, bad settings, or a bad suite file.
-pub const EXIT_USAGE: i32 = 2;
+use super::exit::RunEnd;
 
 /// Runs suites as the command line asks and returns the exit status.
 pub fn run_main(args: &RunArgs) -> i32 {
-    let settings = match Settings::from_args(args) {
-        Ok(settings) => settings,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_USAGE;
-        }
-    };
-    let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
-        Ok(suites) => suites,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return EXIT_USAGE;
-        }
-    };
-    let format = match (args.format, args.quiet) {
-        (Some(format), _) => format,
-        (None, true) => Format::Terse,
-        (None, false) => Format::Human,
-    };
+    run_suites(args).code()
+}
+
+/// Runs suites as `args` ask: settings, suites, selection, the run and its reports. Errors are
+/// printed on standard error (one line each, suite errors with their positions).
+pub fn run_suites(args: &RunArgs) -> RunEnd {
+    run_suites_with(args, |_| {})
+}
+
+/// [`run_suites`], with a last word on the settings before anything runs (the smoke harness
+/// points `PLANDEX_CMD` at its stand-in this way).
+pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> RunEnd {
+    // Installed before anything is read, so that an interrupt during loading is seen too.
     let executor = match Interrupts::install() {
         Ok(interrupts) => Executor::with_interrupts(interrupts),
         Err(error) => {
@@ -50,73 +39,129 @@ pub fn run_main(args: &RunArgs) -> i32 {
             Executor::new()
         }
     };
+    let interrupted = |executor: &Executor| {
+        executor.interrupted().map(|signal| RunEnd::Finished {
+            failed: true,
+            interrupted: Some(signal),
+        })
+    };
+    let mut settings = match Settings::from_args(args) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return RunEnd::Usage;
+        }
+    };
+    adjust(&mut settings);
+    for warning in &settings.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
+        Ok(suites) => suites,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return interrupted(&executor).unwrap_or(RunEnd::Usage);
+        }
+    };
+    if let Some(end) = interrupted(&executor) {
+        return end;
+    }
+    let selection = Selection::new(&suites, &filter(args));
     if args.list {
-        // Listing runs no command: a closed pipe (`--list | head`) may end the process quietly,
-        // like any Unix filter, instead of failing a write.
-        // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
-        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+        return list(&suites, &selection);
     }
-    if format == Format::Human && !args.list {
-        run_human(&suites, &settings, args, &executor)
-    } else {
-        let outcome = run_libtest(
-            &suites,
-            &settings,
-            &libtest_arguments(args, format, &settings),
-            executor,
+    let masker = Masker::none();
+    // A report that cannot be written stops the run: commands are stopped, test dirs removed.
+    let mut fanout = Fanout::new(&masker, || executor.stop(libc::SIGPIPE));
+    let stdout = io::stdout();
+    let color = color_choice(args.color).resolve(&stdout);
+    match format(args) {
+        Format::Human => fanout.add(
+            "standard output",
+            HumanReporter::new(
+                stdout,
+                HumanOptions {
+                    color,
+                    ..HumanOptions::default()
+                },
+            ),
+        ),
+        libtest => fanout.add(
+            "standard output",
+            LibtestReporter::new(stdout, libtest_format(libtest), color),
+        ),
+    }
+    let summary = scheduler::run(&suites, &selection, &settings, &executor, &fanout);
+    if let Some(failure) = fanout.into_failure() {
+        return report_failed(&failure.target, &failure.error);
+    }
+    RunEnd::Finished {
+        failed: !summary.counts.success() || summary.interrupted,
+        interrupted: summary
+            .interrupted
+            .then(|| executor.interrupted().unwrap_or(libc::SIGINT)),
+    }
+}
+
+/// `--list`: the selected steps' names, nothing run.
+fn list(suites: &[Suite], selection: &Selection) -> RunEnd {
+    let steps = suites
+        .iter()
+        .zip(&selection.steps)
+        .flat_map(|(suite, on)| {
+            suite
+                .steps
+                .iter()
+                .zip(on)
+                .map(move |(s, on)| (suite, s, on))
+        })
+        .filter(|(_, _, on)| **on)
+        .map(|(suite, step, _)| (suite, step));
+    match write_list(&mut io::stdout().lock(), steps) {
+        Ok(()) => RunEnd::Finished {
+            failed: false,
+            interrupted: None,
+        },
+        Err(error) => report_failed("standard output", &error),
+    }
+}
+
+/// A report could not be written: one line on standard error, unless the reader of a pipe
+/// simply left (`--list | head`), which is no error for a filter.
+fn report_failed(target: &str, error: &io::Error) -> RunEnd {
+    if error.kind() != io::ErrorKind::BrokenPipe {
+        let _ = writeln!(
+            io::stderr(),
+            "error: cannot write the report to {target}: {error}; the run was stopped"
         );
-        exit_status(outcome.interrupted, outcome.conclusion.has_failed())
     }
+    RunEnd::ReportFailed(error.kind())
 }
 
-fn exit_status(interrupted: Option<i32>, failed: bool) -> i32 {
-    match (interrupted, failed) {
-        (Some(signal), _) => 128 + signal,
-        (None, true) => EXIT_FAILED,
-        (None, false) => EXIT_OK,
-    }
-}
-
-fn run_human(suites: &[Suite], settings: &Settings, args: &RunArgs, executor: &Executor) -> i32 {
-    let filter = Filter {
+fn filter(args: &RunArgs) -> Filter {
+    Filter {
         filter: args.filter.clone(),
         exact: args.exact,
         skip: args.skip.clone(),
         ignored: args.ignored,
         include_ignored: args.include_ignored,
-    };
-    let selection = Selection::new(suites, &filter);
-    let stdout = std::io::stdout();
-    let color = color_choice(args.color).resolve(&stdout);
-    let reporter = Mutex::new(HumanReporter::new(
-        stdout,
-        HumanOptions {
-            color,
-            ..HumanOptions::default()
-        },
-    ));
-    let failed_write = Mutex::new(None);
-    let sink = |event: &crate::report::Event<'_>| {
-        let mut reporter = reporter.lock().unwrap_or_else(|p| p.into_inner());
-        if let Err(error) = reporter.report(event) {
-            failed_write
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get_or_insert(error);
-        }
-    };
-    let summary = scheduler::run(suites, &selection, settings, executor, &sink);
-    drop(reporter);
-    let _ = std::io::stdout().flush();
-    if let Some(error) = failed_write.into_inner().unwrap_or_else(|p| p.into_inner())
-        && error.kind() != std::io::ErrorKind::BrokenPipe
-    {
-        eprintln!("warning: could not write the report: {error}");
     }
-    let interrupted = summary
-        .interrupted
-        .then(|| executor.interrupted().unwrap_or(libc::SIGINT));
-    exit_status(interrupted, !summary.counts.success())
+}
+
+fn format(args: &RunArgs) -> Format {
+    match (args.format, args.quiet) {
+        (Some(format), _) => format,
+        (None, true) => Format::Terse,
+        (None, false) => Format::Human,
+    }
+}
+
+fn libtest_format(format: Format) -> LibtestFormat {
+    match format {
+        Format::Terse => LibtestFormat::Terse,
+        Format::Json => LibtestFormat::Json,
+        Format::Human | Format::Pretty => LibtestFormat::Pretty,
+    }
 }
 
 fn color_choice(when: ColorWhen) -> ColorChoice {
@@ -124,32 +169,5 @@ fn color_choice(when: ColorWhen) -> ColorChoice {
         ColorWhen::Auto => ColorChoice::Auto,
         ColorWhen::Always => ColorChoice::Always,
         ColorWhen::Never => ColorChoice::Never,
-    }
-}
-
-/// libtest-mimic's arguments from ours.
-fn libtest_arguments(args: &RunArgs, format: Format, settings: &Settings) -> Arguments {
-    Arguments {
-        filter: args.filter.clone(),
-        exact: args.exact,
-        skip: args.skip.clone(),
-        ignored: args.ignored,
-        include_ignored: args.include_ignored,
-        list: args.list,
-        quiet: format == Format::Terse,
-        nocapture: args.nocapture,
-        show_output: args.show_output,
-        test_threads: Some(settings.jobs),
-        format: Some(match format {
-            Format::Terse => libtest_mimic::FormatSetting::Terse,
-            Format::Json => libtest_mimic::FormatSetting::Json,
-            Format::Human | Format::Pretty => libtest_mimic::FormatSetting::Pretty,
-        }),
-        color: Some(match args.color {
-            ColorWhen::Auto => libtest_mimic::ColorSetting::Auto,
-            ColorWhen::Always => libtest_mimic::ColorSetting::Always,
-            ColorWhen::Never => libtest_mimic::ColorSetting::Never,
-        }),
-        ..Arguments::default()
     }
 }

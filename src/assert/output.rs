@@ -4,6 +4,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 
 use crate::exec::{CapturedOutput, Environment, StreamSelector};
+use crate::report::{Actual, CheckFailure, CheckKind, CheckSubject};
 use crate::suite::{FileCheck, OutputCheck, Template};
 
 /// Regex matching over spilled output works on windows of this size...
@@ -11,13 +12,13 @@ const REGEX_WINDOW: usize = 8 * 1024 * 1024;
 /// ...overlapping by this much, so a match up to this long is never split.
 const REGEX_OVERLAP: usize = 1024 * 1024;
 
-/// Runs `checks` against one view of `output`; returns one message per failed check.
+/// Runs `checks` against one view of `output`; returns each failed check.
 pub fn check_output(
     which: StreamSelector,
     checks: &[OutputCheck],
     output: &CapturedOutput,
     env: &Environment,
-) -> Vec<String> {
+) -> Vec<CheckFailure> {
     let mut failures = Vec::new();
     for check in checks {
         if let Err(message) = check_one(which, check, output, env) {
@@ -25,6 +26,14 @@ pub fn check_output(
         }
     }
     failures
+}
+
+fn subject(which: StreamSelector) -> CheckSubject {
+    match which {
+        StreamSelector::Stdout => CheckSubject::Stdout,
+        StreamSelector::Stderr => CheckSubject::Stderr,
+        StreamSelector::Combined => CheckSubject::Output,
+    }
 }
 
 fn stream_name(which: StreamSelector) -> &'static str {
@@ -38,10 +47,20 @@ fn stream_name(which: StreamSelector) -> &'static str {
 fn expand<'t>(
     template: &'t Template,
     env: &Environment,
-) -> Result<std::borrow::Cow<'t, str>, String> {
+) -> Result<std::borrow::Cow<'t, str>, CheckFailure> {
     template
         .expand(|name| env.get_str(name))
-        .map_err(|e| e.to_string())
+        .map_err(|e| CheckFailure::error(e.to_string()))
+}
+
+/// A failed check with nothing to show of the actual value.
+fn failure(subject: CheckSubject, kind: CheckKind, expected: impl Into<String>) -> CheckFailure {
+    CheckFailure {
+        subject,
+        kind,
+        expected: expected.into(),
+        actual: Actual::Unknown,
+    }
 }
 
 fn check_one(
@@ -49,22 +68,23 @@ fn check_one(
     check: &OutputCheck,
     output: &CapturedOutput,
     env: &Environment,
-) -> Result<(), String> {
+) -> Result<(), CheckFailure> {
     let name = stream_name(which);
-    let io = |e: std::io::Error| format!("cannot read captured {name}: {e}");
+    let io = |e: std::io::Error| CheckFailure::error(format!("cannot read captured {name}: {e}"));
+    let subject = || subject(which);
     match check {
         OutputCheck::Contains(template) => {
             let needle = expand(template, env)?;
             if output.contains(which, needle.as_bytes()).map_err(io)? {
                 Ok(())
             } else {
-                Err(format!("{name} does not contain {needle:?}"))
+                Err(failure(subject(), CheckKind::Contains, needle))
             }
         }
         OutputCheck::NotContains(template) => {
             let needle = expand(template, env)?;
             if output.contains(which, needle.as_bytes()).map_err(io)? {
-                Err(format!("{name} contains {needle:?}, which it must not"))
+                Err(failure(subject(), CheckKind::NotContains, needle))
             } else {
                 Ok(())
             }
@@ -74,29 +94,34 @@ fn check_one(
             let expected = strip_newline(expected.as_bytes());
             // Longer than the expected text plus a newline cannot be equal: no need to read it.
             if output.len(which) > expected.len() as u64 + 2 {
-                return Err(format!(
-                    "{name} is not equal to {:?} ({} bytes instead of {})",
-                    String::from_utf8_lossy(expected),
-                    output.len(which),
-                    expected.len()
-                ));
+                return Err(CheckFailure {
+                    actual: Actual::Size(output.len(which)),
+                    ..failure(
+                        subject(),
+                        CheckKind::Equals,
+                        String::from_utf8_lossy(expected),
+                    )
+                });
             }
             let actual = output.bytes(which).map_err(io)?;
             if strip_newline(&actual) == expected {
                 Ok(())
             } else {
-                Err(format!(
-                    "{name} is not equal to {:?}: it is {:?}",
-                    String::from_utf8_lossy(expected),
-                    String::from_utf8_lossy(&actual)
-                ))
+                Err(CheckFailure {
+                    actual: Actual::Text(String::from_utf8_lossy(&actual).into_owned()),
+                    ..failure(
+                        subject(),
+                        CheckKind::Equals,
+                        String::from_utf8_lossy(expected),
+                    )
+                })
             }
         }
         OutputCheck::Matches(regex) => {
             if regex_matches(which, regex, output).map_err(io)? {
                 Ok(())
             } else {
-                Err(format!("{name} does not match /{}/", regex.as_str()))
+                Err(failure(subject(), CheckKind::Matches, regex.as_str()))
             }
         }
         OutputCheck::Predicate(custom) => {
@@ -104,7 +129,11 @@ fn check_one(
             if custom.0.eval(&bytes) {
                 Ok(())
             } else {
-                Err(format!("{name} fails the check: {}", custom.0))
+                Err(failure(
+                    subject(),
+                    CheckKind::Predicate,
+                    custom.0.to_string(),
+                ))
             }
         }
     }
@@ -140,8 +169,8 @@ fn regex_matches(
     Ok(found || regex.is_match(&window))
 }
 
-/// Runs the file checks, paths relative to `test_dir`; returns one message per failure.
-pub fn check_files(checks: &[FileCheck], test_dir: &Path, env: &Environment) -> Vec<String> {
+/// Runs the file checks, paths relative to `test_dir`; returns each failed check.
+pub fn check_files(checks: &[FileCheck], test_dir: &Path, env: &Environment) -> Vec<CheckFailure> {
     let mut failures = Vec::new();
     for check in checks {
         if let Err(message) = check_file(check, test_dir, env) {
@@ -151,31 +180,31 @@ pub fn check_files(checks: &[FileCheck], test_dir: &Path, env: &Environment) -> 
     failures
 }
 
-fn check_file(check: &FileCheck, test_dir: &Path, env: &Environment) -> Result<(), String> {
+fn check_file(check: &FileCheck, test_dir: &Path, env: &Environment) -> Result<(), CheckFailure> {
     let shown = expand(&check.path, env)?;
     let path = test_dir.join(shown.as_ref());
     let exists = path.exists();
+    let subject = || CheckSubject::File(shown.clone().into_owned());
     match check.exists {
-        Some(true) if !exists => return Err(format!("file {shown} does not exist")),
-        Some(false) if exists => return Err(format!("file {shown} exists, which it must not")),
+        Some(true) if !exists => return Err(failure(subject(), CheckKind::Exists, "")),
+        Some(false) if exists => return Err(failure(subject(), CheckKind::Absent, "")),
         _ => {}
     }
     if check.contains.is_empty() && check.not_contains.is_empty() {
         return Ok(());
     }
-    let content = std::fs::read(&path).map_err(|e| format!("cannot read file {shown}: {e}"))?;
+    let content = std::fs::read(&path)
+        .map_err(|e| CheckFailure::error(format!("cannot read file {shown}: {e}")))?;
     for template in &check.contains {
         let needle = expand(template, env)?;
         if memchr::memmem::find(&content, needle.as_bytes()).is_none() {
-            return Err(format!("file {shown} does not contain {needle:?}"));
+            return Err(failure(subject(), CheckKind::Contains, needle));
         }
     }
     for template in &check.not_contains {
         let needle = expand(template, env)?;
         if memchr::memmem::find(&content, needle.as_bytes()).is_some() {
-            return Err(format!(
-                "file {shown} contains {needle:?}, which it must not"
-            ));
+            return Err(failure(subject(), CheckKind::NotContains, needle));
         }
     }
     Ok(())
@@ -189,6 +218,9 @@ mod tests {
 
     fn checks(output: &CapturedOutput, which: StreamSelector, list: &[OutputCheck]) -> Vec<String> {
         check_output(which, list, output, &Environment::empty())
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]

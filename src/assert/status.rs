@@ -1,10 +1,11 @@
 //! The exit-status check.
 
 use crate::exec::Termination;
+use crate::report::{Actual, CheckFailure, CheckKind, CheckSubject};
 use crate::suite::ExpectedStatus;
 
-/// `None` when `termination` is what `expected` asks for, else the failure message.
-pub fn check_status(expected: ExpectedStatus, termination: &Termination) -> Option<String> {
+/// `None` when `termination` is what `expected` asks for, else the failed check.
+pub fn check_status(expected: ExpectedStatus, termination: &Termination) -> Option<CheckFailure> {
     let ok = match (expected, termination) {
         (_, Termination::FailedToStart(_) | Termination::Interrupted { .. }) => false,
         (ExpectedStatus::Timeout, Termination::TimedOut { .. }) => true,
@@ -24,7 +25,12 @@ pub fn check_status(expected: ExpectedStatus, termination: &Termination) -> Opti
         ExpectedStatus::Timeout => "a timeout".to_owned(),
         ExpectedStatus::Any => "the command to run".to_owned(),
     };
-    Some(format!("expected {wanted}, got {termination}"))
+    Some(CheckFailure {
+        subject: CheckSubject::Status,
+        kind: CheckKind::Status,
+        expected: wanted,
+        actual: Actual::Text(termination.to_string()),
+    })
 }
 
 #[cfg(test)]
@@ -65,7 +71,9 @@ mod tests {
     #[test]
     fn failure_message_names_both_sides() {
         assert_eq!(
-            check_status(ExpectedStatus::Code(0), &Termination::Exited(3)).unwrap(),
+            check_status(ExpectedStatus::Code(0), &Termination::Exited(3))
+                .unwrap()
+                .to_string(),
             "expected exit status 0, got exit status 3"
         );
     }

@@ -36,6 +36,13 @@ pub enum Command {
     /// when CMD cannot be executed; 127 when it is not found; 128+N when it died of signal N.
     Exec(ExecArgs),
 
+    /// What the run history says: the last runs, flaky steps, slow steps, one step over time;
+    /// and importing the JSON event files of CI shards as one run.
+    History(HistoryArgs),
+
+    /// Write a report from the run history.
+    Report(ReportArgs),
+
     /// Translate a bash test script written with `test_utils.sh`-style helpers into a suite.
     ///
     /// Helper calls become steps (with their checks), `log "=== Testing X ==="` a section,
@@ -56,6 +63,101 @@ pub struct ImportArgs {
     /// Write the suite to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// Where the history is, for the commands that read it.
+#[derive(Debug, Args, Clone, Default)]
+pub struct HistoryFileArgs {
+    /// The history database. [default: SMOKE_HISTORY, else target/smoke-history.sqlite]
+    #[arg(
+        id = "history_file",
+        long = "history",
+        value_name = "PATH",
+        global = true
+    )]
+    pub history: Option<PathBuf>,
+}
+
+/// `smoke-runner history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// What to show.
+    #[command(subcommand)]
+    pub command: HistoryCommand,
+
+    /// Where the history is.
+    #[command(flatten)]
+    pub file: HistoryFileArgs,
+
+    /// Output: `text` for people, `json` for programs.
+    #[arg(
+        id = "history_format",
+        long = "format",
+        value_enum,
+        default_value_t = HistoryFormat::Text,
+        value_name = "FORMAT",
+        global = true
+    )]
+    pub format: HistoryFormat,
+}
+
+/// `smoke-runner history` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// The last runs: when, how long, step counts, exit status.
+    Runs {
+        /// How many runs.
+        #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
+        last: usize,
+    },
+    /// Steps whose outcome changed across the last runs, by flip rate (changes / (runs − 1)).
+    Flaky {
+        /// How many of the last runs to look at.
+        #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
+        runs: usize,
+    },
+    /// Steps by median duration over the last runs, with p95 and trend.
+    Slow {
+        /// How many of the last runs to look at.
+        #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
+        runs: usize,
+    },
+    /// One step's outcomes and durations over the last runs.
+    Step {
+        /// The step's test name, or part of it matching only one step.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// How many of its last runs.
+        #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
+        runs: usize,
+    },
+}
+
+/// Output formats of `smoke-runner history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum HistoryFormat {
+    /// Aligned columns.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// `smoke-runner report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Write one self-contained HTML file (no network needed to view it): the last run with its
+    /// failures first, an outcome grid of steps × runs, and duration trends.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub html: PathBuf,
+
+    /// How many of the last runs the grid and trends cover.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub runs: usize,
+
+    /// Where the history is.
+    #[command(flatten)]
+    pub file: HistoryFileArgs,
 }
 
 /// `smoke-runner exec`.

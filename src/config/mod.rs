@@ -5,10 +5,19 @@
 
 mod cli;
 mod duration;
+mod env_file;
 mod settings;
 
-pub use cli::{Cli, ColorWhen, Command, ExecArgs, Format, ImportArgs, RunArgs};
+pub use cli::{
+    Cli, ColorWhen, Command, ExecArgs, Format, HistoryArgs, HistoryCommand, HistoryFileArgs,
+    HistoryFormat, ImportArgs, ReportArgs, RunArgs,
+};
 pub use duration::{DurationError, MAX_DURATION, duration_from_secs, parse_duration};
+pub use env_file::{
+    EnvFile, EnvFileError, MAX_ENV_FILE_SIZE, MAX_ENV_FILE_VALUES, MAX_EXPANDED_VALUE, parse_env,
+    read_env_file,
+};
 pub use settings::{
     DEFAULT_COMMAND, DEFAULT_ENV_FILE, DEFAULT_TIMEOUT, Settings, SettingsError, timeout_from_env,
+    utf8_var,
 };

@@ -1,7 +1,7 @@
 //! Resolved settings for a run: flags over the process environment over the env file over
 //! defaults.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::exec::{DEFAULT_KILL_GRACE, Environment};
@@ -9,6 +9,7 @@ use crate::report::EnvFileStatus;
 
 use super::cli::RunArgs;
 use super::duration::parse_duration;
+use super::env_file::{EnvFileError, read_env_file};
 
 /// The env file used when neither `--env-file` nor `PLANDEX_ENV_FILE` says otherwise.
 pub const DEFAULT_ENV_FILE: &str = "../.env.client-keys";
@@ -35,6 +36,8 @@ pub struct Settings {
     pub fixtures_dir: PathBuf,
     /// Where test dirs are created.
     pub temp_root: PathBuf,
+    /// Things worth saying about the settings that do not stop the run (printed on stderr).
+    pub warnings: Vec<String>,
     /// Keep every test dir, not only failing suites'.
     pub keep_temp: bool,
     /// How many suites run at once.
@@ -57,6 +60,7 @@ impl Settings {
             env_file: EnvFileStatus::Disabled,
             fixtures_dir: PathBuf::from("fixtures"),
             temp_root: std::env::temp_dir(),
+            warnings: Vec::new(),
             keep_temp: false,
             jobs: default_jobs(),
         }
@@ -65,11 +69,10 @@ impl Settings {
     /// Resolves the command line and the environment into settings, loading the env file.
     pub fn from_args(args: &RunArgs) -> Result<Self, SettingsError> {
         let process_env = Environment::inherit();
-        let (env, env_file) = load_env_file(args, process_env)?;
+        let (env, env_file, warning) = load_env_file(args, process_env)?;
         let command = match &args.cmd {
             Some(cmd) => cmd.clone(),
-            None => env
-                .get_str("PLANDEX_CMD")
+            None => utf8_var(&env, "PLANDEX_CMD")?
                 .filter(|c| !c.trim().is_empty())
                 .unwrap_or(DEFAULT_COMMAND)
                 .to_owned(),
@@ -79,7 +82,7 @@ impl Settings {
                 what: "--timeout",
                 source,
             })?,
-            None => timeout_from_env(env.get_str("PLANDEX_TIMEOUT"))?,
+            None => timeout_from_env(utf8_var(&env, "PLANDEX_TIMEOUT")?)?,
         };
         let kill_grace =
             parse_duration(&args.kill_after).map_err(|source| SettingsError::Duration {
@@ -102,6 +105,7 @@ impl Settings {
                 .clone()
                 .unwrap_or_else(|| PathBuf::from("fixtures")),
             temp_root: std::env::temp_dir(),
+            warnings: warning.into_iter().collect(),
             keep_temp: args.keep_temp,
             jobs,
         })
@@ -128,44 +132,53 @@ pub fn timeout_from_env(value: Option<&str>) -> Result<Duration, SettingsError> 
     }
 }
 
+/// The value of `name`, which must be UTF-8 if set: a setting is never silently ignored.
+pub fn utf8_var<'a>(
+    env: &'a Environment,
+    name: &'static str,
+) -> Result<Option<&'a str>, SettingsError> {
+    match env.get(name) {
+        None => Ok(None),
+        Some(value) => value.to_str().map(Some).ok_or(SettingsError::NotUtf8(name)),
+    }
+}
+
 fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// Loads the env file under the process environment (which wins).
+/// Loads the env file under the process environment (which wins); also returns a warning
+/// about the file's permissions, if any.
 fn load_env_file(
     args: &RunArgs,
     mut env: Environment,
-) -> Result<(Environment, EnvFileStatus), SettingsError> {
+) -> Result<(Environment, EnvFileStatus, Option<String>), SettingsError> {
     if args.no_env_file {
-        return Ok((env, EnvFileStatus::Disabled));
+        return Ok((env, EnvFileStatus::Disabled, None));
     }
     let (path, explicit) = match (&args.env_file, env.get("PLANDEX_ENV_FILE")) {
         (Some(path), _) => (path.clone(), true),
         (None, Some(path)) if !path.is_empty() => (PathBuf::from(path), true),
         _ => (PathBuf::from(DEFAULT_ENV_FILE), false),
     };
-    if !path.exists() {
+    // `symlink_metadata`: a dangling link or a link loop is not "missing", it is an error.
+    if std::fs::symlink_metadata(&path).is_err() {
         if explicit {
             return Err(SettingsError::EnvFileMissing(path));
         }
-        return Ok((env, EnvFileStatus::DefaultMissing(path)));
+        return Ok((env, EnvFileStatus::DefaultMissing(path), None));
     }
-    let entries = dotenvy::from_path_iter(&path).map_err(|source| env_file_error(&path, source))?;
-    for entry in entries {
-        let (key, value) = entry.map_err(|source| env_file_error(&path, source))?;
+    let lookup = |name: &str| env.get_str(name).map(str::to_owned);
+    let file = read_env_file(&path, &lookup).map_err(|source| SettingsError::EnvFile {
+        path: path.clone(),
+        source,
+    })?;
+    for (key, value) in file.vars {
         if env.get(&key).is_none() {
             env.set(key, value);
         }
     }
-    Ok((env, EnvFileStatus::Loaded(path)))
-}
-
-fn env_file_error(path: &Path, source: dotenvy::Error) -> SettingsError {
-    SettingsError::EnvFile {
-        path: path.to_owned(),
-        source,
-    }
+    Ok((env, EnvFileStatus::Loaded(path), file.warning))
 }
 
 /// Settings that cannot be used. All of them are usage errors (exit 2).
@@ -177,15 +190,18 @@ pub enum SettingsError {
         .0.display()
     )]
     EnvFileMissing(PathBuf),
-    /// The env file could not be read or parsed.
+    /// The env file could not be read or parsed, or is not safe to use.
     #[error("cannot load environment file {}: {source}", path.display())]
     EnvFile {
         /// The file.
         path: PathBuf,
-        /// What dotenvy said.
+        /// What is wrong.
         #[source]
-        source: dotenvy::Error,
+        source: EnvFileError,
     },
+    /// A variable that holds a setting is not UTF-8.
+    #[error("{0} is not valid UTF-8: set it to a UTF-8 value, or unset it")]
+    NotUtf8(&'static str),
     /// A duration flag or variable is malformed.
     #[error("{what}: {source}")]
     Duration {

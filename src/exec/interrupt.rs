@@ -78,6 +78,16 @@ impl Interrupts {
         }
     }
 
+    /// Stops the run as if `signal` had arrived (used when the run can no longer report:
+    /// its output is gone). Running commands are stopped; the first signal received wins.
+    pub fn stop(&self, signal: i32) {
+        let _ = self
+            .received
+            .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+        // The pipe is never drained, so one byte keeps every poller awake from now on.
+        let _ = rustix::io::write(&self._writer, &[1]);
+    }
+
     /// A descriptor that becomes readable (and stays so) once a signal arrived.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.reader.as_fd()

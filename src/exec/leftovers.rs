@@ -5,6 +5,11 @@
 //! processes that are in the command's process group or carry its tag. Only processes created
 //! after the command are candidates (pids grow until they wrap), which keeps the scan to a
 //! directory read on a quiet machine.
+//!
+//! A process that is already exiting is not a leftover: zombies, processes the kernel marks as
+//! exiting, and (in the executor) processes gone within a short grace, such as the child of a
+//! bash process substitution (`done < <(tac "$file")`) still finishing when the script ends on
+//! a busy machine.
 
 use std::fs;
 use std::io::Read;
@@ -40,12 +45,13 @@ pub fn find(pgid: i32, tag_entry: &[u8], first_pid: i32) -> Vec<i32> {
         if pid == own || (!wrapped && pid < first_pid) {
             continue;
         }
-        let Some((state, group)) = state_and_group(pid) else {
+        let Some(stat) = Stat::read(pid) else {
             continue;
         };
-        if state == b'Z' || state == b'X' {
+        if stat.is_exiting() {
             continue;
         }
+        let group = stat.group;
         if group == pgid || carries_tag(pid, tag_entry, &mut environ) {
             found.push(pid);
         }
@@ -53,9 +59,9 @@ pub fn find(pgid: i32, tag_entry: &[u8], first_pid: i32) -> Vec<i32> {
     found
 }
 
-/// Whether `pid` is still running (gone and zombie both count as not running).
+/// Whether `pid` is still running (gone, zombie and exiting all count as not running).
 pub fn is_running(pid: i32) -> bool {
-    state_and_group(pid).is_some_and(|(state, _)| state != b'Z' && state != b'X')
+    Stat::read(pid).is_some_and(|stat| !stat.is_exiting())
 }
 
 fn last_pid() -> Option<i32> {
@@ -66,16 +72,38 @@ fn last_pid() -> Option<i32> {
         .ok()
 }
 
-/// The state letter and process group from `/proc/<pid>/stat`.
-fn state_and_group(pid: i32) -> Option<(u8, i32)> {
-    let stat = fs::read(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may contain anything, including ')', so parse after the last one.
-    let after_name = &stat[stat.iter().rposition(|&b| b == b')')? + 1..];
-    let mut fields = after_name.split(|&b| b == b' ').filter(|f| !f.is_empty());
-    let state = *fields.next()?.first()?;
-    let _parent = fields.next()?;
-    let group = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
-    Some((state, group))
+/// The kernel's flag for a process that has begun to exit (`PF_EXITING`, include/linux/sched.h).
+const PF_EXITING: u64 = 0x4;
+
+/// What `/proc/<pid>/stat` says that matters here.
+struct Stat {
+    state: u8,
+    group: i32,
+    flags: u64,
+}
+
+impl Stat {
+    fn read(pid: i32) -> Option<Self> {
+        let stat = fs::read(format!("/proc/{pid}/stat")).ok()?;
+        // The command name may contain anything, including ')', so parse after the last one.
+        let after_name = &stat[stat.iter().rposition(|&b| b == b')')? + 1..];
+        let mut fields = after_name.split(|&b| b == b' ').filter(|f| !f.is_empty());
+        let state = *fields.next()?.first()?;
+        let _parent = fields.next()?;
+        let group = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
+        // session, tty_nr, tpgid, then flags.
+        let flags = std::str::from_utf8(fields.nth(3)?).ok()?.parse().ok()?;
+        Some(Self {
+            state,
+            group,
+            flags,
+        })
+    }
+
+    /// A zombie, dead, or on its way out.
+    fn is_exiting(&self) -> bool {
+        self.state == b'Z' || self.state == b'X' || self.flags & PF_EXITING != 0
+    }
 }
 
 fn carries_tag(pid: i32, tag_entry: &[u8], buffer: &mut Vec<u8>) -> bool {

@@ -53,6 +53,14 @@ impl Executor {
         self.interrupts.and_then(Interrupts::received)
     }
 
+    /// Stops the run as if `signal` had arrived: running commands are stopped and
+    /// [`Executor::interrupted`] reports it. Does nothing without installed interrupts.
+    pub fn stop(&self, signal: i32) {
+        if let Some(interrupts) = self.interrupts {
+            interrupts.stop(signal);
+        }
+    }
+
     /// Runs `request` to completion: it has exited or been killed, its leftover processes are
     /// killed, its output is collected. `Err` means the runner itself failed (pipes, temp file).
     pub fn run(&self, request: &ExecRequest) -> io::Result<Outcome> {

@@ -36,6 +36,11 @@ const ORPHAN_PIPE_BOUND: Duration = Duration::from_millis(200);
 /// SIGKILL.
 const LEFTOVER_GRACE: Duration = Duration::from_millis(200);
 
+/// How long processes found after the command may take to exit on their own before they count
+/// as leftovers. Long enough for a process being scheduled on a machine whose CPUs are all
+/// busy; paid only by commands that leave something behind.
+const EXITING_GRACE: Duration = Duration::from_millis(500);
+
 /// How often to look again when there is no pidfd to wait on.
 const FALLBACK_TICK: Duration = Duration::from_millis(5);
 
@@ -490,7 +495,10 @@ impl<'a> Supervisor<'a> {
 
     /// Phase 2: the command is gone. Stop whatever it left running, then finish reading.
     fn finish(&mut self) -> io::Result<()> {
-        let found = leftovers::find(self.pid, &self.tag.entry, self.pid);
+        let mut found = leftovers::find(self.pid, &self.tag.entry, self.pid);
+        if !found.is_empty() {
+            found = self.let_exiting_processes_go(found)?;
+        }
         if !found.is_empty() {
             self.leaked = found.len();
             self.stop_leftovers(&found)?;
@@ -530,6 +538,22 @@ impl<'a> Supervisor<'a> {
         for pid in leftovers::find(self.pid, &self.tag.entry, self.pid) {
             // SAFETY: as above, for one process.
             unsafe { libc::kill(pid, signal) };
+        }
+    }
+
+    /// Waits up to [`EXITING_GRACE`] for `pids` to exit on their own (reading output all the
+    /// while) and returns those still running: the leftovers. A process finishing its exit
+    /// when the command ends (a process substitution's child, on a busy machine) is not one.
+    fn let_exiting_processes_go(&mut self, mut pids: Vec<i32>) -> io::Result<Vec<i32>> {
+        // Bounded by EXITING_GRACE, so the sum cannot overflow.
+        let until = Instant::now() + EXITING_GRACE;
+        loop {
+            pids.retain(|&pid| leftovers::is_running(pid));
+            let now = Instant::now();
+            if pids.is_empty() || now >= until {
+                return Ok(pids);
+            }
+            self.wait_once(Some(until.min(now + Duration::from_millis(5))), false)?;
         }
     }
 

@@ -1,12 +1,16 @@
 //! Run events: the only thing the scheduler tells the outside world.
 //!
 //! The scheduler emits these in order (per suite; suites may interleave when they run in
-//! parallel) and never prints. Reporters turn them into text. Everything a reporter needs to
-//! print is in the event: reporters never look at processes, files or clocks of their own.
+//! parallel) and never prints. Every report is a consumer of the same stream. Events carry
+//! data, not sentences: outcomes, exit statuses and failed checks are values, and each report
+//! renders its own words. Everything a reporter needs is in the event: reporters never look at
+//! processes, files or clocks of their own.
 
-use std::path::PathBuf;
+use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::exec::{StartFailure, signal_name};
 use crate::suite::{Step, Suite};
 
 /// Where the environment file came from, for the report's first lines.
@@ -20,6 +24,55 @@ pub enum EnvFileStatus {
     Disabled,
 }
 
+/// A suite's identity within and across runs: its file, or its name for suites built in Rust.
+///
+/// Borrowed from the suite, so it costs nothing to make; two suites loaded from different files
+/// never share one, even with the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SuiteId<'a> {
+    /// The suite file, when the suite came from one.
+    pub file: Option<&'a Path>,
+    /// The suite's name.
+    pub name: &'a str,
+}
+
+impl<'a> SuiteId<'a> {
+    /// The id of `suite`.
+    pub fn of(suite: &'a Suite) -> Self {
+        Self {
+            file: suite.source.as_deref(),
+            name: &suite.name,
+        }
+    }
+}
+
+/// A step's identity within and across runs: its suite, and its line in the suite file (its
+/// position in the suite for steps built in Rust).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StepId<'a> {
+    /// The suite.
+    pub suite: SuiteId<'a>,
+    /// The line of the step in the suite file (from 1), when it came from one.
+    pub line: Option<usize>,
+    /// The step's position in its suite, from 0.
+    pub index: usize,
+}
+
+impl<'a> StepId<'a> {
+    /// The id of the `index`th step of `suite`.
+    pub fn of(suite: &'a Suite, index: usize) -> Self {
+        Self {
+            suite: SuiteId::of(suite),
+            line: suite
+                .steps
+                .get(index)
+                .and_then(|step| step.location.as_ref())
+                .map(|location| location.line),
+            index,
+        }
+    }
+}
+
 /// One thing that happened during a run.
 #[derive(Debug, Clone, Copy)]
 pub enum Event<'a> {
@@ -30,7 +83,7 @@ pub enum Event<'a> {
         /// The suite.
         suite: &'a Suite,
         /// Its fresh test dir.
-        test_dir: &'a std::path::Path,
+        test_dir: &'a Path,
     },
     /// The section changes within a suite (printed as a heading).
     SectionStarted {
@@ -50,8 +103,12 @@ pub enum Event<'a> {
     StepStarted {
         /// The suite.
         suite: &'a Suite,
+        /// The step's position in `suite.steps`.
+        index: usize,
         /// The step.
         step: &'a Step,
+        /// Whether the step runs only to set up a later one: shown as setup, never counted.
+        setup: bool,
         /// The command line as it will run, expanded, for display.
         command_line: &'a str,
         /// The deadline given to this attempt.
@@ -59,12 +116,16 @@ pub enum Event<'a> {
         /// 1 for the first attempt.
         attempt: u32,
     },
-    /// A step is done: passed, failed, timed out or skipped.
+    /// A step is done: passed, failed, timed out, flaky or skipped.
     StepFinished {
         /// The suite.
         suite: &'a Suite,
+        /// The step's position in `suite.steps`.
+        index: usize,
         /// The step.
         step: &'a Step,
+        /// Whether the step ran only to set up a later one: shown as setup, never counted.
+        setup: bool,
         /// What happened.
         result: &'a StepResult,
     },
@@ -79,6 +140,21 @@ pub enum Event<'a> {
     RunFinished(&'a Summary),
 }
 
+impl<'a> Event<'a> {
+    /// The suite the event belongs to; `None` for run events.
+    pub fn suite(&self) -> Option<&'a Suite> {
+        match *self {
+            Self::RunStarted(_) | Self::RunFinished(_) => None,
+            Self::SuiteStarted { suite, .. }
+            | Self::SectionStarted { suite, .. }
+            | Self::Note { suite, .. }
+            | Self::StepStarted { suite, .. }
+            | Self::StepFinished { suite, .. }
+            | Self::SuiteFinished { suite, .. } => Some(suite),
+        }
+    }
+}
+
 /// What is about to run.
 #[derive(Debug, Clone)]
 pub struct RunStart {
@@ -88,8 +164,13 @@ pub struct RunStart {
     pub env_file: EnvFileStatus,
     /// Suites with at least one selected step.
     pub suites: usize,
-    /// Selected steps.
+    /// Selected steps (setup steps not included).
     pub steps: usize,
+    /// Steps left out by the filters.
+    pub filtered_out: usize,
+    /// The longest test name among the selected steps, in characters, for reports that align
+    /// names in a column.
+    pub longest_name: usize,
     /// How many suites may run at once.
     pub jobs: usize,
 }
@@ -99,12 +180,21 @@ pub struct RunStart {
 pub enum Verdict {
     /// Ran and every check held.
     Passed,
+    /// Failed at first, then passed on a later attempt.
+    Flaky,
     /// Ran (or could not start) and a check failed.
     Failed,
-    /// Hit its deadline and was killed (and a timeout was not expected).
+    /// Hit its deadline and was killed (and a timeout was not expected). Counted as a failure.
     TimedOut,
     /// Not run; the reason says why.
     Skipped(SkipReason),
+}
+
+impl Verdict {
+    /// Whether the verdict fails the run (a failure or a timeout).
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Self::Failed | Self::TimedOut)
+    }
 }
 
 /// Why a step did not run.
@@ -125,8 +215,22 @@ pub enum SkipReason {
     Interrupted,
 }
 
-impl std::fmt::Display for SkipReason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl SkipReason {
+    /// A short, stable name for the kind of reason (`ignored`, `earlier_failure`,
+    /// `missing_requirement`, `setup_failed`, `interrupted`), for machine-readable reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Ignored(_) => "ignored",
+            Self::EarlierFailure { .. } => "earlier_failure",
+            Self::MissingRequirement(_) => "missing_requirement",
+            Self::SetupFailed(_) => "setup_failed",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Ignored(reason) => write!(f, "{reason}"),
             Self::EarlierFailure { step } => write!(f, "skipped: earlier step `{step}` failed"),
@@ -139,6 +243,215 @@ impl std::fmt::Display for SkipReason {
     }
 }
 
+/// How a step's process ended, as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing ran (the step was skipped).
+    NotRun,
+    /// smoke-runner could not get as far as starting it (setup or preparation failed).
+    NotStarted,
+    /// The program could not be started.
+    FailedToStart(StartFailure),
+    /// It exited on its own with this code.
+    Exited(i32),
+    /// It was killed by this signal, not sent by the runner.
+    Signaled(i32),
+    /// It hit its deadline and the runner stopped it.
+    TimedOut {
+        /// The deadline it hit.
+        after: Duration,
+        /// The last signal the runner had to send.
+        signal: i32,
+    },
+    /// The run was interrupted and the runner stopped it.
+    Interrupted {
+        /// The signal the runner received.
+        signal: i32,
+    },
+}
+
+impl ExitStatus {
+    /// The exit code, when the process exited on its own.
+    pub fn code(&self) -> Option<i32> {
+        match *self {
+            Self::Exited(code) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The signal that ended the process, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        match *self {
+            Self::Signaled(signal)
+            | Self::TimedOut { signal, .. }
+            | Self::Interrupted { signal } => Some(signal),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::NotRun => Ok(()),
+            Self::NotStarted => f.write_str("not started"),
+            Self::FailedToStart(StartFailure::NotFound) => f.write_str("command not found"),
+            Self::FailedToStart(StartFailure::NotExecutable) => {
+                f.write_str("command not executable")
+            }
+            Self::FailedToStart(StartFailure::NoWorkingDirectory) => {
+                f.write_str("working directory does not exist")
+            }
+            Self::Exited(code) => write!(f, "exit status {code}"),
+            Self::Signaled(signal) => write!(f, "killed by {}", signal_name(signal)),
+            Self::TimedOut { after, signal } => write!(
+                f,
+                "timed out after {} (stopped with {})",
+                super::CompactDuration::timeout(after),
+                signal_name(signal)
+            ),
+            Self::Interrupted { signal } => write!(f, "interrupted by {}", signal_name(signal)),
+        }
+    }
+}
+
+/// What a failed check looked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckSubject {
+    /// The exit status.
+    Status,
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+    /// Both, in arrival order.
+    Output,
+    /// A file in the test dir (the path as written in the suite, expanded).
+    File(String),
+    /// The step as a whole: it could not be checked (setup failed, the command could not be
+    /// prepared or run, captured output could not be read).
+    Step,
+}
+
+/// Which check failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckKind {
+    /// The expected exit status (`status`).
+    Status,
+    /// `contains`.
+    Contains,
+    /// `not_contains`.
+    NotContains,
+    /// `equals`.
+    Equals,
+    /// `matches` (a regex).
+    Matches,
+    /// A predicate built in Rust.
+    Predicate,
+    /// `exists = true`.
+    Exists,
+    /// `exists = false`.
+    Absent,
+    /// Nothing could be checked: `expected` holds what went wrong.
+    Error,
+}
+
+impl CheckKind {
+    /// A short, stable name (`status`, `contains`…), for machine-readable reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::Contains => "contains",
+            Self::NotContains => "not_contains",
+            Self::Equals => "equals",
+            Self::Matches => "matches",
+            Self::Predicate => "predicate",
+            Self::Exists => "exists",
+            Self::Absent => "absent",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// What the checked thing actually was, when that is worth showing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actual {
+    /// Not shown (`contains` failures: the output tail shows it).
+    Unknown,
+    /// An excerpt of the actual text.
+    Text(String),
+    /// Too long to be equal: only its size in bytes.
+    Size(u64),
+}
+
+/// One failed check, as data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckFailure {
+    /// What the check looked at.
+    pub subject: CheckSubject,
+    /// Which check.
+    pub kind: CheckKind,
+    /// What it expected: the text, the regex, the status; for [`CheckKind::Error`], the problem.
+    pub expected: String,
+    /// What it got.
+    pub actual: Actual,
+}
+
+impl CheckFailure {
+    /// A step that could not be checked at all.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            subject: CheckSubject::Step,
+            kind: CheckKind::Error,
+            expected: message.into(),
+            actual: Actual::Unknown,
+        }
+    }
+}
+
+impl fmt::Display for CheckFailure {
+    /// One line for people: `stdout does not contain "x"`, `expected exit status 0, got …`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let subject = match &self.subject {
+            CheckSubject::Status | CheckSubject::Step => String::new(),
+            CheckSubject::Stdout => "stdout".to_owned(),
+            CheckSubject::Stderr => "stderr".to_owned(),
+            CheckSubject::Output => "output".to_owned(),
+            CheckSubject::File(path) => format!("file {path}"),
+        };
+        let expected = &self.expected;
+        match (self.kind, &self.actual) {
+            (CheckKind::Error, _) => f.write_str(expected),
+            (CheckKind::Status, Actual::Text(actual)) => {
+                write!(f, "expected {expected}, got {actual}")
+            }
+            (CheckKind::Status, _) => write!(f, "expected {expected}"),
+            (CheckKind::Contains, _) => write!(f, "{subject} does not contain {expected:?}"),
+            (CheckKind::NotContains, _) => {
+                write!(f, "{subject} contains {expected:?}, which it must not")
+            }
+            (CheckKind::Equals, Actual::Size(size)) => write!(
+                f,
+                "{subject} is not equal to {expected:?} ({size} bytes instead of {})",
+                expected.len()
+            ),
+            (CheckKind::Equals, Actual::Text(actual)) => {
+                write!(
+                    f,
+                    "{subject} is not equal to {expected:?}: it is {actual:?}"
+                )
+            }
+            (CheckKind::Equals, Actual::Unknown) => {
+                write!(f, "{subject} is not equal to {expected:?}")
+            }
+            (CheckKind::Matches, _) => write!(f, "{subject} does not match /{expected}/"),
+            (CheckKind::Predicate, _) => write!(f, "{subject} fails the check: {expected}"),
+            (CheckKind::Exists, _) => write!(f, "{subject} does not exist"),
+            (CheckKind::Absent, _) => write!(f, "{subject} exists, which it must not"),
+        }
+    }
+}
+
 /// Everything known about a finished step.
 #[derive(Debug, Clone)]
 pub struct StepResult {
@@ -146,18 +459,22 @@ pub struct StepResult {
     pub verdict: Verdict,
     /// The command line that ran (expanded), empty when skipped.
     pub command_line: String,
-    /// How the process ended, in words (`exit status 3`, `timed out after 1s`…); empty when skipped.
-    pub status: String,
+    /// How the process ended.
+    pub status: ExitStatus,
     /// Wall time of the last attempt.
     pub duration: Duration,
     /// Attempts made (0 when skipped).
     pub attempts: u32,
-    /// One line per failed check, in order.
-    pub failures: Vec<String>,
+    /// Each failed check, in order.
+    pub failures: Vec<CheckFailure>,
     /// The last lines of the combined output, decoded lossily, for failure reports.
     pub output_tail: String,
     /// Processes still running after the command that had to be killed.
     pub leaked_processes: usize,
+    /// The suite's test dir the step ran in (`None` when skipped).
+    pub test_dir: Option<PathBuf>,
+    /// Where the step's full output was saved, when it was.
+    pub log_path: Option<PathBuf>,
 }
 
 impl StepResult {
@@ -166,25 +483,37 @@ impl StepResult {
         Self {
             verdict: Verdict::Skipped(reason),
             command_line: String::new(),
-            status: String::new(),
+            status: ExitStatus::NotRun,
             duration: Duration::ZERO,
             attempts: 0,
             failures: Vec::new(),
             output_tail: String::new(),
             leaked_processes: 0,
+            test_dir: None,
+            log_path: None,
         }
     }
 
-    /// Whether the step counts as passed.
+    /// A step that failed before its command could start, with the reason.
+    pub fn not_started(message: impl Into<String>) -> Self {
+        Self {
+            verdict: Verdict::Failed,
+            status: ExitStatus::NotStarted,
+            failures: vec![CheckFailure::error(message)],
+            ..Self::skipped(SkipReason::Interrupted)
+        }
+    }
+
+    /// Whether the step counts as passed (flaky steps passed in the end).
     pub fn passed(&self) -> bool {
-        self.verdict == Verdict::Passed
+        matches!(self.verdict, Verdict::Passed | Verdict::Flaky)
     }
 }
 
 /// How a suite ended.
 #[derive(Debug, Clone)]
 pub struct SuiteResult {
-    /// Counts over the suite's selected steps.
+    /// Counts over the suite's selected steps (setup steps not counted).
     pub counts: Counts,
     /// The test dir, when it was kept (after a failure, or with `--keep-temp`).
     pub kept_test_dir: Option<PathBuf>,
@@ -192,16 +521,22 @@ pub struct SuiteResult {
     pub duration: Duration,
     /// Leftover processes killed after the suite's commands.
     pub leaked_processes: usize,
+    /// Why every step of the suite was skipped, when one reason skipped them all (a missing
+    /// program, a failed setup).
+    pub skipped_because: Option<SkipReason>,
 }
 
-/// Step counts. `total` is the sum of the other four.
+/// Step counts. Timeouts are failures: `failed` counts them, and `timed_out` says how many of
+/// the failures were timeouts. Every report shows these same numbers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
-    /// Steps that passed.
+    /// Steps that passed at the first attempt.
     pub passed: usize,
-    /// Steps that failed (not counting timeouts).
+    /// Steps that passed after failing (retries).
+    pub flaky: usize,
+    /// Steps that failed, timeouts included.
     pub failed: usize,
-    /// Steps that timed out.
+    /// Of the failed steps, those that timed out.
     pub timed_out: usize,
     /// Steps that did not run.
     pub skipped: usize,
@@ -212,8 +547,12 @@ impl Counts {
     pub fn record(&mut self, verdict: &Verdict) {
         match verdict {
             Verdict::Passed => self.passed += 1,
+            Verdict::Flaky => self.flaky += 1,
             Verdict::Failed => self.failed += 1,
-            Verdict::TimedOut => self.timed_out += 1,
+            Verdict::TimedOut => {
+                self.failed += 1;
+                self.timed_out += 1;
+            }
             Verdict::Skipped(_) => self.skipped += 1,
         }
     }
@@ -221,6 +560,7 @@ impl Counts {
     /// Adds another set of counts.
     pub fn add(&mut self, other: &Counts) {
         self.passed += other.passed;
+        self.flaky += other.flaky;
         self.failed += other.failed;
         self.timed_out += other.timed_out;
         self.skipped += other.skipped;
@@ -228,12 +568,12 @@ impl Counts {
 
     /// All steps counted.
     pub fn total(&self) -> usize {
-        self.passed + self.failed + self.timed_out + self.skipped
+        self.passed + self.flaky + self.failed + self.skipped
     }
 
     /// Whether nothing failed or timed out.
     pub fn success(&self) -> bool {
-        self.failed == 0 && self.timed_out == 0
+        self.failed == 0
     }
 }
 
@@ -250,6 +590,11 @@ pub struct Summary {
     pub interrupted: bool,
     /// Test dirs kept for inspection.
     pub kept_test_dirs: Vec<PathBuf>,
+    /// Steps left out by the filters.
+    pub filtered_out: usize,
     /// Leaked processes killed over the whole run.
     pub leaked_processes: usize,
+    /// Suites whose every step was skipped for one reason (a missing program, a failed
+    /// setup), by name, with the reason.
+    pub skipped_suites: Vec<(String, SkipReason)>,
 }

@@ -18,12 +18,12 @@ use std::time::{Duration, SystemTime};
 
 use owo_colors::Style;
 
-use self::grouping::{GroupedOutput, SuiteId};
+use self::grouping::GroupedOutput;
 use super::{
-    CompactDuration, EnvFileStatus, Event, Reporter, RunStart, SkipReason, StepResult, SuiteResult,
-    Summary, Verdict,
+    CompactDuration, EnvFileStatus, Event, ExitStatus, Reporter, RunStart, SkipReason, StepResult,
+    SuiteId, SuiteResult, Summary, Verdict,
 };
-use crate::suite::{Step, Suite};
+use crate::suite::Suite;
 
 /// How the human report looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,15 +107,18 @@ impl<W: Write> HumanReporter<W> {
             }
             Event::StepStarted {
                 suite,
-                step: _,
+                setup,
                 command_line,
                 timeout,
                 attempt,
+                ..
             } => {
                 let target = self.suite_target(suite)?;
                 target.state.timeout = Some(timeout);
                 let timeout = CompactDuration::timeout(timeout);
-                if attempt > 1 {
+                if setup {
+                    write!(target.out, "→ Setting up (timeout {timeout}): ")?;
+                } else if attempt > 1 {
                     write!(
                         target.out,
                         "→ Retrying (attempt {attempt}, timeout {timeout}): "
@@ -129,12 +132,19 @@ impl<W: Write> HumanReporter<W> {
             Event::StepFinished {
                 suite,
                 step,
+                setup,
                 result,
+                ..
             } => {
                 let verbose = self.verbose;
                 let target = self.suite_target(suite)?;
                 let timeout = target.state.timeout.take();
-                write_step_result(target.out, palette, verbose, step, result, timeout)?;
+                let line = StepLine {
+                    name: &step.name,
+                    setup,
+                    verbose,
+                };
+                write_step_result(target.out, palette, line, result, timeout)?;
                 target.out.flush()
             }
             Event::SuiteFinished { suite, result } => {
@@ -277,33 +287,61 @@ fn write_suite_heading(out: &mut dyn Write, palette: Palette, suite: &Suite) -> 
     )
 }
 
+/// How a step's result line is written.
+#[derive(Clone, Copy)]
+struct StepLine<'a> {
+    name: &'a str,
+    /// A setup step: marked as such (it is not counted).
+    setup: bool,
+    verbose: bool,
+}
+
 fn write_step_result(
     out: &mut dyn Write,
     palette: Palette,
-    verbose: bool,
-    step: &Step,
+    line: StepLine<'_>,
     result: &StepResult,
     timeout: Option<Duration>,
 ) -> io::Result<()> {
-    let name = &step.name;
+    let StepLine {
+        name,
+        setup,
+        verbose,
+    } = line;
+    let shown;
+    let name = if setup {
+        shown = format!("setup: {name}");
+        shown.as_str()
+    } else {
+        name
+    };
     match &result.verdict {
-        Verdict::Passed if verbose => {
+        Verdict::Passed | Verdict::Flaky if verbose => {
             let took = CompactDuration::elapsed(result.duration);
-            paint_line(out, palette.passed, format_args!("✓ {name} ({took})"))?;
+            let flaky = FlakyNote(result);
+            paint_line(
+                out,
+                palette.passed,
+                format_args!("✓ {name}{flaky} ({took})"),
+            )?;
             if !result.output_tail.is_empty() {
                 write_output_tail(out, palette, &result.output_tail)?;
             }
         }
-        Verdict::Passed => paint_line(out, palette.passed, format_args!("✓ {name}"))?,
+        Verdict::Passed | Verdict::Flaky => {
+            let flaky = FlakyNote(result);
+            paint_line(out, palette.passed, format_args!("✓ {name}{flaky}"))?
+        }
         Verdict::Failed => {
             paint_line(out, palette.failed, format_args!("✗ {name}"))?;
             write_failure_details(out, palette, result)?;
         }
         Verdict::TimedOut => {
             // The deadline reads better than the wall time, which includes the kill's grace.
-            let after = match timeout {
-                Some(timeout) => CompactDuration::timeout(timeout),
-                None => CompactDuration::elapsed(result.duration),
+            let after = match (&result.status, timeout) {
+                (ExitStatus::TimedOut { after, .. }, _) => CompactDuration::timeout(*after),
+                (_, Some(timeout)) => CompactDuration::timeout(timeout),
+                (_, None) => CompactDuration::elapsed(result.duration),
             };
             paint_line(
                 out,
@@ -354,9 +392,9 @@ fn write_failure_details(
         label(out, "command:")?;
         write_indented(out, &result.command_line, VALUE_INDENT)?;
     }
-    if !result.status.is_empty() {
+    if result.status != ExitStatus::NotRun {
         label(out, "status:")?;
-        write_indented(out, &result.status, VALUE_INDENT)?;
+        write_indented(out, &result.status.to_string(), VALUE_INDENT)?;
     }
     label(out, "duration:")?;
     writeln!(out, "{}", CompactDuration::elapsed(result.duration))?;
@@ -366,7 +404,7 @@ fn write_failure_details(
     }
     for failure in &result.failures {
         label(out, "check:")?;
-        write_indented(out, failure, VALUE_INDENT)?;
+        write_indented(out, &failure.to_string(), VALUE_INDENT)?;
     }
     if result.output_tail.is_empty() {
         label(out, "output:")?;
@@ -438,9 +476,26 @@ fn write_summary(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io
     paint_line(out, palette.heading, format_args!("=== Test Summary ==="))?;
     writeln!(out, "Total tests: {}", counts.total())?;
     writeln!(out, "Passed: {}", counts.passed)?;
-    writeln!(out, "Failed: {}", counts.failed)?;
-    writeln!(out, "Timeouts: {}", counts.timed_out)?;
+    if counts.flaky > 0 {
+        writeln!(out, "Flaky: {} (passed on a retry)", counts.flaky)?;
+    }
+    if counts.timed_out > 0 {
+        writeln!(
+            out,
+            "Failed: {} ({} timed out)",
+            counts.failed, counts.timed_out
+        )?;
+    } else {
+        writeln!(out, "Failed: {}", counts.failed)?;
+    }
     writeln!(out, "Skipped: {}", counts.skipped)?;
+    for (suite, reason) in &summary.skipped_suites {
+        paint_line(
+            out,
+            palette.skipped,
+            format_args!("  suite {suite}: {}", SkipNote(reason)),
+        )?;
+    }
     writeln!(
         out,
         "Duration: {}",
@@ -470,16 +525,32 @@ fn write_summary(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io
     } else {
         palette.run_failed
     };
+    let flaky = if counts.flaky > 0 {
+        format!(", {} flaky", counts.flaky)
+    } else {
+        String::new()
+    };
     paint_line(
         out,
         style,
         format_args!(
-            "{} passed, {} failed, {} skipped",
-            counts.passed,
-            counts.failed + counts.timed_out,
-            counts.skipped
+            "{} passed{flaky}, {} failed, {} skipped",
+            counts.passed, counts.failed, counts.skipped
         ),
     )
+}
+
+/// ` (flaky: passed on attempt N)` after a flaky step's name; nothing otherwise.
+struct FlakyNote<'a>(&'a StepResult);
+
+impl fmt::Display for FlakyNote<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.verdict == Verdict::Flaky {
+            write!(f, " (flaky: passed on attempt {})", self.0.attempts)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 /// Why a step did not run, in the parentheses after its name.

@@ -1,19 +1,29 @@
-//! Reporters: turn run events into text. One file per format; reporters never run processes.
+//! Reports: every one a consumer of the run's event stream. One file per format; reports only
+//! format, they never run processes, read files or look at clocks.
 //!
-//! The scheduler emits [`Event`]s and never prints; each format implements [`Reporter`].
-//! [`HumanReporter`] is the default, for people; [`ColorChoice`] and [`CompactDuration`] are
-//! shared by the formats that print for people.
+//! The scheduler emits [`Event`]s and never prints; each format implements [`Reporter`], and
+//! the scheduler's `Fanout` feeds one run to any number of them, after masking secrets once
+//! with a [`Masker`]. [`HumanReporter`] is the default, for people; [`LibtestReporter`] writes
+//! libtest's formats. [`ColorChoice`] and [`CompactDuration`] are shared by the formats that
+//! print for people.
 
 mod color;
 mod compact_duration;
 mod events;
+mod hints;
 mod human;
+mod libtest;
+mod mask;
 mod reporter;
 
 pub use color::ColorChoice;
 pub use compact_duration::CompactDuration;
 pub use events::{
-    Counts, EnvFileStatus, Event, RunStart, SkipReason, StepResult, SuiteResult, Summary, Verdict,
+    Actual, CheckFailure, CheckKind, CheckSubject, Counts, EnvFileStatus, Event, ExitStatus,
+    RunStart, SkipReason, StepId, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
+pub use hints::{BASELINE_RUNS, Baselines, Hint, PastRun};
 pub use human::{HumanOptions, HumanReporter};
+pub use libtest::{LibtestFormat, LibtestReporter, write_list};
+pub use mask::{MIN_SECRET_LEN, Masker};
 pub use reporter::Reporter;

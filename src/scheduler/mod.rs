@@ -10,6 +10,6 @@ mod test_dir;
 
 pub use run::run;
 pub use selection::{Filter, Selection};
-pub use sink::EventSink;
+pub use sink::{EventSink, Fanout, ReportFailure};
 pub use step_command::step_timeout;
 pub use test_dir::TestDir;

@@ -31,11 +31,23 @@ pub fn run(
         })
         .collect();
     let jobs = settings.jobs.max(1).min(order.len().max(1));
+    let steps = selection.count();
+    let all_steps: usize = suites.iter().map(|suite| suite.steps.len()).sum();
+    let longest_name = suites
+        .iter()
+        .zip(&selection.steps)
+        .flat_map(|(suite, on)| suite.steps.iter().zip(on))
+        .filter(|(_, on)| **on)
+        .map(|(step, _)| step.test_name.chars().count())
+        .max()
+        .unwrap_or(0);
     sink.emit(&Event::RunStarted(&RunStart {
         started_at: SystemTime::now(),
         env_file: settings.env_file.clone(),
         suites: order.len(),
-        steps: selection.count(),
+        steps,
+        filtered_out: all_steps.saturating_sub(steps),
+        longest_name,
         jobs,
     }));
 
@@ -55,7 +67,7 @@ pub fn run(
             finished
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(result);
+                .push((index, result));
         }
     };
     if jobs == 1 {
@@ -68,14 +80,20 @@ pub fn run(
         });
     }
 
-    let results = finished.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut results = finished.into_inner().unwrap_or_else(|p| p.into_inner());
+    // Suites finish in any order; the summary lists them in run order.
+    results.sort_by_key(|(index, _)| *index);
     let mut counts = Counts::default();
     let mut kept_test_dirs = Vec::new();
     let mut leaked_processes = 0;
-    for result in &results {
+    let mut skipped_suites = Vec::new();
+    for (index, result) in &results {
         counts.add(&result.counts);
         leaked_processes += result.leaked_processes;
         kept_test_dirs.extend(result.kept_test_dir.clone());
+        if let Some(reason) = &result.skipped_because {
+            skipped_suites.push((suites[*index].name.clone(), reason.clone()));
+        }
     }
     let summary = Summary {
         counts,
@@ -83,7 +101,9 @@ pub fn run(
         finished_at: SystemTime::now(),
         interrupted: executor.interrupted().is_some(),
         kept_test_dirs,
+        filtered_out: all_steps.saturating_sub(steps),
         leaked_processes,
+        skipped_suites,
     };
     sink.emit(&Event::RunFinished(&summary));
     summary

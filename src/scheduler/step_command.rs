@@ -1,5 +1,7 @@
 //! Turning a step into an [`ExecRequest`]: expansion, splitting, environment, deadline.
 
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::time::Duration;
 
@@ -16,16 +18,53 @@ pub struct PreparedStep {
     pub command_line: String,
 }
 
-/// The environment every step of `suite` starts from: settings' env, `TEST_DIR`, the suite's env.
+/// The environment every step of `suite` starts from: settings' env (relative `PATH` entries
+/// made absolute), `TEST_DIR`, the suite's env.
 pub fn suite_environment(
     suite: &Suite,
     settings: &Settings,
     test_dir: &Path,
 ) -> Result<Environment, String> {
     let mut env = settings.env.clone();
+    if let Some(path) = env.get("PATH")
+        && let Ok(here) = std::env::current_dir()
+        && let Some(absolute) = absolute_search_path(path, &here)
+    {
+        env.set("PATH", absolute);
+    }
     env.set("TEST_DIR", test_dir);
     apply(&mut env, &suite.env)?;
     Ok(env)
+}
+
+/// `path` (a `PATH` value) with its relative entries, the empty one (the current directory)
+/// included, made absolute against `base`; `None` when every entry is absolute already.
+///
+/// Steps run in the test dir, so a relative entry would name another folder there than where
+/// smoke-runner was started, where the user wrote it and where `requires` used to look.
+fn absolute_search_path(path: &OsStr, base: &Path) -> Option<OsString> {
+    let entries: Vec<&[u8]> = path.as_bytes().split(|&b| b == b':').collect();
+    let relative = |entry: &[u8]| entry.first() != Some(&b'/');
+    if !entries.iter().any(|entry| relative(entry)) {
+        return None;
+    }
+    let mut absolute = Vec::with_capacity(path.len() + base.as_os_str().len());
+    for (i, entry) in entries.into_iter().enumerate() {
+        if i > 0 {
+            absolute.push(b':');
+        }
+        if relative(entry) {
+            let dir = if entry.is_empty() {
+                base.to_path_buf()
+            } else {
+                base.join(OsStr::from_bytes(entry))
+            };
+            absolute.extend_from_slice(dir.as_os_str().as_bytes());
+        } else {
+            absolute.extend_from_slice(entry);
+        }
+    }
+    Some(OsString::from_vec(absolute))
 }
 
 /// Sets `vars` in order; each value may refer to variables set before it.
@@ -105,4 +144,25 @@ pub fn prepare(
 /// The step's deadline: the step's, else the suite's, else the settings'.
 pub fn step_timeout(suite: &Suite, step: &Step, settings: &Settings) -> Duration {
     step.timeout.or(suite.timeout).unwrap_or(settings.timeout)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+    use std::path::Path;
+
+    use super::absolute_search_path;
+
+    #[test]
+    fn relative_path_entries_are_made_absolute() {
+        let base = Path::new("/work/project");
+        assert_eq!(
+            absolute_search_path(OsStr::new("bin::/usr/bin:../tools/bin"), base),
+            Some("/work/project/bin:/work/project:/usr/bin:/work/project/../tools/bin".into())
+        );
+        assert_eq!(
+            absolute_search_path(OsStr::new("/usr/bin:/bin"), base),
+            None
+        );
+    }
 }

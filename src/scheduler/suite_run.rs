@@ -5,8 +5,12 @@ use std::time::{Duration, Instant};
 
 use crate::assert::{check_files, check_output, check_status};
 use crate::config::Settings;
-use crate::exec::{Environment, Executor, Outcome, StreamSelector, Termination, find_program};
-use crate::report::{Counts, Event, SkipReason, StepResult, SuiteResult, Verdict};
+use crate::exec::{
+    Environment, ExecRequest, Executor, Outcome, StreamSelector, Termination, find_program,
+};
+use crate::report::{
+    CheckFailure, Counts, Event, ExitStatus, SkipReason, StepResult, SuiteResult, Verdict,
+};
 use crate::suite::{ExpectedStatus, OnFailure, Step, Suite, Template};
 
 use super::sink::EventSink;
@@ -36,6 +40,7 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
         leaked_processes: 0,
         first_failure: None,
         section: None,
+        skipped_because: None,
     };
 
     let test_dir = match TestDir::create(&cx.settings.temp_root, &suite.slug) {
@@ -77,14 +82,9 @@ enum Setup {
     Missing(String),
 }
 
-/// Requirements, fixtures, the suite's environment.
+/// Fixtures, the suite's environment, requirements. Requirements are looked up exactly as the
+/// steps will look programs up: in the suite's environment, from the test dir.
 fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Result<Setup, String> {
-    for requirement in &suite.requires {
-        let program = required_program(requirement, &settings.env)?;
-        if find_program(program.as_ref(), &settings.env, None).is_err() {
-            return Ok(Setup::Missing(program));
-        }
-    }
     let fixtures_root = suite
         .fixtures_root
         .as_deref()
@@ -104,11 +104,14 @@ fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Resu
             )
         })?;
     }
-    Ok(Setup::Ready(suite_environment(
-        suite,
-        settings,
-        test_dir.path(),
-    )?))
+    let env = suite_environment(suite, settings, test_dir.path())?;
+    for requirement in &suite.requires {
+        let program = required_program(requirement, &env)?;
+        if find_program(program.as_ref(), &env, Some(test_dir.path())).is_err() {
+            return Ok(Setup::Missing(program));
+        }
+    }
+    Ok(Setup::Ready(env))
 }
 
 /// The program a `requires` entry names: `${VAR}` expanded, first shell word (so
@@ -131,12 +134,13 @@ struct SuiteRun<'a> {
     leaked_processes: usize,
     first_failure: Option<&'a str>,
     section: Option<&'a str>,
+    skipped_because: Option<SkipReason>,
 }
 
 impl<'a> SuiteRun<'a> {
     fn steps(&mut self, selected: &[bool], env: &mut Environment, test_dir: &Path) {
         let mut last_selected = None;
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
             self.notes(&step.notes, env);
             last_selected = Some(step);
@@ -151,16 +155,16 @@ impl<'a> SuiteRun<'a> {
                     step: failed.to_owned(),
                 })
             } else {
-                let (result, captured) = self.run_step(step, env, test_dir);
+                let (result, captured) = self.run_step(index, step, env, test_dir);
                 if let (Some(name), Some(value)) = (&step.capture, captured) {
                     env.set(name, value);
                 }
                 result
             };
-            if matches!(result.verdict, Verdict::Failed | Verdict::TimedOut) {
+            if result.verdict.is_failure() {
                 self.first_failure.get_or_insert(&step.name);
             }
-            self.finish_step(step, &result);
+            self.finish_step(index, step, &result);
         }
         // Closing notes belong after the last step: written when that step was reached.
         if last_selected
@@ -184,6 +188,20 @@ impl<'a> SuiteRun<'a> {
         }
     }
 
+    /// The selected steps with their positions in the suite.
+    fn selected<'s>(
+        &self,
+        selected: &'s [bool],
+    ) -> impl Iterator<Item = (usize, &'a Step)> + use<'a, 's> {
+        self.suite
+            .steps
+            .iter()
+            .enumerate()
+            .zip(selected)
+            .filter(|(_, on)| **on)
+            .map(|(step, _)| step)
+    }
+
     fn enter_section(&mut self, step: &'a Step) {
         if let Some(section) = step.section.as_deref()
             && self.section != Some(section)
@@ -199,20 +217,23 @@ impl<'a> SuiteRun<'a> {
     /// Runs `step` (with its retries); the value for its `capture`, when it passed.
     fn run_step(
         &self,
+        index: usize,
         step: &Step,
         env: &Environment,
         test_dir: &Path,
     ) -> (StepResult, Option<String>) {
         let prepared = match prepare(self.suite, step, env, self.cx.settings, test_dir) {
             Ok(prepared) => prepared,
-            Err(message) => return (failed_before_start(message), None),
+            Err(message) => return (StepResult::not_started(message), None),
         };
         let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
         let mut attempt = 1;
         loop {
             self.cx.sink.emit(&Event::StepStarted {
                 suite: self.suite,
+                index,
                 step,
+                setup: false,
                 command_line: &prepared.command_line,
                 timeout: prepared.request.timeout,
                 attempt,
@@ -222,7 +243,7 @@ impl<'a> SuiteRun<'a> {
                     let mut result = judge(
                         step,
                         &outcome,
-                        &prepared.request.env,
+                        &prepared.request,
                         test_dir,
                         &prepared.command_line,
                         attempt,
@@ -232,7 +253,9 @@ impl<'a> SuiteRun<'a> {
                             Ok(value) => Some(value),
                             Err(problem) => {
                                 result.verdict = Verdict::Failed;
-                                result.failures.push(format!("capture `{name}`: {problem}"));
+                                result.failures.push(CheckFailure::error(format!(
+                                    "capture `{name}`: {problem}"
+                                )));
                                 None
                             }
                         },
@@ -241,12 +264,18 @@ impl<'a> SuiteRun<'a> {
                     (result, captured)
                 }
                 Err(error) => (
-                    failed_before_start(format!("smoke-runner could not run the command: {error}")),
+                    StepResult::not_started(format!(
+                        "smoke-runner could not run the command: {error}"
+                    )),
                     None,
                 ),
             };
             let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
             if result.passed() || out_of_attempts {
+                let mut result = result;
+                if result.verdict == Verdict::Passed && attempt > 1 {
+                    result.verdict = Verdict::Flaky;
+                }
                 return (result, captured);
             }
             self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
@@ -268,32 +297,35 @@ impl<'a> SuiteRun<'a> {
     }
 
     fn skip_all(&mut self, selected: &[bool], reason: SkipReason) {
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
-            self.finish_step(step, &StepResult::skipped(reason.clone()));
+            self.finish_step(index, step, &StepResult::skipped(reason.clone()));
         }
+        self.skipped_because = Some(reason);
     }
 
     /// The suite cannot run: its first selected step fails with `message`, the rest are skipped.
     fn fail_setup(&mut self, selected: &[bool], message: &str) {
         let mut first = true;
-        for (step, _) in self.suite.steps.iter().zip(selected).filter(|(_, on)| **on) {
+        for (index, step) in self.selected(selected) {
             self.enter_section(step);
             let result = if std::mem::take(&mut first) {
-                failed_before_start(format!("suite setup failed: {message}"))
+                StepResult::not_started(format!("suite setup failed: {message}"))
             } else {
                 StepResult::skipped(SkipReason::SetupFailed(message.to_owned()))
             };
-            self.finish_step(step, &result);
+            self.finish_step(index, step, &result);
         }
     }
 
-    fn finish_step(&mut self, step: &Step, result: &StepResult) {
+    fn finish_step(&mut self, index: usize, step: &Step, result: &StepResult) {
         self.counts.record(&result.verdict);
         self.leaked_processes += result.leaked_processes;
         self.cx.sink.emit(&Event::StepFinished {
             suite: self.suite,
+            index,
             step,
+            setup: false,
             result,
         });
     }
@@ -304,6 +336,7 @@ impl<'a> SuiteRun<'a> {
             kept_test_dir,
             duration: started.elapsed(),
             leaked_processes: self.leaked_processes,
+            skipped_because: self.skipped_because,
         };
         self.cx.sink.emit(&Event::SuiteFinished {
             suite: self.suite,
@@ -335,25 +368,17 @@ fn captured_stdout(outcome: &Outcome) -> Result<String, String> {
     Ok(value.to_owned())
 }
 
-fn failed_before_start(message: String) -> StepResult {
-    StepResult {
-        verdict: Verdict::Failed,
-        status: "not started".to_owned(),
-        failures: vec![message],
-        ..StepResult::skipped(SkipReason::Interrupted)
-    }
-}
-
 /// Applies the step's checks to what happened.
 fn judge(
     step: &Step,
     outcome: &Outcome,
-    env: &Environment,
+    request: &ExecRequest,
     test_dir: &Path,
     command_line: &str,
     attempt: u32,
 ) -> StepResult {
-    let mut failures = Vec::new();
+    let env = &request.env;
+    let mut failures: Vec<CheckFailure> = Vec::new();
     failures.extend(check_status(step.status, &outcome.termination));
     let unexpected_timeout = matches!(outcome.termination, Termination::TimedOut { .. })
         && step.status != ExpectedStatus::Timeout;
@@ -400,11 +425,26 @@ fn judge(
     StepResult {
         verdict,
         command_line: command_line.to_owned(),
-        status: outcome.termination.to_string(),
+        status: exit_status(&outcome.termination, request.timeout),
         duration: outcome.duration,
         attempts: attempt,
         failures,
         output_tail,
         leaked_processes: outcome.leaked_processes,
+        test_dir: Some(test_dir.to_owned()),
+        log_path: None,
+    }
+}
+
+fn exit_status(termination: &Termination, timeout: Duration) -> ExitStatus {
+    match *termination {
+        Termination::Exited(code) => ExitStatus::Exited(code),
+        Termination::Signaled(signal) => ExitStatus::Signaled(signal),
+        Termination::TimedOut { signal } => ExitStatus::TimedOut {
+            after: timeout,
+            signal,
+        },
+        Termination::Interrupted { signal } => ExitStatus::Interrupted { signal },
+        Termination::FailedToStart(failure) => ExitStatus::FailedToStart(failure),
     }
 }

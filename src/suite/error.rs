@@ -19,6 +19,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::DurationError;
+use crate::regular_file::ReadError;
 
 use super::expand::TemplateError;
 use super::model::Location;
@@ -56,9 +57,9 @@ pub struct Excerpt {
 /// the message (users read only the message) and the `source()`.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadErrorKind {
-    /// The file could not be read (missing, unreadable, a folder where a file was expected).
-    #[error("cannot read suite file: {}", describe_io(.0))]
-    Read(#[source] io::Error),
+    /// The file could not be read (missing, unreadable, not a regular file, too large, a loop).
+    #[error("cannot read suite file: {0}")]
+    Read(#[source] ReadError),
     /// The folder could not be listed.
     #[error("cannot list suite folder: {}", describe_io(.0))]
     ReadFolder(#[source] io::Error),
@@ -202,9 +203,16 @@ impl LoadErrorKind {
     /// What the user can do about it, when we can say.
     pub fn help(&self) -> Option<&'static str> {
         Some(match self {
-            Self::Read(error) if error.kind() == io::ErrorKind::NotFound => {
+            Self::Read(error) if error.is_not_found() => {
                 "check the path; suite paths are files or folders of `*.toml` files"
             }
+            Self::Read(ReadError::TooLarge { .. }) => {
+                "split it into several suite files (a folder of them is one `--suites` path)"
+            }
+            Self::Read(ReadError::NotRegular(_)) => {
+                "suite paths are regular files or folders of `*.toml` files"
+            }
+            Self::Read(ReadError::Loop) => "fix or remove the symbolic link",
             Self::Read(_) | Self::ReadFolder(_) => return None,
             Self::Schema(_) => REFERENCE_HELP,
             Self::EmptyFolder => "add suite files ending in `.toml`, or pass the files themselves",

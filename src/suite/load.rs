@@ -20,6 +20,10 @@ use super::model::Suite;
 use super::position::{LineIndex, excerpt_at_invalid_byte};
 use super::raw::RawSuite;
 use super::validate::{Validated, validate};
+use crate::regular_file;
+
+/// The largest suite file read: 8 MiB (about 250,000 short steps).
+pub const MAX_SUITE_FILE_SIZE: u64 = 8 * 1024 * 1024;
 
 /// Parses and validates the text of a suite file; `path` is used for messages, locations and
 /// the default suite name (its stem). Nothing is read from disk.
@@ -127,11 +131,20 @@ fn list_folder(folder: &Path) -> Result<Vec<PathBuf>, LoadError> {
         if path.extension() != Some(OsStr::new("toml")) {
             continue;
         }
-        // Only symbolic links need a second look at what they point to.
-        let is_file = entry
-            .file_type()
-            .is_ok_and(|kind| kind.is_file() || (kind.is_symlink() && path.is_file()));
-        if is_file {
+        // Everything but folders and dangling links is listed, so that a FIFO or a link loop
+        // named `*.toml` is reported when read rather than silently skipped. Only symbolic
+        // links need a second look at what they point to.
+        let listed = entry.file_type().is_ok_and(|kind| {
+            if kind.is_symlink() {
+                match fs::metadata(&path) {
+                    Ok(target) => !target.is_dir(),
+                    Err(error) => error.kind() != std::io::ErrorKind::NotFound,
+                }
+            } else {
+                !kind.is_dir()
+            }
+        });
+        if listed {
             files.push(path);
         }
     }
@@ -182,7 +195,8 @@ fn parse_in_parallel(files: &[&Path]) -> Vec<Result<Validated, LoadError>> {
 }
 
 fn read_and_parse(path: &Path) -> Result<Validated, LoadError> {
-    let bytes = fs::read(path).map_err(|error| LoadError::new(path, LoadErrorKind::Read(error)))?;
+    let bytes = regular_file::read(path, MAX_SUITE_FILE_SIZE)
+        .map_err(|error| LoadError::new(path, LoadErrorKind::Read(error)))?;
     let source = std::str::from_utf8(&bytes).map_err(|error| {
         LoadError::at(
             path,

@@ -17,7 +17,7 @@ mod validate;
 
 pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors};
 pub use expand::{Template, TemplateError, UnsetVariable};
-pub use load::{load_file, load_paths, load_suites, parse_suite};
+pub use load::{MAX_SUITE_FILE_SIZE, load_file, load_paths, load_suites, parse_suite};
 pub use model::{
     Action, CustomCheck, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Shell,
     Step, Suite,

@@ -293,7 +293,23 @@ mod bad_input {
         let message = import_error(&TestEnv::new(), "suites");
         assert_eq!(
             message,
-            "error: suites is not a regular file: give a bash script\n"
+            "error: cannot read suites: it is a folder, not a regular file\n"
+        );
+    }
+
+    #[test]
+    fn fifo_is_refused_without_blocking() {
+        let env = TestEnv::new();
+        let fifo = env.path().join("pipe.sh");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let message = import_error(&env, "pipe.sh");
+        assert!(
+            message.starts_with("error: cannot read pipe.sh: it is a"),
+            "{message}"
         );
     }
 

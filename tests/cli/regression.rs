@@ -1,6 +1,6 @@
 //! Regression tests, each named after what broke, with one line saying what.
 
-use crate::support::{TestEnv, stderr, stdout};
+use crate::support::{TestEnv, smoke_runner, stderr, stdout};
 
 /// Many quick steps, so that the reader of a pipe leaves long before the writer is done.
 fn many_steps() -> TestEnv {
@@ -19,7 +19,7 @@ fn list_into_a_closed_pipe_does_not_panic() {
     assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
 }
 
-/// `--format pretty | head -1` panicked in libtest-mimic's printer with a backtrace (exit 101).
+/// `--format pretty | head -1` panicked in the libtest printer with a backtrace (exit 101).
 #[test]
 fn libtest_report_into_a_closed_pipe_does_not_panic() {
     let env = many_steps();
@@ -57,6 +57,55 @@ fn leftover_processes_are_counted_in_the_summary() {
         report.contains("Leftover processes killed: 1\n"),
         "{report}"
     );
+}
+
+/// A suite whose second step would run for a minute if nothing stopped it.
+fn slow_suite() -> TestEnv {
+    TestEnv::new().suite(
+        "slow",
+        "[[step]]\nname = \"quick\"\nsh = \"true\"\n\n[[step]]\nname = \"slow\"\nsh = \"sleep 60\"\n",
+    )
+}
+
+/// `--list > /dev/full` and `--format json|pretty|terse > /dev/full` panicked inside the libtest
+/// printer; the human report went on running with nowhere to write. Any write error on the report
+/// now stops the run: one line on stderr, exit 74, no test dir left, no minute-long wait.
+#[test]
+fn report_to_a_full_disk_stops_the_run_with_one_error_line() {
+    let env = slow_suite();
+    for args in [
+        "--list",
+        "--format json",
+        "--format pretty",
+        "--format terse",
+        "",
+    ] {
+        let started = std::time::Instant::now();
+        let output = env.bash(&format!(r#""$SMOKE_RUNNER" {args} > /dev/full"#));
+        let err = stderr(&output);
+        assert_eq!(
+            err,
+            "error: cannot write the report to standard output: No space left on device (os error 28); the run was stopped\n",
+            "{args}"
+        );
+        assert_eq!(output.status.code(), Some(74), "{args}: {err}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{args}: the sleeping step was not stopped"
+        );
+        assert_eq!(env.test_dirs(), Vec::<std::path::PathBuf>::new(), "{args}");
+    }
+}
+
+/// The human report into a closed pipe went on running every step; it now stops like the
+/// libtest formats, quietly, as if killed by SIGPIPE.
+#[test]
+fn human_report_into_a_closed_pipe_stops_the_run() {
+    let env = many_steps();
+    let output = env.bash(r#""$SMOKE_RUNNER" | head -1; exit "${PIPESTATUS[0]}""#);
+    assert_eq!(stderr(&output), "");
+    assert_eq!(output.status.code(), Some(128 + 13));
+    assert_eq!(env.test_dirs(), Vec::<std::path::PathBuf>::new());
 }
 
 /// Durations that overflow the clock (`timeout = 1e19`, `"500000000000y"`, a huge retry
@@ -163,4 +212,372 @@ fn exec_timeout_zero_means_no_limit() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(7), "{}", stderr(&output));
+}
+
+/// Makes a FIFO at `path`.
+fn mkfifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success());
+}
+
+/// Runs `smoke-runner ARGS` with stdin from `/dev/zero`, bounded in time by a watchdog so that a
+/// regression fails instead of hanging the test suite.
+fn run_bounded(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    let zero = std::fs::File::open("/dev/zero").expect("open /dev/zero");
+    let mut child = env
+        .std_command(smoke_runner())
+        .args(args)
+        .stdin(zero)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run smoke-runner");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().ok();
+            panic!("smoke-runner {args:?} still runs after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("collect output")
+}
+
+/// A suite file that is a FIFO blocked forever (Ctrl-C ignored), and `--suites /dev/zero` ate
+/// memory until the allocation failed: both are refused as not regular files.
+#[test]
+fn suite_file_that_is_a_fifo_or_device_is_refused() {
+    let env = TestEnv::new();
+    mkfifo(&env.path().join("suites/fifo.toml"));
+    for (args, shown, what) in [
+        (
+            vec!["--suites", "suites/fifo.toml"],
+            "suites/fifo.toml",
+            "a FIFO (named pipe)",
+        ),
+        (
+            vec!["--suites", "suites"],
+            "suites/fifo.toml",
+            "a FIFO (named pipe)",
+        ),
+        (
+            vec!["--suites", "/dev/zero"],
+            "/dev/zero",
+            "a character device",
+        ),
+    ] {
+        let output = run_bounded(&env, &args);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!(
+                "error: cannot read suite file: it is {what}, not a regular file\n"
+            )),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(shown), "{err}");
+    }
+}
+
+/// `PLANDEX_ENV_FILE=/dev/zero` and `--env-file /dev/stdin < /dev/zero` ran out of memory, and an
+/// env file that is a FIFO blocked forever.
+#[test]
+fn env_file_that_is_a_fifo_or_device_is_refused() {
+    let env = TestEnv::new().suite("ok", "[[step]]\nname = \"a\"\nsh = \"true\"\n");
+    mkfifo(&env.path().join("fifo.env"));
+    for file in ["/dev/zero", "/dev/stdin", "fifo.env"] {
+        let output = run_bounded(&env, &["--env-file", file]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{file}: {err}");
+        assert!(
+            err.starts_with(&format!(
+                "error: cannot load environment file {file}: it is a "
+            )),
+            "{file}: {err}"
+        );
+        assert!(err.trim_end().ends_with(", not a regular file"), "{err}");
+    }
+    let output = env
+        .command()
+        .env("PLANDEX_ENV_FILE", "/dev/zero")
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
+/// A symbolic link loop as a suite file said "does not exist", in a folder "no suite files";
+/// as an env file it said the file does not exist.
+#[test]
+fn symlink_loop_is_reported_as_a_loop() {
+    let env = TestEnv::new();
+    let suites = env.path().join("suites");
+    std::os::unix::fs::symlink(suites.join("b.toml"), suites.join("a.toml")).unwrap();
+    std::os::unix::fs::symlink(suites.join("a.toml"), suites.join("b.toml")).unwrap();
+    for args in [&["--suites", "suites/a.toml"][..], &["--suites", "suites"]] {
+        let output = env.run(args);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(
+            err.starts_with("error: cannot read suite file: it is a symbolic link loop"),
+            "{args:?}: {err}"
+        );
+    }
+    let env = env.suite("ok", "[[step]]\nname = \"a\"\nsh = \"true\"\n");
+    std::os::unix::fs::symlink(env.path().join("loop.env"), env.path().join("loop.env")).unwrap();
+    let output = env.run(&["--suites", "suites/ok.toml", "--env-file", "loop.env"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("error: cannot load environment file loop.env: it is a symbolic link loop"),
+        "{err}"
+    );
+}
+
+/// A suite file far larger than any real one was read whole into memory.
+#[test]
+fn oversized_suite_file_is_refused() {
+    let env = TestEnv::new();
+    let file = std::fs::File::create(env.path().join("suites/huge.toml")).unwrap();
+    file.set_len(smoke_runner::suite::MAX_SUITE_FILE_SIZE + 1)
+        .unwrap();
+    let output = env.run(&[]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("error: cannot read suite file: it is larger than the limit of 8 MiB"),
+        "{err}"
+    );
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// An env file planted by another user (or writable by others) was loaded: `BASH_ENV` in it ran
+/// code in every `sh` step as whoever started smoke-runner.
+#[test]
+fn env_file_writable_by_others_is_refused_and_one_readable_by_others_is_warned_about() {
+    let env = TestEnv::new()
+        .suite("ok", "[[step]]\nname = \"a\"\nsh = \"true\"\n")
+        .file("keys.env", "KEY=1\n");
+    let path = env.path().join("keys.env");
+    for (mode, who) in [
+        (0o666, "its group and others"),
+        (0o620, "its group"),
+        (0o602, "others"),
+    ] {
+        chmod(&path, mode);
+        let output = env.run(&["--env-file", "keys.env"]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert_eq!(
+            err,
+            format!(
+                "error: cannot load environment file keys.env: it is writable by {who} (mode {mode:04o}): \
+                 whoever can write it runs code in every step. Fix it with `chmod go-w keys.env`, \
+                 or pass --no-env-file\n"
+            )
+        );
+    }
+    chmod(&path, 0o644);
+    let output = env.run(&["--env-file", "keys.env"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "warning: environment file keys.env is readable by others (mode 0644); it usually holds \
+         secrets: `chmod go-r keys.env`\n"
+    );
+    chmod(&path, 0o600);
+    let output = env.run(&["--env-file", "keys.env"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+
+    // Owned by another user: only root can make such a file here.
+    if rustix::process::geteuid().is_root() {
+        std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+        let output = env.run(&["--env-file", "keys.env"]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert!(
+            err.starts_with(
+                "error: cannot load environment file keys.env: it is owned by user id 65534, not by you (user id 0) or root"
+            ),
+            "{err}"
+        );
+    }
+}
+
+/// An unterminated quote in an env file printed the rest of the file (secrets included), and
+/// the "line index" dotenvy gave was a column.
+#[test]
+fn env_file_errors_give_the_line_and_never_the_rest_of_the_file() {
+    let env = TestEnv::new()
+        .suite("ok", "[[step]]\nname = \"a\"\nsh = \"true\"\n")
+        .file("keys.env", "A=1\nB=\"open\nSECRET=hunter2\n");
+    chmod(&env.path().join("keys.env"), 0o600);
+    let output = env.run(&["--env-file", "keys.env"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: cannot load environment file keys.env: line 2, column 3: the double quote that \
+         starts the value of `B` is never closed\n"
+    );
+}
+
+/// A non-UTF-8 `PLANDEX_TIMEOUT` or `PLANDEX_CMD` was silently replaced by the default.
+#[test]
+fn non_utf8_settings_variables_are_errors() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new().suite("ok", "[[step]]\nname = \"a\"\nsh = \"true\"\n");
+    let bad = std::ffi::OsStr::from_bytes(b"3\xff");
+    for name in ["PLANDEX_TIMEOUT", "PLANDEX_CMD"] {
+        let output = env.command().env(name, bad).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        assert_eq!(
+            stderr(&output),
+            format!("error: {name} is not valid UTF-8: set it to a UTF-8 value, or unset it\n")
+        );
+    }
+    let output = env
+        .command()
+        .env("PLANDEX_TIMEOUT", bad)
+        .args(["exec", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(125));
+    assert_eq!(
+        stderr(&output),
+        "smoke-runner: PLANDEX_TIMEOUT is not valid UTF-8: set it to a UTF-8 value, or unset it\n"
+    );
+}
+
+/// Keeps every CPU busy while alive, as on a loaded CI machine.
+struct BusyCpus {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl BusyCpus {
+    fn start() -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let threads = (0..cpus * 2)
+            .map(|_| {
+                let stop = std::sync::Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    let mut x = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                    }
+                })
+            })
+            .collect();
+        Self { stop, threads }
+    }
+}
+
+impl Drop for BusyCpus {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A bash CLI whose output loop reads `done < <(tac "$file")` was reported as leaving a process
+/// behind on a busy machine: the process substitution's child was still exiting.
+#[test]
+fn process_substitution_child_still_exiting_is_not_a_leftover() {
+    use smoke_runner::exec::{ExecRequest, Executor};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("lines.txt");
+    std::fs::write(&data, "one\ntwo\nthree\n").unwrap();
+    let script = dir.path().join("cli.sh");
+    std::fs::write(
+        &script,
+        "file=$1\nwhile IFS= read -r line; do\n  echo \"> $line\"\ndone < <(tac \"$file\")\n",
+    )
+    .unwrap();
+    let executor = Executor::new();
+    let _busy = BusyCpus::start();
+    let mut leaked = Vec::new();
+    for run in 0..200 {
+        let request = ExecRequest::new("bash")
+            .args([&script, &data])
+            .timeout(std::time::Duration::from_secs(60));
+        let outcome = executor.run(&request).expect("bash runs");
+        assert_eq!(
+            outcome
+                .output
+                .text_lossy(smoke_runner::exec::StreamSelector::Stdout)
+                .unwrap(),
+            "> three\n> two\n> one\n"
+        );
+        if outcome.leaked_processes > 0 {
+            leaked.push(run);
+        }
+    }
+    assert!(leaked.is_empty(), "runs reporting leftovers: {leaked:?}");
+}
+
+/// The grace given to exiting processes must not hide a real leftover: `sleep 30 &` is found
+/// every time, on a busy machine too.
+#[test]
+fn a_real_background_sleep_is_found_every_time() {
+    use smoke_runner::exec::{ExecRequest, Executor};
+    let executor = Executor::new();
+    let _busy = BusyCpus::start();
+    for run in 0..10 {
+        let request = ExecRequest::new("bash")
+            .args(["-c", "sleep 30 & echo started"])
+            .timeout(std::time::Duration::from_secs(60));
+        let outcome = executor.run(&request).expect("bash runs");
+        assert_eq!(outcome.leaked_processes, 1, "run {run}");
+    }
+}
+
+/// A relative `PATH` entry passed `requires` (looked up from the invocation dir) and then the
+/// step failed in the test dir with "command not found".
+#[test]
+fn relative_path_entry_means_the_same_folder_for_requires_and_steps() {
+    let env = TestEnv::new()
+        .suite(
+            "tools",
+            r#"
+requires = ["mytool"]
+
+[[step]]
+name = "run from PATH"
+sh = "mytool"
+stdout.equals = "my tool ran"
+
+[[step]]
+name = "run as the command"
+run = []
+stdout.equals = "my tool ran"
+"#,
+        )
+        .file("tools/mytool", "#!/bin/sh\necho 'my tool ran'\n");
+    let tool = env.path().join("tools/mytool");
+    std::fs::set_permissions(&tool, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("tools:{}", std::env::var("PATH").unwrap_or_default());
+    let output = env
+        .command()
+        .env("PATH", path)
+        .env("PLANDEX_CMD", "mytool")
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&output).contains("Passed: 2\n"),
+        "{}",
+        stdout(&output)
+    );
+    assert_eq!(output.status.code(), Some(0));
 }

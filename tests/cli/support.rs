@@ -104,7 +104,7 @@ impl TestEnv {
     }
 
     /// `program` in the scratch folder with the environment described at [`TestEnv::command`].
-    fn std_command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+    pub fn std_command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
         let tmp = self.dir.path().join("tmp");
         std::fs::create_dir_all(&tmp).unwrap();
         let mut command = std::process::Command::new(program);

@@ -11,17 +11,21 @@
 use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
 
-use crate::suite::Suite;
+use std::path::PathBuf;
 
-/// Tells suites apart by identity: the scheduler hands out the same `&Suite` for every event
-/// of a suite, and two suites alive at once never share an address. Names are not enough: two
-/// suite files may use the same name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct SuiteId(usize);
+use crate::report::SuiteId;
 
-impl SuiteId {
-    pub(super) fn of(suite: &Suite) -> Self {
-        Self(std::ptr::from_ref(suite).addr())
+/// A running suite's id, kept between its events (see [`SuiteId`]: its file and name, so two
+/// suite files with the same name stay apart).
+#[derive(Debug, PartialEq, Eq)]
+struct HeldId {
+    file: Option<PathBuf>,
+    name: String,
+}
+
+impl HeldId {
+    fn is(&self, id: SuiteId<'_>) -> bool {
+        self.file.as_deref() == id.file && self.name == id.name
     }
 }
 
@@ -33,7 +37,7 @@ pub(super) struct GroupedOutput<W: Write, S> {
 }
 
 struct RunningSuite<S> {
-    id: SuiteId,
+    id: HeldId,
     /// Text written while in the background; empty for the foreground.
     held: Vec<u8>,
     finished: bool,
@@ -64,13 +68,16 @@ impl<W: Write, S: Default> GroupedOutput<W, S> {
     }
 
     /// Where `id`'s text goes, registering the suite (last in start order) on first sight.
-    pub(super) fn suite(&mut self, id: SuiteId) -> SuiteTarget<'_, S> {
+    pub(super) fn suite(&mut self, id: SuiteId<'_>) -> SuiteTarget<'_, S> {
         // A linear scan: at most `--jobs` suites run at once.
-        let (index, is_new) = match self.running.iter().position(|suite| suite.id == id) {
+        let (index, is_new) = match self.running.iter().position(|suite| suite.id.is(id)) {
             Some(index) => (index, false),
             None => {
                 self.running.push_back(RunningSuite {
-                    id,
+                    id: HeldId {
+                        file: id.file.map(ToOwned::to_owned),
+                        name: id.name.to_owned(),
+                    },
                     held: Vec::new(),
                     finished: false,
                     state: S::default(),
@@ -94,8 +101,8 @@ impl<W: Write, S: Default> GroupedOutput<W, S> {
     /// Marks `id` finished. When it is the foreground, writes out the held text of the suites
     /// that follow it, up to and including the first one still running, which becomes the
     /// foreground.
-    pub(super) fn finish(&mut self, id: SuiteId) -> io::Result<()> {
-        match self.running.iter().position(|suite| suite.id == id) {
+    pub(super) fn finish(&mut self, id: SuiteId<'_>) -> io::Result<()> {
+        match self.running.iter().position(|suite| suite.id.is(id)) {
             None => Ok(()),
             Some(0) => {
                 self.running.pop_front();

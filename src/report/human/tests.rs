@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::report::Counts;
-use crate::suite::{Action, ExpectedStatus, OnFailure, Template};
+use crate::report::{Actual, CheckFailure, CheckKind, CheckSubject, Counts};
+use crate::suite::{Action, ExpectedStatus, OnFailure, Step, Template};
 
 /// 2026-01-21 14:30:00 UTC.
 const STARTED_AT: u64 = 1_769_005_800;
@@ -61,25 +61,46 @@ fn run_start(suites: usize, steps: usize, jobs: usize, env_file: EnvFileStatus) 
         env_file,
         suites,
         steps,
+        filtered_out: 0,
+        longest_name: 0,
         jobs,
     }
 }
 
-fn ran(verdict: Verdict, command_line: &str, status: &str, millis: u64) -> StepResult {
+fn ran(verdict: Verdict, command_line: &str, status: ExitStatus, millis: u64) -> StepResult {
     StepResult {
         verdict,
         command_line: command_line.to_owned(),
-        status: status.to_owned(),
+        status,
         duration: Duration::from_millis(millis),
         attempts: 1,
         failures: Vec::new(),
         output_tail: String::new(),
         leaked_processes: 0,
+        test_dir: None,
+        log_path: None,
     }
 }
 
 fn passed(command_line: &str, millis: u64) -> StepResult {
-    ran(Verdict::Passed, command_line, "exit status 0", millis)
+    ran(Verdict::Passed, command_line, ExitStatus::Exited(0), millis)
+}
+
+fn timed_out(millis: u64) -> ExitStatus {
+    ExitStatus::TimedOut {
+        after: Duration::from_millis(millis),
+        signal: libc::SIGTERM,
+    }
+}
+
+/// The status check: wanted `expected`, got `actual`.
+fn status_check(expected: &str, actual: &str) -> CheckFailure {
+    CheckFailure {
+        subject: CheckSubject::Status,
+        kind: CheckKind::Status,
+        expected: expected.to_owned(),
+        actual: Actual::Text(actual.to_owned()),
+    }
 }
 
 fn suite_result(counts: Counts, kept_test_dir: Option<&str>) -> SuiteResult {
@@ -88,6 +109,7 @@ fn suite_result(counts: Counts, kept_test_dir: Option<&str>) -> SuiteResult {
         kept_test_dir: kept_test_dir.map(PathBuf::from),
         duration: Duration::from_secs(1),
         leaked_processes: 0,
+        skipped_because: None,
     }
 }
 
@@ -99,14 +121,18 @@ fn summary(counts: Counts) -> Summary {
         finished_at: SystemTime::UNIX_EPOCH + Duration::from_secs(STARTED_AT + 222),
         interrupted: false,
         kept_test_dirs: Vec::new(),
+        filtered_out: 0,
         leaked_processes: 0,
+        skipped_suites: Vec::new(),
     }
 }
 
+/// Counts; `failed` does not include `timed_out` here, as timeouts are added to it.
 fn counts(passed: usize, failed: usize, timed_out: usize, skipped: usize) -> Counts {
     Counts {
         passed,
-        failed,
+        flaky: 0,
+        failed: failed + timed_out,
         timed_out,
         skipped,
     }
@@ -127,7 +153,9 @@ fn render(events: &[Event<'_>]) -> String {
 fn started<'a>(suite: &'a Suite, step: &'a Step, command_line: &'a str) -> Event<'a> {
     Event::StepStarted {
         suite,
+        index: 0,
         step,
+        setup: false,
         command_line,
         timeout: Duration::from_secs(120),
         attempt: 1,
@@ -137,7 +165,9 @@ fn started<'a>(suite: &'a Suite, step: &'a Step, command_line: &'a str) -> Event
 fn finished<'a>(suite: &'a Suite, step: &'a Step, result: &'a StepResult) -> Event<'a> {
     Event::StepFinished {
         suite,
+        index: 0,
         step,
+        setup: false,
         result,
     }
 }
@@ -219,7 +249,6 @@ fn passing_run() {
 Total tests: 3
 Passed: 3
 Failed: 0
-Timeouts: 0
 Skipped: 0
 Duration: 3m 42s
 Finished at 2026-01-21 14:33:42 UTC
@@ -236,12 +265,17 @@ fn failing_step_shows_the_detail_block() {
     let mut result = ran(
         Verdict::Failed,
         "plandex-dev tell hello",
-        "exit status 0 (expected failure)",
+        ExitStatus::Exited(0),
         410,
     );
     result.failures = vec![
-        "exit status 0, expected a failure".to_owned(),
-        "output does not contain \"API key\"".to_owned(),
+        status_check("a failure (non-zero exit)", "exit status 0"),
+        CheckFailure {
+            subject: CheckSubject::Output,
+            kind: CheckKind::Contains,
+            expected: "API key".to_owned(),
+            actual: Actual::Unknown,
+        },
     ];
     result.output_tail = "Thinking...\n\nHello! How can I help?\n".to_owned();
     let end = summary(counts(0, 1, 0, 0));
@@ -263,9 +297,9 @@ fn failing_step_shows_the_detail_block() {
 → Running (timeout 120s): plandex-dev tell hello
 ✗ Fails without the key
     command:  plandex-dev tell hello
-    status:   exit status 0 (expected failure)
+    status:   exit status 0
     duration: 0.41s
-    check:    exit status 0, expected a failure
+    check:    expected a failure (non-zero exit), got exit status 0
     check:    output does not contain \"API key\"
     output (last 3 lines):
       | Thinking...
@@ -276,7 +310,6 @@ fn failing_step_shows_the_detail_block() {
 Total tests: 1
 Passed: 0
 Failed: 1
-Timeouts: 0
 Skipped: 0
 Duration: 3m 42s
 Finished at 2026-01-21 14:33:42 UTC
@@ -292,13 +325,15 @@ fn multi_line_values_stay_inside_their_block() {
     let mut result = ran(
         Verdict::Failed,
         "cat <<EOF\nhello\nEOF",
-        "exit status 1",
+        ExitStatus::Exited(1),
         2000,
     );
     result.attempts = 3;
-    result.failures = vec!["stdout differs:\n- hello\n+ bye".to_owned()];
+    result.failures = vec![CheckFailure::error("stdout differs:\n- hello\n+ bye")];
     let output = render(&[
         Event::StepStarted {
+            index: 0,
+            setup: false,
             suite: &shell,
             step,
             command_line: &result.command_line,
@@ -332,7 +367,7 @@ fn multi_line_values_stay_inside_their_block() {
 #[test]
 fn control_characters_in_output_cannot_restyle_the_report() {
     let noisy = suite("noisy", vec![step("Progress bar", None)]);
-    let mut result = ran(Verdict::Failed, "download", "exit status 1", 10);
+    let mut result = ran(Verdict::Failed, "download", ExitStatus::Exited(1), 10);
     result.output_tail = "\x1b[31merror\x1b[0m\n50%\r100%\tdone\x07\n".to_owned();
     let output = render(&[finished(&noisy, &noisy.steps[0], &result)]);
     assert_eq!(
@@ -357,7 +392,7 @@ fn timeout_names_the_deadline() {
     let mut result = ran(
         Verdict::TimedOut,
         "plandex-dev tell 'add a function'",
-        "timed out after 500ms",
+        timed_out(500),
         612,
     );
     result.output_tail = "waiting for model...".to_owned();
@@ -366,6 +401,8 @@ fn timeout_names_the_deadline() {
     let output = render(&[
         suite_started(&slow),
         Event::StepStarted {
+            index: 0,
+            setup: false,
             suite: &slow,
             step,
             command_line: &result.command_line,
@@ -383,7 +420,7 @@ fn timeout_names_the_deadline() {
 → Running (timeout 500ms): plandex-dev tell 'add a function'
 ⏱ Tell waits for the model timed out after 500ms
     command:  plandex-dev tell 'add a function'
-    status:   timed out after 500ms
+    status:   timed out after 500ms (stopped with SIGTERM)
     duration: 0.61s
     output (last 1 line):
       | waiting for model...
@@ -391,8 +428,7 @@ fn timeout_names_the_deadline() {
 === Test Summary ===
 Total tests: 1
 Passed: 0
-Failed: 0
-Timeouts: 1
+Failed: 1 (1 timed out)
 Skipped: 0
 Duration: 1.23s
 Finished at 2026-01-21 14:33:42 UTC
@@ -458,7 +494,7 @@ fn leaked_processes_are_reported_on_the_step_and_in_the_summary() {
     );
     let mut one = passed("plandex-dev serve &", 50);
     one.leaked_processes = 1;
-    let mut two = ran(Verdict::Failed, "sh fork.sh", "exit status 2", 30);
+    let mut two = ran(Verdict::Failed, "sh fork.sh", ExitStatus::Exited(2), 30);
     two.leaked_processes = 2;
     let mut end = summary(counts(1, 1, 0, 0));
     end.leaked_processes = 3;
@@ -484,7 +520,6 @@ fn leaked_processes_are_reported_on_the_step_and_in_the_summary() {
 Total tests: 2
 Passed: 1
 Failed: 1
-Timeouts: 0
 Skipped: 0
 Duration: 3m 42s
 Leftover processes killed: 3
@@ -522,7 +557,6 @@ fn kept_test_dir_is_named_after_the_suite_and_in_the_summary() {
 Total tests: 1
 Passed: 1
 Failed: 0
-Timeouts: 0
 Skipped: 0
 Duration: 3m 42s
 Kept test dir: /tmp/smoke-plans-kept
@@ -566,7 +600,6 @@ fn interrupted_run_says_results_are_partial() {
 Total tests: 2
 Passed: 1
 Failed: 0
-Timeouts: 0
 Skipped: 1
 Duration: 3m 42s
 Interrupted: partial results
@@ -637,7 +670,6 @@ fn parallel_suites_are_grouped_in_start_order() {
 Total tests: 5
 Passed: 5
 Failed: 0
-Timeouts: 0
 Skipped: 0
 Duration: 3m 42s
 Finished at 2026-01-21 14:33:42 UTC
@@ -713,10 +745,10 @@ fn render_everything(color: bool) -> String {
     let start = run_start(1, 4, 1, EnvFileStatus::Loaded(".env".into()));
     let mut pass = passed("true", 10);
     pass.leaked_processes = 1;
-    let mut fail = ran(Verdict::Failed, "false", "exit status 1", 10);
-    fail.failures = vec!["exit status 1, expected 0".to_owned()];
+    let mut fail = ran(Verdict::Failed, "false", ExitStatus::Exited(1), 10);
+    fail.failures = vec![status_check("exit status 0", "exit status 1")];
     fail.output_tail = "boom".to_owned();
-    let hang = ran(Verdict::TimedOut, "sleep 9", "timed out after 1s", 1000);
+    let hang = ran(Verdict::TimedOut, "sleep 9", timed_out(1000), 1000);
     let skip = StepResult::skipped(SkipReason::Interrupted);
     let done = suite_result(counts(1, 1, 1, 1), Some("/tmp/kept"));
     let mut end = summary(counts(1, 1, 1, 1));

@@ -1,0 +1,263 @@
+//! `smoke-runner history …` and `smoke-runner report --html`: open the history, query it,
+//! print or write the result.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use crate::config::{HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat, ReportArgs};
+use crate::history::{HISTORY_ENV, HistoryLocation, HistoryStore, HtmlOptions, render_html};
+
+use super::exit::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+
+/// The history file the reading commands use: `--history`, else `SMOKE_HISTORY`, else the
+/// default.
+fn history_path(args: &HistoryFileArgs) -> PathBuf {
+    let env = std::env::var(HISTORY_ENV).ok();
+    HistoryLocation::file(args.history.as_deref(), env.as_deref())
+}
+
+/// Runs `smoke-runner history …` and returns the exit status.
+pub fn history_main(args: &HistoryArgs) -> i32 {
+    let path = history_path(&args.file);
+    let store = match HistoryStore::open_existing(&path) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    let json = args.format == HistoryFormat::Json;
+    let result = match &args.command {
+        HistoryCommand::Runs { last } => store
+            .runs(*last)
+            .map(|runs| render(json, &runs, || text::runs(&runs))),
+        HistoryCommand::Flaky { runs } => store
+            .flaky(*runs)
+            .map(|steps| render(json, &steps, || text::flaky(&steps, *runs))),
+        HistoryCommand::Slow { runs } => store
+            .slow(*runs)
+            .map(|steps| render(json, &steps, || text::slow(&steps, *runs))),
+        HistoryCommand::Step { name, runs } => match store.step(name, *runs) {
+            Ok((name, entries)) => Ok(render(
+                json,
+                &serde_json::json!({ "test_name": name, "runs": entries }),
+                || text::step(&name, &entries),
+            )),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return EXIT_USAGE;
+            }
+        },
+    };
+    match result {
+        Ok(output) => print_out(&output),
+        Err(error) => {
+            eprintln!("error: {error}");
+            EXIT_FAILED
+        }
+    }
+}
+
+/// Runs `smoke-runner report --html FILE` and returns the exit status.
+pub fn report_main(args: &ReportArgs) -> i32 {
+    let path = history_path(&args.file);
+    let rendered = HistoryStore::open_existing(&path).and_then(|store| {
+        render_html(
+            &store,
+            &HtmlOptions {
+                runs: args.runs,
+                generated_at: SystemTime::now(),
+            },
+        )
+    });
+    let html = match rendered {
+        Ok(Some(html)) => html,
+        Ok(None) => {
+            eprintln!("error: no run is recorded in {} yet", path.display());
+            return EXIT_USAGE;
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    if let Err(error) = write_file(&args.html, html.as_bytes()) {
+        eprintln!("error: cannot write {}: {error}", args.html.display());
+        return EXIT_FAILED;
+    }
+    println!("→ Report written to {}", args.html.display());
+    EXIT_OK
+}
+
+/// Writes through a temp file in the same folder, so a reader never sees half a report.
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(folder)?;
+    file.write_all(bytes)?;
+    file.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+fn render<T: serde::Serialize + ?Sized>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce() -> String,
+) -> String {
+    if json {
+        let mut out = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+        out.push('\n');
+        out
+    } else {
+        text()
+    }
+}
+
+fn print_out(output: &str) -> i32 {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => EXIT_OK,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(error) => {
+            eprintln!("error: cannot write the output: {error}");
+            EXIT_FAILED
+        }
+    }
+}
+
+/// The text forms of `history` answers: aligned columns.
+mod text {
+    use std::fmt::Write as _;
+
+    use crate::history::{FlakyStep, RunSummary, SlowStep, StepHistoryEntry};
+
+    fn seconds(secs: f64) -> String {
+        if secs < 1.0 {
+            format!("{:.0}ms", secs * 1000.0)
+        } else {
+            format!("{secs:.2}s")
+        }
+    }
+
+    pub fn runs(runs: &[RunSummary]) -> String {
+        if runs.is_empty() {
+            return "no runs recorded yet\n".into();
+        }
+        let mut out = format!(
+            "{:<28} {:<20} {:>9} {:>6} {:>6} {:>6} {:>8} {:>7} {:>4}  {}\n",
+            "run",
+            "started",
+            "duration",
+            "passed",
+            "flaky",
+            "failed",
+            "timeouts",
+            "skipped",
+            "exit",
+            "shard"
+        );
+        for run in runs {
+            let _ = writeln!(
+                out,
+                "{:<28} {:<20} {:>9} {:>6} {:>6} {:>6} {:>8} {:>7} {:>4}  {}",
+                run.run_id,
+                run.started_at,
+                seconds(run.duration_s),
+                run.passed,
+                run.flaky,
+                run.failed,
+                run.timed_out,
+                run.skipped,
+                run.exit_status,
+                run.shard.as_deref().unwrap_or("-"),
+            );
+        }
+        out
+    }
+
+    pub fn flaky(steps: &[FlakyStep], runs: usize) -> String {
+        if steps.is_empty() {
+            return format!("no step changed outcome in the last {runs} runs\n");
+        }
+        let width = steps
+            .iter()
+            .map(|s| s.test_name.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let mut out = format!(
+            "{:<width$}  {:>9}  {:>5}  {:>8}  {:>4}  last\n",
+            "step", "flip rate", "flips", "failures", "runs"
+        );
+        for step in steps {
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:>9.2}  {:>5}  {:>8}  {:>4}  {}",
+                step.test_name,
+                step.flip_rate,
+                step.flips,
+                step.failures,
+                step.runs,
+                step.last_outcome.as_str(),
+            );
+        }
+        out
+    }
+
+    pub fn slow(steps: &[SlowStep], runs: usize) -> String {
+        if steps.is_empty() {
+            return format!("no step ran in the last {runs} runs\n");
+        }
+        let width = steps
+            .iter()
+            .map(|s| s.test_name.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let mut out = format!(
+            "{:<width$}  {:>9}  {:>9}  {:>4}  trend\n",
+            "step", "median", "p95", "runs"
+        );
+        for step in steps {
+            let _ = writeln!(
+                out,
+                "{:<width$}  {:>9}  {:>9}  {:>4}  {} ({:+.0}%)",
+                step.test_name,
+                seconds(step.median_s),
+                seconds(step.p95_s),
+                step.runs,
+                step.trend.as_str(),
+                step.trend_change * 100.0,
+            );
+        }
+        out
+    }
+
+    pub fn step(name: &str, entries: &[StepHistoryEntry]) -> String {
+        let mut out = format!("{name}\n");
+        let _ = writeln!(
+            out,
+            "{:<28} {:<20} {:<10} {:>9} {:>8}  status",
+            "run", "started", "outcome", "duration", "attempts"
+        );
+        for entry in entries {
+            let _ = writeln!(
+                out,
+                "{:<28} {:<20} {:<10} {:>9} {:>8}  {}",
+                entry.run_id,
+                entry.started_at,
+                entry.outcome.as_str(),
+                seconds(entry.duration_s),
+                entry.attempts,
+                entry.status,
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,26 @@
+//! Run history: every run recorded in an embedded SQLite database, and what can be learned
+//! from it — flaky steps, slowing steps, one step over time, the baselines behind the live
+//! report's hints, and a self-contained HTML report.
+//!
+//! This module owns the database (schema, forward migrations, concurrent writers) and the
+//! queries on it. It never prints and never runs commands; the glue in `app/history.rs` does.
+//! A history that cannot be opened or written must never fail or slow a run: every error here
+//! is a [`HistoryError`] the caller turns into a one-line warning.
+
+mod error;
+mod html;
+mod location;
+mod queries;
+mod record;
+mod stats;
+mod store;
+
+pub use error::HistoryError;
+pub use html::{HtmlOptions, render_html};
+pub use location::{DEFAULT_HISTORY_FILE, HISTORY_ENV, HistoryLocation};
+pub use queries::{FlakyStep, RunSummary, SlowStep, StepHistoryEntry, Trend};
+pub use record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
+pub use store::{BUSY_TIMEOUT, HistoryStore, SCHEMA_VERSION};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,590 @@
+//! Reading the history: the last runs, flaky and slow steps, one step over time, the last run
+//! in full, and the baselines behind the live report's hints.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::report::{BASELINE_RUNS, Baselines, PastRun};
+
+use super::error::HistoryError;
+use super::record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
+pub use super::stats::Trend;
+use super::stats::{flips, median, p95, trend};
+use super::store::{HistoryStore, from_micros, from_unix_ms};
+
+/// One line of `history runs`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// The run's id.
+    pub run_id: String,
+    /// Start, RFC 3339 UTC.
+    pub started_at: String,
+    /// Wall time in seconds.
+    pub duration_s: f64,
+    /// Steps that passed (on the first attempt).
+    pub passed: u32,
+    /// Steps that passed on a retry.
+    pub flaky: u32,
+    /// Steps that failed.
+    pub failed: u32,
+    /// Steps that timed out.
+    pub timed_out: u32,
+    /// Steps that did not run.
+    pub skipped: u32,
+    /// smoke-runner's exit status.
+    pub exit_status: i32,
+    /// The shard(s), when sharded.
+    pub shard: Option<String>,
+    /// The commit, when run in a git repository.
+    pub git_commit: Option<String>,
+    /// The host.
+    pub host: Option<String>,
+}
+
+/// One line of `history flaky`.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlakyStep {
+    /// The step's test name.
+    pub test_name: String,
+    /// Its suite file and line (from the newest run).
+    pub location: Option<String>,
+    /// Runs in which it ran.
+    pub runs: usize,
+    /// Times the outcome changed from one run to the next.
+    pub flips: usize,
+    /// flips / (runs − 1).
+    pub flip_rate: f64,
+    /// Runs in which it failed or timed out.
+    pub failures: usize,
+    /// Its outcome in the newest run.
+    pub last_outcome: Outcome,
+}
+
+/// One line of `history slow`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlowStep {
+    /// The step's test name.
+    pub test_name: String,
+    /// Its suite file and line (from the newest run).
+    pub location: Option<String>,
+    /// Runs in which it ran.
+    pub runs: usize,
+    /// Median duration in seconds.
+    pub median_s: f64,
+    /// 95th percentile duration in seconds.
+    pub p95_s: f64,
+    /// Which way its duration is going.
+    pub trend: Trend,
+    /// The fitted change over the runs, as a fraction of the median (0.5 = +50 %).
+    pub trend_change: f64,
+}
+
+/// One line of `history step NAME`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepHistoryEntry {
+    /// The run's id.
+    pub run_id: String,
+    /// The run's start, RFC 3339 UTC.
+    pub started_at: String,
+    /// How the step ended.
+    pub outcome: Outcome,
+    /// Its duration in seconds.
+    pub duration_s: f64,
+    /// Attempts made.
+    pub attempts: u32,
+    /// How its process ended, in words.
+    pub status: String,
+}
+
+/// A step's outcomes and durations over the runs looked at, oldest first.
+#[derive(Debug, Clone)]
+pub struct StepSeries {
+    /// The step's test name.
+    pub test_name: String,
+    /// `file:line` from the newest run that has one.
+    pub location: Option<String>,
+    /// One point per run in which the step appears, oldest first.
+    pub points: Vec<SeriesPoint>,
+}
+
+/// A step in one run.
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesPoint {
+    /// Index of the run among the runs looked at, oldest first.
+    pub run_index: usize,
+    /// How the step ended.
+    pub outcome: Outcome,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+impl StepSeries {
+    fn ran(&self) -> impl Iterator<Item = &SeriesPoint> {
+        self.points.iter().filter(|p| p.outcome.ran())
+    }
+}
+
+/// A step name given to `history step` that matches no step, or several.
+#[derive(Debug, thiserror::Error)]
+pub enum StepLookupError {
+    /// The database failed.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// No recorded step has that name or contains it.
+    #[error("no step named `{0}` in the history (`smoke-runner history slow` lists every step)")]
+    NotFound(String),
+    /// Several steps contain the text and none has exactly that name.
+    #[error("`{name}` matches several steps; give one of them in full:\n  {}", .candidates.join("\n  "))]
+    Ambiguous {
+        /// What was asked for.
+        name: String,
+        /// The matching test names.
+        candidates: Vec<String>,
+    },
+}
+
+/// RFC 3339 in UTC, to the second.
+pub fn rfc3339(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+impl HistoryStore {
+    fn err(&self, error: rusqlite::Error) -> HistoryError {
+        HistoryError::from_sqlite(&self.path, error)
+    }
+
+    /// The row ids of the newest `limit` runs, oldest first.
+    fn recent_run_rows(&self, limit: usize) -> Result<Vec<i64>, HistoryError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT id FROM runs ORDER BY started_at_ms DESC, id DESC LIMIT ?1")
+            .map_err(|e| self.err(e))?;
+        let mut rows: Vec<i64> = statement
+            .query_map([limit as i64], |row| row.get(0))
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err(e))?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// The newest `limit` runs with their counts, newest first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunSummary>, HistoryError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT r.run_uid, r.started_at_ms, r.finished_at_ms, r.exit_status, r.shard,
+                        r.git_commit, r.host,
+                        COUNT(s.id) FILTER (WHERE s.outcome = 'passed'),
+                        COUNT(s.id) FILTER (WHERE s.outcome = 'flaky'),
+                        COUNT(s.id) FILTER (WHERE s.outcome = 'failed'),
+                        COUNT(s.id) FILTER (WHERE s.outcome = 'timed_out'),
+                        COUNT(s.id) FILTER (WHERE s.outcome = 'skipped')
+                 FROM runs r LEFT JOIN steps s ON s.run_id = r.id
+                 GROUP BY r.id
+                 ORDER BY r.started_at_ms DESC, r.id DESC
+                 LIMIT ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        statement
+            .query_map([limit as i64], |row| {
+                let started: i64 = row.get(1)?;
+                let finished: i64 = row.get(2)?;
+                Ok(RunSummary {
+                    run_id: row.get(0)?,
+                    started_at: rfc3339(from_unix_ms(started)),
+                    duration_s: (finished - started).max(0) as f64 / 1000.0,
+                    exit_status: row.get(3)?,
+                    shard: row.get(4)?,
+                    git_commit: row.get(5)?,
+                    host: row.get(6)?,
+                    passed: row.get(7)?,
+                    flaky: row.get(8)?,
+                    failed: row.get(9)?,
+                    timed_out: row.get(10)?,
+                    skipped: row.get(11)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every step's outcomes and durations over the newest `limit` runs, and those runs' ids
+    /// (oldest first). Steps are in the order of the newest run that has them.
+    pub fn series(&self, limit: usize) -> Result<(Vec<String>, Vec<StepSeries>), HistoryError> {
+        let rows = self.recent_run_rows(limit)?;
+        if rows.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+        let mut run_ids = Vec::with_capacity(rows.len());
+        for &row in &rows {
+            let uid: String = self
+                .conn
+                .query_row("SELECT run_uid FROM runs WHERE id = ?1", [row], |r| {
+                    r.get(0)
+                })
+                .map_err(|e| self.err(e))?;
+            run_ids.push(uid);
+        }
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT run_id, test_name, file, line, outcome, duration_us FROM steps
+                 WHERE run_id IN (SELECT id FROM runs
+                                  ORDER BY started_at_ms DESC, id DESC LIMIT ?1)
+                 ORDER BY run_id, suite_id, position",
+            )
+            .map_err(|e| self.err(e))?;
+        let found = statement
+            .query_map([limit as i64], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<u32>>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, i64>(5)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut by_name: HashMap<String, StepSeries> = HashMap::new();
+        let mut order: Vec<(usize, usize, String)> = Vec::new();
+        for (position, item) in found.enumerate() {
+            let (run_row, name, file, line, outcome, duration) = item.map_err(|e| self.err(e))?;
+            let Some(&run_index) = index.get(&run_row) else {
+                continue;
+            };
+            let outcome = Outcome::from_name(&outcome).unwrap_or(Outcome::Skipped);
+            let series = by_name.entry(name.clone()).or_insert_with(|| StepSeries {
+                test_name: name.clone(),
+                location: None,
+                points: Vec::new(),
+            });
+            if let Some(file) = file {
+                series.location = Some(match line {
+                    Some(line) => format!("{file}:{line}"),
+                    None => file,
+                });
+            }
+            series.points.push(SeriesPoint {
+                run_index,
+                outcome,
+                duration: from_micros(duration),
+            });
+            order.push((run_index, position, name));
+        }
+        for series in by_name.values_mut() {
+            series.points.sort_by_key(|p| p.run_index);
+        }
+        // Newest run first decides the order; steps gone from it follow in their own order.
+        order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut steps = Vec::with_capacity(by_name.len());
+        for (_, _, name) in order {
+            if let Some(series) = by_name.remove(&name) {
+                steps.push(series);
+            }
+        }
+        Ok((run_ids, steps))
+    }
+
+    /// Steps whose outcome changed over the newest `limit` runs, most flips first.
+    pub fn flaky(&self, limit: usize) -> Result<Vec<FlakyStep>, HistoryError> {
+        let (_, series) = self.series(limit)?;
+        let mut flaky: Vec<FlakyStep> = series
+            .into_iter()
+            .filter_map(|s| {
+                let outcomes: Vec<Outcome> = s.ran().map(|p| p.outcome).collect();
+                let (flips, flip_rate) = flips(&outcomes)?;
+                let last_outcome = *outcomes.last()?;
+                (flips > 0).then(|| FlakyStep {
+                    runs: outcomes.len(),
+                    flips,
+                    flip_rate,
+                    failures: outcomes.iter().filter(|o| o.is_fail()).count(),
+                    last_outcome,
+                    location: s.location,
+                    test_name: s.test_name,
+                })
+            })
+            .collect();
+        flaky.sort_by(|a, b| {
+            b.flip_rate
+                .total_cmp(&a.flip_rate)
+                .then(b.failures.cmp(&a.failures))
+                .then(a.test_name.cmp(&b.test_name))
+        });
+        Ok(flaky)
+    }
+
+    /// Steps by median duration over the newest `limit` runs, slowest first.
+    pub fn slow(&self, limit: usize) -> Result<Vec<SlowStep>, HistoryError> {
+        let (_, series) = self.series(limit)?;
+        let mut slow: Vec<SlowStep> = series
+            .into_iter()
+            .filter_map(|s| {
+                let durations: Vec<Duration> = s.ran().map(|p| p.duration).collect();
+                let median = median(&durations)?;
+                let (trend, trend_change) = trend(&durations);
+                Some(SlowStep {
+                    runs: durations.len(),
+                    median_s: median.as_secs_f64(),
+                    p95_s: p95(&durations)?.as_secs_f64(),
+                    trend,
+                    trend_change,
+                    location: s.location,
+                    test_name: s.test_name,
+                })
+            })
+            .collect();
+        slow.sort_by(|a, b| {
+            b.median_s
+                .total_cmp(&a.median_s)
+                .then(a.test_name.cmp(&b.test_name))
+        });
+        Ok(slow)
+    }
+
+    /// One step over the newest `limit` runs it appears in, oldest first. `name` is a test
+    /// name, or text that only one recorded test name contains.
+    pub fn step(
+        &self,
+        name: &str,
+        limit: usize,
+    ) -> Result<(String, Vec<StepHistoryEntry>), StepLookupError> {
+        let test_name = self.resolve_step_name(name)?;
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT r.run_uid, r.started_at_ms, s.outcome, s.duration_us, s.attempts, s.status
+                 FROM steps s JOIN runs r ON r.id = s.run_id
+                 WHERE s.test_name = ?1
+                 ORDER BY r.started_at_ms DESC, r.id DESC LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut entries: Vec<StepHistoryEntry> = statement
+            .query_map(params![test_name, limit as i64], |row| {
+                Ok(StepHistoryEntry {
+                    run_id: row.get(0)?,
+                    started_at: rfc3339(from_unix_ms(row.get(1)?)),
+                    outcome: Outcome::from_name(&row.get::<_, String>(2)?)
+                        .unwrap_or(Outcome::Skipped),
+                    duration_s: from_micros(row.get(3)?).as_secs_f64(),
+                    attempts: row.get(4)?,
+                    status: row.get(5)?,
+                })
+            })
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err(e))?;
+        entries.reverse();
+        Ok((test_name, entries))
+    }
+
+    fn resolve_step_name(&self, name: &str) -> Result<String, StepLookupError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT test_name FROM steps
+                 WHERE instr(test_name, ?1) > 0 ORDER BY test_name LIMIT 50",
+            )
+            .map_err(|e| self.err(e))?;
+        let candidates: Vec<String> = statement
+            .query_map([name], |row| row.get(0))
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err(e))?;
+        if candidates.iter().any(|c| c == name) {
+            return Ok(name.to_owned());
+        }
+        match candidates.len() {
+            0 => Err(StepLookupError::NotFound(name.to_owned())),
+            1 => Ok(candidates.into_iter().next().unwrap_or_default()),
+            _ => Err(StepLookupError::Ambiguous {
+                name: name.to_owned(),
+                candidates,
+            }),
+        }
+    }
+
+    /// The newest run, in full.
+    pub fn last_run(&self) -> Result<Option<RunRecord>, HistoryError> {
+        match self.recent_run_rows(1)?.first() {
+            Some(&row) => self.load_run(row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The run stored under row `row`, in full.
+    pub fn load_run(&self, row: i64) -> Result<RunRecord, HistoryError> {
+        let conn = &self.conn;
+        let mut run = conn
+            .query_row(
+                "SELECT run_uid, started_at_ms, finished_at_ms, git_commit, host, shard,
+                        exit_status, interrupted FROM runs WHERE id = ?1",
+                [row],
+                |r| {
+                    Ok(RunRecord {
+                        run_id: r.get(0)?,
+                        started_at: from_unix_ms(r.get(1)?),
+                        finished_at: from_unix_ms(r.get(2)?),
+                        git_commit: r.get(3)?,
+                        host: r.get(4)?,
+                        shard: r.get(5)?,
+                        exit_status: r.get(6)?,
+                        interrupted: r.get(7)?,
+                        suites: Vec::new(),
+                    })
+                },
+            )
+            .map_err(|e| self.err(e))?;
+        let mut suites = conn
+            .prepare(
+                "SELECT id, name, file, duration_us, kept_test_dir FROM suites
+                 WHERE run_id = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let suite_rows: Vec<(i64, SuiteRecord)> = suites
+            .query_map([row], |r| {
+                Ok((
+                    r.get(0)?,
+                    SuiteRecord {
+                        name: r.get(1)?,
+                        file: r.get(2)?,
+                        duration: from_micros(r.get(3)?),
+                        kept_test_dir: r.get(4)?,
+                        steps: Vec::new(),
+                    },
+                ))
+            })
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err(e))?;
+        let mut steps = conn
+            .prepare(
+                "SELECT id, test_name, file, line, outcome, status, duration_us, attempts,
+                        leftovers, log_path, skip_reason, output_tail
+                 FROM steps WHERE suite_id = ?1 ORDER BY position",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut checks = conn
+            .prepare(
+                "SELECT kind, expected, actual, message FROM checks
+                 WHERE step_id = ?1 ORDER BY position",
+            )
+            .map_err(|e| self.err(e))?;
+        for (suite_row, mut suite) in suite_rows {
+            let step_rows: Vec<(i64, StepRecord)> = steps
+                .query_map([suite_row], |r| {
+                    Ok((
+                        r.get(0)?,
+                        StepRecord {
+                            test_name: r.get(1)?,
+                            file: r.get(2)?,
+                            line: r.get(3)?,
+                            outcome: Outcome::from_name(&r.get::<_, String>(4)?)
+                                .unwrap_or(Outcome::Skipped),
+                            status: r.get(5)?,
+                            duration: from_micros(r.get(6)?),
+                            attempts: r.get(7)?,
+                            leftovers: r.get(8)?,
+                            log_path: r.get(9)?,
+                            skip_reason: r.get(10)?,
+                            output_tail: r.get(11)?,
+                            checks: Vec::new(),
+                        },
+                    ))
+                })
+                .and_then(Iterator::collect)
+                .map_err(|e| self.err(e))?;
+            for (step_row, mut step) in step_rows {
+                step.checks = checks
+                    .query_map([step_row], |r| {
+                        Ok(CheckRecord {
+                            kind: r.get(0)?,
+                            expected: r.get(1)?,
+                            actual: r.get(2)?,
+                            message: r.get(3)?,
+                        })
+                    })
+                    .and_then(Iterator::collect)
+                    .map_err(|e| self.err(e))?;
+                suite.steps.push(step);
+            }
+            run.suites.push(suite);
+        }
+        Ok(run)
+    }
+
+    /// Each step's last [`BASELINE_RUNS`] runs in which it ran (among the newest
+    /// [`BASELINE_WINDOW`] runs), for the live report's hints.
+    pub fn baselines(&self) -> Result<Baselines, HistoryError> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT test_name, outcome, duration_us FROM (
+                     SELECT s.test_name, s.outcome, s.duration_us, r.started_at_ms, r.id AS run,
+                            ROW_NUMBER() OVER (PARTITION BY s.test_name
+                                               ORDER BY r.started_at_ms DESC, r.id DESC) AS k
+                     FROM steps s JOIN runs r ON r.id = s.run_id
+                     WHERE s.outcome != 'skipped'
+                       AND r.id IN (SELECT id FROM runs
+                                    ORDER BY started_at_ms DESC, id DESC LIMIT ?1))
+                 WHERE k <= ?2
+                 ORDER BY test_name, started_at_ms, run",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = statement
+            .query_map(
+                params![BASELINE_WINDOW as i64, BASELINE_RUNS as i64],
+                |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i64>(2)?,
+                    ))
+                },
+            )
+            .map_err(|e| self.err(e))?;
+        let mut steps: Vec<(String, Vec<PastRun>)> = Vec::new();
+        for row in rows {
+            let (name, outcome, duration) = row.map_err(|e| self.err(e))?;
+            let past = PastRun {
+                passed: Outcome::from_name(&outcome).is_some_and(Outcome::is_pass),
+                duration: from_micros(duration),
+            };
+            match steps.last_mut() {
+                Some((last, runs)) if *last == name => runs.push(past),
+                _ => steps.push((name, vec![past])),
+            }
+        }
+        Ok(Baselines::new(steps))
+    }
+
+    /// The test names that failed or timed out in the newest run, and that run's id.
+    pub fn last_failed(&self) -> Result<Option<(String, Vec<String>)>, HistoryError> {
+        let Some(&row) = self.recent_run_rows(1)?.first() else {
+            return Ok(None);
+        };
+        let run_id: String = self
+            .conn
+            .query_row("SELECT run_uid FROM runs WHERE id = ?1", [row], |r| {
+                r.get(0)
+            })
+            .map_err(|e| self.err(e))?;
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT test_name FROM steps WHERE run_id = ?1
+                   AND outcome IN ('failed', 'timed_out') ORDER BY suite_id, position",
+            )
+            .map_err(|e| self.err(e))?;
+        let names = statement
+            .query_map([row], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err(e))?;
+        Ok(Some((run_id, names)))
+    }
+}
+
+/// How many of the newest runs the baselines look into.
+pub const BASELINE_WINDOW: usize = 200;

@@ -1,0 +1,153 @@
+//! What the history stores about a run: plain records, independent of how the run was observed
+//! (live events, or event files imported afterwards).
+
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+/// One run of smoke-runner (or several shards imported as one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    /// A unique id for the run (`20261123T191700Z-4242`).
+    pub run_id: String,
+    /// Wall-clock start.
+    pub started_at: SystemTime,
+    /// Wall-clock end.
+    pub finished_at: SystemTime,
+    /// The commit checked out where the run started, when that is a git repository.
+    pub git_commit: Option<String>,
+    /// The machine's host name.
+    pub host: Option<String>,
+    /// `K/N` when the run was one shard; several joined by `,` for imported shards.
+    pub shard: Option<String>,
+    /// What smoke-runner exited with.
+    pub exit_status: i32,
+    /// Whether the run was cut short by a signal.
+    pub interrupted: bool,
+    /// The suites that ran, in the order they finished.
+    pub suites: Vec<SuiteRecord>,
+}
+
+impl RunRecord {
+    /// Every step of the run.
+    pub fn steps(&self) -> impl Iterator<Item = &StepRecord> {
+        self.suites.iter().flat_map(|suite| suite.steps.iter())
+    }
+}
+
+/// One suite of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuiteRecord {
+    /// The suite's name.
+    pub name: String,
+    /// The suite file, as the run named it.
+    pub file: Option<String>,
+    /// Wall time of the suite.
+    pub duration: Duration,
+    /// The test dir, when it was kept.
+    pub kept_test_dir: Option<String>,
+    /// The suite's steps, in order.
+    pub steps: Vec<StepRecord>,
+}
+
+/// One step of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRecord {
+    /// The full test name (`suite::section::step`): what the history groups by.
+    pub test_name: String,
+    /// The suite file the step is defined in.
+    pub file: Option<String>,
+    /// The step's line in that file.
+    pub line: Option<u32>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// How the process ended, in words (`exit status 3`); empty when skipped.
+    pub status: String,
+    /// Wall time of the last attempt.
+    pub duration: Duration,
+    /// Attempts made (0 when skipped).
+    pub attempts: u32,
+    /// Leftover processes killed after the step.
+    pub leftovers: u32,
+    /// Where the step's full output was kept, if anywhere.
+    pub log_path: Option<String>,
+    /// Why the step did not run, when skipped.
+    pub skip_reason: Option<String>,
+    /// The checks that failed, in order.
+    pub checks: Vec<CheckRecord>,
+    /// The last lines of the step's output (already masked).
+    pub output_tail: String,
+}
+
+/// One failed check of a step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckRecord {
+    /// Which check (`status`, `stdout contains`, …), when known.
+    pub kind: Option<String>,
+    /// What was expected, when known.
+    pub expected: Option<String>,
+    /// What was found, when known.
+    pub actual: Option<String>,
+    /// The check's failure message as reports print it.
+    pub message: String,
+}
+
+/// How a step ended, as the history stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every check held on the first attempt.
+    Passed,
+    /// Passed, but only on a retry.
+    Flaky,
+    /// A check failed.
+    Failed,
+    /// The step hit its deadline.
+    TimedOut,
+    /// The step did not run.
+    Skipped,
+}
+
+impl Outcome {
+    /// Every outcome, in the order reports list them.
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Passed,
+        Outcome::Flaky,
+        Outcome::Failed,
+        Outcome::TimedOut,
+        Outcome::Skipped,
+    ];
+
+    /// The name stored in the database and shown in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Flaky => "flaky",
+            Outcome::Failed => "failed",
+            Outcome::TimedOut => "timed_out",
+            Outcome::Skipped => "skipped",
+        }
+    }
+
+    /// The outcome stored under `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|outcome| outcome.as_str() == name)
+    }
+
+    /// Whether the step ran and ended green (on the first attempt or a retry).
+    pub fn is_pass(self) -> bool {
+        matches!(self, Outcome::Passed | Outcome::Flaky)
+    }
+
+    /// Whether the step ran and ended red.
+    pub fn is_fail(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::TimedOut)
+    }
+
+    /// Whether the step ran at all.
+    pub fn ran(self) -> bool {
+        self != Outcome::Skipped
+    }
+}

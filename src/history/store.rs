@@ -1,0 +1,325 @@
+//! The database: opening (WAL, busy timeout), forward migrations, and writing runs.
+//!
+//! Several runs may write to one file at once (parallel shards on one machine): SQLite's WAL
+//! mode lets readers go on while one writer commits, and the busy timeout makes a writer wait
+//! its turn for at most [`BUSY_TIMEOUT`]. A run is written in one transaction at its end, so a
+//! run is either wholly in the history or not at all.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use super::error::HistoryError;
+use super::record::RunRecord;
+
+/// How long a writer waits for another to finish before giving up with a warning.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Forward migrations: entry `i` takes the schema from version `i` to `i + 1`. Never edit a
+/// released entry; append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, suites, steps, failed checks.
+    "CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        run_uid TEXT NOT NULL UNIQUE,
+        started_at_ms INTEGER NOT NULL,
+        finished_at_ms INTEGER NOT NULL,
+        git_commit TEXT,
+        host TEXT,
+        shard TEXT,
+        exit_status INTEGER NOT NULL,
+        interrupted INTEGER NOT NULL
+    );
+    CREATE INDEX runs_by_start ON runs (started_at_ms);
+    CREATE TABLE suites (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        file TEXT,
+        duration_us INTEGER NOT NULL,
+        kept_test_dir TEXT
+    );
+    CREATE TABLE steps (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        suite_id INTEGER NOT NULL REFERENCES suites (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        test_name TEXT NOT NULL,
+        file TEXT,
+        line INTEGER,
+        outcome TEXT NOT NULL
+            CHECK (outcome IN ('passed', 'flaky', 'failed', 'timed_out', 'skipped')),
+        status TEXT NOT NULL,
+        duration_us INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        leftovers INTEGER NOT NULL,
+        log_path TEXT,
+        skip_reason TEXT,
+        output_tail TEXT NOT NULL
+    );
+    CREATE INDEX steps_by_run ON steps (run_id);
+    CREATE INDEX steps_by_name ON steps (test_name, run_id);
+    CREATE TABLE checks (
+        step_id INTEGER NOT NULL REFERENCES steps (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        kind TEXT,
+        expected TEXT,
+        actual TEXT,
+        message TEXT NOT NULL,
+        PRIMARY KEY (step_id, position)
+    );",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// An open history database.
+#[derive(Debug)]
+pub struct HistoryStore {
+    pub(super) conn: Connection,
+    pub(super) path: PathBuf,
+}
+
+impl HistoryStore {
+    /// Opens `path` for recording, creating the file (and its folder) when missing, and
+    /// migrates its schema forward.
+    pub fn open(path: &Path) -> Result<Self, HistoryError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| HistoryError::CreateDir {
+                path: parent.to_owned(),
+                source,
+            })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|e| HistoryError::from_sqlite(path, e))?;
+        let store = Self {
+            conn,
+            path: path.to_owned(),
+        };
+        store.prepare(true)?;
+        Ok(store)
+    }
+
+    /// Opens an existing `path` for reading (`smoke-runner history`, `report --html`). A
+    /// database with an older schema is migrated when it can be written.
+    pub fn open_existing(path: &Path) -> Result<Self, HistoryError> {
+        if !path.exists() {
+            return Err(HistoryError::Missing(path.to_owned()));
+        }
+        let writable = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if let Ok(conn) = Connection::open_with_flags(path, writable) {
+            let store = Self {
+                conn,
+                path: path.to_owned(),
+            };
+            match store.prepare(true) {
+                Err(HistoryError::ReadOnly { .. }) => {}
+                other => return other.map(|()| store),
+            }
+        }
+        let read_only = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, read_only)
+            .map_err(|e| HistoryError::from_sqlite(path, e))?;
+        let store = Self {
+            conn,
+            path: path.to_owned(),
+        };
+        store.prepare(false)?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sqlite(&self, error: rusqlite::Error) -> HistoryError {
+        HistoryError::from_sqlite(&self.path, error)
+    }
+
+    /// Busy timeout, WAL, foreign keys, and the schema brought up to date.
+    fn prepare(&self, writable: bool) -> Result<(), HistoryError> {
+        let conn = &self.conn;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| self.sqlite(e))?;
+        // Reading the schema first tells a garbage file from a database before anything is
+        // written to it.
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|e| self.sqlite(e))?;
+        if version > SCHEMA_VERSION {
+            return Err(HistoryError::NewerSchema {
+                path: self.path.clone(),
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        conn.pragma_update(None, "foreign_keys", true)
+            .map_err(|e| self.sqlite(e))?;
+        if !writable {
+            return match version {
+                SCHEMA_VERSION => Ok(()),
+                _ => Err(HistoryError::ReadOnly {
+                    path: self.path.clone(),
+                    source: rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+                        Some("the schema needs migrating".into()),
+                    ),
+                }),
+            };
+        }
+        // When WAL cannot be turned on (a folder that cannot hold the `-wal` file), SQLite keeps
+        // its rollback journal, which still works: one writer at a time, within the timeout.
+        let _mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(|e| self.sqlite(e))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| self.sqlite(e))?;
+        self.migrate(version)
+    }
+
+    fn migrate(&self, seen: i64) -> Result<(), HistoryError> {
+        if seen == SCHEMA_VERSION {
+            return Ok(());
+        }
+        // Two processes may open a new file at once: take the write lock, then read the version
+        // again, so only one of them migrates.
+        let conn = &self.conn;
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.sqlite(e))?;
+        let result = (|| {
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+            for (index, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+                conn.execute_batch(sql)?;
+                conn.pragma_update(None, "user_version", index as i64 + 1)?;
+            }
+            conn.execute_batch("COMMIT")
+        })();
+        if let Err(error) = result {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(self.sqlite(error));
+        }
+        Ok(())
+    }
+
+    /// Writes one run in one transaction and returns its row id. A run id already recorded is
+    /// an error (the caller picks fresh ids).
+    pub fn record(&mut self, run: &RunRecord) -> Result<i64, HistoryError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| HistoryError::from_sqlite(&path, e))?;
+        let run_row = insert_run(&tx, run).map_err(|e| HistoryError::from_sqlite(&path, e))?;
+        tx.commit()
+            .map_err(|e| HistoryError::from_sqlite(&path, e))?;
+        Ok(run_row)
+    }
+
+    /// The row id of the run recorded as `run_id`, if any.
+    pub fn run_row(&self, run_id: &str) -> Result<Option<i64>, HistoryError> {
+        self.conn
+            .query_row("SELECT id FROM runs WHERE run_uid = ?1", [run_id], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(|e| self.sqlite(e))
+    }
+}
+
+fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRecord) -> rusqlite::Result<i64> {
+    tx.execute(
+        "INSERT INTO runs (run_uid, started_at_ms, finished_at_ms, git_commit, host, shard,
+                           exit_status, interrupted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            run.run_id,
+            unix_ms(run.started_at),
+            unix_ms(run.finished_at),
+            run.git_commit,
+            run.host,
+            run.shard,
+            run.exit_status,
+            run.interrupted,
+        ],
+    )?;
+    let run_row = tx.last_insert_rowid();
+    let mut insert_suite = tx.prepare(
+        "INSERT INTO suites (run_id, name, file, duration_us, kept_test_dir)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut insert_step = tx.prepare(
+        "INSERT INTO steps (run_id, suite_id, position, test_name, file, line, outcome, status,
+                            duration_us, attempts, leftovers, log_path, skip_reason, output_tail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    let mut insert_check = tx.prepare(
+        "INSERT INTO checks (step_id, position, kind, expected, actual, message)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for suite in &run.suites {
+        insert_suite.execute(params![
+            run_row,
+            suite.name,
+            suite.file,
+            micros(suite.duration),
+            suite.kept_test_dir,
+        ])?;
+        let suite_row = tx.last_insert_rowid();
+        for (position, step) in suite.steps.iter().enumerate() {
+            insert_step.execute(params![
+                run_row,
+                suite_row,
+                position as i64,
+                step.test_name,
+                step.file,
+                step.line,
+                step.outcome.as_str(),
+                step.status,
+                micros(step.duration),
+                step.attempts,
+                step.leftovers,
+                step.log_path,
+                step.skip_reason,
+                step.output_tail,
+            ])?;
+            let step_row = tx.last_insert_rowid();
+            for (position, check) in step.checks.iter().enumerate() {
+                insert_check.execute(params![
+                    step_row,
+                    position as i64,
+                    check.kind,
+                    check.expected,
+                    check.actual,
+                    check.message,
+                ])?;
+            }
+        }
+    }
+    Ok(run_row)
+}
+
+/// Milliseconds since the Unix epoch (0 before it).
+pub(super) fn unix_ms(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The time `ms` milliseconds after the Unix epoch.
+pub(super) fn from_unix_ms(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64)
+}
+
+/// Whole microseconds, saturating.
+pub(super) fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// The duration of `us` microseconds.
+pub(super) fn from_micros(us: i64) -> Duration {
+    Duration::from_micros(us.max(0) as u64)
+}

@@ -1,0 +1,286 @@
+//! The store and its queries against real database files.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use super::*;
+use crate::report::Hint;
+
+fn step(name: &str, outcome: Outcome, ms: u64) -> StepRecord {
+    StepRecord {
+        test_name: name.to_owned(),
+        file: Some("suites/s.toml".to_owned()),
+        line: Some(3),
+        outcome,
+        status: match outcome {
+            Outcome::Skipped => String::new(),
+            Outcome::Failed => "exit status 1".to_owned(),
+            _ => "exit status 0".to_owned(),
+        },
+        duration: Duration::from_millis(ms),
+        attempts: u32::from(outcome.ran()),
+        leftovers: 0,
+        log_path: None,
+        skip_reason: None,
+        checks: match outcome {
+            Outcome::Failed => vec![CheckRecord {
+                kind: Some("status".into()),
+                expected: Some("0".into()),
+                actual: Some("1".into()),
+                message: "expected exit status 0, got 1".into(),
+            }],
+            _ => Vec::new(),
+        },
+        output_tail: "last line\n".to_owned(),
+    }
+}
+
+fn run(n: u64, steps: Vec<StepRecord>) -> RunRecord {
+    let started_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + n * 60);
+    RunRecord {
+        run_id: format!("run-{n}"),
+        started_at,
+        finished_at: started_at + Duration::from_secs(2),
+        git_commit: Some("0123abcd".into()),
+        host: Some("ci-1".into()),
+        shard: None,
+        exit_status: i32::from(steps.iter().any(|s| s.outcome.is_fail())),
+        interrupted: false,
+        suites: vec![SuiteRecord {
+            name: "s".into(),
+            file: Some("suites/s.toml".into()),
+            duration: Duration::from_secs(1),
+            kept_test_dir: None,
+            steps,
+        }],
+    }
+}
+
+/// Five runs: `s::flip` alternates pass and fail, `s::sleeper` takes longer each time,
+/// `s::quick` is steady.
+fn five_runs(path: &Path) -> HistoryStore {
+    let mut store = HistoryStore::open(path).expect("open");
+    for n in 0..5u64 {
+        let flip = if n % 2 == 0 {
+            Outcome::Passed
+        } else {
+            Outcome::Failed
+        };
+        store
+            .record(&run(
+                n,
+                vec![
+                    step("s::quick", Outcome::Passed, 10),
+                    step("s::flip", flip, 20),
+                    step("s::sleeper", Outcome::Passed, 100 * (n + 1)),
+                ],
+            ))
+            .expect("record");
+    }
+    store
+}
+
+#[test]
+fn a_recorded_run_reads_back_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = HistoryStore::open(&dir.path().join("h.sqlite")).unwrap();
+    let mut original = run(1, vec![step("s::a", Outcome::Failed, 5)]);
+    original.suites[0].steps.push(StepRecord {
+        skip_reason: Some("skipped: earlier step `a` failed".into()),
+        ..step("s::b", Outcome::Skipped, 0)
+    });
+    store.record(&original).unwrap();
+    assert_eq!(store.last_run().unwrap(), Some(original));
+    assert_eq!(
+        store.last_failed().unwrap(),
+        Some(("run-1".to_owned(), vec!["s::a".to_owned()]))
+    );
+}
+
+#[test]
+fn flaky_lists_the_alternating_step_with_flip_rate_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = five_runs(&dir.path().join("h.sqlite"));
+    let flaky = store.flaky(20).unwrap();
+    assert_eq!(flaky.len(), 1, "{flaky:?}");
+    assert_eq!(flaky[0].test_name, "s::flip");
+    assert_eq!(
+        (flaky[0].flips, flaky[0].runs, flaky[0].failures),
+        (4, 5, 2)
+    );
+    assert_eq!(flaky[0].flip_rate, 1.0);
+}
+
+#[test]
+fn slow_ranks_the_growing_step_first_with_a_rising_trend() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = five_runs(&dir.path().join("h.sqlite"));
+    let slow = store.slow(20).unwrap();
+    let names: Vec<&str> = slow.iter().map(|s| s.test_name.as_str()).collect();
+    assert_eq!(names, ["s::sleeper", "s::flip", "s::quick"]);
+    assert_eq!(slow[0].trend, Trend::Rising);
+    assert!((slow[0].median_s - 0.3).abs() < 1e-9);
+    assert!((slow[0].p95_s - 0.5).abs() < 1e-9);
+    assert_eq!(slow[2].trend, Trend::Steady);
+    // Only the last three runs: still rising, median of 300, 400, 500.
+    let last3 = store.slow(3).unwrap();
+    assert!((last3[0].median_s - 0.4).abs() < 1e-9);
+}
+
+#[test]
+fn step_history_by_full_or_partial_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = five_runs(&dir.path().join("h.sqlite"));
+    let (name, entries) = store.step("sleeper", 20).unwrap();
+    assert_eq!(name, "s::sleeper");
+    let durations: Vec<f64> = entries.iter().map(|e| e.duration_s).collect();
+    assert_eq!(durations, [0.1, 0.2, 0.3, 0.4, 0.5]);
+    assert!(matches!(
+        store.step("s::", 20),
+        Err(queries::StepLookupError::Ambiguous { .. })
+    ));
+    assert!(matches!(
+        store.step("nothing", 20),
+        Err(queries::StepLookupError::NotFound(_))
+    ));
+}
+
+#[test]
+fn baselines_give_the_hints() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = five_runs(&dir.path().join("h.sqlite"));
+    let baselines = store.baselines().unwrap();
+    assert_eq!(
+        baselines.hint("s::sleeper", true, Duration::from_secs(2)),
+        Some(Hint::SlowerThanUsual {
+            median: Duration::from_millis(300)
+        })
+    );
+    assert_eq!(
+        baselines.hint("s::flip", false, Duration::from_millis(20)),
+        Some(Hint::KnownFlaky {
+            failures: 2,
+            runs: 5
+        })
+    );
+    assert_eq!(
+        baselines.hint("s::quick", false, Duration::from_millis(20)),
+        Some(Hint::NewlyFailing)
+    );
+}
+
+#[test]
+fn runs_are_listed_newest_first_with_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = five_runs(&dir.path().join("h.sqlite"));
+    let runs = store.runs(2).unwrap();
+    let ids: Vec<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
+    assert_eq!(ids, ["run-4", "run-3"]);
+    assert_eq!((runs[0].passed, runs[0].failed), (3, 0));
+    assert_eq!(
+        (runs[1].passed, runs[1].failed, runs[1].exit_status),
+        (2, 1, 1)
+    );
+    assert_eq!(runs[0].duration_s, 2.0);
+}
+
+#[test]
+fn a_garbage_file_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    let garbage = "this is not a database\n".repeat(300);
+    std::fs::write(&path, &garbage).unwrap();
+    let error = HistoryStore::open(&path).unwrap_err();
+    assert!(matches!(error, HistoryError::Corrupt { .. }), "{error:?}");
+    assert!(error.to_string().contains("move it away"), "{error}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), garbage);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    drop(HistoryStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    let error = HistoryStore::open(&path).unwrap_err();
+    assert!(
+        matches!(error, HistoryError::NewerSchema { .. }),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_folder_that_cannot_be_made_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let error = HistoryStore::open(&blocker.join("h.sqlite")).unwrap_err();
+    assert!(matches!(error, HistoryError::CreateDir { .. }), "{error:?}");
+}
+
+#[test]
+fn two_writers_at_once_both_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    let barrier = std::sync::Barrier::new(2);
+    std::thread::scope(|scope| {
+        for writer in 0..2u64 {
+            let (path, barrier) = (&path, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                // Each writer opens the new file itself: creation and migration race too.
+                let mut store = HistoryStore::open(path).expect("open");
+                for n in 0..20 {
+                    let mut record = run(n, vec![step("s::a", Outcome::Passed, 1)]);
+                    record.run_id = format!("w{writer}-{n}");
+                    store.record(&record).expect("record");
+                }
+            });
+        }
+    });
+    let store = HistoryStore::open_existing(&path).unwrap();
+    assert_eq!(store.runs(100).unwrap().len(), 40);
+}
+
+#[test]
+fn html_report_holds_failures_grid_and_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = five_runs(&dir.path().join("h.sqlite"));
+    let mut last = run(
+        5,
+        vec![
+            step("s::quick", Outcome::Passed, 10),
+            step("s::flip", Outcome::Failed, 20),
+            step("s::sleeper", Outcome::Passed, 600),
+        ],
+    );
+    last.suites[0].steps[1].output_tail = "<b>not bold</b>\n".into();
+    last.suites[0].steps[1].log_path = Some("target/smoke-logs/run-5/s/02-flip.log".into());
+    store.record(&last).unwrap();
+    let html = render_html(
+        &store,
+        &HtmlOptions {
+            runs: 20,
+            generated_at: SystemTime::now(),
+        },
+    )
+    .unwrap()
+    .expect("a run is recorded");
+    let failures = html.find("id=\"failures\"").unwrap();
+    let grid = html.find("id=\"grid\"").unwrap();
+    let flip = html[failures..grid]
+        .find("s::flip")
+        .expect("failure listed");
+    assert!(html[failures + flip..grid].contains("expected exit status 0, got 1"));
+    assert!(html.contains("&lt;b&gt;not bold&lt;/b&gt;"));
+    assert!(html.contains("target/smoke-logs/run-5/s/02-flip.log"));
+    // One grid row per step, one cell per run.
+    let grid_html = &html[grid..html.find("id=\"trends\"").unwrap()];
+    assert_eq!(grid_html.matches("<td class=\"cell ").count(), 3 * 6);
+    assert_eq!(html.matches("<svg ").count(), 3);
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("http://") && !html.contains("https://"));
+}

@@ -1,0 +1,312 @@
+//! The libtest formats (`--format pretty|terse|json`, `-q`), as `cargo test` users read them.
+//!
+//! One consumer of the event stream like any other: it formats events and never runs anything.
+//! The text follows libtest's (`running N tests`, `test name ... ok`, the `failures:` block,
+//! `test result: …`), so tools that read `cargo test` output read this too. The JSON lines
+//! follow libtest's unstable JSON format, with more detail: `exec_time`, the failure report in
+//! `stdout`, the skip reason in `message`, `timed_out` for timeouts.
+
+use std::fmt::Write as _;
+use std::io::{self, BufWriter, Write};
+
+use owo_colors::Style;
+
+use super::{Event, Reporter, RunStart, StepResult, Summary, Verdict};
+use crate::suite::{Step, Suite};
+
+/// Which libtest format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LibtestFormat {
+    /// One line per test.
+    Pretty,
+    /// One character per test.
+    Terse,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Writes a run in a libtest format.
+pub struct LibtestReporter<W: Write> {
+    out: BufWriter<W>,
+    format: LibtestFormat,
+    color: bool,
+    name_width: usize,
+    /// With one suite at a time, `test name ... ` is written when a step starts, so a long step
+    /// shows what it is waiting for; with several, whole lines are written when steps finish.
+    live_names: bool,
+    failures: Vec<(String, String)>,
+}
+
+impl<W: Write> LibtestReporter<W> {
+    /// A reporter writing `format` to `out`, with ANSI colours when `color` is true.
+    pub fn new(out: W, format: LibtestFormat, color: bool) -> Self {
+        Self {
+            out: BufWriter::new(out),
+            format,
+            color,
+            name_width: 0,
+            live_names: false,
+            failures: Vec::new(),
+        }
+    }
+
+    fn run_started(&mut self, start: &RunStart) -> io::Result<()> {
+        self.name_width = start.longest_name;
+        self.live_names = start.jobs == 1 && self.format == LibtestFormat::Pretty;
+        match self.format {
+            LibtestFormat::Pretty | LibtestFormat::Terse => {
+                let s = if start.steps == 1 { "" } else { "s" };
+                write!(self.out, "\nrunning {} test{s}\n", start.steps)?;
+            }
+            LibtestFormat::Json => writeln!(
+                self.out,
+                r#"{{ "type": "suite", "event": "started", "test_count": {} }}"#,
+                start.steps
+            )?,
+        }
+        self.out.flush()
+    }
+
+    fn step_started(&mut self, step: &Step, setup: bool, attempt: u32) -> io::Result<()> {
+        if attempt > 1 || setup {
+            return Ok(());
+        }
+        match self.format {
+            LibtestFormat::Pretty if self.live_names => {
+                self.write_name("test", &step.test_name)?;
+                self.out.flush()
+            }
+            LibtestFormat::Pretty | LibtestFormat::Terse => Ok(()),
+            LibtestFormat::Json => {
+                writeln!(
+                    self.out,
+                    r#"{{ "type": "test", "event": "started", "name": {} }}"#,
+                    json(&step.test_name)
+                )?;
+                self.out.flush()
+            }
+        }
+    }
+
+    fn write_name(&mut self, word: &str, name: &str) -> io::Result<()> {
+        write!(self.out, "{word} {name:<0$} ... ", self.name_width)
+    }
+
+    fn step_finished(&mut self, step: &Step, setup: bool, result: &StepResult) -> io::Result<()> {
+        let ran = !matches!(result.verdict, Verdict::Skipped(_));
+        let name = &step.test_name;
+        if result.verdict.is_failure() {
+            let title = if setup {
+                format!("{name} (setup)")
+            } else {
+                name.clone()
+            };
+            self.failures.push((title, failure_message(result)));
+        }
+        match self.format {
+            LibtestFormat::Pretty => {
+                if setup {
+                    self.write_name("setup", name)?;
+                } else if !(self.live_names && ran) {
+                    self.write_name("test", name)?;
+                }
+                self.write_outcome(&result.verdict)?;
+                writeln!(self.out)?;
+            }
+            LibtestFormat::Terse if setup => {}
+            LibtestFormat::Terse => {
+                let (c, style) = match &result.verdict {
+                    Verdict::Passed | Verdict::Flaky => ('.', Style::new().green()),
+                    Verdict::Failed | Verdict::TimedOut => ('F', Style::new().red()),
+                    Verdict::Skipped(_) => ('i', Style::new().yellow()),
+                };
+                self.paint(style, &c.to_string())?;
+            }
+            LibtestFormat::Json if setup => {}
+            LibtestFormat::Json => self.json_test(name, result)?,
+        }
+        self.out.flush()
+    }
+
+    fn paint(&mut self, style: Style, text: &str) -> io::Result<()> {
+        if self.color {
+            write!(self.out, "{}", style.style(text))
+        } else {
+            self.out.write_all(text.as_bytes())
+        }
+    }
+
+    fn write_outcome(&mut self, verdict: &Verdict) -> io::Result<()> {
+        match verdict {
+            Verdict::Passed => self.paint(Style::new().green(), "ok"),
+            Verdict::Flaky => self.paint(Style::new().green(), "ok (flaky)"),
+            Verdict::Failed => self.paint(Style::new().red(), "FAILED"),
+            Verdict::TimedOut => self.paint(Style::new().red(), "FAILED (timed out)"),
+            Verdict::Skipped(super::SkipReason::Ignored(_)) => {
+                self.paint(Style::new().yellow(), "ignored")
+            }
+            Verdict::Skipped(reason) => {
+                self.paint(Style::new().yellow(), &format!("ignored ({reason})"))
+            }
+        }
+    }
+
+    fn json_test(&mut self, name: &str, result: &StepResult) -> io::Result<()> {
+        let mut line = format!(r#"{{ "type": "test", "name": {}"#, json(name));
+        let event = match &result.verdict {
+            Verdict::Passed | Verdict::Flaky => "ok",
+            Verdict::Failed | Verdict::TimedOut => "failed",
+            Verdict::Skipped(_) => "ignored",
+        };
+        let _ = write!(line, r#", "event": "{event}""#);
+        match &result.verdict {
+            Verdict::Failed | Verdict::TimedOut => {
+                let _ = write!(line, r#", "stdout": {}"#, json(&failure_message(result)));
+            }
+            Verdict::Skipped(reason) => {
+                let message = reason.to_string();
+                if !message.is_empty() {
+                    let _ = write!(line, r#", "message": {}"#, json(&message));
+                }
+            }
+            Verdict::Passed | Verdict::Flaky => {}
+        }
+        if result.verdict == Verdict::TimedOut {
+            line.push_str(r#", "timed_out": true"#);
+        }
+        if result.verdict == Verdict::Flaky {
+            line.push_str(r#", "flaky": true"#);
+        }
+        if !matches!(result.verdict, Verdict::Skipped(_)) {
+            let _ = write!(line, r#", "exec_time": {}"#, result.duration.as_secs_f64());
+        }
+        line.push_str(" }\n");
+        self.out.write_all(line.as_bytes())
+    }
+
+    fn run_finished(&mut self, summary: &Summary) -> io::Result<()> {
+        let counts = &summary.counts;
+        let passed = counts.passed + counts.flaky;
+        let failed = !counts.success() || summary.interrupted;
+        match self.format {
+            LibtestFormat::Pretty | LibtestFormat::Terse => {
+                if self.format == LibtestFormat::Terse {
+                    writeln!(self.out)?;
+                }
+                if !self.failures.is_empty() {
+                    writeln!(self.out, "\nfailures:\n")?;
+                    for (name, message) in &self.failures {
+                        writeln!(self.out, "---- {name} ----\n{message}\n")?;
+                    }
+                    writeln!(self.out, "\nfailures:")?;
+                    for (name, _) in &self.failures {
+                        writeln!(self.out, "    {name}")?;
+                    }
+                }
+                write!(self.out, "\ntest result: ")?;
+                if failed {
+                    self.paint(Style::new().red(), "FAILED")?;
+                } else {
+                    self.paint(Style::new().green(), "ok")?;
+                }
+                writeln!(
+                    self.out,
+                    ". {passed} passed; {} failed; {} ignored; 0 measured; {} filtered out; \
+                     finished in {:.2}s\n",
+                    counts.failed,
+                    counts.skipped,
+                    summary.filtered_out,
+                    summary.duration.as_secs_f64()
+                )?;
+            }
+            LibtestFormat::Json => writeln!(
+                self.out,
+                r#"{{ "type": "suite", "event": "{}", "passed": {passed}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {} }}"#,
+                if failed { "failed" } else { "ok" },
+                counts.failed,
+                counts.skipped,
+                summary.filtered_out,
+                summary.duration.as_secs_f64()
+            )?,
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Reporter for LibtestReporter<W> {
+    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+        match *event {
+            Event::RunStarted(start) => self.run_started(start),
+            Event::StepStarted {
+                step,
+                setup,
+                attempt,
+                ..
+            } => self.step_started(step, setup, attempt),
+            Event::StepFinished {
+                step,
+                setup,
+                result,
+                ..
+            } => self.step_finished(step, setup, result),
+            Event::RunFinished(summary) => self.run_finished(summary),
+            Event::SuiteStarted { .. }
+            | Event::SectionStarted { .. }
+            | Event::Note { .. }
+            | Event::SuiteFinished { .. } => Ok(()),
+        }
+    }
+}
+
+/// `--list`: one `name: test` line per selected step, as libtest lists tests.
+pub fn write_list<'s>(
+    out: &mut dyn Write,
+    steps: impl IntoIterator<Item = (&'s Suite, &'s Step)>,
+) -> io::Result<()> {
+    let mut out = BufWriter::new(out);
+    for (_, step) in steps {
+        writeln!(out, "{}: test", step.test_name)?;
+    }
+    out.flush()
+}
+
+/// A JSON string literal.
+fn json(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+/// The block under `---- name ----`: what ran, how it ended, each failed check, the output.
+fn failure_message(result: &StepResult) -> String {
+    let mut message = String::new();
+    if !result.command_line.is_empty() {
+        let _ = writeln!(message, "command:  {}", result.command_line);
+    }
+    let _ = writeln!(message, "status:   {}", result.status);
+    let _ = writeln!(message, "duration: {:.2}s", result.duration.as_secs_f64());
+    if result.attempts > 1 {
+        let _ = writeln!(message, "attempts: {}", result.attempts);
+    }
+    for failure in &result.failures {
+        let _ = writeln!(message, "check:    {failure}");
+    }
+    if result.leaked_processes > 0 {
+        let _ = writeln!(
+            message,
+            "leaked:   {} process(es) killed after the command",
+            result.leaked_processes
+        );
+    }
+    if let Some(dir) = &result.test_dir {
+        let _ = writeln!(message, "test dir: {}", dir.display());
+    }
+    if let Some(log) = &result.log_path {
+        let _ = writeln!(message, "log:      {}", log.display());
+    }
+    if !result.output_tail.is_empty() {
+        message.push_str("output (last lines):\n");
+        for line in result.output_tail.lines() {
+            let _ = writeln!(message, "  | {line}");
+        }
+    }
+    message
+}

@@ -1,0 +1,145 @@
+//! Secret masking: every secret value becomes `[redacted:NAME]` before any report sees it.
+//!
+//! One [`Masker`] per run, built once from the secrets' names and values; masking is a single
+//! pass of a precompiled multi-pattern search (Aho-Corasick) over the text, and costs nothing
+//! when there are no secrets. Values shorter than [`MIN_SECRET_LEN`] are not masked (they would
+//! match everywhere and hide the report); they are listed so that the report can say so.
+
+use std::borrow::Cow;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+/// Secret values shorter than this many bytes are listed in a note instead of masked.
+pub const MIN_SECRET_LEN: usize = 6;
+
+/// Replaces secret values with `[redacted:NAME]`.
+#[derive(Debug, Clone, Default)]
+pub struct Masker {
+    searcher: Option<AhoCorasick>,
+    /// The replacement of each pattern, in pattern order.
+    replacements: Vec<String>,
+    /// The longest secret value, in bytes.
+    longest: usize,
+    /// Names of secrets whose values are too short to mask.
+    too_short: Vec<String>,
+}
+
+impl Masker {
+    /// A masker that masks nothing.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// A masker for these `(name, value)` secrets. Empty values are ignored; values shorter
+    /// than [`MIN_SECRET_LEN`] are not masked and are listed by [`Masker::too_short`].
+    pub fn new<'a>(secrets: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut replacements = Vec::new();
+        let mut too_short: Vec<String> = Vec::new();
+        for (name, value) in secrets {
+            if value.is_empty() {
+                continue;
+            }
+            if value.len() < MIN_SECRET_LEN {
+                if !too_short.iter().any(|n| n == name) {
+                    too_short.push(name.to_owned());
+                }
+                continue;
+            }
+            if patterns.contains(&value) {
+                continue;
+            }
+            patterns.push(value);
+            replacements.push(format!("[redacted:{name}]"));
+        }
+        let longest = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
+        let searcher = (!patterns.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&patterns)
+                .expect("a handful of literal patterns always builds")
+        });
+        Self {
+            searcher,
+            replacements,
+            longest,
+            too_short,
+        }
+    }
+
+    /// Whether there is nothing to mask.
+    pub fn is_empty(&self) -> bool {
+        self.searcher.is_none()
+    }
+
+    /// Names of secrets whose values were too short to mask.
+    pub fn too_short(&self) -> &[String] {
+        &self.too_short
+    }
+
+    /// The longest secret value in bytes (0 without secrets): a stream must hold back one byte
+    /// less than this to catch a secret split across two writes.
+    pub fn longest(&self) -> usize {
+        self.longest
+    }
+
+    /// `text` with every secret replaced; borrowed when there was none.
+    pub fn mask<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match &self.searcher {
+            Some(searcher) if searcher.is_match(text) => {
+                Cow::Owned(searcher.replace_all(text, &self.replacements))
+            }
+            _ => Cow::Borrowed(text),
+        }
+    }
+
+    /// `bytes` with every secret replaced; borrowed when there was none.
+    pub fn mask_bytes<'t>(&self, bytes: &'t [u8]) -> Cow<'t, [u8]> {
+        match &self.searcher {
+            Some(searcher) if searcher.is_match(bytes) => {
+                Cow::Owned(searcher.replace_all_bytes(bytes, &self.replacements))
+            }
+            _ => Cow::Borrowed(bytes),
+        }
+    }
+
+    /// Masks `text` in place when it holds a secret.
+    pub fn mask_in_place(&self, text: &mut String) {
+        if let Cow::Owned(masked) = self.mask(text) {
+            *text = masked;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_replaced_by_their_names_and_short_ones_are_listed() {
+        let masker = Masker::new([
+            ("OPENAI_API_KEY", "sk-abcdef123"),
+            ("PIN", "1234"),
+            ("EMPTY", ""),
+        ]);
+        assert_eq!(
+            masker.mask("key=sk-abcdef123, again sk-abcdef123; pin 1234"),
+            "key=[redacted:OPENAI_API_KEY], again [redacted:OPENAI_API_KEY]; pin 1234"
+        );
+        assert_eq!(masker.too_short(), ["PIN"]);
+        assert!(matches!(masker.mask("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_longest_of_overlapping_secrets_wins() {
+        let masker = Masker::new([("SHORT", "secret"), ("LONG", "secret-and-more")]);
+        assert_eq!(masker.mask("a secret-and-more b"), "a [redacted:LONG] b");
+    }
+
+    #[test]
+    fn no_secrets_masks_nothing() {
+        let masker = Masker::none();
+        assert!(masker.is_empty());
+        assert!(matches!(masker.mask("sk-abcdef123"), Cow::Borrowed(_)));
+    }
+}

@@ -1,0 +1,293 @@
+//! `smoke-runner history` and `smoke-runner report --html` on real history files; the HTML
+//! report opened in a real headless Chromium.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use smoke_runner::history::{
+    CheckRecord, HistoryStore, Outcome, RunRecord, StepRecord, SuiteRecord,
+};
+
+use crate::support::{TestEnv, smoke_runner, stderr, stdout};
+
+fn step(name: &str, outcome: Outcome, ms: u64) -> StepRecord {
+    StepRecord {
+        test_name: name.to_owned(),
+        file: Some("suites/demo.toml".to_owned()),
+        line: Some(4),
+        outcome,
+        status: "exit status 0".to_owned(),
+        duration: Duration::from_millis(ms),
+        attempts: 1,
+        leftovers: 0,
+        log_path: None,
+        skip_reason: None,
+        checks: Vec::new(),
+        output_tail: String::new(),
+    }
+}
+
+/// Six runs of `demo`: `flip` alternates, `sleeper` grows, the last run fails `flip`.
+fn write_history(path: &Path) {
+    let mut store = HistoryStore::open(path).expect("open history");
+    for n in 0..6u64 {
+        let mut flip = step(
+            "demo::flip",
+            if n % 2 == 0 {
+                Outcome::Passed
+            } else {
+                Outcome::Failed
+            },
+            30,
+        );
+        if flip.outcome == Outcome::Failed {
+            flip.status = "exit status 1".into();
+            flip.checks.push(CheckRecord {
+                kind: Some("stdout".into()),
+                expected: Some("contains `ready`".into()),
+                actual: Some("`starting`".into()),
+                message: "stdout does not contain `ready`".into(),
+            });
+            flip.output_tail = "starting\n<not ready>\n".into();
+            flip.log_path = Some(format!("target/smoke-logs/run-{n}/demo/02-flip.log"));
+        }
+        let started_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + n * 60);
+        store
+            .record(&RunRecord {
+                run_id: format!("run-{n}"),
+                started_at,
+                finished_at: started_at + Duration::from_secs(3),
+                git_commit: None,
+                host: Some("ci".into()),
+                shard: None,
+                exit_status: i32::from(n % 2 == 1),
+                interrupted: false,
+                suites: vec![SuiteRecord {
+                    name: "demo".into(),
+                    file: Some("suites/demo.toml".into()),
+                    duration: Duration::from_secs(1),
+                    kept_test_dir: None,
+                    steps: vec![
+                        step("demo::quick", Outcome::Passed, 5),
+                        flip,
+                        step("demo::sleeper", Outcome::Passed, 200 * (n + 1)),
+                    ],
+                }],
+            })
+            .expect("record");
+    }
+}
+
+fn env_with_history() -> (TestEnv, PathBuf) {
+    let env = TestEnv::new();
+    let path = env.path().join("h.sqlite");
+    write_history(&path);
+    (env, path)
+}
+
+#[test]
+fn history_flaky_and_slow_as_text_and_json() {
+    let (env, path) = env_with_history();
+    let history = path.to_str().unwrap();
+    let flaky = env.run(&["history", "flaky", "--history", history]);
+    assert_eq!(flaky.status.code(), Some(0), "{}", stderr(&flaky));
+    let text = stdout(&flaky);
+    let first = text.lines().nth(1).expect("a row");
+    assert!(first.starts_with("demo::flip "), "{text}");
+    assert!(first.contains(" 1.00 "), "{text}");
+
+    let slow = env.run(&["history", "slow", "--format", "json", "--history", history]);
+    let json: serde_json::Value = serde_json::from_slice(&slow.stdout).expect("JSON");
+    assert_eq!(json[0]["test_name"], "demo::sleeper");
+    assert_eq!(json[0]["trend"], "rising");
+    assert_eq!(json[0]["runs"], 6);
+
+    let step = env
+        .command()
+        .args(["history", "step", "sleeper", "--format", "json"])
+        .env("SMOKE_HISTORY", history)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&step.stdout).expect("JSON");
+    assert_eq!(json["test_name"], "demo::sleeper");
+    assert_eq!(json["runs"].as_array().unwrap().len(), 6);
+
+    let runs = env.run(&["history", "runs", "-n", "2", "--history", history]);
+    let text = stdout(&runs);
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.lines().nth(1).unwrap().starts_with("run-5 "), "{text}");
+}
+
+#[test]
+fn history_without_a_file_says_where_it_looked() {
+    let env = TestEnv::new();
+    let output = env.run(&["history", "runs"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: no history at target/smoke-history.sqlite yet: runs record it there (or pass --history PATH / set SMOKE_HISTORY)\n"
+    );
+}
+
+#[test]
+fn history_step_with_an_unknown_name_is_a_usage_error() {
+    let (env, path) = env_with_history();
+    let output = env.run(&[
+        "history",
+        "step",
+        "nope",
+        "--history",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("no step named `nope`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// A headless Chromium: `CHROMIUM`, else `chromium` or `chromium-browser` on PATH. Without
+/// one, the browser test fails when `SMOKE_REQUIRE_BROWSER` is set (as `.ci/run` does) and is
+/// skipped with a note otherwise.
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMIUM") {
+        return Some(path.into());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| [dir.join("chromium"), dir.join("chromium-browser")])
+        .find(|candidate| candidate.is_file())
+}
+
+/// What Chromium did with a page: the DOM after load, the screenshot, and the URLs the page
+/// itself asked for (from the network log; the browser's own background requests are left
+/// out).
+struct BrowserVisit {
+    dom: String,
+    screenshot: Vec<u8>,
+    page_requests: Vec<String>,
+}
+
+fn visit(browser: &Path, page: &Path) -> BrowserVisit {
+    let scratch = tempfile::tempdir().unwrap();
+    let screenshot = scratch.path().join("shot.png");
+    let net_log = scratch.path().join("net.json");
+    // `smoke-runner exec` bounds the browser and stops every process it starts.
+    let output = std::process::Command::new(smoke_runner())
+        .args(["exec", "--timeout", "180", "--"])
+        .arg(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,1600",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            scratch.path().join("profile").display()
+        ))
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(format!("--log-net-log={}", net_log.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("run chromium");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "chromium failed: {}",
+        stderr(&output)
+    );
+    let log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&net_log).expect("net log written"))
+            .expect("net log is JSON");
+    let start_job = &log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"];
+    let page_requests = log["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|event| &event["type"] == start_job)
+        .filter(|event| {
+            // Requests made on behalf of the file:// page carry it as their site.
+            event["params"]["site_for_cookies"]
+                .as_str()
+                .is_some_and(|site| site.contains("site=file://"))
+        })
+        .filter_map(|event| event["params"]["url"].as_str())
+        .filter(|url| !url.starts_with("file:"))
+        .map(str::to_owned)
+        .collect();
+    BrowserVisit {
+        dom: stdout(&output),
+        screenshot: std::fs::read(&screenshot).expect("screenshot written"),
+        page_requests,
+    }
+}
+
+#[test]
+fn html_report_opens_in_headless_chromium_without_network() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("SMOKE_REQUIRE_BROWSER").is_none(),
+            "SMOKE_REQUIRE_BROWSER is set but no chromium was found (set CHROMIUM or install it)"
+        );
+        eprintln!("note: no chromium found; the HTML report browser test did not run");
+        return;
+    };
+    let (env, path) = env_with_history();
+    let report = env.path().join("report.html");
+    let output = env.run(&[
+        "report",
+        "--html",
+        report.to_str().unwrap(),
+        "--runs",
+        "10",
+        "--history",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let html = std::fs::read_to_string(&report).unwrap();
+    for external in [
+        "http:", "https:", "src=", "href=", "<script", "url(", "@import",
+    ] {
+        assert!(!html.contains(external), "the report holds `{external}`");
+    }
+
+    let seen = visit(&browser, &report);
+    let failures = seen.dom.find("id=\"failures\"").expect("failures section");
+    let grid = seen.dom.find("id=\"grid\"").expect("grid section");
+    assert!(
+        seen.dom[failures..grid].contains("demo::flip"),
+        "the failing step is shown first: {}",
+        &seen.dom[failures..grid]
+    );
+    assert!(seen.dom[failures..grid].contains("stdout does not contain `ready`"));
+    assert_eq!(
+        &seen.screenshot[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "a PNG screenshot"
+    );
+    let width = u32::from_be_bytes(seen.screenshot[16..20].try_into().unwrap());
+    assert_eq!(width, 1280, "the screenshot has the window's width");
+    assert_eq!(
+        seen.page_requests,
+        Vec::<String>::new(),
+        "the report fetched nothing"
+    );
+
+    // The same check sees a page that does fetch something, so its silence above means
+    // something.
+    let control = env.path().join("control.html");
+    std::fs::write(
+        &control,
+        "<!DOCTYPE html><title>c</title><img src=\"http://203.0.113.7/probe.png\">",
+    )
+    .unwrap();
+    let seen = visit(&browser, &control);
+    assert_eq!(seen.page_requests, ["http://203.0.113.7/probe.png"]);
+}
