@@ -42,7 +42,11 @@ pub(crate) struct Validated {
 }
 
 /// Validates the suite read from `source` (the text of the file at `path`).
-pub(crate) fn validate(raw: RawSuite, source: &str, path: &Path) -> Result<Validated, LoadError> {
+pub(crate) fn validate(
+    raw: RawSuite,
+    source: &str,
+    path: &Path,
+) -> Result<Validated, Vec<LoadError>> {
     Validator {
         path,
         source,
@@ -58,11 +62,14 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn suite(&self, raw: RawSuite) -> Result<Validated, LoadError> {
+    /// Validates the whole suite, collecting one error per key of the suite and per step (the
+    /// first problem found in each), in file order.
+    fn suite(&self, raw: RawSuite) -> Result<Validated, Vec<LoadError>> {
+        let mut errors = Collected::default();
         let (name, name_excerpt) = match raw.name {
             Some(name) => {
                 let span = name.span();
-                let name = self.name(name, "suite")?;
+                let name = errors.keep(self.name(name, "suite")).unwrap_or_default();
                 (name, Some(self.lines.excerpt(span)))
             }
             None => (
@@ -73,65 +80,76 @@ impl Validator<'_> {
                 None,
             ),
         };
-        if raw.step.0.is_empty() {
-            return Err(LoadError::new(
-                self.path,
-                LoadErrorKind::NoSteps { suite: name },
-            ));
-        }
-        let suite_slug = slug(&name);
-        let mut names = TestNames::new(&suite_slug);
-        let mut steps = Vec::with_capacity(raw.step.0.len());
-        let mut pending_notes = Vec::new();
-        for raw_step in raw.step.0 {
-            match self.step(raw_step, &mut names)? {
-                Entry::Note(note) => pending_notes.push(note),
-                Entry::Step(mut step) => {
-                    pending_notes.append(&mut step.notes);
-                    step.notes = std::mem::take(&mut pending_notes);
-                    steps.push(*step);
-                }
-            }
-        }
-        if steps.is_empty() {
-            return Err(LoadError::new(
-                self.path,
-                LoadErrorKind::NoSteps { suite: name },
-            ));
-        }
+        let command = raw
+            .command
+            .and_then(|command| errors.keep(self.template(&command)));
+        let timeout = raw
+            .timeout
+            .and_then(|timeout| errors.keep(self.duration(timeout)));
         let fixture_excerpts = raw
             .fixtures
             .iter()
             .map(|fixture| self.lines.excerpt(fixture.span()))
             .collect();
+        let fixtures = raw
+            .fixtures
+            .into_iter()
+            .filter_map(|fixture| errors.keep(self.fixture(fixture)))
+            .collect();
+        let env = errors.keep(self.env(raw.env)).unwrap_or_default();
+        let shell = raw.shell.and_then(|shell| errors.keep(self.shell(shell)));
+        let exclusive = raw
+            .exclusive
+            .and_then(|resource| errors.keep(self.name(resource, "exclusive resource")));
+
+        let suite_slug = slug(&name);
+        let mut names = TestNames::new(&suite_slug);
+        let mut steps = Vec::with_capacity(raw.step.0.len());
+        let mut pending_notes = Vec::new();
+        let mut step_errors = false;
+        for raw_step in raw.step.0 {
+            match errors.keep(self.step(raw_step, &mut names)) {
+                Some(Entry::Note(note)) => pending_notes.push(note),
+                Some(Entry::Step(mut step)) => {
+                    pending_notes.append(&mut step.notes);
+                    step.notes = std::mem::take(&mut pending_notes);
+                    steps.push(*step);
+                }
+                None => step_errors = true,
+            }
+        }
+        if steps.is_empty() && !step_errors {
+            errors.0.push(LoadError::new(
+                self.path,
+                LoadErrorKind::NoSteps {
+                    suite: name.clone(),
+                },
+            ));
+        }
+        if !errors.0.is_empty() {
+            let mut errors = errors.0;
+            errors.sort_by_key(|error| {
+                error
+                    .location()
+                    .map(|location| (location.line, location.column))
+            });
+            return Err(errors);
+        }
         let suite = Suite {
             slug: suite_slug,
             description: raw.description,
             source: Some(self.path.to_owned()),
-            command: raw
-                .command
-                .map(|command| self.template(&command))
-                .transpose()?,
-            timeout: raw
-                .timeout
-                .map(|timeout| self.duration(timeout))
-                .transpose()?,
-            fixtures: raw
-                .fixtures
-                .into_iter()
-                .map(|fixture| self.fixture(fixture))
-                .collect::<Result<_, _>>()?,
-            env: self.env(raw.env)?,
+            command,
+            timeout,
+            fixtures,
+            env,
             requires: raw.requires,
             on_failure: match raw.on_failure {
                 RawOnFailure::Stop => OnFailure::Stop,
                 RawOnFailure::Continue => OnFailure::Continue,
             },
-            shell: raw.shell.map(|shell| self.shell(shell)).transpose()?,
-            exclusive: raw
-                .exclusive
-                .map(|resource| self.name(resource, "exclusive resource"))
-                .transpose()?,
+            shell,
+            exclusive,
             steps,
             closing_notes: pending_notes,
             fixtures_root: None,
@@ -466,6 +484,17 @@ impl Validator<'_> {
 
     fn error(&self, span: Range<usize>, kind: LoadErrorKind) -> LoadError {
         LoadError::at(self.path, self.lines.excerpt(span), kind)
+    }
+}
+
+/// The errors found so far in one file.
+#[derive(Default)]
+struct Collected(Vec<LoadError>);
+
+impl Collected {
+    /// The value, or `None` with the error kept.
+    fn keep<T>(&mut self, result: Result<T, LoadError>) -> Option<T> {
+        result.map_err(|error| self.0.push(error)).ok()
     }
 }
 
@@ -1225,6 +1254,49 @@ error: step name is empty
         assert!(
             error("[[step]]\nsection = \"\"\nname = \"a\"\nrun = \"b\"\n")
                 .starts_with("error: section name is empty\n")
+        );
+    }
+
+    #[test]
+    fn every_wrong_key_and_step_of_a_file_is_reported_in_file_order() {
+        let message = error(
+            "[[step]]\nsh = \"a\"\nstatus = \"fial\"\n\
+             [[step]]\nsh = \"b\"\n\
+             [[step]]\nsh = \"c\"\nstdout.matches = \"a(\"\ntimeout = \"soon\"\n\
+             [[step]]\nnote = \"n\"\nstatus = 1\n",
+        );
+        let headlines: Vec<&str> = message
+            .lines()
+            .filter(|line| line.starts_with("error: ") || line.contains("-->"))
+            .collect();
+        assert_eq!(
+            headlines,
+            [
+                "error: invalid status \"fial\"",
+                " --> suites/demo.toml:3:10",
+                // One error per step: the first one found in it.
+                "error: invalid duration `soon`: expected number at 0",
+                " --> suites/demo.toml:9:11",
+                "error: step has neither `run` nor `sh`",
+                "  --> suites/demo.toml:10:1",
+            ]
+        );
+        // Suite keys written after the steps are still reported in file order.
+        let message = error("[[step]]\nsh = 5\n");
+        assert_eq!(message.matches("error: ").count(), 1, "{message}");
+        let message =
+            error("timeout = \"soon\"\nexclusive = \"\"\n[[step]]\nname = \"\"\nsh = \"b\"\n");
+        let errors: Vec<&str> = message
+            .lines()
+            .filter(|line| line.starts_with("error: "))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "error: invalid duration `soon`: expected number at 0",
+                "error: exclusive resource name is empty",
+                "error: step name is empty",
+            ]
         );
     }
 
