@@ -14,6 +14,7 @@ mod plandex;
 mod process_checks;
 mod regression;
 mod run;
+mod services;
 mod suite_errors;
 mod suite_keys;
 mod support;
