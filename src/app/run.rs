@@ -14,6 +14,8 @@ use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
 
 use super::exit::RunEnd;
+use super::history::RunHistory;
+use crate::history::{HISTORY_ENV, HistoryLocation};
 
 /// Runs suites as the command line asks and returns the exit status.
 pub fn run_main(args: &RunArgs) -> i32 {
@@ -70,6 +72,7 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     if args.list {
         return list(&suites, &selection);
     }
+    let history = RunHistory::open(&history_location(args), None);
     let masker = Masker::none();
     // A report that cannot be written stops the run: commands are stopped, test dirs removed.
     let mut fanout = Fanout::new(&masker, || executor.stop(libc::SIGPIPE));
@@ -84,23 +87,33 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
                     color,
                     ..HumanOptions::default()
                 },
-            ),
+            )
+            .with_hints(history.baselines().clone()),
         ),
         libtest => fanout.add(
             "standard output",
             LibtestReporter::new(stdout, libtest_format(libtest), color),
         ),
     }
+    fanout.add("the run history", history.consumer());
     let summary = scheduler::run(&suites, &selection, &settings, &executor, &fanout);
-    if let Some(failure) = fanout.into_failure() {
-        return report_failed(&failure.target, &failure.error);
-    }
-    RunEnd::Finished {
-        failed: !summary.counts.success() || summary.interrupted,
-        interrupted: summary
-            .interrupted
-            .then(|| executor.interrupted().unwrap_or(libc::SIGINT)),
-    }
+    let end = match fanout.into_failure() {
+        Some(failure) => report_failed(&failure.target, &failure.error),
+        None => RunEnd::Finished {
+            failed: !summary.counts.success() || summary.interrupted,
+            interrupted: summary
+                .interrupted
+                .then(|| executor.interrupted().unwrap_or(libc::SIGINT)),
+        },
+    };
+    history.finish(end.code());
+    end
+}
+
+/// `--history`, `SMOKE_HISTORY`, `--no-history`.
+fn history_location(args: &RunArgs) -> HistoryLocation {
+    let env = std::env::var(HISTORY_ENV).ok();
+    HistoryLocation::resolve(args.history.as_deref(), env.as_deref(), args.no_history)
 }
 
 /// `--list`: the selected steps' names, nothing run.

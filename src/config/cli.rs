@@ -261,6 +261,15 @@ pub struct RunArgs {
     /// Accepted for libtest compatibility.
     #[arg(long, hide = true)]
     pub show_output: bool,
+
+    /// Record the run in this history database (read for the report's hints, and by
+    /// `smoke-runner history`). [default: SMOKE_HISTORY, else target/smoke-history.sqlite]
+    #[arg(long, value_name = "PATH")]
+    pub history: Option<PathBuf>,
+
+    /// Neither record the run nor read the history (wins over --history).
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 /// Report formats.
