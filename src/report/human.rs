@@ -19,11 +19,12 @@ use std::time::{Duration, SystemTime};
 use owo_colors::Style;
 
 use self::grouping::GroupedOutput;
+use super::reproduce_command;
 use super::{
     CompactDuration, EnvFileStatus, Event, ExitStatus, Reporter, RunStart, SkipReason, StepResult,
     SuiteId, SuiteResult, Summary, Verdict,
 };
-use crate::suite::Suite;
+use crate::suite::{Step, Suite};
 
 /// How the human report looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -140,6 +141,8 @@ impl<W: Write> HumanReporter<W> {
                 let target = self.suite_target(suite)?;
                 let timeout = target.state.timeout.take();
                 let line = StepLine {
+                    suite,
+                    step,
                     name: &step.name,
                     setup,
                     verbose,
@@ -290,6 +293,8 @@ fn write_suite_heading(out: &mut dyn Write, palette: Palette, suite: &Suite) -> 
 /// How a step's result line is written.
 #[derive(Clone, Copy)]
 struct StepLine<'a> {
+    suite: &'a Suite,
+    step: &'a Step,
     name: &'a str,
     /// A setup step: marked as such (it is not counted).
     setup: bool,
@@ -307,6 +312,7 @@ fn write_step_result(
         name,
         setup,
         verbose,
+        ..
     } = line;
     let shown;
     let name = if setup {
@@ -334,7 +340,7 @@ fn write_step_result(
         }
         Verdict::Failed => {
             paint_line(out, palette.failed, format_args!("✗ {name}"))?;
-            write_failure_details(out, palette, result)?;
+            write_failure_details(out, palette, line, result)?;
         }
         Verdict::TimedOut => {
             // The deadline reads better than the wall time, which includes the kill's grace.
@@ -348,7 +354,7 @@ fn write_step_result(
                 palette.timed_out,
                 format_args!("⏱ {name} timed out after {after}"),
             )?;
-            write_failure_details(out, palette, result)?;
+            write_failure_details(out, palette, line, result)?;
         }
         Verdict::Skipped(reason) => {
             paint_line(
@@ -376,6 +382,7 @@ fn write_step_result(
 fn write_failure_details(
     out: &mut dyn Write,
     palette: Palette,
+    line: StepLine<'_>,
     result: &StepResult,
 ) -> io::Result<()> {
     // Values start in column 15 so that they line up under each other.
@@ -405,6 +412,25 @@ fn write_failure_details(
     for failure in &result.failures {
         label(out, "check:")?;
         write_indented(out, &failure.to_string(), VALUE_INDENT)?;
+    }
+    let changed: Vec<String> = (line.step.env.iter().map(|(name, _)| name.clone()))
+        .chain(line.step.env_remove.iter().map(|name| format!("-{name}")))
+        .collect();
+    if !changed.is_empty() {
+        label(out, "env:")?;
+        writeln!(out, "{}", changed.join(" "))?;
+    }
+    if let Some(dir) = &result.test_dir {
+        label(out, "test dir:")?;
+        writeln!(out, "{}", dir.display())?;
+    }
+    if let Some(log) = &result.log_path {
+        label(out, "log:")?;
+        writeln!(out, "{}", log.display())?;
+    }
+    if let Some(command) = reproduce_command(line.suite, line.step) {
+        label(out, "rerun:")?;
+        writeln!(out, "{command}")?;
     }
     if result.output_tail.is_empty() {
         label(out, "output:")?;
@@ -519,7 +545,10 @@ fn write_summary(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io
         )?;
     }
     writeln!(out, "Finished at {}", UtcTimestamp(summary.finished_at))?;
-    let success = counts.success() && !summary.interrupted;
+    for rule in &summary.broken_rules {
+        paint_line(out, palette.failed, format_args!("Failed by {rule}"))?;
+    }
+    let success = summary.success();
     let style = if success {
         palette.run_succeeded
     } else {

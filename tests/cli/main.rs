@@ -12,6 +12,7 @@ mod libtest;
 mod plandex;
 mod process_checks;
 mod regression;
+mod reports;
 mod run;
 mod suite_errors;
 mod suite_keys;

@@ -213,6 +213,9 @@ const FAILING_REPORT: &str = "\
     status:   exit status 0
     duration: [TIME]
     check:    stdout does not contain \"expected\"
+    test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
+    log:      target/smoke-logs/[RUN]/failing/02-wrong_output.log
+    rerun:    smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_output
     output (last 1 line):
       | actual
 → Running (timeout [TIME]): $FAKE err:boom exit:4
@@ -221,6 +224,9 @@ const FAILING_REPORT: &str = "\
     status:   exit status 4
     duration: [TIME]
     check:    expected exit status 0, got exit status 4
+    test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
+    log:      target/smoke-logs/[RUN]/failing/03-wrong_status.log
+    rerun:    smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_status
     output (last 1 line):
       | boom
 → Running (timeout [TIME]): true
@@ -229,6 +235,9 @@ const FAILING_REPORT: &str = "\
     status:   exit status 0
     duration: [TIME]
     check:    file nowhere.txt does not exist
+    test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
+    log:      target/smoke-logs/[RUN]/failing/04-missing_file.log
+    rerun:    smoke-runner --suites suites/failing.toml --exact failing::checks::missing_file
     output:   (none)
 → Running (timeout [TIME]): $FAKE out:still-running
 ✓ passes after failures
