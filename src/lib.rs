@@ -32,6 +32,7 @@ pub mod assert;
 pub mod config;
 pub mod exec;
 pub mod history;
+pub mod http;
 pub mod regular_file;
 pub mod report;
 pub mod scheduler;

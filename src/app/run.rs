@@ -18,6 +18,8 @@ use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
 
 use super::exit::RunEnd;
+use super::history::RunHistory;
+use crate::history::{HISTORY_ENV, HistoryLocation};
 
 /// Runs suites as the command line asks and returns the exit status.
 pub fn run_main(args: &RunArgs) -> i32 {
@@ -106,6 +108,7 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         settings.log_dir = Some(args.log_dir.join(run_id()));
     }
     let settings = settings;
+    let history = RunHistory::open(&history_location(args), None);
     // A report that cannot be written stops the run: commands are stopped, test dirs removed.
     let mut fanout = Fanout::new(&settings.masker, || executor.stop(libc::SIGPIPE));
     let failed_suites = FailedSuites::default();
@@ -124,17 +127,25 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
                     color,
                     verbose: settings.show_output,
                 },
-            ),
+            )
+            .with_hints(history.baselines().clone()),
         ),
         libtest => fanout.add(
             "standard output",
             LibtestReporter::new(stdout, libtest_format(libtest), color),
         ),
     }
+    fanout.add("the run history", history.consumer());
     let summary = scheduler::run(&suites, &selection, &settings, &executor, &fanout);
-    if let Some(failure) = fanout.into_failure() {
-        return report_failed(&failure.target, &failure.error);
-    }
+    let end = match fanout.into_failure() {
+        Some(failure) => report_failed(&failure.target, &failure.error),
+        None => RunEnd::Finished {
+            failed: !summary.success(),
+            interrupted: summary
+                .interrupted
+                .then(|| executor.interrupted().unwrap_or(libc::SIGINT)),
+        },
+    };
     if !summary.interrupted
         && let Err(error) = state.write(&failed_suites.take())
     {
@@ -143,12 +154,14 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             state.path.display()
         );
     }
-    RunEnd::Finished {
-        failed: !summary.success(),
-        interrupted: summary
-            .interrupted
-            .then(|| executor.interrupted().unwrap_or(libc::SIGINT)),
-    }
+    history.finish(end.code());
+    end
+}
+
+/// `--history`, `SMOKE_HISTORY`, `--no-history`.
+fn history_location(args: &RunArgs) -> HistoryLocation {
+    let env = std::env::var(HISTORY_ENV).ok();
+    HistoryLocation::resolve(args.history.as_deref(), env.as_deref(), args.no_history)
 }
 
 /// A masker for errors found before the env file could be read: the process environment's

@@ -124,6 +124,23 @@ fn check_one(
                 Err(failure(subject(), CheckKind::Matches, regex.as_str()))
             }
         }
+        OutputCheck::Json { pointer, expected } => {
+            let bytes = output.bytes(which).map_err(io)?;
+            let document: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+                CheckFailure::error(format!(
+                    "{name} is not JSON ({e}), so `{pointer}` cannot be checked"
+                ))
+            })?;
+            let wanted = format!("`{pointer}` = {expected}");
+            match document.pointer(pointer) {
+                None => Err(failure(subject(), CheckKind::Json, wanted)),
+                Some(actual) if json_equal(actual, expected) => Ok(()),
+                Some(actual) => Err(CheckFailure {
+                    actual: Actual::Text(actual.to_string()),
+                    ..failure(subject(), CheckKind::Json, wanted)
+                }),
+            }
+        }
         OutputCheck::Predicate(custom) => {
             let bytes = output.bytes(which).map_err(io)?;
             if custom.0.eval(&bytes) {
@@ -136,6 +153,16 @@ fn check_one(
                 ))
             }
         }
+    }
+}
+
+/// JSON equality where `1` and `1.0` are the same number.
+fn json_equal(actual: &serde_json::Value, expected: &serde_json::Value) -> bool {
+    match (actual, expected) {
+        (serde_json::Value::Number(a), serde_json::Value::Number(b)) => {
+            a == b || a.as_f64().zip(b.as_f64()).is_some_and(|(a, b)| a == b)
+        }
+        _ => actual == expected,
     }
 }
 

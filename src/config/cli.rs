@@ -280,6 +280,15 @@ pub struct RunArgs {
     /// Re-run only the suites that failed in the previous run (recorded under target/).
     #[arg(long)]
     pub rerun_failed: bool,
+
+    /// Record the run in this history database (read for the report's hints, and by
+    /// `smoke-runner history`). [default: SMOKE_HISTORY, else target/smoke-history.sqlite]
+    #[arg(long, value_name = "PATH")]
+    pub history: Option<PathBuf>,
+
+    /// Neither record the run nor read the history (wins over --history).
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 /// `--shard K/N`: shard K (from 1) of N.

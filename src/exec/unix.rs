@@ -569,8 +569,17 @@ impl<'a> Supervisor<'a> {
             }
         };
         send(libc::SIGTERM, pids);
-        // Bounded by LEFTOVER_GRACE, so the sum cannot overflow.
-        let kill_at = Instant::now() + LEFTOVER_GRACE.min(self.request.kill_grace);
+        // A command stopped on request (a service at the end of its suite) gives its group the
+        // whole grace period to shut down: its children are still on their way out. Otherwise
+        // bounded by LEFTOVER_GRACE; the checked sum covers a grace too large for the clock.
+        let grace = if self.stop_requested {
+            self.request.kill_grace
+        } else {
+            LEFTOVER_GRACE.min(self.request.kill_grace)
+        };
+        let kill_at = Instant::now()
+            .checked_add(grace)
+            .unwrap_or_else(|| Instant::now() + LEFTOVER_GRACE);
         loop {
             let alive: Vec<i32> = pids
                 .iter()

@@ -268,6 +268,10 @@ pub enum ExitStatus {
         /// The signal the runner received.
         signal: i32,
     },
+    /// An `http` step got a response with this status.
+    Http(u16),
+    /// An `http` step got no response (refused, timed out, broken).
+    NoResponse,
 }
 
 impl ExitStatus {
@@ -311,6 +315,8 @@ impl fmt::Display for ExitStatus {
                 signal_name(signal)
             ),
             Self::Interrupted { signal } => write!(f, "interrupted by {}", signal_name(signal)),
+            Self::Http(status) => write!(f, "HTTP {status}"),
+            Self::NoResponse => f.write_str("no response"),
         }
     }
 }
@@ -352,6 +358,8 @@ pub enum CheckKind {
     Exists,
     /// `exists = false`.
     Absent,
+    /// `json`: `expected` is `` `/pointer` = value ``, `actual` the value found.
+    Json,
     /// Nothing could be checked: `expected` holds what went wrong.
     Error,
 }
@@ -368,6 +376,7 @@ impl CheckKind {
             Self::Predicate => "predicate",
             Self::Exists => "exists",
             Self::Absent => "absent",
+            Self::Json => "json",
             Self::Error => "error",
         }
     }
@@ -448,6 +457,10 @@ impl fmt::Display for CheckFailure {
             (CheckKind::Predicate, _) => write!(f, "{subject} fails the check: {expected}"),
             (CheckKind::Exists, _) => write!(f, "{subject} does not exist"),
             (CheckKind::Absent, _) => write!(f, "{subject} exists, which it must not"),
+            (CheckKind::Json, Actual::Text(actual)) => {
+                write!(f, "{subject} JSON {expected}: it is {actual}")
+            }
+            (CheckKind::Json, _) => write!(f, "{subject} JSON {expected}: not found"),
         }
     }
 }

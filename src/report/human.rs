@@ -21,8 +21,8 @@ use owo_colors::Style;
 use self::grouping::GroupedOutput;
 use super::reproduce_command;
 use super::{
-    CompactDuration, EnvFileStatus, Event, ExitStatus, Reporter, RunStart, SkipReason, StepResult,
-    SuiteId, SuiteResult, Summary, Verdict,
+    Baselines, CompactDuration, EnvFileStatus, Event, ExitStatus, Hint, Reporter, RunStart,
+    SkipReason, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
 use crate::suite::{Step, Suite};
 
@@ -48,6 +48,8 @@ pub struct HumanReporter<W: Write> {
     output: GroupedOutput<W, SuiteState>,
     palette: Palette,
     verbose: bool,
+    /// What the run history says about each step, for the hints after its name.
+    hints: Baselines,
 }
 
 /// What the reporter remembers about a running suite between its events.
@@ -64,7 +66,14 @@ impl<W: Write> HumanReporter<W> {
             output: GroupedOutput::new(out),
             palette: Palette::new(options.color),
             verbose: options.verbose,
+            hints: Baselines::default(),
         }
+    }
+
+    /// Marks steps that the run history shows as slower than usual, newly failing or flaky.
+    pub fn with_hints(mut self, baselines: Baselines) -> Self {
+        self.hints = baselines;
+        self
     }
 
     /// Writes what `event` means for the reader.
@@ -138,6 +147,13 @@ impl<W: Write> HumanReporter<W> {
                 ..
             } => {
                 let verbose = self.verbose;
+                let hint = match (&result.verdict, setup) {
+                    (Verdict::Skipped(_), _) | (_, true) => None,
+                    (verdict, false) => {
+                        self.hints
+                            .hint(&step.test_name, !verdict.is_failure(), result.duration)
+                    }
+                };
                 let target = self.suite_target(suite)?;
                 let timeout = target.state.timeout.take();
                 let line = StepLine {
@@ -146,6 +162,7 @@ impl<W: Write> HumanReporter<W> {
                     name: &step.name,
                     setup,
                     verbose,
+                    hint,
                 };
                 write_step_result(target.out, palette, line, result, timeout)?;
                 target.out.flush()
@@ -299,6 +316,8 @@ struct StepLine<'a> {
     /// A setup step: marked as such (it is not counted).
     setup: bool,
     verbose: bool,
+    /// What the run history says about the step.
+    hint: Option<Hint>,
 }
 
 fn write_step_result(
@@ -312,8 +331,10 @@ fn write_step_result(
         name,
         setup,
         verbose,
+        hint,
         ..
     } = line;
+    let hint = HintNote(hint);
     let shown;
     let name = if setup {
         shown = format!("setup: {name}");
@@ -328,7 +349,7 @@ fn write_step_result(
             paint_line(
                 out,
                 palette.passed,
-                format_args!("✓ {name}{flaky} ({took})"),
+                format_args!("✓ {name}{flaky} ({took}){hint}"),
             )?;
             if !result.output_tail.is_empty() {
                 write_output_tail(out, palette, &result.output_tail)?;
@@ -336,10 +357,10 @@ fn write_step_result(
         }
         Verdict::Passed | Verdict::Flaky => {
             let flaky = FlakyNote(result);
-            paint_line(out, palette.passed, format_args!("✓ {name}{flaky}"))?
+            paint_line(out, palette.passed, format_args!("✓ {name}{flaky}{hint}"))?
         }
         Verdict::Failed => {
-            paint_line(out, palette.failed, format_args!("✗ {name}"))?;
+            paint_line(out, palette.failed, format_args!("✗ {name}{hint}"))?;
             write_failure_details(out, palette, line, result)?;
         }
         Verdict::TimedOut => {
@@ -352,7 +373,7 @@ fn write_step_result(
             paint_line(
                 out,
                 palette.timed_out,
-                format_args!("⏱ {name} timed out after {after}"),
+                format_args!("⏱ {name} timed out after {after}{hint}"),
             )?;
             write_failure_details(out, palette, line, result)?;
         }
@@ -578,6 +599,27 @@ impl fmt::Display for FlakyNote<'_> {
             write!(f, " (flaky: passed on attempt {})", self.0.attempts)
         } else {
             Ok(())
+        }
+    }
+}
+
+/// What the run history says about a step, after its name: ` — slower than usual (median
+/// 0.30s)`, ` — newly failing`, ` — known flaky (3 of last 10)`.
+struct HintNote(Option<Hint>);
+
+impl fmt::Display for HintNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => Ok(()),
+            Some(Hint::SlowerThanUsual { median }) => write!(
+                f,
+                " — slower than usual (median {})",
+                CompactDuration::elapsed(median)
+            ),
+            Some(Hint::NewlyFailing) => f.write_str(" — newly failing"),
+            Some(Hint::KnownFlaky { failures, runs }) => {
+                write!(f, " — known flaky ({failures} of last {runs})")
+            }
         }
     }
 }

@@ -210,6 +210,8 @@ fn status_json(status: &ExitStatus) -> Value {
             json!({ "kind": "timed_out", "after_secs": after.as_secs_f64(), "signal": signal })
         }
         ExitStatus::Interrupted { signal } => json!({ "kind": "interrupted", "signal": signal }),
+        ExitStatus::Http(code) => json!({ "kind": "http", "code": code }),
+        ExitStatus::NoResponse => json!({ "kind": "no_response" }),
     }
 }
 

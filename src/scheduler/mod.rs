@@ -3,6 +3,7 @@
 
 mod run;
 mod selection;
+mod services;
 mod sink;
 mod step_command;
 mod suite_run;

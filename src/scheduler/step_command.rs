@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::config::Settings;
 use crate::exec::{Environment, ExecRequest, Stdin};
-use crate::suite::{Action, Shell, Step, Suite, Template};
+use crate::http::HttpCall;
+use crate::suite::{Action, Command, HttpCheck, Shell, Step, Suite, Template};
 
 /// A step ready to run, or the reason it cannot be.
 #[derive(Debug)]
@@ -19,11 +20,12 @@ pub struct PreparedStep {
 }
 
 /// The environment every step of `suite` starts from: settings' env (relative `PATH` entries
-/// made absolute), `TEST_DIR`, the suite's env.
+/// made absolute), `TEST_DIR`, `preset` (the services' ports), the suite's env.
 pub fn suite_environment(
     suite: &Suite,
     settings: &Settings,
     test_dir: &Path,
+    preset: &[(String, String)],
 ) -> Result<Environment, String> {
     let mut env = settings.env.clone();
     if let Some(path) = env.get("PATH")
@@ -33,6 +35,9 @@ pub fn suite_environment(
         env.set("PATH", absolute);
     }
     env.set("TEST_DIR", test_dir);
+    for (key, value) in preset {
+        env.set(key, value);
+    }
     apply(&mut env, &suite.env)?;
     Ok(env)
 }
@@ -68,7 +73,7 @@ fn absolute_search_path(path: &OsStr, base: &Path) -> Option<OsString> {
 }
 
 /// Sets `vars` in order; each value may refer to variables set before it.
-fn apply(env: &mut Environment, vars: &[(String, Template)]) -> Result<(), String> {
+pub(super) fn apply(env: &mut Environment, vars: &[(String, Template)]) -> Result<(), String> {
     for (key, template) in vars {
         let value = expand(template, env)?;
         env.set(key, value);
@@ -76,7 +81,7 @@ fn apply(env: &mut Environment, vars: &[(String, Template)]) -> Result<(), Strin
     Ok(())
 }
 
-fn expand(template: &Template, env: &Environment) -> Result<String, String> {
+pub(super) fn expand(template: &Template, env: &Environment) -> Result<String, String> {
     template
         .expand(|name| env.get_str(name))
         .map(|v| v.into_owned())
@@ -120,6 +125,7 @@ pub fn prepare(
             argv.push(line.clone());
             (argv, line)
         }
+        Action::Http(_) => return Err("an `http` step has no command to run".to_owned()),
     };
     let Some((program, args)) = argv.split_first() else {
         return Err("nothing to run: the command and the step's `run` are both empty".to_owned());
@@ -144,6 +150,79 @@ pub fn prepare(
 /// The step's deadline: the step's, else the suite's, else the settings'.
 pub fn step_timeout(suite: &Suite, step: &Step, settings: &Settings) -> Duration {
     step.timeout.or(suite.timeout).unwrap_or(settings.timeout)
+}
+
+/// The request and display line of a whole command (services, health checks), run in
+/// `test_dir` with `env`.
+pub(super) fn command_request(
+    command: &Command,
+    shell: Option<&Shell>,
+    env: &Environment,
+    test_dir: &Path,
+) -> Result<(ExecRequest, String), String> {
+    let (argv, line) = match command {
+        Command::Argv(args) => {
+            let argv = args
+                .iter()
+                .map(|arg| expand(arg, env))
+                .collect::<Result<Vec<_>, _>>()?;
+            let line = shell_words::join(&argv);
+            (argv, line)
+        }
+        Command::Shell(line) => {
+            let line = expand(line, env)?;
+            let mut argv = shell.map_or_else(|| Shell::strict().argv, |s| s.argv.clone());
+            argv.push(line.clone());
+            (argv, line)
+        }
+    };
+    let Some((program, args)) = argv.split_first() else {
+        return Err("nothing to run: `run` is empty".to_owned());
+    };
+    let request = ExecRequest::new(program)
+        .args(args)
+        .cwd(test_dir)
+        .env(env.clone());
+    Ok((request, line))
+}
+
+/// An HTTP request with its templates expanded, and the line users see (`GET http://…`).
+pub(super) fn http_call(
+    check: &HttpCheck,
+    env: &Environment,
+    timeout: Duration,
+) -> Result<(HttpCall, String), String> {
+    let url = expand(&check.url, env)?;
+    let headers = check
+        .headers
+        .iter()
+        .map(|(name, value)| Ok((name.clone(), expand(value, env)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let body = check.body.as_ref().map(|b| expand(b, env)).transpose()?;
+    let line = format!("{} {url}", check.method);
+    Ok((
+        HttpCall {
+            method: check.method.clone(),
+            url,
+            headers,
+            body,
+            timeout,
+        },
+        line,
+    ))
+}
+
+/// The environment of one step: the suite's, then the step's own `env` and `env_remove`.
+pub(super) fn step_environment(
+    step: &Step,
+    suite_env: &Environment,
+) -> Result<Environment, String> {
+    let mut env = suite_env.clone();
+    apply(&mut env, &step.env)?;
+    for key in &step.env_remove {
+        env.remove(key);
+    }
+    Ok(env)
 }
 
 #[cfg(test)]

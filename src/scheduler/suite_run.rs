@@ -8,16 +8,19 @@ use std::time::{Duration, Instant};
 use crate::assert::{check_files, check_output, check_status};
 use crate::config::Settings;
 use crate::exec::{
-    Environment, ExecRequest, Executor, Outcome, StreamSelector, Termination, find_program,
+    CapturedOutput, Environment, ExecRequest, Executor, Outcome, StreamSelector, Termination,
+    find_program,
 };
+use crate::http::{HttpError, send};
 use crate::report::{
-    CheckFailure, Counts, Event, ExitStatus, MaskingWriter, SkipReason, StepResult, SuiteResult,
-    Verdict,
+    Actual, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, MaskingWriter,
+    SkipReason, StepResult, SuiteResult, Verdict,
 };
-use crate::suite::{ExpectedStatus, OnFailure, Step, Suite, Template};
+use crate::suite::{Action, ExpectedStatus, HttpCheck, OnFailure, Step, Suite, Template};
 
+use super::services::{self, Ports, StartError};
 use super::sink::EventSink;
-use super::step_command::{prepare, suite_environment};
+use super::step_command::{http_call, prepare, step_environment, step_timeout, suite_environment};
 use super::test_dir::TestDir;
 
 /// Lines of output shown under a failed step.
@@ -67,7 +70,9 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
     });
 
     match prepare_suite(suite, cx.settings, &test_dir) {
-        Ok(Setup::Ready(mut env)) => run.steps(selected, &mut env, test_dir.path()),
+        Ok(Setup::Ready(mut env, ports)) => {
+            run.with_services(selected, &mut env, &ports, test_dir.path())
+        }
         Ok(Setup::Missing(program)) => {
             run.skip_all(selected, SkipReason::MissingRequirement(program))
         }
@@ -81,7 +86,7 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
 }
 
 enum Setup {
-    Ready(Environment),
+    Ready(Environment, Ports),
     Missing(String),
 }
 
@@ -107,14 +112,15 @@ fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Resu
             )
         })?;
     }
-    let env = suite_environment(suite, settings, test_dir.path())?;
+    let ports = Ports::allocate(suite)?;
+    let env = suite_environment(suite, settings, test_dir.path(), &ports.variables())?;
     for requirement in &suite.requires {
         let program = required_program(requirement, &env)?;
         if find_program(program.as_ref(), &env, Some(test_dir.path())).is_err() {
             return Ok(Setup::Missing(program));
         }
     }
-    Ok(Setup::Ready(env))
+    Ok(Setup::Ready(env, ports))
 }
 
 /// The program a `requires` entry names: `${VAR}` expanded, first shell word (so
@@ -141,6 +147,31 @@ struct SuiteRun<'a> {
 }
 
 impl<'a> SuiteRun<'a> {
+    /// Starts the services, runs the steps, stops the services (also on failure and interrupt).
+    fn with_services(
+        &mut self,
+        selected: &[bool],
+        env: &mut Environment,
+        ports: &Ports,
+        test_dir: &Path,
+    ) {
+        if self.suite.services.is_empty() {
+            return self.steps(selected, env, test_dir);
+        }
+        let kill_grace = self.cx.settings.kill_grace;
+        let plans = match services::plan(self.suite, env, ports, test_dir, kill_grace) {
+            Ok(plans) => plans,
+            Err(message) => return self.fail_setup(selected, &message),
+        };
+        let mut started = Vec::with_capacity(plans.len());
+        match services::start_all(&plans, self.cx.executor, test_dir, &mut started) {
+            Ok(()) => self.steps(selected, env, test_dir),
+            Err(StartError::Failed(message)) => self.fail_setup(selected, &message),
+            Err(StartError::Interrupted) => self.skip_all(selected, SkipReason::Interrupted),
+        }
+        services::stop_all(started);
+    }
+
     fn steps(&mut self, selected: &[bool], env: &mut Environment, test_dir: &Path) {
         let mut last_selected = None;
         for (index, step) in self.selected(selected) {
@@ -225,6 +256,9 @@ impl<'a> SuiteRun<'a> {
         env: &Environment,
         test_dir: &Path,
     ) -> (StepResult, Option<String>) {
+        if let Action::Http(check) = &step.action {
+            return self.run_http_step(index, step, check, env, test_dir);
+        }
         let prepared = match prepare(self.suite, step, env, self.cx.settings, test_dir) {
             Ok(prepared) => prepared,
             Err(message) => return (StepResult::not_started(message), None),
@@ -255,7 +289,7 @@ impl<'a> SuiteRun<'a> {
                     result.log_path =
                         self.write_log(index, step, attempt, &prepared.command_line, &outcome);
                     let captured = match (&step.capture, result.passed()) {
-                        (Some(name), true) => match captured_stdout(&outcome) {
+                        (Some(name), true) => match captured_stdout(&outcome.output) {
                             Ok(value) => Some(value),
                             Err(problem) => {
                                 result.verdict = Verdict::Failed;
@@ -347,6 +381,73 @@ impl<'a> SuiteRun<'a> {
         write().ok().map(|()| path)
     }
 
+    /// An `http` step: the request, the expected status, then the usual checks on the body.
+    fn run_http_step(
+        &self,
+        index: usize,
+        step: &Step,
+        check: &HttpCheck,
+        env: &Environment,
+        test_dir: &Path,
+    ) -> (StepResult, Option<String>) {
+        let timeout = step_timeout(self.suite, step, self.cx.settings);
+        let env = match step_environment(step, env) {
+            Ok(env) => env,
+            Err(message) => return (StepResult::not_started(message), None),
+        };
+        let (call, line) = match http_call(check, &env, timeout) {
+            Ok(ready) => ready,
+            Err(message) => return (StepResult::not_started(message), None),
+        };
+        let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
+        let mut attempt = 1;
+        loop {
+            self.cx.sink.emit(&Event::StepStarted {
+                suite: self.suite,
+                index,
+                step,
+                setup: false,
+                command_line: &line,
+                timeout,
+                attempt,
+            });
+            let started = Instant::now();
+            let response = send(&call);
+            let (mut result, body) = judge_http(
+                step,
+                check,
+                response,
+                started.elapsed(),
+                &env,
+                test_dir,
+                &line,
+                attempt,
+            );
+            let captured = match (&step.capture, result.passed(), body) {
+                (Some(name), true, Some(body)) => match captured_stdout(&body) {
+                    Ok(value) => Some(value),
+                    Err(problem) => {
+                        result.verdict = Verdict::Failed;
+                        result
+                            .failures
+                            .push(CheckFailure::error(format!("capture `{name}`: {problem}")));
+                        None
+                    }
+                },
+                _ => None,
+            };
+            let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
+            if result.passed() || out_of_attempts {
+                if result.verdict == Verdict::Passed && attempt > 1 {
+                    result.verdict = Verdict::Flaky;
+                }
+                return (result, captured);
+            }
+            self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
+            attempt += 1;
+        }
+    }
+
     /// Sleeps between attempts, waking early when the run is interrupted.
     fn pause(&self, interval: Duration) {
         let started = Instant::now();
@@ -414,15 +515,14 @@ impl<'a> SuiteRun<'a> {
 const CAPTURE_LIMIT: u64 = 1024 * 1024;
 
 /// The step's stdout as a variable's value: decoded (invalid UTF-8 replaced), trimmed.
-fn captured_stdout(outcome: &Outcome) -> Result<String, String> {
-    let length = outcome.output.len(StreamSelector::Stdout);
+fn captured_stdout(output: &CapturedOutput) -> Result<String, String> {
+    let length = output.len(StreamSelector::Stdout);
     if length > CAPTURE_LIMIT {
         return Err(format!(
             "stdout is {length} bytes, more than the {CAPTURE_LIMIT} a variable may hold"
         ));
     }
-    let text = outcome
-        .output
+    let text = output
         .text_lossy(StreamSelector::Stdout)
         .map_err(|error| format!("cannot read stdout: {error}"))?;
     let value = text.trim();
@@ -430,6 +530,94 @@ fn captured_stdout(outcome: &Outcome) -> Result<String, String> {
         return Err("stdout contains a NUL byte, which no variable can hold".to_owned());
     }
     Ok(value.to_owned())
+}
+
+/// Applies an `http` step's checks to the response (or the reason there is none).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, all of it is needed"
+)]
+fn judge_http(
+    step: &Step,
+    check: &HttpCheck,
+    response: Result<crate::http::HttpResponse, HttpError>,
+    duration: Duration,
+    env: &Environment,
+    test_dir: &Path,
+    command_line: &str,
+    attempt: u32,
+) -> (StepResult, Option<CapturedOutput>) {
+    let mut result = StepResult {
+        command_line: command_line.to_owned(),
+        duration,
+        attempts: attempt,
+        test_dir: Some(test_dir.to_owned()),
+        ..StepResult::not_started(String::new())
+    };
+    let response = match response {
+        Ok(response) => response,
+        Err(error) => {
+            if matches!(error, HttpError::TimedOut(_)) {
+                result.verdict = Verdict::TimedOut;
+            }
+            result.status = ExitStatus::NoResponse;
+            result.failures = vec![CheckFailure::error(error.to_string())];
+            return (result, None);
+        }
+    };
+    result.status = ExitStatus::Http(response.status);
+    let mut failures = Vec::new();
+    let expected = match check.status {
+        Some(expected) if expected != response.status => Some(format!("HTTP status {expected}")),
+        None if !(200..300).contains(&response.status) => Some("a 2xx HTTP status".to_owned()),
+        _ => None,
+    };
+    if let Some(expected) = expected {
+        failures.push(CheckFailure {
+            subject: CheckSubject::Status,
+            kind: CheckKind::Status,
+            expected,
+            actual: Actual::Text(response.status.to_string()),
+        });
+    }
+    let output = match CapturedOutput::from_parts(&response.body, b"") {
+        Ok(output) => output,
+        Err(e) => {
+            result.failures = vec![CheckFailure::error(format!(
+                "cannot keep the response body: {e}"
+            ))];
+            return (result, None);
+        }
+    };
+    failures.extend(check_output(
+        StreamSelector::Stdout,
+        &step.stdout,
+        &output,
+        env,
+    ));
+    failures.extend(check_output(
+        StreamSelector::Stderr,
+        &step.stderr,
+        &output,
+        env,
+    ));
+    failures.extend(check_output(
+        StreamSelector::Combined,
+        &step.output,
+        &output,
+        env,
+    ));
+    failures.extend(check_files(&step.files, test_dir, env));
+    result.verdict = if failures.is_empty() {
+        Verdict::Passed
+    } else {
+        result.output_tail = output
+            .tail_lines(StreamSelector::Combined, TAIL_LINES, TAIL_BYTES)
+            .unwrap_or_default();
+        Verdict::Failed
+    };
+    result.failures = failures;
+    (result, Some(output))
 }
 
 /// Applies the step's checks to what happened.

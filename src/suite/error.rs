@@ -176,6 +176,14 @@ pub enum LoadErrorKind {
         /// What was written.
         name: String,
     },
+    /// A `[[service]]`, `healthcheck`, `http` or `json` value that cannot work.
+    #[error("{message}")]
+    Invalid {
+        /// What is wrong.
+        message: String,
+        /// What to write instead.
+        help: &'static str,
+    },
     /// Two suites have the same name, or names with the same slug.
     #[error(
         "{}",
@@ -257,6 +265,7 @@ impl LoadErrorKind {
                 "fixtures are folders in the `fixtures` folder nearest above the suite file, or in the one `--fixtures` names"
             }
             Self::EnvName { .. } => "variable names are not empty and have no `=` or NUL",
+            Self::Invalid { help, .. } => help,
             Self::DuplicateSuite { .. } => {
                 "give one of them another `name`: test names must be unique"
             }

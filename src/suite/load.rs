@@ -27,12 +27,12 @@ pub const MAX_SUITE_FILE_SIZE: u64 = 8 * 1024 * 1024;
 
 /// Parses and validates the text of a suite file; `path` is used for messages, locations and
 /// the default suite name (its stem). Nothing is read from disk.
-pub fn parse_suite(source: &str, path: &Path) -> Result<Suite, LoadError> {
+pub fn parse_suite(source: &str, path: &Path) -> Result<Suite, LoadErrors> {
     parse(source, path).map(|validated| validated.suite)
 }
 
 /// Reads, parses and validates one suite file.
-pub fn load_file(path: &Path) -> Result<Suite, LoadError> {
+pub fn load_file(path: &Path) -> Result<Suite, LoadErrors> {
     read_and_parse(path).map(|validated| validated.suite)
 }
 
@@ -61,10 +61,13 @@ pub fn load_suites(
     let mut errors = Vec::new();
     let mut by_slug: HashMap<String, usize> = HashMap::with_capacity(files.len());
     for entry in listed {
-        let validated = match entry.and_then(|_| parsed.next().expect("one result per file")) {
+        let validated = match entry
+            .map_err(LoadErrors::from)
+            .and_then(|_| parsed.next().expect("one result per file"))
+        {
             Ok(validated) => validated,
-            Err(error) => {
-                errors.push(error);
+            Err(file_errors) => {
+                errors.extend(file_errors.into_errors());
                 continue;
             }
         };
@@ -156,7 +159,7 @@ fn list_folder(folder: &Path) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 /// Reads and validates `files` on as many threads as there are cores, results in file order.
-fn parse_in_parallel(files: &[&Path]) -> Vec<Result<Validated, LoadError>> {
+fn parse_in_parallel(files: &[&Path]) -> Vec<Result<Validated, LoadErrors>> {
     let workers = thread::available_parallelism()
         .map_or(1, NonZero::get)
         .min(files.len());
@@ -194,7 +197,7 @@ fn parse_in_parallel(files: &[&Path]) -> Vec<Result<Validated, LoadError>> {
     results.into_iter().map(|(_, result)| result).collect()
 }
 
-fn read_and_parse(path: &Path) -> Result<Validated, LoadError> {
+fn read_and_parse(path: &Path) -> Result<Validated, LoadErrors> {
     let bytes = regular_file::read(path, MAX_SUITE_FILE_SIZE)
         .map_err(|error| LoadError::new(path, LoadErrorKind::Read(error)))?;
     let source = std::str::from_utf8(&bytes).map_err(|error| {
@@ -207,7 +210,9 @@ fn read_and_parse(path: &Path) -> Result<Validated, LoadError> {
     parse(source, path)
 }
 
-fn parse(source: &str, path: &Path) -> Result<Validated, LoadError> {
+/// Every error of the file: one for TOML syntax or shape (parsing stops there), else one per
+/// suite key and per step that is wrong.
+fn parse(source: &str, path: &Path) -> Result<Validated, LoadErrors> {
     let toml_error = |error: toml::de::Error, kind: fn(Box<toml::de::Error>) -> LoadErrorKind| {
         match error.span() {
             Some(span) => LoadError::at(
@@ -222,7 +227,7 @@ fn parse(source: &str, path: &Path) -> Result<Validated, LoadError> {
         .map_err(|error| toml_error(error, LoadErrorKind::Syntax))?;
     let raw = RawSuite::deserialize(deserializer)
         .map_err(|error| toml_error(error, LoadErrorKind::Schema))?;
-    validate(raw, source, path)
+    validate(raw, source, path).map_err(LoadErrors::new)
 }
 
 #[cfg(test)]
@@ -273,7 +278,7 @@ error: cannot read suite file: no such file or folder
  --> <tmp>/nope.toml
   = help: check the path; suite paths are files or folders of `*.toml` files"
         );
-        assert!(std::error::Error::source(&error).is_some());
+        assert!(std::error::Error::source(&error.errors()[0]).is_some());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors};
 pub use expand::{Template, TemplateError, UnsetVariable};
 pub use load::{MAX_SUITE_FILE_SIZE, load_file, load_paths, load_suites, parse_suite};
 pub use model::{
-    Action, CustomCheck, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Shell,
-    Step, Suite,
+    Action, Command, CustomCheck, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location,
+    OnFailure, OutputCheck, Probe, Retry, Service, Shell, Step, Suite,
 };
 pub use names::{TestNames, slug};

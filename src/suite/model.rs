@@ -37,6 +37,8 @@ pub struct Suite {
     pub requires: Vec<String>,
     /// What happens to later steps after a step fails.
     pub on_failure: OnFailure,
+    /// Long-running processes started, in order and each healthy, before the first step.
+    pub services: Vec<Service>,
     /// How `sh` steps run unless a step says otherwise; `None` means [`Shell::strict`].
     pub shell: Option<Shell>,
     /// A resource the suite must not share: suites with the same value never run at once.
@@ -162,6 +164,87 @@ pub enum Action {
     Run(Vec<Template>),
     /// A shell line run in the test dir by the step's [`Shell`].
     Shell(Template),
+    /// An HTTP request; the response body is the step's stdout.
+    Http(HttpCheck),
+}
+
+/// A whole command of its own (services and health checks do not use the suite's `command`).
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Program and arguments, each a template.
+    Argv(Vec<Template>),
+    /// A bash line (`bash -c`).
+    Shell(Template),
+}
+
+/// One `[[service]]`: started before the first step, stopped after the last.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The `name` key.
+    pub name: String,
+    /// What runs, in the test dir, in its own process group, output to a log file.
+    pub command: Command,
+    /// `port = "auto"`: a free loopback port, `${PORT}` in the block, `${<NAME>_PORT}` everywhere.
+    pub auto_port: bool,
+    /// The variable holding the port for every block: `DB_PORT` for the service `db`.
+    pub port_variable: String,
+    /// Environment for the service and its health check, applied after the suite's.
+    pub env: Vec<(String, Template)>,
+    /// When the service counts as ready; `None`: once started (or, with a port, once it
+    /// accepts connections).
+    pub healthcheck: Option<Healthcheck>,
+    /// Where the service is defined.
+    pub location: Option<Location>,
+}
+
+/// When a service counts as healthy, with docker compose's knobs.
+#[derive(Debug, Clone)]
+pub struct Healthcheck {
+    /// What is tried.
+    pub probe: Probe,
+    /// Longest pause between two tries (the first tries come faster).
+    pub interval: Duration,
+    /// Time allowed for one try.
+    pub timeout: Duration,
+    /// With `start_period`, how long failing tries are accepted:
+    /// `start_period + retries × interval`.
+    pub retries: u32,
+    /// Time the service gets before failures count.
+    pub start_period: Duration,
+}
+
+impl Healthcheck {
+    /// How long after the start the service is given up on.
+    pub fn patience(&self) -> Duration {
+        self.start_period
+            .saturating_add(self.interval.saturating_mul(self.retries))
+    }
+}
+
+/// One health check try.
+#[derive(Debug, Clone)]
+pub enum Probe {
+    /// A command; exit status 0 is healthy.
+    Command(Command),
+    /// An HTTP request; the expected status (by default any 2xx) is healthy.
+    Http(HttpCheck),
+    /// A TCP connection to `host:port` is accepted.
+    Tcp(Template),
+}
+
+/// An HTTP request and the status it expects.
+#[derive(Debug, Clone)]
+pub struct HttpCheck {
+    /// The URL, expanded at run time.
+    pub url: Template,
+    /// `GET` unless given.
+    pub method: String,
+    /// The expected status; `None`: any 2xx.
+    pub status: Option<u16>,
+    /// Headers, in file order.
+    pub headers: Vec<(String, Template)>,
+    /// Request body.
+    pub body: Option<Template>,
 }
 
 /// The exit status a step expects.
@@ -196,6 +279,13 @@ pub enum OutputCheck {
     Matches(Arc<Regex>),
     /// A custom predicate, for suites built in Rust.
     Predicate(CustomCheck),
+    /// The stream is JSON and the value at this JSON pointer (`/status`) equals this value.
+    Json {
+        /// An RFC 6901 pointer: empty for the whole document, else starting with `/`.
+        pointer: String,
+        /// The value it must equal.
+        expected: serde_json::Value,
+    },
 }
 
 /// A custom check on a stream's bytes, built with the `predicates` crate.

@@ -34,6 +34,53 @@ pub(crate) struct RawSuite {
     pub(crate) exclusive: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) step: RawSteps,
+    #[serde(default)]
+    pub(crate) service: Vec<Spanned<RawService>>,
+}
+
+/// One `[[service]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawService {
+    pub(crate) name: Spanned<String>,
+    pub(crate) run: Option<Spanned<RawRun>>,
+    pub(crate) sh: Option<Spanned<String>>,
+    pub(crate) port: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) env: RawEnv,
+    pub(crate) healthcheck: Option<Spanned<RawHealthcheck>>,
+}
+
+/// A service's `healthcheck`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a health check like `{ sh = \"pg_isready\", interval = \"1s\" }`"
+)]
+pub(crate) struct RawHealthcheck {
+    pub(crate) run: Option<Spanned<RawRun>>,
+    pub(crate) sh: Option<Spanned<String>>,
+    pub(crate) http: Option<Spanned<RawHttp>>,
+    pub(crate) tcp: Option<Spanned<String>>,
+    pub(crate) interval: Option<Spanned<RawDuration>>,
+    pub(crate) timeout: Option<Spanned<RawDuration>>,
+    pub(crate) retries: Option<Spanned<i64>>,
+    pub(crate) start_period: Option<Spanned<RawDuration>>,
+}
+
+/// `http` in a step or a health check.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an HTTP request like `{ url = \"http://127.0.0.1:${PORT}/health\", status = 200 }`"
+)]
+pub(crate) struct RawHttp {
+    pub(crate) url: Spanned<String>,
+    pub(crate) method: Option<Spanned<String>>,
+    pub(crate) status: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(crate) headers: RawEnv,
+    pub(crate) body: Option<Spanned<String>>,
 }
 
 /// `on_failure`.
@@ -56,6 +103,7 @@ pub(crate) struct RawStep {
     pub(crate) shell: Option<Spanned<String>>,
     pub(crate) capture: Option<Spanned<String>>,
     pub(crate) note: Option<Spanned<String>>,
+    pub(crate) http: Option<Spanned<RawHttp>>,
     pub(crate) stdout: Option<RawStreamChecks>,
     pub(crate) stderr: Option<RawStreamChecks>,
     pub(crate) output: Option<RawStreamChecks>,
@@ -78,13 +126,14 @@ pub(crate) struct RawStep {
 #[derive(Debug, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a table of checks (`contains`, `not_contains`, `equals`, `matches`)"
+    expecting = "a table of checks (`contains`, `not_contains`, `equals`, `matches`, `json`)"
 )]
 pub(crate) struct RawStreamChecks {
     pub(crate) contains: Option<Spanned<RawTexts>>,
     pub(crate) not_contains: Option<Spanned<RawTexts>>,
     pub(crate) equals: Option<Spanned<String>>,
     pub(crate) matches: Option<Spanned<RawTexts>>,
+    pub(crate) json: Option<Spanned<toml::Table>>,
 }
 
 /// One entry of `files`.

@@ -20,17 +20,24 @@ use super::command_line::split_arguments;
 use super::error::{Excerpt, LoadError, LoadErrorKind};
 use super::expand::{Template, TemplateError};
 use super::model::{
-    Action, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Shell, Step, Suite,
+    Action, Command, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location, OnFailure,
+    OutputCheck, Probe, Retry, Service, Shell, Step, Suite,
 };
 use super::names::{TestNames, slug};
 use super::position::LineIndex;
 use super::raw::{
-    RawDuration, RawEnv, RawFileCheck, RawOnFailure, RawRetry, RawRun, RawStatus, RawStep,
-    RawStreamChecks, RawSuite, RawTexts,
+    RawDuration, RawEnv, RawFileCheck, RawHealthcheck, RawHttp, RawOnFailure, RawRetry, RawRun,
+    RawService, RawStatus, RawStep, RawStreamChecks, RawSuite, RawTexts,
 };
 
 /// `retry.interval` when not given.
 const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(1);
+/// `healthcheck.interval` when not given.
+const DEFAULT_HEALTH_INTERVAL: Duration = Duration::from_secs(1);
+/// `healthcheck.timeout` when not given.
+const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+/// `healthcheck.retries` when not given.
+const DEFAULT_HEALTH_RETRIES: u32 = 30;
 
 /// A validated suite, with what the loader needs to report a duplicate name.
 pub(crate) struct Validated {
@@ -42,7 +49,11 @@ pub(crate) struct Validated {
 }
 
 /// Validates the suite read from `source` (the text of the file at `path`).
-pub(crate) fn validate(raw: RawSuite, source: &str, path: &Path) -> Result<Validated, LoadError> {
+pub(crate) fn validate(
+    raw: RawSuite,
+    source: &str,
+    path: &Path,
+) -> Result<Validated, Vec<LoadError>> {
     Validator {
         path,
         source,
@@ -58,11 +69,14 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn suite(&self, raw: RawSuite) -> Result<Validated, LoadError> {
+    /// Validates the whole suite, collecting one error per key of the suite and per step (the
+    /// first problem found in each), in file order.
+    fn suite(&self, raw: RawSuite) -> Result<Validated, Vec<LoadError>> {
+        let mut errors = Collected::default();
         let (name, name_excerpt) = match raw.name {
             Some(name) => {
                 let span = name.span();
-                let name = self.name(name, "suite")?;
+                let name = errors.keep(self.name(name, "suite")).unwrap_or_default();
                 (name, Some(self.lines.excerpt(span)))
             }
             None => (
@@ -73,65 +87,99 @@ impl Validator<'_> {
                 None,
             ),
         };
-        if raw.step.0.is_empty() {
-            return Err(LoadError::new(
-                self.path,
-                LoadErrorKind::NoSteps { suite: name },
-            ));
-        }
-        let suite_slug = slug(&name);
-        let mut names = TestNames::new(&suite_slug);
-        let mut steps = Vec::with_capacity(raw.step.0.len());
-        let mut pending_notes = Vec::new();
-        for raw_step in raw.step.0 {
-            match self.step(raw_step, &mut names)? {
-                Entry::Note(note) => pending_notes.push(note),
-                Entry::Step(mut step) => {
-                    pending_notes.append(&mut step.notes);
-                    step.notes = std::mem::take(&mut pending_notes);
-                    steps.push(*step);
-                }
-            }
-        }
-        if steps.is_empty() {
-            return Err(LoadError::new(
-                self.path,
-                LoadErrorKind::NoSteps { suite: name },
-            ));
-        }
+        let command = raw
+            .command
+            .and_then(|command| errors.keep(self.template(&command)));
+        let timeout = raw
+            .timeout
+            .and_then(|timeout| errors.keep(self.duration(timeout)));
         let fixture_excerpts = raw
             .fixtures
             .iter()
             .map(|fixture| self.lines.excerpt(fixture.span()))
             .collect();
+        let fixtures = raw
+            .fixtures
+            .into_iter()
+            .filter_map(|fixture| errors.keep(self.fixture(fixture)))
+            .collect();
+        let env = errors.keep(self.env(raw.env)).unwrap_or_default();
+        let shell = raw.shell.and_then(|shell| errors.keep(self.shell(shell)));
+        let exclusive = raw
+            .exclusive
+            .and_then(|resource| errors.keep(self.name(resource, "exclusive resource")));
+
+        let suite_slug = slug(&name);
+        let mut names = TestNames::new(&suite_slug);
+        let mut steps = Vec::with_capacity(raw.step.0.len());
+        let mut pending_notes = Vec::new();
+        let mut step_errors = false;
+        for raw_step in raw.step.0 {
+            match errors.keep(self.step(raw_step, &mut names)) {
+                Some(Entry::Note(note)) => pending_notes.push(note),
+                Some(Entry::Step(mut step)) => {
+                    pending_notes.append(&mut step.notes);
+                    step.notes = std::mem::take(&mut pending_notes);
+                    steps.push(*step);
+                }
+                None => step_errors = true,
+            }
+        }
+        if steps.is_empty() && !step_errors {
+            errors.0.push(LoadError::new(
+                self.path,
+                LoadErrorKind::NoSteps {
+                    suite: name.clone(),
+                },
+            ));
+        }
+        let mut services: Vec<Service> = Vec::with_capacity(raw.service.len());
+        for service in raw.service {
+            let span = service.get_ref().name.span();
+            let Some(service) = errors.keep(self.service(service)) else {
+                continue;
+            };
+            if services
+                .iter()
+                .any(|other| other.port_variable == service.port_variable)
+            {
+                errors.0.push(self.invalid(
+                    span,
+                    format!(
+                        "two services are named `{}` (or have the same `${{{}}}`)",
+                        service.name, service.port_variable
+                    ),
+                    "give every `[[service]]` its own name",
+                ));
+                continue;
+            }
+            services.push(service);
+        }
+        if !errors.0.is_empty() {
+            let mut errors = errors.0;
+            errors.sort_by_key(|error| {
+                error
+                    .location()
+                    .map(|location| (location.line, location.column))
+            });
+            return Err(errors);
+        }
         let suite = Suite {
+            services,
             slug: suite_slug,
             description: raw.description,
             source: Some(self.path.to_owned()),
-            command: raw
-                .command
-                .map(|command| self.template(&command))
-                .transpose()?,
-            timeout: raw
-                .timeout
-                .map(|timeout| self.duration(timeout))
-                .transpose()?,
-            fixtures: raw
-                .fixtures
-                .into_iter()
-                .map(|fixture| self.fixture(fixture))
-                .collect::<Result<_, _>>()?,
-            env: self.env(raw.env)?,
+            command,
+            timeout,
+            fixtures,
+            env,
             requires: raw.requires,
             on_failure: match raw.on_failure {
                 RawOnFailure::Stop => OnFailure::Stop,
                 RawOnFailure::Continue => OnFailure::Continue,
             },
-            shell: raw.shell.map(|shell| self.shell(shell)).transpose()?,
-            exclusive: raw
-                .exclusive
-                .map(|resource| self.name(resource, "exclusive resource"))
-                .transpose()?,
+            shell,
+            exclusive,
             steps,
             closing_notes: pending_notes,
             fixtures_root: None,
@@ -152,7 +200,7 @@ impl Validator<'_> {
             .as_ref()
             .map(|note| self.template(note))
             .transpose()?;
-        if raw.run.is_none() && raw.sh.is_none() {
+        if raw.run.is_none() && raw.sh.is_none() && raw.http.is_none() {
             if let Some(note) = note
                 && !has_command_keys(&raw)
             {
@@ -163,24 +211,53 @@ impl Validator<'_> {
         }
         let name = match raw.name {
             Some(name) => self.name(name, "step")?,
-            None => default_name(raw.run.as_ref(), raw.sh.as_ref()),
+            None => match &raw.http {
+                Some(http) => http.get_ref().url.get_ref().clone(),
+                None => default_name(raw.run.as_ref(), raw.sh.as_ref()),
+            },
         };
         let section = raw
             .section
             .map(|section| self.name(section, "section"))
             .transpose()?;
-        let action = match (raw.run, raw.sh) {
-            (Some(run), None) => {
+        let action = match (raw.run, raw.sh, raw.http) {
+            (Some(run), None, None) => {
                 if let Some(shell) = &raw.shell {
                     return Err(self.error(shell.span(), LoadErrorKind::ShellOnRun { step: name }));
                 }
                 self.run(run)?
             }
-            (None, Some(sh)) => Action::Shell(self.template(&sh)?),
-            (Some(_), Some(sh)) => {
+            (None, Some(sh), None) => Action::Shell(self.template(&sh)?),
+            (None, None, Some(http)) => {
+                if let Some(shell) = &raw.shell {
+                    return Err(self.invalid(
+                        shell.span(),
+                        format!("step `{name}` has `shell` but sends an `http` request"),
+                        "`shell` says how an `sh` line runs; remove it from this step",
+                    ));
+                }
+                if let Some(status) = &raw.status {
+                    return Err(self.invalid(
+                        status.span(),
+                        format!("step `{name}` is an `http` step: it has no exit status"),
+                        "check the HTTP status inside the request: `http = { url = \"…\", status = 404 }`",
+                    ));
+                }
+                Action::Http(self.http(http)?)
+            }
+            (Some(_), Some(sh), _) => {
                 return Err(self.error(sh.span(), LoadErrorKind::RunAndShell { step: name }));
             }
-            (None, None) => unreachable!("a step without `run` or `sh` returned above"),
+            (Some(_), None, Some(http)) | (None, Some(_), Some(http)) => {
+                return Err(self.invalid(
+                    http.span(),
+                    format!("step `{name}` has `http` and a command"),
+                    "keep one: a step runs a command (`run` or `sh`) or sends a request (`http`)",
+                ));
+            }
+            (None, None, None) => {
+                unreachable!("a step without `run`, `sh` or `http` returned above")
+            }
         };
         let (line, column) = self.lines.line_column(header.start);
         Ok(Entry::Step(Box::new(Step {
@@ -364,7 +441,204 @@ impl Validator<'_> {
                 .map_err(|error| self.error(pattern.span(), LoadErrorKind::Regex(error)))?;
             checks.push(OutputCheck::Matches(Arc::new(regex)));
         }
+        if let Some(json) = raw.json {
+            let span = json.span();
+            for (pointer, value) in json.into_inner() {
+                if !(pointer.is_empty() || pointer.starts_with('/')) {
+                    return Err(self.invalid(
+                        span,
+                        format!("`{pointer}` is not a JSON pointer"),
+                        "JSON pointers start with `/`: `\"/status\" = \"ok\"`, `\"/items/0/id\" = 1`",
+                    ));
+                }
+                let expected = serde_json::to_value(&value).map_err(|error| {
+                    self.invalid(
+                        span.clone(),
+                        format!("the value for `{pointer}` has no JSON form: {error}"),
+                        "compare with a string, number, boolean, array or table",
+                    )
+                })?;
+                checks.push(OutputCheck::Json { pointer, expected });
+            }
+        }
         Ok(checks)
+    }
+
+    fn service(&self, raw: Spanned<RawService>) -> Result<Service, LoadError> {
+        let header = raw.span();
+        let raw = raw.into_inner();
+        let name = self.name(raw.name, "service")?;
+        let command = match self.command(raw.run, raw.sh)? {
+            Some(command) => command,
+            None => {
+                return Err(self.invalid(
+                    header,
+                    format!("service `{name}` has neither `run` nor `sh`"),
+                    "add `sh = \"…\"` (a bash line) or `run = [\"program\", \"arg\"]`",
+                ));
+            }
+        };
+        let auto_port = match raw.port {
+            None => false,
+            Some(port) if port.get_ref() == "auto" => true,
+            Some(port) => {
+                return Err(self.invalid(
+                    port.span(),
+                    format!("invalid port {:?}", port.get_ref()),
+                    "write `port = \"auto\"` for a free loopback port in `${PORT}`",
+                ));
+            }
+        };
+        let port_variable = format!(
+            "{}_PORT",
+            name.chars()
+                .map(|c| if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                })
+                .collect::<String>()
+        );
+        let healthcheck = raw
+            .healthcheck
+            .map(|check| self.healthcheck(check, &name))
+            .transpose()?;
+        let (line, column) = self.lines.line_column(header.start);
+        Ok(Service {
+            command,
+            auto_port,
+            port_variable,
+            env: self.env(raw.env)?,
+            healthcheck,
+            location: Some(Location {
+                file: self.path.to_owned(),
+                line,
+                column,
+            }),
+            name,
+        })
+    }
+
+    /// `run` (a whole command here) or `sh`; `None` when neither is given.
+    fn command(
+        &self,
+        run: Option<Spanned<RawRun>>,
+        sh: Option<Spanned<String>>,
+    ) -> Result<Option<Command>, LoadError> {
+        match (run, sh) {
+            (Some(_), Some(sh)) => Err(self.invalid(
+                sh.span(),
+                "both `run` and `sh`".to_owned(),
+                "keep one: `run` is a program and its arguments, `sh` is a bash line",
+            )),
+            (Some(run), None) => match self.run(run)? {
+                Action::Run(argv) => Ok(Some(Command::Argv(argv))),
+                _ => unreachable!("`run` gives arguments"),
+            },
+            (None, Some(sh)) => Ok(Some(Command::Shell(self.template(&sh)?))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn healthcheck(
+        &self,
+        raw: Spanned<RawHealthcheck>,
+        service: &str,
+    ) -> Result<Healthcheck, LoadError> {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let kinds = usize::from(raw.run.is_some())
+            + usize::from(raw.sh.is_some())
+            + usize::from(raw.http.is_some())
+            + usize::from(raw.tcp.is_some());
+        if kinds != 1 {
+            return Err(self.invalid(
+                span,
+                format!("the health check of service `{service}` needs exactly one of `sh`, `run`, `http`, `tcp`"),
+                "for example `healthcheck = { tcp = \"127.0.0.1:${PORT}\" }`",
+            ));
+        }
+        let probe = if let Some(http) = raw.http {
+            Probe::Http(self.http(http)?)
+        } else if let Some(tcp) = raw.tcp {
+            Probe::Tcp(self.template(&tcp)?)
+        } else {
+            Probe::Command(
+                self.command(raw.run, raw.sh)?
+                    .expect("one of the four keys is set"),
+            )
+        };
+        let retries = match raw.retries {
+            None => DEFAULT_HEALTH_RETRIES,
+            Some(retries) => u32::try_from(*retries.get_ref()).map_err(|_| {
+                self.invalid(
+                    retries.span(),
+                    format!("invalid retries {}", retries.get_ref()),
+                    "`retries` is a count from 0: how many intervals failing checks are accepted",
+                )
+            })?,
+        };
+        let duration = |value: Option<Spanned<RawDuration>>, default| match value {
+            Some(value) => self.duration(value),
+            None => Ok(default),
+        };
+        Ok(Healthcheck {
+            probe,
+            interval: duration(raw.interval, DEFAULT_HEALTH_INTERVAL)?,
+            timeout: duration(raw.timeout, DEFAULT_HEALTH_TIMEOUT)?,
+            retries,
+            start_period: duration(raw.start_period, Duration::ZERO)?,
+        })
+    }
+
+    fn http(&self, raw: Spanned<RawHttp>) -> Result<HttpCheck, LoadError> {
+        let raw = raw.into_inner();
+        let method = match raw.method {
+            None => "GET".to_owned(),
+            Some(method) => {
+                let valid = !method.get_ref().is_empty()
+                    && method.get_ref().bytes().all(|b| b.is_ascii_alphabetic());
+                if !valid {
+                    return Err(self.invalid(
+                        method.span(),
+                        format!("invalid HTTP method {:?}", method.get_ref()),
+                        "write a method like \"GET\", \"POST\", \"PUT\", \"DELETE\"",
+                    ));
+                }
+                method.into_inner().to_ascii_uppercase()
+            }
+        };
+        let status = raw
+            .status
+            .map(|status| {
+                u16::try_from(*status.get_ref())
+                    .ok()
+                    .filter(|code| (100..=599).contains(code))
+                    .ok_or_else(|| {
+                        self.invalid(
+                            status.span(),
+                            format!("invalid HTTP status {}", status.get_ref()),
+                            "write a status code from 100 to 599; without one, any 2xx passes",
+                        )
+                    })
+            })
+            .transpose()?;
+        Ok(HttpCheck {
+            url: self.template(&raw.url)?,
+            method,
+            status,
+            headers: raw
+                .headers
+                .0
+                .into_iter()
+                .map(|(name, value)| Ok((name.into_inner(), self.template(&value)?)))
+                .collect::<Result<_, LoadError>>()?,
+            body: raw.body.map(|body| self.template(&body)).transpose()?,
+        })
+    }
+
+    fn invalid(&self, span: Range<usize>, message: String, help: &'static str) -> LoadError {
+        self.error(span, LoadErrorKind::Invalid { message, help })
     }
 
     fn file(&self, raw: RawFileCheck) -> Result<FileCheck, LoadError> {
@@ -466,6 +740,17 @@ impl Validator<'_> {
 
     fn error(&self, span: Range<usize>, kind: LoadErrorKind) -> LoadError {
         LoadError::at(self.path, self.lines.excerpt(span), kind)
+    }
+}
+
+/// The errors found so far in one file.
+#[derive(Default)]
+struct Collected(Vec<LoadError>);
+
+impl Collected {
+    /// The value, or `None` with the error kept.
+    fn keep<T>(&mut self, result: Result<T, LoadError>) -> Option<T> {
+        result.map_err(|error| self.0.push(error)).ok()
     }
 }
 
@@ -589,6 +874,7 @@ mod tests {
                 OutputCheck::Equals(text) => format!("equals {}", text.source()),
                 OutputCheck::Matches(regex) => format!("matches {}", regex.as_str()),
                 OutputCheck::Predicate(check) => format!("{check:?}"),
+                OutputCheck::Json { pointer, expected } => format!("json {pointer} {expected}"),
             })
             .collect()
     }
@@ -845,7 +1131,7 @@ sh = "true"
         assert_eq!(
             error("nme = \"demo\"\n"),
             "\
-error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `on_failure`, `shell`, `exclusive`, `step`
+error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `on_failure`, `shell`, `exclusive`, `step`, `service`
  --> suites/demo.toml:1:1
   |
 1 | nme = \"demo\"
@@ -860,7 +1146,7 @@ error: unknown field `nme`, expected one of `name`, `description`, `command`, `t
         assert_eq!(
             error(source),
             "\
-error: unknown field `stdot`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `note`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
+error: unknown field `stdot`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
   --> suites/demo.toml:12:1
    |
 12 | stdot.contains = \"x\"
@@ -932,7 +1218,7 @@ error: invalid type: integer `5`, expected a string or an array of strings
         assert_eq!(
             error("[[step]]\nname = \"a\"\nrun = \"b\"\nstdout = 5\n"),
             "\
-error: invalid type: integer `5`, expected a table of checks (`contains`, `not_contains`, `equals`, `matches`)
+error: invalid type: integer `5`, expected a table of checks (`contains`, `not_contains`, `equals`, `matches`, `json`)
  --> suites/demo.toml:4:10
   |
 4 | stdout = 5
@@ -1229,6 +1515,49 @@ error: step name is empty
     }
 
     #[test]
+    fn every_wrong_key_and_step_of_a_file_is_reported_in_file_order() {
+        let message = error(
+            "[[step]]\nsh = \"a\"\nstatus = \"fial\"\n\
+             [[step]]\nsh = \"b\"\n\
+             [[step]]\nsh = \"c\"\nstdout.matches = \"a(\"\ntimeout = \"soon\"\n\
+             [[step]]\nnote = \"n\"\nstatus = 1\n",
+        );
+        let headlines: Vec<&str> = message
+            .lines()
+            .filter(|line| line.starts_with("error: ") || line.contains("-->"))
+            .collect();
+        assert_eq!(
+            headlines,
+            [
+                "error: invalid status \"fial\"",
+                " --> suites/demo.toml:3:10",
+                // One error per step: the first one found in it.
+                "error: invalid duration `soon`: expected number at 0",
+                " --> suites/demo.toml:9:11",
+                "error: step has neither `run` nor `sh`",
+                "  --> suites/demo.toml:10:1",
+            ]
+        );
+        // Suite keys written after the steps are still reported in file order.
+        let message = error("[[step]]\nsh = 5\n");
+        assert_eq!(message.matches("error: ").count(), 1, "{message}");
+        let message =
+            error("timeout = \"soon\"\nexclusive = \"\"\n[[step]]\nname = \"\"\nsh = \"b\"\n");
+        let errors: Vec<&str> = message
+            .lines()
+            .filter(|line| line.starts_with("error: "))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "error: invalid duration `soon`: expected number at 0",
+                "error: exclusive resource name is empty",
+                "error: step name is empty",
+            ]
+        );
+    }
+
+    #[test]
     fn shell_lines_at_suite_and_step_level() {
         let suite = parse(
             "shell = \"bash\"\n[[step]]\nsh = \"a\"\n[[step]]\nsh = \"b\"\nshell = \"python3 -c\"\n",
@@ -1333,5 +1662,147 @@ error: invalid `capture` name `1PLANS`
                 "plans::plan_management::edit_a_file"
             ]
         );
+    }
+
+    use super::super::model::{Command, Probe};
+    use super::{DEFAULT_HEALTH_INTERVAL, DEFAULT_HEALTH_RETRIES, DEFAULT_HEALTH_TIMEOUT};
+
+    #[test]
+    fn services_health_checks_and_http_steps_are_read_into_the_model() {
+        let suite = parse(
+            r#"
+[[service]]
+name = "db"
+sh = "postgres -p ${PORT}"
+port = "auto"
+env = { PGDATA = "pg" }
+healthcheck = { sh = "pg_isready -p ${PORT}", interval = "2s", timeout = "3s", retries = 4, start_period = "5s" }
+
+[[service]]
+name = "api-server"
+run = ["server", "--port", "${DB_PORT}"]
+healthcheck = { http = { url = "http://127.0.0.1/health", status = 204 } }
+
+[[service]]
+name = "plain"
+run = "sleep 600"
+healthcheck = { tcp = "127.0.0.1:1" }
+
+[[step]]
+name = "health"
+http = { url = "http://x/h", method = "post", headers = { Accept = "application/json" }, body = "{}" }
+stdout.json = { "/status" = "ok", "/count" = 2 }
+"#,
+        );
+        let [db, api, plain] = &suite.services[..] else {
+            panic!("three services: {:?}", suite.services);
+        };
+        assert_eq!(db.name, "db");
+        assert!(db.auto_port);
+        assert_eq!(db.port_variable, "DB_PORT");
+        assert_eq!(env(&db.env), [("PGDATA", "pg")]);
+        assert!(
+            matches!(&db.command, Command::Shell(line) if line.source() == "postgres -p ${PORT}")
+        );
+        let check = db.healthcheck.as_ref().unwrap();
+        assert_eq!(
+            (
+                check.interval,
+                check.timeout,
+                check.retries,
+                check.start_period
+            ),
+            (
+                Duration::from_secs(2),
+                Duration::from_secs(3),
+                4,
+                Duration::from_secs(5)
+            )
+        );
+        assert_eq!(check.patience(), Duration::from_secs(13));
+        assert!(matches!(&check.probe, Probe::Command(Command::Shell(_))));
+        assert_eq!(api.port_variable, "API_SERVER_PORT");
+        assert!(!api.auto_port);
+        assert!(
+            matches!(&api.command, Command::Argv(args) if sources(args) == ["server", "--port", "${DB_PORT}"])
+        );
+        let api_check = api.healthcheck.as_ref().unwrap();
+        assert!(
+            matches!(&api_check.probe, Probe::Http(http) if http.status == Some(204) && http.method == "GET")
+        );
+        assert_eq!(
+            (
+                api_check.interval,
+                api_check.timeout,
+                api_check.retries,
+                api_check.start_period
+            ),
+            (
+                DEFAULT_HEALTH_INTERVAL,
+                DEFAULT_HEALTH_TIMEOUT,
+                DEFAULT_HEALTH_RETRIES,
+                Duration::ZERO
+            )
+        );
+        assert!(
+            matches!(&plain.healthcheck.as_ref().unwrap().probe, Probe::Tcp(t) if t.source() == "127.0.0.1:1")
+        );
+        let Action::Http(http) = &suite.steps[0].action else {
+            panic!("an http step");
+        };
+        assert_eq!(http.method, "POST");
+        assert_eq!(http.url.source(), "http://x/h");
+        assert_eq!(env(&http.headers), [("Accept", "application/json")]);
+        assert_eq!(http.body.as_ref().map(Template::source), Some("{}"));
+        assert_eq!(
+            checks(&suite.steps[0].stdout),
+            ["json /count 2", "json /status \"ok\""]
+        );
+    }
+
+    #[test]
+    fn bad_services_health_checks_and_http_steps() {
+        let cases = [
+            (
+                "[[service]]\nname = \"a\"\n[[step]]\nname = \"s\"\nsh = \"true\"\n",
+                "service `a` has neither `run` nor `sh`",
+            ),
+            (
+                "[[service]]\nname = \"a\"\nsh = \"x\"\nport = \"5432\"\n[[step]]\nname = \"s\"\nsh = \"true\"\n",
+                "invalid port \"5432\"",
+            ),
+            (
+                "[[service]]\nname = \"a\"\nsh = \"x\"\nhealthcheck = { sh = \"a\", tcp = \"b:1\" }\n[[step]]\nname = \"s\"\nsh = \"true\"\n",
+                "needs exactly one of `sh`, `run`, `http`, `tcp`",
+            ),
+            (
+                "[[service]]\nname = \"a\"\nsh = \"x\"\n[[service]]\nname = \"A\"\nsh = \"y\"\n[[step]]\nname = \"s\"\nsh = \"true\"\n",
+                "two services are named `A` (or have the same `${A_PORT}`)",
+            ),
+            (
+                "[[step]]\nname = \"s\"\nhttp = { url = \"u\", status = 1000 }\n",
+                "invalid HTTP status 1000",
+            ),
+            (
+                "[[step]]\nname = \"s\"\nhttp = { url = \"u\" }\nstatus = 404\n",
+                "step `s` is an `http` step: it has no exit status",
+            ),
+            (
+                "[[step]]\nname = \"s\"\nsh = \"x\"\nhttp = { url = \"u\" }\n",
+                "step `s` has `http` and a command",
+            ),
+            (
+                "[[step]]\nname = \"s\"\nsh = \"x\"\nstdout.json = { status = \"ok\" }\n",
+                "`status` is not a JSON pointer",
+            ),
+        ];
+        for (source, expected) in cases {
+            let message = error(source);
+            assert!(message.contains(expected), "{source}\n---\n{message}");
+            assert!(
+                message.contains("suites/demo.toml:"),
+                "a position: {message}"
+            );
+        }
     }
 }

@@ -14,6 +14,7 @@ mod process_checks;
 mod regression;
 mod reports;
 mod run;
+mod services;
 mod suite_errors;
 mod suite_keys;
 mod support;

@@ -37,7 +37,7 @@ fn unknown_top_level_key() {
     assert_eq!(
         load_error("nme = \"x\"\n\n[[step]]\nname = \"a\"\nrun = \"b\"\n"),
         "\
-error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `on_failure`, `shell`, `exclusive`, `step`
+error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `on_failure`, `shell`, `exclusive`, `step`, `service`
  --> suites/bad.toml:1:1
   |
 1 | nme = \"x\"
@@ -52,7 +52,7 @@ fn unknown_step_key() {
     assert_eq!(
         load_error("[[step]]\nname = \"a\"\nrun = \"b\"\nstdot.contains = \"x\"\n"),
         "\
-error: unknown field `stdot`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `note`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
+error: unknown field `stdot`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
  --> suites/bad.toml:4:1
   |
 4 | stdot.contains = \"x\"

@@ -48,6 +48,7 @@ fn suite(name: &str, steps: Vec<Step>) -> Suite {
         env: Vec::new(),
         requires: Vec::new(),
         on_failure: OnFailure::Stop,
+        services: Vec::new(),
         shell: None,
         exclusive: None,
         steps,

@@ -1,0 +1,200 @@
+//! Services: started before the first step, healthy before any step, stopped after the last;
+//! health checks that never pass, services that die, ports that never clash, HTTP steps.
+
+use std::time::{Duration, Instant};
+
+use crate::process_checks::{assert_all_gone, reported_pids};
+use crate::support::{TestEnv, stdout};
+
+/// A small HTTP server over the test dir on its own free port, healthy on `/health`.
+fn http_suite(name: &str) -> String {
+    format!(
+        r#"
+name = "{name}"
+command = ""
+timeout = "20s"
+requires = ["python3"]
+
+[[service]]
+name = "web"
+sh = """
+echo '{{"status": "ok", "suite": "{name}"}}' > health
+exec python3 -m http.server ${{PORT}} --bind 127.0.0.1 --directory ${{TEST_DIR}}
+"""
+port = "auto"
+healthcheck = {{ http = {{ url = "http://127.0.0.1:${{PORT}}/health" }}, interval = "1s", retries = 60 }}
+
+[[step]]
+name = "health is ok"
+http = {{ url = "http://127.0.0.1:${{WEB_PORT}}/health", status = 200 }}
+stdout.json = {{ "/status" = "ok", "/suite" = "{name}" }}
+"#
+    )
+}
+
+#[test]
+fn two_suites_each_with_an_auto_port_server_pass_together() {
+    let env = TestEnv::new()
+        .suite("one", &http_suite("one"))
+        .suite("two", &http_suite("two"));
+    let output = env.run(&["--jobs", "2"]);
+    let report = stdout(&output);
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("2 passed, 0 failed"), "{report}");
+    assert_eq!(env.test_dirs(), Vec::<std::path::PathBuf>::new());
+}
+
+#[test]
+fn a_health_check_that_never_passes_fails_after_start_period_plus_retries_times_interval() {
+    let env = TestEnv::new().suite(
+        "never",
+        r#"
+name = "never"
+command = ""
+
+[[service]]
+name = "stuck"
+run = ["${FAKE}", "err:still warming up", "sleep:600"]
+healthcheck = { sh = "echo not yet; exit 1", interval = "0.5s", retries = 2, start_period = "0.5s" }
+
+[[step]]
+name = "never runs"
+sh = "echo ran > ran.txt"
+"#,
+    );
+    let started = Instant::now();
+    let output = env.run(&[]);
+    let elapsed = started.elapsed();
+    let report = stdout(&output);
+    assert!(!output.status.success(), "{report}");
+    assert!(
+        report.contains("service `stuck` was not healthy after 1s 500ms"),
+        "{report}"
+    );
+    assert!(
+        report.contains("still warming up"),
+        "the log's last lines: {report}"
+    );
+    assert!(
+        report.contains("last health check (echo not yet; exit 1): exit status 1"),
+        "{report}"
+    );
+    assert!(report.contains("not yet"), "the check's output: {report}");
+    // Not earlier than the patience; the upper bound is generous for a loaded machine (the
+    // benchmark holds the tight one).
+    assert!(elapsed >= Duration::from_millis(1500), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+    let kept = env.test_dirs();
+    assert_eq!(kept.len(), 1, "the failed suite's test dir is kept");
+    assert!(!kept[0].join("ran.txt").exists(), "no step ran");
+}
+
+#[test]
+fn a_service_that_dies_at_start_fails_the_suite_at_once() {
+    let env = TestEnv::new().suite(
+        "dies",
+        r#"
+name = "dies"
+command = ""
+
+[[service]]
+name = "broken"
+run = ["${FAKE}", "err:cannot bind 127.0.0.1", "exit:3"]
+healthcheck = { tcp = "127.0.0.1:9", interval = "1s", retries = 600 }
+
+[[step]]
+name = "never runs"
+sh = "true"
+"#,
+    );
+    let started = Instant::now();
+    let output = env.run(&[]);
+    let elapsed = started.elapsed();
+    let report = stdout(&output);
+    assert!(!output.status.success(), "{report}");
+    assert!(
+        report.contains("service `broken` exited before it was healthy (exit status 3)"),
+        "{report}"
+    );
+    assert!(report.contains("cannot bind 127.0.0.1"), "{report}");
+    // Its patience is 10 minutes: failing well before shows the exit was noticed.
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+}
+
+#[test]
+fn services_and_what_they_start_are_stopped_after_the_last_step() {
+    let env = TestEnv::new().suite(
+        "stopped",
+        r#"
+name = "stopped"
+command = ""
+
+[[service]]
+name = "daemon"
+run = ["${FAKE}", "pid", "spawn-grandchild:600", "out:ready", "sleep:600"]
+healthcheck = { sh = "grep -q ready daemon.service.log" }
+
+[[step]]
+name = "the service is up and its log is in the test dir"
+sh = "cat daemon.service.log"
+stdout.contains = ["pid:", "grandchild-pid:", "ready"]
+"#,
+    );
+    let output = env
+        .command()
+        .args(["--keep-temp"])
+        .output()
+        .expect("run smoke-runner");
+    let report = stdout(&output);
+    assert!(output.status.success(), "{report}");
+    let dirs = env.test_dirs();
+    assert_eq!(dirs.len(), 1);
+    let log = std::fs::read(dirs[0].join("daemon.service.log")).unwrap();
+    let pids = [
+        reported_pids(&log, "pid"),
+        reported_pids(&log, "grandchild-pid"),
+    ]
+    .concat();
+    assert_eq!(pids.len(), 2, "{}", String::from_utf8_lossy(&log));
+    assert_all_gone(&pids, "after the suite");
+    assert!(
+        !report.contains("Leftover"),
+        "a service's processes are not leftovers: {report}"
+    );
+}
+
+#[test]
+fn an_http_step_against_a_closed_port_fails_with_a_connection_error() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let env = TestEnv::new().suite(
+        "closed",
+        &format!(
+            r#"
+name = "closed"
+command = ""
+
+[[step]]
+name = "nobody listens"
+http = {{ url = "http://127.0.0.1:{port}/health" }}
+timeout = "10s"
+"#
+        ),
+    );
+    let started = Instant::now();
+    let output = env.run(&[]);
+    let report = stdout(&output);
+    assert!(!output.status.success(), "{report}");
+    assert!(
+        report.contains(&format!(
+            "connection refused: nothing listens at http://127.0.0.1:{port}/health"
+        )),
+        "{report}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "within its timeout"
+    );
+}
