@@ -17,7 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "smoke-runner", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// Run one command under a deadline (a safer `timeout`).
+    /// Run one command under a deadline (a safer `timeout`), or import a test script.
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -42,6 +42,27 @@ pub enum Command {
 
     /// Write a report from the run history.
     Report(ReportArgs),
+
+    /// Translate a bash test script written with `test_utils.sh`-style helpers into a suite.
+    ///
+    /// Helper calls become steps (with their checks), `log "=== Testing X ==="` a section,
+    /// assignments `env`, `unset`/`export` around steps `env_remove`/`env`, `echo y | …` and
+    /// `… <<< y` `stdin`, `|| true` `status = "any"`. Here-documents, blocks and anything else
+    /// are kept as `sh` steps, with the script's functions they call; what cannot be translated
+    /// is kept the same way with a warning naming its line. Exits 2 on unreadable input.
+    Import(ImportArgs),
+}
+
+/// `smoke-runner import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The bash script to translate.
+    #[arg(value_name = "SCRIPT")]
+    pub script: PathBuf,
+
+    /// Write the suite to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Where the history is, for the commands that read it.

@@ -7,6 +7,7 @@ mod exec;
 mod executor_api;
 mod fixtures;
 mod history;
+mod import;
 mod interrupt;
 mod libtest;
 mod plandex;
