@@ -156,12 +156,18 @@ impl<W: Write> HumanReporter<W> {
                 };
                 let target = self.suite_target(suite)?;
                 let timeout = target.state.timeout.take();
+                // The command that runs this step again, with its suite's earlier steps as setup.
+                let rerun = result
+                    .verdict
+                    .is_failure()
+                    .then(|| reproduce_command(suite, step))
+                    .flatten();
                 let line = StepLine {
-                    suite,
                     step,
                     name: &step.name,
                     setup,
                     verbose,
+                    rerun: rerun.as_deref(),
                     hint,
                 };
                 write_step_result(target.out, palette, line, result, timeout)?;
@@ -310,12 +316,13 @@ fn write_suite_heading(out: &mut dyn Write, palette: Palette, suite: &Suite) -> 
 /// How a step's result line is written.
 #[derive(Clone, Copy)]
 struct StepLine<'a> {
-    suite: &'a Suite,
     step: &'a Step,
     name: &'a str,
     /// A setup step: marked as such (it is not counted).
     setup: bool,
     verbose: bool,
+    /// The command re-running the step, shown when it failed.
+    rerun: Option<&'a str>,
     /// What the run history says about the step.
     hint: Option<Hint>,
 }
@@ -331,9 +338,11 @@ fn write_step_result(
         name,
         setup,
         verbose,
+        rerun,
         hint,
         ..
     } = line;
+    let rerun = rerun.filter(|_| !setup);
     let hint = HintNote(hint);
     let shown;
     let name = if setup {
@@ -362,6 +371,7 @@ fn write_step_result(
         Verdict::Failed => {
             paint_line(out, palette.failed, format_args!("✗ {name}{hint}"))?;
             write_failure_details(out, palette, line, result)?;
+            write_rerun(out, palette, rerun)?;
         }
         Verdict::TimedOut => {
             // The deadline reads better than the wall time, which includes the kill's grace.
@@ -376,6 +386,7 @@ fn write_step_result(
                 format_args!("⏱ {name} timed out after {after}{hint}"),
             )?;
             write_failure_details(out, palette, line, result)?;
+            write_rerun(out, palette, rerun)?;
         }
         Verdict::Skipped(reason) => {
             paint_line(
@@ -449,15 +460,24 @@ fn write_failure_details(
         label(out, "log:")?;
         writeln!(out, "{}", log.display())?;
     }
-    if let Some(command) = reproduce_command(line.suite, line.step) {
-        label(out, "rerun:")?;
-        writeln!(out, "{command}")?;
-    }
     if result.output_tail.is_empty() {
         label(out, "output:")?;
         writeln!(out, "(none)")
     } else {
         write_output_tail(out, palette, &result.output_tail)
+    }
+}
+
+/// `re-run:` and the command that runs a failed step again.
+fn write_rerun(out: &mut dyn Write, palette: Palette, rerun: Option<&str>) -> io::Result<()> {
+    match rerun {
+        Some(command) => writeln!(
+            out,
+            "    {}re-run:{}   {command}",
+            palette.label.prefix_formatter(),
+            palette.label.suffix_formatter()
+        ),
+        None => Ok(()),
     }
 }
 

@@ -16,6 +16,7 @@ mod regression;
 mod reports;
 mod run;
 mod services;
+mod setup_runs;
 mod suite_errors;
 mod suite_keys;
 mod support;

@@ -215,9 +215,9 @@ const FAILING_REPORT: &str = "\
     check:    stdout does not contain \"expected\"
     test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
     log:      target/smoke-logs/[RUN]/failing/02-wrong_output.log
-    rerun:    smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_output
     output (last 1 line):
       | actual
+    re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_output
 → Running (timeout [TIME]): $FAKE err:boom exit:4
 ✗ wrong status
     command:  $FAKE err:boom exit:4
@@ -226,9 +226,9 @@ const FAILING_REPORT: &str = "\
     check:    expected exit status 0, got exit status 4
     test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
     log:      target/smoke-logs/[RUN]/failing/03-wrong_status.log
-    rerun:    smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_status
     output (last 1 line):
       | boom
+    re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_status
 → Running (timeout [TIME]): true
 ✗ missing file
     command:  true
@@ -237,8 +237,8 @@ const FAILING_REPORT: &str = "\
     check:    file nowhere.txt does not exist
     test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
     log:      target/smoke-logs/[RUN]/failing/04-missing_file.log
-    rerun:    smoke-runner --suites suites/failing.toml --exact failing::checks::missing_file
     output:   (none)
+    re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::missing_file
 → Running (timeout [TIME]): $FAKE out:still-running
 ✓ passes after failures
 - ignored (ignored)
