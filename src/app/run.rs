@@ -153,7 +153,7 @@ fn report_failed(target: &str, error: &io::Error) -> RunEnd {
 
 fn filter(args: &RunArgs) -> Filter {
     Filter {
-        filter: args.filter.clone(),
+        filters: args.filter.clone(),
         exact: args.exact,
         skip: args.skip.clone(),
         ignored: args.ignored,

@@ -180,9 +180,11 @@ pub struct ExecArgs {
 /// Options for running suites.
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
-    /// Run only steps whose test name contains FILTER (`suite::section::step`).
+    /// Report only steps whose test name (`suite::section::step`) contains a FILTER; several
+    /// are allowed, as in libtest. The earlier steps of the same suite still run first, as
+    /// setup (shown, not counted), so a step runs with the state it expects.
     #[arg(value_name = "FILTER")]
-    pub filter: Option<String>,
+    pub filter: Vec<String>,
 
     /// A suite file, or a folder whose `*.toml` files are suites. Repeatable.
     #[arg(long = "suites", value_name = "PATH", default_value = "suites")]
@@ -234,7 +236,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub list: bool,
 
-    /// FILTER must match a whole test name.
+    /// A FILTER must match a whole test name: `--exact NAME` re-runs exactly that step, after
+    /// its suite's earlier steps as setup.
     #[arg(long)]
     pub exact: bool,
 

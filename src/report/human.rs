@@ -155,10 +155,19 @@ impl<W: Write> HumanReporter<W> {
                 };
                 let target = self.suite_target(suite)?;
                 let timeout = target.state.timeout.take();
+                // The command that runs this step again, with its suite's earlier steps as setup.
+                let rerun = suite.source.as_deref().map(|file| {
+                    format!(
+                        "smoke-runner --suites {} --exact {}",
+                        shell_words::quote(&file.display().to_string()),
+                        shell_words::quote(&step.test_name)
+                    )
+                });
                 let line = StepLine {
                     name: &step.name,
                     setup,
                     verbose,
+                    rerun: rerun.as_deref(),
                     hint,
                 };
                 write_step_result(target.out, palette, line, result, timeout)?;
@@ -311,6 +320,8 @@ struct StepLine<'a> {
     /// A setup step: marked as such (it is not counted).
     setup: bool,
     verbose: bool,
+    /// The command re-running the step, shown when it failed.
+    rerun: Option<&'a str>,
     /// What the run history says about the step.
     hint: Option<Hint>,
 }
@@ -326,8 +337,10 @@ fn write_step_result(
         name,
         setup,
         verbose,
+        rerun,
         hint,
     } = line;
+    let rerun = rerun.filter(|_| !setup);
     let hint = HintNote(hint);
     let shown;
     let name = if setup {
@@ -356,6 +369,7 @@ fn write_step_result(
         Verdict::Failed => {
             paint_line(out, palette.failed, format_args!("✗ {name}{hint}"))?;
             write_failure_details(out, palette, result)?;
+            write_rerun(out, palette, rerun)?;
         }
         Verdict::TimedOut => {
             // The deadline reads better than the wall time, which includes the kill's grace.
@@ -370,6 +384,7 @@ fn write_step_result(
                 format_args!("⏱ {name} timed out after {after}{hint}"),
             )?;
             write_failure_details(out, palette, result)?;
+            write_rerun(out, palette, rerun)?;
         }
         Verdict::Skipped(reason) => {
             paint_line(
@@ -432,6 +447,19 @@ fn write_failure_details(
         writeln!(out, "(none)")
     } else {
         write_output_tail(out, palette, &result.output_tail)
+    }
+}
+
+/// `re-run:` and the command that runs a failed step again.
+fn write_rerun(out: &mut dyn Write, palette: Palette, rerun: Option<&str>) -> io::Result<()> {
+    match rerun {
+        Some(command) => writeln!(
+            out,
+            "    {}re-run:{}   {command}",
+            palette.label.prefix_formatter(),
+            palette.label.suffix_formatter()
+        ),
+        None => Ok(()),
     }
 }
 

@@ -171,15 +171,28 @@ impl<'a> SuiteRun<'a> {
     }
 
     fn steps(&mut self, selected: &[bool], env: &mut Environment, test_dir: &Path) {
-        let mut last_selected = None;
-        for (index, step) in self.selected(selected) {
+        let roles = roles(self.suite, selected, self.cx.run_ignored);
+        let mut last_run = None;
+        // The first setup step that failed: the selected steps after it fail naming it.
+        let mut failed_setup: Option<&'a Step> = None;
+        for ((index, step), role) in self.suite.steps.iter().enumerate().zip(roles) {
+            let setup = match role {
+                Role::Skip => continue,
+                Role::Setup => true,
+                Role::Test => false,
+            };
             self.enter_section(step);
             self.notes(&step.notes, env);
-            last_selected = Some(step);
+            last_run = Some(index);
             let result = if self.cx.executor.interrupted().is_some() {
                 StepResult::skipped(SkipReason::Interrupted)
             } else if let (Some(reason), false) = (&step.ignore, self.cx.run_ignored) {
                 StepResult::skipped(SkipReason::Ignored(reason.clone()))
+            } else if let (Some(failed), false) = (failed_setup, setup) {
+                StepResult::not_started(format!(
+                    "setup step `{}` ({}) failed, so this step could not run with its state",
+                    failed.name, failed.test_name
+                ))
             } else if let (Some(failed), OnFailure::Stop, false) =
                 (self.first_failure, self.suite.on_failure, step.always)
             {
@@ -187,7 +200,7 @@ impl<'a> SuiteRun<'a> {
                     step: failed.to_owned(),
                 })
             } else {
-                let (result, captured) = self.run_step(index, step, env, test_dir);
+                let (result, captured) = self.run_step(index, step, setup, env, test_dir);
                 if let (Some(name), Some(value)) = (&step.capture, captured) {
                     env.set(name, value);
                 }
@@ -195,13 +208,14 @@ impl<'a> SuiteRun<'a> {
             };
             if result.verdict.is_failure() {
                 self.first_failure.get_or_insert(&step.name);
+                if setup {
+                    failed_setup.get_or_insert(step);
+                }
             }
-            self.finish_step(index, step, &result);
+            self.finish_step(index, step, setup, &result);
         }
         // Closing notes belong after the last step: written when that step was reached.
-        if last_selected
-            .is_some_and(|step| std::ptr::eq(step, self.suite.steps.last().unwrap_or(step)))
-        {
+        if last_run.is_some_and(|index| index + 1 == self.suite.steps.len()) {
             self.notes(&self.suite.closing_notes, env);
         }
     }
@@ -251,6 +265,7 @@ impl<'a> SuiteRun<'a> {
         &self,
         index: usize,
         step: &Step,
+        setup: bool,
         env: &Environment,
         test_dir: &Path,
     ) -> (StepResult, Option<String>) {
@@ -268,7 +283,7 @@ impl<'a> SuiteRun<'a> {
                 suite: self.suite,
                 index,
                 step,
-                setup: false,
+                setup,
                 command_line: &prepared.command_line,
                 timeout: prepared.request.timeout,
                 attempt,
@@ -398,7 +413,7 @@ impl<'a> SuiteRun<'a> {
     fn skip_all(&mut self, selected: &[bool], reason: SkipReason) {
         for (index, step) in self.selected(selected) {
             self.enter_section(step);
-            self.finish_step(index, step, &StepResult::skipped(reason.clone()));
+            self.finish_step(index, step, false, &StepResult::skipped(reason.clone()));
         }
         self.skipped_because = Some(reason);
     }
@@ -413,18 +428,21 @@ impl<'a> SuiteRun<'a> {
             } else {
                 StepResult::skipped(SkipReason::SetupFailed(message.to_owned()))
             };
-            self.finish_step(index, step, &result);
+            self.finish_step(index, step, false, &result);
         }
     }
 
-    fn finish_step(&mut self, index: usize, step: &Step, result: &StepResult) {
-        self.counts.record(&result.verdict);
+    /// Reports a finished step; setup steps are not counted.
+    fn finish_step(&mut self, index: usize, step: &Step, setup: bool, result: &StepResult) {
+        if !setup {
+            self.counts.record(&result.verdict);
+        }
         self.leaked_processes += result.leaked_processes;
         self.cx.sink.emit(&Event::StepFinished {
             suite: self.suite,
             index,
             step,
-            setup: false,
+            setup,
             result,
         });
     }
@@ -443,6 +461,42 @@ impl<'a> SuiteRun<'a> {
         });
         result
     }
+}
+
+/// What a step is in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Selected by the filters: run and reported as a test.
+    Test,
+    /// Not selected, but run for the state it leaves: an earlier step of a selected one, or an
+    /// `always` (clean-up) step after the last selected one. Shown as setup, never counted.
+    Setup,
+    /// Neither: not run, not reported.
+    Skip,
+}
+
+/// The role of each step of `suite`. Steps are sequential, so a selected step needs every
+/// earlier step to have run first, as in a full run; a step that will not run (ignored) needs
+/// none. Ignored steps are never run as setup.
+fn roles(suite: &Suite, selected: &[bool], run_ignored: bool) -> Vec<Role> {
+    let runs = |step: &Step| run_ignored || step.ignore.is_none();
+    let last_test = suite
+        .steps
+        .iter()
+        .zip(selected)
+        .rposition(|(step, on)| *on && runs(step));
+    suite
+        .steps
+        .iter()
+        .zip(selected)
+        .enumerate()
+        .map(|(index, (step, on))| match last_test {
+            _ if *on => Role::Test,
+            Some(last) if index < last && runs(step) => Role::Setup,
+            Some(last) if index > last && step.always && runs(step) => Role::Setup,
+            _ => Role::Skip,
+        })
+        .collect()
 }
 
 /// At most this many bytes of stdout are kept by `capture`: a variable, not a file.

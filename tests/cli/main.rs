@@ -15,6 +15,7 @@ mod process_checks;
 mod regression;
 mod run;
 mod services;
+mod setup_runs;
 mod suite_errors;
 mod suite_keys;
 mod support;

@@ -215,6 +215,7 @@ const FAILING_REPORT: &str = "\
     check:    stdout does not contain \"expected\"
     output (last 1 line):
       | actual
+    re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_output
 → Running (timeout [TIME]): $FAKE err:boom exit:4
 ✗ wrong status
     command:  $FAKE err:boom exit:4
@@ -223,6 +224,7 @@ const FAILING_REPORT: &str = "\
     check:    expected exit status 0, got exit status 4
     output (last 1 line):
       | boom
+    re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_status
 → Running (timeout [TIME]): true
 ✗ missing file
     command:  true
@@ -230,6 +232,7 @@ const FAILING_REPORT: &str = "\
     duration: [TIME]
     check:    file nowhere.txt does not exist
     output:   (none)
+    re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::missing_file
 → Running (timeout [TIME]): $FAKE out:still-running
 ✓ passes after failures
 - ignored (ignored)
