@@ -1,5 +1,7 @@
 //! Running one suite: test dir, fixtures, requirements, then its steps in order.
 
+use std::io::Write as _;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -11,8 +13,8 @@ use crate::exec::{
 };
 use crate::http::{HttpError, send};
 use crate::report::{
-    Actual, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, SkipReason,
-    StepResult, SuiteResult, Verdict,
+    Actual, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, MaskingWriter,
+    SkipReason, StepResult, SuiteResult, Verdict,
 };
 use crate::suite::{Action, ExpectedStatus, HttpCheck, OnFailure, Step, Suite, Template};
 
@@ -297,7 +299,10 @@ impl<'a> SuiteRun<'a> {
                         test_dir,
                         &prepared.command_line,
                         attempt,
+                        self.cx.settings.show_output,
                     );
+                    result.log_path =
+                        self.write_log(index, step, attempt, &prepared.command_line, &outcome);
                     let captured = match (&step.capture, result.passed()) {
                         (Some(name), true) => match captured_stdout(&outcome.output) {
                             Ok(value) => Some(value),
@@ -331,6 +336,64 @@ impl<'a> SuiteRun<'a> {
             self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
             attempt += 1;
         }
+    }
+
+    /// Saves the attempt's whole output, masked, under the run's log dir (appended after the
+    /// earlier attempts); returns the log's path, or `None` when logs are off or it failed.
+    fn write_log(
+        &self,
+        index: usize,
+        step: &Step,
+        attempt: u32,
+        command_line: &str,
+        outcome: &Outcome,
+    ) -> Option<std::path::PathBuf> {
+        let dir = self.cx.settings.log_dir.as_ref()?.join(&self.suite.slug);
+        let name = step
+            .test_name
+            .rsplit("::")
+            .next()
+            .unwrap_or(&step.test_name);
+        let path = dir.join(format!("{:02}-{name}.log", index + 1));
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(attempt > 1)
+                .truncate(attempt == 1)
+                .open(&path)?;
+            let masker = &self.cx.settings.masker;
+            let mut out = MaskingWriter::new(masker, std::io::BufWriter::new(file));
+            if attempt > 1 {
+                writeln!(out, "\n--- attempt {attempt} ---")?;
+            }
+            writeln!(out, "$ {command_line}")?;
+            let mut failed = None;
+            outcome
+                .output
+                .for_each_chunk(StreamSelector::Combined, |chunk| {
+                    match out.write_all(chunk) {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(error) => {
+                            failed = Some(error);
+                            ControlFlow::Break(())
+                        }
+                    }
+                })?;
+            if let Some(error) = failed {
+                return Err(error);
+            }
+            let mut out = out.finish()?;
+            writeln!(
+                out,
+                "\n[{} after {:.3}s]",
+                outcome.termination,
+                outcome.duration.as_secs_f64()
+            )?;
+            out.flush()
+        };
+        write().ok().map(|()| path)
     }
 
     /// An `http` step: the request, the expected status, then the usual checks on the body.
@@ -390,6 +453,9 @@ impl<'a> SuiteRun<'a> {
             };
             let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
             if result.passed() || out_of_attempts {
+                if result.verdict == Verdict::Passed && attempt > 1 {
+                    result.verdict = Verdict::Flaky;
+                }
                 return (result, captured);
             }
             self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
@@ -616,6 +682,7 @@ fn judge(
     test_dir: &Path,
     command_line: &str,
     attempt: u32,
+    show_output: bool,
 ) -> StepResult {
     let env = &request.env;
     let mut failures: Vec<CheckFailure> = Vec::new();
@@ -654,7 +721,7 @@ fn judge(
     } else {
         Verdict::Failed
     };
-    let output_tail = if verdict == Verdict::Passed {
+    let output_tail = if verdict == Verdict::Passed && !show_output {
         String::new()
     } else {
         outcome

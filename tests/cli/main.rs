@@ -13,6 +13,7 @@ mod libtest;
 mod plandex;
 mod process_checks;
 mod regression;
+mod reports;
 mod run;
 mod services;
 mod setup_runs;
