@@ -9,7 +9,7 @@ use crate::config::{HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat,
 use crate::exec::{ExecRequest, Executor, StreamSelector, Termination};
 use crate::history::{
     HISTORY_ENV, HistoryConsumer, HistoryLocation, HistoryStore, HtmlOptions, RunMeta, RunRecorder,
-    render_html,
+    import_events, render_html,
 };
 use crate::report::Baselines;
 
@@ -25,6 +25,9 @@ fn history_path(args: &HistoryFileArgs) -> PathBuf {
 /// Runs `smoke-runner history …` and returns the exit status.
 pub fn history_main(args: &HistoryArgs) -> i32 {
     let path = history_path(&args.file);
+    if let HistoryCommand::Import { files } = &args.command {
+        return import(&path, files);
+    }
     let store = match HistoryStore::open_existing(&path) {
         Ok(store) => store,
         Err(error) => {
@@ -43,6 +46,7 @@ pub fn history_main(args: &HistoryArgs) -> i32 {
         HistoryCommand::Slow { runs } => store
             .slow(*runs)
             .map(|steps| render(json, &steps, || text::slow(&steps, *runs))),
+        HistoryCommand::Import { files } => return import(&path, files),
         HistoryCommand::Step { name, runs } => match store.step(name, *runs) {
             Ok((name, entries)) => Ok(render(
                 json,
@@ -62,6 +66,51 @@ pub fn history_main(args: &HistoryArgs) -> i32 {
             EXIT_FAILED
         }
     }
+}
+
+/// `history import`: the shards' event files recorded as one run.
+fn import(path: &std::path::Path, files: &[PathBuf]) -> i32 {
+    let record = match import_events(files, EXIT_FAILED) {
+        Ok(record) => record,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut store = match HistoryStore::open(path) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    match store.run_row(&record.run_id) {
+        Ok(Some(_)) => {
+            println!(
+                "→ Already in {}: these events were imported as run {}",
+                path.display(),
+                record.run_id
+            );
+            return EXIT_OK;
+        }
+        Ok(None) => {}
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    }
+    if let Err(error) = store.record(&record) {
+        eprintln!("error: {error}");
+        return EXIT_FAILED;
+    }
+    println!(
+        "→ Imported {} steps from {} file(s) into {} as run {}",
+        record.steps().count(),
+        files.len(),
+        path.display(),
+        record.run_id
+    );
+    EXIT_OK
 }
 
 /// Runs `smoke-runner report --html FILE` and returns the exit status.

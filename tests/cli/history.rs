@@ -239,17 +239,13 @@ fn html_report_opens_in_headless_chromium_without_network() {
         eprintln!("note: no chromium found; the HTML report browser test did not run");
         return;
     };
-    let (env, path) = env_with_history();
+    // Four real runs; `flip` fails in the last one.
+    let env = drifting_suite();
+    for run in 0..4 {
+        run_numbered(&env, run, "0.1");
+    }
     let report = env.path().join("report.html");
-    let output = env.run(&[
-        "report",
-        "--html",
-        report.to_str().unwrap(),
-        "--runs",
-        "10",
-        "--history",
-        path.to_str().unwrap(),
-    ]);
+    let output = env.run(&["report", "--html", report.to_str().unwrap(), "--runs", "10"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let html = std::fs::read_to_string(&report).unwrap();
     for external in [
@@ -260,13 +256,17 @@ fn html_report_opens_in_headless_chromium_without_network() {
 
     let seen = visit(&browser, &report);
     let failures = seen.dom.find("id=\"failures\"").expect("failures section");
-    let grid = seen.dom.find("id=\"grid\"").expect("grid section");
+    let steps = seen.dom.find("id=\"steps\"").expect("steps section");
+    let shown = &seen.dom[failures..steps];
     assert!(
-        seen.dom[failures..grid].contains("demo::flip"),
-        "the failing step is shown first: {}",
-        &seen.dom[failures..grid]
+        shown.contains("drift::flip"),
+        "the failing step is shown first: {shown}"
     );
-    assert!(seen.dom[failures..grid].contains("stdout does not contain `ready`"));
+    assert!(!shown.contains("drift::sleeper"), "only failures: {shown}");
+    assert!(
+        shown.contains("expected exit status 0, got exit status 1"),
+        "with its failed check: {shown}"
+    );
     assert_eq!(
         &seen.screenshot[..8],
         b"\x89PNG\r\n\x1a\n",
