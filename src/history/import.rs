@@ -55,26 +55,7 @@ enum RawEvent {
         #[serde(default)]
         shard: Option<String>,
     },
-    StepFinished {
-        suite: RawSuite,
-        step: RawStep,
-        #[serde(default)]
-        setup: bool,
-        outcome: String,
-        status: RawStatus,
-        duration_secs: f64,
-        attempts: u32,
-        #[serde(default)]
-        failures: Vec<RawFailure>,
-        #[serde(default)]
-        output_tail: String,
-        #[serde(default)]
-        leaked_processes: u64,
-        #[serde(default)]
-        log: Option<String>,
-        #[serde(default)]
-        skip: Option<RawSkip>,
-    },
+    StepFinished(Box<RawStepFinished>),
     SuiteFinished {
         suite: RawSuite,
         duration_secs: f64,
@@ -89,6 +70,28 @@ enum RawEvent {
     },
     #[serde(other)]
     Other,
+}
+
+#[derive(Deserialize)]
+struct RawStepFinished {
+    suite: RawSuite,
+    step: RawStep,
+    #[serde(default)]
+    setup: bool,
+    outcome: String,
+    status: RawStatus,
+    duration_secs: f64,
+    attempts: u32,
+    #[serde(default)]
+    failures: Vec<RawFailure>,
+    #[serde(default)]
+    output_tail: String,
+    #[serde(default)]
+    leaked_processes: u64,
+    #[serde(default)]
+    log: Option<String>,
+    #[serde(default)]
+    skip: Option<RawSkip>,
 }
 
 #[derive(Deserialize)]
@@ -222,21 +225,23 @@ fn read_file(
                 run.started_at = run.started_at.min(time);
                 shards.extend(shard);
             }
-            RawEvent::StepFinished { setup: true, .. } | RawEvent::Other => {}
-            RawEvent::StepFinished {
-                suite,
-                step,
-                outcome,
-                status,
-                duration_secs,
-                attempts,
-                failures,
-                output_tail,
-                leaked_processes,
-                log,
-                skip,
-                setup: false,
-            } => {
+            RawEvent::Other => {}
+            RawEvent::StepFinished(finished) if finished.setup => {}
+            RawEvent::StepFinished(finished) => {
+                let RawStepFinished {
+                    suite,
+                    step,
+                    outcome,
+                    status,
+                    duration_secs,
+                    attempts,
+                    failures,
+                    output_tail,
+                    leaked_processes,
+                    log,
+                    skip,
+                    setup: _,
+                } = *finished;
                 let outcome = Outcome::from_name(&outcome)
                     .ok_or_else(|| event_error(format!("unknown outcome `{outcome}`")))?;
                 let record = StepRecord {
