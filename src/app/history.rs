@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 use crate::config::{HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat, ReportArgs};
 use crate::exec::{ExecRequest, Executor, StreamSelector, Termination};
 use crate::history::{
-    HISTORY_ENV, HistoryConsumer, HistoryLocation, HistoryStore, HtmlOptions, RunMeta, RunRecorder,
-    import_events, render_html,
+    HISTORY_ENV, HistoryConsumer, HistoryError, HistoryLocation, HistoryStore, HtmlOptions,
+    RunMeta, RunRecorder, import_events, render_html,
 };
 use crate::report::Baselines;
 
@@ -325,8 +325,9 @@ pub(super) struct RunHistory {
 }
 
 impl RunHistory {
-    /// Opens the history at `location` (nothing at all with `--no-history`) for a run.
-    pub(super) fn open(location: &HistoryLocation, shard: Option<String>) -> Self {
+    /// Opens the history at `location` (nothing at all with `--no-history`) for the run
+    /// `run_id`, which is shard `K/N` when `shard` says so.
+    pub(super) fn open(location: &HistoryLocation, run_id: String, shard: Option<String>) -> Self {
         let store = location
             .path()
             .and_then(|path| match HistoryStore::open(path) {
@@ -345,7 +346,7 @@ impl RunHistory {
             None => Baselines::default(),
         };
         let recorder = RunRecorder::new(RunMeta {
-            run_id: new_run_id(SystemTime::now()),
+            run_id,
             git_commit: store.as_ref().and_then(|_| git_commit()),
             host: store.as_ref().and_then(|_| host_name()),
             shard,
@@ -381,14 +382,18 @@ impl RunHistory {
     }
 }
 
-/// `20261123T191700Z-4242`: the start to the second and the process id, unique on one machine.
-fn new_run_id(now: SystemTime) -> String {
-    let stamp: String = humantime::format_rfc3339_seconds(now)
-        .to_string()
-        .chars()
-        .filter(|c| !matches!(c, '-' | ':'))
-        .collect();
-    format!("{stamp}-{}", std::process::id())
+/// `--rerun-failed`: the suites (file, else name) that failed in the last run in the history
+/// at `path`; `None` when it holds no run. A history that cannot be read is a warning.
+pub(super) fn last_failed_suites(path: &std::path::Path) -> Option<Vec<String>> {
+    let found = HistoryStore::open_existing(path).and_then(|store| store.last_failed_suites());
+    match found {
+        Ok(suites) => suites,
+        Err(HistoryError::Missing(_)) => None,
+        Err(error) => {
+            eprintln!("warning: --rerun-failed cannot read the run history: {error}");
+            None
+        }
+    }
 }
 
 /// The commit checked out in the current folder, when it is in a git repository.

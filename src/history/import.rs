@@ -10,10 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
-use crate::report::ExitStatus;
-
-/// TEMPORARY until the event schema constant is on main.
-const EVENTS_SCHEMA: u32 = 1;
+use crate::report::{EVENTS_SCHEMA, ExitStatus};
 
 use super::record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
 
