@@ -33,6 +33,7 @@ pub mod config;
 pub mod exec;
 pub mod history;
 pub mod http;
+pub mod import;
 pub mod regular_file;
 pub mod report;
 pub mod scheduler;

@@ -1,12 +1,17 @@
-//! `smoke-runner history …` and `smoke-runner report --html`: open the history, query it,
-//! print or write the result.
+//! The run history from the command line: recording a run (opened before it, written after
+//! it), `smoke-runner history …` and `smoke-runner report --html`.
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::config::{HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat, ReportArgs};
-use crate::history::{HISTORY_ENV, HistoryLocation, HistoryStore, HtmlOptions, render_html};
+use crate::exec::{ExecRequest, Executor, StreamSelector, Termination};
+use crate::history::{
+    HISTORY_ENV, HistoryConsumer, HistoryLocation, HistoryStore, HtmlOptions, RunMeta, RunRecorder,
+    render_html,
+};
+use crate::report::Baselines;
 
 use super::exit::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
@@ -260,4 +265,101 @@ mod text {
         }
         out
     }
+}
+
+/// The history's side of one run: opened before it (the hints' baselines), fed by the event
+/// stream, written after it. Every failure is one line on standard error; the run goes on.
+pub(super) struct RunHistory {
+    store: Option<HistoryStore>,
+    recorder: RunRecorder,
+    baselines: Baselines,
+}
+
+impl RunHistory {
+    /// Opens the history at `location` (nothing at all with `--no-history`) for a run.
+    pub(super) fn open(location: &HistoryLocation, shard: Option<String>) -> Self {
+        let store = location
+            .path()
+            .and_then(|path| match HistoryStore::open(path) {
+                Ok(store) => Some(store),
+                Err(error) => {
+                    eprintln!("warning: run history off for this run: {error}");
+                    None
+                }
+            });
+        let baselines = match store.as_ref().map(HistoryStore::baselines) {
+            Some(Ok(baselines)) => baselines,
+            Some(Err(error)) => {
+                eprintln!("warning: no hints from the run history: {error}");
+                Baselines::default()
+            }
+            None => Baselines::default(),
+        };
+        let recorder = RunRecorder::new(RunMeta {
+            run_id: new_run_id(SystemTime::now()),
+            git_commit: store.as_ref().and_then(|_| git_commit()),
+            host: store.as_ref().and_then(|_| host_name()),
+            shard,
+        });
+        Self {
+            store,
+            recorder,
+            baselines,
+        }
+    }
+
+    /// Each step's recent runs, for the live report's hints.
+    pub(super) fn baselines(&self) -> &Baselines {
+        &self.baselines
+    }
+
+    /// The consumer to add to the run's event stream.
+    pub(super) fn consumer(&self) -> HistoryConsumer<'_> {
+        self.recorder.consumer()
+    }
+
+    /// Writes the run, which ended with `exit_status`.
+    pub(super) fn finish(self, exit_status: i32) {
+        let Some(mut store) = self.store else {
+            return;
+        };
+        let Some(record) = self.recorder.into_record(exit_status) else {
+            return;
+        };
+        if let Err(error) = store.record(&record) {
+            eprintln!("warning: this run was not recorded in the run history: {error}");
+        }
+    }
+}
+
+/// `20261123T191700Z-4242`: the start to the second and the process id, unique on one machine.
+fn new_run_id(now: SystemTime) -> String {
+    let stamp: String = humantime::format_rfc3339_seconds(now)
+        .to_string()
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':'))
+        .collect();
+    format!("{stamp}-{}", std::process::id())
+}
+
+/// The commit checked out in the current folder, when it is in a git repository.
+fn git_commit() -> Option<String> {
+    let request = ExecRequest::new("git")
+        .args(["rev-parse", "--verify", "--quiet", "HEAD"])
+        .timeout(Duration::from_secs(5))
+        .kill_grace(Duration::from_millis(500));
+    let outcome = Executor::new().run(&request).ok()?;
+    if outcome.termination != Termination::Exited(0) {
+        return None;
+    }
+    let stdout = outcome.output.bytes(StreamSelector::Stdout).ok()?;
+    let commit = std::str::from_utf8(&stdout).ok()?.trim();
+    (!commit.is_empty() && commit.bytes().all(|b| b.is_ascii_hexdigit())).then(|| commit.to_owned())
+}
+
+/// This machine's host name.
+fn host_name() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
 }

@@ -12,6 +12,7 @@ mod html;
 mod location;
 mod queries;
 mod record;
+mod recorder;
 mod stats;
 mod store;
 
@@ -20,6 +21,7 @@ pub use html::{HtmlOptions, render_html};
 pub use location::{DEFAULT_HISTORY_FILE, HISTORY_ENV, HistoryLocation};
 pub use queries::{FlakyStep, RunSummary, SlowStep, StepHistoryEntry, Trend};
 pub use record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
+pub use recorder::{HistoryConsumer, RunMeta, RunRecorder};
 pub use store::{BUSY_TIMEOUT, HistoryStore, SCHEMA_VERSION};
 
 #[cfg(test)]

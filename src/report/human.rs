@@ -19,11 +19,12 @@ use std::time::{Duration, SystemTime};
 use owo_colors::Style;
 
 use self::grouping::GroupedOutput;
+use super::reproduce_command;
 use super::{
-    CompactDuration, EnvFileStatus, Event, ExitStatus, Reporter, RunStart, SkipReason, StepResult,
-    SuiteId, SuiteResult, Summary, Verdict,
+    Baselines, CompactDuration, EnvFileStatus, Event, ExitStatus, Hint, Reporter, RunStart,
+    SkipReason, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
-use crate::suite::Suite;
+use crate::suite::{Step, Suite};
 
 /// How the human report looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,6 +48,8 @@ pub struct HumanReporter<W: Write> {
     output: GroupedOutput<W, SuiteState>,
     palette: Palette,
     verbose: bool,
+    /// What the run history says about each step, for the hints after its name.
+    hints: Baselines,
 }
 
 /// What the reporter remembers about a running suite between its events.
@@ -63,7 +66,14 @@ impl<W: Write> HumanReporter<W> {
             output: GroupedOutput::new(out),
             palette: Palette::new(options.color),
             verbose: options.verbose,
+            hints: Baselines::default(),
         }
+    }
+
+    /// Marks steps that the run history shows as slower than usual, newly failing or flaky.
+    pub fn with_hints(mut self, baselines: Baselines) -> Self {
+        self.hints = baselines;
+        self
     }
 
     /// Writes what `event` means for the reader.
@@ -137,12 +147,28 @@ impl<W: Write> HumanReporter<W> {
                 ..
             } => {
                 let verbose = self.verbose;
+                let hint = match (&result.verdict, setup) {
+                    (Verdict::Skipped(_), _) | (_, true) => None,
+                    (verdict, false) => {
+                        self.hints
+                            .hint(&step.test_name, !verdict.is_failure(), result.duration)
+                    }
+                };
                 let target = self.suite_target(suite)?;
                 let timeout = target.state.timeout.take();
+                // The command that runs this step again, with its suite's earlier steps as setup.
+                let rerun = result
+                    .verdict
+                    .is_failure()
+                    .then(|| reproduce_command(suite, step))
+                    .flatten();
                 let line = StepLine {
+                    step,
                     name: &step.name,
                     setup,
                     verbose,
+                    rerun: rerun.as_deref(),
+                    hint,
                 };
                 write_step_result(target.out, palette, line, result, timeout)?;
                 target.out.flush()
@@ -290,10 +316,15 @@ fn write_suite_heading(out: &mut dyn Write, palette: Palette, suite: &Suite) -> 
 /// How a step's result line is written.
 #[derive(Clone, Copy)]
 struct StepLine<'a> {
+    step: &'a Step,
     name: &'a str,
     /// A setup step: marked as such (it is not counted).
     setup: bool,
     verbose: bool,
+    /// The command re-running the step, shown when it failed.
+    rerun: Option<&'a str>,
+    /// What the run history says about the step.
+    hint: Option<Hint>,
 }
 
 fn write_step_result(
@@ -307,7 +338,12 @@ fn write_step_result(
         name,
         setup,
         verbose,
+        rerun,
+        hint,
+        ..
     } = line;
+    let rerun = rerun.filter(|_| !setup);
+    let hint = HintNote(hint);
     let shown;
     let name = if setup {
         shown = format!("setup: {name}");
@@ -322,7 +358,7 @@ fn write_step_result(
             paint_line(
                 out,
                 palette.passed,
-                format_args!("✓ {name}{flaky} ({took})"),
+                format_args!("✓ {name}{flaky} ({took}){hint}"),
             )?;
             if !result.output_tail.is_empty() {
                 write_output_tail(out, palette, &result.output_tail)?;
@@ -330,11 +366,12 @@ fn write_step_result(
         }
         Verdict::Passed | Verdict::Flaky => {
             let flaky = FlakyNote(result);
-            paint_line(out, palette.passed, format_args!("✓ {name}{flaky}"))?
+            paint_line(out, palette.passed, format_args!("✓ {name}{flaky}{hint}"))?
         }
         Verdict::Failed => {
-            paint_line(out, palette.failed, format_args!("✗ {name}"))?;
-            write_failure_details(out, palette, result)?;
+            paint_line(out, palette.failed, format_args!("✗ {name}{hint}"))?;
+            write_failure_details(out, palette, line, result)?;
+            write_rerun(out, palette, rerun)?;
         }
         Verdict::TimedOut => {
             // The deadline reads better than the wall time, which includes the kill's grace.
@@ -346,9 +383,10 @@ fn write_step_result(
             paint_line(
                 out,
                 palette.timed_out,
-                format_args!("⏱ {name} timed out after {after}"),
+                format_args!("⏱ {name} timed out after {after}{hint}"),
             )?;
-            write_failure_details(out, palette, result)?;
+            write_failure_details(out, palette, line, result)?;
+            write_rerun(out, palette, rerun)?;
         }
         Verdict::Skipped(reason) => {
             paint_line(
@@ -376,6 +414,7 @@ fn write_step_result(
 fn write_failure_details(
     out: &mut dyn Write,
     palette: Palette,
+    line: StepLine<'_>,
     result: &StepResult,
 ) -> io::Result<()> {
     // Values start in column 15 so that they line up under each other.
@@ -406,11 +445,39 @@ fn write_failure_details(
         label(out, "check:")?;
         write_indented(out, &failure.to_string(), VALUE_INDENT)?;
     }
+    let changed: Vec<String> = (line.step.env.iter().map(|(name, _)| name.clone()))
+        .chain(line.step.env_remove.iter().map(|name| format!("-{name}")))
+        .collect();
+    if !changed.is_empty() {
+        label(out, "env:")?;
+        writeln!(out, "{}", changed.join(" "))?;
+    }
+    if let Some(dir) = &result.test_dir {
+        label(out, "test dir:")?;
+        writeln!(out, "{}", dir.display())?;
+    }
+    if let Some(log) = &result.log_path {
+        label(out, "log:")?;
+        writeln!(out, "{}", log.display())?;
+    }
     if result.output_tail.is_empty() {
         label(out, "output:")?;
         writeln!(out, "(none)")
     } else {
         write_output_tail(out, palette, &result.output_tail)
+    }
+}
+
+/// `re-run:` and the command that runs a failed step again.
+fn write_rerun(out: &mut dyn Write, palette: Palette, rerun: Option<&str>) -> io::Result<()> {
+    match rerun {
+        Some(command) => writeln!(
+            out,
+            "    {}re-run:{}   {command}",
+            palette.label.prefix_formatter(),
+            palette.label.suffix_formatter()
+        ),
+        None => Ok(()),
     }
 }
 
@@ -519,7 +586,10 @@ fn write_summary(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io
         )?;
     }
     writeln!(out, "Finished at {}", UtcTimestamp(summary.finished_at))?;
-    let success = counts.success() && !summary.interrupted;
+    for rule in &summary.broken_rules {
+        paint_line(out, palette.failed, format_args!("Failed by {rule}"))?;
+    }
+    let success = summary.success();
     let style = if success {
         palette.run_succeeded
     } else {
@@ -549,6 +619,27 @@ impl fmt::Display for FlakyNote<'_> {
             write!(f, " (flaky: passed on attempt {})", self.0.attempts)
         } else {
             Ok(())
+        }
+    }
+}
+
+/// What the run history says about a step, after its name: ` — slower than usual (median
+/// 0.30s)`, ` — newly failing`, ` — known flaky (3 of last 10)`.
+struct HintNote(Option<Hint>);
+
+impl fmt::Display for HintNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => Ok(()),
+            Some(Hint::SlowerThanUsual { median }) => write!(
+                f,
+                " — slower than usual (median {})",
+                CompactDuration::elapsed(median)
+            ),
+            Some(Hint::NewlyFailing) => f.write_str(" — newly failing"),
+            Some(Hint::KnownFlaky { failures, runs }) => {
+                write!(f, " — known flaky ({failures} of last {runs})")
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::config::Settings;
 use crate::exec::Executor;
-use crate::report::{Counts, Event, RunStart, Summary};
+use crate::report::{BrokenRule, Counts, Event, RunStart, SkipReason, Summary};
 use crate::suite::Suite;
 
 use super::selection::Selection;
@@ -95,6 +95,20 @@ pub fn run(
             skipped_suites.push((suites[*index].name.clone(), reason.clone()));
         }
     }
+    let mut broken_rules = Vec::new();
+    if settings.fail_on_skip {
+        for (suite, reason) in &skipped_suites {
+            if let SkipReason::MissingRequirement(program) = reason {
+                broken_rules.push(BrokenRule::SkippedForMissingProgram {
+                    suite: suite.clone(),
+                    program: program.clone(),
+                });
+            }
+        }
+    }
+    if settings.flaky_fails && counts.flaky > 0 {
+        broken_rules.push(BrokenRule::FlakySteps(counts.flaky));
+    }
     let summary = Summary {
         counts,
         duration: started.elapsed(),
@@ -104,6 +118,7 @@ pub fn run(
         filtered_out: all_steps.saturating_sub(steps),
         leaked_processes,
         skipped_suites,
+        broken_rules,
     };
     sink.emit(&Event::RunFinished(&summary));
     summary

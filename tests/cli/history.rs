@@ -291,3 +291,153 @@ fn html_report_opens_in_headless_chromium_without_network() {
     let seen = visit(&browser, &control);
     assert_eq!(seen.page_requests, ["http://203.0.113.7/probe.png"]);
 }
+
+/// A suite whose `flip` step passes on even `RUN`s and fails on odd ones, and whose `sleeper`
+/// sleeps `SLEEP` seconds.
+fn drifting_suite() -> TestEnv {
+    TestEnv::new().suite(
+        "drift",
+        r#"on_failure = "continue"
+
+[[step]]
+name = "quick"
+sh = "true"
+
+[[step]]
+name = "flip"
+sh = "test $(( ${RUN} % 2 )) -eq 0"
+
+[[step]]
+name = "sleeper"
+sh = "sleep ${SLEEP}"
+"#,
+    )
+}
+
+fn run_numbered(env: &TestEnv, run: u32, sleep: &str) -> std::process::Output {
+    env.command()
+        .args(["--color", "never"])
+        .env("RUN", run.to_string())
+        .env("SLEEP", sleep)
+        .output()
+        .expect("run smoke-runner")
+}
+
+#[test]
+fn five_runs_find_the_flaky_and_the_slowing_step_and_the_sixth_is_marked() {
+    let env = drifting_suite();
+    for run in 0..5u32 {
+        let sleep = format!("0.{}", run + 1);
+        let output = run_numbered(&env, run, &sleep);
+        assert_eq!(
+            output.status.code(),
+            Some(if run % 2 == 0 { 0 } else { 1 }),
+            "{}{}",
+            stdout(&output),
+            stderr(&output)
+        );
+        assert_eq!(stderr(&output), "", "no warning from the history");
+    }
+    assert!(env.path().join("target/smoke-history.sqlite").is_file());
+
+    let flaky = env.run(&["history", "flaky", "--format", "json"]);
+    let flaky: serde_json::Value = serde_json::from_slice(&flaky.stdout).expect("JSON");
+    assert_eq!(flaky.as_array().unwrap().len(), 1, "{flaky:#}");
+    assert_eq!(flaky[0]["test_name"], "drift::flip");
+    assert_eq!(flaky[0]["flip_rate"], 1.0);
+
+    let slow = env.run(&["history", "slow", "--format", "json"]);
+    let slow: serde_json::Value = serde_json::from_slice(&slow.stdout).expect("JSON");
+    assert_eq!(slow[0]["test_name"], "drift::sleeper", "{slow:#}");
+    assert_eq!(slow[0]["trend"], "rising", "{slow:#}");
+
+    // The sixth run: the sleeper takes far longer than its median (0.3 s), flip fails again.
+    let output = run_numbered(&env, 5, "2");
+    let report = stdout(&output);
+    let sleeper = report
+        .lines()
+        .find(|line| line.starts_with("✓ sleeper"))
+        .expect("sleeper line");
+    assert!(
+        sleeper.contains("slower than usual (median 0.3"),
+        "{report}"
+    );
+    let flip = report
+        .lines()
+        .find(|line| line.starts_with("✗ flip"))
+        .expect("flip line");
+    assert!(flip.contains("known flaky (2 of last 5)"), "{report}");
+    let quick = report
+        .lines()
+        .find(|line| line.starts_with("✓ quick"))
+        .unwrap();
+    assert_eq!(quick, "✓ quick", "no hint for a steady step");
+}
+
+#[test]
+fn two_runs_started_together_are_both_recorded() {
+    let env = drifting_suite();
+    let history = env.path().join("shared.sqlite");
+    // Both start at once and write the same new file: creation, migration and the runs race.
+    let output = env.bash(
+        r#"export SLEEP=0.2
+        RUN=0 "$SMOKE_RUNNER" --history shared.sqlite >a.out 2>a.err & a=$!
+        RUN=2 "$SMOKE_RUNNER" --history shared.sqlite >b.out 2>b.err & b=$!
+        wait "$a"; first=$?; wait "$b"; second=$?
+        cat a.err b.err; echo "exit $first $second""#,
+    );
+    assert_eq!(stdout(&output), "exit 0 0\n", "no warning, both passed");
+    let runs = env.run(&[
+        "history",
+        "runs",
+        "--format",
+        "json",
+        "--history",
+        history.to_str().unwrap(),
+    ]);
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).expect("JSON");
+    assert_eq!(runs.as_array().unwrap().len(), 2, "{runs:#}");
+    for run in runs.as_array().unwrap() {
+        assert_eq!(run["passed"], 3, "{run:#}");
+    }
+}
+
+#[test]
+fn a_garbage_history_file_gives_a_warning_and_a_normal_run() {
+    let env = drifting_suite().file("target/smoke-history.sqlite", &"garbage\n".repeat(2000));
+    let output = run_numbered(&env, 0, "0");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let warning = stderr(&output);
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    assert!(
+        warning.starts_with("warning: run history off for this run: target/smoke-history.sqlite is not a usable history database"),
+        "{warning}"
+    );
+    assert!(stdout(&output).contains("3 passed"), "{}", stdout(&output));
+    let kept = std::fs::read_to_string(env.path().join("target/smoke-history.sqlite")).unwrap();
+    assert!(kept.starts_with("garbage\n"), "the file is left as it was");
+}
+
+#[test]
+fn no_history_writes_nothing() {
+    let env = drifting_suite();
+    let output = env
+        .command()
+        .args(["--no-history"])
+        .env("RUN", "0")
+        .env("SLEEP", "0")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    // Step logs and the rerun state still go under target/; no history file does.
+    let target = env.path().join("target");
+    let history_files: Vec<_> = std::fs::read_dir(&target)
+        .map(|entries| {
+            entries
+                .map(|entry| entry.unwrap().file_name())
+                .filter(|name| name.to_string_lossy().contains("history"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(history_files, Vec::<std::ffi::OsString>::new());
+}
