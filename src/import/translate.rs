@@ -95,6 +95,8 @@ pub fn import_script(source: &str, script_name: &str) -> Imported {
             script_name: script_name.to_owned(),
             ..Draft::default()
         },
+        // The usual shell aliases of `plandex` and `plandex-dev`: shell steps get a definition.
+        aliases: vec!["pdx".to_owned(), "pdxd".to_owned()],
         ..Translator::default()
     };
     let all = statements(source, 1);
@@ -1125,6 +1127,21 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn shell_steps_calling_pdxd_get_a_definition() {
+        let imported = import_script(
+            "count_plans() {\n    pdxd plans | wc -l\n}\nn=$(count_plans)\npdxd new -n x\n",
+            "count.sh",
+        );
+        let expected = "sh = '''\npdxd() { $PLANDEX_CMD \"$@\"; }\ncount_plans() {";
+        assert!(imported.toml.contains(expected), "{}", imported.toml);
+        assert!(
+            imported.toml.contains("run = \"new -n x\""),
+            "{}",
+            imported.toml
+        );
     }
 
     #[test]
