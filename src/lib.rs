@@ -31,9 +31,13 @@ pub mod app;
 pub mod assert;
 pub mod config;
 pub mod exec;
+pub mod harness;
 pub mod history;
 pub mod http;
+pub mod import;
 pub mod regular_file;
 pub mod report;
 pub mod scheduler;
 pub mod suite;
+
+pub use harness::Harness;

@@ -22,6 +22,7 @@ fn main() {
         Some(Command::Exec(args)) => smoke_runner::app::exec_main(args),
         Some(Command::History(args)) => smoke_runner::app::history_main(args),
         Some(Command::Report(args)) => smoke_runner::app::report_main(args),
+        Some(Command::Import(args)) => smoke_runner::app::import_main(args),
         None => smoke_runner::app::run_main(&cli.run),
     };
     std::process::exit(code);

@@ -3,18 +3,22 @@
 //! One run, one event stream: the chosen report on standard output (the human report or a
 //! libtest format) is one consumer of the scheduler's [`Fanout`], which masks secrets first.
 
+use std::fs::File;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-use crate::config::{ColorWhen, Format, RunArgs, Settings};
+use crate::config::{ColorWhen, Format, RunArgs, Settings, Shard};
 use crate::exec::{Executor, Interrupts};
 use crate::report::{
-    ColorChoice, HumanOptions, HumanReporter, LibtestFormat, LibtestReporter, Masker, write_list,
+    ColorChoice, Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter,
+    LibtestFormat, LibtestReporter, MIN_SECRET_LEN, Masker, Reporter, looks_secret, write_list,
 };
 use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
 
 use super::exit::RunEnd;
-use super::history::RunHistory;
+use super::history::{RunHistory, last_failed_suites};
 use crate::history::{HISTORY_ENV, HistoryLocation};
 
 /// Runs suites as the command line asks and returns the exit status.
@@ -50,32 +54,79 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     let mut settings = match Settings::from_args(args) {
         Ok(settings) => settings,
         Err(error) => {
-            eprintln!("error: {error}");
+            // The env file could not be used, so its secrets are unknown: mask what the process
+            // environment and --redact name.
+            let masker = early_masker(args);
+            eprintln!("error: {}", masker.mask(&error.to_string()));
             return RunEnd::Usage;
         }
     };
     adjust(&mut settings);
     for warning in &settings.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: {}", settings.masker.mask(warning));
     }
     let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
         Ok(suites) => suites,
         Err(errors) => {
-            eprintln!("{errors}");
+            eprintln!("{}", settings.masker.mask(&errors.to_string()));
             return interrupted(&executor).unwrap_or(RunEnd::Usage);
         }
     };
     if let Some(end) = interrupted(&executor) {
         return end;
     }
-    let selection = Selection::new(&suites, &filter(args));
+    let mut selection = Selection::new(&suites, &filter(args));
+    if let Some(shard) = args.shard {
+        keep_shard(&suites, &mut selection, shard);
+    }
+    let state = RerunState::new();
+    let history_location = history_location(args);
+    if args.rerun_failed {
+        // The last run in the history, else (no history) the state file.
+        let last_failed = match history_location.path() {
+            Some(path) => last_failed_suites(path),
+            None => state.read(),
+        };
+        match last_failed {
+            Some(failed) => keep_failed(&suites, &mut selection, &failed),
+            None => {
+                let source = history_location.path().unwrap_or(&state.path);
+                eprintln!(
+                    "note: no failed suites recorded by a previous run ({}): nothing to re-run",
+                    source.display()
+                );
+                return RunEnd::Finished {
+                    failed: false,
+                    interrupted: None,
+                };
+            }
+        }
+    }
     if args.list {
         return list(&suites, &selection);
     }
-    let history = RunHistory::open(&history_location(args), None);
-    let masker = Masker::none();
+    if !settings.masker.too_short().is_empty() {
+        eprintln!(
+            "note: not masking {}: values shorter than {MIN_SECRET_LEN} characters would hide too much of the report",
+            settings.masker.too_short().join(", ")
+        );
+    }
+    let run_id = run_id();
+    if !args.no_log_dir {
+        settings.log_dir = Some(args.log_dir.join(&run_id));
+    }
+    let settings = settings;
+    let shard = args
+        .shard
+        .map(|shard| format!("{}/{}", shard.index, shard.count));
+    let history = RunHistory::open(&history_location, run_id, shard);
     // A report that cannot be written stops the run: commands are stopped, test dirs removed.
-    let mut fanout = Fanout::new(&masker, || executor.stop(libc::SIGPIPE));
+    let mut fanout = Fanout::new(&settings.masker, || executor.stop(libc::SIGPIPE));
+    let failed_suites = FailedSuites::default();
+    fanout.add("the rerun state", failed_suites.clone());
+    if let Err(end) = add_file_reports(&mut fanout, args, &settings) {
+        return end;
+    }
     let stdout = io::stdout();
     let color = color_choice(args.color).resolve(&stdout);
     match format(args) {
@@ -85,7 +136,7 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
                 stdout,
                 HumanOptions {
                     color,
-                    ..HumanOptions::default()
+                    verbose: settings.show_output,
                 },
             )
             .with_hints(history.baselines().clone()),
@@ -100,12 +151,20 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     let end = match fanout.into_failure() {
         Some(failure) => report_failed(&failure.target, &failure.error),
         None => RunEnd::Finished {
-            failed: !summary.counts.success() || summary.interrupted,
+            failed: !summary.success(),
             interrupted: summary
                 .interrupted
                 .then(|| executor.interrupted().unwrap_or(libc::SIGINT)),
         },
     };
+    if !summary.interrupted
+        && let Err(error) = state.write(&failed_suites.take())
+    {
+        eprintln!(
+            "warning: cannot record the failed suites in {} for --rerun-failed: {error}",
+            state.path.display()
+        );
+    }
     history.finish(end.code());
     end
 }
@@ -114,6 +173,157 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
 fn history_location(args: &RunArgs) -> HistoryLocation {
     let env = std::env::var(HISTORY_ENV).ok();
     HistoryLocation::resolve(args.history.as_deref(), env.as_deref(), args.no_history)
+}
+
+/// A masker for errors found before the env file could be read: the process environment's
+/// secret-looking variables and `--redact` names.
+fn early_masker(args: &RunArgs) -> Masker {
+    let vars: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
+        .filter(|(name, _)| looks_secret(name) || args.redact.contains(name))
+        .collect();
+    Masker::new(vars.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+}
+
+/// `--junit`, `--json` and, on GitHub Actions, annotations and the step summary.
+fn add_file_reports<'r>(
+    fanout: &mut Fanout<'r>,
+    args: &RunArgs,
+    settings: &Settings,
+) -> Result<(), RunEnd> {
+    let create = |path: &Path| {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|error| report_failed(&path.display().to_string(), &error))?;
+        }
+        File::create(path).map_err(|error| report_failed(&path.display().to_string(), &error))
+    };
+    if let Some(path) = &args.junit {
+        fanout.add(
+            path.display().to_string(),
+            JunitReporter::new(create(path)?),
+        );
+    }
+    if let Some(path) = &args.json {
+        let file = io::BufWriter::new(create(path)?);
+        fanout.add(path.display().to_string(), JsonReporter::new(file));
+    }
+    if settings.env.get_str("GITHUB_ACTIONS") == Some("true") {
+        let summary = match settings.env.get_str("GITHUB_STEP_SUMMARY") {
+            Some(path) if !path.is_empty() => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|error| report_failed(path, &error))?,
+            ),
+            _ => None,
+        };
+        fanout.add(
+            "standard output (GitHub annotations)",
+            GithubReporter::new(io::stdout(), summary),
+        );
+    }
+    Ok(())
+}
+
+/// The run's id, for its log folder: `20260121-143000-<pid>` (UTC).
+fn run_id() -> String {
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let digits: String = now.chars().filter(char::is_ascii_digit).take(14).collect();
+    let (date, time) = digits.split_at(digits.len().min(8));
+    format!("{date}-{time}-{}", std::process::id())
+}
+
+/// `--shard K/N`: keeps the suites whose name hashes to shard K. The hash (FNV-1a) depends on
+/// the name alone, so adding or removing a suite never moves another one.
+fn keep_shard(suites: &[Suite], selection: &mut Selection, shard: Shard) {
+    for (suite, steps) in suites.iter().zip(&mut selection.steps) {
+        if shard_of(&suite.name, shard.count) != shard.index {
+            steps.iter_mut().for_each(|on| *on = false);
+        }
+    }
+}
+
+/// The shard (from 1) of `count` that the suite named `name` belongs to.
+pub fn shard_of(name: &str, count: u32) -> u32 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (hash % u64::from(count.max(1))) as u32 + 1
+}
+
+/// `--rerun-failed`: keeps the suites recorded as failed.
+fn keep_failed(suites: &[Suite], selection: &mut Selection, failed: &[String]) {
+    for (suite, steps) in suites.iter().zip(&mut selection.steps) {
+        if !failed.contains(&suite_key(suite)) {
+            steps.iter_mut().for_each(|on| *on = false);
+        }
+    }
+}
+
+/// How the rerun state names a suite: its file, else its name.
+fn suite_key(suite: &Suite) -> String {
+    suite
+        .source
+        .as_ref()
+        .map_or_else(|| suite.name.clone(), |file| file.display().to_string())
+}
+
+/// The suites that failed in the last run, one per line in `target/smoke-runner/last-failed`.
+struct RerunState {
+    path: PathBuf,
+}
+
+impl RerunState {
+    fn new() -> Self {
+        Self {
+            path: PathBuf::from("target/smoke-runner/last-failed"),
+        }
+    }
+
+    /// The recorded suites; `None` when no run recorded any state yet.
+    fn read(&self) -> Option<Vec<String>> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        Some(text.lines().map(str::to_owned).collect())
+    }
+
+    fn write(&self, failed: &[String]) -> io::Result<()> {
+        if let Some(parent) = self.path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut text = failed.join("\n");
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        std::fs::write(&self.path, text)
+    }
+}
+
+/// Collects the suites that failed, for the rerun state.
+#[derive(Clone, Default)]
+struct FailedSuites(Arc<Mutex<Vec<String>>>);
+
+impl FailedSuites {
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl Reporter for FailedSuites {
+    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+        if let Event::SuiteFinished { suite, result } = event
+            && !result.counts.success()
+        {
+            self.0
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(suite_key(suite));
+        }
+        Ok(())
+    }
 }
 
 /// `--list`: the selected steps' names, nothing run.
@@ -153,7 +363,7 @@ fn report_failed(target: &str, error: &io::Error) -> RunEnd {
 
 fn filter(args: &RunArgs) -> Filter {
     Filter {
-        filter: args.filter.clone(),
+        filters: args.filter.clone(),
         exact: args.exact,
         skip: args.skip.clone(),
         ignored: args.ignored,

@@ -17,7 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "smoke-runner", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// Run one command under a deadline (a safer `timeout`).
+    /// Run one command under a deadline (a safer `timeout`), or import a test script.
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -42,6 +42,27 @@ pub enum Command {
 
     /// Write a report from the run history.
     Report(ReportArgs),
+
+    /// Translate a bash test script written with `test_utils.sh`-style helpers into a suite.
+    ///
+    /// Helper calls become steps (with their checks), `log "=== Testing X ==="` a section,
+    /// assignments `env`, `unset`/`export` around steps `env_remove`/`env`, `echo y | …` and
+    /// `… <<< y` `stdin`, `|| true` `status = "any"`. Here-documents, blocks and anything else
+    /// are kept as `sh` steps, with the script's functions they call; what cannot be translated
+    /// is kept the same way with a warning naming its line. Exits 2 on unreadable input.
+    Import(ImportArgs),
+}
+
+/// `smoke-runner import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The bash script to translate.
+    #[arg(value_name = "SCRIPT")]
+    pub script: PathBuf,
+
+    /// Write the suite to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// Where the history is, for the commands that read it.
@@ -110,6 +131,13 @@ pub enum HistoryCommand {
         #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
         runs: usize,
     },
+    /// Record the JSON event files of one run's shards (written with `--json`) as one run.
+    /// Importing the same files again records nothing.
+    Import {
+        /// The event files, one per shard.
+        #[arg(required = true, value_name = "EVENTS.jsonl")]
+        files: Vec<PathBuf>,
+    },
 }
 
 /// Output formats of `smoke-runner history`.
@@ -159,9 +187,11 @@ pub struct ExecArgs {
 /// Options for running suites.
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
-    /// Run only steps whose test name contains FILTER (`suite::section::step`).
+    /// Report only steps whose test name (`suite::section::step`) contains a FILTER; several
+    /// are allowed, as in libtest. The earlier steps of the same suite still run first, as
+    /// setup (shown, not counted), so a step runs with the state it expects.
     #[arg(value_name = "FILTER")]
-    pub filter: Option<String>,
+    pub filter: Vec<String>,
 
     /// A suite file, or a folder whose `*.toml` files are suites. Repeatable.
     #[arg(long = "suites", value_name = "PATH", default_value = "suites")]
@@ -213,7 +243,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub list: bool,
 
-    /// FILTER must match a whole test name.
+    /// A FILTER must match a whole test name: `--exact NAME` re-runs exactly that step, after
+    /// its suite's earlier steps as setup.
     #[arg(long)]
     pub exact: bool,
 
@@ -233,13 +264,53 @@ pub struct RunArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Accepted for libtest compatibility; output is always captured per step.
-    #[arg(long, hide = true)]
+    /// Show the output of passing steps too (same as --show-output; output is always captured
+    /// per step, so that parallel suites never interleave).
+    #[arg(long)]
     pub nocapture: bool,
 
-    /// Accepted for libtest compatibility.
-    #[arg(long, hide = true)]
+    /// Show the output of passing steps too, not only of failing ones.
+    #[arg(long)]
     pub show_output: bool,
+
+    /// Also write a JUnit XML report to PATH (one testsuite per suite, one testcase per step).
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+
+    /// Also write the run's events to PATH as JSON lines (schema: docs/events.md).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Save every step's full output (secrets masked) under DIR/<run-id>/<suite>/<nn>-<step>.log.
+    #[arg(long, value_name = "DIR", default_value = "target/smoke-logs")]
+    pub log_dir: PathBuf,
+
+    /// Do not save step logs.
+    #[arg(long, conflicts_with = "log_dir")]
+    pub no_log_dir: bool,
+
+    /// Mask the value of environment variable NAME as `[redacted:NAME]` in everything written.
+    /// Repeatable. Env-file variables named like secrets (`*_KEY`, `*_TOKEN`, `*_SECRET`,
+    /// `*PASSWORD*`, `*_PAT`) are masked without it.
+    #[arg(long, value_name = "NAME")]
+    pub redact: Vec<String>,
+
+    /// Fail the run when a step is skipped for a missing requirement (a program not on PATH).
+    #[arg(long, env = "SMOKE_FAIL_ON_SKIP", value_parser = clap::builder::FalseyValueParser::new())]
+    pub fail_on_skip: bool,
+
+    /// Fail the run when a step passed only on a retry (flaky).
+    #[arg(long)]
+    pub flaky_fails: bool,
+
+    /// Run only shard K of N (`--shard 2/3`): suites are split by a hash of their name, so
+    /// every suite runs in exactly one shard and adding a suite moves no other.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+
+    /// Re-run only the suites that failed in the previous run (recorded under target/).
+    #[arg(long)]
+    pub rerun_failed: bool,
 
     /// Record the run in this history database (read for the report's hints, and by
     /// `smoke-runner history`). [default: SMOKE_HISTORY, else target/smoke-history.sqlite]
@@ -249,6 +320,26 @@ pub struct RunArgs {
     /// Neither record the run nor read the history (wins over --history).
     #[arg(long)]
     pub no_history: bool,
+}
+
+/// `--shard K/N`: shard K (from 1) of N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard, from 1.
+    pub index: u32,
+    /// How many shards.
+    pub count: u32,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    let usage = || format!("`{text}` is not K/N with 1 <= K <= N (for example 2/3)");
+    let (k, n) = text.split_once('/').ok_or_else(usage)?;
+    let index: u32 = k.trim().parse().map_err(|_| usage())?;
+    let count: u32 = n.trim().parse().map_err(|_| usage())?;
+    if index == 0 || index > count {
+        return Err(usage());
+    }
+    Ok(Shard { index, count })
 }
 
 /// Report formats.

@@ -10,7 +10,7 @@ mod settings;
 
 pub use cli::{
     Cli, ColorWhen, Command, ExecArgs, Format, HistoryArgs, HistoryCommand, HistoryFileArgs,
-    HistoryFormat, ReportArgs, RunArgs,
+    HistoryFormat, ImportArgs, ReportArgs, RunArgs, Shard,
 };
 pub use duration::{DurationError, MAX_DURATION, duration_from_secs, parse_duration};
 pub use env_file::{

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::exec::{DEFAULT_KILL_GRACE, Environment};
-use crate::report::EnvFileStatus;
+use crate::report::{EnvFileStatus, Masker, looks_secret};
 
 use super::cli::RunArgs;
 use super::duration::parse_duration;
@@ -42,6 +42,18 @@ pub struct Settings {
     pub keep_temp: bool,
     /// How many suites run at once.
     pub jobs: usize,
+    /// Replaces secret values in everything written (reports, logs).
+    pub masker: Masker,
+    /// Names of the env-file variables whose names look secret (masked by `masker`).
+    pub secret_names: Vec<String>,
+    /// Where this run's step logs go (`<dir>/<suite>/<nn>-<step>.log`); `None`: not saved.
+    pub log_dir: Option<PathBuf>,
+    /// Keep the output of passing steps for the reports too.
+    pub show_output: bool,
+    /// A step skipped for a missing requirement fails the run.
+    pub fail_on_skip: bool,
+    /// A flaky step (passed on a retry) fails the run.
+    pub flaky_fails: bool,
 }
 
 impl Settings {
@@ -63,13 +75,19 @@ impl Settings {
             warnings: Vec::new(),
             keep_temp: false,
             jobs: default_jobs(),
+            masker: Masker::none(),
+            secret_names: Vec::new(),
+            log_dir: None,
+            show_output: false,
+            fail_on_skip: false,
+            flaky_fails: false,
         }
     }
 
     /// Resolves the command line and the environment into settings, loading the env file.
     pub fn from_args(args: &RunArgs) -> Result<Self, SettingsError> {
         let process_env = Environment::inherit();
-        let (env, env_file, warning) = load_env_file(args, process_env)?;
+        let (env, env_file, warning, secret_names) = load_env_file(args, process_env)?;
         let command = match &args.cmd {
             Some(cmd) => cmd.clone(),
             None => utf8_var(&env, "PLANDEX_CMD")?
@@ -108,7 +126,31 @@ impl Settings {
             warnings: warning.into_iter().collect(),
             keep_temp: args.keep_temp,
             jobs,
-        })
+            masker: Masker::none(),
+            secret_names,
+            log_dir: None,
+            show_output: args.show_output || args.nocapture,
+            fail_on_skip: args.fail_on_skip,
+            flaky_fails: args.flaky_fails,
+        }
+        .with_masker(&args.redact))
+    }
+
+    /// Rebuilds the masker for the env file's secret-looking variables plus `extra` names
+    /// (`--redact`, suites' `redact`), with their values in this environment.
+    pub fn with_masker(mut self, extra: &[String]) -> Self {
+        let names: Vec<&str> = self
+            .secret_names
+            .iter()
+            .chain(extra)
+            .map(String::as_str)
+            .collect();
+        self.masker = Masker::new(
+            names
+                .iter()
+                .filter_map(|name| Some((*name, self.env.get_str(name)?))),
+        );
+        self
     }
 }
 
@@ -152,9 +194,9 @@ fn default_jobs() -> usize {
 fn load_env_file(
     args: &RunArgs,
     mut env: Environment,
-) -> Result<(Environment, EnvFileStatus, Option<String>), SettingsError> {
+) -> Result<(Environment, EnvFileStatus, Option<String>, Vec<String>), SettingsError> {
     if args.no_env_file {
-        return Ok((env, EnvFileStatus::Disabled, None));
+        return Ok((env, EnvFileStatus::Disabled, None, Vec::new()));
     }
     let (path, explicit) = match (&args.env_file, env.get("PLANDEX_ENV_FILE")) {
         (Some(path), _) => (path.clone(), true),
@@ -166,19 +208,23 @@ fn load_env_file(
         if explicit {
             return Err(SettingsError::EnvFileMissing(path));
         }
-        return Ok((env, EnvFileStatus::DefaultMissing(path), None));
+        return Ok((env, EnvFileStatus::DefaultMissing(path), None, Vec::new()));
     }
     let lookup = |name: &str| env.get_str(name).map(str::to_owned);
     let file = read_env_file(&path, &lookup).map_err(|source| SettingsError::EnvFile {
         path: path.clone(),
         source,
     })?;
+    let mut secret_names = Vec::new();
     for (key, value) in file.vars {
+        if looks_secret(&key) {
+            secret_names.push(key.clone());
+        }
         if env.get(&key).is_none() {
             env.set(key, value);
         }
     }
-    Ok((env, EnvFileStatus::Loaded(path), file.warning))
+    Ok((env, EnvFileStatus::Loaded(path), file.warning, secret_names))
 }
 
 /// Settings that cannot be used. All of them are usage errors (exit 2).

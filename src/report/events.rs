@@ -610,4 +610,41 @@ pub struct Summary {
     /// Suites whose every step was skipped for one reason (a missing program, a failed
     /// setup), by name, with the reason.
     pub skipped_suites: Vec<(String, SkipReason)>,
+    /// Rules that fail the run although no step failed (`--fail-on-skip`, `--flaky-fails`).
+    pub broken_rules: Vec<BrokenRule>,
+}
+
+impl Summary {
+    /// Whether the run succeeded: no failure, no broken rule, not interrupted.
+    pub fn success(&self) -> bool {
+        self.counts.success() && self.broken_rules.is_empty() && !self.interrupted
+    }
+}
+
+/// A rule that failed the run although no step failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrokenRule {
+    /// `--fail-on-skip`: a suite was skipped because a program it requires is missing.
+    SkippedForMissingProgram {
+        /// The suite's name.
+        suite: String,
+        /// The program not found on `PATH`.
+        program: String,
+    },
+    /// `--flaky-fails`: steps passed only on a retry.
+    FlakySteps(usize),
+}
+
+impl fmt::Display for BrokenRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SkippedForMissingProgram { suite, program } => write!(
+                f,
+                "--fail-on-skip: suite `{suite}` was skipped: it requires `{program}`, not found on PATH"
+            ),
+            Self::FlakySteps(count) => {
+                write!(f, "--flaky-fails: {count} step(s) passed only on a retry")
+            }
+        }
+    }
 }

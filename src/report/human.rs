@@ -19,11 +19,12 @@ use std::time::{Duration, SystemTime};
 use owo_colors::Style;
 
 use self::grouping::GroupedOutput;
+use super::reproduce_command;
 use super::{
     Baselines, CompactDuration, EnvFileStatus, Event, ExitStatus, Hint, Reporter, RunStart,
     SkipReason, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
-use crate::suite::Suite;
+use crate::suite::{Step, Suite};
 
 /// How the human report looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -155,10 +156,18 @@ impl<W: Write> HumanReporter<W> {
                 };
                 let target = self.suite_target(suite)?;
                 let timeout = target.state.timeout.take();
+                // The command that runs this step again, with its suite's earlier steps as setup.
+                let rerun = result
+                    .verdict
+                    .is_failure()
+                    .then(|| reproduce_command(suite, step))
+                    .flatten();
                 let line = StepLine {
+                    step,
                     name: &step.name,
                     setup,
                     verbose,
+                    rerun: rerun.as_deref(),
                     hint,
                 };
                 write_step_result(target.out, palette, line, result, timeout)?;
@@ -307,10 +316,13 @@ fn write_suite_heading(out: &mut dyn Write, palette: Palette, suite: &Suite) -> 
 /// How a step's result line is written.
 #[derive(Clone, Copy)]
 struct StepLine<'a> {
+    step: &'a Step,
     name: &'a str,
     /// A setup step: marked as such (it is not counted).
     setup: bool,
     verbose: bool,
+    /// The command re-running the step, shown when it failed.
+    rerun: Option<&'a str>,
     /// What the run history says about the step.
     hint: Option<Hint>,
 }
@@ -326,8 +338,11 @@ fn write_step_result(
         name,
         setup,
         verbose,
+        rerun,
         hint,
+        ..
     } = line;
+    let rerun = rerun.filter(|_| !setup);
     let hint = HintNote(hint);
     let shown;
     let name = if setup {
@@ -355,7 +370,8 @@ fn write_step_result(
         }
         Verdict::Failed => {
             paint_line(out, palette.failed, format_args!("✗ {name}{hint}"))?;
-            write_failure_details(out, palette, result)?;
+            write_failure_details(out, palette, line, result)?;
+            write_rerun(out, palette, rerun)?;
         }
         Verdict::TimedOut => {
             // The deadline reads better than the wall time, which includes the kill's grace.
@@ -369,7 +385,8 @@ fn write_step_result(
                 palette.timed_out,
                 format_args!("⏱ {name} timed out after {after}{hint}"),
             )?;
-            write_failure_details(out, palette, result)?;
+            write_failure_details(out, palette, line, result)?;
+            write_rerun(out, palette, rerun)?;
         }
         Verdict::Skipped(reason) => {
             paint_line(
@@ -397,6 +414,7 @@ fn write_step_result(
 fn write_failure_details(
     out: &mut dyn Write,
     palette: Palette,
+    line: StepLine<'_>,
     result: &StepResult,
 ) -> io::Result<()> {
     // Values start in column 15 so that they line up under each other.
@@ -427,11 +445,39 @@ fn write_failure_details(
         label(out, "check:")?;
         write_indented(out, &failure.to_string(), VALUE_INDENT)?;
     }
+    let changed: Vec<String> = (line.step.env.iter().map(|(name, _)| name.clone()))
+        .chain(line.step.env_remove.iter().map(|name| format!("-{name}")))
+        .collect();
+    if !changed.is_empty() {
+        label(out, "env:")?;
+        writeln!(out, "{}", changed.join(" "))?;
+    }
+    if let Some(dir) = &result.test_dir {
+        label(out, "test dir:")?;
+        writeln!(out, "{}", dir.display())?;
+    }
+    if let Some(log) = &result.log_path {
+        label(out, "log:")?;
+        writeln!(out, "{}", log.display())?;
+    }
     if result.output_tail.is_empty() {
         label(out, "output:")?;
         writeln!(out, "(none)")
     } else {
         write_output_tail(out, palette, &result.output_tail)
+    }
+}
+
+/// `re-run:` and the command that runs a failed step again.
+fn write_rerun(out: &mut dyn Write, palette: Palette, rerun: Option<&str>) -> io::Result<()> {
+    match rerun {
+        Some(command) => writeln!(
+            out,
+            "    {}re-run:{}   {command}",
+            palette.label.prefix_formatter(),
+            palette.label.suffix_formatter()
+        ),
+        None => Ok(()),
     }
 }
 
@@ -540,7 +586,10 @@ fn write_summary(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io
         )?;
     }
     writeln!(out, "Finished at {}", UtcTimestamp(summary.finished_at))?;
-    let success = counts.success() && !summary.interrupted;
+    for rule in &summary.broken_rules {
+        paint_line(out, palette.failed, format_args!("Failed by {rule}"))?;
+    }
+    let success = summary.success();
     let style = if success {
         palette.run_succeeded
     } else {

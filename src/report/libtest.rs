@@ -187,7 +187,7 @@ impl<W: Write> LibtestReporter<W> {
     fn run_finished(&mut self, summary: &Summary) -> io::Result<()> {
         let counts = &summary.counts;
         let passed = counts.passed + counts.flaky;
-        let failed = !counts.success() || summary.interrupted;
+        let failed = !summary.success();
         match self.format {
             LibtestFormat::Pretty | LibtestFormat::Terse => {
                 if self.format == LibtestFormat::Terse {
@@ -202,6 +202,9 @@ impl<W: Write> LibtestReporter<W> {
                     for (name, _) in &self.failures {
                         writeln!(self.out, "    {name}")?;
                     }
+                }
+                for rule in &summary.broken_rules {
+                    writeln!(self.out, "\nrun failed by {rule}")?;
                 }
                 write!(self.out, "\ntest result: ")?;
                 if failed {

@@ -6,11 +6,22 @@
 //! match everywhere and hide the report); they are listed so that the report can say so.
 
 use std::borrow::Cow;
+use std::io::{self, Write};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
 /// Secret values shorter than this many bytes are listed in a note instead of masked.
 pub const MIN_SECRET_LEN: usize = 6;
+
+/// Whether a variable's name says it holds a secret: `*_KEY`, `*_TOKEN`, `*_SECRET`,
+/// `*PASSWORD*`, `*_PAT` (in any case).
+pub fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    ["_KEY", "_TOKEN", "_SECRET", "_PAT"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+        || name.contains("PASSWORD")
+}
 
 /// Replaces secret values with `[redacted:NAME]`.
 #[derive(Debug, Clone, Default)]
@@ -111,6 +122,75 @@ impl Masker {
     }
 }
 
+/// Writes through to `W` with every secret masked, even a secret split across two writes: up to
+/// one byte less than the longest secret is held back until the next write or
+/// [`MaskingWriter::finish`].
+pub struct MaskingWriter<'m, W: Write> {
+    masker: &'m Masker,
+    out: W,
+    pending: Vec<u8>,
+}
+
+impl<'m, W: Write> MaskingWriter<'m, W> {
+    /// A writer masking with `masker` into `out`.
+    pub fn new(masker: &'m Masker, out: W) -> Self {
+        Self {
+            masker,
+            out,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Writes what is held back and returns the inner writer, flushed.
+    pub fn finish(mut self) -> io::Result<W> {
+        let rest = std::mem::take(&mut self.pending);
+        self.out.write_all(&self.masker.mask_bytes(&rest))?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    /// Writes out everything that can no longer be the start of a secret.
+    fn drain(&mut self) -> io::Result<()> {
+        let Some(searcher) = &self.masker.searcher else {
+            self.out.write_all(&self.pending)?;
+            self.pending.clear();
+            return Ok(());
+        };
+        // A secret starting before `cut` ends within `pending`, so it is found whole here.
+        let cut = self.pending.len().saturating_sub(self.masker.longest - 1);
+        let mut written = 0;
+        for found in searcher.find_iter(&self.pending) {
+            if found.start() >= cut {
+                break;
+            }
+            self.out.write_all(&self.pending[written..found.start()])?;
+            self.out
+                .write_all(self.masker.replacements[found.pattern().as_usize()].as_bytes())?;
+            written = found.end();
+        }
+        if written < cut {
+            self.out.write_all(&self.pending[written..cut])?;
+            written = cut;
+        }
+        self.pending.drain(..written);
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for MaskingWriter<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(bytes);
+        self.drain()?;
+        Ok(bytes.len())
+    }
+
+    /// Flushes what is certainly not part of a secret; the rest waits for more bytes or
+    /// [`MaskingWriter::finish`].
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +214,38 @@ mod tests {
     fn the_longest_of_overlapping_secrets_wins() {
         let masker = Masker::new([("SHORT", "secret"), ("LONG", "secret-and-more")]);
         assert_eq!(masker.mask("a secret-and-more b"), "a [redacted:LONG] b");
+    }
+
+    #[test]
+    fn a_secret_split_across_writes_is_masked() {
+        let masker = Masker::new([("API_TOKEN", "tok-123456789")]);
+        let text = b"one tok-123456789 two tok-123456789 end tok-1234";
+        for split in 0..text.len() {
+            let mut writer = MaskingWriter::new(&masker, Vec::new());
+            writer.write_all(&text[..split]).unwrap();
+            writer.write_all(&text[split..]).unwrap();
+            let out = String::from_utf8(writer.finish().unwrap()).unwrap();
+            assert_eq!(
+                out, "one [redacted:API_TOKEN] two [redacted:API_TOKEN] end tok-1234",
+                "split at {split}"
+            );
+        }
+    }
+
+    #[test]
+    fn secret_looking_names() {
+        for name in [
+            "OPENAI_API_KEY",
+            "GH_TOKEN",
+            "app_secret",
+            "DB_PASSWORD_X",
+            "GH_PAT",
+        ] {
+            assert!(looks_secret(name), "{name}");
+        }
+        for name in ["HOME", "KEYBOARD", "PATH", "TOKENIZER"] {
+            assert!(!looks_secret(name), "{name}");
+        }
     }
 
     #[test]

@@ -10,20 +10,28 @@
 mod color;
 mod compact_duration;
 mod events;
+mod github;
 mod hints;
 mod human;
+mod json;
+mod junit;
 mod libtest;
 mod mask;
 mod reporter;
+mod reproduce;
 
 pub use color::ColorChoice;
 pub use compact_duration::CompactDuration;
 pub use events::{
-    Actual, CheckFailure, CheckKind, CheckSubject, Counts, EnvFileStatus, Event, ExitStatus,
-    RunStart, SkipReason, StepId, StepResult, SuiteId, SuiteResult, Summary, Verdict,
+    Actual, BrokenRule, CheckFailure, CheckKind, CheckSubject, Counts, EnvFileStatus, Event,
+    ExitStatus, RunStart, SkipReason, StepId, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
+pub use github::GithubReporter;
 pub use hints::{BASELINE_RUNS, Baselines, Hint, PastRun};
 pub use human::{HumanOptions, HumanReporter};
+pub use json::{EVENTS_SCHEMA, JsonReporter, event_json};
+pub use junit::JunitReporter;
 pub use libtest::{LibtestFormat, LibtestReporter, write_list};
-pub use mask::{MIN_SECRET_LEN, Masker};
+pub use mask::{MIN_SECRET_LEN, Masker, MaskingWriter, looks_secret};
 pub use reporter::Reporter;
+pub use reproduce::reproduce_command;

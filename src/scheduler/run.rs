@@ -6,9 +6,10 @@ use std::time::{Instant, SystemTime};
 
 use crate::config::Settings;
 use crate::exec::Executor;
-use crate::report::{Counts, Event, RunStart, Summary};
+use crate::report::{BrokenRule, Counts, Event, RunStart, SkipReason, Summary};
 use crate::suite::Suite;
 
+use super::exclusive::lock_resource;
 use super::selection::Selection;
 use super::sink::EventSink;
 use super::suite_run::{SuiteContext, run_suite};
@@ -63,6 +64,10 @@ pub fn run(
         while let Some(index) = queue.take() {
             // Released even if the suite's run panics, so that no worker waits forever.
             let _release = Release(&queue, index);
+            let _held = suites[index]
+                .exclusive
+                .as_deref()
+                .and_then(|resource| lock_resource(&settings.temp_root, resource, executor));
             let result = run_suite(&suites[index], &selection.steps[index], &cx);
             finished
                 .lock()
@@ -95,6 +100,20 @@ pub fn run(
             skipped_suites.push((suites[*index].name.clone(), reason.clone()));
         }
     }
+    let mut broken_rules = Vec::new();
+    if settings.fail_on_skip {
+        for (suite, reason) in &skipped_suites {
+            if let SkipReason::MissingRequirement(program) = reason {
+                broken_rules.push(BrokenRule::SkippedForMissingProgram {
+                    suite: suite.clone(),
+                    program: program.clone(),
+                });
+            }
+        }
+    }
+    if settings.flaky_fails && counts.flaky > 0 {
+        broken_rules.push(BrokenRule::FlakySteps(counts.flaky));
+    }
     let summary = Summary {
         counts,
         duration: started.elapsed(),
@@ -104,6 +123,7 @@ pub fn run(
         filtered_out: all_steps.saturating_sub(steps),
         leaked_processes,
         skipped_suites,
+        broken_rules,
     };
     sink.emit(&Event::RunFinished(&summary));
     summary

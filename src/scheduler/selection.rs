@@ -1,12 +1,16 @@
-//! Which steps run: libtest's filter rules applied to step test names.
+//! Which steps are tests: libtest's filter rules applied to step test names.
+//!
+//! A selection says which steps are *reported*. Steps of a suite are sequential, so the
+//! scheduler also runs the unselected steps before a selected one, as setup (see
+//! `suite_run.rs`): filtering never changes what a step sees.
 
 use crate::suite::Suite;
 
 /// libtest-style selection: FILTER, `--exact`, `--skip`, `--ignored`, `--include-ignored`.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// Keep names containing this (equal to it with `exact`).
-    pub filter: Option<String>,
+    /// Keep names containing any of these (equal to one with `exact`); none keeps every name.
+    pub filters: Vec<String>,
     /// Match whole names.
     pub exact: bool,
     /// Drop names containing any of these (equal with `exact`).
@@ -27,11 +31,7 @@ impl Filter {
                 name.contains(pattern)
             }
         };
-        if self
-            .filter
-            .as_deref()
-            .is_some_and(|filter| !matches(filter))
-        {
+        if !self.filters.is_empty() && !self.filters.iter().any(|filter| matches(filter)) {
             return false;
         }
         if self.skip.iter().any(|pattern| matches(pattern)) {
@@ -46,7 +46,8 @@ impl Filter {
     }
 }
 
-/// The selected steps of every suite: `steps[s][i]` is true when step `i` of suite `s` runs.
+/// The selected steps of every suite: `steps[s][i]` is true when step `i` of suite `s` is a
+/// test of this run (earlier steps of its suite run as setup).
 #[derive(Debug, Clone)]
 pub struct Selection {
     /// Per suite, per step.
@@ -107,16 +108,16 @@ mod tests {
         let filter = |f: Filter| f.selects(name, false);
         assert!(filter(Filter::default()));
         assert!(filter(Filter {
-            filter: Some("plan_man".into()),
+            filters: vec!["plan_man".into()],
             ..Filter::default()
         }));
         assert!(!filter(Filter {
-            filter: Some("plan_man".into()),
+            filters: vec!["plan_man".into()],
             exact: true,
             ..Filter::default()
         }));
         assert!(filter(Filter {
-            filter: Some(name.into()),
+            filters: vec![name.into()],
             exact: true,
             ..Filter::default()
         }));
@@ -131,6 +132,15 @@ mod tests {
         }));
         assert!(!filter(Filter {
             ignored: true,
+            ..Filter::default()
+        }));
+        // Several filters: any one of them selects.
+        assert!(filter(Filter {
+            filters: vec!["nothing".into(), "create".into()],
+            ..Filter::default()
+        }));
+        assert!(!filter(Filter {
+            filters: vec!["nothing".into(), "else".into()],
             ..Filter::default()
         }));
         assert!(

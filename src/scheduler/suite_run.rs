@@ -1,5 +1,7 @@
 //! Running one suite: test dir, fixtures, requirements, then its steps in order.
 
+use std::io::Write as _;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -11,8 +13,8 @@ use crate::exec::{
 };
 use crate::http::{HttpError, send};
 use crate::report::{
-    Actual, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, SkipReason,
-    StepResult, SuiteResult, Verdict,
+    Actual, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, MaskingWriter,
+    SkipReason, StepResult, SuiteResult, Verdict,
 };
 use crate::suite::{Action, ExpectedStatus, HttpCheck, OnFailure, Step, Suite, Template};
 
@@ -171,15 +173,28 @@ impl<'a> SuiteRun<'a> {
     }
 
     fn steps(&mut self, selected: &[bool], env: &mut Environment, test_dir: &Path) {
-        let mut last_selected = None;
-        for (index, step) in self.selected(selected) {
+        let roles = roles(self.suite, selected, self.cx.run_ignored);
+        let mut last_run = None;
+        // The first setup step that failed: the selected steps after it fail naming it.
+        let mut failed_setup: Option<&'a Step> = None;
+        for ((index, step), role) in self.suite.steps.iter().enumerate().zip(roles) {
+            let setup = match role {
+                Role::Skip => continue,
+                Role::Setup => true,
+                Role::Test => false,
+            };
             self.enter_section(step);
             self.notes(&step.notes, env);
-            last_selected = Some(step);
+            last_run = Some(index);
             let result = if self.cx.executor.interrupted().is_some() {
                 StepResult::skipped(SkipReason::Interrupted)
             } else if let (Some(reason), false) = (&step.ignore, self.cx.run_ignored) {
                 StepResult::skipped(SkipReason::Ignored(reason.clone()))
+            } else if let (Some(failed), false) = (failed_setup, setup) {
+                StepResult::not_started(format!(
+                    "setup step `{}` ({}) failed, so this step could not run with its state",
+                    failed.name, failed.test_name
+                ))
             } else if let (Some(failed), OnFailure::Stop, false) =
                 (self.first_failure, self.suite.on_failure, step.always)
             {
@@ -187,7 +202,7 @@ impl<'a> SuiteRun<'a> {
                     step: failed.to_owned(),
                 })
             } else {
-                let (result, captured) = self.run_step(index, step, env, test_dir);
+                let (result, captured) = self.run_step(index, step, setup, env, test_dir);
                 if let (Some(name), Some(value)) = (&step.capture, captured) {
                     env.set(name, value);
                 }
@@ -195,13 +210,14 @@ impl<'a> SuiteRun<'a> {
             };
             if result.verdict.is_failure() {
                 self.first_failure.get_or_insert(&step.name);
+                if setup {
+                    failed_setup.get_or_insert(step);
+                }
             }
-            self.finish_step(index, step, &result);
+            self.finish_step(index, step, setup, &result);
         }
         // Closing notes belong after the last step: written when that step was reached.
-        if last_selected
-            .is_some_and(|step| std::ptr::eq(step, self.suite.steps.last().unwrap_or(step)))
-        {
+        if last_run.is_some_and(|index| index + 1 == self.suite.steps.len()) {
             self.notes(&self.suite.closing_notes, env);
         }
     }
@@ -251,6 +267,7 @@ impl<'a> SuiteRun<'a> {
         &self,
         index: usize,
         step: &Step,
+        setup: bool,
         env: &Environment,
         test_dir: &Path,
     ) -> (StepResult, Option<String>) {
@@ -268,7 +285,7 @@ impl<'a> SuiteRun<'a> {
                 suite: self.suite,
                 index,
                 step,
-                setup: false,
+                setup,
                 command_line: &prepared.command_line,
                 timeout: prepared.request.timeout,
                 attempt,
@@ -282,7 +299,10 @@ impl<'a> SuiteRun<'a> {
                         test_dir,
                         &prepared.command_line,
                         attempt,
+                        self.cx.settings.show_output,
                     );
+                    result.log_path =
+                        self.write_log(index, step, attempt, &prepared.command_line, &outcome);
                     let captured = match (&step.capture, result.passed()) {
                         (Some(name), true) => match captured_stdout(&outcome.output) {
                             Ok(value) => Some(value),
@@ -316,6 +336,64 @@ impl<'a> SuiteRun<'a> {
             self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
             attempt += 1;
         }
+    }
+
+    /// Saves the attempt's whole output, masked, under the run's log dir (appended after the
+    /// earlier attempts); returns the log's path, or `None` when logs are off or it failed.
+    fn write_log(
+        &self,
+        index: usize,
+        step: &Step,
+        attempt: u32,
+        command_line: &str,
+        outcome: &Outcome,
+    ) -> Option<std::path::PathBuf> {
+        let dir = self.cx.settings.log_dir.as_ref()?.join(&self.suite.slug);
+        let name = step
+            .test_name
+            .rsplit("::")
+            .next()
+            .unwrap_or(&step.test_name);
+        let path = dir.join(format!("{:02}-{name}.log", index + 1));
+        let write = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(attempt > 1)
+                .truncate(attempt == 1)
+                .open(&path)?;
+            let masker = &self.cx.settings.masker;
+            let mut out = MaskingWriter::new(masker, std::io::BufWriter::new(file));
+            if attempt > 1 {
+                writeln!(out, "\n--- attempt {attempt} ---")?;
+            }
+            writeln!(out, "$ {command_line}")?;
+            let mut failed = None;
+            outcome
+                .output
+                .for_each_chunk(StreamSelector::Combined, |chunk| {
+                    match out.write_all(chunk) {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(error) => {
+                            failed = Some(error);
+                            ControlFlow::Break(())
+                        }
+                    }
+                })?;
+            if let Some(error) = failed {
+                return Err(error);
+            }
+            let mut out = out.finish()?;
+            writeln!(
+                out,
+                "\n[{} after {:.3}s]",
+                outcome.termination,
+                outcome.duration.as_secs_f64()
+            )?;
+            out.flush()
+        };
+        write().ok().map(|()| path)
     }
 
     /// An `http` step: the request, the expected status, then the usual checks on the body.
@@ -375,6 +453,9 @@ impl<'a> SuiteRun<'a> {
             };
             let out_of_attempts = attempt >= attempts || self.cx.executor.interrupted().is_some();
             if result.passed() || out_of_attempts {
+                if result.verdict == Verdict::Passed && attempt > 1 {
+                    result.verdict = Verdict::Flaky;
+                }
                 return (result, captured);
             }
             self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
@@ -398,7 +479,7 @@ impl<'a> SuiteRun<'a> {
     fn skip_all(&mut self, selected: &[bool], reason: SkipReason) {
         for (index, step) in self.selected(selected) {
             self.enter_section(step);
-            self.finish_step(index, step, &StepResult::skipped(reason.clone()));
+            self.finish_step(index, step, false, &StepResult::skipped(reason.clone()));
         }
         self.skipped_because = Some(reason);
     }
@@ -413,18 +494,21 @@ impl<'a> SuiteRun<'a> {
             } else {
                 StepResult::skipped(SkipReason::SetupFailed(message.to_owned()))
             };
-            self.finish_step(index, step, &result);
+            self.finish_step(index, step, false, &result);
         }
     }
 
-    fn finish_step(&mut self, index: usize, step: &Step, result: &StepResult) {
-        self.counts.record(&result.verdict);
+    /// Reports a finished step; setup steps are not counted.
+    fn finish_step(&mut self, index: usize, step: &Step, setup: bool, result: &StepResult) {
+        if !setup {
+            self.counts.record(&result.verdict);
+        }
         self.leaked_processes += result.leaked_processes;
         self.cx.sink.emit(&Event::StepFinished {
             suite: self.suite,
             index,
             step,
-            setup: false,
+            setup,
             result,
         });
     }
@@ -443,6 +527,42 @@ impl<'a> SuiteRun<'a> {
         });
         result
     }
+}
+
+/// What a step is in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Selected by the filters: run and reported as a test.
+    Test,
+    /// Not selected, but run for the state it leaves: an earlier step of a selected one, or an
+    /// `always` (clean-up) step after the last selected one. Shown as setup, never counted.
+    Setup,
+    /// Neither: not run, not reported.
+    Skip,
+}
+
+/// The role of each step of `suite`. Steps are sequential, so a selected step needs every
+/// earlier step to have run first, as in a full run; a step that will not run (ignored) needs
+/// none. Ignored steps are never run as setup.
+fn roles(suite: &Suite, selected: &[bool], run_ignored: bool) -> Vec<Role> {
+    let runs = |step: &Step| run_ignored || step.ignore.is_none();
+    let last_test = suite
+        .steps
+        .iter()
+        .zip(selected)
+        .rposition(|(step, on)| *on && runs(step));
+    suite
+        .steps
+        .iter()
+        .zip(selected)
+        .enumerate()
+        .map(|(index, (step, on))| match last_test {
+            _ if *on => Role::Test,
+            Some(last) if index < last && runs(step) => Role::Setup,
+            Some(last) if index > last && step.always && runs(step) => Role::Setup,
+            _ => Role::Skip,
+        })
+        .collect()
 }
 
 /// At most this many bytes of stdout are kept by `capture`: a variable, not a file.
@@ -562,6 +682,7 @@ fn judge(
     test_dir: &Path,
     command_line: &str,
     attempt: u32,
+    show_output: bool,
 ) -> StepResult {
     let env = &request.env;
     let mut failures: Vec<CheckFailure> = Vec::new();
@@ -600,7 +721,7 @@ fn judge(
     } else {
         Verdict::Failed
     };
-    let output_tail = if verdict == Verdict::Passed {
+    let output_tail = if verdict == Verdict::Passed && !show_output {
         String::new()
     } else {
         outcome

@@ -121,6 +121,8 @@ fn ignored_runs_only_ignored_steps() {
         out,
         "
 running 1 test
+setup lib_test::group_one::first_step ... ok
+setup lib_test::group_one::second_step_ ... ok
 test lib_test::later ... ok
 
 test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 4 filtered out; finished in [TIME]
@@ -140,6 +142,8 @@ fn include_ignored_runs_ignored_steps_too() {
             "--include-ignored",
             "--skip",
             "broken",
+            "--skip",
+            "after",
         ],
     );
     assert!(
@@ -147,7 +151,7 @@ fn include_ignored_runs_ignored_steps_too() {
         "{out}"
     );
     assert!(
-        out.contains("test result: ok. 4 passed; 0 failed; 0 ignored;"),
+        out.contains("test result: ok. 3 passed; 0 failed; 0 ignored;"),
         "{out}"
     );
     assert_eq!(code, Some(0));
@@ -177,6 +181,7 @@ duration: [TIME]
 check:    expected exit status 0, got exit status 3
 check:    stdout does not contain \"good\"
 test dir: [SCRATCH]/tmp/plandex-lib_test-[PID]-[RAND]
+log:      target/smoke-logs/[RUN]/lib_test/04-broken.log
 output (last lines):
   | bad
 

@@ -213,23 +213,32 @@ const FAILING_REPORT: &str = "\
     status:   exit status 0
     duration: [TIME]
     check:    stdout does not contain \"expected\"
+    test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
+    log:      target/smoke-logs/[RUN]/failing/02-wrong_output.log
     output (last 1 line):
       | actual
+    re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_output
 → Running (timeout [TIME]): $FAKE err:boom exit:4
 ✗ wrong status
     command:  $FAKE err:boom exit:4
     status:   exit status 4
     duration: [TIME]
     check:    expected exit status 0, got exit status 4
+    test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
+    log:      target/smoke-logs/[RUN]/failing/03-wrong_status.log
     output (last 1 line):
       | boom
+    re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_status
 → Running (timeout [TIME]): true
 ✗ missing file
     command:  true
     status:   exit status 0
     duration: [TIME]
     check:    file nowhere.txt does not exist
+    test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
+    log:      target/smoke-logs/[RUN]/failing/04-missing_file.log
     output:   (none)
+    re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::missing_file
 → Running (timeout [TIME]): $FAKE out:still-running
 ✓ passes after failures
 - ignored (ignored)

@@ -146,8 +146,9 @@ pub fn stderr(output: &Output) -> String {
 /// tokens, so whole reports can be compared.
 pub fn normalize(text: &str, scratch: &Path) -> String {
     let text = text.replace(&scratch.display().to_string(), "[SCRATCH]");
-    let rules: [(&str, &str); 4] = [
+    let rules: [(&str, &str); 5] = [
         (r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", "[DATE]"),
+        (r"smoke-logs/\d{8}-\d{6}-\d+/", "smoke-logs/[RUN]/"),
         (
             r"plandex-([a-z0-9_]+)-\d+-[A-Za-z0-9]+",
             "plandex-$1-[PID]-[RAND]",

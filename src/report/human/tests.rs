@@ -125,6 +125,7 @@ fn summary(counts: Counts) -> Summary {
         filtered_out: 0,
         leaked_processes: 0,
         skipped_suites: Vec::new(),
+        broken_rules: Vec::new(),
     }
 }
 

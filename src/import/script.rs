@@ -1,0 +1,363 @@
+//! A bash script as a list of statements: comments, simple command lines, here-documents,
+//! compound blocks (`if`, loops, `case`, `{ … }`) and function definitions, each with its lines.
+//!
+//! This is not a bash parser. It finds where statements start and end (continuation lines,
+//! open quotes, here-document bodies, keyword nesting), which is all the translation needs:
+//! what it cannot translate is kept as the statement's original lines.
+
+/// One statement of the script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Statement {
+    /// First line, from 1.
+    pub(crate) line: usize,
+    /// The statement's lines as written, joined with `\n`.
+    pub(crate) text: String,
+    pub(crate) kind: Kind,
+}
+
+/// What a statement is, as far as splitting can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A `#` comment line (text after `#`, trimmed).
+    Comment(String),
+    /// An empty line.
+    Blank,
+    /// One command line (continuations joined).
+    Simple,
+    /// A command with a here-document.
+    HereDoc,
+    /// `if`, `for`, `while`, `until`, `case`, `{ … }`, `( … )`.
+    Block,
+    /// `name() { … }`: the name and the body's text.
+    Function {
+        name: String,
+        body: String,
+        body_line: usize,
+    },
+}
+
+/// Splits `source` into statements.
+pub(crate) fn statements(source: &str, first_line: usize) -> Vec<Statement> {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line_no = first_line + i;
+        let trimmed = lines[i].trim();
+        if trimmed.is_empty() {
+            out.push(Statement {
+                line: line_no,
+                text: String::new(),
+                kind: Kind::Blank,
+            });
+            i += 1;
+            continue;
+        }
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            out.push(Statement {
+                line: line_no,
+                text: lines[i].to_owned(),
+                kind: Kind::Comment(comment.trim().to_owned()),
+            });
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut scan = Scan::default();
+        let mut heredoc = false;
+        loop {
+            let pending = scan.line(lines[i]);
+            i += 1;
+            for (delimiter, strip_tabs) in pending {
+                heredoc = true;
+                while i < lines.len() {
+                    let body = if strip_tabs {
+                        lines[i].trim_start_matches('\t')
+                    } else {
+                        lines[i]
+                    };
+                    i += 1;
+                    if body == delimiter {
+                        break;
+                    }
+                }
+            }
+            let open = scan.quote.is_some() || scan.depth > 0 || scan.continued;
+            if !open || i >= lines.len() {
+                break;
+            }
+        }
+        let text = lines[start..i].join("\n");
+        let kind = if let Some((name, body, offset)) = function_definition(&text) {
+            Kind::Function {
+                name,
+                body,
+                body_line: first_line + start + offset,
+            }
+        } else if scan.block_start {
+            Kind::Block
+        } else if heredoc {
+            Kind::HereDoc
+        } else {
+            Kind::Simple
+        };
+        out.push(Statement {
+            line: first_line + start,
+            text,
+            kind,
+        });
+    }
+    out
+}
+
+/// Scanner state carried across the lines of one statement.
+#[derive(Default)]
+struct Scan {
+    quote: Option<char>,
+    depth: i32,
+    continued: bool,
+    /// The statement starts with a compound keyword.
+    block_start: bool,
+    words_seen: bool,
+    /// The last word was `function`.
+    after_function: bool,
+}
+
+const OPENERS: &[&str] = &["if", "case", "for", "while", "until", "{", "("];
+const CLOSERS: &[&str] = &["fi", "esac", "done", "}"];
+/// Words after which a command starts.
+const LEADERS: &[&str] = &[
+    "then", "do", "else", "elif", "if", "while", "until", "!", "{", "(",
+];
+
+impl Scan {
+    /// Scans one line; returns the here-documents it opens (delimiter, strip tabs).
+    fn line(&mut self, line: &str) -> Vec<(String, bool)> {
+        let chars: Vec<char> = line.chars().collect();
+        let mut heredocs = Vec::new();
+        let mut command_position = self.quote.is_none() && !self.continued;
+        self.continued = false;
+        let mut word = String::new();
+        let mut i = 0;
+        let end_word = |scan: &mut Scan, word: &mut String, command_position: &mut bool| {
+            if word.is_empty() {
+                return;
+            }
+            if *command_position {
+                if OPENERS.contains(&word.as_str()) {
+                    if !scan.words_seen {
+                        scan.block_start = true;
+                    }
+                    scan.depth += 1;
+                } else if CLOSERS.contains(&word.as_str()) {
+                    scan.depth -= 1;
+                }
+                *command_position = LEADERS.contains(&word.as_str()) || word.ends_with("()");
+                scan.after_function = word == "function";
+            } else if std::mem::take(&mut scan.after_function) {
+                // `function name {`: the body's brace comes next.
+                *command_position = true;
+            }
+            scan.words_seen = true;
+            word.clear();
+        };
+        while i < chars.len() {
+            let c = chars[i];
+            if let Some(q) = self.quote {
+                if c == q {
+                    self.quote = None;
+                } else if c == '\\' && q == '"' {
+                    i += 1;
+                }
+                word.push('x');
+                i += 1;
+                continue;
+            }
+            match c {
+                '\'' | '"' => {
+                    self.quote = Some(c);
+                    word.push('x');
+                }
+                '$' if chars.get(i + 1) == Some(&'(') => {
+                    // A command substitution is part of the word, whatever it holds.
+                    let mut depth = 0;
+                    let mut quote = None;
+                    while let Some(&d) = chars.get(i) {
+                        match (quote, d) {
+                            (Some(q), d) if d == q => quote = None,
+                            (Some(_), _) => {}
+                            (None, '\'' | '"') => quote = Some(d),
+                            (None, '(') => depth += 1,
+                            (None, ')') => {
+                                depth -= 1;
+                                if depth == 0 {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                        i += 1;
+                    }
+                    word.push('x');
+                }
+                '`' => {
+                    i += 1;
+                    while chars.get(i).is_some_and(|&d| d != '`') {
+                        i += 1;
+                    }
+                    word.push('x');
+                }
+                '\\' if i + 1 == chars.len() => {
+                    self.continued = true;
+                }
+                '\\' => {
+                    word.push('x');
+                    i += 1;
+                }
+                '#' if word.is_empty() => break,
+                ' ' | '\t' => end_word(self, &mut word, &mut command_position),
+                ';' | '|' | '&' => {
+                    end_word(self, &mut word, &mut command_position);
+                    command_position = true;
+                }
+                '(' if word.is_empty() && chars.get(i + 1) == Some(&')') => {
+                    // `name () {`: the function's parentheses.
+                    command_position = true;
+                    i += 2;
+                    continue;
+                }
+                '(' if word.is_empty() => {
+                    word.push(c);
+                    end_word(self, &mut word, &mut command_position);
+                    command_position = true;
+                }
+                ')' if word.is_empty() => {
+                    if self.depth > 0 {
+                        self.depth -= 1;
+                    }
+                    command_position = true;
+                }
+                '<' if chars.get(i + 1) == Some(&'<') && chars.get(i + 2) != Some(&'<') => {
+                    end_word(self, &mut word, &mut command_position);
+                    let mut j = i + 2;
+                    let strip_tabs = chars.get(j) == Some(&'-');
+                    if strip_tabs {
+                        j += 1;
+                    }
+                    while chars.get(j) == Some(&' ') {
+                        j += 1;
+                    }
+                    let mut delimiter = String::new();
+                    while let Some(&d) = chars.get(j) {
+                        if d.is_whitespace() || ";|&<>)".contains(d) {
+                            break;
+                        }
+                        if d != '\'' && d != '"' && d != '\\' {
+                            delimiter.push(d);
+                        }
+                        j += 1;
+                    }
+                    if !delimiter.is_empty() {
+                        heredocs.push((delimiter, strip_tabs));
+                    }
+                    i = j;
+                    continue;
+                }
+                '<' if chars.get(i + 1) == Some(&'<') => {
+                    end_word(self, &mut word, &mut command_position);
+                    i += 3;
+                    continue;
+                }
+                _ => word.push(c),
+            }
+            i += 1;
+        }
+        if self.quote.is_none() {
+            end_word(self, &mut word, &mut command_position);
+        }
+        heredocs
+    }
+}
+
+/// `name() { … }`, `name () { … }`, `function name { … }`: name, body text, body's line offset.
+fn function_definition(text: &str) -> Option<(String, String, usize)> {
+    let trimmed = text.trim_start();
+    let (name, rest) = if let Some(rest) = trimmed.strip_prefix("function ") {
+        let rest = rest.trim_start();
+        let end = rest.find(|c: char| c.is_whitespace() || c == '(' || c == '{')?;
+        let name = &rest[..end];
+        let rest = rest[end..].trim_start();
+        (name, rest.strip_prefix("()").unwrap_or(rest))
+    } else {
+        let open = trimmed.find('(')?;
+        let name = trimmed[..open].trim_end();
+        let rest = trimmed[open..].strip_prefix("()")?;
+        (name, rest)
+    };
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == ':');
+    if !valid {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let body = rest.strip_prefix('{')?;
+    let body = body.trim_end().strip_suffix('}')?;
+    let offset = text[..text.len() - rest.len()].matches('\n').count();
+    let (body, offset) = match body.strip_prefix('\n') {
+        Some(body) => (body, offset + 1),
+        None => (body, offset),
+    };
+    Some((name.to_owned(), body.trim_end().to_owned(), offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(source: &str) -> Vec<(usize, Kind)> {
+        statements(source, 1)
+            .into_iter()
+            .map(|s| (s.line, s.kind))
+            .collect()
+    }
+
+    #[test]
+    fn blocks_heredocs_and_continuations_are_one_statement() {
+        let source = "set -e\nif true; then\n  echo 'a\nb'\nfi\ncat > f <<'EOF'\nif x\nEOF\nrun_cmd a \\\n  b\n# done\n";
+        let got = kinds(source);
+        assert_eq!(got[0], (1, Kind::Simple));
+        assert_eq!(got[1], (2, Kind::Block));
+        assert_eq!(got[2], (6, Kind::HereDoc));
+        assert_eq!(got[3], (9, Kind::Simple));
+        assert_eq!(got[4], (11, Kind::Comment("done".to_owned())));
+        assert_eq!(got.len(), 5);
+    }
+
+    #[test]
+    fn functions_keep_their_body() {
+        let source =
+            "setup() {\n    mkdir -p cmd\n    echo hi\n}\nfunction two {\n  x\n}\none() { y; }\n";
+        let got = statements(source, 1);
+        assert_eq!(
+            got[0].kind,
+            Kind::Function {
+                name: "setup".to_owned(),
+                body: "    mkdir -p cmd\n    echo hi".to_owned(),
+                body_line: 2
+            }
+        );
+        assert!(matches!(&got[1].kind, Kind::Function { name, .. } if name == "two"));
+        assert!(
+            matches!(&got[2].kind, Kind::Function { name, body, .. } if name == "one" && body.trim() == "y;")
+        );
+        assert_eq!(got.len(), 3);
+    }
+
+    #[test]
+    fn one_line_if_is_closed() {
+        let got = kinds("if [ -f x ]; then echo y; fi\necho z\n");
+        assert_eq!(got, [(1, Kind::Block), (2, Kind::Simple)]);
+    }
+}

@@ -1,0 +1,173 @@
+//! GitHub Actions (when `GITHUB_ACTIONS=true`): an `::error` annotation on the suite file's line
+//! for each failing step, and the run's summary appended to `$GITHUB_STEP_SUMMARY` as Markdown
+//! (failures first, each with its reproduce command).
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::{Event, Summary, Verdict, reproduce_command};
+
+/// Writes annotations to `A` (standard output) and the step summary to `S` at the end.
+pub struct GithubReporter<A: Write, S: Write> {
+    annotations: A,
+    step_summary: Option<S>,
+    failures: Vec<FailureRow>,
+}
+
+struct FailureRow {
+    suite: String,
+    step: String,
+    timed_out: bool,
+    details: String,
+    reproduce: Option<String>,
+}
+
+impl<A: Write, S: Write> GithubReporter<A, S> {
+    /// Annotations to `annotations`; the summary to `step_summary` when there is one.
+    pub fn new(annotations: A, step_summary: Option<S>) -> Self {
+        Self {
+            annotations,
+            step_summary,
+            failures: Vec::new(),
+        }
+    }
+}
+
+impl<A: Write, S: Write> super::Reporter for GithubReporter<A, S> {
+    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+        match *event {
+            Event::StepFinished {
+                suite,
+                step,
+                setup,
+                result,
+                ..
+            } if result.verdict.is_failure() => {
+                let timed_out = result.verdict == Verdict::TimedOut;
+                let mut details: Vec<String> =
+                    result.failures.iter().map(ToString::to_string).collect();
+                if timed_out || details.is_empty() {
+                    details.insert(0, result.status.to_string());
+                }
+                let reproduce = reproduce_command(suite, step);
+                let mut message = details.join("\n");
+                if let Some(command) = &reproduce {
+                    let _ = write!(message, "\nreproduce: {command}");
+                }
+                let what = if timed_out { "timed out" } else { "failed" };
+                let setup_note = if setup { " (setup)" } else { "" };
+                let title = format!("{}{setup_note} {what}", step.test_name);
+                let mut properties = String::new();
+                if let Some(location) = &step.location {
+                    let _ = write!(
+                        properties,
+                        "file={},line={},",
+                        escape_property(&location.file.display().to_string()),
+                        location.line
+                    );
+                }
+                writeln!(
+                    self.annotations,
+                    "::error {properties}title={}::{}",
+                    escape_property(&title),
+                    escape_data(&message)
+                )?;
+                self.annotations.flush()?;
+                self.failures.push(FailureRow {
+                    suite: suite.name.clone(),
+                    step: step.name.clone(),
+                    timed_out,
+                    details: details.join("\n"),
+                    reproduce,
+                });
+                Ok(())
+            }
+            Event::RunFinished(summary) => {
+                if let Some(mut out) = self.step_summary.take() {
+                    out.write_all(markdown(summary, &self.failures).as_bytes())?;
+                    out.flush()?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A workflow command's message: `%`, CR and LF escaped.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A workflow command's property: as [`escape_data`], and `:` and `,` too.
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// A Markdown table cell: no pipes, no line breaks.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', "<br>")
+}
+
+fn markdown(summary: &Summary, failures: &[FailureRow]) -> String {
+    let counts = &summary.counts;
+    let mut text = String::new();
+    let mark = if summary.success() { "✅" } else { "❌" };
+    let _ = writeln!(
+        text,
+        "### {mark} smoke-runner: {} passed, {} failed, {} skipped\n",
+        counts.passed + counts.flaky,
+        counts.failed,
+        counts.skipped
+    );
+    let _ = writeln!(
+        text,
+        "| Total | Passed | Flaky | Failed | of which timed out | Skipped | Duration |"
+    );
+    let _ = writeln!(text, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        text,
+        "| {} | {} | {} | {} | {} | {} | {:.1}s |\n",
+        counts.total(),
+        counts.passed,
+        counts.flaky,
+        counts.failed,
+        counts.timed_out,
+        counts.skipped,
+        summary.duration.as_secs_f64()
+    );
+    if !failures.is_empty() {
+        let _ = writeln!(text, "| | Suite | Step | Details | Reproduce |");
+        let _ = writeln!(text, "|---|---|---|---|---|");
+        for row in failures {
+            let _ = writeln!(
+                text,
+                "| {} | {} | {} | {} | {} |",
+                if row.timed_out { "⏱" } else { "✗" },
+                cell(&row.suite),
+                cell(&row.step),
+                cell(&row.details),
+                row.reproduce
+                    .as_deref()
+                    .map(|c| format!("`{}`", cell(c)))
+                    .unwrap_or_default()
+            );
+        }
+        text.push('\n');
+    }
+    for (suite, reason) in &summary.skipped_suites {
+        let _ = writeln!(
+            text,
+            "- skipped suite **{}**: {}",
+            cell(suite),
+            cell(&reason.to_string())
+        );
+    }
+    for rule in &summary.broken_rules {
+        let _ = writeln!(text, "- run failed by {}", cell(&rule.to_string()));
+    }
+    text.push('\n');
+    text
+}

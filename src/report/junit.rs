@@ -1,0 +1,195 @@
+//! `--junit PATH`: JUnit XML as CI systems read it, written with quick-junit when the run ends.
+//!
+//! One `<testsuite>` per suite, one `<testcase>` per step (with `file` and `line`), `<failure>`
+//! with the failed checks and the output tail (`type="timeout"` for timeouts), `<skipped>` with
+//! the reason, flaky steps as passes with their failed attempts. Setup steps are not test cases,
+//! so the counts equal the summary's.
+
+use std::io::{self, Write};
+
+use quick_junit::{
+    NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite, XmlString,
+};
+
+use super::{Event, StepResult, SuiteId, Verdict, reproduce_command};
+use crate::suite::{Step, Suite};
+
+/// At most this many bytes of output go into a test case's `system-out`.
+const SYSTEM_OUT_LIMIT: usize = 64 * 1024;
+
+/// Collects the run and writes JUnit XML to `W` at [`Event::RunFinished`].
+pub struct JunitReporter<W: Write> {
+    out: Option<W>,
+    suites: Vec<(Option<std::path::PathBuf>, String, TestSuite)>,
+}
+
+impl<W: Write> JunitReporter<W> {
+    /// A reporter writing to `out` when the run ends.
+    pub fn new(out: W) -> Self {
+        Self {
+            out: Some(out),
+            suites: Vec::new(),
+        }
+    }
+
+    fn suite(&mut self, suite: &Suite) -> &mut TestSuite {
+        let id = SuiteId::of(suite);
+        let index = match self
+            .suites
+            .iter()
+            .position(|(file, name, _)| file.as_deref() == id.file && name == id.name)
+        {
+            Some(index) => index,
+            None => {
+                let mut test_suite = TestSuite::new(suite.name.as_str());
+                if let Some(file) = &suite.source {
+                    test_suite
+                        .extra
+                        .insert("file".into(), file.display().to_string().into());
+                }
+                self.suites
+                    .push((suite.source.clone(), suite.name.clone(), test_suite));
+                self.suites.len() - 1
+            }
+        };
+        &mut self.suites[index].2
+    }
+}
+
+impl<W: Write> super::Reporter for JunitReporter<W> {
+    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+        match *event {
+            Event::SuiteStarted { suite, .. } => {
+                self.suite(suite);
+            }
+            Event::StepFinished {
+                suite,
+                step,
+                setup: false,
+                result,
+                ..
+            } => {
+                let case = test_case(suite, step, result);
+                self.suite(suite).add_test_case(case);
+            }
+            Event::SuiteFinished { suite, result } => {
+                self.suite(suite).set_time(result.duration);
+            }
+            Event::RunFinished(summary) => {
+                let mut report = Report::new("smoke-runner");
+                report.set_time(summary.duration);
+                report.add_test_suites(self.suites.drain(..).map(|(_, _, suite)| suite));
+                if let Some(mut out) = self.out.take() {
+                    report
+                        .serialize(&mut out)
+                        .map_err(|error| io::Error::other(error.to_string()))?;
+                    out.flush()?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn test_case(suite: &Suite, step: &Step, result: &StepResult) -> TestCase {
+    let status = match &result.verdict {
+        Verdict::Passed => TestCaseStatus::success(),
+        Verdict::Flaky => {
+            let mut status = TestCaseStatus::success();
+            for _ in 1..result.attempts {
+                let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+                rerun.set_message("failed before passing on a retry");
+                status.add_rerun(rerun);
+            }
+            status
+        }
+        Verdict::Failed | Verdict::TimedOut => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let checks: Vec<String> = result.failures.iter().map(ToString::to_string).collect();
+            let message = if result.verdict == Verdict::TimedOut {
+                result.status.to_string()
+            } else {
+                checks
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| result.status.to_string())
+            };
+            status.set_message(message);
+            status.set_type(if result.verdict == Verdict::TimedOut {
+                "timeout"
+            } else {
+                "failure"
+            });
+            status.set_description(description(suite, step, result, &checks));
+            status
+        }
+        Verdict::Skipped(reason) => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(reason.to_string());
+            status.set_type(reason.kind());
+            status
+        }
+    };
+    let mut case = TestCase::new(step.test_name.as_str(), status);
+    case.set_classname(suite.name.as_str());
+    if !matches!(result.verdict, Verdict::Skipped(_)) {
+        case.set_time(result.duration);
+    }
+    if let Some(location) = &step.location {
+        case.extra.insert(
+            XmlString::new("file"),
+            location.file.display().to_string().into(),
+        );
+        case.extra
+            .insert(XmlString::new("line"), location.line.to_string().into());
+    }
+    if !result.output_tail.is_empty() {
+        let tail = &result.output_tail;
+        let start = tail.len().saturating_sub(SYSTEM_OUT_LIMIT);
+        let start = (start..tail.len())
+            .find(|&i| tail.is_char_boundary(i))
+            .unwrap_or(tail.len());
+        case.set_system_out(&tail[start..]);
+    }
+    case
+}
+
+/// The `<failure>` text: everything a reader needs to act.
+fn description(suite: &Suite, step: &Step, result: &StepResult, checks: &[String]) -> String {
+    let mut text = String::new();
+    let mut line = |label: &str, value: &str| {
+        text.push_str(label);
+        text.push_str(value);
+        text.push('\n');
+    };
+    if !result.command_line.is_empty() {
+        line("command:   ", &result.command_line);
+    }
+    line("status:    ", &result.status.to_string());
+    line(
+        "duration:  ",
+        &format!("{:.3}s", result.duration.as_secs_f64()),
+    );
+    for check in checks {
+        line("check:     ", check);
+    }
+    if let Some(dir) = &result.test_dir {
+        line("test dir:  ", &dir.display().to_string());
+    }
+    if let Some(log) = &result.log_path {
+        line("log:       ", &log.display().to_string());
+    }
+    if let Some(command) = reproduce_command(suite, step) {
+        line("reproduce: ", &command);
+    }
+    if !result.output_tail.is_empty() {
+        text.push_str("output (last lines):\n");
+        for output in result.output_tail.lines() {
+            text.push_str("  | ");
+            text.push_str(output);
+            text.push('\n');
+        }
+    }
+    text
+}

@@ -1,0 +1,399 @@
+//! `smoke-runner import`: scripts written with the `test_utils.sh` helpers (our own, in
+//! `tests/import_scripts/`) become suites that load without edits and run green against the
+//! Plandex stand-in; bad input is refused with a clear message.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use crate::support::{TestEnv, plandex_standin, repo_root, stderr, stdout};
+
+fn script(name: &str) -> PathBuf {
+    repo_root().join("tests/import_scripts").join(name)
+}
+
+/// Imports `script` into `suites/<stem>.toml` of a scratch folder.
+fn import_into(env: &TestEnv, name: &str) -> Output {
+    let target = env.path().join("suites").join(name.replace(".sh", ".toml"));
+    env.run(&[
+        "import",
+        script(name).to_str().unwrap(),
+        "-o",
+        target.to_str().unwrap(),
+    ])
+}
+
+/// A scratch folder set up to run imported suites against the stand-in.
+fn standin_env() -> TestEnv {
+    TestEnv::new()
+        .env("PLANDEX_CMD", &plandex_standin().display().to_string())
+        .env("OPENROUTER_API_KEY", "sk-or-import-test-key")
+        .env("OPENAI_API_KEY", "sk-openai-import-test-key")
+}
+
+/// Imports and runs one script, returning the import's and the run's output.
+fn import_and_run(name: &str) -> (Output, Output) {
+    let env = standin_env();
+    let imported = import_into(&env, name);
+    assert_eq!(imported.status.code(), Some(0), "{}", stderr(&imported));
+    let run = env.run(&["--color", "never"]);
+    (imported, run)
+}
+
+fn assert_all_passed(run: &Output, steps: usize) {
+    let report = stdout(run);
+    assert_eq!(run.status.code(), Some(0), "{report}\n{}", stderr(run));
+    assert!(
+        report.contains(&format!("{steps} passed, 0 failed, 0 skipped")),
+        "{report}"
+    );
+}
+
+#[test]
+fn script_with_every_helper_and_construct_runs_green_against_the_standin() {
+    let (imported, run) = import_and_run("plandex_flow.sh");
+    assert_all_passed(&run, 29);
+    assert!(
+        stderr(&imported).contains("imported 29 step(s) from"),
+        "{}",
+        stderr(&imported)
+    );
+}
+
+#[test]
+fn smoke_test_style_script_runs_green_against_the_standin() {
+    let (imported, run) = import_and_run("smoke_flow.sh");
+    assert_all_passed(&run, 38);
+    assert!(
+        stderr(&imported).contains("(0 warning(s))"),
+        "{}",
+        stderr(&imported)
+    );
+    // Sections come from the functions' `log "=== Testing X ==="` lines, in order.
+    let report = stdout(&run);
+    let sections: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("=== Testing"))
+        .collect();
+    assert_eq!(
+        sections,
+        [
+            "=== Testing Setup ===",
+            "=== Testing Plan Management ===",
+            "=== Testing Context Management ===",
+            "=== Testing Task Execution ===",
+            "=== Testing Chat ===",
+            "=== Testing Continue and Build ===",
+            "=== Testing Branches ===",
+            "=== Testing Version Control ===",
+            "=== Testing Context Updates ===",
+            "=== Testing Archive ===",
+        ]
+    );
+    // `REWIND_STEPS=2` between steps: an env for the later steps, its value in the note.
+    assert!(report.contains("ℹ Will rewind 2 steps"), "{report}");
+    assert!(report.contains("rewind 2 --revert"), "{report}");
+}
+
+#[test]
+fn custom_models_style_script_runs_green_against_the_standin() {
+    let (imported, run) = import_and_run("custom_models_flow.sh");
+    assert_all_passed(&run, 12);
+    // The script echoes the key; the suite checks it is set instead, and never prints it.
+    assert!(
+        stderr(&imported).contains(
+            "custom_models_flow.sh:43: prints the secret OPENROUTER_API_KEY: replaced by a check that it is set"
+        ),
+        "{}",
+        stderr(&imported)
+    );
+    assert!(stdout(&run).contains("✓ OPENROUTER_API_KEY is set"));
+    assert!(!stdout(&run).contains("sk-or-import-test-key"));
+}
+
+#[test]
+fn imported_suite_goes_red_when_a_translated_check_fails() {
+    // The stand-in's `apply` does nothing: the kept shell check on main.go must catch it.
+    let env = standin_env().env("PLANDEX_STANDIN_BREAK", "apply=noop");
+    import_into(&env, "smoke_flow.sh");
+    let run = env.run(&["--color", "never"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        stdout(&run).contains("✗ if ! grep -q \"func helloWorld\" main.go; then (line 50)"),
+        "{}",
+        stdout(&run)
+    );
+}
+
+/// The translation of each helper and construct, as a reader sees it in the file.
+#[test]
+fn every_helper_and_construct_has_its_translation() {
+    let output = TestEnv::new().run(&["import", script("plandex_flow.sh").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let toml = stdout(&output);
+    let expected = [
+        // setup_test_dir NAME: the suite's name; setup's own lines are Setup steps.
+        "name = \"imported-flow\"",
+        "section = \"Setup\"\nname = \"make_project\"",
+        "section = \"Setup\"\nsh = \"echo \\\"# Flow project\\\" > README.md\"",
+        // Plandex command: requires, one account, the command for shell steps.
+        "requires = [\"${PLANDEX_CMD:-plandex-dev}\"]",
+        "exclusive = \"plandex-account\"",
+        "PLANDEX_CMD = \"${PLANDEX_CMD:-plandex-dev}\"",
+        // source test_utils.sh: its PLANDEX_ENV for every command.
+        "PLANDEX_ENV = \"development\"   # line 5",
+        // Assignments → suite env.
+        "PROMPT_HELLO = \"add a hello world function to main.go\"",
+        "PLAN_NAME = \"flow-plan\"",
+        // set -e, source, PLANDEX_* defaults, trap, cleanup, exit 0: commented, not lost.
+        "# line 4: `set -e` dropped",
+        "# line 5: `source \"$(dirname \"$0\")/test_utils.sh\"` dropped",
+        "# line 7: `PLANDEX_CMD=\"${PLANDEX_CMD:-plandex-dev}\"` dropped",
+        "# line 8: `PLANDEX_TIMEOUT=${PLANDEX_TIMEOUT:-300}` dropped",
+        "# line 9: `PLANDEX_ENV_FILE=${PLANDEX_ENV_FILE:-../.env.client-keys}` dropped",
+        "# line 39: `trap cleanup_test_dir EXIT` dropped",
+        "# line 91: `exit 0` dropped",
+        // log "=== Testing X ===" → section; info/success → notes.
+        "# line 41: section \"Plan Management\" starts",
+        "section = \"Plan Management\"\nnote = \"plans listed\"",
+        "section = \"Cleanup\"\nnote = \"All flow checks passed\"",
+        // run_plandex_cmd
+        "name = \"Create the plan\"\nrun = \"new -n ${PLAN_NAME}\"",
+        "name = \"Ask for a hello function\"\nrun = \"tell \\\"${PROMPT_HELLO}\\\"\"",
+        // check_plandex_contains: combined output, exit status ignored.
+        "name = \"The plan is current\"\nrun = \"current\"\nstatus = \"any\"\noutput.contains = \"${PLAN_NAME}\"",
+        // alias of the command
+        "# line 14: `pdxd` is an alias of the Plandex command",
+        "section = \"Plan Management\"\nrun = \"plans\"",
+        // run_plandex_cmd_output in $(…) → capture
+        "name = \"Capture PLAN_LIST\"\nrun = \"plans\"\ncapture = \"PLAN_LIST\"",
+        // run_plandex_cmd_with_timeout, numeric and PLANDEX_TIMEOUT
+        "name = \"Load main.go\"\nrun = \"load main.go\"\ntimeout = \"30\"",
+        "name = \"Load a note\"\nrun = \"load -n 'prefer small functions'\"\n\n",
+        // check_file: a regular file
+        "name = \"File main.go exists\"\nsh = \"test -f 'main.go'\"",
+        // run_cmd with the command → run; with a plain command → sh
+        "name = \"Show the diff\"\nrun = \"diff --git\"",
+        "name = \"Count functions\"\nsh = \"grep -c func main.go\"",
+        // run_cmd_with_timeout
+        "name = \"Apply the change\"\nrun = \"apply --auto-exec --skip-commit\"\ntimeout = \"60\"",
+        // a script function with arguments, kept with its definition (and `error`'s)
+        "error() { printf '✗ %s\\n' \"$*\" >&2; exit 1; }\nhas_text() {\n    grep -q \"$1\" \"$2\" || error \"$2 does not contain $1\"\n}\nhas_text helloWorld main.go",
+        // blocks and here-documents: sh steps
+        "# line 59: a shell block, kept as shell",
+        "check_file() { [ -f \"$1\" ] || {",
+        "# line 79: a here-document, kept as shell",
+        "cat > notes.txt <<EOF\nplan: $PLAN_NAME\nEOF",
+        // a captured plain command, and a list using it
+        "name = \"Capture FUNC_COUNT\"\nsh = \"grep -c '^func ' main.go\"\ncapture = \"FUNC_COUNT\"",
+        "[ \"$FUNC_COUNT\" -ge 2 ] || error \"expected at least two functions\"",
+        // expect_plandex_failure / expect_failure
+        "name = \"Unknown plan fails\"\nrun = \"cd no-such-plan\"\nstatus = \"failure\"",
+        "name = \"Nothing to apply fails\"\nrun = \"apply\"\nstatus = \"failure\"",
+        // PREV=$VAR; unset; step; export VAR=$PREV
+        "run = \"tell 'add a goodbye function'\"\nenv_remove = [\"OPENROUTER_API_KEY\", \"OPENAI_API_KEY\"]\nstatus = \"failure\"",
+        "name = \"Tell with the key works\"\nrun = \"tell 'add a goodbye function'\"\nenv_remove = [\"OPENAI_API_KEY\"]\n",
+        // || true
+        "run = \"archive no-such-plan\"\nenv_remove = [\"OPENAI_API_KEY\"]\nstatus = \"any\"",
+        // cd: kept, marked
+        "# line 82: not translated (`cd` only lasts for its own step",
+        // export after steps → env on later steps; echo y | … and … <<< y → stdin
+        "name = \"Delete the plan\"\nrun = \"dp ${PLAN_NAME}\"\nstdin = \"y\\n\"\nenv = { FLOW_STAGE = \"cleanup\" }",
+        "run = \"dp throwaway\"\nstdin = \"y\\n\"",
+    ];
+    for fragment in expected {
+        assert!(
+            toml.contains(fragment),
+            "missing:\n{fragment}\n\nin:\n{toml}"
+        );
+    }
+    assert!(
+        stderr(&output).contains(
+            "plandex_flow.sh:82: `cd` only lasts for its own step; every step starts in the test dir: kept as an sh step: cd \"$TEST_DIR\""
+        ),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Nothing from the script is silently dropped: every statement's line is in the output.
+#[test]
+fn every_statement_line_is_accounted_for() {
+    for name in ["plandex_flow.sh", "smoke_flow.sh", "custom_models_flow.sh"] {
+        let source = std::fs::read_to_string(script(name)).unwrap();
+        let output = TestEnv::new().run(&["import", script(name).to_str().unwrap()]);
+        let toml = stdout(&output);
+        let mut depth = 0i32;
+        let mut in_heredoc = false;
+        for (index, line) in source.lines().enumerate() {
+            let trimmed = line.trim();
+            if in_heredoc {
+                in_heredoc = trimmed != "EOF";
+                continue;
+            }
+            let opens_heredoc = trimmed.contains("<<'EOF'") || trimmed.contains("<<EOF");
+            // Top-level statements only: function bodies are accounted for by their calls.
+            if trimmed.ends_with("() {") {
+                depth += 1;
+                continue;
+            }
+            if trimmed == "}" {
+                depth -= 1;
+                continue;
+            }
+            let starts_statement = depth == 0
+                && !trimmed.is_empty()
+                && !trimmed.starts_with('#')
+                && !line.starts_with(' ')
+                && !["fi", "done"].contains(&trimmed);
+            in_heredoc = opens_heredoc;
+            if starts_statement {
+                let number = index + 1;
+                assert!(
+                    toml.contains(&format!("line {number}:"))
+                        || toml.contains(&format!("line {number}\n"))
+                        || toml.contains(&format!("(line {number})")),
+                    "{name}:{number} `{trimmed}` is not in the output:\n{toml}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn untranslatable_timeout_is_kept_with_a_warning() {
+    let env = TestEnv::new().file(
+        "odd.sh",
+        "run_plandex_cmd_with_timeout \"plans\" \"List\" \"$SLOW\"\nrun_plandex_cmd \"tell $(cat prompt.txt)\" \"Tell from a file\"\n",
+    );
+    let output = env.run(&["import", "odd.sh"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains("odd.sh:1: timeout `$SLOW` is not a number: the step uses PLANDEX_TIMEOUT"),
+        "{}",
+        stderr(&output)
+    );
+    // A command substitution cannot be a `run` line: bash runs it.
+    assert!(
+        stdout(&output).contains("$PLANDEX_CMD tell $(cat prompt.txt)"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+mod bad_input {
+    use super::*;
+
+    fn import_error(env: &TestEnv, path: &str) -> String {
+        let output = env.run(&["import", path]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        let message = stderr(&output);
+        assert!(!message.contains("panicked"), "{message}");
+        assert!(stdout(&output).is_empty());
+        message
+    }
+
+    #[test]
+    fn missing_file() {
+        let message = import_error(&TestEnv::new(), "nope.sh");
+        assert!(
+            message.starts_with("error: cannot read nope.sh: "),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn directory() {
+        let message = import_error(&TestEnv::new(), "suites");
+        assert_eq!(
+            message,
+            "error: cannot read suites: it is a folder, not a regular file\n"
+        );
+    }
+
+    #[test]
+    fn fifo_is_refused_without_blocking() {
+        let env = TestEnv::new();
+        let fifo = env.path().join("pipe.sh");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let message = import_error(&env, "pipe.sh");
+        assert!(
+            message.starts_with("error: cannot read pipe.sh: it is a"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn binary_garbage() {
+        let env = TestEnv::new();
+        let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+        std::fs::write(env.path().join("garbage.sh"), garbage).unwrap();
+        let message = import_error(&env, "garbage.sh");
+        assert_eq!(
+            message,
+            "error: garbage.sh is not a text file (a NUL byte at offset 0): give a bash script\n"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8() {
+        let env = TestEnv::new();
+        std::fs::write(env.path().join("latin1.sh"), b"log \"caf\xe9\"\n").unwrap();
+        let message = import_error(&env, "latin1.sh");
+        assert_eq!(
+            message,
+            "error: latin1.sh is not UTF-8 text (invalid byte at offset 8): give a bash script\n"
+        );
+    }
+
+    #[test]
+    fn huge_file() {
+        let env = TestEnv::new();
+        let line = "run_plandex_cmd \"plans\" \"List plans\"\n";
+        std::fs::write(env.path().join("huge.sh"), line.repeat(40_000)).unwrap();
+        let message = import_error(&env, "huge.sh");
+        assert_eq!(
+            message,
+            "error: huge.sh is larger than 1024 KiB: not a test script this import can translate\n"
+        );
+    }
+
+    #[test]
+    fn script_without_commands() {
+        let env = TestEnv::new().file("empty.sh", "#!/bin/bash\n# nothing yet\nset -e\n");
+        let message = import_error(&env, "empty.sh");
+        assert_eq!(
+            message,
+            "error: empty.sh has no commands to turn into steps: give a test script\n"
+        );
+    }
+
+    #[test]
+    fn unwritable_output() {
+        let env = TestEnv::new().file("ok.sh", "run_plandex_cmd \"plans\" \"List\"\n");
+        let output = env.run(&["import", "ok.sh", "-o", "no-such-dir/ok.toml"]);
+        assert_eq!(output.status.code(), Some(2));
+        assert!(
+            stderr(&output).starts_with("error: cannot write no-such-dir/ok.toml: "),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+/// `run_plandex_cmd "tell '$PROMPT'"`: the calling shell expands `$PROMPT` before `eval` sees
+/// the single quotes, so the suite must pass the prompt's value, not the text `$PROMPT`.
+#[test]
+fn regression_prompt_in_single_quotes_inside_a_helper_command_is_expanded() {
+    let output = TestEnv::new().run(&["import", script("smoke_flow.sh").to_str().unwrap()]);
+    let toml = stdout(&output);
+    assert!(
+        toml.contains("name = \"Execute tell command\"\nrun = \"tell '${PROMPT_HELLO}'\""),
+        "{toml}"
+    );
+    assert!(toml.contains("run = \"load -n 'keep it short'\""), "{toml}");
+}

@@ -1,0 +1,357 @@
+//! Reports from one run: JUnit, JSON events, step logs, GitHub annotations and step summary,
+//! secret masking across all of them, skips that fail the run, shards.
+
+use std::path::Path;
+
+use crate::support::{TestEnv, stderr, stdout};
+
+const KEY: &str = "sk-test-0123456789abcdef";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A suite that uses and prints the key: in `run`, on stdout and stderr, split across two
+/// writes, in a passing step and in a failing one.
+fn leaky_env() -> TestEnv {
+    let (head, tail) = KEY.split_at(9);
+    let suite = format!(
+        r#"
+name = "Leaky"
+command = "${{FAKE}}"
+
+[[step]]
+name = "Prints the key"
+run = "out:${{OPENAI_API_KEY}} err:${{OPENAI_API_KEY}}"
+
+[[step]]
+name = "Prints the key in two writes"
+run = "out-raw:{} sleep:0.1 out-raw:{}"
+
+[[step]]
+name = "Fails with the key"
+run = "out:key=${{OPENAI_API_KEY}} err:${{OPENAI_API_KEY}} exit:1"
+stdout.contains = "${{OPENAI_API_KEY}}-missing"
+
+[[step]]
+name = "Never runs"
+run = "out:later"
+"#,
+        hex(head.as_bytes()),
+        hex(format!("{tail}\n").as_bytes()),
+    );
+    let env = TestEnv::new()
+        .suite("leaky", &suite)
+        .file("keys.env", &format!("OPENAI_API_KEY={KEY}\n"));
+    let keys = env.path().join("keys.env");
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    env
+}
+
+/// Every file under `dir`, with its content.
+fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let content = std::fs::read(&path).unwrap();
+                found.push((path, content));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+#[test]
+fn one_failing_run_writes_every_report_with_the_key_masked_everywhere() {
+    let env = leaky_env();
+    let summary_file = env.path().join("step-summary.md");
+    let output = env
+        .command()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary_file)
+        .args([
+            "--env-file",
+            "keys.env",
+            "--junit",
+            "out/junit.xml",
+            "--json",
+            "out/events.jsonl",
+            "--log-dir",
+            "logs",
+        ])
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}{}", stderr(&output));
+
+    // No byte of any output holds the key; the masked name shows where it was.
+    let junit = std::fs::read(env.path().join("out/junit.xml")).unwrap();
+    let json = std::fs::read(env.path().join("out/events.jsonl")).unwrap();
+    let step_summary = std::fs::read(&summary_file).unwrap();
+    let logs = files_under(&env.path().join("logs"));
+    assert_eq!(logs.len(), 3, "one log per step that ran: {logs:?}");
+    let mut outputs: Vec<(String, &[u8])> = vec![
+        ("stdout".into(), &output.stdout),
+        ("stderr".into(), &output.stderr),
+        ("junit".into(), &junit),
+        ("json".into(), &json),
+        ("step summary".into(), &step_summary),
+    ];
+    for (path, content) in &logs {
+        outputs.push((path.display().to_string(), content));
+    }
+    for (name, content) in &outputs {
+        assert!(
+            !contains(content, KEY) && !contains(content, &KEY[..12]),
+            "{name} holds the key:\n{}",
+            String::from_utf8_lossy(content)
+        );
+    }
+    for (name, content) in [
+        ("stdout", &output.stdout),
+        ("junit", &junit),
+        ("json", &json),
+        ("step summary", &step_summary),
+    ] {
+        assert!(
+            contains(content, "[redacted:OPENAI_API_KEY]"),
+            "{name}:\n{}",
+            String::from_utf8_lossy(content)
+        );
+    }
+    for (path, content) in &logs {
+        assert!(
+            contains(content, "[redacted:OPENAI_API_KEY]"),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(content)
+        );
+    }
+    assert!(
+        report.contains("→ Running (timeout 300s): ")
+            && report.contains(" out:[redacted:OPENAI_API_KEY] err:[redacted:OPENAI_API_KEY]\n"),
+        "{report}"
+    );
+
+    // The summary's counts, everywhere.
+    assert!(
+        report.contains("\nPassed: 2\nFailed: 1\nSkipped: 1\n"),
+        "{report}"
+    );
+    let junit_report =
+        quick_junit::Report::deserialize_from_str(std::str::from_utf8(&junit).unwrap())
+            .expect("the JUnit report parses as XML");
+    assert_eq!(
+        (
+            junit_report.tests,
+            junit_report.failures,
+            junit_report.errors
+        ),
+        (4, 1, 0)
+    );
+    let suite = &junit_report.test_suites[0];
+    assert_eq!(suite.name.as_str(), "Leaky");
+    assert_eq!((suite.tests, suite.failures, suite.skipped), (4, 1, 1));
+
+    let events: Vec<serde_json::Value> = std::str::from_utf8(&json)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is JSON"))
+        .collect();
+    assert!(events.iter().all(|e| e["schema"] == 1), "{events:?}");
+    assert_eq!(events[0]["event"], "run_started");
+    let last = events.last().unwrap();
+    assert_eq!(last["event"], "run_finished");
+    assert_eq!(last["success"], false);
+    assert_eq!(
+        last["counts"],
+        serde_json::json!({ "total": 4, "passed": 2, "flaky": 0, "failed": 1, "timed_out": 0, "skipped": 1 })
+    );
+    let failed = events
+        .iter()
+        .find(|e| e["event"] == "step_finished" && e["outcome"] == "failed")
+        .expect("a failed step");
+    assert_eq!(failed["step"]["line"], 13, "{failed}");
+    assert_eq!(
+        failed["status"],
+        serde_json::json!({ "kind": "exited", "code": 1 })
+    );
+    assert_eq!(failed["failures"][0]["check"], "status");
+    assert_eq!(failed["failures"][1]["check"], "contains");
+    assert_eq!(
+        failed["failures"][1]["expected"],
+        "[redacted:OPENAI_API_KEY]-missing"
+    );
+    let skipped = events
+        .iter()
+        .find(|e| e["event"] == "step_finished" && e["outcome"] == "skipped")
+        .expect("a skipped step");
+    assert_eq!(skipped["skip"]["kind"], "earlier_failure");
+
+    // The annotation points at the failing step's line in the suite file.
+    let annotation = report
+        .lines()
+        .find(|line| line.starts_with("::error "))
+        .unwrap_or_else(|| panic!("no annotation:\n{report}"));
+    assert!(
+        annotation.starts_with(
+            "::error file=suites/leaky.toml,line=13,title=leaky%3A%3Afails_with_the_key failed::"
+        ),
+        "{annotation}"
+    );
+    let summary_text = String::from_utf8_lossy(&step_summary);
+    assert!(
+        summary_text.contains(
+            "`smoke-runner --suites suites/leaky.toml --exact leaky::fails_with_the_key`"
+        ),
+        "{summary_text}"
+    );
+}
+
+#[test]
+fn redact_masks_a_named_variable_and_short_values_are_listed() {
+    let env = TestEnv::new()
+        .suite(
+            "echo",
+            "command = \"${FAKE}\"\n[[step]]\nname = \"Shows it\"\nrun = \"out:${MY_VALUE}/${PIN}\"\n",
+        )
+        .env("MY_VALUE", "not-a-secret-by-name")
+        .env("PIN", "1234");
+    let output = env.run(&["--redact", "MY_VALUE", "--redact", "PIN", "--show-output"]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(!report.contains("not-a-secret-by-name"), "{report}");
+    assert!(report.contains("| [redacted:MY_VALUE]/1234\n"), "{report}");
+    assert_eq!(
+        stderr(&output),
+        "note: not masking PIN: values shorter than 6 characters would hide too much of the report\n"
+    );
+}
+
+#[test]
+fn fail_on_skip_fails_a_run_whose_program_is_missing_and_names_it() {
+    let env = TestEnv::new().suite(
+        "needs",
+        "requires = [\"no-such-program-here\"]\n[[step]]\nname = \"a\"\nsh = \"true\"\n",
+    );
+    let output = env.run(&[]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "a skip alone is not a failure"
+    );
+    assert!(
+        stdout(&output).contains(
+            "Skipped: 1\n  suite needs: skipped: requires `no-such-program-here`, not found on PATH\n"
+        ),
+        "{}",
+        stdout(&output)
+    );
+    for run in [
+        env.run(&["--fail-on-skip"]),
+        env.command()
+            .env("SMOKE_FAIL_ON_SKIP", "1")
+            .output()
+            .unwrap(),
+    ] {
+        let report = stdout(&run);
+        assert_eq!(run.status.code(), Some(1), "{report}");
+        assert!(
+            report.contains(
+                "Failed by --fail-on-skip: suite `needs` was skipped: it requires `no-such-program-here`, not found on PATH\n"
+            ),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn shards_together_run_every_suite_exactly_once() {
+    let mut env = TestEnv::new();
+    for n in 0..12 {
+        env = env.suite(
+            &format!("s{n}"),
+            &format!("name = \"Suite {n}\"\n[[step]]\nname = \"a\"\nsh = \"true\"\n"),
+        );
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for shard in ["1/3", "2/3", "3/3"] {
+        let output = env.run(&["--list", "--shard", shard]);
+        assert_eq!(output.status.code(), Some(0));
+        seen.extend(stdout(&output).lines().map(str::to_owned));
+    }
+    seen.sort();
+    let mut all: Vec<String> = (0..12).map(|n| format!("suite_{n}::a: test")).collect();
+    all.sort();
+    assert_eq!(seen, all);
+    let output = env.run(&["--shard", "0/3"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("is not K/N"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn rerun_failed_runs_only_the_suites_that_failed() {
+    let env = TestEnv::new().suite("good", "[[step]]\nname = \"a\"\nsh = \"true\"\n");
+    let fixed = env.path().join("fixed");
+    let env = env.suite(
+        "bad",
+        &format!(
+            "[[step]]\nname = \"b\"\nsh = \"test -e {}\"\n",
+            fixed.display()
+        ),
+    );
+    let output = env.run(&["--rerun-failed"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stderr(&output).contains("nothing to re-run"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(env.run(&[]).status.code(), Some(1));
+    std::fs::write(&fixed, "").unwrap();
+    let output = env.run(&["--rerun-failed", "--format", "pretty", "--jobs", "1"]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("running 1 test\ntest bad::b ... ok\n"),
+        "{report}"
+    );
+}
+
+#[test]
+fn flaky_steps_are_counted_and_fail_the_run_with_flaky_fails() {
+    let env = TestEnv::new().suite(
+        "flaky",
+        "[[step]]\nname = \"Second time lucky\"\nsh = \"if [ -e once ]; then exit 0; fi; touch once; exit 1\"\nretry = { attempts = 2, interval = \"10ms\" }\n",
+    );
+    let output = env.run(&[]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("\nFlaky: 1 (passed on a retry)\n"),
+        "{report}"
+    );
+    let output = env.run(&["--flaky-fails"]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("Failed by --flaky-fails: 1 step(s) passed only on a retry\n"),
+        "{report}"
+    );
+}
