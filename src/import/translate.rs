@@ -95,6 +95,8 @@ pub fn import_script(source: &str, script_name: &str) -> Imported {
             script_name: script_name.to_owned(),
             ..Draft::default()
         },
+        // The usual shell aliases of `plandex` and `plandex-dev`: shell steps get a definition.
+        aliases: vec!["pdx".to_owned(), "pdxd".to_owned()],
         ..Translator::default()
     };
     let all = statements(source, 1);
@@ -565,6 +567,26 @@ impl Translator {
                 format!("prints the secret {secret}: replaced by a check that it is set"),
             );
             self.finish(step, form);
+            return;
+        }
+        // `echo "Creating plans..."`: a line in the report, which a note is.
+        if head == "echo"
+            && !form.status_any
+            && form.stdin.is_none()
+            && let Ok(parts) = words[1..]
+                .iter()
+                .filter(|w| !matches!(w.plain().as_deref(), Some("-e" | "-n" | "-en" | "-ne")))
+                .map(Word::template)
+                .collect::<Result<Vec<_>, _>>()
+            && !parts.is_empty()
+        {
+            let mut comments = std::mem::take(&mut self.comments);
+            comments.push(format!("line {line}: echo"));
+            self.draft.items.push(Item::Note {
+                section: self.section.clone(),
+                text: parts.join(" "),
+                comments,
+            });
             return;
         }
         // Any other command: bash runs it as written.
@@ -1125,6 +1147,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn shell_steps_calling_pdxd_get_a_definition() {
+        let imported = import_script(
+            "count_plans() {\n    pdxd plans | wc -l\n}\nn=$(count_plans)\npdxd new -n x\n",
+            "count.sh",
+        );
+        let expected = "sh = '''\npdxd() { $PLANDEX_CMD \"$@\"; }\ncount_plans() {";
+        assert!(imported.toml.contains(expected), "{}", imported.toml);
+        assert!(
+            imported.toml.contains("run = \"new -n x\""),
+            "{}",
+            imported.toml
+        );
+    }
+
+    #[test]
+    fn plain_echo_is_a_note_and_redirected_echo_a_step() {
+        let imported = import_script(
+            "echo \"Creating plans...\"\necho done > log.txt\n",
+            "echo.sh",
+        );
+        assert!(
+            imported
+                .toml
+                .contains("# line 1: echo\n[[step]]\nnote = \"Creating plans...\""),
+            "{}",
+            imported.toml
+        );
+        assert!(
+            imported.toml.contains("sh = \"echo done > log.txt\""),
+            "{}",
+            imported.toml
+        );
+        assert_eq!(imported.steps, 1);
     }
 
     #[test]

@@ -4,11 +4,11 @@
 //! A service runs like any command (own session and process group, its own tag), but through
 //! an executor handle that lives until the suite is done, with its output appended to a log
 //! file so that nothing has to read its pipes while steps run. Health checks poll quickly at
-//! first (10 ms, doubling) and back off to `interval`: a service ready in 50 ms is seen as
-//! ready in about 50 ms. A service is given up on `start_period + retries × interval` after
+//! first (every 10 ms) and back off to `interval` (a thirty-second of the time waited so far): a
+//! service ready in 50 ms is seen as ready in about 50 ms. A service is given up on `start_period + retries × interval` after
 //! its start; one that exits before it is healthy fails at once.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -18,12 +18,15 @@ use crate::exec::{
     Environment, ExecRequest, Executor, RunningCommand, StreamSelector, Termination,
 };
 use crate::http::send;
+use crate::report::{Masker, MaskingWriter};
 use crate::suite::{Healthcheck, Probe, Service, Shell, Suite, slug};
 
 use super::step_command::{apply, command_request, expand, http_call};
 
-/// The first pause between two health checks; doubled after each try up to `interval`.
+/// The shortest pause between two health checks (the first ones).
 const FIRST_PAUSE: Duration = Duration::from_millis(10);
+/// Later pauses are the time waited so far divided by this, up to `interval`.
+const PAUSE_DIVISOR: u32 = 32;
 /// A check is never given less time than this, even at the end of the patience.
 const SHORTEST_CHECK: Duration = Duration::from_millis(100);
 /// Timing of the implicit check of a service with a port and no `healthcheck`.
@@ -224,6 +227,35 @@ pub(super) fn stop_all(started: Vec<Started<'_>>) {
     }
 }
 
+/// Copies each service's log, masked, to `<log_dir>/<suite>/service-<name>.log` beside the
+/// steps' logs (the raw log stays in the test dir, which is removed after a passing run).
+/// A log that cannot be copied is left out: logs never fail a run.
+pub(super) fn save_logs(
+    plans: &[Plan<'_>],
+    log_dir: Option<&Path>,
+    suite_slug: &str,
+    masker: &Masker,
+) {
+    let Some(log_dir) = log_dir else {
+        return;
+    };
+    let dir = log_dir.join(suite_slug);
+    for plan in plans {
+        let Ok(mut raw) = std::fs::File::open(&plan.log) else {
+            continue;
+        };
+        let target = dir.join(format!("service-{}.log", slug(&plan.service.name)));
+        let mut copy = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            let file = std::io::BufWriter::new(std::fs::File::create(&target)?);
+            let mut out = MaskingWriter::new(masker, file);
+            std::io::copy(&mut raw, &mut out)?;
+            out.finish()?.flush()
+        };
+        let _ = copy();
+    }
+}
+
 /// The failure message: what happened, the command, the log's last lines, the last check.
 fn report(plan: &Plan<'_>, what: &str, last_check: Option<&CheckResult>) -> String {
     let mut message = format!("{what}\n  command: {}", plan.command_line);
@@ -319,7 +351,6 @@ fn wait_healthy(
     };
     let patience = check.patience();
     let give_up = started.checked_add(patience);
-    let mut pause = FIRST_PAUSE;
     let mut last_check = None;
     loop {
         if service.handle.wait_until(Instant::now())? {
@@ -350,11 +381,14 @@ fn wait_healthy(
         }
         last_check = Some(result);
         let now = Instant::now();
+        // The pause grows with the time waited so far, so a service is seen ready at most
+        // about a thirty-second of its start-up time late, and never later than `interval`.
+        let pause = (now.duration_since(started) / PAUSE_DIVISOR)
+            .clamp(FIRST_PAUSE, check.interval.max(FIRST_PAUSE));
         let next = match give_up {
             Some(at) => (now + pause).min(at),
             None => now + pause,
         };
-        pause = pause.saturating_mul(2).min(check.interval).max(FIRST_PAUSE);
         if service.handle.wait_until(next)? {
             return Err(Unhealthy::Exited { last_check });
         }
