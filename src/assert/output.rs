@@ -196,6 +196,36 @@ fn regex_matches(
     Ok(found || regex.is_match(&window))
 }
 
+/// The largest file a `contains` / `not_contains` file check reads: 64 MiB.
+pub const MAX_CHECKED_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// `relative` inside `test_dir`: absolute paths, `..` and symbolic links leading out of the
+/// test dir are errors, so a check never reads a file the suite does not own.
+fn inside_test_dir(test_dir: &Path, relative: &str) -> Result<std::path::PathBuf, CheckFailure> {
+    use std::path::Component;
+    let outside = || {
+        CheckFailure::error(format!(
+            "file check path {relative} leads outside the test dir: file checks read files \
+             inside it only (write a path relative to it, without `..`)"
+        ))
+    };
+    let relative_path = Path::new(relative);
+    if relative_path
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(outside());
+    }
+    let path = test_dir.join(relative_path);
+    // A link may still lead out: compare where the path really is, when it exists.
+    if let (Ok(real), Ok(root)) = (path.canonicalize(), test_dir.canonicalize())
+        && !real.starts_with(&root)
+    {
+        return Err(outside());
+    }
+    Ok(path)
+}
+
 /// Runs the file checks, paths relative to `test_dir`; returns each failed check.
 pub fn check_files(checks: &[FileCheck], test_dir: &Path, env: &Environment) -> Vec<CheckFailure> {
     let mut failures = Vec::new();
@@ -209,7 +239,7 @@ pub fn check_files(checks: &[FileCheck], test_dir: &Path, env: &Environment) -> 
 
 fn check_file(check: &FileCheck, test_dir: &Path, env: &Environment) -> Result<(), CheckFailure> {
     let shown = expand(&check.path, env)?;
-    let path = test_dir.join(shown.as_ref());
+    let path = inside_test_dir(test_dir, shown.as_ref())?;
     let exists = path.exists();
     let subject = || CheckSubject::File(shown.clone().into_owned());
     match check.exists {
@@ -220,7 +250,7 @@ fn check_file(check: &FileCheck, test_dir: &Path, env: &Environment) -> Result<(
     if check.contains.is_empty() && check.not_contains.is_empty() {
         return Ok(());
     }
-    let content = std::fs::read(&path)
+    let content = crate::regular_file::read(&path, MAX_CHECKED_FILE_SIZE)
         .map_err(|e| CheckFailure::error(format!("cannot read file {shown}: {e}")))?;
     for template in &check.contains {
         let needle = expand(template, env)?;

@@ -645,3 +645,52 @@ stdout.equals = "my tool ran"
     );
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// `files.path = "/etc/passwd"`, `"../../../../etc/shadow"` and a link out of the test dir were
+/// read; a FIFO left by a step blocked the check forever.
+#[test]
+fn file_checks_stay_inside_the_test_dir_and_refuse_fifos() {
+    let env = TestEnv::new().suite(
+        "escape",
+        r#"
+[[step]]
+name = "absolute"
+sh = "true"
+files = [{ path = "/etc/passwd", contains = "root" }]
+
+[[step]]
+name = "dotdot"
+always = true
+sh = "true"
+files = [{ path = "../../../../etc/passwd", contains = "root" }]
+
+[[step]]
+name = "link"
+always = true
+sh = "ln -s /etc/passwd out"
+files = [{ path = "out", contains = "root" }]
+
+[[step]]
+name = "fifo"
+always = true
+sh = "mkfifo p"
+files = [{ path = "p", contains = "x" }]
+"#,
+    );
+    let output = env.run(&[]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    for path in ["/etc/passwd", "../../../../etc/passwd", "out"] {
+        assert!(
+            report.contains(&format!(
+                "file check path {path} leads outside the test dir"
+            )),
+            "{path}: {report}"
+        );
+    }
+    assert!(
+        report.contains("cannot read file p: it is a FIFO (named pipe), not a regular file"),
+        "{report}"
+    );
+    assert!(report.contains("Failed: 4"), "{report}");
+}
