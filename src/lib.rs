@@ -31,6 +31,7 @@ pub mod app;
 pub mod assert;
 pub mod config;
 pub mod exec;
+pub mod harness;
 pub mod history;
 pub mod http;
 pub mod import;
@@ -38,3 +39,5 @@ pub mod regular_file;
 pub mod report;
 pub mod scheduler;
 pub mod suite;
+
+pub use harness::Harness;

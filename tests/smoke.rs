@@ -1,44 +1,31 @@
-//! `cargo test --test smoke`: the suites in `suites/` as libtest tests.
+//! `cargo test --test smoke`: the suites in `suites/` as libtest tests, through the same
+//! [`Harness`] any crate can use (see the README).
 //!
-//! Accepts libtest's arguments (FILTER, `--exact`, `--list`, `--format json`…) and every
+//! Accepts libtest's arguments (FILTER…, `--exact`, `--list`, `--format json`…) and every
 //! `smoke-runner` option; the report is libtest's pretty format unless `--format` says
-//! otherwise. Settings come from the environment as for `smoke-runner`: PLANDEX_ENV_FILE,
-//! PLANDEX_CMD, PLANDEX_TIMEOUT.
+//! otherwise. Runs under `cargo nextest` too: each test filtered alone runs after its suite's
+//! earlier steps, as setup. Settings come from the environment as for `smoke-runner`:
+//! PLANDEX_ENV_FILE, PLANDEX_CMD, PLANDEX_TIMEOUT.
 //!
 //! When PLANDEX_CMD is not set, the Plandex suites run against the offline stand-in
 //! (`tests/plandex_standin/`, built here if needed), with a placeholder API key when none is set:
 //! this is how CI runs them without a Plandex server or an AI account.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use clap::Parser;
-use smoke_runner::app::run_suites_with;
-use smoke_runner::config::{Cli, Format, Settings};
+use smoke_runner::Harness;
+use smoke_runner::config::Settings;
 
-fn main() -> ExitCode {
-    let cli = match Cli::try_parse_from(
-        std::iter::once("smoke".into()).chain(std::env::args_os().skip(1)),
-    ) {
-        Ok(cli) => cli,
-        Err(error) => {
-            let _ = error.print();
-            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
-        }
-    };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut args = cli.run;
-    args.suites = vec![root.join("suites")];
-    args.fixtures = Some(root.join("fixtures"));
-    if args.format.is_none() && !args.quiet {
-        args.format = Some(Format::Pretty);
-    }
-    let end = run_suites_with(&args, |settings| {
-        if settings.env.get("PLANDEX_CMD").is_none() {
-            use_plandex_standin(settings);
-        }
-    });
-    ExitCode::from(u8::try_from(end.code()).unwrap_or(1))
+fn main() {
+    Harness::new()
+        .suites("suites")
+        .fixtures("fixtures")
+        .settings(|settings| {
+            if settings.env.get("PLANDEX_CMD").is_none() {
+                use_plandex_standin(settings);
+            }
+        })
+        .run_main()
 }
 
 /// Points `PLANDEX_CMD` at the offline stand-in and gives it a placeholder key if none is set.

@@ -8,8 +8,8 @@ use std::time::{Duration, SystemTime};
 use crate::config::{HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat, ReportArgs};
 use crate::exec::{ExecRequest, Executor, StreamSelector, Termination};
 use crate::history::{
-    HISTORY_ENV, HistoryConsumer, HistoryLocation, HistoryStore, HtmlOptions, RunMeta, RunRecorder,
-    render_html,
+    HISTORY_ENV, HistoryConsumer, HistoryError, HistoryLocation, HistoryStore, HtmlOptions,
+    RunMeta, RunRecorder, import_events, render_html,
 };
 use crate::report::Baselines;
 
@@ -25,6 +25,9 @@ fn history_path(args: &HistoryFileArgs) -> PathBuf {
 /// Runs `smoke-runner history …` and returns the exit status.
 pub fn history_main(args: &HistoryArgs) -> i32 {
     let path = history_path(&args.file);
+    if let HistoryCommand::Import { files } = &args.command {
+        return import(&path, files);
+    }
     let store = match HistoryStore::open_existing(&path) {
         Ok(store) => store,
         Err(error) => {
@@ -43,6 +46,7 @@ pub fn history_main(args: &HistoryArgs) -> i32 {
         HistoryCommand::Slow { runs } => store
             .slow(*runs)
             .map(|steps| render(json, &steps, || text::slow(&steps, *runs))),
+        HistoryCommand::Import { files } => return import(&path, files),
         HistoryCommand::Step { name, runs } => match store.step(name, *runs) {
             Ok((name, entries)) => Ok(render(
                 json,
@@ -62,6 +66,51 @@ pub fn history_main(args: &HistoryArgs) -> i32 {
             EXIT_FAILED
         }
     }
+}
+
+/// `history import`: the shards' event files recorded as one run.
+fn import(path: &std::path::Path, files: &[PathBuf]) -> i32 {
+    let record = match import_events(files, EXIT_FAILED) {
+        Ok(record) => record,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut store = match HistoryStore::open(path) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    match store.run_row(&record.run_id) {
+        Ok(Some(_)) => {
+            println!(
+                "→ Already in {}: these events were imported as run {}",
+                path.display(),
+                record.run_id
+            );
+            return EXIT_OK;
+        }
+        Ok(None) => {}
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_FAILED;
+        }
+    }
+    if let Err(error) = store.record(&record) {
+        eprintln!("error: {error}");
+        return EXIT_FAILED;
+    }
+    println!(
+        "→ Imported {} steps from {} file(s) into {} as run {}",
+        record.steps().count(),
+        files.len(),
+        path.display(),
+        record.run_id
+    );
+    EXIT_OK
 }
 
 /// Runs `smoke-runner report --html FILE` and returns the exit status.
@@ -276,8 +325,9 @@ pub(super) struct RunHistory {
 }
 
 impl RunHistory {
-    /// Opens the history at `location` (nothing at all with `--no-history`) for a run.
-    pub(super) fn open(location: &HistoryLocation, shard: Option<String>) -> Self {
+    /// Opens the history at `location` (nothing at all with `--no-history`) for the run
+    /// `run_id`, which is shard `K/N` when `shard` says so.
+    pub(super) fn open(location: &HistoryLocation, run_id: String, shard: Option<String>) -> Self {
         let store = location
             .path()
             .and_then(|path| match HistoryStore::open(path) {
@@ -296,7 +346,7 @@ impl RunHistory {
             None => Baselines::default(),
         };
         let recorder = RunRecorder::new(RunMeta {
-            run_id: new_run_id(SystemTime::now()),
+            run_id,
             git_commit: store.as_ref().and_then(|_| git_commit()),
             host: store.as_ref().and_then(|_| host_name()),
             shard,
@@ -332,14 +382,18 @@ impl RunHistory {
     }
 }
 
-/// `20261123T191700Z-4242`: the start to the second and the process id, unique on one machine.
-fn new_run_id(now: SystemTime) -> String {
-    let stamp: String = humantime::format_rfc3339_seconds(now)
-        .to_string()
-        .chars()
-        .filter(|c| !matches!(c, '-' | ':'))
-        .collect();
-    format!("{stamp}-{}", std::process::id())
+/// `--rerun-failed`: the suites (file, else name) that failed in the last run in the history
+/// at `path`; `None` when it holds no run. A history that cannot be read is a warning.
+pub(super) fn last_failed_suites(path: &std::path::Path) -> Option<Vec<String>> {
+    let found = HistoryStore::open_existing(path).and_then(|store| store.last_failed_suites());
+    match found {
+        Ok(suites) => suites,
+        Err(HistoryError::Missing(_)) => None,
+        Err(error) => {
+            eprintln!("warning: --rerun-failed cannot read the run history: {error}");
+            None
+        }
+    }
 }
 
 /// The commit checked out in the current folder, when it is in a git repository.

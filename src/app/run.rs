@@ -18,7 +18,7 @@ use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
 
 use super::exit::RunEnd;
-use super::history::RunHistory;
+use super::history::{RunHistory, last_failed_suites};
 use crate::history::{HISTORY_ENV, HistoryLocation};
 
 /// Runs suites as the command line asks and returns the exit status.
@@ -87,13 +87,20 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         keep_shard(&suites, &mut selection, shard);
     }
     let state = RerunState::new();
+    let history_location = history_location(args);
     if args.rerun_failed {
-        match state.read() {
+        // The last run in the history, else (no history) the state file.
+        let last_failed = match history_location.path() {
+            Some(path) => last_failed_suites(path),
+            None => state.read(),
+        };
+        match last_failed {
             Some(failed) => keep_failed(&suites, &mut selection, &failed),
             None => {
+                let source = history_location.path().unwrap_or(&state.path);
                 eprintln!(
                     "note: no failed suites recorded by a previous run ({}): nothing to re-run",
-                    state.path.display()
+                    source.display()
                 );
                 return RunEnd::Finished {
                     failed: false,
@@ -111,11 +118,15 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             settings.masker.too_short().join(", ")
         );
     }
+    let run_id = run_id();
     if !args.no_log_dir {
-        settings.log_dir = Some(args.log_dir.join(run_id()));
+        settings.log_dir = Some(args.log_dir.join(&run_id));
     }
     let settings = settings;
-    let history = RunHistory::open(&history_location(args), None);
+    let shard = args
+        .shard
+        .map(|shard| format!("{}/{}", shard.index, shard.count));
+    let history = RunHistory::open(&history_location, run_id, shard);
     // A report that cannot be written stops the run: commands are stopped, test dirs removed.
     let mut fanout = Fanout::new(&settings.masker, || executor.stop(libc::SIGPIPE));
     let failed_suites = FailedSuites::default();

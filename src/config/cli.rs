@@ -131,6 +131,13 @@ pub enum HistoryCommand {
         #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
         runs: usize,
     },
+    /// Record the JSON event files of one run's shards (written with `--json`) as one run.
+    /// Importing the same files again records nothing.
+    Import {
+        /// The event files, one per shard.
+        #[arg(required = true, value_name = "EVENTS.jsonl")]
+        files: Vec<PathBuf>,
+    },
 }
 
 /// Output formats of `smoke-runner history`.

@@ -159,7 +159,9 @@ fn write_failures(html: &mut String, run: &RunRecord) {
             html.push_str("<ul class=\"checks\">\n");
             for check in &step.checks {
                 let _ = write!(html, "<li>{}", escape(&check.message));
-                if let (Some(expected), Some(actual)) = (&check.expected, &check.actual) {
+                if let (Some(expected), Some(actual)) = (&check.expected, &check.actual)
+                    && !check.message.contains(actual.as_str())
+                {
                     let _ = write!(
                         html,
                         "<br>expected: <code>{}</code><br>actual: <code>{}</code>",

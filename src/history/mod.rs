@@ -9,6 +9,7 @@
 
 mod error;
 mod html;
+mod import;
 mod location;
 mod queries;
 mod record;
@@ -18,6 +19,7 @@ mod store;
 
 pub use error::HistoryError;
 pub use html::{HtmlOptions, render_html};
+pub use import::{ImportError, import_events};
 pub use location::{DEFAULT_HISTORY_FILE, HISTORY_ENV, HistoryLocation};
 pub use queries::{FlakyStep, RunSummary, SlowStep, StepHistoryEntry, Trend};
 pub use record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};

@@ -560,6 +560,28 @@ impl HistoryStore {
         Ok(Baselines::new(steps))
     }
 
+    /// The suites (their file, else their name) with a step that failed or timed out in the
+    /// newest run; `None` when no run is recorded.
+    pub fn last_failed_suites(&self) -> Result<Option<Vec<String>>, HistoryError> {
+        let Some(&row) = self.recent_run_rows(1)?.first() else {
+            return Ok(None);
+        };
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT COALESCE(su.file, su.name) FROM suites su
+                 JOIN steps s ON s.suite_id = su.id
+                 WHERE su.run_id = ?1 AND s.outcome IN ('failed', 'timed_out')
+                 ORDER BY su.id",
+            )
+            .map_err(|e| self.err(e))?;
+        let suites = statement
+            .query_map([row], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(|e| self.err(e))?;
+        Ok(Some(suites))
+    }
+
     /// The test names that failed or timed out in the newest run, and that run's id.
     pub fn last_failed(&self) -> Result<Option<(String, Vec<String>)>, HistoryError> {
         let Some(&row) = self.recent_run_rows(1)?.first() else {

@@ -284,3 +284,97 @@ fn html_report_holds_failures_grid_and_charts() {
     assert!(!html.contains("<script"));
     assert!(!html.contains("http://") && !html.contains("https://"));
 }
+
+/// One shard's `--json` events: one suite with one step.
+fn shard_events(suite: &str, outcome: &str, code: i32, started: &str, finished: &str) -> String {
+    let file = format!("suites/{suite}.toml");
+    [
+        serde_json::json!({"schema": 1, "event": "run_started", "started_at": started, "suites": 1, "steps": 1}),
+        serde_json::json!({"schema": 1, "event": "suite_started", "suite": {"name": suite, "file": file}, "test_dir": "/tmp/x"}),
+        serde_json::json!({"schema": 1, "event": "step_finished", "suite": {"name": suite, "file": file},
+            "step": {"name": "one", "test_name": format!("{suite}::one"), "index": 0, "line": 2},
+            "setup": false, "outcome": outcome, "status": {"kind": "exited", "code": code},
+            "duration_secs": 0.25, "attempts": 1,
+            "failures": if code == 0 { serde_json::json!([]) } else { serde_json::json!([{
+                "subject": "status", "check": "status", "expected": "exit status 0",
+                "actual": format!("exit status {code}"), "message": format!("expected exit status 0, got exit status {code}")}]) },
+            "output_tail": "out\n", "leaked_processes": 0, "log": null, "some_later_field": true}),
+        serde_json::json!({"schema": 1, "event": "suite_finished", "suite": {"name": suite, "file": file}, "duration_secs": 0.3, "kept_test_dir": null}),
+        serde_json::json!({"schema": 1, "event": "run_finished", "success": code == 0, "interrupted": false, "finished_at": finished}),
+    ]
+    .iter()
+    .map(|event| format!("{event}\n"))
+    .collect()
+}
+
+#[test]
+fn shards_event_files_import_as_one_run_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("shard-1.jsonl");
+    let second = dir.path().join("shard-2.jsonl");
+    std::fs::write(
+        &first,
+        shard_events(
+            "a",
+            "passed",
+            0,
+            "2026-11-23T10:00:00.000Z",
+            "2026-11-23T10:00:05.000Z",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &second,
+        shard_events(
+            "b",
+            "failed",
+            3,
+            "2026-11-23T10:00:01.000Z",
+            "2026-11-23T10:00:09.500Z",
+        ),
+    )
+    .unwrap();
+    let files = [first.clone(), second.clone()];
+    let run = import_events(&files, 1).unwrap();
+    assert_eq!(run.suites.len(), 2);
+    let names: Vec<&str> = run.steps().map(|s| s.test_name.as_str()).collect();
+    assert_eq!(names, ["a::one", "b::one"]);
+    assert_eq!(run.exit_status, 1);
+    assert_eq!(
+        run.finished_at.duration_since(run.started_at).unwrap(),
+        Duration::from_millis(9500)
+    );
+    let failed = &run.suites[1].steps[0];
+    assert_eq!(failed.status, "exit status 3");
+    assert_eq!(
+        failed.checks[0].message,
+        "expected exit status 0, got exit status 3"
+    );
+    assert!(run.run_id.starts_with("import-"));
+    // The same files in any order are the same run.
+    let again = import_events(&[second, first], 1).unwrap();
+    assert_eq!(again.run_id, run.run_id);
+}
+
+#[test]
+fn a_file_that_is_not_an_event_stream_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.jsonl");
+    std::fs::write(&path, "{\"schema\": 1, \"event\": \"run_started\", \"started_at\": \"2026-11-23T10:00:00Z\"}\nnot json\n").unwrap();
+    let error = import_events(std::slice::from_ref(&path), 1).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("{}:2: not JSON", path.display())),
+        "{error}"
+    );
+    std::fs::write(&path, "{\"schema\": 99, \"event\": \"run_started\"}\n").unwrap();
+    let error = import_events(std::slice::from_ref(&path), 1).unwrap_err();
+    assert!(
+        error.to_string().contains("event schema 99 is newer"),
+        "{error}"
+    );
+    std::fs::write(&path, "").unwrap();
+    let error = import_events(std::slice::from_ref(&path), 1).unwrap_err();
+    assert!(matches!(error, ImportError::NotARun(_)), "{error}");
+}

@@ -6,7 +6,7 @@
 use super::emit;
 use super::helpers::{self, Helper};
 use super::script::{Kind, Statement, statements};
-use super::words::{Token, Word, eval_text_to_run, is_name, protect, quote_arg, tokenize};
+use super::words::{OUTER, Token, Word, eval_text_to_run, is_name, protect, quote_arg, tokenize};
 
 /// The result of an import: the suite file's text, and what the reader should look at.
 #[derive(Debug, Clone)]
@@ -95,6 +95,8 @@ pub fn import_script(source: &str, script_name: &str) -> Imported {
             script_name: script_name.to_owned(),
             ..Draft::default()
         },
+        // The usual shell aliases of `plandex` and `plandex-dev`: shell steps get a definition.
+        aliases: vec!["pdx".to_owned(), "pdxd".to_owned()],
         ..Translator::default()
     };
     let all = statements(source, 1);
@@ -452,6 +454,15 @@ impl Translator {
                 return;
             }
             "source" | "." => {
+                let utils = words
+                    .get(1)
+                    .is_some_and(|w| w.eval_text().ends_with("test_utils.sh"));
+                if utils && !self.draft.env.iter().any(|(n, _, _)| n == "PLANDEX_ENV") {
+                    // test_utils.sh exports it for every command of the script.
+                    self.draft
+                        .env
+                        .push(("PLANDEX_ENV".to_owned(), "development".to_owned(), line));
+                }
                 self.comment(format!(
                     "line {line}: `{}` dropped: smoke-runner provides the helpers and loads the env file (PLANDEX_ENV_FILE)",
                     form.text.trim()
@@ -535,6 +546,27 @@ impl Translator {
             if function.name == "setup" && section.is_none() {
                 self.section = section;
             }
+            return;
+        }
+        // `echo "KEY: $OPENROUTER_API_KEY"`: the check stays, the secret is not printed.
+        if matches!(head.as_str(), "echo" | "printf")
+            && let Some(secret) = words[1..]
+                .iter()
+                .flat_map(|w| referenced_names(&w.eval_text()))
+                .find(|n| looks_secret(n))
+        {
+            let mut step = self.step();
+            step.name = Some(format!("{secret} is set"));
+            step.sh = Some(format!("test -n \"$${{{secret}:-}}\""));
+            step.comments.push(format!(
+                "line {line}: `{}` would print a secret: checks that it is set instead",
+                form.text.trim()
+            ));
+            self.warn(
+                line,
+                format!("prints the secret {secret}: replaced by a check that it is set"),
+            );
+            self.finish(step, form);
             return;
         }
         // Any other command: bash runs it as written.
@@ -650,7 +682,7 @@ impl Translator {
         if only_words
             && head == "run_plandex_cmd_output"
             && words.len() >= 2
-            && let Ok(run) = eval_text_to_run(&words[1].eval_text())
+            && let Ok(run) = eval_text_to_run(&words[1].eval_text_marked())
         {
             self.draft.uses_plandex = true;
             step.run = Some(run);
@@ -692,12 +724,22 @@ impl Translator {
                     self.section = Some(section);
                     return;
                 }
+                // echo -e's `\n` around a message is layout.
+                let text = text
+                    .trim_start_matches("\\n")
+                    .trim_end_matches("\\n")
+                    .to_owned();
                 if text.trim().is_empty() {
                     self.comment(format!(
                         "line {line}: an empty `{}` dropped",
                         words[0].eval_text()
                     ));
                     return;
+                }
+                // A note has no environment of its own: values set between steps go in as text.
+                let mut text = text;
+                for (name, value) in &self.overlay {
+                    text = text.replace(&format!("${{{name}}}"), value);
                 }
                 let mut comments = std::mem::take(&mut self.comments);
                 comments.push(format!("line {line}"));
@@ -777,7 +819,7 @@ impl Translator {
                 | Helper::CheckPlandexContains
                 | Helper::RunPlandexCmdOutput
         );
-        let Some(command) = words.get(1).map(Word::eval_text) else {
+        let Some(marked) = words.get(1).map(Word::eval_text_marked) else {
             self.shell_step(
                 line,
                 form.text,
@@ -794,6 +836,7 @@ impl Translator {
             Helper::RunPlandexCmdOutput => (None, None, None),
             _ => (words.get(2), None, None),
         };
+        let command = marked.replace(OUTER, "$");
         let mut step = self.step();
         step.comments
             .push(format!("line {line}: {}", words[0].eval_text()));
@@ -802,7 +845,7 @@ impl Translator {
             .filter(|d| !d.trim().is_empty());
         if plandex {
             self.draft.uses_plandex = true;
-            match eval_text_to_run(&command) {
+            match eval_text_to_run(&marked) {
                 Ok(run) => step.run = Some(run),
                 Err(_) => step.sh = Some(self.shell_text(&format!("$PLANDEX_CMD {command}"))),
             }
@@ -811,7 +854,7 @@ impl Translator {
             let via_plandex = words
                 .first()
                 .is_some_and(|w| is_plandex_command(w, &self.aliases));
-            let rest = command
+            let rest = marked
                 .trim_start()
                 .split_once(char::is_whitespace)
                 .map_or("", |(_, rest)| rest);
@@ -871,6 +914,8 @@ struct Form<'a> {
 
 /// `=== Testing X ===` (or `=== X ===` naming a test section) → `X`.
 fn section_heading(text: &str) -> Option<String> {
+    // `log "\n=== Testing X ==="`: echo -e's escapes around the heading are layout.
+    let text = text.replace("\\n", " ").replace("\\t", " ");
     let inner = text.trim().strip_prefix("===")?.strip_suffix("===")?.trim();
     let name = inner.strip_prefix("Testing ")?.trim();
     (!name.is_empty()).then(|| name.to_owned())
@@ -887,6 +932,32 @@ fn is_plandex_command(word: &str, aliases: &[String]) -> bool {
 
 fn mentions_plandex(text: &str, aliases: &[String]) -> bool {
     text.contains("PLANDEX_CMD") || aliases.iter().any(|a| calls(text, a))
+}
+
+/// Variable names referenced with `$NAME` or `${NAME…}` in shell text.
+fn referenced_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        let after = rest[at + 1..].trim_start_matches('{');
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if is_name(&name) {
+            names.push(name);
+        }
+        rest = &rest[at + 1..];
+    }
+    names
+}
+
+/// Names of variables that hold secrets: keys, tokens, passwords.
+fn looks_secret(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD"]
+        .iter()
+        .any(|word| upper.contains(word))
 }
 
 /// Whether `text` runs `name` as a command: a word where a command starts, outside
@@ -960,8 +1031,8 @@ fn uses_positional(body: &str) -> bool {
 
 /// Removes the common indentation of a function body.
 fn dedent(body: &str) -> String {
-    let indent = body
-        .lines()
+    let indent = code_lines(body)
+        .into_iter()
         .filter(|l| !l.trim().is_empty())
         .map(|l| l.len() - l.trim_start().len())
         .min()
@@ -1059,10 +1130,29 @@ mod tests {
     }
 
     #[test]
+    fn shell_steps_calling_pdxd_get_a_definition() {
+        let imported = import_script(
+            "count_plans() {\n    pdxd plans | wc -l\n}\nn=$(count_plans)\npdxd new -n x\n",
+            "count.sh",
+        );
+        let expected = "sh = '''\npdxd() { $PLANDEX_CMD \"$@\"; }\ncount_plans() {";
+        assert!(imported.toml.contains(expected), "{}", imported.toml);
+        assert!(
+            imported.toml.contains("run = \"new -n x\""),
+            "{}",
+            imported.toml
+        );
+    }
+
+    #[test]
     fn section_headings_name_the_tested_area() {
         assert_eq!(
             section_heading("=== Testing Plan Management ==="),
             Some("Plan Management".to_owned())
+        );
+        assert_eq!(
+            section_heading("\\n=== Testing Reject ==="),
+            Some("Reject".to_owned())
         );
         assert_eq!(section_heading("=== Smoke Test Started ==="), None);
         assert_eq!(section_heading("Testing X"), None);

@@ -44,6 +44,19 @@ impl Word {
             .collect()
     }
 
+    /// [`Word::eval_text`] with the `$` of the word's own expandable parts replaced by
+    /// [`OUTER`]: those references are expanded before `eval` sees the text, even where the
+    /// text then puts them in single quotes (`"tell '$PROMPT'"`).
+    pub(crate) fn eval_text_marked(&self) -> String {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(t) => t.clone(),
+                Part::Expandable(t) => t.replace('$', &OUTER.to_string()),
+            })
+            .collect()
+    }
+
     /// The word as a template: expandable references become `${NAME}`.
     pub(crate) fn template(&self) -> Result<String, NotTemplate> {
         let mut out = String::new();
@@ -338,6 +351,37 @@ fn push(word: &mut Word, part: Part) {
     }
 }
 
+/// Marks a `$` the calling shell expands (see [`Word::eval_text_marked`]).
+pub(crate) const OUTER: char = '\u{E000}';
+
+/// Reads the reference after an [`OUTER`] `$` as a template.
+fn outer_reference(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+) -> Result<String, NotTemplate> {
+    let mut text = String::from("$");
+    match chars.peek() {
+        Some('{') => {
+            for c in chars.by_ref() {
+                text.push(c);
+                if c == '}' {
+                    break;
+                }
+            }
+        }
+        Some('(') | Some('`') => return Err(NotTemplate("command substitution".to_owned())),
+        _ => {
+            while let Some(&c) = chars.peek() {
+                if !(c.is_ascii_alphanumeric() || c == '_') {
+                    break;
+                }
+                text.push(c);
+                chars.next();
+            }
+        }
+    }
+    expandable_to_template(&text)
+}
+
 /// A command string that a helper runs with `eval` (`run_plandex_cmd "tell '…'" …`), as a
 /// `run` line: references outside single quotes become templates, `${` inside them is
 /// protected. Refuses pipelines, redirections, command substitution and unbalanced quotes.
@@ -346,13 +390,14 @@ pub(crate) fn eval_text_to_run(text: &str) -> Result<String, NotTemplate> {
     let mut quote: Option<char> = None;
     let mut chunk = String::new();
     let flush = |chunk: &mut String, out: &mut String| -> Result<(), NotTemplate> {
-        out.push_str(&expandable_to_template(chunk)?);
+        out.push_str(&expandable_to_template(&chunk.replace(OUTER, "$"))?);
         chunk.clear();
         Ok(())
     };
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match (quote, c) {
+            (Some('\''), OUTER) => out.push_str(&outer_reference(&mut chars)?),
             (Some('\''), '\'') => {
                 quote = None;
                 out.push(c);
@@ -468,6 +513,22 @@ mod tests {
         assert!(eval_text_to_run("plans | grep x").is_err());
         assert!(eval_text_to_run("tell $(cat f)").is_err());
         assert!(eval_text_to_run("tell 'open").is_err());
+        // `"tell '$P'"`: the caller's shell expands $P before eval sees the quotes.
+        let marked = words(r#"run "tell '$P' '$Q'$R""#)[1].eval_text_marked();
+        assert_eq!(eval_text_to_run(&marked).unwrap(), "tell '${P}' '${Q}'${R}");
+        // A `$` the caller quoted is eval's to expand, except in eval's own single quotes.
+        let quoted = Word {
+            parts: vec![
+                Part::Expandable("tell '".to_owned()),
+                Part::Literal("$P".to_owned()),
+                Part::Expandable("' $Q".to_owned()),
+                Part::Literal(" $R".to_owned()),
+            ],
+        };
+        assert_eq!(
+            eval_text_to_run(&quoted.eval_text_marked()).unwrap(),
+            "tell '$P' ${Q} ${R}"
+        );
     }
 
     #[test]

@@ -239,17 +239,13 @@ fn html_report_opens_in_headless_chromium_without_network() {
         eprintln!("note: no chromium found; the HTML report browser test did not run");
         return;
     };
-    let (env, path) = env_with_history();
+    // Four real runs; `flip` fails in the last one.
+    let env = drifting_suite();
+    for run in 0..4 {
+        run_numbered(&env, run, "0.1");
+    }
     let report = env.path().join("report.html");
-    let output = env.run(&[
-        "report",
-        "--html",
-        report.to_str().unwrap(),
-        "--runs",
-        "10",
-        "--history",
-        path.to_str().unwrap(),
-    ]);
+    let output = env.run(&["report", "--html", report.to_str().unwrap(), "--runs", "10"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let html = std::fs::read_to_string(&report).unwrap();
     for external in [
@@ -260,13 +256,17 @@ fn html_report_opens_in_headless_chromium_without_network() {
 
     let seen = visit(&browser, &report);
     let failures = seen.dom.find("id=\"failures\"").expect("failures section");
-    let grid = seen.dom.find("id=\"grid\"").expect("grid section");
+    let steps = seen.dom.find("id=\"steps\"").expect("steps section");
+    let shown = &seen.dom[failures..steps];
     assert!(
-        seen.dom[failures..grid].contains("demo::flip"),
-        "the failing step is shown first: {}",
-        &seen.dom[failures..grid]
+        shown.contains("drift::flip"),
+        "the failing step is shown first: {shown}"
     );
-    assert!(seen.dom[failures..grid].contains("stdout does not contain `ready`"));
+    assert!(!shown.contains("drift::sleeper"), "only failures: {shown}");
+    assert!(
+        shown.contains("expected exit status 0, got exit status 1"),
+        "with its failed check: {shown}"
+    );
     assert_eq!(
         &seen.screenshot[..8],
         b"\x89PNG\r\n\x1a\n",
@@ -440,4 +440,141 @@ fn no_history_writes_nothing() {
         })
         .unwrap_or_default();
     assert_eq!(history_files, Vec::<std::ffi::OsString>::new());
+}
+
+/// Four suites; `echo` falls in shard 1 of 2, the others in shard 2.
+fn four_suites() -> TestEnv {
+    let mut env = TestEnv::new();
+    for name in ["alpha", "bravo", "charlie", "echo"] {
+        env = env.suite(
+            name,
+            "[[step]]\nname = \"first\"\nsh = \"true\"\n\n[[step]]\nname = \"second\"\nsh = \"echo done\"\n",
+        );
+    }
+    env
+}
+
+#[test]
+fn shard_event_files_import_as_one_run_with_every_step() {
+    let env = four_suites();
+    for shard in ["1/2", "2/2"] {
+        let file = format!("shard-{}.jsonl", &shard[..1]);
+        let output = env.run(&["--shard", shard, "--json", &file, "--no-history"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    let first = std::fs::read_to_string(env.path().join("shard-1.jsonl")).unwrap();
+    let second = std::fs::read_to_string(env.path().join("shard-2.jsonl")).unwrap();
+    assert!(
+        first.contains("step_finished") && second.contains("step_finished"),
+        "both shards ran steps"
+    );
+
+    let output = env.run(&["history", "import", "shard-1.jsonl", "shard-2.jsonl"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).starts_with("→ Imported 8 steps from 2 file(s)"),
+        "{}",
+        stdout(&output)
+    );
+    let runs = env.run(&["history", "runs", "--format", "json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).expect("JSON");
+    assert_eq!(runs.as_array().unwrap().len(), 1, "{runs:#}");
+    assert_eq!(runs[0]["passed"], 8, "{runs:#}");
+    let slow = env.run(&["history", "slow", "--format", "json"]);
+    let slow: serde_json::Value = serde_json::from_slice(&slow.stdout).expect("JSON");
+    let mut names: Vec<&str> = slow
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["test_name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "alpha::first",
+            "alpha::second",
+            "bravo::first",
+            "bravo::second",
+            "charlie::first",
+            "charlie::second",
+            "echo::first",
+            "echo::second"
+        ]
+    );
+
+    // The same files again: nothing new.
+    let again = env.run(&["history", "import", "shard-2.jsonl", "shard-1.jsonl"]);
+    assert!(
+        stdout(&again).starts_with("→ Already in"),
+        "{}",
+        stdout(&again)
+    );
+    let runs = env.run(&["history", "runs", "--format", "json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn rerun_failed_takes_the_failed_suites_of_the_last_run_in_the_history() {
+    let env = TestEnv::new()
+        .suite("good", "[[step]]\nname = \"fine\"\nsh = \"true\"\n")
+        .suite(
+            "bad",
+            "[[step]]\nname = \"broken\"\nsh = \"test -e marker\"\n",
+        );
+    let first = env.run(&["--color", "never"]);
+    assert_eq!(first.status.code(), Some(1));
+    // The state file is gone; the history still knows.
+    std::fs::remove_dir_all(env.path().join("target/smoke-runner")).ok();
+    let rerun = env.run(&["--rerun-failed", "--color", "never"]);
+    let report = stdout(&rerun);
+    assert!(report.contains("✗ broken"), "{report}");
+    assert!(!report.contains("fine"), "only the failed suite: {report}");
+}
+
+#[test]
+fn the_env_files_secret_reaches_neither_the_history_nor_the_html_report() {
+    const SECRET: &str = "sk-test-4f9a8b7c6d5e4f3a2b1c";
+    let env = TestEnv::new()
+        .file(".env.test", &format!("OPENAI_API_KEY={SECRET}\n"))
+        .suite(
+            "leaky",
+            r#"[[step]]
+name = "prints the key and passes"
+sh = "echo key=${OPENAI_API_KEY}"
+
+[[step]]
+name = "prints the key and fails"
+sh = "echo key=${OPENAI_API_KEY}; echo ${OPENAI_API_KEY} >&2; exit 3"
+stdout.contains = "${OPENAI_API_KEY}-never"
+"#,
+        );
+    for _ in 0..2 {
+        let output = env.run(&["--env-file", ".env.test", "--color", "never"]);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    }
+    let report = env.path().join("report.html");
+    let output = env.run(&["report", "--html", report.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(!html.contains(SECRET), "the secret is in the HTML report");
+    assert!(
+        html.contains("[redacted:OPENAI_API_KEY]"),
+        "the masked value is: {html}"
+    );
+    let mut checked = 0;
+    for entry in std::fs::read_dir(env.path().join("target")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("smoke-history.sqlite") && path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+                "the secret is in {name}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 1, "the history database was checked");
 }

@@ -62,7 +62,7 @@ fn script_with_every_helper_and_construct_runs_green_against_the_standin() {
 #[test]
 fn smoke_test_style_script_runs_green_against_the_standin() {
     let (imported, run) = import_and_run("smoke_flow.sh");
-    assert_all_passed(&run, 29);
+    assert_all_passed(&run, 38);
     assert!(
         stderr(&imported).contains("(0 warning(s))"),
         "{}",
@@ -81,21 +81,33 @@ fn smoke_test_style_script_runs_green_against_the_standin() {
             "=== Testing Plan Management ===",
             "=== Testing Context Management ===",
             "=== Testing Task Execution ===",
+            "=== Testing Chat ===",
+            "=== Testing Continue and Build ===",
             "=== Testing Branches ===",
+            "=== Testing Version Control ===",
+            "=== Testing Context Updates ===",
             "=== Testing Archive ===",
         ]
     );
+    // `REWIND_STEPS=2` between steps: an env for the later steps, its value in the note.
+    assert!(report.contains("ℹ Will rewind 2 steps"), "{report}");
+    assert!(report.contains("rewind 2 --revert"), "{report}");
 }
 
 #[test]
 fn custom_models_style_script_runs_green_against_the_standin() {
     let (imported, run) = import_and_run("custom_models_flow.sh");
-    assert_all_passed(&run, 10);
+    assert_all_passed(&run, 12);
+    // The script echoes the key; the suite checks it is set instead, and never prints it.
     assert!(
-        stderr(&imported).contains("(0 warning(s))"),
+        stderr(&imported).contains(
+            "custom_models_flow.sh:43: prints the secret OPENROUTER_API_KEY: replaced by a check that it is set"
+        ),
         "{}",
         stderr(&imported)
     );
+    assert!(stdout(&run).contains("✓ OPENROUTER_API_KEY is set"));
+    assert!(!stdout(&run).contains("sk-or-import-test-key"));
 }
 
 #[test]
@@ -106,7 +118,7 @@ fn imported_suite_goes_red_when_a_translated_check_fails() {
     let run = env.run(&["--color", "never"]);
     assert_eq!(run.status.code(), Some(1));
     assert!(
-        stdout(&run).contains("✗ if ! grep -q \"func helloWorld\" main.go; then (line 43)"),
+        stdout(&run).contains("✗ if ! grep -q \"func helloWorld\" main.go; then (line 50)"),
         "{}",
         stdout(&run)
     );
@@ -127,6 +139,8 @@ fn every_helper_and_construct_has_its_translation() {
         "requires = [\"${PLANDEX_CMD:-plandex-dev}\"]",
         "exclusive = \"plandex-account\"",
         "PLANDEX_CMD = \"${PLANDEX_CMD:-plandex-dev}\"",
+        // source test_utils.sh: its PLANDEX_ENV for every command.
+        "PLANDEX_ENV = \"development\"   # line 5",
         // Assignments → suite env.
         "PROMPT_HELLO = \"add a hello world function to main.go\"",
         "PLAN_NAME = \"flow-plan\"",

@@ -6,6 +6,7 @@
 mod exec;
 mod executor_api;
 mod fixtures;
+mod harness;
 mod history;
 mod import;
 mod interrupt;

@@ -1,37 +1,65 @@
 #!/bin/bash
-# Custom models in the style of Plandex's test/test_custom_models.sh: write a models file,
-# import it, use its pack, and check the API key is needed. Written for the import tests.
+# Custom models in the style of Plandex's test/test_custom_models.sh: a function writes a
+# models file, main imports it, uses its pack, and checks the API key is needed. Written for
+# the import tests.
 set -e
-source "$(dirname "$0")/test_utils.sh"
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "${SCRIPT_DIR}/test_utils.sh"
 
-PACK_NAME="flow-compact"
+setup() {
+    setup_test_dir "custom-models-flow"
+    echo "package main" > main.go
+}
 
-setup_test_dir "custom-models-flow"
 trap cleanup_test_dir EXIT
 
-log "=== Testing Custom Models ==="
-cat > custom-models.json <<'EOF'
+write_models_file() {
+    cat > custom-models.json << 'EOF'
 {
   "models": [
-    { "modelId": "flow/compact", "provider": "openrouter", "maxTokens": 32000 }
+    {
+      "modelId": "flow-compact",
+      "publisher": "flow",
+      "maxTokens": 32000,
+      "providers": [{ "provider": "openrouter", "modelName": "qwen/qwen-2.5-coder-32b-instruct" }]
+    }
   ],
   "modelPacks": [
-    { "name": "flow-compact", "planner": "flow/compact", "coder": "flow/compact", "builder": "flow/compact" }
+    {
+      "name": "flow-pack",
+      "planner": { "modelId": "flow-compact" },
+      "coder": "flow-compact",
+      "builder": "flow-compact"
+    }
   ]
 }
 EOF
-check_file custom-models.json
-run_plandex_cmd "new -n custom-flow-plan" "Create plan"
-run_plandex_cmd "models" "Show models"
-run_plandex_cmd "models custom --file custom-models.json --save" "Import custom models"
-check_plandex_contains "models available --custom" "flow/compact" "Custom model listed"
-run_plandex_cmd "set-model $PACK_NAME" "Use the custom pack"
-check_plandex_contains "models" "$PACK_NAME" "Pack in use"
+}
 
-log "=== Testing API Key ==="
-SAVED_KEY=$OPENROUTER_API_KEY
-unset OPENROUTER_API_KEY OPENAI_API_KEY
-expect_plandex_failure "tell 'add a hello world function'" "Tell fails without the key"
-export OPENROUTER_API_KEY=$SAVED_KEY
-run_plandex_cmd_with_timeout "tell 'add a hello world function'" "Tell works with the key" "$PLANDEX_TIMEOUT"
-success "Custom models checks passed"
+main() {
+    log "=== Custom models flow started at $(date) ==="
+    setup
+
+    echo "Using OpenRouter key: $OPENROUTER_API_KEY"
+
+    run_plandex_cmd "new -n custom-flow-plan" "Create plan"
+    run_plandex_cmd "models" "Show models"
+
+    log "\n=== Testing Custom Models ==="
+    write_models_file
+    check_file custom-models.json
+    run_plandex_cmd "models custom --file custom-models.json --save" "Import custom models"
+    check_plandex_contains "models available --custom" "flow-compact" "Custom model listed"
+    run_plandex_cmd "set-model flow-pack" "Use the custom pack"
+
+    log "\n=== Testing API Key ==="
+    PREV_KEY=$OPENROUTER_API_KEY
+    unset OPENROUTER_API_KEY OPENAI_API_KEY
+    expect_plandex_failure "tell 'write a hello world program'" "Tell fails without the key"
+    export OPENROUTER_API_KEY=$PREV_KEY
+    run_plandex_cmd "tell 'write a hello world program'" "Tell works with the key"
+
+    log "\n=== Custom models flow completed at $(date) ==="
+}
+
+main

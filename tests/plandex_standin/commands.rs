@@ -1045,15 +1045,29 @@ fn import_custom_models(state: &mut State, args: &[String]) -> CmdResult {
         .into_iter()
         .flatten()
     {
+        // The provider is given once (`provider`) or per route (`providers[].provider`).
+        let provider = model
+            .get("providers")
+            .and_then(|p| p.as_array())
+            .and_then(|p| p.first())
+            .map(|p| field(p, "provider", "each of a model's providers"))
+            .unwrap_or_else(|| field(model, "provider", "each model"))?;
         models.push(CustomModel {
             id: field(model, "modelId", "each model")?,
-            provider: field(model, "provider", "each model")?,
+            provider,
         });
     }
     let known = |id: &str| {
         models.iter().any(|m| m.id == id)
             || state.custom_models.iter().any(|m| m.id == id)
             || BUILTIN_PACKS.iter().any(|p| [p.1, p.2, p.3].contains(&id))
+    };
+    // A role is a model id, or a table naming one (`{ "modelId": … }`).
+    let role = |pack: &serde_json::Value, key: &str| match pack.get(key) {
+        Some(serde_json::Value::Object(_)) => {
+            field(&pack[key], "modelId", &format!("model pack role `{key}`"))
+        }
+        _ => field(pack, key, "each model pack"),
     };
     let mut packs = Vec::new();
     for pack in json
@@ -1064,9 +1078,9 @@ fn import_custom_models(state: &mut State, args: &[String]) -> CmdResult {
     {
         let pack = ModelPack {
             name: field(pack, "name", "each model pack")?,
-            planner: field(pack, "planner", "each model pack")?,
-            coder: field(pack, "coder", "each model pack")?,
-            builder: field(pack, "builder", "each model pack")?,
+            planner: role(pack, "planner")?,
+            coder: role(pack, "coder")?,
+            builder: role(pack, "builder")?,
         };
         for id in [&pack.planner, &pack.coder, &pack.builder] {
             if !known(id) {
