@@ -569,6 +569,26 @@ impl Translator {
             self.finish(step, form);
             return;
         }
+        // `echo "Creating plans..."`: a line in the report, which a note is.
+        if head == "echo"
+            && !form.status_any
+            && form.stdin.is_none()
+            && let Ok(parts) = words[1..]
+                .iter()
+                .filter(|w| !matches!(w.plain().as_deref(), Some("-e" | "-n" | "-en" | "-ne")))
+                .map(Word::template)
+                .collect::<Result<Vec<_>, _>>()
+            && !parts.is_empty()
+        {
+            let mut comments = std::mem::take(&mut self.comments);
+            comments.push(format!("line {line}: echo"));
+            self.draft.items.push(Item::Note {
+                section: self.section.clone(),
+                text: parts.join(" "),
+                comments,
+            });
+            return;
+        }
         // Any other command: bash runs it as written.
         let mut step = self.step();
         step.sh = Some(self.shell_text(strip_forms(form.text)));
@@ -1142,6 +1162,27 @@ mod tests {
             "{}",
             imported.toml
         );
+    }
+
+    #[test]
+    fn plain_echo_is_a_note_and_redirected_echo_a_step() {
+        let imported = import_script(
+            "echo \"Creating plans...\"\necho done > log.txt\n",
+            "echo.sh",
+        );
+        assert!(
+            imported
+                .toml
+                .contains("# line 1: echo\n[[step]]\nnote = \"Creating plans...\""),
+            "{}",
+            imported.toml
+        );
+        assert!(
+            imported.toml.contains("sh = \"echo done > log.txt\""),
+            "{}",
+            imported.toml
+        );
+        assert_eq!(imported.steps, 1);
     }
 
     #[test]

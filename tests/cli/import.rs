@@ -384,3 +384,16 @@ mod bad_input {
         );
     }
 }
+
+/// `run_plandex_cmd "tell '$PROMPT'"`: the calling shell expands `$PROMPT` before `eval` sees
+/// the single quotes, so the suite must pass the prompt's value, not the text `$PROMPT`.
+#[test]
+fn regression_prompt_in_single_quotes_inside_a_helper_command_is_expanded() {
+    let output = TestEnv::new().run(&["import", script("smoke_flow.sh").to_str().unwrap()]);
+    let toml = stdout(&output);
+    assert!(
+        toml.contains("name = \"Execute tell command\"\nrun = \"tell '${PROMPT_HELLO}'\""),
+        "{toml}"
+    );
+    assert!(toml.contains("run = \"load -n 'keep it short'\""), "{toml}");
+}
