@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks smoke-runner on four workloads, against a C floor measured in the same run.
+# Benchmarks smoke-runner on five workloads, against a C floor measured in the same run.
 #
-# Usage: benches/run.sh [W1 W2 W3 W4]     (no argument: all four; see benches/README.md)
+# Usage: benches/run.sh [W1 W2 W3 W4 W5]  (no argument: all five; see benches/README.md)
 #
 # Environment:
 #   SMOKE_RUNNER_BIN=PATH  benchmark this binary instead of building this checkout's
@@ -16,9 +16,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
-  warmup=1 runs=5 sleep_runs=3 rss_runs=1
+  warmup=1 runs=5 sleep_runs=3 rss_runs=1 ready_runs=2
 else
-  warmup=3 runs=20 sleep_runs=10 rss_runs=3
+  warmup=3 runs=20 sleep_runs=10 rss_runs=3 ready_runs=10
 fi
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -33,9 +33,9 @@ case "${1:-}" in
     exit 0
     ;;
 esac
-if (($#)); then selected=("${@^^}"); else selected=(W1 W2 W3 W4); fi
+if (($#)); then selected=("${@^^}"); else selected=(W1 W2 W3 W4 W5); fi
 for workload in "${selected[@]}"; do
-  [[ $workload =~ ^W[1-4]$ ]] || die "unknown workload '$workload' (pick from W1 W2 W3 W4)"
+  [[ $workload =~ ^W[1-5]$ ]] || die "unknown workload '$workload' (pick from W1 W2 W3 W4 W5)"
 done
 wants() { [[ " ${selected[*]} " == *" $1 "* ]]; }
 
@@ -142,6 +142,25 @@ for i in $(seq -w 1 1000); do
   printf 'name = "w4 suite %s"\ncommand = "echo"\n%s\n' "$i" "$w4_steps" >"w4/suite-$i.toml"
 done
 
+# W5: a service that turns ready after a delay, health-checked with a 1 s interval; the time
+# from its being ready to the first step starting. Both instants are written by the processes
+# themselves (`date +%s%N`), each stamp taken a little before the event it marks is visible to
+# the other side (a rename; bash starting), so the figure errs on the long side.
+cat >w5.toml <<'EOF'
+name = "w5 ready to first step"
+command = ""
+timeout = "30s"
+
+[[service]]
+name = "slow"
+sh = "sleep $READY_AFTER; date +%s%N > $STAMPS.ready.tmp; mv $STAMPS.ready.tmp $STAMPS.ready; exec sleep 600"
+healthcheck = { sh = "test -e $STAMPS.ready", interval = "1s", retries = 30 }
+
+[[step]]
+name = "first step"
+sh = "date +%s%N > $STAMPS.step"
+EOF
+
 # --- Measuring ---------------------------------------------------------------------------------
 
 # time_median KEY RUNS COMMAND...: run COMMAND once to check it exits 0 (output in KEY.log), then
@@ -161,7 +180,7 @@ time_median() {
     "$key.json"
 }
 
-floor='' w1='' w1_terse='' w1_masked='' w2_kib='' w2_wall='' w2_method='' w3='' w4=''
+floor='' w1='' w1_terse='' w1_masked='' w2_kib='' w2_wall='' w2_method='' w3='' w4='' w5=''
 
 if wants W1; then
   floor=$(time_median floor "$runs" ./spawn_floor 200) || failed+=("C floor")
@@ -200,6 +219,40 @@ if wants W4; then
     fi
   else
     failed+=(W4)
+  fi
+fi
+
+if wants W5; then
+  mkdir -p w5
+  delays=(0.05 0.3 0.7 2)
+  log "w5: service ready after ${delays[*]} s, $ready_runs run(s) each"
+  for delay in "${delays[@]}"; do
+    for ((i = 1; i <= ready_runs; i++)); do
+      if ! READY_AFTER=$delay STAMPS=$work/w5/$delay-$i "$bin" --suites w5.toml >w5.log 2>&1; then
+        printf 'w5 failed; the end of its output (w5.log):\n' >&2
+        tail -n 20 w5.log >&2
+        failed+=(W5)
+        break 2
+      fi
+    done
+  done
+  if [[ " ${failed[*]} " != *" W5 "* ]]; then
+    # Median and worst over every run, in milliseconds; per delay below the table.
+    read -r w5 w5_max w5_detail < <(python3 - "$work/w5" "${delays[@]}" <<'PY'
+import pathlib, statistics, sys
+folder, delays = pathlib.Path(sys.argv[1]), sys.argv[2:]
+def latency(stem):
+    ready = int((folder / f"{stem}.ready").read_text())
+    step = int((folder / f"{stem}.step").read_text())
+    return (step - ready) / 1e6
+per_delay, every = [], []
+for delay in delays:
+    values = [latency(p.name[: -len(".step")]) for p in sorted(folder.glob(f"{delay}-*.step"))]
+    every += values
+    per_delay.append(f"{delay}s:{statistics.median(values):.0f}/{max(values):.0f}")
+print(f"{statistics.median(every) / 1000:.4f} {max(every):.1f} {','.join(per_delay)}")
+PY
+    )
   fi
 fi
 
@@ -261,6 +314,17 @@ fi
 if wants W4; then
   row 'W4 --list 1000 files x 10' "$(seconds "$w4")" '' '' '<= 0.5 s' \
     "$(verdict "$w4" 0.5)"
+fi
+if wants W5; then
+  if [[ -n $w5 ]]; then
+    row 'W5 service ready -> 1st step' "$(seconds "$w5")" '' '' '<= 0.05 s' "$(verdict "$w5" 0.05)"
+  else
+    row 'W5 service ready -> 1st step' failed '' '' '<= 0.05 s' ''
+  fi
+fi
+if [[ -n $w5 ]]; then
+  echo
+  echo "W5: worst ${w5_max} ms; per ready delay, median/worst ms: ${w5_detail//,/ }"
 fi
 if [[ -n $w2_kib ]]; then
   echo

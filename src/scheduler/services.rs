@@ -4,8 +4,8 @@
 //! A service runs like any command (own session and process group, its own tag), but through
 //! an executor handle that lives until the suite is done, with its output appended to a log
 //! file so that nothing has to read its pipes while steps run. Health checks poll quickly at
-//! first (10 ms, doubling) and back off to `interval`: a service ready in 50 ms is seen as
-//! ready in about 50 ms. A service is given up on `start_period + retries × interval` after
+//! first (every 10 ms) and back off to `interval` (a thirty-second of the time waited so far): a
+//! service ready in 50 ms is seen as ready in about 50 ms. A service is given up on `start_period + retries × interval` after
 //! its start; one that exits before it is healthy fails at once.
 
 use std::io::{Read, Seek, SeekFrom};
@@ -22,8 +22,10 @@ use crate::suite::{Healthcheck, Probe, Service, Shell, Suite, slug};
 
 use super::step_command::{apply, command_request, expand, http_call};
 
-/// The first pause between two health checks; doubled after each try up to `interval`.
+/// The shortest pause between two health checks (the first ones).
 const FIRST_PAUSE: Duration = Duration::from_millis(10);
+/// Later pauses are the time waited so far divided by this, up to `interval`.
+const PAUSE_DIVISOR: u32 = 32;
 /// A check is never given less time than this, even at the end of the patience.
 const SHORTEST_CHECK: Duration = Duration::from_millis(100);
 /// Timing of the implicit check of a service with a port and no `healthcheck`.
@@ -319,7 +321,6 @@ fn wait_healthy(
     };
     let patience = check.patience();
     let give_up = started.checked_add(patience);
-    let mut pause = FIRST_PAUSE;
     let mut last_check = None;
     loop {
         if service.handle.wait_until(Instant::now())? {
@@ -350,11 +351,14 @@ fn wait_healthy(
         }
         last_check = Some(result);
         let now = Instant::now();
+        // The pause grows with the time waited so far, so a service is seen ready at most
+        // about a thirty-second of its start-up time late, and never later than `interval`.
+        let pause = (now.duration_since(started) / PAUSE_DIVISOR)
+            .clamp(FIRST_PAUSE, check.interval.max(FIRST_PAUSE));
         let next = match give_up {
             Some(at) => (now + pause).min(at),
             None => now + pause,
         };
-        pause = pause.saturating_mul(2).min(check.interval).max(FIRST_PAUSE);
         if service.handle.wait_until(next)? {
             return Err(Unhealthy::Exited { last_check });
         }
