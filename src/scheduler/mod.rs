@@ -1,6 +1,7 @@
 //! The scheduler: decides what runs when, runs it through the executor, judges the outcomes
 //! with the assertions, and emits events. It never prints.
 
+mod exclusive;
 mod run;
 mod selection;
 mod services;

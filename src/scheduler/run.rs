@@ -9,6 +9,7 @@ use crate::exec::Executor;
 use crate::report::{BrokenRule, Counts, Event, RunStart, SkipReason, Summary};
 use crate::suite::Suite;
 
+use super::exclusive::lock_resource;
 use super::selection::Selection;
 use super::sink::EventSink;
 use super::suite_run::{SuiteContext, run_suite};
@@ -63,6 +64,10 @@ pub fn run(
         while let Some(index) = queue.take() {
             // Released even if the suite's run panics, so that no worker waits forever.
             let _release = Release(&queue, index);
+            let _held = suites[index]
+                .exclusive
+                .as_deref()
+                .and_then(|resource| lock_resource(&settings.temp_root, resource, executor));
             let result = run_suite(&suites[index], &selection.steps[index], &cx);
             finished
                 .lock()

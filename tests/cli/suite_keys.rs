@@ -201,3 +201,47 @@ timeout = "90s"
     assert!(report.contains("Passed: 3\nFailed: 0\n"), "{report}");
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// Two runs started together (as nextest's processes are) keep `exclusive` suites apart too:
+/// each holds a lock dir the other would fail to create if they overlapped.
+#[test]
+fn exclusive_suites_never_overlap_across_processes() {
+    let env = TestEnv::new();
+    let scratch = env.path().display().to_string();
+    let env = env.env("SCRATCH", &scratch).suite(
+        "holder",
+        r#"
+exclusive = "shared account"
+
+[[step]]
+name = "hold the account"
+sh = """
+mkdir "$SCRATCH/account.lock"
+touch "$SCRATCH/held.$$"
+sleep 1
+rmdir "$SCRATCH/account.lock"
+"""
+timeout = "90s"
+"#,
+    );
+    let outputs: Vec<std::process::Output> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..2).map(|_| scope.spawn(|| env.run(&[]))).collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("a run thread"))
+            .collect()
+    });
+    for output in outputs {
+        let report = normalize_report(&stdout(&output), &env);
+        assert!(report.contains("Passed: 1\nFailed: 0\n"), "{report}");
+        assert_eq!(output.status.code(), Some(0));
+    }
+    let held = std::fs::read_dir(env.path())
+        .unwrap()
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .is_ok_and(|entry| entry.file_name().to_string_lossy().starts_with("held."))
+        })
+        .count();
+    assert_eq!(held, 2, "both runs held the account, one after the other");
+}
