@@ -8,7 +8,7 @@
 //! service ready in 50 ms is seen as ready in about 50 ms. A service is given up on `start_period + retries × interval` after
 //! its start; one that exits before it is healthy fails at once.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -18,6 +18,7 @@ use crate::exec::{
     Environment, ExecRequest, Executor, RunningCommand, StreamSelector, Termination,
 };
 use crate::http::send;
+use crate::report::{Masker, MaskingWriter};
 use crate::suite::{Healthcheck, Probe, Service, Shell, Suite, slug};
 
 use super::step_command::{apply, command_request, expand, http_call};
@@ -223,6 +224,35 @@ pub(super) fn stop_all(started: Vec<Started<'_>>) {
         // An error here means the runner could not watch the pipes; dropping the handle
         // still kills the group.
         let _ = service.handle.stop();
+    }
+}
+
+/// Copies each service's log, masked, to `<log_dir>/<suite>/service-<name>.log` beside the
+/// steps' logs (the raw log stays in the test dir, which is removed after a passing run).
+/// A log that cannot be copied is left out: logs never fail a run.
+pub(super) fn save_logs(
+    plans: &[Plan<'_>],
+    log_dir: Option<&Path>,
+    suite_slug: &str,
+    masker: &Masker,
+) {
+    let Some(log_dir) = log_dir else {
+        return;
+    };
+    let dir = log_dir.join(suite_slug);
+    for plan in plans {
+        let Ok(mut raw) = std::fs::File::open(&plan.log) else {
+            continue;
+        };
+        let target = dir.join(format!("service-{}.log", slug(&plan.service.name)));
+        let mut copy = || -> std::io::Result<()> {
+            std::fs::create_dir_all(&dir)?;
+            let file = std::io::BufWriter::new(std::fs::File::create(&target)?);
+            let mut out = MaskingWriter::new(masker, file);
+            std::io::copy(&mut raw, &mut out)?;
+            out.finish()?.flush()
+        };
+        let _ = copy();
     }
 }
 

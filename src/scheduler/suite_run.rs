@@ -170,6 +170,13 @@ impl<'a> SuiteRun<'a> {
             Err(StartError::Interrupted) => self.skip_all(selected, SkipReason::Interrupted),
         }
         services::stop_all(started);
+        let settings = self.cx.settings;
+        services::save_logs(
+            &plans,
+            settings.log_dir.as_deref(),
+            &self.suite.slug,
+            &settings.masker,
+        );
     }
 
     fn steps(&mut self, selected: &[bool], env: &mut Environment, test_dir: &Path) {

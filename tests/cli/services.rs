@@ -131,7 +131,7 @@ command = ""
 
 [[service]]
 name = "daemon"
-run = ["${FAKE}", "pid", "spawn-grandchild:600", "out:ready", "sleep:600"]
+run = ["${FAKE}", "pid", "spawn-grandchild:600", "env:SERVICE_SECRET", "out:ready", "sleep:600"]
 healthcheck = { sh = "grep -q ready daemon.service.log" }
 
 [[step]]
@@ -142,7 +142,14 @@ stdout.contains = ["pid:", "grandchild-pid:", "ready"]
     );
     let output = env
         .command()
-        .args(["--keep-temp"])
+        .args([
+            "--keep-temp",
+            "--log-dir",
+            "logs",
+            "--redact",
+            "SERVICE_SECRET",
+        ])
+        .env("SERVICE_SECRET", "hunter2-very-secret")
         .output()
         .expect("run smoke-runner");
     let report = stdout(&output);
@@ -161,6 +168,16 @@ stdout.contains = ["pid:", "grandchild-pid:", "ready"]
         !report.contains("Leftover"),
         "a service's processes are not leftovers: {report}"
     );
+    // Its log is also kept beside the steps' logs, masked.
+    let saved = service_logs(&env.path().join("logs"));
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let text = std::fs::read_to_string(&saved[0]).unwrap();
+    assert!(text.contains("ready"), "{text}");
+    assert!(
+        text.contains("SERVICE_SECRET=[redacted:SERVICE_SECRET]"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
 }
 
 #[test]
@@ -197,4 +214,24 @@ timeout = "10s"
         started.elapsed() < Duration::from_secs(10),
         "within its timeout"
     );
+}
+
+/// Every `service-*.log` under `dir` (any depth).
+fn service_logs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(service_logs(&path));
+        } else if path
+            .file_name()
+            .is_some_and(|name| name.to_string_lossy().starts_with("service-"))
+        {
+            found.push(path);
+        }
+    }
+    found
 }
