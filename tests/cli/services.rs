@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::process_checks::{assert_all_gone, reported_pids};
-use crate::support::{TestEnv, stdout};
+use crate::support::{TestEnv, fake_program, smoke_runner, stdout};
 
 /// A small HTTP server over the test dir on its own free port, healthy on `/health`.
 fn http_suite(name: &str) -> String {
@@ -234,4 +234,82 @@ fn service_logs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     found
+}
+
+#[test]
+fn ctrl_c_during_a_step_stops_the_services_too() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let env = TestEnv::new().suite(
+        "interrupted",
+        r#"
+name = "interrupted"
+command = ""
+
+[[service]]
+name = "daemon"
+run = ["${FAKE}", "pid", "out:ready", "sleep:600"]
+healthcheck = { sh = "grep -q ready daemon.service.log" }
+
+[[step]]
+name = "long step"
+sh = "sleep 600"
+"#,
+    );
+    let tmp = env.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut child = Guarded(
+        std::process::Command::new(smoke_runner())
+            .current_dir(env.path())
+            .env("PLANDEX_ENV_FILE", "/dev/null")
+            .env("TMPDIR", &tmp)
+            .env("FAKE", fake_program())
+            .env_remove("PLANDEX_TIMEOUT")
+            .env_remove("PLANDEX_CMD")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start smoke-runner"),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let mut report = String::new();
+    // Handshake: the step is running, so the service is healthy and its pid is in its log.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        report.push_str(&line);
+        report.push('\n');
+        if line.starts_with("→ Running (timeout") {
+            break;
+        }
+    }
+    let dirs = env.test_dirs();
+    assert_eq!(dirs.len(), 1, "{report}");
+    let log = std::fs::read(dirs[0].join("daemon.service.log")).unwrap();
+    let pids = reported_pids(&log, "pid");
+    assert_eq!(pids.len(), 1, "{report}");
+
+    // SAFETY: signalling the runner this test started.
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGINT) };
+    for line in lines {
+        report.push_str(&line.unwrap());
+        report.push('\n');
+    }
+    let status = child.0.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{report}");
+    assert_all_gone(&pids, "the service after Ctrl-C");
+    assert!(env.test_dirs().is_empty(), "test dir removed: {report}");
+}
+
+/// A running `smoke-runner` that is stopped if the test fails before it ends.
+struct Guarded(std::process::Child);
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            // SAFETY: signalling the child this test spawned; the runner then cleans up.
+            unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+            let _ = self.0.wait();
+        }
+    }
 }
