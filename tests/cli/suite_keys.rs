@@ -245,3 +245,33 @@ timeout = "90s"
         .count();
     assert_eq!(held, 2, "both runs held the account, one after the other");
 }
+
+/// A value captured from a secret (here named with `--redact`) is masked wherever the report
+/// shows it, like the secret itself.
+#[test]
+fn a_captured_secret_is_masked_in_notes_and_command_lines() {
+    let env = TestEnv::new()
+        .env("DEPLOY_API_TOKEN", "tok-4f9a8b7c6d5e")
+        .suite(
+            "secrets",
+            r#"
+[[step]]
+name = "Read the token"
+sh = "echo \"$DEPLOY_API_TOKEN\""
+capture = "TOKEN"
+
+[[step]]
+name = "Use it"
+note = "token is ${TOKEN}"
+sh = "test -n '${TOKEN}'"
+"#,
+        );
+    let output = env.run(&["--redact", "DEPLOY_API_TOKEN"]);
+    let report = stdout(&output);
+    assert!(!report.contains("tok-4f9a8b7c6d5e"), "{report}");
+    assert!(
+        report.contains("ℹ token is [redacted:DEPLOY_API_TOKEN]"),
+        "{report}"
+    );
+    assert_eq!(output.status.code(), Some(0));
+}
