@@ -72,10 +72,22 @@ fn absolute_search_path(path: &OsStr, base: &Path) -> Option<OsString> {
     Some(OsString::from_vec(absolute))
 }
 
+/// The most an `env` table may add to an environment after expansion: 8 MiB (each value is at
+/// most 1 MiB; this bounds a table of many large values).
+pub const MAX_EXPANDED_ENV: usize = 8 * 1024 * 1024;
+
 /// Sets `vars` in order; each value may refer to variables set before it.
 pub(super) fn apply(env: &mut Environment, vars: &[(String, Template)]) -> Result<(), String> {
+    let mut total = 0usize;
     for (key, template) in vars {
-        let value = expand(template, env)?;
+        let value = expand(template, env).map_err(|e| format!("env `{key}`: {e}"))?;
+        total += key.len() + value.len();
+        if total > MAX_EXPANDED_ENV {
+            return Err(format!(
+                "env `{key}`: the `env` values up to this one add up to more than the limit of \
+                 8 MiB after expansion"
+            ));
+        }
         env.set(key, value);
     }
     Ok(())
@@ -110,8 +122,18 @@ pub fn prepare(
             };
             let mut argv = shell_words::split(&base)
                 .map_err(|e| format!("cannot split command {base:?}: {e}"))?;
+            let mut total = base.len();
             for arg in args {
-                argv.push(expand(arg, &env)?);
+                let arg = expand(arg, &env)?;
+                total += arg.len();
+                if total > MAX_EXPANDED_ENV {
+                    return Err(
+                        "the command's arguments add up to more than the limit of 8 MiB after \
+                         expansion"
+                            .to_owned(),
+                    );
+                }
+                argv.push(arg);
             }
             let line = shell_words::join(&argv);
             (argv, line)

@@ -3,8 +3,13 @@
 //! Parsed once when a suite is loaded (so a malformed `${` is a load error with a position) and
 //! expanded at run time against each step's environment (so `${TEST_DIR}` works). `$${` writes a
 //! literal `${`; a lone `$` is left as it is, so `sh` lines keep their own `$VAR` for bash.
+//! Defaults may themselves hold references (`${A:-${B:-none}}`), up to 16 deep. An expanded
+//! value is at most [`MAX_EXPANDED_VALUE`] (1 MiB).
 
 use std::borrow::Cow;
+
+use crate::config::MAX_EXPANDED_VALUE;
+use crate::regular_file::human_size;
 
 /// A string with `${VAR}` / `${VAR:-default}` references, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,9 +23,14 @@ enum Part {
     Literal(String),
     Var {
         name: String,
-        default: Option<String>,
+        /// `${NAME:-default}`: the default is a template itself (`${A:-${B}}`).
+        default: Option<Vec<Part>>,
     },
 }
+
+/// How deeply defaults may nest (`${A:-${B:-${C}}}` is 3): enough for any real suite, and a
+/// bound on the recursion of parsing and expanding.
+const MAX_NESTING: usize = 16;
 
 /// Why a template could not be parsed; `offset` is the byte offset in the source string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,71 +42,33 @@ pub struct TemplateError {
     pub message: String,
 }
 
-/// A reference to a variable that is not set and has no default.
+/// Why a template could not be expanded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "`${{{name}}}` is not set (give it a default with `${{{name}:-value}}`, or write `$${{{name}}}` for a literal)"
-)]
-pub struct UnsetVariable {
-    /// The variable's name.
-    pub name: String,
+pub enum ExpandError {
+    /// A reference to a variable that is not set and has no default.
+    #[error(
+        "`${{{name}}}` is not set (give it a default with `${{{name}:-value}}`, or write `$${{{name}}}` for a literal)"
+    )]
+    Unset {
+        /// The variable's name.
+        name: String,
+    },
+    /// The result would be larger than [`MAX_EXPANDED_VALUE`].
+    #[error(
+        "`{}` expands to more than the limit of {}",
+        .template,
+        human_size(MAX_EXPANDED_VALUE as u64)
+    )]
+    TooLarge {
+        /// The template as written (cut to a readable length).
+        template: String,
+    },
 }
 
 impl Template {
     /// Parses `source`.
     pub fn parse(source: &str) -> Result<Self, TemplateError> {
-        let mut parts = Vec::new();
-        let mut literal = String::new();
-        let mut rest = source;
-        let mut offset = 0;
-        while let Some(pos) = rest.find('$') {
-            literal.push_str(&rest[..pos]);
-            let after = &rest[pos..];
-            if let Some(escaped) = after.strip_prefix("$${") {
-                literal.push_str("${");
-                rest = escaped;
-                offset += pos + 3;
-            } else if let Some(body) = after.strip_prefix("${") {
-                let Some(end) = body.find('}') else {
-                    return Err(TemplateError {
-                        offset: offset + pos,
-                        message:
-                            "unterminated `${`: add the closing `}` (or write `$${` for a literal)"
-                                .into(),
-                    });
-                };
-                let inner = &body[..end];
-                let (name, default) = match inner.split_once(":-") {
-                    Some((name, default)) => (name, Some(default.to_owned())),
-                    None => (inner, None),
-                };
-                if !is_variable_name(name) {
-                    return Err(TemplateError {
-                        offset: offset + pos,
-                        message: format!(
-                            "`${{{inner}}}` is not a variable reference: names are letters, digits and `_`, not starting with a digit"
-                        ),
-                    });
-                }
-                if !literal.is_empty() {
-                    parts.push(Part::Literal(std::mem::take(&mut literal)));
-                }
-                parts.push(Part::Var {
-                    name: name.to_owned(),
-                    default,
-                });
-                rest = &body[end + 1..];
-                offset += pos + 2 + end + 1;
-            } else {
-                literal.push('$');
-                rest = &after[1..];
-                offset += pos + 1;
-            }
-        }
-        literal.push_str(rest);
-        if !literal.is_empty() {
-            parts.push(Part::Literal(literal));
-        }
+        let (parts, _) = parse_parts(source, 0, None, 0)?;
         Ok(Self {
             source: source.to_owned(),
             parts,
@@ -129,8 +101,9 @@ impl Template {
             .any(|part| matches!(part, Part::Var { .. }))
     }
 
-    /// Expands references with `lookup`; an unset variable without a default is an error.
-    pub fn expand<'v, F>(&self, lookup: F) -> Result<Cow<'_, str>, UnsetVariable>
+    /// Expands references with `lookup`; an unset variable without a default is an error, and
+    /// so is a result larger than [`MAX_EXPANDED_VALUE`].
+    pub fn expand<'v, F>(&self, lookup: F) -> Result<Cow<'_, str>, ExpandError>
     where
         F: Fn(&str) -> Option<&'v str>,
     {
@@ -139,18 +112,139 @@ impl Template {
             [Part::Literal(text)] => return Ok(Cow::Borrowed(text)),
             _ => {}
         }
-        let mut out = String::with_capacity(self.source.len());
-        for part in &self.parts {
-            match part {
-                Part::Literal(text) => out.push_str(text),
-                Part::Var { name, default } => match (lookup(name), default) {
-                    (Some(value), _) => out.push_str(value),
-                    (None, Some(default)) => out.push_str(default),
-                    (None, None) => return Err(UnsetVariable { name: name.clone() }),
-                },
-            }
-        }
+        let mut out = String::with_capacity(self.source.len().min(MAX_EXPANDED_VALUE));
+        expand_parts(&self.parts, &lookup, &mut out).map_err(|error| match error {
+            ExpandError::TooLarge { .. } => ExpandError::TooLarge {
+                template: cut(&self.source),
+            },
+            unset => unset,
+        })?;
         Ok(Cow::Owned(out))
+    }
+}
+
+fn expand_parts<'v, F>(parts: &[Part], lookup: &F, out: &mut String) -> Result<(), ExpandError>
+where
+    F: Fn(&str) -> Option<&'v str>,
+{
+    let push = |out: &mut String, text: &str| {
+        if out.len() + text.len() > MAX_EXPANDED_VALUE {
+            return Err(ExpandError::TooLarge {
+                template: String::new(),
+            });
+        }
+        out.push_str(text);
+        Ok(())
+    };
+    for part in parts {
+        match part {
+            Part::Literal(text) => push(out, text)?,
+            Part::Var { name, default } => match (lookup(name), default) {
+                (Some(value), _) => push(out, value)?,
+                (None, Some(default)) => expand_parts(default, lookup, out)?,
+                (None, None) => return Err(ExpandError::Unset { name: name.clone() }),
+            },
+        }
+    }
+    Ok(())
+}
+
+/// Parses `text` (at byte `base` of the template) into parts. Inside a default (`open` is the
+/// offset of its `${`), stops after the `}` that closes it and returns how many bytes it used.
+fn parse_parts(
+    text: &str,
+    base: usize,
+    open: Option<usize>,
+    depth: usize,
+) -> Result<(Vec<Part>, usize), TemplateError> {
+    let unterminated = |offset: usize| TemplateError {
+        offset,
+        message: "unterminated `${`: add the closing `}` (or write `$${` for a literal)".into(),
+    };
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut i = 0;
+    while i < text.len() {
+        let rest = &text[i..];
+        if open.is_some() && rest.starts_with('}') {
+            if !literal.is_empty() {
+                parts.push(Part::Literal(literal));
+            }
+            return Ok((parts, i + 1));
+        }
+        if rest.starts_with("$${") {
+            literal.push_str("${");
+            i += 3;
+        } else if let Some(body) = rest.strip_prefix("${") {
+            let name_len = body
+                .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+                .unwrap_or(body.len());
+            let name = &body[..name_len];
+            let after = &body[name_len..];
+            let not_a_reference = || match body.find('}') {
+                Some(end) => TemplateError {
+                    offset: base + i,
+                    message: format!(
+                        "`${{{}}}` is not a variable reference: names are letters, digits and `_`, not starting with a digit",
+                        cut(&body[..end])
+                    ),
+                },
+                None => unterminated(base + i),
+            };
+            let default = if after.starts_with('}') {
+                if !is_variable_name(name) {
+                    return Err(not_a_reference());
+                }
+                i += 2 + name_len + 1;
+                None
+            } else if after.starts_with(":-") {
+                if !is_variable_name(name) {
+                    return Err(not_a_reference());
+                }
+                if depth >= MAX_NESTING {
+                    return Err(TemplateError {
+                        offset: base + i,
+                        message: format!(
+                            "defaults nest more than {MAX_NESTING} deep: simplify the template"
+                        ),
+                    });
+                }
+                let start = i + 2 + name_len + 2;
+                let (default, used) =
+                    parse_parts(&text[start..], base + start, Some(base + i), depth + 1)?;
+                i = start + used;
+                Some(default)
+            } else {
+                return Err(not_a_reference());
+            };
+            if !literal.is_empty() {
+                parts.push(Part::Literal(std::mem::take(&mut literal)));
+            }
+            parts.push(Part::Var {
+                name: name.to_owned(),
+                default,
+            });
+        } else {
+            let c = rest.chars().next().expect("not at the end");
+            literal.push(c);
+            i += c.len_utf8();
+        }
+    }
+    if let Some(open) = open {
+        return Err(unterminated(open));
+    }
+    if !literal.is_empty() {
+        parts.push(Part::Literal(literal));
+    }
+    Ok((parts, i))
+}
+
+/// Text quoted in an error, cut to a readable length.
+fn cut(text: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
     }
 }
 
@@ -164,10 +258,7 @@ fn is_variable_name(name: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn expand(
-        source: &str,
-        vars: &[(&'static str, &'static str)],
-    ) -> Result<String, UnsetVariable> {
+    fn expand(source: &str, vars: &[(&'static str, &'static str)]) -> Result<String, ExpandError> {
         let template = Template::parse(source).expect("valid template");
         let vars = vars.to_vec();
         template
@@ -191,7 +282,12 @@ mod tests {
     #[test]
     fn unset_without_default_is_an_error_naming_the_variable() {
         let err = expand("go ${NOPE}", &[]).unwrap_err();
-        assert_eq!(err.name, "NOPE");
+        assert_eq!(
+            err,
+            ExpandError::Unset {
+                name: "NOPE".into()
+            }
+        );
         assert!(err.to_string().contains("${NOPE:-value}"), "{err}");
     }
 
@@ -205,6 +301,38 @@ mod tests {
             err.message.contains("not a variable reference"),
             "{}",
             err.message
+        );
+    }
+
+    /// `${A:-${B}}` expanded to the literal text `${B}`.
+    #[test]
+    fn nested_defaults_are_expanded() {
+        assert_eq!(expand("${A:-${B}}", &[("B", "b")]).unwrap(), "b");
+        assert_eq!(expand("${A:-x${B:-${C:-c}}y}", &[]).unwrap(), "xcy");
+        assert_eq!(expand("${A:-${B}}", &[("A", "a")]).unwrap(), "a");
+        assert_eq!(expand("${A:-$${B}}", &[]).unwrap(), "${B}");
+        assert_eq!(expand("${A:-}", &[]).unwrap(), "");
+        let err = Template::parse("${A:-${B}").unwrap_err();
+        assert_eq!(err.offset, 0);
+        assert!(err.message.starts_with("unterminated"), "{}", err.message);
+        let deep = format!("{}x{}", "${A:-".repeat(17), "}".repeat(17));
+        let err = Template::parse(&deep).unwrap_err();
+        assert!(err.message.contains("nest more than 16"), "{}", err.message);
+        let deep = "${A:-".repeat(100_000);
+        assert!(Template::parse(&deep).is_err());
+    }
+
+    /// A suite `env` table of 41 lines `Vn=${Vn-1}${Vn-1}` ran out of memory.
+    #[test]
+    fn expansion_stops_at_the_limit() {
+        let big = "x".repeat(MAX_EXPANDED_VALUE / 2 + 1);
+        let template = Template::parse("${V}${V}").unwrap();
+        let err = template
+            .expand(|name| (name == "V").then_some(big.as_str()))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`${V}${V}` expands to more than the limit of 1 MiB"
         );
     }
 }

@@ -16,7 +16,7 @@ mod raw;
 mod validate;
 
 pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors};
-pub use expand::{Template, TemplateError, UnsetVariable};
+pub use expand::{ExpandError, Template, TemplateError};
 pub use load::{MAX_SUITE_FILE_SIZE, load_file, load_paths, load_suites, parse_suite};
 pub use model::{
     Action, Command, CustomCheck, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location,

@@ -543,6 +543,70 @@ fn a_real_background_sleep_is_found_every_time() {
     }
 }
 
+/// A suite `env` table of 41 lines `Vn = "${Vn-1}${Vn-1}"` ran out of memory (SIGABRT).
+#[test]
+fn expansion_bomb_in_a_suite_env_table_stops_at_the_limit() {
+    let mut toml = "[env]\nV0 = \"xxxxxxxxxxxxxxxx\"\n".to_owned();
+    for n in 1..=41 {
+        toml.push_str(&format!("V{n} = \"${{V{}}}${{V{}}}\"\n", n - 1, n - 1));
+    }
+    toml.push_str("\n[[step]]\nname = \"a\"\nsh = \"true\"\n");
+    let env = TestEnv::new().suite("bomb", &toml);
+    let output = env.run(&[]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}{}", stderr(&output));
+    assert!(
+        report.contains("env `V17`: `${V16}${V16}` expands to more than the limit of 1 MiB"),
+        "{report}"
+    );
+}
+
+/// The same bomb in an env file.
+#[test]
+fn expansion_bomb_in_an_env_file_stops_at_the_limit() {
+    let mut text = "V0=xxxxxxxxxxxxxxxx\n".to_owned();
+    for n in 1..=41 {
+        text.push_str(&format!("V{n}=${{V{}}}${{V{}}}\n", n - 1, n - 1));
+    }
+    let env = TestEnv::new()
+        .suite("ok", "[[step]]\nname = \"a\"\nsh = \"true\"\n")
+        .file("bomb.env", &text);
+    chmod(&env.path().join("bomb.env"), 0o600);
+    let output = env.run(&["--env-file", "bomb.env"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: cannot load environment file bomb.env: line 18, column 11: the value of `V17` is \
+         larger than the limit of 1 MiB after expansion\n"
+    );
+}
+
+/// `${A:-${B}}` gave the literal text `${B}`.
+#[test]
+fn nested_defaults_are_expanded() {
+    let env = TestEnv::new().suite(
+        "nested",
+        "[env]\nB = \"from-b\"\n\n[[step]]\nname = \"a\"\nsh = \"echo ${A:-${B}} ${A:-${C:-plain}}\"\nstdout.equals = \"from-b plain\"\n",
+    );
+    let output = env.run(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+/// 100,000 steps with one name: `--list` restarted the unique-name count for each step (over
+/// 20 s for 20,000). Not a timed test: it must simply finish, with every name distinct.
+#[test]
+fn many_steps_with_the_same_name_are_listed() {
+    let steps = "[[step]]\nname = \"same\"\nsh = \"true\"\n".repeat(100_000);
+    let env = TestEnv::new().suite("same", &steps);
+    let output = env.run(&["--list"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let listed = stdout(&output);
+    let names: Vec<&str> = listed.lines().filter(|l| l.ends_with(": test")).collect();
+    assert_eq!(names.len(), 100_000);
+    assert_eq!(names[0], "same::same: test");
+    assert_eq!(names[99_999], "same::same_100000: test");
+}
+
 /// A relative `PATH` entry passed `requires` (looked up from the invocation dir) and then the
 /// step failed in the test dir with "command not found".
 #[test]
