@@ -327,7 +327,13 @@ pub(super) struct RunHistory {
 impl RunHistory {
     /// Opens the history at `location` (nothing at all with `--no-history`) for the run
     /// `run_id`, which is shard `K/N` when `shard` says so.
-    pub(super) fn open(location: &HistoryLocation, run_id: String, shard: Option<String>) -> Self {
+    /// The hints' baselines are read for `test_names`.
+    pub(super) fn open<'n>(
+        location: &HistoryLocation,
+        run_id: String,
+        shard: Option<String>,
+        test_names: impl IntoIterator<Item = &'n str>,
+    ) -> Self {
         let store = location
             .path()
             .and_then(|path| match HistoryStore::open(path) {
@@ -337,7 +343,7 @@ impl RunHistory {
                     None
                 }
             });
-        let baselines = match store.as_ref().map(HistoryStore::baselines) {
+        let baselines = match store.as_ref().map(|store| store.baselines(test_names)) {
             Some(Ok(baselines)) => baselines,
             Some(Err(error)) => {
                 eprintln!("warning: no hints from the run history: {error}");

@@ -119,7 +119,10 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     let shard = args
         .shard
         .map(|shard| format!("{}/{}", shard.index, shard.count));
-    let history = RunHistory::open(&history_location, run_id, shard);
+    let test_names = suites
+        .iter()
+        .flat_map(|suite| suite.steps.iter().map(|step| step.test_name.as_str()));
+    let history = RunHistory::open(&history_location, run_id, shard, test_names);
     // A report that cannot be written stops the run: commands are stopped, test dirs removed.
     let mut fanout = Fanout::new(&settings.masker, || executor.stop(libc::SIGPIPE));
     let failed_suites = FailedSuites::default();

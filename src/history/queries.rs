@@ -515,46 +515,36 @@ impl HistoryStore {
         Ok(run)
     }
 
-    /// Each step's last [`BASELINE_RUNS`] runs in which it ran (among the newest
-    /// [`BASELINE_WINDOW`] runs), for the live report's hints.
-    pub fn baselines(&self) -> Result<Baselines, HistoryError> {
+    /// The last [`BASELINE_RUNS`] recorded runs in which each of `test_names` ran, for the
+    /// live report's hints. One index lookup per name, so the cost does not grow with the
+    /// history.
+    pub fn baselines<'n>(
+        &self,
+        test_names: impl IntoIterator<Item = &'n str>,
+    ) -> Result<Baselines, HistoryError> {
         let mut statement = self
             .conn
             .prepare(
-                "SELECT test_name, outcome, duration_us FROM (
-                     SELECT s.test_name, s.outcome, s.duration_us, r.started_at_ms, r.id AS run,
-                            ROW_NUMBER() OVER (PARTITION BY s.test_name
-                                               ORDER BY r.started_at_ms DESC, r.id DESC) AS k
-                     FROM steps s JOIN runs r ON r.id = s.run_id
-                     WHERE s.outcome != 'skipped'
-                       AND r.id IN (SELECT id FROM runs
-                                    ORDER BY started_at_ms DESC, id DESC LIMIT ?1))
-                 WHERE k <= ?2
-                 ORDER BY test_name, started_at_ms, run",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = statement
-            .query_map(
-                params![BASELINE_WINDOW as i64, BASELINE_RUNS as i64],
-                |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, i64>(2)?,
-                    ))
-                },
+                "SELECT outcome, duration_us FROM steps
+                 WHERE test_name = ?1 AND outcome != 'skipped'
+                 ORDER BY run_id DESC LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
         let mut steps: Vec<(String, Vec<PastRun>)> = Vec::new();
-        for row in rows {
-            let (name, outcome, duration) = row.map_err(|e| self.err(e))?;
-            let past = PastRun {
-                passed: Outcome::from_name(&outcome).is_some_and(Outcome::is_pass),
-                duration: from_micros(duration),
-            };
-            match steps.last_mut() {
-                Some((last, runs)) if *last == name => runs.push(past),
-                _ => steps.push((name, vec![past])),
+        for name in test_names {
+            let mut runs: Vec<PastRun> = statement
+                .query_map(params![name, BASELINE_RUNS as i64], |row| {
+                    Ok(PastRun {
+                        passed: Outcome::from_name(&row.get::<_, String>(0)?)
+                            .is_some_and(Outcome::is_pass),
+                        duration: from_micros(row.get(1)?),
+                    })
+                })
+                .and_then(Iterator::collect)
+                .map_err(|e| self.err(e))?;
+            if !runs.is_empty() {
+                runs.reverse();
+                steps.push((name.to_owned(), runs));
             }
         }
         Ok(Baselines::new(steps))
@@ -607,6 +597,3 @@ impl HistoryStore {
         Ok(Some((run_id, names)))
     }
 }
-
-/// How many of the newest runs the baselines look into.
-pub const BASELINE_WINDOW: usize = 200;

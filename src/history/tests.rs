@@ -149,7 +149,9 @@ fn step_history_by_full_or_partial_name() {
 fn baselines_give_the_hints() {
     let dir = tempfile::tempdir().unwrap();
     let store = five_runs(&dir.path().join("h.sqlite"));
-    let baselines = store.baselines().unwrap();
+    let baselines = store
+        .baselines(["s::sleeper", "s::flip", "s::quick", "s::unknown"])
+        .unwrap();
     assert_eq!(
         baselines.hint("s::sleeper", true, Duration::from_secs(2)),
         Some(Hint::SlowerThanUsual {
