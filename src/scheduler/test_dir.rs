@@ -14,7 +14,11 @@ impl TestDir {
     /// Creates `<root>/plandex-<slug>-<pid>-<random>`.
     pub fn create(root: &Path, slug: &str) -> io::Result<Self> {
         let prefix = format!("plandex-{slug}-{}-", std::process::id());
-        let dir = tempfile::Builder::new().prefix(&prefix).tempdir_in(root)?;
+        // 0700 whatever the umask: other users must neither read a step's files nor plant their own.
+        let dir = tempfile::Builder::new()
+            .prefix(&prefix)
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir_in(root)?;
         let path = dir.path().to_path_buf();
         Ok(Self {
             dir: Some(dir),
@@ -92,5 +96,15 @@ mod tests {
 
         let kept = TestDir::create(root.path(), "demo").unwrap().keep();
         assert!(kept.is_dir());
+    }
+
+    /// Test dirs were created 0777 minus umask: world-writable under umask 000.
+    #[test]
+    fn test_dirs_are_private_whatever_the_umask() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = TestDir::create(root.path(), "private").unwrap();
+        let mode = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
 }
