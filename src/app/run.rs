@@ -75,6 +75,13 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     if let Some(end) = interrupted(&executor) {
         return end;
     }
+    if suites.iter().any(|suite| !suite.redact.is_empty()) {
+        let names: Vec<String> = (args.redact.iter())
+            .chain(suites.iter().flat_map(|suite| &suite.redact))
+            .cloned()
+            .collect();
+        settings = settings.with_masker(&names);
+    }
     let mut selection = Selection::new(&suites, &filter(args));
     if let Some(shard) = args.shard {
         keep_shard(&suites, &mut selection, shard);

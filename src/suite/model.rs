@@ -35,6 +35,8 @@ pub struct Suite {
     pub env: Vec<(String, Template)>,
     /// Programs that must be found on `PATH`, else every step is skipped with the reason.
     pub requires: Vec<String>,
+    /// Variables whose values are masked as `[redacted:NAME]` in everything the run writes.
+    pub redact: Vec<String>,
     /// What happens to later steps after a step fails.
     pub on_failure: OnFailure,
     /// Long-running processes started, in order and each healthy, before the first step.

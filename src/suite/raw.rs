@@ -29,6 +29,8 @@ pub(crate) struct RawSuite {
     #[serde(default)]
     pub(crate) requires: Vec<String>,
     #[serde(default)]
+    pub(crate) redact: Vec<String>,
+    #[serde(default)]
     pub(crate) on_failure: RawOnFailure,
     pub(crate) shell: Option<Spanned<String>>,
     pub(crate) exclusive: Option<Spanned<String>>,

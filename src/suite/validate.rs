@@ -174,6 +174,7 @@ impl Validator<'_> {
             fixtures,
             env,
             requires: raw.requires,
+            redact: raw.redact,
             on_failure: match raw.on_failure {
                 RawOnFailure::Stop => OnFailure::Stop,
                 RawOnFailure::Continue => OnFailure::Continue,
@@ -1131,7 +1132,7 @@ sh = "true"
         assert_eq!(
             error("nme = \"demo\"\n"),
             "\
-error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `on_failure`, `shell`, `exclusive`, `step`, `service`
+error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `step`, `service`
  --> suites/demo.toml:1:1
   |
 1 | nme = \"demo\"

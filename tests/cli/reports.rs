@@ -355,3 +355,21 @@ fn flaky_steps_are_counted_and_fail_the_run_with_flaky_fails() {
         "{report}"
     );
 }
+
+#[test]
+fn a_suite_can_name_variables_to_redact() {
+    let env = TestEnv::new()
+        .suite(
+            "masked",
+            "command = \"${FAKE}\"\nredact = [\"DEPLOY_URL\"]\n[[step]]\nname = \"Shows it\"\nrun = \"out:${DEPLOY_URL} exit:1\"\n",
+        )
+        .env("DEPLOY_URL", "https://user:pw@example.test");
+    let output = env.run(&[]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(!report.contains("user:pw"), "{report}");
+    assert!(
+        report.contains("      | [redacted:DEPLOY_URL]\n"),
+        "{report}"
+    );
+}

@@ -37,7 +37,7 @@ fn unknown_top_level_key() {
     assert_eq!(
         load_error("nme = \"x\"\n\n[[step]]\nname = \"a\"\nrun = \"b\"\n"),
         "\
-error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `on_failure`, `shell`, `exclusive`, `step`, `service`
+error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `step`, `service`
  --> suites/bad.toml:1:1
   |
 1 | nme = \"x\"

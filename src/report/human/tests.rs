@@ -47,6 +47,7 @@ fn suite(name: &str, steps: Vec<Step>) -> Suite {
         fixtures_root: None,
         env: Vec::new(),
         requires: Vec::new(),
+        redact: Vec::new(),
         on_failure: OnFailure::Stop,
         services: Vec::new(),
         shell: None,
