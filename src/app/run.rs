@@ -126,8 +126,11 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     let shard = args
         .shard
         .map(|shard| format!("{}/{}", shard.index, shard.count));
+    // Only the human report shows hints: the others need no baselines read.
+    let hinted = format(args) == Format::Human;
     let test_names = suites
         .iter()
+        .filter(|_| hinted)
         .flat_map(|suite| suite.steps.iter().map(|step| step.test_name.as_str()));
     let history = RunHistory::open(&history_location, run_id, shard, test_names);
     // A report that cannot be written stops the run: commands are stopped, test dirs removed.
@@ -156,7 +159,9 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             LibtestReporter::new(stdout, libtest_format(libtest), color),
         ),
     }
-    fanout.add("the run history", history.consumer());
+    if let Some(consumer) = history.consumer() {
+        fanout.add("the run history", consumer);
+    }
     let summary = scheduler::run(&suites, &selection, &settings, &executor, &fanout);
     let end = match fanout.into_failure() {
         Some(failure) => report_failed(&failure.target, &failure.error),
