@@ -13,9 +13,10 @@ mod model;
 mod names;
 mod position;
 mod raw;
+mod shape;
 mod validate;
 
-pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors};
+pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors, MAX_ERRORS_PER_FILE};
 pub use expand::{ExpandError, Template, TemplateError};
 pub use load::{MAX_SUITE_FILE_SIZE, load_file, load_paths, load_suites, parse_suite};
 pub use model::{
