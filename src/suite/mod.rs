@@ -1,8 +1,8 @@
 //! Suites: TOML files (or Rust values) describing steps and their checks.
 //!
-//! `raw` mirrors the file format with serde; `validate` turns it into the `model` the rest of
-//! the crate uses, reporting problems as `file:line:col`; `load` reads files and folders. This
-//! module never runs anything. The file format is documented in `docs/suites.md`.
+//! `shape` checks every key's TOML type, `raw` mirrors the file format with serde; `validate`
+//! turns it into the `model` the rest of the crate uses, reporting problems as `file:line:col`;
+//! `load` reads files and folders. This module never runs anything. The file format is documented in `docs/suites.md`.
 
 mod command_line;
 mod error;

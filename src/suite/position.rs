@@ -199,6 +199,32 @@ mod tests {
     }
 
     #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("{} = 1 {}", "a".repeat(500), "b".repeat(500));
+        let index = LineIndex::new(&line);
+        let excerpt = index.excerpt(501..502);
+        assert_eq!((excerpt.line, excerpt.column), (1, 502));
+        assert_eq!(
+            excerpt.text,
+            format!("…{} = 1 {}…", "a".repeat(59), "b".repeat(76))
+        );
+        assert_eq!(excerpt.text.chars().nth(excerpt.indent), Some('='));
+        // Near the start: cut only at the end; a span longer than what is shown stops there.
+        let excerpt = index.excerpt(0..1000);
+        assert_eq!((excerpt.indent, excerpt.width), (0, CHARS_FROM));
+        assert!(excerpt.text.starts_with("aaa") && excerpt.text.ends_with('…'));
+    }
+
+    #[test]
+    fn columns_are_counted_across_blocks_of_multibyte_characters() {
+        let line = format!("{}x", "é".repeat(3 * BLOCK));
+        let index = LineIndex::new(&line);
+        assert_eq!(index.line_column(line.len() - 1), (1, 3 * BLOCK + 1));
+        let excerpt = index.excerpt(line.len() - 1..line.len());
+        assert_eq!(excerpt.text.chars().nth(excerpt.indent), Some('x'));
+    }
+
+    #[test]
     fn invalid_bytes_are_located_and_replaced() {
         let excerpt = excerpt_at_invalid_byte(b"a = 1\nb = \"\xff\"\nc", 11);
         assert_eq!((excerpt.line, excerpt.column), (2, 6));

@@ -249,10 +249,9 @@ fn check_table(
                 message: format!(
                     "unknown key `{}`{}, expected one of {}",
                     shown_key(name),
-                    match (shape.what, path) {
-                        ("", "") => String::new(),
-                        ("", path) => format!(" in `{path}`"),
-                        (what, _) => format!(" in {what}"),
+                    match table_name(shape, path) {
+                        name if name.is_empty() => name,
+                        name => format!(" in {name}"),
                     },
                     shape
                         .keys
@@ -267,10 +266,7 @@ fn check_table(
     }
     for required in shape.required {
         if !table.keys().any(|key| key.get_ref() == required) {
-            let what = match shape.what {
-                "" => format!("`{path}`"),
-                what => what.to_owned(),
-            };
+            let what = table_name(shape, path);
             misfits.push(Misfit {
                 span: span.clone(),
                 message: format!("{what} has no `{required}`"),
@@ -430,6 +426,20 @@ fn check_value(value: &Spanned<DeValue<'_>>, shape: &Shape, path: &str, misfits:
     }
 }
 
+/// How messages name a table: by its path (`healthcheck.http`) when it has one, else by what
+/// it is (`[[step]]`, a `files` entry); empty for the file itself.
+fn table_name(shape: &TableShape, path: &str) -> String {
+    if shape.what.starts_with('`') && !shape.what.starts_with("`[[") || shape.what.is_empty() {
+        if path.is_empty() {
+            String::new()
+        } else {
+            format!("`{}`", shown_key(path))
+        }
+    } else {
+        shape.what.to_owned()
+    }
+}
+
 fn tables_help(leaf: &str, table: &TableShape) -> String {
     if table.example.is_empty() {
         format!("write each one as a `[[{leaf}]]` table, with double brackets")
@@ -488,5 +498,211 @@ fn describe(value: &DeValue<'_>) -> String {
         DeValue::Datetime(datetime) => format!("the date-time {datetime}"),
         DeValue::Array(_) => "an array".into(),
         DeValue::Table(_) => "a table".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde::de::{self, Visitor};
+
+    use super::super::raw::{
+        RawFileCheck, RawHealthcheck, RawHttp, RawRetry, RawService, RawStep, RawStreamChecks,
+        RawSuite,
+    };
+    use super::*;
+
+    /// A deserializer that only records the keys a derived struct asks for.
+    struct FieldsOf(std::cell::Cell<&'static [&'static str]>);
+
+    impl<'de> de::Deserializer<'de> for &FieldsOf {
+        type Error = de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0.set(fields);
+            Err(de::Error::custom("recorded"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+
+    fn fields<T: for<'de> Deserialize<'de>>() -> Vec<&'static str> {
+        let recorder = FieldsOf(std::cell::Cell::new(&[]));
+        let _ = T::deserialize(&recorder);
+        recorder.0.get().to_vec()
+    }
+
+    fn keys(table: &TableShape) -> Vec<&'static str> {
+        table.keys.iter().map(|(key, _)| *key).collect()
+    }
+
+    #[test]
+    fn every_table_has_the_keys_of_its_raw_struct() {
+        assert_eq!(keys(&SUITE), fields::<RawSuite>());
+        assert_eq!(keys(&STEP), fields::<RawStep>());
+        assert_eq!(keys(&SERVICE), fields::<RawService>());
+        assert_eq!(keys(&HEALTHCHECK), fields::<RawHealthcheck>());
+        assert_eq!(keys(&HTTP), fields::<RawHttp>());
+        assert_eq!(keys(&STREAM_CHECKS), fields::<RawStreamChecks>());
+        assert_eq!(keys(&FILE_CHECK), fields::<RawFileCheck>());
+        assert_eq!(keys(&RETRY), fields::<RawRetry>());
+    }
+
+    /// A value of each TOML type, and how a message names it.
+    const VALUES: [(&str, &str); 7] = [
+        ("\"text\"", "the string \"text\""),
+        ("42", "the integer 42"),
+        ("1.5", "the float 1.5"),
+        ("true", "the boolean true"),
+        ("1979-05-27T07:32:00Z", "the date-time 1979-05-27T07:32:00Z"),
+        ("[1]", "an array"),
+        ("{ x = 1 }", "a table"),
+    ];
+
+    fn accepts(shape: &Shape, value: &str) -> bool {
+        let string = value.starts_with('"');
+        match shape {
+            Shape::String | Shape::Keyword(_) => string,
+            Shape::Bool => value == "true",
+            Shape::Integer => value == "42",
+            Shape::Duration => string || value == "42" || value == "1.5",
+            Shape::Status => string || value == "42",
+            // Arrays have the right shape; their items are checked one by one (see below).
+            Shape::Texts | Shape::Run => string || value.starts_with('['),
+            Shape::Strings | Shape::Tables(_) => value.starts_with('['),
+            Shape::Vars | Shape::AnyTable | Shape::Table(_) => value.starts_with('{'),
+        }
+    }
+
+    /// A suite file with `key = value` in the table at `path` (`""`, `step`, `step.http`, …),
+    /// the rest of it valid.
+    /// `path` holds each table's key and whether it is a list of tables.
+    fn suite_with(path: &[(&str, bool)], key: &str, value: &str) -> String {
+        let line =
+            path.iter()
+                .skip(1)
+                .rev()
+                .fold(format!("{key} = {value}"), |inner, (outer, list)| {
+                    if *list {
+                        format!("{outer} = [{{ {inner} }}]")
+                    } else {
+                        format!("{outer} = {{ {inner} }}")
+                    }
+                });
+        // The key itself is never written twice (TOML refuses that).
+        let own = path.len() == 1;
+        match path.first() {
+            None if key == "step" => format!("{line}\n"),
+            None => format!("{line}\n[[step]]\nsh = \"true\"\n"),
+            Some(("step", _)) if own && key == "sh" => format!("[[step]]\nrun = \"x\"\n{line}\n"),
+            Some(("step", _)) => format!("[[step]]\nsh = \"true\"\n{line}\n"),
+            Some(_) if own && key == "name" => {
+                format!("[[service]]\n{line}\n[[step]]\nsh = \"true\"\n")
+            }
+            Some(_) => format!("[[service]]\nname = \"db\"\n{line}\n[[step]]\nsh = \"true\"\n"),
+        }
+    }
+
+    fn sweep(table: &TableShape, path: &mut Vec<(&'static str, bool)>, checked: &mut usize) {
+        for (key, shape) in table.keys {
+            if let Shape::Table(inner) | Shape::Tables(inner) = shape {
+                path.push((key, matches!(shape, Shape::Tables(_))));
+                sweep(inner, path, checked);
+                path.pop();
+            }
+            for (value, described) in VALUES {
+                if accepts(shape, value) {
+                    continue;
+                }
+                let source = suite_with(path, key, value);
+                let table = DeTable::parse(&source).expect("valid TOML");
+                let misfits = check(&table, 100).kept;
+                let named = path
+                    .iter()
+                    .skip(1)
+                    .map(|(outer, _)| *outer)
+                    .chain(std::iter::once(*key))
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let expected = format!("`{named}` must be ");
+                let found = misfits.iter().find(|misfit| {
+                    misfit.message.starts_with(&expected)
+                        && misfit.message.ends_with(&format!(", not {described}"))
+                });
+                let Some(found) = found else {
+                    panic!("{source}: {expected}… {described}: got {misfits:#?}");
+                };
+                assert_eq!(&source[found.span.clone()], value, "{source}");
+                assert!(!found.help.is_empty());
+                *checked += 1;
+            }
+            if let Shape::Texts | Shape::Run | Shape::Strings | Shape::Tables(_) = shape {
+                let source = suite_with(path, key, "[1]");
+                let table = DeTable::parse(&source).expect("valid TOML");
+                let misfits = check(&table, 100).kept;
+                assert!(
+                    misfits
+                        .iter()
+                        .any(|misfit| misfit.message.starts_with("an item of `")
+                            && misfit.message.ends_with(", not the integer 1")
+                            && &source[misfit.span.clone()] == "1"),
+                    "{source}: {misfits:#?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_key_given_every_wrong_type_is_named_with_what_it_takes() {
+        let mut checked = 0;
+        sweep(&SUITE, &mut Vec::new(), &mut checked);
+        assert!(checked > 300, "{checked}");
+    }
+
+    #[test]
+    fn a_list_given_a_table_says_how_to_write_a_list() {
+        let table = DeTable::parse("[[step]]\nsh = \"x\"\nfiles = { path = \"x\" }\n").unwrap();
+        let misfits = check(&table, 10).kept;
+        assert_eq!(misfits.len(), 1);
+        assert_eq!(
+            misfits[0].message,
+            "`files` must be an array of tables, not a table"
+        );
+        assert_eq!(
+            misfits[0].help,
+            "`files` is a list: write `files = [{ … }]`"
+        );
+    }
+
+    #[test]
+    fn long_values_and_keys_are_cut_in_messages() {
+        let long = "9".repeat(300);
+        let source = format!("name = {long}.5\n\"{long}\" = 1\n");
+        let table = DeTable::parse(&source).unwrap();
+        for misfit in check(&table, 10).kept {
+            assert!(misfit.message.len() < 400, "{}", misfit.message);
+            assert!(misfit.message.contains('…'), "{}", misfit.message);
+        }
+    }
+
+    #[test]
+    fn only_the_first_misfits_are_kept() {
+        let source = "step = [".to_owned() + &"{ name = 1 },".repeat(1000) + "]\n";
+        let table = DeTable::parse(&source).unwrap();
+        let misfits = check(&table, 20);
+        assert_eq!((misfits.kept.len(), misfits.more), (20, 980));
     }
 }
