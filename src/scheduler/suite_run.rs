@@ -18,6 +18,7 @@ use crate::report::{
 };
 use crate::suite::{Action, ExpectedStatus, HttpCheck, OnFailure, Step, Suite, Template};
 
+use super::fixture_copy::CopyError;
 use super::services::{self, Ports, StartError};
 use super::sink::EventSink;
 use super::step_command::{http_call, prepare, step_environment, step_timeout, suite_environment};
@@ -69,13 +70,14 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
         test_dir: test_dir.path(),
     });
 
-    match prepare_suite(suite, cx.settings, &test_dir) {
+    match prepare_suite(suite, cx, &test_dir) {
         Ok(Setup::Ready(mut env, ports)) => {
             run.with_services(selected, &mut env, &ports, test_dir.path())
         }
         Ok(Setup::Missing(program)) => {
             run.skip_all(selected, SkipReason::MissingRequirement(program))
         }
+        Ok(Setup::Interrupted) => run.skip_all(selected, SkipReason::Interrupted),
         Err(message) => run.fail_setup(selected, &message),
     }
 
@@ -88,15 +90,22 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
 enum Setup {
     Ready(Environment, Ports),
     Missing(String),
+    Interrupted,
 }
 
 /// Fixtures, the suite's environment, requirements. Requirements are looked up exactly as the
 /// steps will look programs up: in the suite's environment, from the test dir.
-fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Result<Setup, String> {
+fn prepare_suite(
+    suite: &Suite,
+    cx: &SuiteContext<'_>,
+    test_dir: &TestDir,
+) -> Result<Setup, String> {
+    let settings = cx.settings;
     let fixtures_root = suite
         .fixtures_root
         .as_deref()
         .unwrap_or(&settings.fixtures_dir);
+    let interrupted = || cx.executor.interrupted().is_some();
     for fixture in &suite.fixtures {
         let source = fixtures_root.join(fixture);
         if !source.is_dir() {
@@ -105,12 +114,11 @@ fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Resu
                 source.display()
             ));
         }
-        test_dir.copy_fixture(&source).map_err(|e| {
-            format!(
-                "cannot copy fixture `{fixture}` from {}: {e}",
-                source.display()
-            )
-        })?;
+        match test_dir.copy_fixture(fixtures_root, fixture, &interrupted) {
+            Ok(()) => {}
+            Err(CopyError::Interrupted) => return Ok(Setup::Interrupted),
+            Err(e) => return Err(format!("cannot copy fixture `{fixture}`: {e}")),
+        }
     }
     let ports = Ports::allocate(suite)?;
     let env = suite_environment(suite, settings, test_dir.path(), &ports.variables())?;
