@@ -516,12 +516,7 @@ mod tests {
     fn a_fifo_in_a_fixture_is_refused_without_blocking() {
         let s = setting();
         s.file("f/before", "");
-        rustix::fs::mkfifoat(
-            rustix::fs::CWD,
-            s.root.join("f/p"),
-            Mode::RUSR | Mode::WUSR,
-        )
-        .unwrap();
+        rustix::fs::mkfifoat(rustix::fs::CWD, s.root.join("f/p"), Mode::RUSR | Mode::WUSR).unwrap();
         let error = s.copy("f").unwrap_err();
         assert_eq!(
             error.to_string(),
