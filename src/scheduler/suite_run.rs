@@ -20,6 +20,7 @@ use crate::suite::{
     Action, ExpectedStatus, HttpCheck, OnFailure, Requirement, Step, Suite, Template,
 };
 
+use super::fixture_copy::CopyError;
 use super::services::{self, Ports, StartError};
 use super::sink::EventSink;
 use super::step_command::{
@@ -77,11 +78,8 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
         Ok(Setup::Ready(mut env, ports)) => {
             run.with_services(selected, &mut env, &ports, test_dir.path())
         }
-        // A check cut short by an interrupt says nothing about the requirement.
-        Ok(Setup::Missing(_)) if cx.executor.interrupted().is_some() => {
-            run.skip_all(selected, SkipReason::Interrupted)
-        }
         Ok(Setup::Missing(reason)) => run.skip_all(selected, reason),
+        Ok(Setup::Interrupted) => run.skip_all(selected, SkipReason::Interrupted),
         Err(message) => run.fail_setup(selected, &message),
     }
 
@@ -95,6 +93,7 @@ enum Setup {
     Ready(Environment, Ports),
     /// A requirement is missing: every step is skipped for this reason.
     Missing(SkipReason),
+    Interrupted,
 }
 
 /// Fixtures, the suite's environment, requirements. Requirements are looked up exactly as the
@@ -110,6 +109,7 @@ fn prepare_suite(
         .fixtures_root
         .as_deref()
         .unwrap_or(&settings.fixtures_dir);
+    let interrupted = || cx.executor.interrupted().is_some();
     for fixture in &suite.fixtures {
         let source = fixtures_root.join(fixture);
         if !source.is_dir() {
@@ -118,12 +118,11 @@ fn prepare_suite(
                 source.display()
             ));
         }
-        test_dir.copy_fixture(&source).map_err(|e| {
-            format!(
-                "cannot copy fixture `{fixture}` from {}: {e}",
-                source.display()
-            )
-        })?;
+        match test_dir.copy_fixture(fixtures_root, fixture, &interrupted) {
+            Ok(()) => {}
+            Err(CopyError::Interrupted) => return Ok(Setup::Interrupted),
+            Err(e) => return Err(format!("cannot copy fixture `{fixture}`: {e}")),
+        }
     }
     let ports = Ports::allocate(suite)?;
     let env = suite_environment(suite, settings, test_dir.path(), &ports.variables())?;
@@ -139,6 +138,10 @@ fn prepare_suite(
                 requirement_check(suite, command, &env, test_dir.path(), cx)?
             }
         };
+        // A check cut short by an interrupt says nothing about the requirement.
+        if interrupted() {
+            return Ok(Setup::Interrupted);
+        }
         if let Some(reason) = missing {
             return Ok(Setup::Missing(reason));
         }
