@@ -153,7 +153,8 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         ),
         libtest => fanout.add(
             "standard output",
-            LibtestReporter::new(stdout, libtest_format(libtest), color),
+            LibtestReporter::new(stdout, libtest_format(libtest), color)
+                .with_show_output(settings.show_output),
         ),
     }
     fanout.add("the run history", history.consumer());

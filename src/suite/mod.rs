@@ -21,6 +21,6 @@ pub use expand::{ExpandError, Template, TemplateError};
 pub use load::{MAX_SUITE_FILE_SIZE, load_file, load_paths, load_suites, parse_suite};
 pub use model::{
     Action, Command, CustomCheck, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location,
-    OnFailure, OutputCheck, Probe, Retry, Service, Shell, Step, Suite,
+    OnFailure, OutputCheck, Probe, Requirement, Retry, Service, Shell, Step, Suite,
 };
 pub use names::{TestNames, slug};

@@ -21,13 +21,13 @@ use super::error::{Excerpt, LoadError, LoadErrorKind, MAX_ERRORS_PER_FILE};
 use super::expand::{Template, TemplateError};
 use super::model::{
     Action, Command, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location, OnFailure,
-    OutputCheck, Probe, Retry, Service, Shell, Step, Suite,
+    OutputCheck, Probe, Requirement, Retry, Service, Shell, Step, Suite,
 };
 use super::names::{TestNames, slug};
 use super::position::LineIndex;
 use super::raw::{
-    RawDuration, RawEnv, RawFileCheck, RawHealthcheck, RawHttp, RawOnFailure, RawRetry, RawRun,
-    RawService, RawStatus, RawStep, RawStreamChecks, RawSuite, RawTexts,
+    RawDuration, RawEnv, RawFileCheck, RawHealthcheck, RawHttp, RawOnFailure, RawRequirement,
+    RawRetry, RawRun, RawService, RawStatus, RawStep, RawStreamChecks, RawSuite, RawTexts,
 };
 
 /// `retry.interval` when not given.
@@ -104,6 +104,11 @@ impl Validator<'_> {
             .filter_map(|fixture| errors.keep(self.fixture(fixture)))
             .collect();
         let env = errors.keep(self.env(raw.env)).unwrap_or_default();
+        let requires = raw
+            .requires
+            .into_iter()
+            .filter_map(|requirement| errors.keep(self.requirement(requirement)))
+            .collect();
         let shell = raw.shell.and_then(|shell| errors.keep(self.shell(shell)));
         let exclusive = raw
             .exclusive
@@ -167,7 +172,7 @@ impl Validator<'_> {
             timeout,
             fixtures,
             env,
-            requires: raw.requires,
+            requires,
             redact: raw.redact,
             on_failure: match raw.on_failure {
                 RawOnFailure::Stop => OnFailure::Stop,
@@ -512,6 +517,22 @@ impl Validator<'_> {
             }),
             name,
         })
+    }
+
+    /// A program's name, or a check command (`{ sh = "…" }`).
+    fn requirement(&self, raw: Spanned<RawRequirement>) -> Result<Requirement, LoadError> {
+        let span = raw.span();
+        match raw.into_inner() {
+            RawRequirement::Program(program) => Ok(Requirement::Program(program)),
+            RawRequirement::Check(check) => match self.command(check.run, check.sh)? {
+                Some(command) => Ok(Requirement::Check(command)),
+                None => Err(self.invalid(
+                    span,
+                    "a `requires` check needs `sh` or `run`".to_owned(),
+                    "for example `{ sh = \"id postgres\" }`: the suite is skipped unless it exits 0",
+                )),
+            },
+        }
     }
 
     /// `run` (a whole command here) or `sh`; `None` when neither is given.
@@ -862,8 +883,8 @@ mod tests {
     use std::time::Duration;
 
     use crate::suite::{
-        Action, ExpectedStatus, FileCheck, OnFailure, OutputCheck, Retry, Suite, Template,
-        parse_suite,
+        Action, ExpectedStatus, FileCheck, OnFailure, OutputCheck, Requirement, Retry, Suite,
+        Template, parse_suite,
     };
 
     fn parse(source: &str) -> Suite {
@@ -988,7 +1009,15 @@ status = "any"
                 ("API", "${PLANDEX_ENV}/api")
             ]
         );
-        assert_eq!(suite.requires, ["git", "bash"]);
+        let programs: Vec<&str> = suite
+            .requires
+            .iter()
+            .map(|requirement| match requirement {
+                Requirement::Program(program) => program.as_str(),
+                Requirement::Check(_) => panic!("a program: {requirement:?}"),
+            })
+            .collect();
+        assert_eq!(programs, ["git", "bash"]);
         assert_eq!(suite.on_failure, OnFailure::Continue);
         assert_eq!(suite.steps.len(), 5);
 
@@ -1134,6 +1163,46 @@ sh = "true"
             .filter_map(|step| step.location.as_ref().map(ToString::to_string))
             .collect();
         assert_eq!(at, ["suites/demo.toml:4:3", "suites/demo.toml:5:3"]);
+    }
+
+    #[test]
+    fn requires_takes_programs_and_check_commands() {
+        let suite = parse(
+            "requires = [\"git\", { sh = \"id postgres\" }, { run = [\"test\", \"-d\", \"/\"] }]\n[[step]]\nrun = \"x\"\n",
+        );
+        assert!(matches!(&suite.requires[0], Requirement::Program(p) if p == "git"));
+        assert!(matches!(
+            &suite.requires[1],
+            Requirement::Check(crate::suite::Command::Shell(_))
+        ));
+        assert!(
+            matches!(&suite.requires[2], Requirement::Check(crate::suite::Command::Argv(args)) if args.len() == 3)
+        );
+    }
+
+    #[test]
+    fn a_requires_check_without_a_command_is_an_error() {
+        assert_eq!(
+            error("requires = [{}]\n[[step]]\nrun = \"x\"\n"),
+            "\
+error: a `requires` check needs `sh` or `run`
+ --> suites/demo.toml:1:13
+  |
+1 | requires = [{}]
+  |             ^^
+  = help: for example `{ sh = \"id postgres\" }`: the suite is skipped unless it exits 0"
+        );
+        let wrong =
+            error("requires = [{ sh = \"true\", shell = \"zsh\" }]\n[[step]]\nrun = \"x\"\n");
+        assert!(
+            wrong.starts_with("error: unknown field `shell`, expected `run` or `sh`"),
+            "{wrong}"
+        );
+        let number = error("requires = [3]\n[[step]]\nrun = \"x\"\n");
+        assert!(
+            number.contains("expected a program name or a check like `{ sh = \"id postgres\" }`"),
+            "{number}"
+        );
     }
 
     #[test]
