@@ -45,6 +45,8 @@ pub(crate) enum Shape {
     Tables(&'static TableShape),
     /// A table of any values (`json`).
     AnyTable,
+    /// An array whose items are strings or tables with these keys (`requires`).
+    StringsOrTables(&'static TableShape),
 }
 
 /// The keys of one kind of table.
@@ -70,7 +72,7 @@ pub(crate) const SUITE: TableShape = TableShape {
         ("timeout", Shape::Duration),
         ("fixtures", Shape::Strings),
         ("env", Shape::Vars),
-        ("requires", Shape::Strings),
+        ("requires", Shape::StringsOrTables(&REQUIREMENT_CHECK)),
         ("redact", Shape::Strings),
         ("on_failure", Shape::Keyword(&["stop", "continue"])),
         ("shell", Shape::String),
@@ -80,6 +82,14 @@ pub(crate) const SUITE: TableShape = TableShape {
     ],
     required: &[],
     example: "",
+};
+
+/// A check in `requires`.
+pub(crate) const REQUIREMENT_CHECK: TableShape = TableShape {
+    what: "a `requires` check",
+    keys: &[("run", Shape::Run), ("sh", Shape::String)],
+    required: &[],
+    example: "{ sh = \"id postgres\" }",
 };
 
 /// One `[[step]]`.
@@ -338,6 +348,27 @@ fn check_value(value: &Spanned<DeValue<'_>>, shape: &Shape, path: &str, misfits:
             }
             None
         }
+        (Shape::StringsOrTables(table), DeValue::Array(items)) => {
+            for item in items.iter() {
+                match item.get_ref() {
+                    DeValue::String(_) => {}
+                    DeValue::Table(inner) => {
+                        check_table(inner, item.span(), table, path, misfits);
+                    }
+                    other => misfits.push(Misfit {
+                        span: item.span(),
+                        message: format!(
+                            "an item of `{}` must be a program name or a check like `{}`, not {}",
+                            shown_key(path),
+                            table.example,
+                            describe(other)
+                        ),
+                        help: format!("write `{leaf} = [\"psql\", {}]`", table.example),
+                    }),
+                }
+            }
+            None
+        }
         (Shape::Table(table), DeValue::Table(inner)) => {
             check_table(inner, value.span(), table, path, misfits);
             None
@@ -408,6 +439,14 @@ fn check_value(value: &Spanned<DeValue<'_>>, shape: &Shape, path: &str, misfits:
             format!("write `{leaf} = {}`", table.example),
         ),
         (Shape::Tables(table), _) => wrong("an array of tables".into(), tables_help(leaf, table)),
+        (Shape::StringsOrTables(table), _) => wrong(
+            format!(
+                "an array of program names and checks like `{}`",
+                table.example
+            )
+            .into(),
+            format!("write `{leaf} = [\"psql\", {}]`", table.example),
+        ),
         (Shape::AnyTable, _) => wrong(
             "a table".into(),
             format!("write `{leaf} = {{ key = \"value\" }}`"),
@@ -507,8 +546,8 @@ mod tests {
     use serde::de::{self, Visitor};
 
     use super::super::raw::{
-        RawFileCheck, RawHealthcheck, RawHttp, RawRetry, RawService, RawStep, RawStreamChecks,
-        RawSuite,
+        RawFileCheck, RawHealthcheck, RawHttp, RawRequirementCheck, RawRetry, RawService, RawStep,
+        RawStreamChecks, RawSuite,
     };
     use super::*;
 
@@ -559,6 +598,7 @@ mod tests {
         assert_eq!(keys(&STREAM_CHECKS), fields::<RawStreamChecks>());
         assert_eq!(keys(&FILE_CHECK), fields::<RawFileCheck>());
         assert_eq!(keys(&RETRY), fields::<RawRetry>());
+        assert_eq!(keys(&REQUIREMENT_CHECK), fields::<RawRequirementCheck>());
     }
 
     /// A value of each TOML type, and how a message names it.
@@ -582,7 +622,7 @@ mod tests {
             Shape::Status => string || value == "42",
             // Arrays have the right shape; their items are checked one by one (see below).
             Shape::Texts | Shape::Run => string || value.starts_with('['),
-            Shape::Strings | Shape::Tables(_) => value.starts_with('['),
+            Shape::Strings | Shape::Tables(_) | Shape::StringsOrTables(_) => value.starts_with('['),
             Shape::Vars | Shape::AnyTable | Shape::Table(_) => value.starts_with('{'),
         }
     }
@@ -618,8 +658,10 @@ mod tests {
 
     fn sweep(table: &TableShape, path: &mut Vec<(&'static str, bool)>, checked: &mut usize) {
         for (key, shape) in table.keys {
-            if let Shape::Table(inner) | Shape::Tables(inner) = shape {
-                path.push((key, matches!(shape, Shape::Tables(_))));
+            if let Shape::Table(inner) | Shape::Tables(inner) | Shape::StringsOrTables(inner) =
+                shape
+            {
+                path.push((key, !matches!(shape, Shape::Table(_))));
                 sweep(inner, path, checked);
                 path.pop();
             }
@@ -649,7 +691,12 @@ mod tests {
                 assert!(!found.help.is_empty());
                 *checked += 1;
             }
-            if let Shape::Texts | Shape::Run | Shape::Strings | Shape::Tables(_) = shape {
+            if let Shape::Texts
+            | Shape::Run
+            | Shape::Strings
+            | Shape::Tables(_)
+            | Shape::StringsOrTables(_) = shape
+            {
                 let source = suite_with(path, key, "[1]");
                 let table = DeTable::parse(&source).expect("valid TOML");
                 let misfits = check(&table, 100).kept;

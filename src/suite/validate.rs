@@ -1195,12 +1195,16 @@ error: a `requires` check needs `sh` or `run`
         let wrong =
             error("requires = [{ sh = \"true\", shell = \"zsh\" }]\n[[step]]\nrun = \"x\"\n");
         assert!(
-            wrong.starts_with("error: unknown field `shell`, expected `run` or `sh`"),
+            wrong.starts_with(
+                "error: unknown key `shell` in a `requires` check, expected one of `run`, `sh`"
+            ),
             "{wrong}"
         );
         let number = error("requires = [3]\n[[step]]\nrun = \"x\"\n");
         assert!(
-            number.contains("expected a program name or a check like `{ sh = \"id postgres\" }`"),
+            number.starts_with(
+                "error: an item of `requires` must be a program name or a check like `{ sh = \"id postgres\" }`, not the integer 3"
+            ),
             "{number}"
         );
     }
