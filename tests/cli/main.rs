@@ -13,6 +13,7 @@ mod interrupt;
 mod libtest;
 mod plandex;
 mod process_checks;
+mod properties;
 mod regression;
 mod reports;
 mod run;
