@@ -703,6 +703,7 @@ impl fmt::Display for SkipNote<'_> {
             SkipReason::MissingRequirement(program) => {
                 write!(f, "skipped: requires `{program}`, not found on PATH")
             }
+            SkipReason::RequirementNotMet { reason, .. } => write!(f, "skipped: {reason}"),
             SkipReason::SetupFailed(message) => write!(f, "skipped: suite setup failed: {message}"),
             SkipReason::Interrupted => f.write_str("skipped: interrupted"),
         }
