@@ -4,15 +4,16 @@
 //! libtest format) is one consumer of the scheduler's [`Fanout`], which masks secrets first.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::config::{ColorWhen, Format, RunArgs, Settings, Shard};
+use crate::config::{ColorWhen, Format, Partition, RunArgs, Settings, Shard};
 use crate::exec::{Executor, Interrupts};
 use crate::report::{
     ColorChoice, Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter,
-    LibtestFormat, LibtestReporter, MIN_SECRET_LEN, Masker, Reporter, looks_secret, write_list,
+    LibtestFormat, LibtestReporter, MIN_SECRET_LEN, Masker, Reporter, live_progress_wanted,
+    looks_secret, write_list,
 };
 use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
@@ -83,8 +84,14 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         settings = settings.with_masker(&names);
     }
     let mut selection = Selection::new(&suites, &filter(args));
-    if let Some(shard) = args.shard {
-        keep_shard(&suites, &mut selection, shard);
+    match (args.shard, args.partition) {
+        (Some(shard), _) | (None, Some(Partition::Hash(shard))) => {
+            keep_shard(&suites, &mut selection, shard);
+        }
+        (None, Some(Partition::Count(part))) => {
+            selection.keep_count_partition(&suites, part.index, part.count);
+        }
+        (None, None) => {}
     }
     let state = RerunState::new();
     let history_location = history_location(args);
@@ -123,9 +130,9 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         settings.log_dir = Some(args.log_dir.join(&run_id));
     }
     let settings = settings;
-    let shard = args
-        .shard
-        .map(|shard| format!("{}/{}", shard.index, shard.count));
+    let shard = (args.shard)
+        .map(|shard| format!("{}/{}", shard.index, shard.count))
+        .or_else(|| args.partition.map(|partition| partition.to_string()));
     let test_names = suites
         .iter()
         .flat_map(|suite| suite.steps.iter().map(|step| step.test_name.as_str()));
@@ -140,17 +147,22 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     let stdout = io::stdout();
     let color = color_choice(args.color).resolve(&stdout);
     match format(args) {
-        Format::Human => fanout.add(
-            "standard output",
-            HumanReporter::new(
-                stdout,
-                HumanOptions {
-                    color,
-                    verbose: settings.show_output,
-                },
+        Format::Human => {
+            let options = HumanOptions {
+                color,
+                verbose: settings.show_output,
+            };
+            let live = live_progress_wanted(stdout.is_terminal(), |name| std::env::var_os(name));
+            let human = if live {
+                HumanReporter::on_terminal(stdout, options)
+            } else {
+                HumanReporter::new(stdout, options)
+            };
+            fanout.add(
+                "standard output",
+                human.with_hints(history.baselines().clone()),
             )
-            .with_hints(history.baselines().clone()),
-        ),
+        }
         libtest => fanout.add(
             "standard output",
             LibtestReporter::new(stdout, libtest_format(libtest), color)
