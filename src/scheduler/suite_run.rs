@@ -315,6 +315,7 @@ impl<'a> SuiteRun<'a> {
                         &prepared.command_line,
                         attempt,
                         self.cx.settings.show_output,
+                        &|| self.cx.executor.interrupted().is_some(),
                     );
                     result.log_path =
                         self.write_log(index, step, attempt, &prepared.command_line, &outcome);
@@ -452,6 +453,7 @@ impl<'a> SuiteRun<'a> {
                 test_dir,
                 &line,
                 attempt,
+                &|| self.cx.executor.interrupted().is_some(),
             );
             let captured = match (&step.capture, result.passed(), body) {
                 (Some(name), true, Some(body)) => match captured_stdout(&body) {
@@ -615,6 +617,7 @@ fn judge_http(
     test_dir: &Path,
     command_line: &str,
     attempt: u32,
+    interrupted: &dyn Fn() -> bool,
 ) -> (StepResult, Option<CapturedOutput>) {
     let mut result = StepResult {
         command_line: command_line.to_owned(),
@@ -676,7 +679,7 @@ fn judge_http(
         &output,
         env,
     ));
-    failures.extend(check_files(&step.files, test_dir, env));
+    failures.extend(check_files(&step.files, test_dir, env, interrupted));
     result.verdict = if failures.is_empty() {
         Verdict::Passed
     } else {
@@ -690,6 +693,10 @@ fn judge_http(
 }
 
 /// Applies the step's checks to what happened.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, all of it is needed"
+)]
 fn judge(
     step: &Step,
     outcome: &Outcome,
@@ -698,6 +705,7 @@ fn judge(
     command_line: &str,
     attempt: u32,
     show_output: bool,
+    interrupted: &dyn Fn() -> bool,
 ) -> StepResult {
     let env = &request.env;
     let mut failures: Vec<CheckFailure> = Vec::new();
@@ -727,7 +735,7 @@ fn judge(
             &outcome.output,
             env,
         ));
-        failures.extend(check_files(&step.files, test_dir, env));
+        failures.extend(check_files(&step.files, test_dir, env, interrupted));
     }
     let verdict = if unexpected_timeout {
         Verdict::TimedOut
