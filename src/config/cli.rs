@@ -295,7 +295,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub redact: Vec<String>,
 
-    /// Fail the run when a step is skipped for a missing requirement (a program not on PATH).
+    /// Fail the run when a step is skipped for a missing requirement (a program not on PATH, a
+    /// `requires` check that failed).
     #[arg(long, env = "SMOKE_FAIL_ON_SKIP", value_parser = clap::builder::FalseyValueParser::new())]
     pub fail_on_skip: bool,
 

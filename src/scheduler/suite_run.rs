@@ -16,12 +16,16 @@ use crate::report::{
     Actual, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, MaskingWriter,
     SkipReason, StepResult, SuiteResult, Verdict,
 };
-use crate::suite::{Action, ExpectedStatus, HttpCheck, OnFailure, Step, Suite, Template};
+use crate::suite::{
+    Action, ExpectedStatus, HttpCheck, OnFailure, Requirement, Step, Suite, Template,
+};
 
 use super::fixture_copy::CopyError;
 use super::services::{self, Ports, StartError};
 use super::sink::EventSink;
-use super::step_command::{http_call, prepare, step_environment, step_timeout, suite_environment};
+use super::step_command::{
+    command_request, http_call, prepare, step_environment, step_timeout, suite_environment,
+};
 use super::test_dir::TestDir;
 
 /// Lines of output shown under a failed step.
@@ -74,9 +78,7 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
         Ok(Setup::Ready(mut env, ports)) => {
             run.with_services(selected, &mut env, &ports, test_dir.path())
         }
-        Ok(Setup::Missing(program)) => {
-            run.skip_all(selected, SkipReason::MissingRequirement(program))
-        }
+        Ok(Setup::Missing(reason)) => run.skip_all(selected, reason),
         Ok(Setup::Interrupted) => run.skip_all(selected, SkipReason::Interrupted),
         Err(message) => run.fail_setup(selected, &message),
     }
@@ -89,12 +91,14 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
 
 enum Setup {
     Ready(Environment, Ports),
-    Missing(String),
+    /// A requirement is missing: every step is skipped for this reason.
+    Missing(SkipReason),
     Interrupted,
 }
 
 /// Fixtures, the suite's environment, requirements. Requirements are looked up exactly as the
-/// steps will look programs up: in the suite's environment, from the test dir.
+/// steps will look programs up: in the suite's environment, from the test dir; check commands
+/// run there too, within the suite's timeout.
 fn prepare_suite(
     suite: &Suite,
     cx: &SuiteContext<'_>,
@@ -123,12 +127,60 @@ fn prepare_suite(
     let ports = Ports::allocate(suite)?;
     let env = suite_environment(suite, settings, test_dir.path(), &ports.variables())?;
     for requirement in &suite.requires {
-        let program = required_program(requirement, &env)?;
-        if find_program(program.as_ref(), &env, Some(test_dir.path())).is_err() {
-            return Ok(Setup::Missing(program));
+        let missing = match requirement {
+            Requirement::Program(program) => {
+                let program = required_program(program, &env)?;
+                find_program(program.as_ref(), &env, Some(test_dir.path()))
+                    .is_err()
+                    .then_some(SkipReason::MissingRequirement(program))
+            }
+            Requirement::Check(command) => {
+                requirement_check(suite, command, &env, test_dir.path(), cx)?
+            }
+        };
+        // A check cut short by an interrupt says nothing about the requirement.
+        if interrupted() {
+            return Ok(Setup::Interrupted);
+        }
+        if let Some(reason) = missing {
+            return Ok(Setup::Missing(reason));
         }
     }
     Ok(Setup::Ready(env, ports))
+}
+
+/// Runs a `requires` check; the reason to skip when it does not exit 0: the last line of its
+/// output, or how it ended when it printed nothing.
+fn requirement_check(
+    suite: &Suite,
+    command: &crate::suite::Command,
+    env: &Environment,
+    test_dir: &Path,
+    cx: &SuiteContext<'_>,
+) -> Result<Option<SkipReason>, String> {
+    let (request, check) = command_request(command, suite.shell.as_ref(), env, test_dir)
+        .map_err(|e| format!("requires check: {e}"))?;
+    let timeout = suite.timeout.unwrap_or(cx.settings.timeout);
+    let request = request.timeout(timeout).kill_grace(cx.settings.kill_grace);
+    let outcome = cx
+        .executor
+        .run(&request)
+        .map_err(|e| format!("requires check `{check}`: smoke-runner could not run it: {e}"))?;
+    if outcome.termination == Termination::Exited(0) {
+        return Ok(None);
+    }
+    let last_line = outcome
+        .output
+        .tail_lines(StreamSelector::Combined, 1, TAIL_BYTES)
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let reason = if last_line.is_empty() {
+        format!("`{check}` failed ({})", outcome.termination)
+    } else {
+        last_line
+    };
+    Ok(Some(SkipReason::RequirementNotMet { check, reason }))
 }
 
 /// The program a `requires` entry names: `${VAR}` expanded, first shell word (so
@@ -164,7 +216,7 @@ impl<'a> SuiteRun<'a> {
         test_dir: &Path,
     ) {
         if self.suite.services.is_empty() {
-            return self.steps(selected, env, test_dir);
+            return self.steps(selected, env, test_dir, &mut []);
         }
         let kill_grace = self.cx.settings.kill_grace;
         let plans = match services::plan(self.suite, env, ports, test_dir, kill_grace) {
@@ -173,7 +225,7 @@ impl<'a> SuiteRun<'a> {
         };
         let mut started = Vec::with_capacity(plans.len());
         match services::start_all(&plans, self.cx.executor, test_dir, &mut started) {
-            Ok(()) => self.steps(selected, env, test_dir),
+            Ok(()) => self.steps(selected, env, test_dir, &mut started),
             Err(StartError::Failed(message)) => self.fail_setup(selected, &message),
             Err(StartError::Interrupted) => self.skip_all(selected, SkipReason::Interrupted),
         }
@@ -187,7 +239,14 @@ impl<'a> SuiteRun<'a> {
         );
     }
 
-    fn steps(&mut self, selected: &[bool], env: &mut Environment, test_dir: &Path) {
+    /// Runs the steps in order; a failed step also says which `services` have exited.
+    fn steps(
+        &mut self,
+        selected: &[bool],
+        env: &mut Environment,
+        test_dir: &Path,
+        services: &mut [services::Started<'_>],
+    ) {
         let roles = roles(self.suite, selected, self.cx.run_ignored);
         let mut last_run = None;
         // The first setup step that failed: the selected steps after it fail naming it.
@@ -201,7 +260,7 @@ impl<'a> SuiteRun<'a> {
             self.enter_section(step);
             self.notes(&step.notes, env);
             last_run = Some(index);
-            let result = if self.cx.executor.interrupted().is_some() {
+            let mut result = if self.cx.executor.interrupted().is_some() {
                 StepResult::skipped(SkipReason::Interrupted)
             } else if let (Some(reason), false) = (&step.ignore, self.cx.run_ignored) {
                 StepResult::skipped(SkipReason::Ignored(reason.clone()))
@@ -224,6 +283,8 @@ impl<'a> SuiteRun<'a> {
                 result
             };
             if result.verdict.is_failure() {
+                let exits = services::exits_behind_failure(services);
+                result.failures.splice(0..0, exits);
                 self.first_failure.get_or_insert(&step.name);
                 if setup {
                     failed_setup.get_or_insert(step);
