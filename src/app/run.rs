@@ -4,7 +4,7 @@
 //! libtest format) is one consumer of the scheduler's [`Fanout`], which masks secrets first.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +12,8 @@ use crate::config::{ColorWhen, Format, RunArgs, Settings, Shard};
 use crate::exec::{Executor, Interrupts};
 use crate::report::{
     ColorChoice, Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter,
-    LibtestFormat, LibtestReporter, MIN_SECRET_LEN, Masker, Reporter, looks_secret, write_list,
+    LibtestFormat, LibtestReporter, MIN_SECRET_LEN, Masker, Reporter, live_progress_wanted,
+    looks_secret, write_list,
 };
 use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
@@ -140,17 +141,22 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     let stdout = io::stdout();
     let color = color_choice(args.color).resolve(&stdout);
     match format(args) {
-        Format::Human => fanout.add(
-            "standard output",
-            HumanReporter::new(
-                stdout,
-                HumanOptions {
-                    color,
-                    verbose: settings.show_output,
-                },
+        Format::Human => {
+            let options = HumanOptions {
+                color,
+                verbose: settings.show_output,
+            };
+            let live = live_progress_wanted(stdout.is_terminal(), |name| std::env::var_os(name));
+            let human = if live {
+                HumanReporter::on_terminal(stdout, options)
+            } else {
+                HumanReporter::new(stdout, options)
+            };
+            fanout.add(
+                "standard output",
+                human.with_hints(history.baselines().clone()),
             )
-            .with_hints(history.baselines().clone()),
-        ),
+        }
         libtest => fanout.add(
             "standard output",
             LibtestReporter::new(stdout, libtest_format(libtest), color)

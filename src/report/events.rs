@@ -4,7 +4,8 @@
 //! parallel) and never prints. Every report is a consumer of the same stream. Events carry
 //! data, not sentences: outcomes, exit statuses and failed checks are values, and each report
 //! renders its own words. Everything a reporter needs is in the event: reporters never look at
-//! processes, files or clocks of their own.
+//! processes, files or clocks of their own (the human report's elapsed-time line on a terminal
+//! aside).
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -11,6 +11,7 @@ mod history;
 mod import;
 mod interrupt;
 mod libtest;
+mod live_progress;
 mod plandex;
 mod process_checks;
 mod regression;
