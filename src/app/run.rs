@@ -8,7 +8,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::config::{ColorWhen, Format, RunArgs, Settings, Shard};
+use crate::config::{ColorWhen, Format, Partition, RunArgs, Settings, Shard};
 use crate::exec::{Executor, Interrupts};
 use crate::report::{
     ColorChoice, Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter,
@@ -84,8 +84,14 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         settings = settings.with_masker(&names);
     }
     let mut selection = Selection::new(&suites, &filter(args));
-    if let Some(shard) = args.shard {
-        keep_shard(&suites, &mut selection, shard);
+    match (args.shard, args.partition) {
+        (Some(shard), _) | (None, Some(Partition::Hash(shard))) => {
+            keep_shard(&suites, &mut selection, shard);
+        }
+        (None, Some(Partition::Count(part))) => {
+            selection.keep_count_partition(&suites, part.index, part.count);
+        }
+        (None, None) => {}
     }
     let state = RerunState::new();
     let history_location = history_location(args);
@@ -124,9 +130,9 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         settings.log_dir = Some(args.log_dir.join(&run_id));
     }
     let settings = settings;
-    let shard = args
-        .shard
-        .map(|shard| format!("{}/{}", shard.index, shard.count));
+    let shard = (args.shard)
+        .map(|shard| format!("{}/{}", shard.index, shard.count))
+        .or_else(|| args.partition.map(|partition| partition.to_string()));
     let test_names = suites
         .iter()
         .flat_map(|suite| suite.steps.iter().map(|step| step.test_name.as_str()));
