@@ -20,6 +20,7 @@ use crate::suite::{Suite, load_suites};
 
 use super::exit::RunEnd;
 use super::history::{RunHistory, last_failed_suites};
+use super::report_output::{InterruptibleStdout, ReaderNotReading, report_stdout};
 use crate::history::{HISTORY_ENV, HistoryLocation};
 
 /// Runs suites as the command line asks and returns the exit status.
@@ -154,9 +155,9 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             };
             let live = live_progress_wanted(stdout.is_terminal(), |name| std::env::var_os(name));
             let human = if live {
-                HumanReporter::on_terminal(stdout, options)
+                HumanReporter::on_terminal(report_stdout(), options)
             } else {
-                HumanReporter::new(stdout, options)
+                HumanReporter::new(report_stdout(), options)
             };
             fanout.add(
                 "standard output",
@@ -165,13 +166,18 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         }
         libtest => fanout.add(
             "standard output",
-            LibtestReporter::new(stdout, libtest_format(libtest), color)
+            LibtestReporter::new(report_stdout(), libtest_format(libtest), color)
                 .with_show_output(settings.show_output),
         ),
     }
     fanout.add("the run history", history.consumer());
     let summary = scheduler::run(&suites, &selection, &settings, &executor, &fanout);
     let end = match fanout.into_failure() {
+        // Interrupted while the reader of standard output was not reading: an interrupt.
+        Some(failure) if ReaderNotReading::is(&failure.error) => RunEnd::Finished {
+            failed: true,
+            interrupted: Some(executor.interrupted().unwrap_or(libc::SIGINT)),
+        },
         Some(failure) => report_failed(&failure.target, &failure.error),
         None => RunEnd::Finished {
             failed: !summary.success(),
@@ -244,7 +250,7 @@ fn add_file_reports<'r>(
         };
         fanout.add(
             "standard output (GitHub annotations)",
-            GithubReporter::new(io::stdout(), summary),
+            GithubReporter::new(report_stdout(), summary),
         );
     }
     Ok(())
@@ -363,10 +369,17 @@ fn list(suites: &[Suite], selection: &Selection) -> RunEnd {
         })
         .filter(|(_, _, on)| **on)
         .map(|(suite, step, _)| (suite, step));
-    match write_list(&mut io::stdout().lock(), steps) {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, InterruptibleStdout::new());
+    let written = write_list(&mut out, steps).and_then(|()| out.flush());
+    let interrupted = Interrupts::installed().and_then(Interrupts::received);
+    match written {
         Ok(()) => RunEnd::Finished {
-            failed: false,
-            interrupted: None,
+            failed: interrupted.is_some(),
+            interrupted,
+        },
+        Err(error) if ReaderNotReading::is(&error) => RunEnd::Finished {
+            failed: true,
+            interrupted: Some(interrupted.unwrap_or(libc::SIGINT)),
         },
         Err(error) => report_failed("standard output", &error),
     }

@@ -376,6 +376,7 @@ impl<'a> SuiteRun<'a> {
                         &prepared.command_line,
                         attempt,
                         self.cx.settings.show_output,
+                        &|| self.cx.executor.interrupted().is_some(),
                     );
                     result.log_path =
                         self.write_log(index, step, attempt, &prepared.command_line, &outcome);
@@ -513,6 +514,7 @@ impl<'a> SuiteRun<'a> {
                 test_dir,
                 &line,
                 attempt,
+                &|| self.cx.executor.interrupted().is_some(),
             );
             let captured = match (&step.capture, result.passed(), body) {
                 (Some(name), true, Some(body)) => match captured_stdout(&body) {
@@ -676,6 +678,7 @@ fn judge_http(
     test_dir: &Path,
     command_line: &str,
     attempt: u32,
+    interrupted: &dyn Fn() -> bool,
 ) -> (StepResult, Option<CapturedOutput>) {
     let mut result = StepResult {
         command_line: command_line.to_owned(),
@@ -737,7 +740,7 @@ fn judge_http(
         &output,
         env,
     ));
-    failures.extend(check_files(&step.files, test_dir, env));
+    failures.extend(check_files(&step.files, test_dir, env, interrupted));
     result.verdict = if failures.is_empty() {
         Verdict::Passed
     } else {
@@ -751,6 +754,10 @@ fn judge_http(
 }
 
 /// Applies the step's checks to what happened.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, all of it is needed"
+)]
 fn judge(
     step: &Step,
     outcome: &Outcome,
@@ -759,6 +766,7 @@ fn judge(
     command_line: &str,
     attempt: u32,
     show_output: bool,
+    interrupted: &dyn Fn() -> bool,
 ) -> StepResult {
     let env = &request.env;
     let mut failures: Vec<CheckFailure> = Vec::new();
@@ -788,7 +796,7 @@ fn judge(
             &outcome.output,
             env,
         ));
-        failures.extend(check_files(&step.files, test_dir, env));
+        failures.extend(check_files(&step.files, test_dir, env, interrupted));
     }
     let verdict = if unexpected_timeout {
         Verdict::TimedOut
