@@ -11,6 +11,9 @@ const REGEX_WINDOW: usize = 8 * 1024 * 1024;
 /// ...overlapping by this much, so a match up to this long is never split.
 const REGEX_OVERLAP: usize = 1024 * 1024;
 
+/// The largest output a `json` check parses: 64 MiB.
+pub const MAX_JSON_SIZE: u64 = 64 * 1024 * 1024;
+
 /// Runs `checks` against one view of `output`; returns each failed check.
 pub fn check_output(
     which: StreamSelector,
@@ -128,6 +131,15 @@ fn check_one(
             }
         }
         OutputCheck::Json { pointer, expected } => {
+            // The parsed document takes several times the text's size: refuse a huge one
+            // rather than exhaust memory.
+            if output.len(which) > MAX_JSON_SIZE {
+                return Err(CheckFailure::error(format!(
+                    "{name} is {} bytes, more than the {} a `json` check parses",
+                    output.len(which),
+                    crate::regular_file::human_size(MAX_JSON_SIZE)
+                )));
+            }
             let bytes = output.bytes(which).map_err(io)?;
             let document: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
                 CheckFailure::error(format!(
@@ -246,6 +258,32 @@ mod tests {
             ),
             Vec::<String>::new()
         );
+    }
+
+    /// A `json` check on gigabytes of output parsed all of it into memory.
+    #[test]
+    fn json_checks_refuse_output_larger_than_the_limit() {
+        let mut output = CapturedOutput::new(1024);
+        output.push(Stream::Stdout, b"[").unwrap();
+        let block = vec![b' '; 1024 * 1024];
+        for _ in 0..64 {
+            output.push(Stream::Stdout, &block).unwrap();
+        }
+        output.push(Stream::Stdout, b"]").unwrap();
+        let check = OutputCheck::Json {
+            pointer: String::new(),
+            expected: serde_json::json!([]),
+        };
+        assert_eq!(
+            checks(
+                &output,
+                StreamSelector::Stdout,
+                std::slice::from_ref(&check)
+            ),
+            ["stdout is 67108866 bytes, more than the 64 MiB a `json` check parses"]
+        );
+        let small = CapturedOutput::from_parts(b"[ ]", b"").unwrap();
+        assert!(checks(&small, StreamSelector::Stdout, &[check]).is_empty());
     }
 
     #[test]

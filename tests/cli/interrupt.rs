@@ -327,3 +327,53 @@ fn sigterm_while_the_report_reader_is_not_reading_ends_the_run() {
     assert!(env.test_dirs().is_empty(), "test dir removed");
     drop(unread);
 }
+
+/// The children of process `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("children")).ok())
+        .flat_map(|text| {
+            text.split_whitespace()
+                .filter_map(|pid| pid.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+/// Ctrl-C while output checks read gigabytes of spilled output waited for every check to read
+/// all of it.
+#[test]
+fn ctrl_c_during_output_checks_stops_the_reads() {
+    // 300 MB of output, spilled to a temp file, read once per check: minutes of reading.
+    let texts: Vec<String> = (0..40).map(|n| format!("\"absent {n}\"")).collect();
+    let env = TestEnv::new().suite(
+        "output",
+        &format!(
+            "[[step]]\nname = \"much output\"\nsh = \"head -c 300000000 /dev/zero\"\nstdout.contains = [{}]\n\n[[step]]\nname = \"never reached\"\nsh = \"true\"\n",
+            texts.join(", ")
+        ),
+    );
+    let mut child = start_runner(&env);
+    let pid = child.0.id();
+    // The step runs as a child of the runner; once it is gone, the checks read its output.
+    wait_for("the step to start", || {
+        (!children(pid).is_empty()).then_some(())
+    });
+    wait_for("the step to end", || children(pid).is_empty().then_some(()));
+    let (code, took) = interrupt_and_wait(&mut child, libc::SIGINT, || {});
+    let report = std::fs::read_to_string(env.path().join("report.txt")).unwrap();
+    assert_eq!(code, Some(128 + libc::SIGINT), "{report}");
+    assert!(
+        took < EXIT_BOUND,
+        "exited {took:?} after the signal:\n{report}"
+    );
+    assert!(
+        report.contains("cannot read captured stdout: the run was interrupted"),
+        "{report}"
+    );
+    assert!(env.test_dirs().is_empty(), "test dir removed");
+}
