@@ -162,6 +162,36 @@ name = "first step"
 sh = "date +%s%N > $STAMPS.step"
 EOF
 
+# W5, failing services: one that never turns healthy (patience 0.5 s + 2 x 0.5 s = 1.5 s), and
+# one that exits at once while its check (a closed port) would accept failures for 10 minutes.
+cat >w5-never.toml <<'EOF'
+name = "w5 never healthy"
+command = ""
+
+[[service]]
+name = "stuck"
+sh = "echo warming up; exec sleep 600"
+healthcheck = { sh = "exit 1", interval = "0.5s", retries = 2, start_period = "0.5s" }
+
+[[step]]
+name = "never runs"
+sh = "true"
+EOF
+cat >w5-dies.toml <<'EOF'
+name = "w5 dies at start"
+command = ""
+
+[[service]]
+name = "broken"
+sh = "echo cannot bind >&2; exit 3"
+healthcheck = { tcp = "127.0.0.1:9", interval = "1s", retries = 600 }
+
+[[step]]
+name = "never runs"
+sh = "true"
+EOF
+w5_never_budget=1.5
+
 # --- Measuring ---------------------------------------------------------------------------------
 
 # time_median KEY RUNS COMMAND...: run COMMAND once to check it exits 0 (output in KEY.log), then
@@ -181,7 +211,24 @@ time_median() {
     "$key.json"
 }
 
-floor='' w1='' w1_terse='' w1_masked='' w1_no_logs='' w1_no_history='' w1_bare='' w2_kib='' w2_wall='' w2_method='' w3='' w4='' w5=''
+# time_failing KEY RUNS TEXT COMMAND...: like time_median, for a COMMAND that must fail with TEXT
+# in its output (a suite failing as intended).
+time_failing() {
+  local key=$1 runs=$2 text=$3
+  shift 3
+  log "$key: $*"
+  if "$@" >"$key.log" 2>&1 || ! grep -qF -- "$text" "$key.log"; then
+    printf '%s did not fail with "%s"; the end of its output (%s.log):\n' "$key" "$text" "$key" >&2
+    tail -n 20 "$key.log" >&2
+    return 1
+  fi
+  hyperfine --style basic --shell none --ignore-failure --warmup 1 --runs "$runs" \
+    --export-json "$key.json" "$(printf '%q ' "$@")" >&2 || return 1
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' \
+    "$key.json"
+}
+
+floor='' w1='' w1_terse='' w1_masked='' w1_no_logs='' w1_no_history='' w1_bare='' w2_kib='' w2_wall='' w2_method='' w3='' w4='' w5='' w5_never='' w5_dies=''
 
 if wants W1; then
   floor=$(time_median floor "$runs" ./spawn_floor 200) || failed+=("C floor")
@@ -244,6 +291,17 @@ if wants W5; then
       fi
     done
   done
+  # Failed suites keep their test dirs: in the work dir, removed with it.
+  mkdir -p w5-tmp
+  if never=$(TMPDIR=$work/w5-tmp time_failing w5-never "$ready_runs" \
+    'was not healthy after 1s 500ms' "$bin" --suites w5-never.toml); then
+    w5_never=$(awk -v t="$never" -v b="$w5_never_budget" 'BEGIN { printf "%.4f", t - b }')
+  else
+    failed+=(W5-never-healthy)
+  fi
+  w5_dies=$(TMPDIR=$work/w5-tmp time_failing w5-dies "$ready_runs" \
+    'exited before it was healthy (exit status 3)' "$bin" --suites w5-dies.toml) ||
+    failed+=(W5-dies-at-start)
   if [[ " ${failed[*]} " != *" W5 "* ]]; then
     # Median and worst over every run, in milliseconds; per delay below the table.
     read -r w5 w5_max w5_detail < <(python3 - "$work/w5" "${delays[@]}" <<'PY'
@@ -341,6 +399,14 @@ if wants W5; then
   else
     row 'W5 service ready -> 1st step' failed '' '' '<= 0.05 s' ''
   fi
+  if [[ -n $w5_never ]]; then
+    row 'W5 never healthy, past budget' "$(seconds "$w5_never")" "$(seconds "$w5_never_budget")" \
+      '' '<= 0.5 s' "$(verdict "$w5_never" 0.5)"
+  else
+    row 'W5 never healthy, past budget' failed '' '' '<= 0.5 s' ''
+  fi
+  row 'W5 dies at start, fail time' "$(seconds "$w5_dies")" '' '' '<= 0.5 s' \
+    "$(verdict "$w5_dies" 0.5)"
 fi
 if [[ -n $w5 ]]; then
   echo

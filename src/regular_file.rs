@@ -110,7 +110,8 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-fn describe_io(error: &io::Error) -> String {
+/// An I/O error in words, lowercase, as our messages are.
+pub(crate) fn describe_io(error: &io::Error) -> String {
     match error.kind() {
         io::ErrorKind::NotFound => "no such file or folder".into(),
         io::ErrorKind::PermissionDenied => "permission denied".into(),

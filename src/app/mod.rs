@@ -8,6 +8,7 @@ mod exec;
 mod exit;
 mod history;
 mod import;
+mod report_output;
 mod run;
 
 pub use exec::exec_main;

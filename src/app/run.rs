@@ -4,21 +4,23 @@
 //! libtest format) is one consumer of the scheduler's [`Fanout`], which masks secrets first.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::config::{ColorWhen, Format, RunArgs, Settings, Shard};
+use crate::config::{ColorWhen, Format, Partition, RunArgs, Settings, Shard};
 use crate::exec::{Executor, Interrupts};
 use crate::report::{
     ColorChoice, Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter,
-    LibtestFormat, LibtestReporter, MIN_SECRET_LEN, Masker, Reporter, looks_secret, write_list,
+    LibtestFormat, LibtestReporter, MIN_SECRET_LEN, Masker, Reporter, live_progress_wanted,
+    looks_secret, write_list,
 };
 use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
 
 use super::exit::RunEnd;
 use super::history::{RunHistory, last_failed_suites};
+use super::report_output::{InterruptibleStdout, ReaderNotReading, report_stdout};
 use crate::history::{HISTORY_ENV, HistoryLocation};
 
 /// Runs suites as the command line asks and returns the exit status.
@@ -83,8 +85,14 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         settings = settings.with_masker(&names);
     }
     let mut selection = Selection::new(&suites, &filter(args));
-    if let Some(shard) = args.shard {
-        keep_shard(&suites, &mut selection, shard);
+    match (args.shard, args.partition) {
+        (Some(shard), _) | (None, Some(Partition::Hash(shard))) => {
+            keep_shard(&suites, &mut selection, shard);
+        }
+        (None, Some(Partition::Count(part))) => {
+            selection.keep_count_partition(&suites, part.index, part.count);
+        }
+        (None, None) => {}
     }
     let state = RerunState::new();
     let history_location = history_location(args);
@@ -123,9 +131,9 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         settings.log_dir = Some(args.log_dir.join(&run_id));
     }
     let settings = settings;
-    let shard = args
-        .shard
-        .map(|shard| format!("{}/{}", shard.index, shard.count));
+    let shard = (args.shard)
+        .map(|shard| format!("{}/{}", shard.index, shard.count))
+        .or_else(|| args.partition.map(|partition| partition.to_string()));
     // Only the human report shows hints: the others need no baselines read.
     let hinted = format(args) == Format::Human;
     let test_names = suites
@@ -143,20 +151,26 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     let stdout = io::stdout();
     let color = color_choice(args.color).resolve(&stdout);
     match format(args) {
-        Format::Human => fanout.add(
-            "standard output",
-            HumanReporter::new(
-                stdout,
-                HumanOptions {
-                    color,
-                    verbose: settings.show_output,
-                },
+        Format::Human => {
+            let options = HumanOptions {
+                color,
+                verbose: settings.show_output,
+            };
+            let live = live_progress_wanted(stdout.is_terminal(), |name| std::env::var_os(name));
+            let human = if live {
+                HumanReporter::on_terminal(report_stdout(), options)
+            } else {
+                HumanReporter::new(report_stdout(), options)
+            };
+            fanout.add(
+                "standard output",
+                human.with_hints(history.baselines().clone()),
             )
-            .with_hints(history.baselines().clone()),
-        ),
+        }
         libtest => fanout.add(
             "standard output",
-            LibtestReporter::new(stdout, libtest_format(libtest), color),
+            LibtestReporter::new(report_stdout(), libtest_format(libtest), color)
+                .with_show_output(settings.show_output),
         ),
     }
     if let Some(consumer) = history.consumer() {
@@ -164,6 +178,11 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     }
     let summary = scheduler::run(&suites, &selection, &settings, &executor, &fanout);
     let end = match fanout.into_failure() {
+        // Interrupted while the reader of standard output was not reading: an interrupt.
+        Some(failure) if ReaderNotReading::is(&failure.error) => RunEnd::Finished {
+            failed: true,
+            interrupted: Some(executor.interrupted().unwrap_or(libc::SIGINT)),
+        },
         Some(failure) => report_failed(&failure.target, &failure.error),
         None => RunEnd::Finished {
             failed: !summary.success(),
@@ -236,7 +255,7 @@ fn add_file_reports<'r>(
         };
         fanout.add(
             "standard output (GitHub annotations)",
-            GithubReporter::new(io::stdout(), summary),
+            GithubReporter::new(report_stdout(), summary),
         );
     }
     Ok(())
@@ -355,10 +374,17 @@ fn list(suites: &[Suite], selection: &Selection) -> RunEnd {
         })
         .filter(|(_, _, on)| **on)
         .map(|(suite, step, _)| (suite, step));
-    match write_list(&mut io::stdout().lock(), steps) {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, InterruptibleStdout::new());
+    let written = write_list(&mut out, steps).and_then(|()| out.flush());
+    let interrupted = Interrupts::installed().and_then(Interrupts::received);
+    match written {
         Ok(()) => RunEnd::Finished {
-            failed: false,
-            interrupted: None,
+            failed: interrupted.is_some(),
+            interrupted,
+        },
+        Err(error) if ReaderNotReading::is(&error) => RunEnd::Finished {
+            failed: true,
+            interrupted: Some(interrupted.unwrap_or(libc::SIGINT)),
         },
         Err(error) => report_failed("standard output", &error),
     }

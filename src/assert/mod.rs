@@ -3,8 +3,10 @@
 //! Pure functions from (step, outcome, environment) to failure messages. Never runs processes,
 //! never prints.
 
+mod files;
 mod output;
 mod status;
 
-pub use output::{check_files, check_output};
+pub use files::check_files;
+pub use output::check_output;
 pub use status::check_status;

@@ -1,16 +1,18 @@
-//! Checks on captured output and on files in the test dir.
+//! Checks on captured output.
 
 use std::ops::ControlFlow;
-use std::path::Path;
 
 use crate::exec::{CapturedOutput, Environment, StreamSelector};
 use crate::report::{Actual, CheckFailure, CheckKind, CheckSubject};
-use crate::suite::{FileCheck, OutputCheck, Template};
+use crate::suite::{OutputCheck, Template};
 
 /// Regex matching over spilled output works on windows of this size...
 const REGEX_WINDOW: usize = 8 * 1024 * 1024;
 /// ...overlapping by this much, so a match up to this long is never split.
 const REGEX_OVERLAP: usize = 1024 * 1024;
+
+/// The largest output a `json` check parses: 64 MiB.
+pub const MAX_JSON_SIZE: u64 = 64 * 1024 * 1024;
 
 /// Runs `checks` against one view of `output`; returns each failed check.
 pub fn check_output(
@@ -44,7 +46,7 @@ fn stream_name(which: StreamSelector) -> &'static str {
     }
 }
 
-fn expand<'t>(
+pub(super) fn expand<'t>(
     template: &'t Template,
     env: &Environment,
 ) -> Result<std::borrow::Cow<'t, str>, CheckFailure> {
@@ -54,7 +56,11 @@ fn expand<'t>(
 }
 
 /// A failed check with nothing to show of the actual value.
-fn failure(subject: CheckSubject, kind: CheckKind, expected: impl Into<String>) -> CheckFailure {
+pub(super) fn failure(
+    subject: CheckSubject,
+    kind: CheckKind,
+    expected: impl Into<String>,
+) -> CheckFailure {
     CheckFailure {
         subject,
         kind,
@@ -125,6 +131,15 @@ fn check_one(
             }
         }
         OutputCheck::Json { pointer, expected } => {
+            // The parsed document takes several times the text's size: refuse a huge one
+            // rather than exhaust memory.
+            if output.len(which) > MAX_JSON_SIZE {
+                return Err(CheckFailure::error(format!(
+                    "{name} is {} bytes, more than the {} a `json` check parses",
+                    output.len(which),
+                    crate::regular_file::human_size(MAX_JSON_SIZE)
+                )));
+            }
             let bytes = output.bytes(which).map_err(io)?;
             let document: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
                 CheckFailure::error(format!(
@@ -196,77 +211,6 @@ fn regex_matches(
     Ok(found || regex.is_match(&window))
 }
 
-/// The largest file a `contains` / `not_contains` file check reads: 64 MiB.
-pub const MAX_CHECKED_FILE_SIZE: u64 = 64 * 1024 * 1024;
-
-/// `relative` inside `test_dir`: absolute paths, `..` and symbolic links leading out of the
-/// test dir are errors, so a check never reads a file the suite does not own.
-fn inside_test_dir(test_dir: &Path, relative: &str) -> Result<std::path::PathBuf, CheckFailure> {
-    use std::path::Component;
-    let outside = || {
-        CheckFailure::error(format!(
-            "file check path {relative} leads outside the test dir: file checks read files \
-             inside it only (write a path relative to it, without `..`)"
-        ))
-    };
-    let relative_path = Path::new(relative);
-    if relative_path
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
-    {
-        return Err(outside());
-    }
-    let path = test_dir.join(relative_path);
-    // A link may still lead out: compare where the path really is, when it exists.
-    if let (Ok(real), Ok(root)) = (path.canonicalize(), test_dir.canonicalize())
-        && !real.starts_with(&root)
-    {
-        return Err(outside());
-    }
-    Ok(path)
-}
-
-/// Runs the file checks, paths relative to `test_dir`; returns each failed check.
-pub fn check_files(checks: &[FileCheck], test_dir: &Path, env: &Environment) -> Vec<CheckFailure> {
-    let mut failures = Vec::new();
-    for check in checks {
-        if let Err(message) = check_file(check, test_dir, env) {
-            failures.push(message);
-        }
-    }
-    failures
-}
-
-fn check_file(check: &FileCheck, test_dir: &Path, env: &Environment) -> Result<(), CheckFailure> {
-    let shown = expand(&check.path, env)?;
-    let path = inside_test_dir(test_dir, shown.as_ref())?;
-    let exists = path.exists();
-    let subject = || CheckSubject::File(shown.clone().into_owned());
-    match check.exists {
-        Some(true) if !exists => return Err(failure(subject(), CheckKind::Exists, "")),
-        Some(false) if exists => return Err(failure(subject(), CheckKind::Absent, "")),
-        _ => {}
-    }
-    if check.contains.is_empty() && check.not_contains.is_empty() {
-        return Ok(());
-    }
-    let content = crate::regular_file::read(&path, MAX_CHECKED_FILE_SIZE)
-        .map_err(|e| CheckFailure::error(format!("cannot read file {shown}: {e}")))?;
-    for template in &check.contains {
-        let needle = expand(template, env)?;
-        if memchr::memmem::find(&content, needle.as_bytes()).is_none() {
-            return Err(failure(subject(), CheckKind::Contains, needle));
-        }
-    }
-    for template in &check.not_contains {
-        let needle = expand(template, env)?;
-        if memchr::memmem::find(&content, needle.as_bytes()).is_some() {
-            return Err(failure(subject(), CheckKind::NotContains, needle));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +258,32 @@ mod tests {
             ),
             Vec::<String>::new()
         );
+    }
+
+    /// A `json` check on gigabytes of output parsed all of it into memory.
+    #[test]
+    fn json_checks_refuse_output_larger_than_the_limit() {
+        let mut output = CapturedOutput::new(1024);
+        output.push(Stream::Stdout, b"[").unwrap();
+        let block = vec![b' '; 1024 * 1024];
+        for _ in 0..64 {
+            output.push(Stream::Stdout, &block).unwrap();
+        }
+        output.push(Stream::Stdout, b"]").unwrap();
+        let check = OutputCheck::Json {
+            pointer: String::new(),
+            expected: serde_json::json!([]),
+        };
+        assert_eq!(
+            checks(
+                &output,
+                StreamSelector::Stdout,
+                std::slice::from_ref(&check)
+            ),
+            ["stdout is 67108866 bytes, more than the 64 MiB a `json` check parses"]
+        );
+        let small = CapturedOutput::from_parts(b"[ ]", b"").unwrap();
+        assert!(checks(&small, StreamSelector::Stdout, &[check]).is_empty());
     }
 
     #[test]

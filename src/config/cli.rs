@@ -295,7 +295,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub redact: Vec<String>,
 
-    /// Fail the run when a step is skipped for a missing requirement (a program not on PATH).
+    /// Fail the run when a step is skipped for a missing requirement (a program not on PATH, a
+    /// `requires` check that failed).
     #[arg(long, env = "SMOKE_FAIL_ON_SKIP", value_parser = clap::builder::FalseyValueParser::new())]
     pub fail_on_skip: bool,
 
@@ -307,6 +308,18 @@ pub struct RunArgs {
     /// every suite runs in exactly one shard and adding a suite moves no other.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+
+    /// Run only partition K of N, as nextest names them: `count:K/N` deals the suites out in
+    /// turn, sorted by name (the 1st, N+1th… to partition 1), so the N parts are as even as can
+    /// be, but adding a suite may move others; `hash:K/N` is `--shard K/N`. Suites with no
+    /// selected step (after the filters) are not counted.
+    #[arg(
+        long,
+        value_name = "count:K/N",
+        value_parser = parse_partition,
+        conflicts_with = "shard"
+    )]
+    pub partition: Option<Partition>,
 
     /// Re-run only the suites that failed in the previous run (recorded under target/).
     #[arg(long)]
@@ -340,6 +353,36 @@ fn parse_shard(text: &str) -> Result<Shard, String> {
         return Err(usage());
     }
     Ok(Shard { index, count })
+}
+
+/// `--partition count:K/N` or `hash:K/N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partition {
+    /// `count:K/N`: the suites dealt out in turn, in sorted order.
+    Count(Shard),
+    /// `hash:K/N`: the same as `--shard K/N`.
+    Hash(Shard),
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, Shard { index, count }) = match self {
+            Self::Count(shard) => ("count", shard),
+            Self::Hash(shard) => ("hash", shard),
+        };
+        write!(f, "{kind}:{index}/{count}")
+    }
+}
+
+fn parse_partition(text: &str) -> Result<Partition, String> {
+    let partition = match text.split_once(':') {
+        Some(("count", shard)) => parse_shard(shard).ok().map(Partition::Count),
+        Some(("hash", shard)) => parse_shard(shard).ok().map(Partition::Hash),
+        _ => None,
+    };
+    partition.ok_or_else(|| {
+        format!("`{text}` is not count:K/N or hash:K/N with 1 <= K <= N (for example count:2/3)")
+    })
 }
 
 /// Report formats.

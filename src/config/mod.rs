@@ -10,7 +10,7 @@ mod settings;
 
 pub use cli::{
     Cli, ColorWhen, Command, ExecArgs, Format, HistoryArgs, HistoryCommand, HistoryFileArgs,
-    HistoryFormat, ImportArgs, ReportArgs, RunArgs, Shard,
+    HistoryFormat, ImportArgs, Partition, ReportArgs, RunArgs, Shard,
 };
 pub use duration::{DurationError, MAX_DURATION, duration_from_secs, parse_duration};
 pub use env_file::{

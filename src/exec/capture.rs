@@ -11,6 +11,8 @@ use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::os::unix::fs::FileExt;
 
+use super::Interrupts;
+
 /// Which output stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stream {
@@ -127,7 +129,9 @@ impl CapturedOutput {
 
     /// Calls `visit` with consecutive pieces of the selected view, in order, until it breaks.
     ///
-    /// Pieces from memory are borrowed; spilled bytes are read in blocks of at most 1 MiB.
+    /// Pieces from memory are borrowed; spilled bytes are read in blocks of at most 1 MiB, and
+    /// reading them stops with an error once the run is interrupted (gigabytes of output must
+    /// not hold Ctrl-C up).
     pub fn for_each_chunk<F>(&self, which: StreamSelector, mut visit: F) -> io::Result<()>
     where
         F: FnMut(&[u8]) -> ControlFlow<()>,
@@ -149,6 +153,9 @@ impl CapturedOutput {
             }
             let mut position = start.max(head_len);
             while position < end {
+                if Interrupts::installed().is_some_and(|state| state.received().is_some()) {
+                    return Err(io::Error::other("the run was interrupted"));
+                }
                 let file = self
                     .spill
                     .as_ref()

@@ -107,6 +107,12 @@ impl RunningCommand<'_> {
         self.inner.wait_until(until)
     }
 
+    /// How the command ended, once it has: as of the last probe ([`RunningCommand::is_running`],
+    /// [`RunningCommand::wait_until`]); `None` while it runs.
+    pub fn termination(&self) -> Option<Termination> {
+        self.inner.termination()
+    }
+
     /// The output captured so far; `None` when it never started.
     pub fn output(&self) -> Option<&CapturedOutput> {
         self.inner.output()

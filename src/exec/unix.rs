@@ -115,6 +115,14 @@ impl Running<'_> {
         }
     }
 
+    /// How the command ended, once it has (as far as the last probe saw); `None` while it runs.
+    pub(super) fn termination(&self) -> Option<Termination> {
+        match self {
+            Self::NotStarted(failure, _) => Some(Termination::FailedToStart(*failure)),
+            Self::Started(supervisor) => supervisor.termination(),
+        }
+    }
+
     /// Output captured so far (empty when it never started or output goes to a log file).
     pub(super) fn output(&self) -> Option<&CapturedOutput> {
         match self {
@@ -462,10 +470,20 @@ impl<'a> Supervisor<'a> {
     fn supervise(&mut self, until: Option<Instant>) -> io::Result<()> {
         while self.exit_status.is_none() {
             let now = Instant::now();
-            if let Some(until) = until
-                && (now >= until || (self.interrupted.is_some() && !self.stop_requested))
-            {
-                return Ok(());
+            if let Some(until) = until {
+                if self.interrupted.is_some() && !self.stop_requested {
+                    return Ok(());
+                }
+                if now >= until {
+                    // One look that does not wait, so that a probe whose `until` has already
+                    // passed (`is_running`) still sees an exit or output that is ready.
+                    let had_pidfd = self.pidfd.is_some();
+                    self.wait_once(Some(now), true)?;
+                    if !had_pidfd {
+                        self.try_reap(false)?;
+                    }
+                    return Ok(());
+                }
             }
             let stop_now = self.interrupted.is_some() || self.stop_requested;
             let wake_at = match self.stopping {
@@ -731,8 +749,19 @@ impl<'a> Supervisor<'a> {
     }
 
     fn into_outcome(mut self) -> Outcome {
-        let status = self.exit_status.expect("the command was reaped");
-        let termination = if let Some(signal) = self.interrupted {
+        let termination = self.termination().expect("the command was reaped");
+        Outcome {
+            termination,
+            duration: self.started.elapsed(),
+            output: std::mem::take(&mut self.output),
+            leaked_processes: self.leaked,
+        }
+    }
+
+    /// How the command ended; `None` until it was reaped.
+    fn termination(&self) -> Option<Termination> {
+        let status = self.exit_status?;
+        Some(if let Some(signal) = self.interrupted {
             Termination::Interrupted { signal }
         } else if self.timed_out {
             let signal = if self.stopping == Stopping::KillSent {
@@ -745,13 +774,7 @@ impl<'a> Supervisor<'a> {
             Termination::Exited(libc::WEXITSTATUS(status))
         } else {
             Termination::Signaled(libc::WTERMSIG(status))
-        };
-        Outcome {
-            termination,
-            duration: self.started.elapsed(),
-            output: std::mem::take(&mut self.output),
-            leaked_processes: self.leaked,
-        }
+        })
     }
 }
 

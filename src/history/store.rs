@@ -13,8 +13,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 use super::error::HistoryError;
 use super::record::RunRecord;
 
-/// How long a writer waits for another to finish before giving up with a warning.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a writer waits for another to finish before giving up with a warning. Locks are
+/// held for milliseconds, but a disk busy with other writes can make one fsync (a checkpoint
+/// when the last connection closes) take seconds: a run waits rather than losing its record.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Forward migrations: entry `i` takes the schema from version `i` to `i + 1`. Never edit a
 /// released entry; append a new one.
@@ -172,14 +174,20 @@ impl HistoryStore {
                 }),
             };
         }
+        // Creating the file (the switch to WAL, the schema) holds the write lock that another
+        // run starting at the same moment waits for. With syncing on, that took four fsyncs,
+        // which on a machine busy writing to disk took longer than the busy timeout, and the
+        // other run lost its history. An empty history needs no durability: sync only later.
+        conn.pragma_update(None, "synchronous", "OFF")
+            .map_err(|e| self.sqlite(e))?;
         // When WAL cannot be turned on (a folder that cannot hold the `-wal` file), SQLite keeps
         // its rollback journal, which still works: one writer at a time, within the timeout.
         let _mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
             .map_err(|e| self.sqlite(e))?;
+        self.migrate(version)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| self.sqlite(e))?;
-        self.migrate(version)
+            .map_err(|e| self.sqlite(e))
     }
 
     fn migrate(&self, seen: i64) -> Result<(), HistoryError> {

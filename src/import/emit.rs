@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::translate::{Draft, Item, Step};
+use super::draft::{Draft, Item, Step};
 
 /// Writes the suite file.
 pub(crate) fn suite(draft: &Draft) -> String {

@@ -3,10 +3,11 @@
 //!
 //! `script` splits the script into statements, `words` splits command lines into shell words
 //! and converts them to templates, `translate` maps helpers and shell constructs to steps, and
-//! `emit` writes the suite as commented TOML. What cannot be translated is kept as an `sh` step
+//! `emit` writes the resulting `draft` as commented TOML. What cannot be translated is kept as an `sh` step
 //! holding the original lines, with a warning naming the line. This module never runs
 //! anything and never reads files: the caller hands it the script's text.
 
+mod draft;
 mod emit;
 mod helpers;
 mod script;

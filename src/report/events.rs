@@ -4,7 +4,8 @@
 //! parallel) and never prints. Every report is a consumer of the same stream. Events carry
 //! data, not sentences: outcomes, exit statuses and failed checks are values, and each report
 //! renders its own words. Everything a reporter needs is in the event: reporters never look at
-//! processes, files or clocks of their own.
+//! processes, files or clocks of their own (the human report's elapsed-time line on a terminal
+//! aside).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -209,6 +210,13 @@ pub enum SkipReason {
     },
     /// A program listed in `requires` is not on `PATH`.
     MissingRequirement(String),
+    /// A check command listed in `requires` did not exit 0.
+    RequirementNotMet {
+        /// The check's command line.
+        check: String,
+        /// The last line of its output, or how it ended when it printed nothing.
+        reason: String,
+    },
     /// The suite could not be set up (fixtures, test dir).
     SetupFailed(String),
     /// The run was interrupted before the step ran.
@@ -217,12 +225,14 @@ pub enum SkipReason {
 
 impl SkipReason {
     /// A short, stable name for the kind of reason (`ignored`, `earlier_failure`,
-    /// `missing_requirement`, `setup_failed`, `interrupted`), for machine-readable reports.
+    /// `missing_requirement`, `requirement_not_met`, `setup_failed`, `interrupted`), for
+    /// machine-readable reports.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Ignored(_) => "ignored",
             Self::EarlierFailure { .. } => "earlier_failure",
             Self::MissingRequirement(_) => "missing_requirement",
+            Self::RequirementNotMet { .. } => "requirement_not_met",
             Self::SetupFailed(_) => "setup_failed",
             Self::Interrupted => "interrupted",
         }
@@ -237,6 +247,7 @@ impl fmt::Display for SkipReason {
             Self::MissingRequirement(program) => {
                 write!(f, "requires `{program}`, not found on PATH")
             }
+            Self::RequirementNotMet { reason, .. } => write!(f, "requirement not met: {reason}"),
             Self::SetupFailed(message) => write!(f, "suite setup failed: {message}"),
             Self::Interrupted => write!(f, "interrupted"),
         }
@@ -631,6 +642,13 @@ pub enum BrokenRule {
         /// The program not found on `PATH`.
         program: String,
     },
+    /// `--fail-on-skip`: a suite was skipped because a `requires` check failed.
+    SkippedForUnmetRequirement {
+        /// The suite's name.
+        suite: String,
+        /// Why the check failed.
+        reason: String,
+    },
     /// `--flaky-fails`: steps passed only on a retry.
     FlakySteps(usize),
 }
@@ -641,6 +659,10 @@ impl fmt::Display for BrokenRule {
             Self::SkippedForMissingProgram { suite, program } => write!(
                 f,
                 "--fail-on-skip: suite `{suite}` was skipped: it requires `{program}`, not found on PATH"
+            ),
+            Self::SkippedForUnmetRequirement { suite, reason } => write!(
+                f,
+                "--fail-on-skip: suite `{suite}` was skipped: requirement not met: {reason}"
             ),
             Self::FlakySteps(count) => {
                 write!(f, "--flaky-fails: {count} step(s) passed only on a retry")

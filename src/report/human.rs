@@ -6,19 +6,24 @@
 //! output. Suites running in parallel are printed one after the other, never interleaved (see
 //! [`grouping`]).
 //!
-//! This module only formats events; it never runs processes, reads files or looks at clocks.
+//! On a terminal, a step that runs long shows an elapsed-time line that updates in place (see
+//! [`progress`]); that timer is the only clock this module looks at. Otherwise it only formats
+//! events; it never runs processes or reads files.
 
 mod grouping;
+mod progress;
 #[cfg(test)]
 mod tests;
 
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use owo_colors::Style;
 
 use self::grouping::GroupedOutput;
+pub use self::progress::live_progress_wanted;
+use self::progress::{RunningStep, Terminal, Ticking};
 use super::reproduce_command;
 use super::{
     Baselines, CompactDuration, EnvFileStatus, Event, ExitStatus, Hint, Reporter, RunStart,
@@ -45,7 +50,7 @@ pub struct HumanOptions {
 /// suite's lines stay together, in start order. [`Event::RunFinished`] writes out everything
 /// still held before the summary.
 pub struct HumanReporter<W: Write> {
-    output: GroupedOutput<W, SuiteState>,
+    output: GroupedOutput<Terminal<W>, SuiteState>,
     palette: Palette,
     verbose: bool,
     /// What the run history says about each step, for the hints after its name.
@@ -57,13 +62,19 @@ pub struct HumanReporter<W: Write> {
 struct SuiteState {
     /// The deadline of the latest attempt, to say what a timed-out step hit.
     timeout: Option<Duration>,
+    /// The step running now, for the timer (only kept when there is one).
+    running: Option<RunningStep>,
 }
 
 impl<W: Write> HumanReporter<W> {
     /// A reporter writing to `out`.
     pub fn new(out: W, options: HumanOptions) -> Self {
+        Self::with_output(Terminal::Plain(out), options)
+    }
+
+    fn with_output(output: Terminal<W>, options: HumanOptions) -> Self {
         Self {
-            output: GroupedOutput::new(out),
+            output: GroupedOutput::new(output),
             palette: Palette::new(options.color),
             verbose: options.verbose,
             hints: Baselines::default(),
@@ -80,6 +91,22 @@ impl<W: Write> HumanReporter<W> {
     ///
     /// An error is an I/O error on the output (a closed pipe, a full disk).
     pub fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+        let Some(ticking) = self.output.writer().ticking() else {
+            return self.write_event(event);
+        };
+        // No timer is drawn while the event's text is written: it could end up between the
+        // pieces of a line. Then the timer is about the live suite's running step, if any.
+        ticking.set_running(None);
+        let written = self.write_event(event);
+        let running = self.output.foreground().and_then(|state| state.running);
+        if let Some(ticking) = self.output.writer().ticking() {
+            ticking.set_running(running);
+        }
+        written
+    }
+
+    fn write_event(&mut self, event: &Event<'_>) -> io::Result<()> {
+        let live_progress = self.output.writer().ticking().is_some();
         let palette = self.palette;
         match *event {
             Event::RunStarted(start) => {
@@ -125,6 +152,12 @@ impl<W: Write> HumanReporter<W> {
             } => {
                 let target = self.suite_target(suite)?;
                 target.state.timeout = Some(timeout);
+                if live_progress {
+                    target.state.running = Some(RunningStep {
+                        since: Instant::now(),
+                        timeout,
+                    });
+                }
                 let timeout = CompactDuration::timeout(timeout);
                 if setup {
                     write!(target.out, "→ Setting up (timeout {timeout}): ")?;
@@ -156,6 +189,7 @@ impl<W: Write> HumanReporter<W> {
                 };
                 let target = self.suite_target(suite)?;
                 let timeout = target.state.timeout.take();
+                target.state.running = None;
                 // The command that runs this step again, with its suite's earlier steps as setup.
                 let rerun = result
                     .verdict
@@ -190,7 +224,7 @@ impl<W: Write> HumanReporter<W> {
     /// Flushes the output and returns the writer. Text held for suites that never finished is
     /// dropped: report [`Event::RunFinished`] first to write it out.
     pub fn into_inner(self) -> io::Result<W> {
-        self.output.into_inner()
+        self.output.into_inner()?.into_inner()
     }
 
     /// Where `suite`'s text goes; a suite first seen without [`Event::SuiteStarted`] (its setup
@@ -201,6 +235,17 @@ impl<W: Write> HumanReporter<W> {
             write_suite_heading(target.out, self.palette, suite)?;
         }
         Ok(target)
+    }
+}
+
+impl<W: Write + Send + 'static> HumanReporter<W> {
+    /// A reporter writing to a terminal: like [`HumanReporter::new`], and a step running for
+    /// 2 s or more shows an elapsed-time line that updates in place until the step ends. Use
+    /// it only when [`live_progress_wanted`] says so: the line is redrawn with carriage
+    /// returns, which a pipe or a file would keep.
+    pub fn on_terminal(out: W, options: HumanOptions) -> Self {
+        let style = Palette::new(options.color).label;
+        Self::with_output(Terminal::Ticking(Ticking::start(out, style)), options)
     }
 }
 
@@ -658,6 +703,7 @@ impl fmt::Display for SkipNote<'_> {
             SkipReason::MissingRequirement(program) => {
                 write!(f, "skipped: requires `{program}`, not found on PATH")
             }
+            SkipReason::RequirementNotMet { reason, .. } => write!(f, "skipped: {reason}"),
             SkipReason::SetupFailed(message) => write!(f, "skipped: suite setup failed: {message}"),
             SkipReason::Interrupted => f.write_str("skipped: interrupted"),
         }

@@ -5,13 +5,18 @@
 //! `test result: …`), so tools that read `cargo test` output read this too. The JSON lines
 //! follow libtest's unstable JSON format, with more detail: `exec_time`, the failure report in
 //! `stdout`, the skip reason in `message`, `timed_out` for timeouts.
+//!
+//! With `--show-output` (or `--nocapture`), passing steps' output follows libtest's
+//! `successes:` block (and the `stdout` of `ok` JSON events), as the scheduler kept it: the
+//! last lines, secrets masked. Failures carry what the human report shows a reader: command,
+//! status, checks, environment changes, test dir, log and the command that re-runs the step.
 
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, Write};
 
 use owo_colors::Style;
 
-use super::{Event, Reporter, RunStart, StepResult, Summary, Verdict};
+use super::{Event, Reporter, RunStart, StepResult, Summary, Verdict, reproduce_command};
 use crate::suite::{Step, Suite};
 
 /// Which libtest format.
@@ -34,6 +39,11 @@ pub struct LibtestReporter<W: Write> {
     /// With one suite at a time, `test name ... ` is written when a step starts, so a long step
     /// shows what it is waiting for; with several, whole lines are written when steps finish.
     live_names: bool,
+    /// Whether passing steps' output is shown (`--show-output`, `--nocapture`).
+    show_output: bool,
+    /// Passing tests and their output, for the `successes:` block.
+    successes: Vec<(String, String)>,
+    /// Failed steps and their reports, for the `failures:` block.
     failures: Vec<(String, String)>,
 }
 
@@ -46,8 +56,18 @@ impl<W: Write> LibtestReporter<W> {
             color,
             name_width: 0,
             live_names: false,
+            show_output: false,
+            successes: Vec::new(),
             failures: Vec::new(),
         }
+    }
+
+    /// Shows the output of passing steps too, as libtest's `--show-output` does: a
+    /// `successes:` block in `pretty` and `terse`, `stdout` in the JSON `ok` events. The
+    /// scheduler keeps passing steps' output only when asked to (`Settings::show_output`).
+    pub fn with_show_output(mut self, show_output: bool) -> Self {
+        self.show_output = show_output;
+        self
     }
 
     fn run_started(&mut self, start: &RunStart) -> io::Result<()> {
@@ -92,16 +112,27 @@ impl<W: Write> LibtestReporter<W> {
         write!(self.out, "{word} {name:<0$} ... ", self.name_width)
     }
 
-    fn step_finished(&mut self, step: &Step, setup: bool, result: &StepResult) -> io::Result<()> {
+    fn step_finished(
+        &mut self,
+        suite: &Suite,
+        step: &Step,
+        setup: bool,
+        result: &StepResult,
+    ) -> io::Result<()> {
         let ran = !matches!(result.verdict, Verdict::Skipped(_));
         let name = &step.test_name;
         if result.verdict.is_failure() {
-            let title = if setup {
-                format!("{name} (setup)")
+            let (title, rerun) = if setup {
+                // A setup step is not a test of its own: re-running it alone means little.
+                (format!("{name} (setup)"), None)
             } else {
-                name.clone()
+                (name.clone(), reproduce_command(suite, step))
             };
-            self.failures.push((title, failure_message(result)));
+            let message = failure_message(step, result, rerun.as_deref());
+            self.failures.push((title, message));
+        } else if result.passed() && !setup && self.show_output {
+            self.successes
+                .push((name.clone(), result.output_tail.clone()));
         }
         match self.format {
             LibtestFormat::Pretty => {
@@ -123,7 +154,22 @@ impl<W: Write> LibtestReporter<W> {
                 self.paint(style, &c.to_string())?;
             }
             LibtestFormat::Json if setup => {}
-            LibtestFormat::Json => self.json_test(name, result)?,
+            LibtestFormat::Json => {
+                let stdout = match &result.verdict {
+                    Verdict::Failed | Verdict::TimedOut => {
+                        self.failures.last().map(|(_, report)| report.clone())
+                    }
+                    // As libtest captures it: whole lines.
+                    Verdict::Passed | Verdict::Flaky
+                        if self.show_output && !result.output_tail.is_empty() =>
+                    {
+                        Some(lines(&result.output_tail))
+                    }
+                    Verdict::Passed | Verdict::Flaky | Verdict::Skipped(_) => None,
+                };
+                let line = json_test(name, result, stdout.as_deref());
+                self.out.write_all(line.as_bytes())?;
+            }
         }
         self.out.flush()
     }
@@ -151,39 +197,6 @@ impl<W: Write> LibtestReporter<W> {
         }
     }
 
-    fn json_test(&mut self, name: &str, result: &StepResult) -> io::Result<()> {
-        let mut line = format!(r#"{{ "type": "test", "name": {}"#, json(name));
-        let event = match &result.verdict {
-            Verdict::Passed | Verdict::Flaky => "ok",
-            Verdict::Failed | Verdict::TimedOut => "failed",
-            Verdict::Skipped(_) => "ignored",
-        };
-        let _ = write!(line, r#", "event": "{event}""#);
-        match &result.verdict {
-            Verdict::Failed | Verdict::TimedOut => {
-                let _ = write!(line, r#", "stdout": {}"#, json(&failure_message(result)));
-            }
-            Verdict::Skipped(reason) => {
-                let message = reason.to_string();
-                if !message.is_empty() {
-                    let _ = write!(line, r#", "message": {}"#, json(&message));
-                }
-            }
-            Verdict::Passed | Verdict::Flaky => {}
-        }
-        if result.verdict == Verdict::TimedOut {
-            line.push_str(r#", "timed_out": true"#);
-        }
-        if result.verdict == Verdict::Flaky {
-            line.push_str(r#", "flaky": true"#);
-        }
-        if !matches!(result.verdict, Verdict::Skipped(_)) {
-            let _ = write!(line, r#", "exec_time": {}"#, result.duration.as_secs_f64());
-        }
-        line.push_str(" }\n");
-        self.out.write_all(line.as_bytes())
-    }
-
     fn run_finished(&mut self, summary: &Summary) -> io::Result<()> {
         let counts = &summary.counts;
         let passed = counts.passed + counts.flaky;
@@ -193,15 +206,11 @@ impl<W: Write> LibtestReporter<W> {
                 if self.format == LibtestFormat::Terse {
                     writeln!(self.out)?;
                 }
+                if self.show_output {
+                    write_block(&mut self.out, "successes", &mut self.successes)?;
+                }
                 if !self.failures.is_empty() {
-                    writeln!(self.out, "\nfailures:\n")?;
-                    for (name, message) in &self.failures {
-                        writeln!(self.out, "---- {name} ----\n{message}\n")?;
-                    }
-                    writeln!(self.out, "\nfailures:")?;
-                    for (name, _) in &self.failures {
-                        writeln!(self.out, "    {name}")?;
-                    }
+                    write_block(&mut self.out, "failures", &mut self.failures)?;
                 }
                 for rule in &summary.broken_rules {
                     writeln!(self.out, "\nrun failed by {rule}")?;
@@ -247,11 +256,12 @@ impl<W: Write> Reporter for LibtestReporter<W> {
                 ..
             } => self.step_started(step, setup, attempt),
             Event::StepFinished {
+                suite,
                 step,
                 setup,
                 result,
                 ..
-            } => self.step_finished(step, setup, result),
+            } => self.step_finished(suite, step, setup, result),
             Event::RunFinished(summary) => self.run_finished(summary),
             Event::SuiteStarted { .. }
             | Event::SectionStarted { .. }
@@ -273,13 +283,80 @@ pub fn write_list<'s>(
     out.flush()
 }
 
+/// One libtest JSON line for a finished test; `stdout` is the failure report or, with
+/// `--show-output`, a passing test's output.
+fn json_test(name: &str, result: &StepResult, stdout: Option<&str>) -> String {
+    let mut line = format!(r#"{{ "type": "test", "name": {}"#, json(name));
+    let event = match &result.verdict {
+        Verdict::Passed | Verdict::Flaky => "ok",
+        Verdict::Failed | Verdict::TimedOut => "failed",
+        Verdict::Skipped(_) => "ignored",
+    };
+    let _ = write!(line, r#", "event": "{event}""#);
+    if let Some(stdout) = stdout {
+        let _ = write!(line, r#", "stdout": {}"#, json(stdout));
+    }
+    if let Verdict::Skipped(reason) = &result.verdict {
+        let message = reason.to_string();
+        if !message.is_empty() {
+            let _ = write!(line, r#", "message": {}"#, json(&message));
+        }
+    }
+    if result.verdict == Verdict::TimedOut {
+        line.push_str(r#", "timed_out": true"#);
+    }
+    if result.verdict == Verdict::Flaky {
+        line.push_str(r#", "flaky": true"#);
+    }
+    if !matches!(result.verdict, Verdict::Skipped(_)) {
+        let _ = write!(line, r#", "exec_time": {}"#, result.duration.as_secs_f64());
+    }
+    line.push_str(" }\n");
+    line
+}
+
+/// libtest's `successes:` / `failures:` block: each test's text under `---- name stdout ----`
+/// (tests without any left out), then every name, sorted.
+fn write_block(
+    out: &mut impl Write,
+    title: &str,
+    tests: &mut [(String, String)],
+) -> io::Result<()> {
+    writeln!(out, "\n{title}:")?;
+    let mut texts = tests.iter().filter(|(_, text)| !text.is_empty()).peekable();
+    if texts.peek().is_some() {
+        writeln!(out)?;
+    }
+    for (name, text) in texts {
+        writeln!(out, "---- {name} stdout ----")?;
+        writeln!(out, "{}", lines(text))?;
+    }
+    writeln!(out, "\n{title}:")?;
+    tests.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, _) in tests.iter() {
+        writeln!(out, "    {name}")?;
+    }
+    Ok(())
+}
+
+/// `text` ending with a newline, as a program's output of whole lines does.
+fn lines(text: &str) -> String {
+    let mut text = text.to_owned();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
 /// A JSON string literal.
 fn json(text: &str) -> String {
     serde_json::Value::from(text).to_string()
 }
 
-/// The block under `---- name ----`: what ran, how it ended, each failed check, the output.
-fn failure_message(result: &StepResult) -> String {
+/// The report under `---- name stdout ----`: what ran, how it ended, each failed check, the
+/// environment the step changed (names only), where to look, the output's last lines, and the
+/// command that re-runs the step.
+fn failure_message(step: &Step, result: &StepResult, rerun: Option<&str>) -> String {
     let mut message = String::new();
     if !result.command_line.is_empty() {
         let _ = writeln!(message, "command:  {}", result.command_line);
@@ -291,6 +368,12 @@ fn failure_message(result: &StepResult) -> String {
     }
     for failure in &result.failures {
         let _ = writeln!(message, "check:    {failure}");
+    }
+    let changed: Vec<String> = (step.env.iter().map(|(name, _)| name.clone()))
+        .chain(step.env_remove.iter().map(|name| format!("-{name}")))
+        .collect();
+    if !changed.is_empty() {
+        let _ = writeln!(message, "env:      {}", changed.join(" "));
     }
     if result.leaked_processes > 0 {
         let _ = writeln!(
@@ -310,6 +393,9 @@ fn failure_message(result: &StepResult) -> String {
         for line in result.output_tail.lines() {
             let _ = writeln!(message, "  | {line}");
         }
+    }
+    if let Some(command) = rerun {
+        let _ = writeln!(message, "re-run:   {command}");
     }
     message
 }

@@ -1,5 +1,6 @@
 //! Reports: every one a consumer of the run's event stream. One file per format; reports only
-//! format, they never run processes, read files or look at clocks.
+//! format, they never run processes, read files or look at clocks (but for the human report's
+//! elapsed-time line on a terminal, which shows the present moment no event can carry).
 //!
 //! The scheduler emits [`Event`]s and never prints; each format implements [`Reporter`], and
 //! the scheduler's `Fanout` feeds one run to any number of them, after masking secrets once
@@ -28,7 +29,7 @@ pub use events::{
 };
 pub use github::GithubReporter;
 pub use hints::{BASELINE_RUNS, Baselines, Hint, PastRun};
-pub use human::{HumanOptions, HumanReporter};
+pub use human::{HumanOptions, HumanReporter, live_progress_wanted};
 pub use json::{EVENTS_SCHEMA, JsonReporter, event_json};
 pub use junit::JunitReporter;
 pub use libtest::{LibtestFormat, LibtestReporter, write_list};

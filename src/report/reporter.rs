@@ -6,7 +6,8 @@ use super::Event;
 
 /// Turns run events into output, one event at a time, in the order the scheduler emits them.
 ///
-/// A reporter only formats: it never runs processes, reads files or looks at clocks. An error
+/// A reporter only formats: it never runs processes, reads files or looks at clocks (the one
+/// exception is the human report's elapsed-time line on a terminal). An error
 /// is an I/O error on its output; the scheduler decides whether that stops the run.
 pub trait Reporter {
     /// Handles one event.

@@ -2,6 +2,7 @@
 //! with the assertions, and emits events. It never prints.
 
 mod exclusive;
+mod fixture_copy;
 mod run;
 mod selection;
 mod services;
@@ -11,6 +12,7 @@ mod step_log;
 mod suite_run;
 mod test_dir;
 
+pub use fixture_copy::CopyError;
 pub use run::run;
 pub use selection::{Filter, Selection};
 pub use sink::{EventSink, Fanout, ReportFailure};

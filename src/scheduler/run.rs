@@ -103,11 +103,20 @@ pub fn run(
     let mut broken_rules = Vec::new();
     if settings.fail_on_skip {
         for (suite, reason) in &skipped_suites {
-            if let SkipReason::MissingRequirement(program) = reason {
-                broken_rules.push(BrokenRule::SkippedForMissingProgram {
-                    suite: suite.clone(),
-                    program: program.clone(),
-                });
+            match reason {
+                SkipReason::MissingRequirement(program) => {
+                    broken_rules.push(BrokenRule::SkippedForMissingProgram {
+                        suite: suite.clone(),
+                        program: program.clone(),
+                    });
+                }
+                SkipReason::RequirementNotMet { reason, .. } => {
+                    broken_rules.push(BrokenRule::SkippedForUnmetRequirement {
+                        suite: suite.clone(),
+                        reason: reason.clone(),
+                    });
+                }
+                _ => {}
             }
         }
     }

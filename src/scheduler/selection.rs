@@ -89,6 +89,26 @@ impl Selection {
             .count()
     }
 
+    /// Keeps partition `index` (from 1) of `count` (`--partition count:K/N`): the suites with a
+    /// selected step, sorted by name (then file), are dealt out in turn, the first to
+    /// partition 1, the Nth to partition N, the N+1th to partition 1 again. Every suite is in
+    /// exactly one partition, and their sizes differ by one at most.
+    pub fn keep_count_partition(&mut self, suites: &[Suite], index: u32, count: u32) {
+        let mut order: Vec<usize> = (0..suites.len().min(self.steps.len()))
+            .filter(|&s| self.steps[s].iter().any(|on| *on))
+            .collect();
+        order.sort_by(|&a, &b| {
+            (&suites[a].name, &suites[a].source).cmp(&(&suites[b].name, &suites[b].source))
+        });
+        let count = usize::try_from(count.max(1)).unwrap_or(usize::MAX);
+        let index = usize::try_from(index).unwrap_or(usize::MAX);
+        for (position, s) in order.into_iter().enumerate() {
+            if position % count + 1 != index {
+                self.steps[s].iter_mut().for_each(|on| *on = false);
+            }
+        }
+    }
+
     /// Number of suites with at least one selected step.
     pub fn suite_count(&self) -> usize {
         self.steps

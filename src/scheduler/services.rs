@@ -18,7 +18,7 @@ use crate::exec::{
     Environment, ExecRequest, Executor, RunningCommand, StreamSelector, Termination,
 };
 use crate::http::send;
-use crate::report::{Masker, MaskingWriter};
+use crate::report::{CheckFailure, Masker, MaskingWriter};
 use crate::suite::{Healthcheck, Probe, Service, Shell, Suite, slug};
 
 use super::step_command::{apply, command_request, expand, http_call};
@@ -158,6 +158,8 @@ pub(super) fn plan<'a>(
 pub(super) struct Started<'a> {
     plan: &'a Plan<'a>,
     handle: RunningCommand<'a>,
+    /// How it ended, once a failed step found it exited.
+    exited: Option<Termination>,
 }
 
 /// Why the services could not all be made healthy.
@@ -181,7 +183,11 @@ pub(super) fn start_all<'a>(
         let handle = executor.start(&plan.request).map_err(|e| {
             StartError::Failed(format!("service `{name}` could not be started: {e}"))
         })?;
-        started.push(Started { plan, handle });
+        started.push(Started {
+            plan,
+            handle,
+            exited: None,
+        });
         let last = started.last_mut().expect("just pushed");
         match wait_healthy(last, executor, test_dir) {
             Ok(()) => {}
@@ -215,6 +221,38 @@ pub(super) fn start_all<'a>(
         }
     }
     Ok(())
+}
+
+/// After a failed step: one failure for each service that is no longer running, put first
+/// since it is the likely cause. The first step to find a service exited gets how it ended,
+/// its command and its log's last lines; later ones a line pointing back. A service exiting
+/// does not fail a step by itself: a step may stop it on purpose (a shutdown test).
+pub(super) fn exits_behind_failure(started: &mut [Started<'_>]) -> Vec<CheckFailure> {
+    let mut failures = Vec::new();
+    for service in started {
+        let name = &service.plan.service.name;
+        if let Some(status) = &service.exited {
+            failures.push(CheckFailure::error(format!(
+                "service `{name}` is not running: it exited earlier ({status})"
+            )));
+            continue;
+        }
+        let status = match service.handle.is_running() {
+            Ok(true) => continue,
+            Ok(false) => service.handle.termination(),
+            Err(e) => {
+                failures.push(CheckFailure::error(format!(
+                    "service `{name}`: smoke-runner could not watch it: {e}"
+                )));
+                continue;
+            }
+        };
+        let Some(status) = status else { continue };
+        let what = format!("service `{name}` exited while the steps ran ({status})");
+        failures.push(CheckFailure::error(report(service.plan, &what, None)));
+        service.exited = Some(status);
+    }
+    failures
 }
 
 /// Stops the services, last started first, each with everything it started. What a service

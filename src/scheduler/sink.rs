@@ -195,6 +195,10 @@ fn mask_reason(masker: &Masker, reason: &mut SkipReason) {
         | SkipReason::MissingRequirement(text)
         | SkipReason::SetupFailed(text) => masker.mask_in_place(text),
         SkipReason::EarlierFailure { step } => masker.mask_in_place(step),
+        SkipReason::RequirementNotMet { check, reason } => {
+            masker.mask_in_place(check);
+            masker.mask_in_place(reason);
+        }
         SkipReason::Interrupted => {}
     }
 }

@@ -15,11 +15,16 @@ use crate::report::{
     Actual, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, SkipReason,
     StepResult, SuiteResult, Verdict,
 };
-use crate::suite::{Action, ExpectedStatus, HttpCheck, OnFailure, Step, Suite, Template};
+use crate::suite::{
+    Action, ExpectedStatus, HttpCheck, OnFailure, Requirement, Step, Suite, Template,
+};
 
+use super::fixture_copy::CopyError;
 use super::services::{self, Ports, StartError};
 use super::sink::EventSink;
-use super::step_command::{http_call, prepare, step_environment, step_timeout, suite_environment};
+use super::step_command::{
+    command_request, http_call, prepare, step_environment, step_timeout, suite_environment,
+};
 use super::step_log::StepLogs;
 use super::test_dir::TestDir;
 
@@ -74,13 +79,12 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
         test_dir: test_dir.path(),
     });
 
-    match prepare_suite(suite, cx.settings, &test_dir) {
+    match prepare_suite(suite, cx, &test_dir) {
         Ok(Setup::Ready(mut env, ports)) => {
             run.with_services(selected, &mut env, &ports, test_dir.path())
         }
-        Ok(Setup::Missing(program)) => {
-            run.skip_all(selected, SkipReason::MissingRequirement(program))
-        }
+        Ok(Setup::Missing(reason)) => run.skip_all(selected, reason),
+        Ok(Setup::Interrupted) => run.skip_all(selected, SkipReason::Interrupted),
         Err(message) => run.fail_setup(selected, &message),
     }
 
@@ -92,16 +96,25 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
 
 enum Setup {
     Ready(Environment, Ports),
-    Missing(String),
+    /// A requirement is missing: every step is skipped for this reason.
+    Missing(SkipReason),
+    Interrupted,
 }
 
 /// Fixtures, the suite's environment, requirements. Requirements are looked up exactly as the
-/// steps will look programs up: in the suite's environment, from the test dir.
-fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Result<Setup, String> {
+/// steps will look programs up: in the suite's environment, from the test dir; check commands
+/// run there too, within the suite's timeout.
+fn prepare_suite(
+    suite: &Suite,
+    cx: &SuiteContext<'_>,
+    test_dir: &TestDir,
+) -> Result<Setup, String> {
+    let settings = cx.settings;
     let fixtures_root = suite
         .fixtures_root
         .as_deref()
         .unwrap_or(&settings.fixtures_dir);
+    let interrupted = || cx.executor.interrupted().is_some();
     for fixture in &suite.fixtures {
         let source = fixtures_root.join(fixture);
         if !source.is_dir() {
@@ -110,22 +123,69 @@ fn prepare_suite(suite: &Suite, settings: &Settings, test_dir: &TestDir) -> Resu
                 source.display()
             ));
         }
-        test_dir.copy_fixture(&source).map_err(|e| {
-            format!(
-                "cannot copy fixture `{fixture}` from {}: {e}",
-                source.display()
-            )
-        })?;
+        match test_dir.copy_fixture(fixtures_root, fixture, &interrupted) {
+            Ok(()) => {}
+            Err(CopyError::Interrupted) => return Ok(Setup::Interrupted),
+            Err(e) => return Err(format!("cannot copy fixture `{fixture}`: {e}")),
+        }
     }
     let ports = Ports::allocate(suite)?;
     let env = suite_environment(suite, settings, test_dir.path(), &ports.variables())?;
     for requirement in &suite.requires {
-        let program = required_program(requirement, &env)?;
-        if find_program(program.as_ref(), &env, Some(test_dir.path())).is_err() {
-            return Ok(Setup::Missing(program));
+        let missing = match requirement {
+            Requirement::Program(program) => {
+                let program = required_program(program, &env)?;
+                find_program(program.as_ref(), &env, Some(test_dir.path()))
+                    .is_err()
+                    .then_some(SkipReason::MissingRequirement(program))
+            }
+            Requirement::Check(command) => {
+                requirement_check(suite, command, &env, test_dir.path(), cx)?
+            }
+        };
+        // A check cut short by an interrupt says nothing about the requirement.
+        if interrupted() {
+            return Ok(Setup::Interrupted);
+        }
+        if let Some(reason) = missing {
+            return Ok(Setup::Missing(reason));
         }
     }
     Ok(Setup::Ready(env, ports))
+}
+
+/// Runs a `requires` check; the reason to skip when it does not exit 0: the last line of its
+/// output, or how it ended when it printed nothing.
+fn requirement_check(
+    suite: &Suite,
+    command: &crate::suite::Command,
+    env: &Environment,
+    test_dir: &Path,
+    cx: &SuiteContext<'_>,
+) -> Result<Option<SkipReason>, String> {
+    let (request, check) = command_request(command, suite.shell.as_ref(), env, test_dir)
+        .map_err(|e| format!("requires check: {e}"))?;
+    let timeout = suite.timeout.unwrap_or(cx.settings.timeout);
+    let request = request.timeout(timeout).kill_grace(cx.settings.kill_grace);
+    let outcome = cx
+        .executor
+        .run(&request)
+        .map_err(|e| format!("requires check `{check}`: smoke-runner could not run it: {e}"))?;
+    if outcome.termination == Termination::Exited(0) {
+        return Ok(None);
+    }
+    let last_line = outcome
+        .output
+        .tail_lines(StreamSelector::Combined, 1, TAIL_BYTES)
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let reason = if last_line.is_empty() {
+        format!("`{check}` failed ({})", outcome.termination)
+    } else {
+        last_line
+    };
+    Ok(Some(SkipReason::RequirementNotMet { check, reason }))
 }
 
 /// The program a `requires` entry names: `${VAR}` expanded, first shell word (so
@@ -162,7 +222,7 @@ impl<'a> SuiteRun<'a> {
         test_dir: &Path,
     ) {
         if self.suite.services.is_empty() {
-            return self.steps(selected, env, test_dir);
+            return self.steps(selected, env, test_dir, &mut []);
         }
         let kill_grace = self.cx.settings.kill_grace;
         let plans = match services::plan(self.suite, env, ports, test_dir, kill_grace) {
@@ -171,7 +231,7 @@ impl<'a> SuiteRun<'a> {
         };
         let mut started = Vec::with_capacity(plans.len());
         match services::start_all(&plans, self.cx.executor, test_dir, &mut started) {
-            Ok(()) => self.steps(selected, env, test_dir),
+            Ok(()) => self.steps(selected, env, test_dir, &mut started),
             Err(StartError::Failed(message)) => self.fail_setup(selected, &message),
             Err(StartError::Interrupted) => self.skip_all(selected, SkipReason::Interrupted),
         }
@@ -185,7 +245,14 @@ impl<'a> SuiteRun<'a> {
         );
     }
 
-    fn steps(&mut self, selected: &[bool], env: &mut Environment, test_dir: &Path) {
+    /// Runs the steps in order; a failed step also says which `services` have exited.
+    fn steps(
+        &mut self,
+        selected: &[bool],
+        env: &mut Environment,
+        test_dir: &Path,
+        services: &mut [services::Started<'_>],
+    ) {
         let roles = roles(self.suite, selected, self.cx.run_ignored);
         let mut last_run = None;
         // The first setup step that failed: the selected steps after it fail naming it.
@@ -199,7 +266,7 @@ impl<'a> SuiteRun<'a> {
             self.enter_section(step);
             self.notes(&step.notes, env);
             last_run = Some(index);
-            let result = if self.cx.executor.interrupted().is_some() {
+            let mut result = if self.cx.executor.interrupted().is_some() {
                 StepResult::skipped(SkipReason::Interrupted)
             } else if let (Some(reason), false) = (&step.ignore, self.cx.run_ignored) {
                 StepResult::skipped(SkipReason::Ignored(reason.clone()))
@@ -222,6 +289,8 @@ impl<'a> SuiteRun<'a> {
                 result
             };
             if result.verdict.is_failure() {
+                let exits = services::exits_behind_failure(services);
+                result.failures.splice(0..0, exits);
                 self.first_failure.get_or_insert(&step.name);
                 if setup {
                     failed_setup.get_or_insert(step);
@@ -313,6 +382,7 @@ impl<'a> SuiteRun<'a> {
                         &prepared.command_line,
                         attempt,
                         self.cx.settings.show_output,
+                        &|| self.cx.executor.interrupted().is_some(),
                     );
                     let name = step.test_name.rsplit("::").next();
                     result.log_path = self.logs.borrow_mut().write(
@@ -398,6 +468,7 @@ impl<'a> SuiteRun<'a> {
                 test_dir,
                 &line,
                 attempt,
+                &|| self.cx.executor.interrupted().is_some(),
             );
             let captured = match (&step.capture, result.passed(), body) {
                 (Some(name), true, Some(body)) => match captured_stdout(&body) {
@@ -573,6 +644,7 @@ fn judge_http(
     test_dir: &Path,
     command_line: &str,
     attempt: u32,
+    interrupted: &dyn Fn() -> bool,
 ) -> (StepResult, Option<CapturedOutput>) {
     let mut result = StepResult {
         command_line: command_line.to_owned(),
@@ -634,7 +706,7 @@ fn judge_http(
         &output,
         env,
     ));
-    failures.extend(check_files(&step.files, test_dir, env));
+    failures.extend(check_files(&step.files, test_dir, env, interrupted));
     result.verdict = if failures.is_empty() {
         Verdict::Passed
     } else {
@@ -648,6 +720,10 @@ fn judge_http(
 }
 
 /// Applies the step's checks to what happened.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, all of it is needed"
+)]
 fn judge(
     step: &Step,
     outcome: &Outcome,
@@ -656,6 +732,7 @@ fn judge(
     command_line: &str,
     attempt: u32,
     show_output: bool,
+    interrupted: &dyn Fn() -> bool,
 ) -> StepResult {
     let env = &request.env;
     let mut failures: Vec<CheckFailure> = Vec::new();
@@ -685,7 +762,7 @@ fn judge(
             &outcome.output,
             env,
         ));
-        failures.extend(check_files(&step.files, test_dir, env));
+        failures.extend(check_files(&step.files, test_dir, env, interrupted));
     }
     let verdict = if unexpected_timeout {
         Verdict::TimedOut

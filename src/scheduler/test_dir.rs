@@ -3,6 +3,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::fixture_copy::{CopyError, copy_fixture};
+
 /// A suite's working folder, removed on drop unless kept.
 #[derive(Debug)]
 pub struct TestDir {
@@ -40,27 +42,17 @@ impl TestDir {
         self.path.clone()
     }
 
-    /// Copies the contents of `fixture` (a folder) into the test dir.
-    pub fn copy_fixture(&self, fixture: &Path) -> io::Result<()> {
-        copy_tree(fixture, &self.path)
+    /// Copies the contents of the fixture folder `fixture` (a name under `root`) into the test
+    /// dir, following no link out of either (see [`copy_fixture`]); stops when `interrupted`
+    /// says so.
+    pub fn copy_fixture(
+        &self,
+        root: &Path,
+        fixture: &str,
+        interrupted: &dyn Fn() -> bool,
+    ) -> Result<(), CopyError> {
+        copy_fixture(root, fixture, &self.path, interrupted)
     }
-}
-
-fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            std::fs::create_dir_all(&target)?;
-            copy_tree(&entry.path(), &target)?;
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -85,7 +77,7 @@ mod tests {
             name.starts_with(&format!("plandex-demo-{}-", std::process::id())),
             "{name}"
         );
-        dir.copy_fixture(&fixture).unwrap();
+        dir.copy_fixture(root.path(), "fixture", &|| false).unwrap();
         assert_eq!(
             std::fs::read_to_string(dir.path().join("sub/a.txt")).unwrap(),
             "A"

@@ -26,6 +26,13 @@ use super::model::Location;
 
 const REFERENCE_HELP: &str = "see the suite reference in docs/suites.md";
 
+/// The most errors reported for one file; one more line says how many were left out.
+pub const MAX_ERRORS_PER_FILE: usize = 20;
+
+/// The longest message shown, in characters, before it is cut with `…`: values quoted in a
+/// message (names, command lines) can be as long as the file.
+const MAX_MESSAGE_CHARS: usize = 500;
+
 /// A suite file (or folder of suite files) that could not be loaded.
 #[derive(Debug)]
 pub struct LoadError {
@@ -45,8 +52,11 @@ pub struct Excerpt {
     pub line: usize,
     /// Column of the first underlined character, from 1, in characters.
     pub column: usize,
-    /// The whole line, without its line ending.
+    /// The line without its line ending or, when it is long, the part of it around the
+    /// column, with `…` where it is cut.
     pub text: String,
+    /// How many characters of `text` come before the first underlined one.
+    pub indent: usize,
     /// How many characters to underline, at least 1.
     pub width: usize,
 }
@@ -72,8 +82,17 @@ pub enum LoadErrorKind {
     /// The file is not TOML.
     #[error("invalid TOML: {}", .0.message())]
     Syntax(#[source] Box<toml::de::Error>),
-    /// The file is TOML but does not have the shape of a suite (unknown key, wrong type, missing
-    /// key).
+    /// A key the format does not have, a key it needs that is missing, or a value of the wrong
+    /// TOML type: named, with what to write instead.
+    #[error("{message}")]
+    Shape {
+        /// What is wrong, naming the key.
+        message: String,
+        /// What to write instead.
+        help: String,
+    },
+    /// The file is TOML of the right shape that serde still refused (an integer too large for
+    /// its key, for one).
     #[error("{}", .0.message())]
     Schema(#[source] Box<toml::de::Error>),
     /// The suite has no `[[step]]`.
@@ -184,6 +203,12 @@ pub enum LoadErrorKind {
         /// What to write instead.
         help: &'static str,
     },
+    /// More errors than [`MAX_ERRORS_PER_FILE`] in one file: the ones left out.
+    #[error("{count} more error{} in this file", if *count == 1 { "" } else { "s" })]
+    MoreErrors {
+        /// How many errors were not shown.
+        count: usize,
+    },
     /// Two suites have the same name, or names with the same slug.
     #[error(
         "{}",
@@ -209,7 +234,7 @@ pub enum LoadErrorKind {
 
 impl LoadErrorKind {
     /// What the user can do about it, when we can say.
-    pub fn help(&self) -> Option<&'static str> {
+    pub fn help(&self) -> Option<&str> {
         Some(match self {
             Self::Read(error) if error.is_not_found() => {
                 "check the path; suite paths are files or folders of `*.toml` files"
@@ -223,6 +248,7 @@ impl LoadErrorKind {
             Self::Read(ReadError::Loop) => "fix or remove the symbolic link",
             Self::Read(_) | Self::ReadFolder(_) => return None,
             Self::Schema(_) => REFERENCE_HELP,
+            Self::Shape { help, .. } => help,
             Self::EmptyFolder => "add suite files ending in `.toml`, or pass the files themselves",
             Self::NotUtf8(_) => "save the file as UTF-8",
             Self::Syntax(_) => "suite files are TOML: see https://toml.io",
@@ -266,6 +292,7 @@ impl LoadErrorKind {
             }
             Self::EnvName { .. } => "variable names are not empty and have no `=` or NUL",
             Self::Invalid { help, .. } => help,
+            Self::MoreErrors { .. } => "fix the errors above and load the file again",
             Self::DuplicateSuite { .. } => {
                 "give one of them another `name`: test names must be unique"
             }
@@ -304,7 +331,11 @@ impl LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}", self.kind)?;
+        let message = self.kind.to_string();
+        match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+            Some((end, _)) => write!(f, "error: {}…", &message[..end])?,
+            None => write!(f, "error: {message}")?,
+        }
         let gutter = self
             .excerpt
             .as_ref()
@@ -324,7 +355,7 @@ impl fmt::Display for LoadError {
                 let indent: String = excerpt
                     .text
                     .chars()
-                    .take(excerpt.column - 1)
+                    .take(excerpt.indent)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 write!(

@@ -13,12 +13,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 use serde::Deserialize;
+use toml::de::DeTable;
 
-use super::error::{LoadError, LoadErrorKind, LoadErrors};
+use super::error::{LoadError, LoadErrorKind, LoadErrors, MAX_ERRORS_PER_FILE};
 use super::fixtures::resolve_fixtures;
 use super::model::Suite;
 use super::position::{LineIndex, excerpt_at_invalid_byte};
 use super::raw::RawSuite;
+use super::shape;
 use super::validate::{Validated, validate};
 use crate::regular_file;
 
@@ -223,9 +225,36 @@ fn parse(source: &str, path: &Path) -> Result<Validated, LoadErrors> {
             None => LoadError::new(path, kind(Box::new(error))),
         }
     };
-    let deserializer = toml::Deserializer::parse(source)
-        .map_err(|error| toml_error(error, LoadErrorKind::Syntax))?;
-    let raw = RawSuite::deserialize(deserializer)
+    let table = DeTable::parse(source).map_err(|error| toml_error(error, LoadErrorKind::Syntax))?;
+    let misfits = shape::check(&table, MAX_ERRORS_PER_FILE);
+    if !misfits.kept.is_empty() {
+        let lines = LineIndex::new(source);
+        let mut errors: Vec<LoadError> = misfits
+            .kept
+            .into_iter()
+            .map(|misfit| {
+                LoadError::at(
+                    path,
+                    lines.excerpt(misfit.span),
+                    LoadErrorKind::Shape {
+                        message: misfit.message,
+                        help: misfit.help,
+                    },
+                )
+            })
+            .collect();
+        errors.sort_by_key(|error| error.location().map(|at| (at.line, at.column)));
+        if misfits.more > 0 {
+            errors.push(LoadError::new(
+                path,
+                LoadErrorKind::MoreErrors {
+                    count: misfits.more,
+                },
+            ));
+        }
+        return Err(LoadErrors::new(errors));
+    }
+    let raw = RawSuite::deserialize(toml::Deserializer::from(table))
         .map_err(|error| toml_error(error, LoadErrorKind::Schema))?;
     validate(raw, source, path).map_err(LoadErrors::new)
 }

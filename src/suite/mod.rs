@@ -1,8 +1,8 @@
 //! Suites: TOML files (or Rust values) describing steps and their checks.
 //!
-//! `raw` mirrors the file format with serde; `validate` turns it into the `model` the rest of
-//! the crate uses, reporting problems as `file:line:col`; `load` reads files and folders. This
-//! module never runs anything. The file format is documented in `docs/suites.md`.
+//! `shape` checks every key's TOML type, `raw` mirrors the file format with serde; `validate`
+//! turns it into the `model` the rest of the crate uses, reporting problems as `file:line:col`;
+//! `load` reads files and folders. This module never runs anything. The file format is documented in `docs/suites.md`.
 
 mod command_line;
 mod error;
@@ -13,13 +13,14 @@ mod model;
 mod names;
 mod position;
 mod raw;
+mod shape;
 mod validate;
 
-pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors};
+pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors, MAX_ERRORS_PER_FILE};
 pub use expand::{ExpandError, Template, TemplateError};
 pub use load::{MAX_SUITE_FILE_SIZE, load_file, load_paths, load_suites, parse_suite};
 pub use model::{
     Action, Command, CustomCheck, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location,
-    OnFailure, OutputCheck, Probe, Retry, Service, Shell, Step, Suite,
+    OnFailure, OutputCheck, Probe, Requirement, Retry, Service, Shell, Step, Suite,
 };
 pub use names::{TestNames, slug};

@@ -33,8 +33,9 @@ pub struct Suite {
     pub fixtures_root: Option<PathBuf>,
     /// Environment set for every step, in file order.
     pub env: Vec<(String, Template)>,
-    /// Programs that must be found on `PATH`, else every step is skipped with the reason.
-    pub requires: Vec<String>,
+    /// What the suite needs, checked in order before anything runs; the first one missing
+    /// skips every step with the reason.
+    pub requires: Vec<Requirement>,
     /// Variables whose values are masked as `[redacted:NAME]` in everything the run writes.
     pub redact: Vec<String>,
     /// What happens to later steps after a step fails.
@@ -177,6 +178,16 @@ pub enum Command {
     Argv(Vec<Template>),
     /// A bash line (`bash -c`).
     Shell(Template),
+}
+
+/// One entry of `requires`.
+#[derive(Debug, Clone)]
+pub enum Requirement {
+    /// A program that must be found on `PATH` (a template; its first word counts).
+    Program(String),
+    /// A command that must exit 0, run in the test dir with the suite's environment; the last
+    /// line of its output says why when it does not.
+    Check(Command),
 }
 
 /// One `[[service]]`: started before the first step, stopped after the last.

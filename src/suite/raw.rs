@@ -27,7 +27,7 @@ pub(crate) struct RawSuite {
     #[serde(default)]
     pub(crate) env: RawEnv,
     #[serde(default)]
-    pub(crate) requires: Vec<String>,
+    pub(crate) requires: Vec<Spanned<RawRequirement>>,
     #[serde(default)]
     pub(crate) redact: Vec<String>,
     #[serde(default)]
@@ -83,6 +83,49 @@ pub(crate) struct RawHttp {
     #[serde(default)]
     pub(crate) headers: RawEnv,
     pub(crate) body: Option<Spanned<String>>,
+}
+
+/// One entry of `requires`: a program, or a command that must succeed.
+#[derive(Debug)]
+pub(crate) enum RawRequirement {
+    Program(String),
+    Check(RawRequirementCheck),
+}
+
+/// `requires = [{ sh = "…" }]`: a command that must exit 0.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a check like `{ sh = \"id postgres\" }`"
+)]
+pub(crate) struct RawRequirementCheck {
+    pub(crate) run: Option<Spanned<RawRun>>,
+    pub(crate) sh: Option<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for RawRequirement {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RequirementVisitor;
+
+        impl<'de> Visitor<'de> for RequirementVisitor {
+            type Value = RawRequirement;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a program name or a check like `{ sh = \"id postgres\" }`")
+            }
+
+            fn visit_str<E: de::Error>(self, program: &str) -> Result<RawRequirement, E> {
+                Ok(RawRequirement::Program(program.to_owned()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawRequirement, A::Error> {
+                RawRequirementCheck::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawRequirement::Check)
+            }
+        }
+
+        deserializer.deserialize_any(RequirementVisitor)
+    }
 }
 
 /// `on_failure`.

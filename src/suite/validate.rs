@@ -17,17 +17,17 @@ use toml::Spanned;
 use crate::config::{duration_from_secs, parse_duration};
 
 use super::command_line::split_arguments;
-use super::error::{Excerpt, LoadError, LoadErrorKind};
+use super::error::{Excerpt, LoadError, LoadErrorKind, MAX_ERRORS_PER_FILE};
 use super::expand::{Template, TemplateError};
 use super::model::{
     Action, Command, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location, OnFailure,
-    OutputCheck, Probe, Retry, Service, Shell, Step, Suite,
+    OutputCheck, Probe, Requirement, Retry, Service, Shell, Step, Suite,
 };
 use super::names::{TestNames, slug};
 use super::position::LineIndex;
 use super::raw::{
-    RawDuration, RawEnv, RawFileCheck, RawHealthcheck, RawHttp, RawOnFailure, RawRetry, RawRun,
-    RawService, RawStatus, RawStep, RawStreamChecks, RawSuite, RawTexts,
+    RawDuration, RawEnv, RawFileCheck, RawHealthcheck, RawHttp, RawOnFailure, RawRequirement,
+    RawRetry, RawRun, RawService, RawStatus, RawStep, RawStreamChecks, RawSuite, RawTexts,
 };
 
 /// `retry.interval` when not given.
@@ -104,6 +104,11 @@ impl Validator<'_> {
             .filter_map(|fixture| errors.keep(self.fixture(fixture)))
             .collect();
         let env = errors.keep(self.env(raw.env)).unwrap_or_default();
+        let requires = raw
+            .requires
+            .into_iter()
+            .filter_map(|requirement| errors.keep(self.requirement(requirement)))
+            .collect();
         let shell = raw.shell.and_then(|shell| errors.keep(self.shell(shell)));
         let exclusive = raw
             .exclusive
@@ -126,7 +131,7 @@ impl Validator<'_> {
             }
         }
         if steps.is_empty() && !step_errors {
-            errors.0.push(LoadError::new(
+            errors.push(LoadError::new(
                 self.path,
                 LoadErrorKind::NoSteps {
                     suite: name.clone(),
@@ -143,7 +148,7 @@ impl Validator<'_> {
                 .iter()
                 .any(|other| other.port_variable == service.port_variable)
             {
-                errors.0.push(self.invalid(
+                errors.push(self.invalid(
                     span,
                     format!(
                         "two services are named `{}` (or have the same `${{{}}}`)",
@@ -155,14 +160,8 @@ impl Validator<'_> {
             }
             services.push(service);
         }
-        if !errors.0.is_empty() {
-            let mut errors = errors.0;
-            errors.sort_by_key(|error| {
-                error
-                    .location()
-                    .map(|location| (location.line, location.column))
-            });
-            return Err(errors);
+        if !errors.kept.is_empty() {
+            return Err(errors.into_sorted(self.path));
         }
         let suite = Suite {
             services,
@@ -173,7 +172,7 @@ impl Validator<'_> {
             timeout,
             fixtures,
             env,
-            requires: raw.requires,
+            requires,
             redact: raw.redact,
             on_failure: match raw.on_failure {
                 RawOnFailure::Stop => OnFailure::Stop,
@@ -520,6 +519,22 @@ impl Validator<'_> {
         })
     }
 
+    /// A program's name, or a check command (`{ sh = "…" }`).
+    fn requirement(&self, raw: Spanned<RawRequirement>) -> Result<Requirement, LoadError> {
+        let span = raw.span();
+        match raw.into_inner() {
+            RawRequirement::Program(program) => Ok(Requirement::Program(program)),
+            RawRequirement::Check(check) => match self.command(check.run, check.sh)? {
+                Some(command) => Ok(Requirement::Check(command)),
+                None => Err(self.invalid(
+                    span,
+                    "a `requires` check needs `sh` or `run`".to_owned(),
+                    "for example `{ sh = \"id postgres\" }`: the suite is skipped unless it exits 0",
+                )),
+            },
+        }
+    }
+
     /// `run` (a whole command here) or `sh`; `None` when neither is given.
     fn command(
         &self,
@@ -744,14 +759,42 @@ impl Validator<'_> {
     }
 }
 
-/// The errors found so far in one file.
+/// The errors found so far in one file: the first [`MAX_ERRORS_PER_FILE`], and how many more.
 #[derive(Default)]
-struct Collected(Vec<LoadError>);
+struct Collected {
+    kept: Vec<LoadError>,
+    more: usize,
+}
 
 impl Collected {
     /// The value, or `None` with the error kept.
     fn keep<T>(&mut self, result: Result<T, LoadError>) -> Option<T> {
-        result.map_err(|error| self.0.push(error)).ok()
+        result.map_err(|error| self.push(error)).ok()
+    }
+
+    fn push(&mut self, error: LoadError) {
+        if self.kept.len() < MAX_ERRORS_PER_FILE {
+            self.kept.push(error);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// The errors kept, in file order, and one saying how many more there are.
+    fn into_sorted(self, path: &Path) -> Vec<LoadError> {
+        let mut errors = self.kept;
+        errors.sort_by_key(|error| {
+            error
+                .location()
+                .map(|location| (location.line, location.column))
+        });
+        if self.more > 0 {
+            errors.push(LoadError::new(
+                path,
+                LoadErrorKind::MoreErrors { count: self.more },
+            ));
+        }
+        errors
     }
 }
 
@@ -840,8 +883,8 @@ mod tests {
     use std::time::Duration;
 
     use crate::suite::{
-        Action, ExpectedStatus, FileCheck, OnFailure, OutputCheck, Retry, Suite, Template,
-        parse_suite,
+        Action, ExpectedStatus, FileCheck, OnFailure, OutputCheck, Requirement, Retry, Suite,
+        Template, parse_suite,
     };
 
     fn parse(source: &str) -> Suite {
@@ -966,7 +1009,15 @@ status = "any"
                 ("API", "${PLANDEX_ENV}/api")
             ]
         );
-        assert_eq!(suite.requires, ["git", "bash"]);
+        let programs: Vec<&str> = suite
+            .requires
+            .iter()
+            .map(|requirement| match requirement {
+                Requirement::Program(program) => program.as_str(),
+                Requirement::Check(_) => panic!("a program: {requirement:?}"),
+            })
+            .collect();
+        assert_eq!(programs, ["git", "bash"]);
         assert_eq!(suite.on_failure, OnFailure::Continue);
         assert_eq!(suite.steps.len(), 5);
 
@@ -1115,6 +1166,50 @@ sh = "true"
     }
 
     #[test]
+    fn requires_takes_programs_and_check_commands() {
+        let suite = parse(
+            "requires = [\"git\", { sh = \"id postgres\" }, { run = [\"test\", \"-d\", \"/\"] }]\n[[step]]\nrun = \"x\"\n",
+        );
+        assert!(matches!(&suite.requires[0], Requirement::Program(p) if p == "git"));
+        assert!(matches!(
+            &suite.requires[1],
+            Requirement::Check(crate::suite::Command::Shell(_))
+        ));
+        assert!(
+            matches!(&suite.requires[2], Requirement::Check(crate::suite::Command::Argv(args)) if args.len() == 3)
+        );
+    }
+
+    #[test]
+    fn a_requires_check_without_a_command_is_an_error() {
+        assert_eq!(
+            error("requires = [{}]\n[[step]]\nrun = \"x\"\n"),
+            "\
+error: a `requires` check needs `sh` or `run`
+ --> suites/demo.toml:1:13
+  |
+1 | requires = [{}]
+  |             ^^
+  = help: for example `{ sh = \"id postgres\" }`: the suite is skipped unless it exits 0"
+        );
+        let wrong =
+            error("requires = [{ sh = \"true\", shell = \"zsh\" }]\n[[step]]\nrun = \"x\"\n");
+        assert!(
+            wrong.starts_with(
+                "error: unknown key `shell` in a `requires` check, expected one of `run`, `sh`"
+            ),
+            "{wrong}"
+        );
+        let number = error("requires = [3]\n[[step]]\nrun = \"x\"\n");
+        assert!(
+            number.starts_with(
+                "error: an item of `requires` must be a program name or a check like `{ sh = \"id postgres\" }`, not the integer 3"
+            ),
+            "{number}"
+        );
+    }
+
+    #[test]
     fn syntax_error() {
         assert_eq!(
             error("name = \"demo\nstep = 1\n"),
@@ -1132,7 +1227,7 @@ sh = "true"
         assert_eq!(
             error("nme = \"demo\"\n"),
             "\
-error: unknown field `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `step`, `service`
+error: unknown key `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `step`, `service`
  --> suites/demo.toml:1:1
   |
 1 | nme = \"demo\"
@@ -1147,7 +1242,7 @@ error: unknown field `nme`, expected one of `name`, `description`, `command`, `t
         assert_eq!(
             error(source),
             "\
-error: unknown field `stdot`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
+error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
   --> suites/demo.toml:12:1
    |
 12 | stdot.contains = \"x\"
@@ -1163,7 +1258,7 @@ error: unknown field `stdot`, expected one of `section`, `name`, `run`, `sh`, `s
                 "[[step]]\nname = \"a\"\nrun = \"b\"\nfiles = [{ path = \"x\", exist = true }]\n"
             ),
             "\
-error: unknown field `exist`, expected one of `path`, `exists`, `contains`, `not_contains`
+error: unknown key `exist` in a `files` entry, expected one of `path`, `exists`, `contains`, `not_contains`
  --> suites/demo.toml:4:24
   |
 4 | files = [{ path = \"x\", exist = true }]
@@ -1199,62 +1294,62 @@ error: unknown field `exist`, expected one of `path`, `exists`, `contains`, `not
         assert_eq!(
             error("[[step]]\nname = 5\nrun = \"x\"\n"),
             "\
-error: invalid type: integer `5`, expected a string
+error: `name` must be a string, not the integer 5
  --> suites/demo.toml:2:8
   |
 2 | name = 5
   |        ^
-  = help: see the suite reference in docs/suites.md"
+  = help: quote it: `name = \"…\"`"
         );
         assert_eq!(
             error("[[step]]\nname = \"a\"\nrun = \"b\"\nstdout.contains = 5\n"),
             "\
-error: invalid type: integer `5`, expected a string or an array of strings
+error: `stdout.contains` must be a string or an array of strings, not the integer 5
  --> suites/demo.toml:4:19
   |
 4 | stdout.contains = 5
   |                   ^
-  = help: see the suite reference in docs/suites.md"
+  = help: write `contains = \"…\"` or `contains = [\"…\", \"…\"]`"
         );
         assert_eq!(
             error("[[step]]\nname = \"a\"\nrun = \"b\"\nstdout = 5\n"),
             "\
-error: invalid type: integer `5`, expected a table of checks (`contains`, `not_contains`, `equals`, `matches`, `json`)
+error: `stdout` must be a table like `{ contains = \"created\" }`, not the integer 5
  --> suites/demo.toml:4:10
   |
 4 | stdout = 5
   |          ^
-  = help: see the suite reference in docs/suites.md"
+  = help: write `stdout = { contains = \"created\" }`"
         );
         assert_eq!(
             error("[[step]]\nname = \"a\"\nrun = 5\n"),
             "\
-error: invalid type: integer `5`, expected a command line string or an array of arguments
+error: `run` must be a command line (a string) or its arguments (an array of strings), not the integer 5
  --> suites/demo.toml:3:7
   |
 3 | run = 5
   |       ^
-  = help: see the suite reference in docs/suites.md"
+  = help: write `run = \"new --name demo\"` or `run = [\"new\", \"--name\", \"demo\"]`"
         );
         assert_eq!(
             error("[step]\nname = \"a\"\nrun = \"b\"\n"),
             "\
-error: invalid type: map, expected an array of tables (write `[[step]]`, with double brackets)
+error: `step` must be an array of tables, not a table
  --> suites/demo.toml:1:1
   |
 1 | [step]
   | ^^^^^^
-  = help: see the suite reference in docs/suites.md"
+  = help: write each one as a `[[step]]` table, with double brackets"
         );
         assert_eq!(
             error("on_failure = \"stp\"\n[[step]]\nname = \"a\"\nrun = \"b\"\n"),
             "\
-error: unknown variant `stp`, expected `stop` or `continue`
+error: `on_failure` must be \"stop\" or \"continue\", not the string \"stp\"
  --> suites/demo.toml:1:14
   |
 1 | on_failure = \"stp\"
   |              ^^^^^
-  = help: see the suite reference in docs/suites.md"
+  = help: write `on_failure = \"stop\"` or `on_failure = \"continue\"`"
         );
     }
 
@@ -1361,12 +1456,12 @@ error: invalid status 300
         assert_eq!(
             error("[[step]]\nname = \"a\"\nrun = \"x\"\nstatus = true\n"),
             "\
-error: invalid type: boolean `true`, expected an exit code from 0 to 255, or one of \"success\", \"failure\", \"timeout\", \"any\"
+error: `status` must be an exit code or one of \"success\", \"failure\", \"timeout\", \"any\", not the boolean true
  --> suites/demo.toml:4:10
   |
 4 | status = true
   |          ^^^^
-  = help: see the suite reference in docs/suites.md"
+  = help: write `status = 1` or `status = \"failure\"`"
         );
     }
 

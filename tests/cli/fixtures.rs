@@ -68,3 +68,91 @@ fn a_missing_fixture_is_a_load_error_and_no_test_dir_is_made() {
     );
     assert!(env.test_dirs().is_empty(), "{:?}", env.test_dirs());
 }
+
+/// A folder outside the scratch folder's fixtures, holding a file that must stay as it is.
+fn victim_folder(env: &TestEnv) -> std::path::PathBuf {
+    let outside = env.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("victim"), "untouched").unwrap();
+    outside
+}
+
+/// A fixture that was itself a symbolic link to `/etc` copied all of `/etc` into the test dir.
+#[test]
+fn a_fixture_linking_out_of_the_fixtures_root_is_refused() {
+    let env = TestEnv::new().suite(
+        "linked",
+        "fixtures = [\"etc\"]\n[[step]]\nname = \"uses etc\"\nsh = \"cat victim\"\n",
+    );
+    let outside = victim_folder(&env);
+    std::os::unix::fs::symlink(&outside, env.path().join("fixtures/etc")).unwrap();
+    let output = env.run(&[]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let fixtures = env.path().canonicalize().unwrap().join("fixtures");
+    assert!(
+        report.contains(&format!(
+            "cannot copy fixture `etc`: {} is a symbolic link leading outside the fixtures root {}: a fixture must be a folder inside it",
+            fixtures.join("etc").display(),
+            fixtures.display()
+        )),
+        "{report}"
+    );
+    for dir in env.test_dirs() {
+        assert!(!dir.join("victim").exists(), "{}", dir.display());
+    }
+}
+
+/// Fixture A held `a -> /victim` and fixture B a regular file `a`: copying B wrote through the
+/// link and overwrote `/victim`.
+#[test]
+fn overlapping_fixtures_never_write_through_a_link() {
+    let env = TestEnv::new()
+        .suite(
+            "overlap",
+            "fixtures = [\"a\", \"b\"]\n[[step]]\nsh = \"cat a\"\nstdout.equals = \"from b\"\n",
+        )
+        .file("fixtures/b/a", "from b\n");
+    let outside = victim_folder(&env);
+    std::fs::create_dir_all(env.path().join("fixtures/a")).unwrap();
+    std::os::unix::fs::symlink(outside.join("victim"), env.path().join("fixtures/a/a")).unwrap();
+    let output = env.run(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(
+        std::fs::read_to_string(outside.join("victim")).unwrap(),
+        "untouched"
+    );
+}
+
+/// A FIFO in a fixture folder blocked the copy forever (Ctrl-C ignored).
+#[test]
+fn a_fifo_in_a_fixture_is_refused_with_its_path() {
+    let env = TestEnv::new()
+        .suite(
+            "piped",
+            "fixtures = [\"piped\"]\n[[step]]\nname = \"never runs\"\nsh = \"true\"\n",
+        )
+        .file("fixtures/piped/ok.txt", "");
+    let fifo = env.path().join("fixtures/piped/p");
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+    )
+    .unwrap();
+    let output = env
+        .command()
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let fifo = env.path().canonicalize().unwrap().join("fixtures/piped/p");
+    assert!(
+        report.contains(&format!(
+            "cannot copy fixture `piped`: {} is a FIFO (named pipe): fixtures may hold only files, folders and symbolic links",
+            fifo.display()
+        )),
+        "{report}"
+    );
+}

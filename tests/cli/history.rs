@@ -402,6 +402,65 @@ fn two_runs_started_together_are_both_recorded() {
     }
 }
 
+/// Regression: a run lost its record when another held the history's write lock for more than
+/// 2 s (creating the file with four fsyncs on a disk busy with other writes). It waits now.
+#[test]
+fn a_run_waits_for_another_writer_holding_the_history_for_seconds() {
+    use std::io::{BufRead, BufReader, Read};
+
+    let env = drifting_suite();
+    let history = env.path().join("held.sqlite");
+    let first = run_numbered_with_history(&env, 0, &history);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+
+    // Another writer holds the write lock from before the run until well after the run has
+    // printed its summary (and so is writing its record).
+    let holder = rusqlite::Connection::open(&history).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut run = env
+        .std_command(smoke_runner())
+        .args(["--color", "never", "--history"])
+        .arg(&history)
+        .env("RUN", "2")
+        .env("SLEEP", "0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut report = String::new();
+    for line in BufReader::new(run.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        report.push_str(&line);
+        report.push('\n');
+        if line.starts_with("3 passed") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(2500));
+    holder.execute_batch("COMMIT").unwrap();
+    let mut warnings = String::new();
+    run.stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut warnings)
+        .unwrap();
+    let status = run.wait().unwrap();
+    assert_eq!(warnings, "", "no warning: {report}");
+    assert_eq!(status.code(), Some(0), "{report}");
+    let store = HistoryStore::open_existing(&history).unwrap();
+    assert_eq!(store.runs(10).unwrap().len(), 2, "both runs recorded");
+}
+
+fn run_numbered_with_history(env: &TestEnv, run: u32, history: &Path) -> std::process::Output {
+    env.command()
+        .args(["--color", "never", "--history"])
+        .arg(history)
+        .env("RUN", run.to_string())
+        .env("SLEEP", "0")
+        .output()
+        .expect("run smoke-runner")
+}
+
 #[test]
 fn a_garbage_history_file_gives_a_warning_and_a_normal_run() {
     let env = drifting_suite().file("target/smoke-history.sqlite", &"garbage\n".repeat(2000));

@@ -174,7 +174,7 @@ test lib_test::after_the_break         ... ignored (skipped: earlier step `Broke
 
 failures:
 
----- lib_test::broken ----
+---- lib_test::broken stdout ----
 command:  $FAKE out:bad exit:3
 status:   exit status 3
 duration: [TIME]
@@ -184,7 +184,7 @@ test dir: [SCRATCH]/tmp/plandex-lib_test-[PID]-[RAND]
 log:      target/smoke-logs/[RUN]/lib_test/04-broken.log
 output (last lines):
   | bad
-
+re-run:   smoke-runner --suites suites/lt.toml --exact lib_test::broken
 
 
 failures:
@@ -251,6 +251,16 @@ fn json_prints_one_event_object_per_line() {
         report.contains("check:    stdout does not contain \"good\"\n"),
         "{report}"
     );
+    assert!(
+        report.contains("log:      target/smoke-logs/"),
+        "the log's path: {report}"
+    );
+    assert!(
+        report
+            .ends_with("re-run:   smoke-runner --suites suites/lt.toml --exact lib_test::broken\n"),
+        "the command that re-runs it: {report}"
+    );
+    assert_eq!(first.get("stdout"), None, "no output without --show-output");
     assert_eq!(
         finished("lib_test::after_the_break")["message"],
         "skipped: earlier step `Broken` failed"
@@ -264,4 +274,100 @@ fn json_prints_one_event_object_per_line() {
         "{last}"
     );
     assert_eq!(code, Some(1));
+}
+
+#[test]
+fn show_output_prints_libtests_successes_block_with_passing_steps_output() {
+    for flag in ["--show-output", "--nocapture"] {
+        let (out, code) = run(
+            &env(),
+            &[
+                "--format", "pretty", flag, "--skip", "broken", "--skip", "after",
+            ],
+        );
+        assert_eq!(
+            out,
+            "
+running 3 tests
+test lib_test::group_one::first_step   ... ok
+test lib_test::group_one::second_step_ ... ok
+test lib_test::later                   ... ignored
+
+successes:
+
+---- lib_test::group_one::first_step stdout ----
+one
+
+---- lib_test::group_one::second_step_ stdout ----
+two
+
+
+successes:
+    lib_test::group_one::first_step
+    lib_test::group_one::second_step_
+
+test result: ok. 2 passed; 0 failed; 1 ignored; 0 measured; 2 filtered out; finished in [TIME]
+
+",
+            "{flag}"
+        );
+        assert_eq!(code, Some(0));
+    }
+}
+
+#[test]
+fn show_output_in_terse_lists_successes_before_failures() {
+    let (out, code) = run(&env(), &["--format", "terse", "--show-output"]);
+    let successes =
+        out.find("\nsuccesses:\n\n---- lib_test::group_one::first_step stdout ----\none\n");
+    let failures = out.find("\nfailures:\n\n---- lib_test::broken stdout ----\n");
+    assert!(
+        successes.is_some() && failures.is_some() && successes < failures,
+        "{out}"
+    );
+    assert!(out.contains("\nsuccesses:\n    lib_test::group_one::first_step\n    lib_test::group_one::second_step_\n\nfailures:"), "{out}");
+    assert_eq!(code, Some(1));
+}
+
+#[test]
+fn show_output_in_json_puts_passing_output_in_stdout() {
+    let (out, _) = run(&env(), &["--format", "json", "--show-output", "group_one"]);
+    let ok: Vec<serde_json::Value> = out
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .filter(|event: &serde_json::Value| event["event"] == "ok" && event["type"] == "test")
+        .collect();
+    assert_eq!(ok.len(), 2, "{out}");
+    assert_eq!(ok[0]["stdout"], "one\n", "{out}");
+    assert_eq!(ok[1]["stdout"], "two\n", "{out}");
+}
+
+#[test]
+fn show_output_masks_a_secret_printed_by_a_passing_step() {
+    const SECRET: &str = "sk-live-abcdef0123456789";
+    let env = TestEnv::new()
+        .suite(
+            "leak",
+            "name = \"Leak\"\ncommand = \"${FAKE}\"\n[[step]]\nname = \"Prints it\"\nrun = \"out:key=${SERVICE_TOKEN} err:${SERVICE_TOKEN}\"\n",
+        )
+        .file("keys.env", &format!("SERVICE_TOKEN={SECRET}\n"));
+    let keys = env.path().join("keys.env");
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    for format in ["pretty", "terse", "json"] {
+        let output = env.run(&[
+            "--env-file",
+            "keys.env",
+            "--format",
+            format,
+            "--show-output",
+        ]);
+        let out = stdout(&output);
+        assert_eq!(output.status.code(), Some(0), "{format}: {out}");
+        assert!(!out.contains(SECRET), "{format} shows the secret: {out}");
+        assert!(!stderr(&output).contains(SECRET), "{format}");
+        assert!(
+            out.contains("key=[redacted:SERVICE_TOKEN]"),
+            "{format}: the passing step's output, masked: {out}"
+        );
+    }
 }

@@ -337,6 +337,42 @@ fn symlink_loop_is_reported_as_a_loop() {
     );
 }
 
+/// The same loop reached through `PLANDEX_ENV_FILE` or as the default `../.env.client-keys`
+/// (which is skipped when missing, so a loop must not pass for "missing").
+#[test]
+fn symlink_loop_as_the_default_or_variable_env_file_is_reported_as_a_loop() {
+    let env = TestEnv::new().suite("ok", "[[step]]\nname = \"a\"\nsh = \"true\"\n");
+    let work = env.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    std::os::unix::fs::symlink(".env.client-keys", env.path().join(".env.client-keys")).unwrap();
+    let suite = env.path().join("suites/ok.toml");
+    let output = env
+        .command()
+        .current_dir(&work)
+        .env_remove("PLANDEX_ENV_FILE")
+        .arg("--suites")
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        "error: cannot load environment file ../.env.client-keys: it is a symbolic link loop (too many levels of symbolic links)\n"
+    );
+    let output = env
+        .command()
+        .env("PLANDEX_ENV_FILE", ".env.client-keys")
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        "error: cannot load environment file .env.client-keys: it is a symbolic link loop (too many levels of symbolic links)\n"
+    );
+}
+
 /// A suite file far larger than any real one was read whole into memory.
 #[test]
 fn oversized_suite_file_is_refused() {
@@ -693,4 +729,64 @@ files = [{ path = "p", contains = "x" }]
         "{report}"
     );
     assert!(report.contains("Failed: 4"), "{report}");
+}
+
+/// Runs `smoke-runner` in `env` to the end and returns its exit code, its report and its peak
+/// resident memory in KiB (with that of the commands it ran, as `wait4` gives it).
+fn run_measuring_memory(env: &TestEnv) -> (Option<i32>, String, i64) {
+    let report_path = env.path().join("report.txt");
+    #[expect(
+        clippy::zombie_processes,
+        reason = "waited for with wait4, which also gives its memory use"
+    )]
+    let child = env
+        .std_command(smoke_runner())
+        .stdout(std::fs::File::create(&report_path).unwrap())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data, filled in by wait4.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waiting for the child this test spawned, with valid pointers.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(waited, pid, "{}", std::io::Error::last_os_error());
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    let report = std::fs::read_to_string(report_path).unwrap();
+    (code, report, usage.ru_maxrss)
+}
+
+/// A file check read the whole file into memory (a 3 GB file took 3 GB), and files over 64 MiB
+/// were refused. It now reads in blocks: a file larger than the old limit is checked to its
+/// last byte in flat memory.
+#[test]
+fn file_checks_read_large_files_in_flat_memory() {
+    // A sparse file: 80 MiB to read, no disk used.
+    let env = TestEnv::new().suite(
+        "large",
+        r#"
+[[step]]
+name = "large file"
+sh = "truncate -s 80M big && printf END-MARKER >> big"
+files = [{ path = "big", contains = "END-MARKER", not_contains = "NOT-THERE" }]
+
+[[step]]
+name = "large file without the text"
+always = true
+sh = "true"
+files = [{ path = "big", contains = "NOT-THERE-EITHER" }]
+"#,
+    );
+    let (code, report, peak_kib) = run_measuring_memory(&env);
+    assert_eq!(code, Some(1), "{report}");
+    assert!(report.contains("✓ large file\n"), "{report}");
+    assert!(
+        report.contains("file big does not contain \"NOT-THERE-EITHER\""),
+        "{report}"
+    );
+    // The runner itself takes about 15 MiB; reading the file whole took over 80 MiB more.
+    assert!(
+        peak_kib < 48 * 1024,
+        "peak memory {peak_kib} KiB:\n{report}"
+    );
 }

@@ -306,6 +306,133 @@ fn shards_together_run_every_suite_exactly_once() {
 }
 
 #[test]
+fn count_partitions_together_run_every_suite_exactly_once_in_even_parts() {
+    let mut env = TestEnv::new();
+    // Names whose file order differs from their name order: the deal follows the names.
+    for n in 0..10 {
+        env = env.suite(
+            &format!("file{}", 9 - n),
+            &format!("name = \"Suite {n:02}\"\n[[step]]\nname = \"a\"\nsh = \"true\"\n[[step]]\nname = \"b\"\nsh = \"true\"\n"),
+        );
+    }
+    let list = |partition: &str, extra: &[&str]| -> Vec<String> {
+        let output = env.run(&[&["--list", "--partition", partition], extra].concat());
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        stdout(&output).lines().map(str::to_owned).collect()
+    };
+    let parts: Vec<Vec<String>> = ["count:1/3", "count:2/3", "count:3/3"]
+        .iter()
+        .map(|partition| {
+            let mut listed = list(partition, &[]);
+            listed.sort();
+            listed
+        })
+        .collect();
+    // Suites dealt out in turn by name: 00, 03, 06, 09 to the first; both steps of each.
+    assert_eq!(
+        parts[0],
+        [
+            "suite_00::a: test",
+            "suite_00::b: test",
+            "suite_03::a: test",
+            "suite_03::b: test",
+            "suite_06::a: test",
+            "suite_06::b: test",
+            "suite_09::a: test",
+            "suite_09::b: test",
+        ]
+    );
+    assert_eq!(parts[1].len(), 6, "{:?}", parts[1]);
+    assert_eq!(parts[2].len(), 6, "{:?}", parts[2]);
+    let mut seen: Vec<String> = parts.concat();
+    seen.sort();
+    let mut all: Vec<String> = (0..10)
+        .flat_map(|n| {
+            [
+                format!("suite_{n:02}::a: test"),
+                format!("suite_{n:02}::b: test"),
+            ]
+        })
+        .collect();
+    all.sort();
+    assert_eq!(seen, all, "every suite in exactly one partition");
+
+    // Suites the filters leave out are not dealt: the parts stay even.
+    let even: Vec<Vec<String>> = ["count:1/2", "count:2/2"]
+        .iter()
+        .map(|partition| {
+            let filters = ["suite_00::a", "suite_02::a", "suite_04::a", "suite_06::a"];
+            list(partition, &filters)
+        })
+        .collect();
+    assert_eq!(
+        even,
+        [
+            ["suite_04::a: test", "suite_00::a: test"],
+            ["suite_06::a: test", "suite_02::a: test"]
+        ],
+        "in file order, as --list prints them"
+    );
+
+    // hash:K/N is --shard K/N.
+    for k in ["1/3", "2/3", "3/3"] {
+        assert_eq!(
+            list(&format!("hash:{k}"), &[]),
+            stdout(&env.run(&["--list", "--shard", k]))
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        );
+    }
+
+    // It runs, too: the first part, and the run says so in its counts.
+    let output = env.run(&["--partition", "count:2/3", "--format", "terse"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains(
+            "test result: ok. 6 passed; 0 failed; 0 ignored; 0 measured; 14 filtered out;"
+        ),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn partition_errors_say_what_is_expected() {
+    let env = TestEnv::new().suite("s", "[[step]]\nname = \"a\"\nsh = \"true\"\n");
+    for (args, message) in [
+        (
+            &["--partition", "count:0/3"][..],
+            "`count:0/3` is not count:K/N or hash:K/N",
+        ),
+        (
+            &["--partition", "count:4/3"],
+            "is not count:K/N or hash:K/N",
+        ),
+        (
+            &["--partition", "2/3"],
+            "`2/3` is not count:K/N or hash:K/N",
+        ),
+        (
+            &["--partition", "slice:1/2"],
+            "is not count:K/N or hash:K/N",
+        ),
+        (
+            &["--partition", "count:1/2", "--shard", "1/2"],
+            "cannot be used with",
+        ),
+    ] {
+        let output = env.run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains(message),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
 fn rerun_failed_runs_only_the_suites_that_failed() {
     let env = TestEnv::new().suite("good", "[[step]]\nname = \"a\"\nsh = \"true\"\n");
     let fixed = env.path().join("fixed");
@@ -405,7 +532,11 @@ run = "out:short"
     let positions: Vec<usize> = ["attempt-1", "--- attempt 2 ---", "attempt-2"]
         .iter()
         .chain(&["--- attempt 3 ---", "attempt-3"])
-        .map(|text| retried.find(text).unwrap_or_else(|| panic!("{text}: {retried}")))
+        .map(|text| {
+            retried
+                .find(text)
+                .unwrap_or_else(|| panic!("{text}: {retried}"))
+        })
         .collect();
     assert!(positions.is_sorted(), "{retried}");
     let long = &logs[1].1;

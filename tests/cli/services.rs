@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::process_checks::{assert_all_gone, reported_pids};
-use crate::support::{TestEnv, fake_program, smoke_runner, stdout};
+use crate::process_checks::{assert_all_gone, is_running, reported_pids};
+use crate::support::{TestEnv, fake_program, repo_root, smoke_runner, stdout};
 
 /// A small HTTP server over the test dir on its own free port, healthy on `/health`.
 fn http_suite(name: &str) -> String {
@@ -312,4 +312,258 @@ impl Drop for Guarded {
             let _ = self.0.wait();
         }
     }
+}
+
+#[test]
+fn a_service_that_exits_while_steps_run_is_named_by_the_next_failing_step() {
+    // The service crashes when `crash` appears; the first step makes it crash and waits
+    // until it is a zombie (exited, not yet reaped by the runner): the handshake.
+    let env = TestEnv::new().suite(
+        "crash",
+        r#"
+name = "crash"
+command = ""
+on_failure = "continue"
+
+[[service]]
+name = "api"
+sh = """
+echo $$ > api.pid
+echo serving
+while [ ! -e crash ]; do sleep 0.02; done
+echo 'panic: out of memory' >&2
+exit 3
+"""
+healthcheck = { sh = "test -s api.pid" }
+
+[[step]]
+name = "crash the service"
+sh = """
+touch crash
+pid=$(cat api.pid)
+until [ "$(cut -d ' ' -f 3 /proc/$pid/stat)" = Z ]; do sleep 0.02; done
+"""
+
+[[step]]
+name = "needs the service"
+sh = "echo asking; exit 1"
+
+[[step]]
+name = "needs it too"
+sh = "exit 1"
+"#,
+    );
+    let output = env.run(&["--color", "never"]);
+    let report = stdout(&output);
+    assert!(!output.status.success(), "{report}");
+    assert!(report.contains("1 passed, 2 failed"), "{report}");
+    let first = report
+        .find("service `api` exited while the steps ran (exit status 3)")
+        .unwrap_or_else(|| panic!("the first failing step names the exit: {report}"));
+    assert!(
+        report[first..].contains("panic: out of memory"),
+        "with the log's last lines: {report}"
+    );
+    assert!(
+        report.contains("service `api` is not running: it exited earlier (exit status 3)"),
+        "the next failing step points back: {report}"
+    );
+    assert_eq!(
+        report.matches("exited while the steps ran").count(),
+        1,
+        "{report}"
+    );
+}
+
+#[test]
+fn a_service_stopped_by_a_passing_step_fails_nothing() {
+    let env = TestEnv::new().suite(
+        "shutdown",
+        r#"
+name = "shutdown"
+command = ""
+
+[[service]]
+name = "daemon"
+sh = "echo $$ > daemon.pid; exec sleep 600"
+healthcheck = { sh = "test -s daemon.pid" }
+
+[[step]]
+name = "graceful shutdown"
+sh = "kill -TERM $(cat daemon.pid)"
+
+[[step]]
+name = "after it"
+sh = "true"
+"#,
+    );
+    let output = env.run(&["--color", "never"]);
+    let report = stdout(&output);
+    assert!(output.status.success(), "{report}");
+    assert!(!report.contains("service `daemon`"), "{report}");
+}
+
+#[test]
+fn a_requires_check_that_fails_skips_the_suite_with_its_last_line() {
+    let suite = |check: &str| {
+        format!(
+            r#"
+name = "needs"
+command = ""
+requires = ["sh", {{ sh = "{check}" }}]
+
+[[step]]
+name = "ran"
+sh = "true"
+"#
+        )
+    };
+    let env = TestEnv::new()
+        .suite(
+            "unmet",
+            &suite("echo checking; echo no frobnicator here; exit 1"),
+        )
+        .suite("silent", &suite("exit 4").replace("needs", "silent"))
+        .suite(
+            "met",
+            &suite("test -d \\\"$TEST_DIR\\\"").replace("needs", "met"),
+        );
+    let output = env.run(&["--color", "never"]);
+    let report = stdout(&output);
+    assert!(output.status.success(), "a skip is not a failure: {report}");
+    assert!(report.contains("1 passed, 0 failed, 2 skipped"), "{report}");
+    assert!(
+        report.contains("- ran (skipped: no frobnicator here)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("- ran (skipped: `exit 4` failed (exit status 4))"),
+        "{report}"
+    );
+
+    env.run(&["--json", "events.jsonl"]);
+    let events = std::fs::read_to_string(env.path().join("events.jsonl")).unwrap();
+    let skip = events
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|event| event["event"] == "step_finished" && event["suite"]["name"] == "needs")
+        .unwrap_or_else(|| panic!("{events}"));
+    assert_eq!(skip["skip"]["kind"], "requirement_not_met", "{skip:#}");
+    assert_eq!(
+        skip["skip"]["reason"], "requirement not met: no frobnicator here",
+        "{skip:#}"
+    );
+
+    let strict = env.run(&["--fail-on-skip", "--color", "never"]);
+    assert!(!strict.status.success());
+    assert!(
+        stdout(&strict).contains(
+            "--fail-on-skip: suite `needs` was skipped: requirement not met: no frobnicator here"
+        ),
+        "{}",
+        stdout(&strict)
+    );
+}
+
+#[test]
+fn postgres_local_is_skipped_with_the_reason_as_root_without_a_postgres_user() {
+    // A stand-in `id` says we are root and that there is no `postgres` user.
+    let env = TestEnv::new().file(
+        "bin/id",
+        "#!/bin/sh\ncase \"$1\" in -u) echo 0 ;; *) echo \"id: '$1': no such user\" >&2; exit 1 ;; esac\n",
+    );
+    let id = env.path().join("bin/id");
+    std::fs::set_permissions(&id, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        env.path().join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let suite = repo_root().join("suites/postgres_local.toml");
+    let output = env
+        .command()
+        .args(["--color", "never", "--suites"])
+        .arg(&suite)
+        .env("PATH", &path)
+        .output()
+        .expect("run smoke-runner");
+    let report = stdout(&output);
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("0 passed, 0 failed, 5 skipped"), "{report}");
+    let installed = report.contains("no postgres user");
+    assert!(
+        installed || report.contains("requires `initdb`, not found on PATH"),
+        "{report}"
+    );
+    if installed {
+        assert!(
+            report.contains(
+                "suite postgres_local: skipped: running as root, and there is no postgres user to run PostgreSQL as (it refuses to run as root)"
+            ),
+            "{report}"
+        );
+    }
+    assert!(env.test_dirs().is_empty(), "{report}");
+}
+
+#[test]
+fn the_shipped_service_suites_leave_no_process_and_no_test_dir() {
+    let env = TestEnv::new();
+    let suites = repo_root().join("suites");
+    let output = env
+        .command()
+        .args(["--color", "never", "--jobs", "2", "--suites"])
+        .arg(suites.join("postgres_local.toml"))
+        .arg("--suites")
+        .arg(suites.join("http_health.toml"))
+        .output()
+        .expect("run smoke-runner");
+    let report = stdout(&output);
+    assert!(output.status.success(), "{report}");
+    // http_health always runs (python3); postgres_local runs or is skipped with a reason.
+    assert!(
+        report.contains("10 passed, 0 failed") || report.contains("5 passed, 0 failed, 5 skipped"),
+        "{report}"
+    );
+    // Every process a service started has its working folder or its command line in the
+    // test dirs, under this test's TMPDIR (PostgreSQL's children rename themselves but keep
+    // the data folder as their working folder).
+    let tmp = env.path().join("tmp");
+    let mut left = processes_under(&tmp);
+    let until = Instant::now() + Duration::from_secs(2);
+    while !left.is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+        left = processes_under(&tmp);
+    }
+    for (pid, _) in &left {
+        // SAFETY: kill(2) on a process the run under test left behind.
+        unsafe { libc::kill(*pid, libc::SIGKILL) };
+    }
+    assert!(left.is_empty(), "still running: {left:?}\n{report}");
+    assert!(env.test_dirs().is_empty(), "{report}");
+}
+
+/// Running processes whose working folder or command line is inside `dir`.
+fn processes_under(dir: &std::path::Path) -> Vec<(i32, String)> {
+    let dir = dir.to_string_lossy().into_owned();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let cwd = std::fs::read_link(entry.path().join("cwd"))
+            .map(|path| path.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let cmdline = std::fs::read(entry.path().join("cmdline"))
+            .map(|bytes| String::from_utf8_lossy(&bytes).replace('\0', " "))
+            .unwrap_or_default();
+        if (cwd.starts_with(&dir) || cmdline.contains(&dir)) && is_running(pid) {
+            found.push((pid, format!("{cmdline} (in {cwd})")));
+        }
+    }
+    found
 }

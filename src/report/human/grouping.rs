@@ -130,6 +130,16 @@ impl<W: Write, S: Default> GroupedOutput<W, S> {
         self.live.flush()
     }
 
+    /// The live output's writer.
+    pub(super) fn writer(&self) -> &W {
+        self.live.get_ref()
+    }
+
+    /// The state of the foreground suite (whose text is live), if a suite is running.
+    pub(super) fn foreground(&self) -> Option<&S> {
+        self.running.front().map(|suite| &suite.state)
+    }
+
     /// Flushes the live output and returns the writer.
     pub(super) fn into_inner(self) -> io::Result<W> {
         self.live

@@ -1,0 +1,100 @@
+//! Standard output for the reports: once the run is interrupted, it never waits for a reader.
+//!
+//! A report written into a pipe whose reader stopped reading (`smoke-runner | less`, a paused
+//! CI log reader) blocks in `write` once the pipe is full, and a blocked `write` does not see
+//! Ctrl-C: the run would hang with its test dirs in place. So each write first waits in `poll`
+//! for standard output to take bytes *or* for the interrupt descriptor, and writes no more than
+//! a pipe takes without blocking once `poll` said it can. After an interrupt, output that can
+//! be written still is (the partial summary); output that would wait fails with
+//! [`ReaderNotReading`], which stops the report and lets the run end with 128+N.
+
+use std::io::{self, LineWriter, Write};
+
+use rustix::event::{PollFd, PollFlags};
+
+use crate::exec::Interrupts;
+
+/// What a pipe takes in one `write` without blocking, once `poll` says it is writable.
+const PIPE_BUF: usize = libc::PIPE_BUF;
+
+/// The error a report gets when the run was interrupted while its reader was not reading.
+#[derive(Debug, thiserror::Error)]
+#[error("the run was interrupted while the reader of standard output was not reading")]
+pub(crate) struct ReaderNotReading;
+
+impl ReaderNotReading {
+    /// Whether `error` is this one.
+    pub(crate) fn is(error: &io::Error) -> bool {
+        error
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<Self>().is_some())
+    }
+}
+
+/// Standard output, line-buffered, giving up on a reader that does not read once the run is
+/// interrupted (see the module docs). Without installed interrupts, plain standard output.
+pub(crate) fn report_stdout() -> LineWriter<InterruptibleStdout> {
+    LineWriter::with_capacity(PIPE_BUF, InterruptibleStdout::new())
+}
+
+/// Unbuffered standard output that waits for room or an interrupt, whichever comes first.
+#[derive(Debug)]
+pub(crate) struct InterruptibleStdout {
+    interrupts: Option<&'static Interrupts>,
+}
+
+impl InterruptibleStdout {
+    /// Standard output, unbuffered (wrap it in a `BufWriter` or `LineWriter`).
+    pub(crate) fn new() -> Self {
+        Self {
+            interrupts: Interrupts::installed(),
+        }
+    }
+
+    /// Waits until standard output can take bytes (`Ok`) or the run is interrupted while it
+    /// cannot (`Err`).
+    fn wait_for_room(&self, interrupts: &Interrupts) -> io::Result<()> {
+        let stdout = rustix::stdio::stdout();
+        loop {
+            let mut fds = [
+                PollFd::from_borrowed_fd(stdout, PollFlags::OUT),
+                PollFd::from_borrowed_fd(interrupts.fd(), PollFlags::IN),
+            ];
+            match rustix::event::poll(&mut fds, None) {
+                Ok(_) => {}
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(error) => return Err(error.into()),
+            }
+            // Writable, or an error or hang-up the write itself will report.
+            if !fds[0].revents().is_empty() {
+                return Ok(());
+            }
+            if !fds[1].revents().is_empty() {
+                return Err(io::Error::other(ReaderNotReading));
+            }
+        }
+    }
+}
+
+impl Write for InterruptibleStdout {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let Some(interrupts) = self.interrupts else {
+            return io::stdout().write(bytes);
+        };
+        self.wait_for_room(interrupts)?;
+        let stdout = rustix::stdio::stdout();
+        loop {
+            match rustix::io::write(stdout, &bytes[..bytes.len().min(PIPE_BUF)]) {
+                Err(rustix::io::Errno::INTR) => continue,
+                written => return written.map_err(io::Error::from),
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self.interrupts {
+            Some(_) => Ok(()),
+            None => io::stdout().flush(),
+        }
+    }
+}
