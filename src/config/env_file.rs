@@ -362,7 +362,12 @@ impl Parser<'_> {
             Some(c @ ('\\' | '\'' | '"' | '$' | ' ')) => c,
             Some('n') => '\n',
             other => {
-                let shown = other.map_or("the end of the file".into(), |c| format!("`\\{c}`"));
+                let shown = match other {
+                    None => "the end of the file".into(),
+                    Some('\n' | '\r') => "`\\` at the end of a line".into(),
+                    // Control characters are shown escaped: the message stays one line.
+                    Some(c) => format!("`\\{}`", c.escape_debug()),
+                };
                 return Err(self.error_at(
                     at,
                     format!(
@@ -532,6 +537,15 @@ G=a\\ b$
         assert_eq!(
             parse("A=\"\\q\"\n").unwrap_err(),
             "line 1, column 4: unknown escape `\\q` in the value of `A` (known: \\n \\\\ \\\" \\' \\$)"
+        );
+        // A backslash before a line break or a control character: the message stays one line.
+        assert_eq!(
+            parse("A=\"x\\\ny\"\n").unwrap_err(),
+            "line 1, column 5: unknown escape `\\` at the end of a line in the value of `A` (known: \\n \\\\ \\\" \\' \\$)"
+        );
+        assert_eq!(
+            parse("A=\"\\\t\"\n").unwrap_err(),
+            "line 1, column 4: unknown escape `\\\\t` in the value of `A` (known: \\n \\\\ \\\" \\' \\$)"
         );
         let error = parse_env(b"A=1\nB=caf\xe9\n", &|_| None).unwrap_err();
         assert_eq!(

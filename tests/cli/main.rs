@@ -14,6 +14,7 @@ mod libtest;
 mod live_progress;
 mod plandex;
 mod process_checks;
+mod properties;
 mod regression;
 mod reports;
 mod run;

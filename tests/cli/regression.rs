@@ -337,6 +337,42 @@ fn symlink_loop_is_reported_as_a_loop() {
     );
 }
 
+/// The same loop reached through `PLANDEX_ENV_FILE` or as the default `../.env.client-keys`
+/// (which is skipped when missing, so a loop must not pass for "missing").
+#[test]
+fn symlink_loop_as_the_default_or_variable_env_file_is_reported_as_a_loop() {
+    let env = TestEnv::new().suite("ok", "[[step]]\nname = \"a\"\nsh = \"true\"\n");
+    let work = env.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    std::os::unix::fs::symlink(".env.client-keys", env.path().join(".env.client-keys")).unwrap();
+    let suite = env.path().join("suites/ok.toml");
+    let output = env
+        .command()
+        .current_dir(&work)
+        .env_remove("PLANDEX_ENV_FILE")
+        .arg("--suites")
+        .arg(&suite)
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        "error: cannot load environment file ../.env.client-keys: it is a symbolic link loop (too many levels of symbolic links)\n"
+    );
+    let output = env
+        .command()
+        .env("PLANDEX_ENV_FILE", ".env.client-keys")
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        "error: cannot load environment file .env.client-keys: it is a symbolic link loop (too many levels of symbolic links)\n"
+    );
+}
+
 /// A suite file far larger than any real one was read whole into memory.
 #[test]
 fn oversized_suite_file_is_refused() {
