@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use crate::config::{HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat, ReportArgs};
@@ -319,17 +320,18 @@ mod text {
 /// The history's side of one run: opened before it (the hints' baselines), fed by the event
 /// stream, written after it. Every failure is one line on standard error; the run goes on.
 pub(super) struct RunHistory {
-    store: Option<HistoryStore>,
+    /// The history's thread: it reads the hints' baselines and the commit while the suites
+    /// run, and hands the store back for the record. `None` when nothing is recorded.
+    beside: Option<JoinHandle<(HistoryStore, Option<String>)>>,
     recorder: RunRecorder,
     baselines: Baselines,
-    /// `git rev-parse HEAD`, run beside the run rather than before it.
-    git_commit: Option<std::thread::JoinHandle<Option<String>>>,
 }
 
 impl RunHistory {
     /// Opens the history at `location` (nothing at all with `--no-history`) for the run
     /// `run_id`, which is shard `K/N` when `shard` says so.
-    /// The hints' baselines are read for `test_names` (none: no report shows hints).
+    /// The hints' baselines are read for `test_names` (none: no report shows hints), in that
+    /// order, beside the run: a hint waits only for its own step's.
     pub(super) fn open<'n>(
         location: &HistoryLocation,
         run_id: String,
@@ -345,29 +347,42 @@ impl RunHistory {
                     None
                 }
             });
-        let baselines = match store.as_ref().map(|store| store.baselines(test_names)) {
-            Some(Ok(baselines)) => baselines,
-            Some(Err(error)) => {
-                eprintln!("warning: no hints from the run history: {error}");
-                Baselines::default()
+        let host = store.as_ref().and_then(|_| host_name());
+        let (baselines, feed) = Baselines::loading();
+        let beside = store.and_then(|store| {
+            let names: Vec<String> = test_names.into_iter().map(str::to_owned).collect();
+            let read = move || {
+                let found = store.feed_baselines(names.iter().map(String::as_str), &feed);
+                if let Err(error) = found {
+                    eprintln!("warning: no hints from the run history: {error}");
+                }
+                // Hints stop waiting; the commit is needed only at the end.
+                drop(feed);
+                (store, git_commit())
+            };
+            match std::thread::Builder::new()
+                .name("history".into())
+                .spawn(read)
+            {
+                Ok(thread) => Some(thread),
+                Err(error) => {
+                    eprintln!(
+                        "warning: run history off for this run: cannot start its thread: {error}"
+                    );
+                    None
+                }
             }
-            None => Baselines::default(),
-        };
-        // The commit is only needed at the end: git runs while the suites do.
-        let git_commit = store
-            .as_ref()
-            .and_then(|_| std::thread::Builder::new().spawn(git_commit).ok());
+        });
         let recorder = RunRecorder::new(RunMeta {
             run_id,
             git_commit: None,
-            host: store.as_ref().and_then(|_| host_name()),
+            host,
             shard,
         });
         Self {
-            store,
+            beside,
             recorder,
             baselines,
-            git_commit,
         }
     }
 
@@ -378,21 +393,22 @@ impl RunHistory {
 
     /// The consumer to add to the run's event stream; none when nothing will be recorded.
     pub(super) fn consumer(&self) -> Option<HistoryConsumer<'_>> {
-        self.store.as_ref().map(|_| self.recorder.consumer())
+        self.beside.as_ref().map(|_| self.recorder.consumer())
     }
 
     /// Writes the run, which ended with `exit_status`.
     pub(super) fn finish(self, exit_status: i32) {
-        let Some(mut store) = self.store else {
+        let Some(beside) = self.beside else {
+            return;
+        };
+        let Ok((mut store, git_commit)) = beside.join() else {
+            eprintln!("warning: this run was not recorded in the run history: its thread failed");
             return;
         };
         let Some(mut record) = self.recorder.into_record(exit_status) else {
             return;
         };
-        record.git_commit = self
-            .git_commit
-            .and_then(|commit| commit.join().ok())
-            .flatten();
+        record.git_commit = git_commit;
         if let Err(error) = store.record(&record) {
             eprintln!("warning: this run was not recorded in the run history: {error}");
         }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use rusqlite::params;
 use serde::Serialize;
 
-use crate::report::{BASELINE_RUNS, Baselines, PastRun};
+use crate::report::{BASELINE_RUNS, Baselines, BaselinesFeed, PastRun};
 
 use super::error::HistoryError;
 use super::record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
@@ -522,6 +522,18 @@ impl HistoryStore {
         &self,
         test_names: impl IntoIterator<Item = &'n str>,
     ) -> Result<Baselines, HistoryError> {
+        let (baselines, feed) = Baselines::loading();
+        self.feed_baselines(test_names, &feed)?;
+        Ok(baselines)
+    }
+
+    /// [`HistoryStore::baselines`], handed to `feed` one step at a time, in the order of
+    /// `test_names`, so that hints for the first steps need not wait for the last.
+    pub fn feed_baselines<'n>(
+        &self,
+        test_names: impl IntoIterator<Item = &'n str>,
+        feed: &BaselinesFeed,
+    ) -> Result<(), HistoryError> {
         let mut statement = self
             .conn
             .prepare(
@@ -530,7 +542,6 @@ impl HistoryStore {
                  ORDER BY run_id DESC LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
-        let mut steps: Vec<(String, Vec<PastRun>)> = Vec::new();
         for name in test_names {
             let mut runs: Vec<PastRun> = statement
                 .query_map(params![name, BASELINE_RUNS as i64], |row| {
@@ -542,12 +553,10 @@ impl HistoryStore {
                 })
                 .and_then(Iterator::collect)
                 .map_err(|e| self.err(e))?;
-            if !runs.is_empty() {
-                runs.reverse();
-                steps.push((name.to_owned(), runs));
-            }
+            runs.reverse();
+            feed.add(name.to_owned(), runs);
         }
-        Ok(Baselines::new(steps))
+        Ok(())
     }
 
     /// The suites (their file, else their name) with a step that failed or timed out in the

@@ -3,6 +3,7 @@
 //! each finished step and only format the answer.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// How many of a step's recent runs the hints look at.
@@ -26,9 +27,64 @@ pub struct PastRun {
 }
 
 /// Each step's recent runs, oldest first, by test name.
-#[derive(Debug, Clone, Default)]
+///
+/// They may still be arriving while the run goes on ([`Baselines::loading`]): a hint then
+/// waits until its step's runs are in, so the history is read beside the run, not before it.
+/// Clones share what has arrived.
+#[derive(Debug, Clone)]
 pub struct Baselines {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<Loaded>,
+    arrived: Condvar,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    /// Every step looked up so far, with no runs when it has no history.
     steps: HashMap<String, Vec<PastRun>>,
+    /// Whether nothing more will arrive.
+    complete: bool,
+}
+
+/// The loading end of [`Baselines::loading`]. Dropping it (done, failed or panicked) says that
+/// nothing more will arrive: hints stop waiting.
+#[derive(Debug)]
+pub struct BaselinesFeed {
+    shared: Arc<Shared>,
+}
+
+impl BaselinesFeed {
+    /// The recent runs of step `test_name` (oldest first, none when it has no history); only
+    /// the last [`BASELINE_RUNS`] are kept.
+    pub fn add(&self, test_name: String, mut runs: Vec<PastRun>) {
+        runs.drain(..runs.len().saturating_sub(BASELINE_RUNS));
+        self.shared.lock().steps.insert(test_name, runs);
+        self.shared.arrived.notify_all();
+    }
+}
+
+impl Drop for BaselinesFeed {
+    fn drop(&mut self) {
+        self.shared.lock().complete = true;
+        self.shared.arrived.notify_all();
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Loaded> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Default for Baselines {
+    /// No history: no hints.
+    fn default() -> Self {
+        Self::new(std::iter::empty())
+    }
 }
 
 /// What the history says about a step that just finished.
@@ -54,26 +110,45 @@ impl Baselines {
     /// Baselines from each step's recent runs (oldest first); only the last
     /// [`BASELINE_RUNS`] of each are kept.
     pub fn new(steps: impl IntoIterator<Item = (String, Vec<PastRun>)>) -> Self {
-        let steps = steps
-            .into_iter()
-            .map(|(name, mut runs)| {
-                let excess = runs.len().saturating_sub(BASELINE_RUNS);
-                runs.drain(..excess);
-                (name, runs)
-            })
-            .collect();
-        Self { steps }
+        let (baselines, feed) = Self::loading();
+        for (name, runs) in steps {
+            feed.add(name, runs);
+        }
+        baselines
     }
 
-    /// Whether there is no history at all.
+    /// Baselines that arrive through the feed, while hints are asked for.
+    pub fn loading() -> (Self, BaselinesFeed) {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(Loaded {
+                steps: HashMap::new(),
+                complete: false,
+            }),
+            arrived: Condvar::new(),
+        });
+        let feed = BaselinesFeed {
+            shared: Arc::clone(&shared),
+        };
+        (Self { shared }, feed)
+    }
+
+    /// Whether there is no history at all (so far, while loading).
     pub fn is_empty(&self) -> bool {
-        self.steps.is_empty()
+        self.shared.lock().steps.values().all(Vec::is_empty)
     }
 
     /// The hint for step `test_name`, which just ran: `passed` or not, in `duration`. Skipped
     /// steps get none.
     pub fn hint(&self, test_name: &str, passed: bool, duration: Duration) -> Option<Hint> {
-        let past = self.steps.get(test_name)?;
+        let loaded = self.shared.lock();
+        let loaded = self
+            .shared
+            .arrived
+            .wait_while(loaded, |loaded| {
+                !loaded.complete && !loaded.steps.contains_key(test_name)
+            })
+            .unwrap_or_else(|p| p.into_inner());
+        let past = loaded.steps.get(test_name)?;
         if passed {
             let mut durations: Vec<Duration> = past
                 .iter()
@@ -153,6 +228,22 @@ mod tests {
         );
         let always_failing = baselines(&[(false, 5), (false, 5)]);
         assert_eq!(always_failing.hint("s::step", false, d), None);
+    }
+
+    #[test]
+    fn a_hint_waits_for_its_steps_runs_while_they_load() {
+        let (baselines, feed) = Baselines::loading();
+        let asking = std::thread::spawn({
+            let baselines = baselines.clone();
+            move || baselines.hint("s::later", false, Duration::ZERO)
+        });
+        feed.add("s::first".to_owned(), runs(&[(true, 5)]));
+        feed.add("s::later".to_owned(), runs(&[(true, 5), (true, 5)]));
+        assert_eq!(asking.join().unwrap(), Some(Hint::NewlyFailing));
+        // A step the history never held: answered once loading is over, not before.
+        let never = std::thread::spawn(move || baselines.hint("s::new", false, Duration::ZERO));
+        drop(feed);
+        assert_eq!(never.join().unwrap(), None);
     }
 
     #[test]

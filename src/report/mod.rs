@@ -28,7 +28,7 @@ pub use events::{
     ExitStatus, RunStart, SkipReason, StepId, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
 pub use github::GithubReporter;
-pub use hints::{BASELINE_RUNS, Baselines, Hint, PastRun};
+pub use hints::{BASELINE_RUNS, Baselines, BaselinesFeed, Hint, PastRun};
 pub use human::{HumanOptions, HumanReporter, live_progress_wanted};
 pub use json::{EVENTS_SCHEMA, JsonReporter, event_json};
 pub use junit::JunitReporter;
