@@ -311,3 +311,22 @@ fn long_lines_and_many_errors_write_little() {
     assert!(err.contains(" --> suites/bad.toml:1:4000011\n"), "{err}");
     assert!(err.contains("\n1 | …éééé"), "{err}");
 }
+
+/// Lines of an unclosed inline table each followed by a header (a mutated suite of the
+/// property tests) sent the TOML parser's error recovery into a recursion per line: a stack
+/// overflow (SIGABRT) on the threads that load suite files in parallel.
+#[test]
+fn many_unclosed_inline_tables_do_not_overflow_the_stack() {
+    let line =
+        "healthcheck = { http = { url = \"http://127.0.0.1:${PORT}/\" }, interval = \"1s\"[step]\n";
+    let toml = format!("[[service]]\nname = \"a\"\n{}", line.repeat(5_000));
+    // Two files, so that they are loaded on worker threads (smaller stacks than the main one).
+    let env = TestEnv::new().suite("one", &toml).suite("two", &toml);
+    let output = env.run(&[]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("error: invalid TOML: ") && err.contains(" --> suites/one.toml:3:"),
+        "{err}"
+    );
+}
