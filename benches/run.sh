@@ -85,6 +85,7 @@ cd "$work"
 
 # An empty env file, so that no PLANDEX_* setting leaks in from a developer's .env.
 : >empty.env
+chmod 600 empty.env
 export PLANDEX_ENV_FILE=$work/empty.env
 
 # Three secrets, for W1 with masking: every report and log goes through the masker.
@@ -227,7 +228,7 @@ time_failing() {
     "$key.json"
 }
 
-floor='' w1='' w1_terse='' w1_masked='' w2_kib='' w2_wall='' w2_method='' w3='' w4='' w5='' w5_never='' w5_dies=''
+floor='' w1='' w1_terse='' w1_masked='' w1_no_logs='' w1_no_history='' w1_bare='' w2_kib='' w2_wall='' w2_method='' w3='' w4='' w5='' w5_never='' w5_dies=''
 
 if wants W1; then
   floor=$(time_median floor "$runs" ./spawn_floor 200) || failed+=("C floor")
@@ -236,6 +237,13 @@ if wants W1; then
     failed+=("W1 terse")
   w1_masked=$(time_median w1-masked "$runs" "$bin" --suites w1.toml --env-file secrets.env) ||
     failed+=("W1 masked")
+  # What the step logs and the run history cost: extra rows, the default stays the measure.
+  w1_no_logs=$(time_median w1-no-logs "$runs" "$bin" --suites w1.toml --no-log-dir) ||
+    failed+=("W1 --no-log-dir")
+  w1_no_history=$(time_median w1-no-history "$runs" "$bin" --suites w1.toml --no-history) ||
+    failed+=("W1 --no-history")
+  w1_bare=$(time_median w1-bare "$runs" "$bin" --suites w1.toml --no-log-dir --no-history) ||
+    failed+=("W1 --no-log-dir --no-history")
 fi
 
 if wants W2; then
@@ -356,6 +364,18 @@ if wants W1; then
   else
     row 'W1 with 3 secrets masked' "$(seconds "$w1_masked")" '' '' '<= 1.05x' ''
   fi
+  # info LABEL SECONDS: a W1 variant, as a ratio to the floor, with no target of its own.
+  info() {
+    if [[ -n $floor && -n $2 ]]; then
+      row "$1" "$(seconds "$2")" "$(seconds "$floor")" \
+        "$(awk -v a="$2" -v b="$floor" 'BEGIN { printf "%.2f", a / b }')x" '(variant)' ''
+    else
+      row "$1" "$(seconds "$2")" '' '' '(variant)' ''
+    fi
+  }
+  info '  W1 --no-log-dir' "$w1_no_logs"
+  info '  W1 --no-history' "$w1_no_history"
+  info '  W1 neither' "$w1_bare"
 fi
 if wants W2; then
   if [[ -n $w2_kib ]]; then

@@ -322,12 +322,14 @@ pub(super) struct RunHistory {
     store: Option<HistoryStore>,
     recorder: RunRecorder,
     baselines: Baselines,
+    /// `git rev-parse HEAD`, run beside the run rather than before it.
+    git_commit: Option<std::thread::JoinHandle<Option<String>>>,
 }
 
 impl RunHistory {
     /// Opens the history at `location` (nothing at all with `--no-history`) for the run
     /// `run_id`, which is shard `K/N` when `shard` says so.
-    /// The hints' baselines are read for `test_names`.
+    /// The hints' baselines are read for `test_names` (none: no report shows hints).
     pub(super) fn open<'n>(
         location: &HistoryLocation,
         run_id: String,
@@ -351,9 +353,13 @@ impl RunHistory {
             }
             None => Baselines::default(),
         };
+        // The commit is only needed at the end: git runs while the suites do.
+        let git_commit = store
+            .as_ref()
+            .and_then(|_| std::thread::Builder::new().spawn(git_commit).ok());
         let recorder = RunRecorder::new(RunMeta {
             run_id,
-            git_commit: store.as_ref().and_then(|_| git_commit()),
+            git_commit: None,
             host: store.as_ref().and_then(|_| host_name()),
             shard,
         });
@@ -361,6 +367,7 @@ impl RunHistory {
             store,
             recorder,
             baselines,
+            git_commit,
         }
     }
 
@@ -369,9 +376,9 @@ impl RunHistory {
         &self.baselines
     }
 
-    /// The consumer to add to the run's event stream.
-    pub(super) fn consumer(&self) -> HistoryConsumer<'_> {
-        self.recorder.consumer()
+    /// The consumer to add to the run's event stream; none when nothing will be recorded.
+    pub(super) fn consumer(&self) -> Option<HistoryConsumer<'_>> {
+        self.store.as_ref().map(|_| self.recorder.consumer())
     }
 
     /// Writes the run, which ended with `exit_status`.
@@ -379,9 +386,13 @@ impl RunHistory {
         let Some(mut store) = self.store else {
             return;
         };
-        let Some(record) = self.recorder.into_record(exit_status) else {
+        let Some(mut record) = self.recorder.into_record(exit_status) else {
             return;
         };
+        record.git_commit = self
+            .git_commit
+            .and_then(|commit| commit.join().ok())
+            .flatten();
         if let Err(error) = store.record(&record) {
             eprintln!("warning: this run was not recorded in the run history: {error}");
         }

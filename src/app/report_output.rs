@@ -5,17 +5,23 @@
 //! Ctrl-C: the run would hang with its test dirs in place. So each write first waits in `poll`
 //! for standard output to take bytes *or* for the interrupt descriptor, and writes no more than
 //! a pipe takes without blocking once `poll` said it can. After an interrupt, output that can
-//! be written still is (the partial summary); output that would wait fails with
-//! [`ReaderNotReading`], which stops the report and lets the run end with 128+N.
+//! be written still is (the partial summary); output that would wait more than a moment fails
+//! with [`ReaderNotReading`], which stops the report and lets the run end with 128+N.
 
 use std::io::{self, LineWriter, Write};
 
-use rustix::event::{PollFd, PollFlags};
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec};
 
 use crate::exec::Interrupts;
 
 /// What a pipe takes in one `write` without blocking, once `poll` says it is writable.
 const PIPE_BUF: usize = libc::PIPE_BUF;
+
+/// How long a reader that stopped reading gets, after an interrupt, before the report gives
+/// up on it (the run must end within a second of the signal).
+const READER_GRACE: Duration = Duration::from_millis(250);
 
 /// The error a report gets when the run was interrupted while its reader was not reading.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +47,8 @@ pub(crate) fn report_stdout() -> LineWriter<InterruptibleStdout> {
 #[derive(Debug)]
 pub(crate) struct InterruptibleStdout {
     interrupts: Option<&'static Interrupts>,
+    /// Once interrupted with no room on standard output: when the reader's grace ends.
+    grace_ends: Option<Instant>,
 }
 
 impl InterruptibleStdout {
@@ -48,29 +56,53 @@ impl InterruptibleStdout {
     pub(crate) fn new() -> Self {
         Self {
             interrupts: Interrupts::installed(),
+            grace_ends: None,
         }
     }
 
     /// Waits until standard output can take bytes (`Ok`) or the run is interrupted while it
-    /// cannot (`Err`).
-    fn wait_for_room(&self, interrupts: &Interrupts) -> io::Result<()> {
+    /// cannot and stays so for [`READER_GRACE`] (`Err`).
+    fn wait_for_room(&mut self, interrupts: &Interrupts) -> io::Result<()> {
         let stdout = rustix::stdio::stdout();
+        if self.grace_ends.is_none() {
+            loop {
+                let mut fds = [
+                    PollFd::from_borrowed_fd(stdout, PollFlags::OUT),
+                    PollFd::from_borrowed_fd(interrupts.fd(), PollFlags::IN),
+                ];
+                match rustix::event::poll(&mut fds, None) {
+                    Ok(_) => {}
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(error) => return Err(error.into()),
+                }
+                // Writable, or an error or hang-up the write itself will report.
+                if !fds[0].revents().is_empty() {
+                    return Ok(());
+                }
+                if !fds[1].revents().is_empty() {
+                    break;
+                }
+            }
+        }
+        // Interrupted while standard output has no room: a reader that is slow rather than
+        // gone gets a moment, once for the rest of the run.
+        let grace_ends = *self
+            .grace_ends
+            .get_or_insert_with(|| Instant::now() + READER_GRACE);
         loop {
-            let mut fds = [
-                PollFd::from_borrowed_fd(stdout, PollFlags::OUT),
-                PollFd::from_borrowed_fd(interrupts.fd(), PollFlags::IN),
-            ];
-            match rustix::event::poll(&mut fds, None) {
-                Ok(_) => {}
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(error) => return Err(error.into()),
-            }
-            // Writable, or an error or hang-up the write itself will report.
-            if !fds[0].revents().is_empty() {
-                return Ok(());
-            }
-            if !fds[1].revents().is_empty() {
+            let left = grace_ends.saturating_duration_since(Instant::now());
+            if left.is_zero() {
                 return Err(io::Error::other(ReaderNotReading));
+            }
+            let timeout = Timespec {
+                tv_sec: left.as_secs() as _,
+                tv_nsec: left.subsec_nanos() as _,
+            };
+            let mut fds = [PollFd::from_borrowed_fd(stdout, PollFlags::OUT)];
+            match rustix::event::poll(&mut fds, Some(&timeout)) {
+                Ok(_) if !fds[0].revents().is_empty() => return Ok(()),
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(error) => return Err(error.into()),
             }
         }
     }

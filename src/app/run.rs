@@ -134,8 +134,11 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     let shard = (args.shard)
         .map(|shard| format!("{}/{}", shard.index, shard.count))
         .or_else(|| args.partition.map(|partition| partition.to_string()));
+    // Only the human report shows hints: the others need no baselines read.
+    let hinted = format(args) == Format::Human;
     let test_names = suites
         .iter()
+        .filter(|_| hinted)
         .flat_map(|suite| suite.steps.iter().map(|step| step.test_name.as_str()));
     let history = RunHistory::open(&history_location, run_id, shard, test_names);
     // A report that cannot be written stops the run: commands are stopped, test dirs removed.
@@ -170,7 +173,9 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
                 .with_show_output(settings.show_output),
         ),
     }
-    fanout.add("the run history", history.consumer());
+    if let Some(consumer) = history.consumer() {
+        fanout.add("the run history", consumer);
+    }
     let summary = scheduler::run(&suites, &selection, &settings, &executor, &fanout);
     let end = match fanout.into_failure() {
         // Interrupted while the reader of standard output was not reading: an interrupt.

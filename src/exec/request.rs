@@ -117,11 +117,17 @@ pub struct ExecRequest {
 impl ExecRequest {
     /// A request for `program` with the runner's environment, no arguments, a 300 s deadline.
     pub fn new(program: impl Into<OsString>) -> Self {
+        Self::with_env(program, Environment::inherit())
+    }
+
+    /// [`ExecRequest::new`] with `env` instead of the runner's environment, which is then not
+    /// copied (steps build their own: the per-step path is hot).
+    pub fn with_env(program: impl Into<OsString>, env: Environment) -> Self {
         Self {
             program: program.into(),
             args: Vec::new(),
             cwd: None,
-            env: Environment::inherit(),
+            env,
             stdin: Stdin::Null,
             timeout: Duration::from_secs(300),
             kill_grace: DEFAULT_KILL_GRACE,

@@ -8,6 +8,7 @@ mod selection;
 mod services;
 mod sink;
 mod step_command;
+mod step_log;
 mod suite_run;
 mod test_dir;
 

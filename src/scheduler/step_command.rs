@@ -156,10 +156,9 @@ pub fn prepare(
         Some(template) => Stdin::Bytes(expand(template, &env)?.into_bytes()),
         None => Stdin::Null,
     };
-    let request = ExecRequest::new(program)
+    let request = ExecRequest::with_env(program, env)
         .args(args)
         .cwd(test_dir)
-        .env(env)
         .stdin(stdin)
         .timeout(step_timeout(suite, step, settings))
         .kill_grace(settings.kill_grace);
@@ -201,10 +200,9 @@ pub(super) fn command_request(
     let Some((program, args)) = argv.split_first() else {
         return Err("nothing to run: `run` is empty".to_owned());
     };
-    let request = ExecRequest::new(program)
+    let request = ExecRequest::with_env(program, env.clone())
         .args(args)
-        .cwd(test_dir)
-        .env(env.clone());
+        .cwd(test_dir);
     Ok((request, line))
 }
 

@@ -1,7 +1,6 @@
 //! Running one suite: test dir, fixtures, requirements, then its steps in order.
 
-use std::io::Write as _;
-use std::ops::ControlFlow;
+use std::cell::RefCell;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -13,8 +12,8 @@ use crate::exec::{
 };
 use crate::http::{HttpError, send};
 use crate::report::{
-    Actual, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, MaskingWriter,
-    SkipReason, StepResult, SuiteResult, Verdict,
+    Actual, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, SkipReason,
+    StepResult, SuiteResult, Verdict,
 };
 use crate::suite::{
     Action, ExpectedStatus, HttpCheck, OnFailure, Requirement, Step, Suite, Template,
@@ -26,6 +25,7 @@ use super::sink::EventSink;
 use super::step_command::{
     command_request, http_call, prepare, step_environment, step_timeout, suite_environment,
 };
+use super::step_log::StepLogs;
 use super::test_dir::TestDir;
 
 /// Lines of output shown under a failed step.
@@ -52,6 +52,11 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
         first_failure: None,
         section: None,
         skipped_because: None,
+        logs: RefCell::new(StepLogs::new(
+            cx.settings.log_dir.as_deref(),
+            &suite.slug,
+            &cx.settings.masker,
+        )),
     };
 
     let test_dir = match TestDir::create(&cx.settings.temp_root, &suite.slug) {
@@ -204,6 +209,7 @@ struct SuiteRun<'a> {
     first_failure: Option<&'a str>,
     section: Option<&'a str>,
     skipped_because: Option<SkipReason>,
+    logs: RefCell<StepLogs<'a>>,
 }
 
 impl<'a> SuiteRun<'a> {
@@ -378,8 +384,14 @@ impl<'a> SuiteRun<'a> {
                         self.cx.settings.show_output,
                         &|| self.cx.executor.interrupted().is_some(),
                     );
-                    result.log_path =
-                        self.write_log(index, step, attempt, &prepared.command_line, &outcome);
+                    let name = step.test_name.rsplit("::").next();
+                    result.log_path = self.logs.borrow_mut().write(
+                        index,
+                        name.unwrap_or(&step.test_name),
+                        attempt,
+                        &prepared.command_line,
+                        &outcome,
+                    );
                     let captured = match (&step.capture, result.passed()) {
                         (Some(name), true) => match captured_stdout(&outcome.output) {
                             Ok(value) => Some(value),
@@ -413,64 +425,6 @@ impl<'a> SuiteRun<'a> {
             self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
             attempt += 1;
         }
-    }
-
-    /// Saves the attempt's whole output, masked, under the run's log dir (appended after the
-    /// earlier attempts); returns the log's path, or `None` when logs are off or it failed.
-    fn write_log(
-        &self,
-        index: usize,
-        step: &Step,
-        attempt: u32,
-        command_line: &str,
-        outcome: &Outcome,
-    ) -> Option<std::path::PathBuf> {
-        let dir = self.cx.settings.log_dir.as_ref()?.join(&self.suite.slug);
-        let name = step
-            .test_name
-            .rsplit("::")
-            .next()
-            .unwrap_or(&step.test_name);
-        let path = dir.join(format!("{:02}-{name}.log", index + 1));
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(&dir)?;
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .write(true)
-                .append(attempt > 1)
-                .truncate(attempt == 1)
-                .open(&path)?;
-            let masker = &self.cx.settings.masker;
-            let mut out = MaskingWriter::new(masker, std::io::BufWriter::new(file));
-            if attempt > 1 {
-                writeln!(out, "\n--- attempt {attempt} ---")?;
-            }
-            writeln!(out, "$ {command_line}")?;
-            let mut failed = None;
-            outcome
-                .output
-                .for_each_chunk(StreamSelector::Combined, |chunk| {
-                    match out.write_all(chunk) {
-                        Ok(()) => ControlFlow::Continue(()),
-                        Err(error) => {
-                            failed = Some(error);
-                            ControlFlow::Break(())
-                        }
-                    }
-                })?;
-            if let Some(error) = failed {
-                return Err(error);
-            }
-            let mut out = out.finish()?;
-            writeln!(
-                out,
-                "\n[{} after {:.3}s]",
-                outcome.termination,
-                outcome.duration.as_secs_f64()
-            )?;
-            out.flush()
-        };
-        write().ok().map(|()| path)
     }
 
     /// An `http` step: the request, the expected status, then the usual checks on the body.
@@ -592,6 +546,18 @@ impl<'a> SuiteRun<'a> {
     }
 
     fn finish(self, kept_test_dir: Option<std::path::PathBuf>, started: Instant) -> SuiteResult {
+        let logs = self.logs.into_inner();
+        let log_dir = logs.dir().map(Path::to_owned);
+        if let (Some(error), Some(dir)) = (logs.finish(), log_dir) {
+            let text = format!(
+                "warning: cannot write the step logs in {}: {error}",
+                dir.display()
+            );
+            self.cx.sink.emit(&Event::Note {
+                suite: self.suite,
+                text: &text,
+            });
+        }
         let result = SuiteResult {
             counts: self.counts,
             kept_test_dir,

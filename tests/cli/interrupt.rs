@@ -344,6 +344,15 @@ fn children(pid: u32) -> Vec<u32> {
         .collect()
 }
 
+/// How many bytes process `pid` has read so far (`rchar` in `/proc/PID/io`).
+fn bytes_read(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    io.lines()
+        .find_map(|line| line.strip_prefix("rchar:"))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// Ctrl-C while output checks read gigabytes of spilled output waited for every check to read
 /// all of it.
 #[test]
@@ -364,6 +373,11 @@ fn ctrl_c_during_output_checks_stops_the_reads() {
         (!children(pid).is_empty()).then_some(())
     });
     wait_for("the step to end", || children(pid).is_empty().then_some(()));
+    // Then the checks read the spilled output: the runner's read count grows by the block.
+    let read_before = bytes_read(pid);
+    wait_for("the checks to read the output", || {
+        (bytes_read(pid) > read_before + (32 << 20)).then_some(())
+    });
     let (code, took) = interrupt_and_wait(&mut child, libc::SIGINT, || {});
     let report = std::fs::read_to_string(env.path().join("report.txt")).unwrap();
     assert_eq!(code, Some(128 + libc::SIGINT), "{report}");

@@ -731,29 +731,15 @@ files = [{ path = "p", contains = "x" }]
     assert!(report.contains("Failed: 4"), "{report}");
 }
 
-/// Runs `smoke-runner` in `env` to the end and returns its exit code, its report and its peak
-/// resident memory in KiB (with that of the commands it ran, as `wait4` gives it).
-fn run_measuring_memory(env: &TestEnv) -> (Option<i32>, String, i64) {
-    let report_path = env.path().join("report.txt");
-    #[expect(
-        clippy::zombie_processes,
-        reason = "waited for with wait4, which also gives its memory use"
-    )]
-    let child = env
-        .std_command(smoke_runner())
-        .stdout(std::fs::File::create(&report_path).unwrap())
-        .spawn()
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data, filled in by wait4.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waiting for the child this test spawned, with valid pointers.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(waited, pid, "{}", std::io::Error::last_os_error());
-    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
-    let report = std::fs::read_to_string(report_path).unwrap();
-    (code, report, usage.ru_maxrss)
+/// The peak resident memory of process `pid` so far, in KiB (`VmHWM`: its own, since it
+/// started its program; `wait4`'s figure would include the test binary's, through `vfork`).
+fn peak_memory_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
 }
 
 /// A file check read the whole file into memory (a 3 GB file took 3 GB), and files over 64 MiB
@@ -761,7 +747,8 @@ fn run_measuring_memory(env: &TestEnv) -> (Option<i32>, String, i64) {
 /// last byte in flat memory.
 #[test]
 fn file_checks_read_large_files_in_flat_memory() {
-    // A sparse file: 80 MiB to read, no disk used.
+    // A sparse file: 80 MiB to read, no disk used. The last step waits for the test to have
+    // measured the runner's peak memory.
     let env = TestEnv::new().suite(
         "large",
         r#"
@@ -775,10 +762,41 @@ name = "large file without the text"
 always = true
 sh = "true"
 files = [{ path = "big", contains = "NOT-THERE-EITHER" }]
+
+[[step]]
+name = "wait for the measure"
+always = true
+sh = "touch waiting; while [ ! -e measured ]; do sleep 0.02; done"
+timeout = "120s"
 "#,
     );
-    let (code, report, peak_kib) = run_measuring_memory(&env);
-    assert_eq!(code, Some(1), "{report}");
+    let report_path = env.path().join("report.txt");
+    let mut child = env
+        .std_command(smoke_runner())
+        .stdout(std::fs::File::create(&report_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let test_dir = loop {
+        let waiting = env
+            .test_dirs()
+            .into_iter()
+            .find(|dir| dir.join("waiting").exists());
+        if let Some(dir) = waiting {
+            break dir;
+        }
+        assert!(
+            std::time::Instant::now() < deadline && matches!(child.try_wait(), Ok(None)),
+            "the last step never ran: {}",
+            std::fs::read_to_string(&report_path).unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let peak_kib = peak_memory_kib(child.id());
+    std::fs::write(test_dir.join("measured"), "").unwrap();
+    let status = child.wait().unwrap();
+    let report = std::fs::read_to_string(report_path).unwrap();
+    assert_eq!(status.code(), Some(1), "{report}");
     assert!(report.contains("✓ large file\n"), "{report}");
     assert!(
         report.contains("file big does not contain \"NOT-THERE-EITHER\""),

@@ -500,3 +500,65 @@ fn a_suite_can_name_variables_to_redact() {
         "{report}"
     );
 }
+
+#[test]
+fn step_logs_keep_every_attempt_in_order_and_long_output_whole() {
+    let env = TestEnv::new().suite(
+        "logged",
+        r#"
+command = "${FAKE}"
+
+[[step]]
+name = "Third time lucky"
+sh = "n=$(cat count 2>/dev/null || echo 0); n=$((n + 1)); echo $n > count; echo attempt-$n; [ $n -ge 3 ]"
+retry = { attempts = 3, interval = "10ms" }
+
+[[step]]
+name = "Long output"
+run = "print-bytes:3M marker:END-OF-LONG"
+stdout.contains = "END-OF-LONG"
+
+[[step]]
+name = "After the long one"
+run = "out:short"
+"#,
+    );
+    let output = env.run(&["--log-dir", "logs"]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    let logs = files_under(&env.path().join("logs"));
+    assert_eq!(logs.len(), 3, "{logs:?}");
+    let retried = String::from_utf8(logs[0].1.clone()).unwrap();
+    let positions: Vec<usize> = ["attempt-1", "--- attempt 2 ---", "attempt-2"]
+        .iter()
+        .chain(&["--- attempt 3 ---", "attempt-3"])
+        .map(|text| {
+            retried
+                .find(text)
+                .unwrap_or_else(|| panic!("{text}: {retried}"))
+        })
+        .collect();
+    assert!(positions.is_sorted(), "{retried}");
+    let long = &logs[1].1;
+    assert!(long.len() > 3 * 1024 * 1024, "{}", long.len());
+    assert!(contains(long, "END-OF-LONG\n"));
+    assert!(contains(&logs[2].1, "$ "), "{:?}", logs[2]);
+    assert!(contains(&logs[2].1, "short\n"), "{:?}", logs[2]);
+}
+
+#[test]
+fn step_logs_that_cannot_be_written_are_named_in_a_warning() {
+    let env = TestEnv::new()
+        .suite(
+            "unlogged",
+            "command = \"${FAKE}\"\n[[step]]\nname = \"Says hi\"\nrun = \"out:hi\"\n",
+        )
+        .file("not-a-folder", "a file where the log folder should be\n");
+    let output = env.run(&["--log-dir", "not-a-folder"]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("warning: cannot write the step logs in not-a-folder/"),
+        "{report}"
+    );
+}
