@@ -330,3 +330,20 @@ fn many_unclosed_inline_tables_do_not_overflow_the_stack() {
         "{err}"
     );
 }
+
+/// `timeout = 99999999999999999999` said "invalid type: integer `99999999999999999999` as
+/// i128, expected a duration like …".
+#[test]
+fn integers_toml_cannot_hold_are_out_of_range() {
+    assert_eq!(
+        load_error(&format!("{STEP}timeout = 99999999999999999999\n")),
+        "\
+error: `timeout` is out of range: TOML integers are from -9223372036854775808 to 9223372036854775807, not the integer 99999999999999999999
+ --> suites/bad.toml:4:11
+  |
+4 | timeout = 99999999999999999999
+  |           ^^^^^^^^^^^^^^^^^^^^
+  = help: write a smaller number
+"
+    );
+}
