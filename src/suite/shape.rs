@@ -452,6 +452,9 @@ fn check_value(value: &Spanned<DeValue<'_>>, shape: &Shape, path: &str, misfits:
             format!("write `{leaf} = {{ key = \"value\" }}`"),
         ),
     };
+    if wrong.is_none() {
+        check_range(value, path, misfits);
+    }
     if let Some((expected, help)) = wrong {
         misfits.push(Misfit {
             span: value.span(),
@@ -476,6 +479,34 @@ fn table_name(shape: &TableShape, path: &str) -> String {
         }
     } else {
         shape.what.to_owned()
+    }
+}
+
+/// A number of the right type that TOML cannot hold: an integer outside 64 bits, a float
+/// that overflows to infinity.
+fn check_range(value: &Spanned<DeValue<'_>>, path: &str, misfits: &mut Misfits) {
+    let (fits, limit) = match value.get_ref() {
+        DeValue::Integer(integer) => (
+            i64::from_str_radix(integer.as_str(), integer.radix()).is_ok(),
+            "TOML integers are from -9223372036854775808 to 9223372036854775807",
+        ),
+        DeValue::Float(float) => (
+            float.as_str().contains("inf")
+                || float.as_str().parse::<f64>().is_ok_and(f64::is_finite),
+            "TOML floats go up to about 1.8e308",
+        ),
+        _ => return,
+    };
+    if !fits {
+        misfits.push(Misfit {
+            span: value.span(),
+            message: format!(
+                "`{}` is out of range: {limit}, not {}",
+                shown_key(path),
+                describe(value.get_ref())
+            ),
+            help: "write a smaller number".into(),
+        });
     }
 }
 
@@ -531,7 +562,7 @@ fn cut(text: &str) -> Cow<'_, str> {
 fn describe(value: &DeValue<'_>) -> String {
     match value {
         DeValue::String(text) => format!("the string {:?}", cut(text)),
-        DeValue::Integer(integer) => format!("the integer {}", cut(integer.as_str())),
+        DeValue::Integer(integer) => format!("the integer {}", cut(&integer.to_string())),
         DeValue::Float(float) => format!("the float {}", cut(float.as_str())),
         DeValue::Boolean(flag) => format!("the boolean {flag}"),
         DeValue::Datetime(datetime) => format!("the date-time {datetime}"),
@@ -743,6 +774,29 @@ mod tests {
             assert!(misfit.message.len() < 400, "{}", misfit.message);
             assert!(misfit.message.contains('…'), "{}", misfit.message);
         }
+    }
+
+    #[test]
+    fn numbers_toml_cannot_hold_are_out_of_range() {
+        let source = "[[step]]\nsh = \"x\"\ntimeout = 1e999\nstatus = -99999999999999999999\n\
+                      retry = { attempts = 0x7fffffffffffffff1 }\n";
+        let table = DeTable::parse(source).unwrap();
+        let mut messages: Vec<String> = check(&table, 10)
+            .kept
+            .into_iter()
+            .map(|misfit| misfit.message)
+            .collect();
+        messages.sort();
+        assert_eq!(
+            messages,
+            [
+                "`retry.attempts` is out of range: TOML integers are from -9223372036854775808 to 9223372036854775807, not the integer 0x7fffffffffffffff1",
+                "`status` is out of range: TOML integers are from -9223372036854775808 to 9223372036854775807, not the integer -99999999999999999999",
+                "`timeout` is out of range: TOML floats go up to about 1.8e308, not the float 1e999",
+            ]
+        );
+        let fine = DeTable::parse("[[step]]\nsh = \"x\"\ntimeout = inf\nstatus = 0xff\n").unwrap();
+        assert!(check(&fine, 10).kept.is_empty());
     }
 
     #[test]

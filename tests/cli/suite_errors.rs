@@ -311,3 +311,39 @@ fn long_lines_and_many_errors_write_little() {
     assert!(err.contains(" --> suites/bad.toml:1:4000011\n"), "{err}");
     assert!(err.contains("\n1 | …éééé"), "{err}");
 }
+
+/// Lines of an unclosed inline table each followed by a header (a mutated suite of the
+/// property tests) sent the TOML parser's error recovery into a recursion per line: a stack
+/// overflow (SIGABRT) on the threads that load suite files in parallel.
+#[test]
+fn many_unclosed_inline_tables_do_not_overflow_the_stack() {
+    let line =
+        "healthcheck = { http = { url = \"http://127.0.0.1:${PORT}/\" }, interval = \"1s\"[step]\n";
+    let toml = format!("[[service]]\nname = \"a\"\n{}", line.repeat(5_000));
+    // Two files, so that they are loaded on worker threads (smaller stacks than the main one).
+    let env = TestEnv::new().suite("one", &toml).suite("two", &toml);
+    let output = env.run(&[]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("error: invalid TOML: ") && err.contains(" --> suites/one.toml:3:"),
+        "{err}"
+    );
+}
+
+/// `timeout = 99999999999999999999` said "invalid type: integer `99999999999999999999` as
+/// i128, expected a duration like …".
+#[test]
+fn integers_toml_cannot_hold_are_out_of_range() {
+    assert_eq!(
+        load_error(&format!("{STEP}timeout = 99999999999999999999\n")),
+        "\
+error: `timeout` is out of range: TOML integers are from -9223372036854775808 to 9223372036854775807, not the integer 99999999999999999999
+ --> suites/bad.toml:4:11
+  |
+4 | timeout = 99999999999999999999
+  |           ^^^^^^^^^^^^^^^^^^^^
+  = help: write a smaller number
+"
+    );
+}
