@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::{ColorWhen, Format, Partition, RunArgs, Settings, Shard};
 use crate::exec::{Executor, Interrupts};
+use crate::mask::{MIN_SECRET_LEN, Masker, looks_secret};
 use crate::report::{
     ColorChoice, Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter,
-    LibtestFormat, LibtestReporter, MIN_SECRET_LEN, Masker, Reporter, live_progress_wanted,
-    looks_secret, write_list,
+    LibtestFormat, LibtestReporter, Reporter, live_progress_wanted, write_list,
 };
 use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
