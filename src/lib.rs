@@ -35,6 +35,7 @@ pub mod harness;
 pub mod history;
 pub mod http;
 pub mod import;
+pub mod mask;
 pub mod regular_file;
 pub mod report;
 pub mod scheduler;

@@ -15,7 +15,7 @@ pub fn exec_main(args: &ExecArgs) -> i32 {
     match exec(args) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("smoke-runner: {message}");
+            stderr_line!("smoke-runner: {message}");
             RUNNER_FAILED
         }
     }
@@ -44,13 +44,13 @@ fn exec(args: &ExecArgs) -> Result<i32, String> {
         .map_err(|e| format!("failed to run command: {e}"))?;
     let shown = program.to_string_lossy();
     match outcome.termination {
-        Termination::TimedOut { signal } => eprintln!(
+        Termination::TimedOut { signal } => stderr_line!(
             "smoke-runner: `{shown}` timed out after {}; stopped its process group with {}",
             humantime::format_duration(round_ms(timeout)),
             signal_name(signal)
         ),
         Termination::FailedToStart(failure) => {
-            eprintln!(
+            stderr_line!(
                 "smoke-runner: failed to run command `{shown}`: {}",
                 Termination::FailedToStart(failure)
             );
@@ -58,7 +58,7 @@ fn exec(args: &ExecArgs) -> Result<i32, String> {
         _ => {}
     }
     if outcome.leaked_processes > 0 {
-        eprintln!(
+        stderr_line!(
             "smoke-runner: killed {} leftover process(es) of `{shown}` after it ended",
             outcome.leaked_processes
         );

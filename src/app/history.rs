@@ -32,7 +32,7 @@ pub fn history_main(args: &HistoryArgs) -> i32 {
     let store = match HistoryStore::open_existing(&path) {
         Ok(store) => store,
         Err(error) => {
-            eprintln!("error: {error}");
+            stderr_line!("error: {error}");
             return EXIT_USAGE;
         }
     };
@@ -55,7 +55,7 @@ pub fn history_main(args: &HistoryArgs) -> i32 {
                 || text::step(&name, &entries),
             )),
             Err(error) => {
-                eprintln!("error: {error}");
+                stderr_line!("error: {error}");
                 return EXIT_USAGE;
             }
         },
@@ -63,7 +63,7 @@ pub fn history_main(args: &HistoryArgs) -> i32 {
     match result {
         Ok(output) => print_out(&output),
         Err(error) => {
-            eprintln!("error: {error}");
+            stderr_line!("error: {error}");
             EXIT_FAILED
         }
     }
@@ -74,20 +74,20 @@ fn import(path: &std::path::Path, files: &[PathBuf]) -> i32 {
     let record = match import_events(files, EXIT_FAILED) {
         Ok(record) => record,
         Err(error) => {
-            eprintln!("error: {error}");
+            stderr_line!("error: {error}");
             return EXIT_USAGE;
         }
     };
     let mut store = match HistoryStore::open(path) {
         Ok(store) => store,
         Err(error) => {
-            eprintln!("error: {error}");
+            stderr_line!("error: {error}");
             return EXIT_FAILED;
         }
     };
     match store.run_row(&record.run_id) {
         Ok(Some(_)) => {
-            println!(
+            stdout_line!(
                 "→ Already in {}: these events were imported as run {}",
                 path.display(),
                 record.run_id
@@ -96,15 +96,15 @@ fn import(path: &std::path::Path, files: &[PathBuf]) -> i32 {
         }
         Ok(None) => {}
         Err(error) => {
-            eprintln!("error: {error}");
+            stderr_line!("error: {error}");
             return EXIT_FAILED;
         }
     }
     if let Err(error) = store.record(&record) {
-        eprintln!("error: {error}");
+        stderr_line!("error: {error}");
         return EXIT_FAILED;
     }
-    println!(
+    stdout_line!(
         "→ Imported {} steps from {} file(s) into {} as run {}",
         record.steps().count(),
         files.len(),
@@ -129,19 +129,19 @@ pub fn report_main(args: &ReportArgs) -> i32 {
     let html = match rendered {
         Ok(Some(html)) => html,
         Ok(None) => {
-            eprintln!("error: no run is recorded in {} yet", path.display());
+            stderr_line!("error: no run is recorded in {} yet", path.display());
             return EXIT_USAGE;
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            stderr_line!("error: {error}");
             return EXIT_USAGE;
         }
     };
     if let Err(error) = write_file(&args.html, html.as_bytes()) {
-        eprintln!("error: cannot write {}: {error}", args.html.display());
+        stderr_line!("error: cannot write {}: {error}", args.html.display());
         return EXIT_FAILED;
     }
-    println!("→ Report written to {}", args.html.display());
+    stdout_line!("→ Report written to {}", args.html.display());
     EXIT_OK
 }
 
@@ -180,7 +180,7 @@ fn print_out(output: &str) -> i32 {
         Ok(()) => EXIT_OK,
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
         Err(error) => {
-            eprintln!("error: cannot write the output: {error}");
+            stderr_line!("error: cannot write the output: {error}");
             EXIT_FAILED
         }
     }
@@ -343,7 +343,7 @@ impl RunHistory {
             .and_then(|path| match HistoryStore::open(path) {
                 Ok(store) => Some(store),
                 Err(error) => {
-                    eprintln!("warning: run history off for this run: {error}");
+                    stderr_line!("warning: run history off for this run: {error}");
                     None
                 }
             });
@@ -354,7 +354,7 @@ impl RunHistory {
             let read = move || {
                 let found = store.feed_baselines(names.iter().map(String::as_str), &feed);
                 if let Err(error) = found {
-                    eprintln!("warning: no hints from the run history: {error}");
+                    stderr_line!("warning: no hints from the run history: {error}");
                 }
                 // Hints stop waiting; the commit is needed only at the end.
                 drop(feed);
@@ -366,7 +366,7 @@ impl RunHistory {
             {
                 Ok(thread) => Some(thread),
                 Err(error) => {
-                    eprintln!(
+                    stderr_line!(
                         "warning: run history off for this run: cannot start its thread: {error}"
                     );
                     None
@@ -402,7 +402,9 @@ impl RunHistory {
             return;
         };
         let Ok((mut store, git_commit)) = beside.join() else {
-            eprintln!("warning: this run was not recorded in the run history: its thread failed");
+            stderr_line!(
+                "warning: this run was not recorded in the run history: its thread failed"
+            );
             return;
         };
         let Some(mut record) = self.recorder.into_record(exit_status) else {
@@ -410,7 +412,7 @@ impl RunHistory {
         };
         record.git_commit = git_commit;
         if let Err(error) = store.record(&record) {
-            eprintln!("warning: this run was not recorded in the run history: {error}");
+            stderr_line!("warning: this run was not recorded in the run history: {error}");
         }
     }
 }
@@ -423,7 +425,7 @@ pub(super) fn last_failed_suites(path: &std::path::Path) -> Option<Vec<String>> 
         Ok(suites) => suites,
         Err(HistoryError::Missing(_)) => None,
         Err(error) => {
-            eprintln!("warning: --rerun-failed cannot read the run history: {error}");
+            stderr_line!("warning: --rerun-failed cannot read the run history: {error}");
             None
         }
     }

@@ -8,23 +8,40 @@ use crate::import::import_script;
 use crate::regular_file;
 use crate::suite::parse_suite;
 
-use super::exit::{EXIT_OK, EXIT_USAGE};
+use super::exit::{EXIT_OK, EXIT_USAGE, RunEnd};
 
 /// Scripts larger than this are refused: a test script is a few hundred lines.
 const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
 
 /// Runs `smoke-runner import` and returns the process exit status.
 pub fn import_main(args: &ImportArgs) -> i32 {
-    match import(args) {
-        Ok(()) => EXIT_OK,
+    let toml = match import(args) {
+        Ok(Some(toml)) => toml,
+        Ok(None) => return EXIT_OK,
         Err(message) => {
-            eprintln!("error: {message}");
-            EXIT_USAGE
+            stderr_line!("error: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(toml.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => EXIT_OK,
+        Err(error) => {
+            if error.kind() != std::io::ErrorKind::BrokenPipe {
+                stderr_line!("error: cannot write the suite to standard output: {error}");
+            }
+            RunEnd::ReportFailed(error.kind()).code()
         }
     }
 }
 
-fn import(args: &ImportArgs) -> Result<(), String> {
+/// Imports the script: writes the suite to `--output` and returns `None`, or returns the
+/// suite's text for standard output.
+fn import(args: &ImportArgs) -> Result<Option<String>, String> {
     let shown = args.script.display();
     let source = read_script(&args.script)?;
     let script_name = args
@@ -33,7 +50,7 @@ fn import(args: &ImportArgs) -> Result<(), String> {
         .map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
     let imported = import_script(&source, &script_name);
     for warning in &imported.warnings {
-        eprintln!("warning: {shown}:{}: {}", warning.line, warning.message);
+        stderr_line!("warning: {shown}:{}: {}", warning.line, warning.message);
     }
     if imported.steps == 0 {
         return Err(format!(
@@ -52,16 +69,16 @@ fn import(args: &ImportArgs) -> Result<(), String> {
         Some(path) => {
             std::fs::write(path, &imported.toml)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            eprintln!(
+            stderr_line!(
                 "imported {} step(s) from {shown} into {} ({} warning(s))",
                 imported.steps,
                 path.display(),
                 imported.warnings.len()
             );
+            Ok(None)
         }
-        None => print!("{}", imported.toml),
+        None => Ok(Some(imported.toml)),
     }
-    Ok(())
 }
 
 /// The script's text: a regular file (never a FIFO or device, which could block or never end),

@@ -4,6 +4,24 @@
 //! Glue only: settings in, library calls, an exit status out (by the one policy in
 //! [`exit`](RunEnd)).
 
+/// `eprintln!` that never panics: a closed or full stderr (`2>&1 | head -1`) loses the line,
+/// not the run. Defined before the modules so that each of them can use it.
+macro_rules! stderr_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `println!` that never panics, for short status lines (`→ Report written to …`); a report's
+/// own output is written with its errors handled.
+macro_rules! stdout_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod exec;
 mod exit;
 mod history;

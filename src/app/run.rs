@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::config::{ColorWhen, Format, Partition, RunArgs, Settings, Shard};
 use crate::exec::{Executor, Interrupts};
+use crate::mask::{MIN_SECRET_LEN, Masker, looks_secret};
 use crate::report::{
     ColorChoice, Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter,
-    LibtestFormat, LibtestReporter, MIN_SECRET_LEN, Masker, Reporter, live_progress_wanted,
-    looks_secret, write_list,
+    LibtestFormat, LibtestReporter, Reporter, live_progress_wanted, write_list,
 };
 use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
@@ -41,7 +41,7 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     let executor = match Interrupts::install() {
         Ok(interrupts) => Executor::with_interrupts(interrupts),
         Err(error) => {
-            eprintln!(
+            stderr_line!(
                 "warning: cannot install signal handlers ({error}); Ctrl-C will not clean up"
             );
             Executor::new()
@@ -59,18 +59,18 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             // The env file could not be used, so its secrets are unknown: mask what the process
             // environment and --redact name.
             let masker = early_masker(args);
-            eprintln!("error: {}", masker.mask(&error.to_string()));
+            stderr_line!("error: {}", masker.mask(&error.to_string()));
             return RunEnd::Usage;
         }
     };
     adjust(&mut settings);
     for warning in &settings.warnings {
-        eprintln!("warning: {}", settings.masker.mask(warning));
+        stderr_line!("warning: {}", settings.masker.mask(warning));
     }
     let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
         Ok(suites) => suites,
         Err(errors) => {
-            eprintln!("{}", settings.masker.mask(&errors.to_string()));
+            stderr_line!("{}", settings.masker.mask(&errors.to_string()));
             return interrupted(&executor).unwrap_or(RunEnd::Usage);
         }
     };
@@ -106,7 +106,7 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             Some(failed) => keep_failed(&suites, &mut selection, &failed),
             None => {
                 let source = history_location.path().unwrap_or(&state.path);
-                eprintln!(
+                stderr_line!(
                     "note: no failed suites recorded by a previous run ({}): nothing to re-run",
                     source.display()
                 );
@@ -121,7 +121,7 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         return list(&suites, &selection);
     }
     if !settings.masker.too_short().is_empty() {
-        eprintln!(
+        stderr_line!(
             "note: not masking {}: values shorter than {MIN_SECRET_LEN} characters would hide too much of the report",
             settings.masker.too_short().join(", ")
         );
@@ -194,7 +194,7 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     if !summary.interrupted
         && let Err(error) = state.write(&failed_suites.take())
     {
-        eprintln!(
+        stderr_line!(
             "warning: cannot record the failed suites in {} for --rerun-failed: {error}",
             state.path.display()
         );

@@ -18,6 +18,6 @@ pub use env_file::{
     read_env_file,
 };
 pub use settings::{
-    DEFAULT_COMMAND, DEFAULT_ENV_FILE, DEFAULT_TIMEOUT, Settings, SettingsError, timeout_from_env,
-    utf8_var,
+    DEFAULT_COMMAND, DEFAULT_ENV_FILE, DEFAULT_TIMEOUT, EnvFileStatus, Settings, SettingsError,
+    timeout_from_env, utf8_var,
 };

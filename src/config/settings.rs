@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::exec::{DEFAULT_KILL_GRACE, Environment};
-use crate::report::{EnvFileStatus, Masker, looks_secret};
+use crate::mask::{Masker, looks_secret};
 
 use super::cli::RunArgs;
 use super::duration::parse_duration;
@@ -17,6 +17,17 @@ pub const DEFAULT_ENV_FILE: &str = "../.env.client-keys";
 pub const DEFAULT_COMMAND: &str = "plandex-dev";
 /// The step timeout when neither `--timeout` nor `PLANDEX_TIMEOUT` says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Where the environment file came from, for the report's first lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvFileStatus {
+    /// Loaded from this path.
+    Loaded(PathBuf),
+    /// The default path does not exist; nothing loaded (not an error).
+    DefaultMissing(PathBuf),
+    /// Loading was turned off.
+    Disabled,
+}
 
 /// Everything the scheduler needs to know besides the suites.
 #[derive(Debug, Clone)]

@@ -11,19 +11,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::config::EnvFileStatus;
 use crate::exec::{StartFailure, signal_name};
 use crate::suite::{Step, Suite};
-
-/// Where the environment file came from, for the report's first lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EnvFileStatus {
-    /// Loaded from this path.
-    Loaded(PathBuf),
-    /// The default path does not exist; nothing loaded (not an error).
-    DefaultMissing(PathBuf),
-    /// Loading was turned off.
-    Disabled,
-}
 
 /// A suite's identity within and across runs: its file, or its name for suites built in Rust.
 ///

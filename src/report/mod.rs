@@ -4,7 +4,7 @@
 //!
 //! The scheduler emits [`Event`]s and never prints; each format implements [`Reporter`], and
 //! the scheduler's `Fanout` feeds one run to any number of them, after masking secrets once
-//! with a [`Masker`]. [`HumanReporter`] is the default, for people; [`LibtestReporter`] writes
+//! with a [`Masker`](crate::mask::Masker). [`HumanReporter`] is the default, for people; [`LibtestReporter`] writes
 //! libtest's formats. [`ColorChoice`] and [`CompactDuration`] are shared by the formats that
 //! print for people.
 
@@ -17,15 +17,15 @@ mod human;
 mod json;
 mod junit;
 mod libtest;
-mod mask;
 mod reporter;
 mod reproduce;
 
+pub use crate::config::EnvFileStatus;
 pub use color::ColorChoice;
 pub use compact_duration::CompactDuration;
 pub use events::{
-    Actual, BrokenRule, CheckFailure, CheckKind, CheckSubject, Counts, EnvFileStatus, Event,
-    ExitStatus, RunStart, SkipReason, StepId, StepResult, SuiteId, SuiteResult, Summary, Verdict,
+    Actual, BrokenRule, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, RunStart,
+    SkipReason, StepId, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
 pub use github::GithubReporter;
 pub use hints::{BASELINE_RUNS, Baselines, BaselinesFeed, Hint, PastRun};
@@ -33,6 +33,5 @@ pub use human::{HumanOptions, HumanReporter, live_progress_wanted};
 pub use json::{EVENTS_SCHEMA, JsonReporter, event_json};
 pub use junit::JunitReporter;
 pub use libtest::{LibtestFormat, LibtestReporter, write_list};
-pub use mask::{MIN_SECRET_LEN, Masker, MaskingWriter, looks_secret};
 pub use reporter::Reporter;
 pub use reproduce::reproduce_command;

@@ -18,7 +18,8 @@ use crate::exec::{
     Environment, ExecRequest, Executor, RunningCommand, StreamSelector, Termination,
 };
 use crate::http::send;
-use crate::report::{CheckFailure, Masker, MaskingWriter};
+use crate::mask::{Masker, MaskingWriter};
+use crate::report::CheckFailure;
 use crate::suite::{Healthcheck, Probe, Service, Shell, Suite, slug};
 
 use super::step_command::{apply, command_request, expand, http_call};

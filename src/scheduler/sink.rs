@@ -4,7 +4,8 @@
 use std::io;
 use std::sync::Mutex;
 
-use crate::report::{Event, Masker, Reporter, SkipReason, StepResult, Verdict};
+use crate::mask::Masker;
+use crate::report::{Event, Reporter, SkipReason, StepResult, Verdict};
 
 /// Receives run events. Called from the threads that run suites, one event at a time per
 /// suite; implementations serialise as they need.

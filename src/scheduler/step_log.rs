@@ -17,7 +17,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use crate::exec::{Outcome, StreamSelector};
-use crate::report::{Masker, MaskingWriter};
+use crate::mask::{Masker, MaskingWriter};
 
 /// Logs up to this size are assembled in memory and handed to the writer thread; longer ones
 /// are streamed to their file from the suite's thread.

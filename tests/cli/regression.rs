@@ -808,3 +808,38 @@ timeout = "120s"
         "peak memory {peak_kib} KiB:\n{report}"
     );
 }
+
+/// Runs smoke-runner with standard output and standard error on a pipe whose reader is
+/// already gone, so that every write fails with `EPIPE`.
+fn run_into_a_closed_pipe(env: &TestEnv, args: &[&str]) -> std::process::ExitStatus {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut command = env.std_command(smoke_runner());
+    command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(writer.try_clone().unwrap())
+        .stderr(writer);
+    let status = command.status().unwrap();
+    drop(command);
+    status
+}
+
+/// `smoke-runner 2>&1 | head -1` on a broken suite panicked in `eprintln!` (exit 101) once
+/// `head` had left; a message to a closed stderr is now lost, not fatal. `import` to a closed
+/// stdout exits as a filter killed by SIGPIPE would.
+#[test]
+fn errors_and_imports_into_a_closed_pipe_do_not_panic() {
+    let env = TestEnv::new()
+        .suite("broken", "[[step]]\nname = 1\nsh = \"true\"\n")
+        .file("script.sh", "run_plandex_cmd \"plans\" \"List plans\"\n");
+    assert_eq!(run_into_a_closed_pipe(&env, &[]).code(), Some(2));
+    assert_eq!(
+        run_into_a_closed_pipe(&env, &["--env-file", "missing.env"]).code(),
+        Some(2)
+    );
+    assert_eq!(
+        run_into_a_closed_pipe(&env, &["import", "script.sh"]).code(),
+        Some(128 + 13)
+    );
+}
