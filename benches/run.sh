@@ -71,7 +71,11 @@ bin=$(realpath -m "${SMOKE_RUNNER_BIN:-$target_dir/release/smoke-runner}")
 [[ -x $bin ]] || die "$bin is not an executable file"
 
 failed=()
-work=$(mktemp -d "${TMPDIR:-/tmp}/smoke-bench.XXXXXX")
+# The workloads run from a folder under the target dir, as smoke-runner runs from a project:
+# the step logs (target/smoke-logs/) and the history (target/smoke-history.sqlite) land in the
+# project's tree, not in $TMPDIR. That matters on machines where creating a file in /tmp costs
+# ten times what it costs elsewhere (see benches/README.md). Test dirs stay in $TMPDIR.
+work=$(mktemp -d "$target_dir/smoke-bench.XXXXXX")
 # The work dir goes away at the end, unless asked to stay or something failed in it.
 clean_up() {
   if [[ ${BENCH_KEEP:-0} == 1 ]] || ((${#failed[@]})); then
@@ -231,19 +235,27 @@ time_failing() {
 floor='' w1='' w1_terse='' w1_masked='' w1_no_logs='' w1_no_history='' w1_bare='' w2_kib='' w2_wall='' w2_method='' w3='' w4='' w5='' w5_never='' w5_dies=''
 
 if wants W1; then
-  floor=$(time_median floor "$runs" ./spawn_floor 200) || failed+=("C floor")
-  w1=$(time_median w1 "$runs" "$bin" --suites w1.toml) || failed+=(W1)
-  w1_terse=$(time_median w1-terse "$runs" "$bin" --suites w1.toml --format terse) ||
-    failed+=("W1 terse")
-  w1_masked=$(time_median w1-masked "$runs" "$bin" --suites w1.toml --env-file secrets.env) ||
-    failed+=("W1 masked")
-  # What the step logs and the run history cost: extra rows, the default stays the measure.
-  w1_no_logs=$(time_median w1-no-logs "$runs" "$bin" --suites w1.toml --no-log-dir) ||
-    failed+=("W1 --no-log-dir")
-  w1_no_history=$(time_median w1-no-history "$runs" "$bin" --suites w1.toml --no-history) ||
-    failed+=("W1 --no-history")
-  w1_bare=$(time_median w1-bare "$runs" "$bin" --suites w1.toml --no-log-dir --no-history) ||
-    failed+=("W1 --no-log-dir --no-history")
+  # The W1 rows are ratios to the floor and to each other: time them in interleaved rounds (one
+  # run of each per round), so that a change in load moves every row alike.
+  log "w1: the floor and six W1 variants, $runs interleaved rounds"
+  if python3 "$here/interleaved.py" --runs "$runs" --warmup "$warmup" --json w1.json \
+    --case floor ./spawn_floor 200 \
+    --case w1 "$bin" --suites w1.toml \
+    --case w1-terse "$bin" --suites w1.toml --format terse \
+    --case w1-masked "$bin" --suites w1.toml --env-file secrets.env \
+    --case w1-no-logs "$bin" --suites w1.toml --no-log-dir \
+    --case w1-no-history "$bin" --suites w1.toml --no-history \
+    --case w1-bare "$bin" --suites w1.toml --no-log-dir --no-history; then
+    # What the step logs and the run history cost are the last three: extra rows, the default
+    # stays the measure.
+    read -r floor w1 w1_terse w1_masked w1_no_logs w1_no_history w1_bare < <(python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))["medians"]
+keys = ["floor", "w1", "w1-terse", "w1-masked", "w1-no-logs", "w1-no-history", "w1-bare"]
+print(" ".join(str(m[k]) for k in keys))' w1.json)
+  else
+    failed+=(W1)
+  fi
 fi
 
 if wants W2; then
