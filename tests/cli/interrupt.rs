@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::process_checks::{gone_within, reported_pids};
-use crate::support::{TestEnv, fake_program, smoke_runner};
+use crate::support::{TestEnv, fake_program, smoke_runner, stop_runner};
 
 const SUITE: &str = r#"
 command = "${FAKE}"
@@ -31,17 +31,7 @@ struct StopOnDrop(std::process::Child);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            // SAFETY: signalling the child this test spawned; the runner then cleans up.
-            unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-            // A runner that ignores the signal (the regression a test caught) is killed.
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while matches!(self.0.try_wait(), Ok(None)) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
+        stop_runner(&mut self.0);
     }
 }
 

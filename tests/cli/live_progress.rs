@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rustix::pty::{OpenptFlags, ioctl_tiocgptpeer, openpt, unlockpt};
 
-use crate::support::{TestEnv, smoke_runner, stdout};
+use crate::support::{TestEnv, smoke_runner, stdout, stop_runner};
 
 /// How long the tests wait for what a busy machine may take a while to show.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -109,9 +109,9 @@ impl OnTerminal {
 
 impl Drop for OnTerminal {
     fn drop(&mut self) {
-        // A failed test must not leave smoke-runner waiting for `go`.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // A failed test must not leave its step waiting for `go` (SIGKILL would: the step's
+        // process group outlives its runner).
+        stop_runner(&mut self.child);
     }
 }
 

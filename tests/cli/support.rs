@@ -199,3 +199,19 @@ impl TestEnv {
             .expect("run bash")
     }
 }
+
+/// Stops a smoke-runner a test started and has not waited for (a failing assertion): SIGTERM,
+/// so that the runner stops its steps' process groups and removes its test dirs, which SIGKILL
+/// would leave behind; SIGKILL after 10 s for a runner that ignores it.
+pub fn stop_runner(child: &mut std::process::Child) {
+    if let Ok(None) = child.try_wait() {
+        // SAFETY: signalling the child this test spawned.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
