@@ -19,7 +19,8 @@ const BLOCK: usize = 512;
 pub(crate) struct LineIndex<'a> {
     source: &'a str,
     line_starts: Vec<usize>,
-    /// How many characters come before each block of [`BLOCK`] bytes.
+    /// How many characters come before each block of [`BLOCK`] bytes, and one more entry: all
+    /// of them, for the end of the text.
     chars_before_block: Vec<usize>,
 }
 
@@ -33,6 +34,8 @@ impl<'a> LineIndex<'a> {
             chars_before_block.push(chars);
             chars += count_chars(block);
         }
+        // The end of a text whose length is a whole number of blocks starts a block of its own.
+        chars_before_block.push(chars);
         Self {
             source,
             line_starts,
@@ -80,8 +83,7 @@ impl<'a> LineIndex<'a> {
 
     fn chars_before(&self, offset: usize) -> usize {
         let block = offset / BLOCK;
-        self.chars_before_block.get(block).copied().unwrap_or(0)
-            + count_chars(&self.source.as_bytes()[block * BLOCK..offset])
+        self.chars_before_block[block] + count_chars(&self.source.as_bytes()[block * BLOCK..offset])
     }
 
     fn char_boundary(&self, offset: usize) -> usize {
@@ -222,6 +224,19 @@ mod tests {
         assert_eq!(index.line_column(line.len() - 1), (1, 3 * BLOCK + 1));
         let excerpt = index.excerpt(line.len() - 1..line.len());
         assert_eq!(excerpt.text.chars().nth(excerpt.indent), Some('x'));
+    }
+
+    /// An error at the very end of a file whose length was a multiple of 512 bytes panicked
+    /// ("attempt to subtract with overflow"): the end counted as 0 characters in.
+    #[test]
+    fn the_end_of_a_text_of_whole_blocks_has_a_column() {
+        for len in [BLOCK, 2 * BLOCK, 3 * BLOCK] {
+            let source = format!("{}\n{}", "a".repeat(9), "b".repeat(len - 10));
+            assert_eq!(source.len(), len);
+            let index = LineIndex::new(&source);
+            assert_eq!(index.line_column(len), (2, len - 10 + 1), "{len}");
+            assert_eq!(index.excerpt(len..len).line, 2);
+        }
     }
 
     #[test]
