@@ -181,6 +181,20 @@ pub enum LoadErrorKind {
         /// Where it was looked for.
         path: PathBuf,
     },
+    /// A fixture's name goes through a symbolic link that leads out of the fixtures root.
+    #[error(
+        "fixture `{fixture}` leads outside the fixtures root: {} goes through a symbolic link to {}",
+        path.display(),
+        target.display()
+    )]
+    FixtureOutsideRoot {
+        /// What was written.
+        fixture: String,
+        /// The fixture's folder as written under the root.
+        path: PathBuf,
+        /// Where the links lead.
+        target: PathBuf,
+    },
     /// A suite has fixtures but no `fixtures/` folder beside or above it, and none was given.
     #[error(
         "fixture `{fixture}` not found: no `fixtures` folder beside the suite file or above it"
@@ -286,6 +300,9 @@ impl LoadErrorKind {
             Self::RetryAttempts { .. } => "`attempts` counts every run, the first one included",
             Self::FixturePath { .. } => {
                 "name a folder under the fixtures root, without `..` or a leading `/`"
+            }
+            Self::FixtureOutsideRoot { .. } => {
+                "a fixture is copied from inside the fixtures root only: move the folder there, or link within it"
             }
             Self::MissingFixture { .. } | Self::NoFixturesRoot { .. } => {
                 "fixtures are folders in the `fixtures` folder nearest above the suite file, or in the one `--fixtures` names"

@@ -28,7 +28,14 @@ pub(crate) fn resolve_fixtures(
     let mut errors = Vec::new();
     for (fixture, excerpt) in suite.fixtures.iter().zip(excerpts) {
         let kind = match &root {
-            Some(root) if root.join(fixture).is_dir() => continue,
+            Some(root) if root.join(fixture).is_dir() => match link_out_of(root, fixture) {
+                None => continue,
+                Some(target) => LoadErrorKind::FixtureOutsideRoot {
+                    fixture: fixture.clone(),
+                    path: root.join(fixture),
+                    target,
+                },
+            },
             Some(root) => LoadErrorKind::MissingFixture {
                 fixture: fixture.clone(),
                 path: root.join(fixture),
@@ -50,6 +57,15 @@ pub(crate) fn resolve_fixtures(
 /// The `fixtures` folder of the nearest ancestor of `suite_file` that has one, looking from the
 /// file's own folder up to the root, with symbolic links resolved (so `..` in the suite path
 /// and a linked `suites/` folder behave like the real path).
+/// Where `root/fixture` really is, when symbolic links on the way lead out of `root` (the
+/// copy would refuse it; saying so at load spares a test dir). `None` when it stays inside, or
+/// when it cannot be told here (the copy checks again, link by link).
+fn link_out_of(root: &Path, fixture: &str) -> Option<PathBuf> {
+    let root = root.canonicalize().ok()?;
+    let target = root.join(fixture).canonicalize().ok()?;
+    (!target.starts_with(&root)).then_some(target)
+}
+
 fn nearest_fixtures_folder(suite_file: &Path) -> Option<PathBuf> {
     let folder = match suite_file.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
@@ -88,6 +104,39 @@ mod tests {
         let suites = load_suites(&[file], None).unwrap();
         let nearer = project.join("tests/fixtures").canonicalize().unwrap();
         assert_eq!(suites[0].fixtures_root.as_deref(), Some(nearer.as_path()));
+    }
+
+    /// A fixture that was a link to a folder outside the fixtures root (`fixtures/etc ->
+    /// /etc`) passed the load and failed only when the suite ran.
+    #[test]
+    fn a_fixture_linking_out_of_the_root_is_an_error_at_load() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = root.path().join("outside");
+        fs::create_dir_all(&outside).unwrap();
+        fs::create_dir_all(root.path().join("fixtures/real")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.path().join("fixtures/away")).unwrap();
+        std::os::unix::fs::symlink("real", root.path().join("fixtures/current")).unwrap();
+        fs::create_dir_all(root.path().join("suites")).unwrap();
+        let file = root.path().join("suites/a.toml");
+        fs::write(
+            &file,
+            "fixtures = [\"current\", \"away\"]\n[[step]]\nsh = \"true\"\n",
+        )
+        .unwrap();
+        let found = messages(load_suites(std::slice::from_ref(&file), None).unwrap_err());
+        let fixtures = root.path().canonicalize().unwrap().join("fixtures");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].starts_with(&format!(
+                "error: fixture `away` leads outside the fixtures root: {} goes through a symbolic link to {}\n --> {}:1:24\n",
+                fixtures.join("away").display(),
+                outside.canonicalize().unwrap().display(),
+                file.display()
+            )),
+            "{}",
+            found[0]
+        );
+        assert!(found[0].contains("help: a fixture is copied from inside the fixtures root only"));
     }
 
     #[test]
