@@ -453,6 +453,13 @@ impl Validator<'_> {
                         "JSON pointers start with `/`: `\"/status\" = \"ok\"`, `\"/items/0/id\" = 1`",
                     ));
                 }
+                if let Some(what) = without_json_form(&value) {
+                    return Err(self.invalid(
+                        span,
+                        format!("the value for `{pointer}` holds {what}, which JSON does not have"),
+                        "write it as JSON has it: a date-time as a string (`\"/at\" = \"2026-01-01T00:00:00Z\"`), a number as a finite number",
+                    ));
+                }
                 let expected = serde_json::to_value(&value).map_err(|error| {
                     self.invalid(
                         span.clone(),
@@ -569,6 +576,18 @@ impl Validator<'_> {
 
     fn error(&self, span: Range<usize>, kind: LoadErrorKind) -> LoadError {
         LoadError::at(self.path, self.lines.excerpt(span), kind)
+    }
+}
+
+/// What in a TOML value has no JSON form (serde would turn a date-time into an internal table
+/// and a NaN into `null`, and the check would compare against those).
+fn without_json_form(value: &toml::Value) -> Option<&'static str> {
+    match value {
+        toml::Value::Datetime(_) => Some("a TOML date-time"),
+        toml::Value::Float(float) if !float.is_finite() => Some("`nan` or `inf`"),
+        toml::Value::Array(items) => items.iter().find_map(without_json_form),
+        toml::Value::Table(table) => table.values().find_map(without_json_form),
+        _ => None,
     }
 }
 

@@ -1017,3 +1017,27 @@ fn bad_services_health_checks_and_http_steps() {
         );
     }
 }
+
+/// `stdout.json = { "/a" = 2026-01-01T00:00:00Z }` loaded, and the check compared the output
+/// with serde's internal table (`{"$__toml_private_datetime": …}`).
+#[test]
+fn json_checks_refuse_values_json_does_not_have() {
+    for (value, what) in [
+        ("2026-01-01T00:00:00Z", "a TOML date-time"),
+        ("[1, { at = 07:32:00 }]", "a TOML date-time"),
+        ("nan", "`nan` or `inf`"),
+        ("-inf", "`nan` or `inf`"),
+    ] {
+        let source = format!("[[step]]\nsh = \"true\"\nstdout.json = {{ \"/a\" = {value} }}\n");
+        let error = parse_suite(&source, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(&format!(
+                "the value for `/a` holds {what}, which JSON does not have"
+            )),
+            "{value}: {error}"
+        );
+        assert!(!error.contains("__toml_private"), "{error}");
+    }
+}
