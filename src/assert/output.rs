@@ -14,16 +14,18 @@ const REGEX_OVERLAP: usize = 1024 * 1024;
 /// The largest output a `json` check parses: 64 MiB.
 pub const MAX_JSON_SIZE: u64 = 64 * 1024 * 1024;
 
-/// Runs `checks` against one view of `output`; returns each failed check.
+/// Runs `checks` against one view of `output`; returns each failed check. Scans of output
+/// spilled to disk ask `interrupted` between blocks and stop when it says so.
 pub fn check_output(
     which: StreamSelector,
     checks: &[OutputCheck],
     output: &CapturedOutput,
     env: &Environment,
+    interrupted: &dyn Fn() -> bool,
 ) -> Vec<CheckFailure> {
     let mut failures = Vec::new();
     for check in checks {
-        if let Err(message) = check_one(which, check, output, env) {
+        if let Err(message) = check_one(which, check, output, env, interrupted) {
             failures.push(message);
         }
     }
@@ -74,6 +76,7 @@ fn check_one(
     check: &OutputCheck,
     output: &CapturedOutput,
     env: &Environment,
+    interrupted: &dyn Fn() -> bool,
 ) -> Result<(), CheckFailure> {
     let name = stream_name(which);
     let io = |e: std::io::Error| CheckFailure::error(format!("cannot read captured {name}: {e}"));
@@ -81,7 +84,10 @@ fn check_one(
     match check {
         OutputCheck::Contains(template) => {
             let needle = expand(template, env)?;
-            if output.contains(which, needle.as_bytes()).map_err(io)? {
+            if output
+                .contains_unless(which, needle.as_bytes(), interrupted)
+                .map_err(io)?
+            {
                 Ok(())
             } else {
                 Err(failure(subject(), CheckKind::Contains, needle))
@@ -89,7 +95,10 @@ fn check_one(
         }
         OutputCheck::NotContains(template) => {
             let needle = expand(template, env)?;
-            if output.contains(which, needle.as_bytes()).map_err(io)? {
+            if output
+                .contains_unless(which, needle.as_bytes(), interrupted)
+                .map_err(io)?
+            {
                 Err(failure(subject(), CheckKind::NotContains, needle))
             } else {
                 Ok(())
@@ -124,7 +133,7 @@ fn check_one(
             }
         }
         OutputCheck::Matches(regex) => {
-            if regex_matches(which, regex, output).map_err(io)? {
+            if regex_matches(which, regex, output, interrupted).map_err(io)? {
                 Ok(())
             } else {
                 Err(failure(subject(), CheckKind::Matches, regex.as_str()))
@@ -191,13 +200,14 @@ fn regex_matches(
     which: StreamSelector,
     regex: &regex::bytes::Regex,
     output: &CapturedOutput,
+    interrupted: &dyn Fn() -> bool,
 ) -> std::io::Result<bool> {
     if !output.is_spilled() {
         return Ok(regex.is_match(&output.bytes(which)?));
     }
     let mut window: Vec<u8> = Vec::with_capacity(REGEX_WINDOW + REGEX_OVERLAP);
     let mut found = false;
-    output.for_each_chunk(which, |piece| {
+    output.for_each_chunk_unless(which, interrupted, |piece| {
         window.extend_from_slice(piece);
         if window.len() >= REGEX_WINDOW {
             if regex.is_match(&window) {
@@ -218,7 +228,7 @@ mod tests {
     use std::sync::Arc;
 
     fn checks(output: &CapturedOutput, which: StreamSelector, list: &[OutputCheck]) -> Vec<String> {
-        check_output(which, list, output, &Environment::empty())
+        check_output(which, list, output, &Environment::empty(), &|| false)
             .iter()
             .map(ToString::to_string)
             .collect()

@@ -11,8 +11,6 @@ use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::os::unix::fs::FileExt;
 
-use super::Interrupts;
-
 /// Which output stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stream {
@@ -129,10 +127,23 @@ impl CapturedOutput {
 
     /// Calls `visit` with consecutive pieces of the selected view, in order, until it breaks.
     ///
-    /// Pieces from memory are borrowed; spilled bytes are read in blocks of at most 1 MiB, and
-    /// reading them stops with an error once the run is interrupted (gigabytes of output must
-    /// not hold Ctrl-C up).
-    pub fn for_each_chunk<F>(&self, which: StreamSelector, mut visit: F) -> io::Result<()>
+    /// Pieces from memory are borrowed; spilled bytes are read in blocks of at most 1 MiB.
+    pub fn for_each_chunk<F>(&self, which: StreamSelector, visit: F) -> io::Result<()>
+    where
+        F: FnMut(&[u8]) -> ControlFlow<()>,
+    {
+        self.for_each_chunk_unless(which, &|| false, visit)
+    }
+
+    /// [`CapturedOutput::for_each_chunk`], but before each block read from disk `stop` is
+    /// asked, and when it says so the walk ends with an [`io::ErrorKind::Interrupted`] error:
+    /// a check over gigabytes of output must not hold Ctrl-C up.
+    pub fn for_each_chunk_unless<F>(
+        &self,
+        which: StreamSelector,
+        stop: &dyn Fn() -> bool,
+        mut visit: F,
+    ) -> io::Result<()>
     where
         F: FnMut(&[u8]) -> ControlFlow<()>,
     {
@@ -153,8 +164,11 @@ impl CapturedOutput {
             }
             let mut position = start.max(head_len);
             while position < end {
-                if Interrupts::installed().is_some_and(|state| state.received().is_some()) {
-                    return Err(io::Error::other("the run was interrupted"));
+                if stop() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::Interrupted,
+                        "the run was interrupted",
+                    ));
                 }
                 let file = self
                     .spill
@@ -194,6 +208,16 @@ impl CapturedOutput {
 
     /// Whether the selected view contains `needle`, scanning spilled output in blocks.
     pub fn contains(&self, which: StreamSelector, needle: &[u8]) -> io::Result<bool> {
+        self.contains_unless(which, needle, &|| false)
+    }
+
+    /// [`CapturedOutput::contains`], stopped like [`CapturedOutput::for_each_chunk_unless`].
+    pub fn contains_unless(
+        &self,
+        which: StreamSelector,
+        needle: &[u8],
+        stop: &dyn Fn() -> bool,
+    ) -> io::Result<bool> {
         if needle.is_empty() {
             return Ok(true);
         }
@@ -201,7 +225,7 @@ impl CapturedOutput {
         let keep = needle.len() - 1;
         let mut carry: Vec<u8> = Vec::new();
         let mut found = false;
-        self.for_each_chunk(which, |piece| {
+        self.for_each_chunk_unless(which, stop, |piece| {
             // A match may straddle the previous piece and this one.
             if !carry.is_empty() {
                 let take = piece.len().min(keep);

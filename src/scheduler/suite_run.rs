@@ -693,18 +693,21 @@ fn judge_http(
         &step.stdout,
         &output,
         env,
+        interrupted,
     ));
     failures.extend(check_output(
         StreamSelector::Stderr,
         &step.stderr,
         &output,
         env,
+        interrupted,
     ));
     failures.extend(check_output(
         StreamSelector::Combined,
         &step.output,
         &output,
         env,
+        interrupted,
     ));
     failures.extend(check_files(&step.files, test_dir, env, interrupted));
     result.verdict = if failures.is_empty() {
@@ -749,18 +752,21 @@ fn judge(
             &step.stdout,
             &outcome.output,
             env,
+            interrupted,
         ));
         failures.extend(check_output(
             StreamSelector::Stderr,
             &step.stderr,
             &outcome.output,
             env,
+            interrupted,
         ));
         failures.extend(check_output(
             StreamSelector::Combined,
             &step.output,
             &outcome.output,
             env,
+            interrupted,
         ));
         failures.extend(check_files(&step.files, test_dir, env, interrupted));
     }
