@@ -46,6 +46,8 @@ pub(crate) fn report_stdout() -> LineWriter<InterruptibleStdout> {
 /// Unbuffered standard output that waits for room or an interrupt, whichever comes first.
 #[derive(Debug)]
 pub(crate) struct InterruptibleStdout {
+    /// `None` without installed interrupts, or when standard output never waits for a reader
+    /// (a file, `/dev/null`): then a write is a plain write, with no `poll` before it.
     interrupts: Option<&'static Interrupts>,
     /// Once interrupted with no room on standard output: when the reader's grace ends.
     grace_ends: Option<Instant>,
@@ -55,7 +57,7 @@ impl InterruptibleStdout {
     /// Standard output, unbuffered (wrap it in a `BufWriter` or `LineWriter`).
     pub(crate) fn new() -> Self {
         Self {
-            interrupts: Interrupts::installed(),
+            interrupts: Interrupts::installed().filter(|_| may_wait_for_a_reader()),
             grace_ends: None,
         }
     }
@@ -105,6 +107,21 @@ impl InterruptibleStdout {
                 Err(error) => return Err(error.into()),
             }
         }
+    }
+}
+
+/// Whether a write to standard output can block on whoever reads it: a pipe, a socket or a
+/// terminal can; a regular file or a device such as `/dev/null` or `/dev/full` cannot. Asked
+/// once, so that a report to a file pays no `poll` per line on the per-step path.
+fn may_wait_for_a_reader() -> bool {
+    let stdout = rustix::stdio::stdout();
+    match rustix::fs::fstat(stdout) {
+        Ok(stat) => match rustix::fs::FileType::from_raw_mode(stat.st_mode) {
+            rustix::fs::FileType::RegularFile => false,
+            rustix::fs::FileType::CharacterDevice => rustix::termios::isatty(stdout),
+            _ => true,
+        },
+        Err(_) => true,
     }
 }
 
