@@ -317,12 +317,16 @@ mod text {
     }
 }
 
+/// What the history's thread hands back: the open store and the commit the run is on.
+type Opened = (HistoryStore, Option<String>);
+
 /// The history's side of one run: opened before it (the hints' baselines), fed by the event
 /// stream, written after it. Every failure is one line on standard error; the run goes on.
 pub(super) struct RunHistory {
-    /// The history's thread: it reads the hints' baselines and the commit while the suites
-    /// run, and hands the store back for the record. `None` when nothing is recorded.
-    beside: Option<JoinHandle<(HistoryStore, Option<String>)>>,
+    /// The history's thread: it opens the history and reads the hints' baselines and the
+    /// commit while the suites run, and hands the store back for the record (`None` from it
+    /// when the history could not be opened). `None` when nothing is recorded.
+    beside: Option<JoinHandle<Option<Opened>>>,
     recorder: RunRecorder,
     baselines: Baselines,
 }
@@ -338,31 +342,30 @@ impl RunHistory {
         shard: Option<String>,
         test_names: impl IntoIterator<Item = &'n str>,
     ) -> Self {
-        let store = location
-            .path()
-            .and_then(|path| match HistoryStore::open(path) {
-                Ok(store) => Some(store),
-                Err(error) => {
-                    stderr_line!("warning: run history off for this run: {error}");
-                    None
-                }
-            });
-        let host = store.as_ref().and_then(|_| host_name());
         let (baselines, feed) = Baselines::loading();
-        let beside = store.and_then(|store| {
+        let beside = location.path().and_then(|path| {
+            let path = path.to_owned();
             let names: Vec<String> = test_names.into_iter().map(str::to_owned).collect();
-            let read = move || {
+            // Opening (and, once, migrating) the file is done here too, beside the first steps.
+            let work = move || {
+                let store = match HistoryStore::open(&path) {
+                    Ok(store) => store,
+                    Err(error) => {
+                        stderr_line!("warning: run history off for this run: {error}");
+                        return None;
+                    }
+                };
                 let found = store.feed_baselines(names.iter().map(String::as_str), &feed);
                 if let Err(error) = found {
                     stderr_line!("warning: no hints from the run history: {error}");
                 }
                 // Hints stop waiting; the commit is needed only at the end.
                 drop(feed);
-                (store, git_commit())
+                Some((store, git_commit()))
             };
             match std::thread::Builder::new()
                 .name("history".into())
-                .spawn(read)
+                .spawn(work)
             {
                 Ok(thread) => Some(thread),
                 Err(error) => {
@@ -373,6 +376,7 @@ impl RunHistory {
                 }
             }
         });
+        let host = beside.as_ref().and_then(|_| host_name());
         let recorder = RunRecorder::new(RunMeta {
             run_id,
             git_commit: None,
@@ -401,11 +405,16 @@ impl RunHistory {
         let Some(beside) = self.beside else {
             return;
         };
-        let Ok((mut store, git_commit)) = beside.join() else {
-            stderr_line!(
-                "warning: this run was not recorded in the run history: its thread failed"
-            );
-            return;
+        let (mut store, git_commit) = match beside.join() {
+            Ok(Some(opened)) => opened,
+            // It could not be opened: said when that was found.
+            Ok(None) => return,
+            Err(_) => {
+                stderr_line!(
+                    "warning: this run was not recorded in the run history: its thread failed"
+                );
+                return;
+            }
         };
         let Some(mut record) = self.recorder.into_record(exit_status) else {
             return;

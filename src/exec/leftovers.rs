@@ -13,6 +13,8 @@
 
 use std::fs;
 use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::sync::OnceLock;
 
 /// The environment variable that marks every process a command starts.
 pub const TAG_VARIABLE: &str = "SMOKE_RUNNER_TAG";
@@ -64,8 +66,16 @@ pub fn is_running(pid: i32) -> bool {
     Stat::read(pid).is_some_and(|stat| !stat.is_exiting())
 }
 
+/// The last pid handed out on this machine (in the runner's pid namespace). Read after every
+/// command, so the file stays open and is read in place with one `pread`.
 fn last_pid() -> Option<i32> {
-    fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+    static FILE: OnceLock<Option<fs::File>> = OnceLock::new();
+    let file = FILE
+        .get_or_init(|| fs::File::open("/proc/sys/kernel/ns_last_pid").ok())
+        .as_ref()?;
+    let mut buffer = [0u8; 32];
+    let count = file.read_at(&mut buffer, 0).ok()?;
+    std::str::from_utf8(&buffer[..count])
         .ok()?
         .trim()
         .parse()

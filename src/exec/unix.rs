@@ -13,9 +13,11 @@
 
 use std::ffi::CString;
 use std::io;
+use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::ptr;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
@@ -259,17 +261,22 @@ fn spawn(
             (None, file, None, copy)
         }
     };
-    let (stdin_child, stdin_parent): (OwnedFd, Option<OwnedFd>) = match &request.stdin {
+    // The child's stdin: a pipe, a copy of the runner's stdin, or the shared `/dev/null`.
+    let (stdin_child, stdin_parent): (Option<OwnedFd>, Option<OwnedFd>) = match &request.stdin {
         Stdin::Bytes(bytes) if !bytes.is_empty() => {
             let (read, write) = pipe_with(PipeFlags::CLOEXEC)?;
             rustix::fs::fcntl_setfl(&write, rustix::fs::OFlags::NONBLOCK)?;
-            (read, Some(write))
+            (Some(read), Some(write))
         }
         Stdin::InheritUnlessTerminal if !rustix::termios::isatty(rustix::stdio::stdin()) => (
-            rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdin(), 3)?,
+            Some(rustix::io::fcntl_dupfd_cloexec(rustix::stdio::stdin(), 3)?),
             None,
         ),
-        _ => (std::fs::File::open("/dev/null")?.into(), None),
+        _ => (None, None),
+    };
+    let stdin_fd = match &stdin_child {
+        Some(fd) => fd.as_raw_fd(),
+        None => dev_null()?.as_raw_fd(),
     };
 
     let argv_owned: Vec<CString> = std::iter::once(request.program.as_os_str())
@@ -327,11 +334,7 @@ fn spawn(
             &defaults,
         ))?;
         let actions = &mut config.actions;
-        check(libc::posix_spawn_file_actions_adddup2(
-            actions,
-            stdin_child.as_raw_fd(),
-            0,
-        ))?;
+        check(libc::posix_spawn_file_actions_adddup2(actions, stdin_fd, 0))?;
         check(libc::posix_spawn_file_actions_adddup2(
             actions,
             stdout_write.as_raw_fd(),
@@ -381,6 +384,17 @@ fn spawn(
     }))
 }
 
+/// `/dev/null`, opened once (close-on-exec) and shared by every command that reads nothing.
+fn dev_null() -> io::Result<BorrowedFd<'static>> {
+    static DEV_NULL: OnceLock<OwnedFd> = OnceLock::new();
+    if let Some(fd) = DEV_NULL.get() {
+        return Ok(fd.as_fd());
+    }
+    let opened: OwnedFd = std::fs::File::open("/dev/null")?.into();
+    // A thread that lost the race drops its copy.
+    Ok(DEV_NULL.get_or_init(|| opened).as_fd())
+}
+
 fn c_string(bytes: &[u8]) -> io::Result<CString> {
     CString::new(bytes).map_err(|_| {
         io::Error::new(
@@ -422,7 +436,6 @@ pub(super) struct Supervisor<'a> {
     exit_status: Option<libc::c_int>,
     output: CapturedOutput,
     leaked: usize,
-    buffer: Box<[u8]>,
 }
 
 impl<'a> Supervisor<'a> {
@@ -460,7 +473,6 @@ impl<'a> Supervisor<'a> {
                 0
             }),
             leaked: 0,
-            buffer: vec![0; READ_BLOCK].into_boxed_slice(),
         }
     }
 
@@ -683,16 +695,17 @@ impl<'a> Supervisor<'a> {
         let Some(fd) = slot.as_ref() else {
             return Ok(());
         };
-        let count = match rustix::io::read(fd, &mut self.buffer[..]) {
-            Ok(0) => {
+        // Read into uninitialised stack memory: no allocation and no zeroing per command.
+        let mut buffer = [MaybeUninit::<u8>::uninit(); READ_BLOCK];
+        let bytes: &[u8] = match rustix::io::read(fd, &mut buffer[..]) {
+            Ok(([], _)) => {
                 *slot = None;
                 return Ok(());
             }
-            Ok(count) => count,
+            Ok((read, _)) => read,
             Err(rustix::io::Errno::INTR | rustix::io::Errno::AGAIN) => return Ok(()),
             Err(error) => return Err(error.into()),
         };
-        let bytes = &self.buffer[..count];
         if self.request.forward {
             let target = match stream {
                 Stream::Stdout => rustix::stdio::stdout(),

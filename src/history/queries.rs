@@ -15,6 +15,10 @@ pub use super::stats::Trend;
 use super::stats::{flips, median, p95, trend};
 use super::store::{HistoryStore, from_micros, from_unix_ms};
 
+/// How far back the hints look: a step's baselines come from the newest runs of the history,
+/// this many, whichever steps they ran. A step that ran in none of them gets no hint.
+pub const BASELINE_WINDOW: i64 = 50;
+
 /// One line of `history runs`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
@@ -515,9 +519,9 @@ impl HistoryStore {
         Ok(run)
     }
 
-    /// The last [`BASELINE_RUNS`] recorded runs in which each of `test_names` ran, for the
-    /// live report's hints. One index lookup per name, so the cost does not grow with the
-    /// history.
+    /// The last [`BASELINE_RUNS`] recorded runs in which each of `test_names` ran, among the
+    /// newest [`BASELINE_WINDOW`] runs, for the live report's hints. A few index lookups per
+    /// name, so the cost does not grow with the history.
     pub fn baselines<'n>(
         &self,
         test_names: impl IntoIterator<Item = &'n str>,
@@ -538,19 +542,23 @@ impl HistoryStore {
             .conn
             .prepare(
                 "SELECT outcome, duration_us FROM steps
-                 WHERE test_name = ?1 AND outcome != 'skipped'
+                 WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?3)
+                   AND test_name = ?1 AND outcome != 'skipped'
                  ORDER BY run_id DESC LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
         for name in test_names {
             let mut runs: Vec<PastRun> = statement
-                .query_map(params![name, BASELINE_RUNS as i64], |row| {
-                    Ok(PastRun {
-                        passed: Outcome::from_name(&row.get::<_, String>(0)?)
-                            .is_some_and(Outcome::is_pass),
-                        duration: from_micros(row.get(1)?),
-                    })
-                })
+                .query_map(
+                    params![name, BASELINE_RUNS as i64, BASELINE_WINDOW],
+                    |row| {
+                        Ok(PastRun {
+                            passed: Outcome::from_name(&row.get::<_, String>(0)?)
+                                .is_some_and(Outcome::is_pass),
+                            duration: from_micros(row.get(1)?),
+                        })
+                    },
+                )
                 .and_then(Iterator::collect)
                 .map_err(|e| self.err(e))?;
             runs.reverse();

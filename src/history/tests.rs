@@ -380,3 +380,82 @@ fn a_file_that_is_not_an_event_stream_is_refused_with_its_line() {
     let error = import_events(std::slice::from_ref(&path), 1).unwrap_err();
     assert!(matches!(error, ImportError::NotARun(_)), "{error}");
 }
+
+#[test]
+fn a_history_of_the_first_schema_is_migrated_with_its_runs_and_hints() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    // A file as the first release wrote it: schema 1, with its two step indexes.
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(store::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        let tx = conn.transaction().unwrap();
+        for n in 0..3u64 {
+            let outcome = if n == 1 {
+                Outcome::Failed
+            } else {
+                Outcome::Passed
+            };
+            store::insert_run(&tx, &run(n, vec![step("s::a", outcome, 10)])).unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let store = HistoryStore::open(&path).unwrap();
+    let version: i64 = store
+        .conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let mut indexes: Vec<String> = store
+        .conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'steps'")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    indexes.sort();
+    assert_eq!(indexes, ["steps_by_run_name"]);
+    assert_eq!(store.runs(10).unwrap().len(), 3);
+    let baselines = store.baselines(["s::a"]).unwrap();
+    assert_eq!(
+        baselines.hint("s::a", false, Duration::from_millis(10)),
+        Some(Hint::NewlyFailing)
+    );
+}
+
+#[test]
+fn hints_look_back_over_the_newest_runs_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = HistoryStore::open(&dir.path().join("h.sqlite")).unwrap();
+    // `s::old` passed in the first run only; `s::new` passed in the first run and the last.
+    store
+        .record(&run(
+            0,
+            vec![
+                step("s::old", Outcome::Passed, 10),
+                step("s::new", Outcome::Passed, 10),
+            ],
+        ))
+        .unwrap();
+    let window = queries::BASELINE_WINDOW as u64;
+    for n in 1..window {
+        store
+            .record(&run(n, vec![step("s::other", Outcome::Passed, 10)]))
+            .unwrap();
+    }
+    store
+        .record(&run(window, vec![step("s::new", Outcome::Passed, 10)]))
+        .unwrap();
+    let baselines = store.baselines(["s::old", "s::new"]).unwrap();
+    // The first run is now one too far back for `s::old`; `s::new` ran in the newest.
+    assert_eq!(
+        baselines.hint("s::old", false, Duration::from_millis(10)),
+        None
+    );
+    assert_eq!(
+        baselines.hint("s::new", false, Duration::from_millis(10)),
+        Some(Hint::NewlyFailing)
+    );
+}
