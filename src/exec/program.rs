@@ -33,12 +33,15 @@ pub fn find_program(
     }
     let search = env.get("PATH").map_or(DEFAULT_PATH, OsStr::as_bytes);
     let mut saw_non_executable = false;
+    // One buffer for every candidate: this runs before every command.
+    let mut candidate = PathBuf::new();
     for dir in search.split(|&b| b == b':') {
         let dir = Path::new(OsStr::from_bytes(if dir.is_empty() { b"." } else { dir }));
-        let mut candidate = match cwd {
-            Some(cwd) if dir.is_relative() => cwd.join(dir),
-            _ => dir.to_path_buf(),
-        };
+        candidate.clear();
+        if let (Some(cwd), true) = (cwd, dir.is_relative()) {
+            candidate.push(cwd);
+        }
+        candidate.push(dir);
         candidate.push(name);
         match executable(&candidate) {
             Some(true) => return Ok(candidate),

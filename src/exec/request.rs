@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Default pause between SIGTERM and SIGKILL when a command times out.
@@ -12,10 +14,67 @@ pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(5);
 pub const DEFAULT_MEMORY_CAP: usize = 4 * 1024 * 1024;
 
 /// The environment a command starts with: an explicit map, never implicit inheritance.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Cloning is cheap (the map is shared until one copy changes), and the `KEY=VALUE` block a
+/// spawn hands to the kernel is built once per distinct environment, not once per command:
+/// the steps of a suite mostly run with the suite's environment unchanged.
+#[derive(Debug, Clone, Default)]
 pub struct Environment {
-    vars: BTreeMap<OsString, OsString>,
+    shared: Arc<Shared>,
 }
+
+#[derive(Debug, Default)]
+struct Shared {
+    vars: BTreeMap<OsString, OsString>,
+    /// `vars` as `KEY=VALUE\0` entries, built on first use; reset by every change.
+    block: OnceLock<Result<EnvBlock, NulInVariable>>,
+}
+
+impl Clone for Shared {
+    fn clone(&self) -> Self {
+        // A copy is made to be changed: its block would be stale.
+        Self {
+            vars: self.vars.clone(),
+            block: OnceLock::new(),
+        }
+    }
+}
+
+/// An environment's variables as `KEY=VALUE` C strings in one buffer.
+#[derive(Debug)]
+pub(crate) struct EnvBlock {
+    bytes: Vec<u8>,
+    /// Where each entry starts in `bytes`.
+    starts: Vec<usize>,
+}
+
+impl EnvBlock {
+    /// The entries, each ending with a NUL byte.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &[u8]> {
+        let ends = self
+            .starts
+            .iter()
+            .skip(1)
+            .copied()
+            .chain([self.bytes.len()]);
+        self.starts
+            .iter()
+            .zip(ends)
+            .map(|(&start, end)| &self.bytes[start..end])
+    }
+}
+
+/// A variable's name or value holds a NUL byte, which no process environment can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NulInVariable;
+
+impl PartialEq for Environment {
+    fn eq(&self, other: &Self) -> bool {
+        self.shared.vars == other.shared.vars
+    }
+}
+
+impl Eq for Environment {}
 
 impl Environment {
     /// An empty environment.
@@ -25,26 +84,33 @@ impl Environment {
 
     /// A copy of this process's environment.
     pub fn inherit() -> Self {
-        Self {
-            vars: std::env::vars_os().collect(),
-        }
+        std::env::vars_os().collect()
+    }
+
+    fn vars_mut(&mut self) -> &mut BTreeMap<OsString, OsString> {
+        let shared = Arc::make_mut(&mut self.shared);
+        // Unshared already: the block must go with the change.
+        shared.block = OnceLock::new();
+        &mut shared.vars
     }
 
     /// Sets `key` to `value`.
     pub fn set(&mut self, key: impl Into<OsString>, value: impl Into<OsString>) -> &mut Self {
-        self.vars.insert(key.into(), value.into());
+        self.vars_mut().insert(key.into(), value.into());
         self
     }
 
     /// Removes `key`.
     pub fn remove(&mut self, key: impl AsRef<OsStr>) -> &mut Self {
-        self.vars.remove(key.as_ref());
+        if self.shared.vars.contains_key(key.as_ref()) {
+            self.vars_mut().remove(key.as_ref());
+        }
         self
     }
 
     /// The value of `key`, if set.
     pub fn get(&self, key: impl AsRef<OsStr>) -> Option<&OsStr> {
-        self.vars.get(key.as_ref()).map(OsString::as_os_str)
+        self.shared.vars.get(key.as_ref()).map(OsString::as_os_str)
     }
 
     /// The value of `key` when it is set and valid UTF-8.
@@ -54,19 +120,52 @@ impl Environment {
 
     /// All variables, sorted by name.
     pub fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
-        self.vars
+        self.shared
+            .vars
             .iter()
             .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
+    }
+
+    /// The variables as `KEY=VALUE` C strings, leaving out `skip`; built once and kept while
+    /// this environment (and every clone sharing it) is unchanged. `skip` must be the same
+    /// name at every call.
+    pub(crate) fn block(&self, skip: &str) -> Result<&EnvBlock, NulInVariable> {
+        self.shared
+            .block
+            .get_or_init(|| {
+                let mut bytes = Vec::new();
+                let mut starts = Vec::with_capacity(self.shared.vars.len());
+                for (key, value) in &self.shared.vars {
+                    let (key, value) = (key.as_bytes(), value.as_bytes());
+                    if key == skip.as_bytes() {
+                        continue;
+                    }
+                    if key.contains(&0) || value.contains(&0) {
+                        return Err(NulInVariable);
+                    }
+                    starts.push(bytes.len());
+                    bytes.extend_from_slice(key);
+                    bytes.push(b'=');
+                    bytes.extend_from_slice(value);
+                    bytes.push(0);
+                }
+                Ok(EnvBlock { bytes, starts })
+            })
+            .as_ref()
+            .map_err(|&error| error)
     }
 }
 
 impl<K: Into<OsString>, V: Into<OsString>> FromIterator<(K, V)> for Environment {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         Self {
-            vars: iter
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
+            shared: Arc::new(Shared {
+                vars: iter
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
+                block: OnceLock::new(),
+            }),
         }
     }
 }
@@ -210,5 +309,51 @@ impl ExecRequest {
             .map(|arg| shell_words::quote(&arg.to_string_lossy()).into_owned())
             .collect::<Vec<_>>()
             .join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(block: &EnvBlock) -> Vec<&[u8]> {
+        block.entries().collect()
+    }
+
+    #[test]
+    fn the_block_lists_every_variable_but_the_skipped_one_nul_terminated() {
+        let env: Environment = [("B", "2"), ("A", "1"), ("SKIP", "x")]
+            .into_iter()
+            .collect();
+        let block = env.block("SKIP").unwrap();
+        assert_eq!(entries(block), [&b"A=1\0"[..], b"B=2\0"]);
+    }
+
+    #[test]
+    fn clones_share_the_block_until_one_changes() {
+        let suite: Environment = [("A", "1")].into_iter().collect();
+        let step = suite.clone();
+        assert!(std::ptr::eq(
+            suite.block("T").unwrap(),
+            step.block("T").unwrap()
+        ));
+        let mut changed = step.clone();
+        changed.set("B", "2");
+        assert_eq!(
+            entries(changed.block("T").unwrap()),
+            [&b"A=1\0"[..], b"B=2\0"]
+        );
+        // The others still see their own variables.
+        assert_eq!(entries(step.block("T").unwrap()), [&b"A=1\0"[..]]);
+        changed.remove("A");
+        assert_eq!(entries(changed.block("T").unwrap()), [&b"B=2\0"[..]]);
+        assert_eq!(suite.get("A"), Some(OsStr::new("1")));
+        assert_ne!(suite, changed);
+    }
+
+    #[test]
+    fn a_nul_byte_in_a_value_is_refused() {
+        let env: Environment = [("A", "a\0b")].into_iter().collect();
+        assert_eq!(env.block("T").err(), Some(NulInVariable));
     }
 }

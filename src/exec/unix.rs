@@ -283,27 +283,21 @@ fn spawn(
         .chain(request.args.iter().map(|a| a.as_os_str()))
         .map(|arg| c_string(arg.as_bytes()))
         .collect::<io::Result<_>>()?;
-    let mut envp_owned: Vec<CString> = Vec::with_capacity(64);
-    for (key, value) in request.env.iter() {
-        if key.as_bytes() == leftovers::TAG_VARIABLE.as_bytes() {
-            continue;
-        }
-        let mut entry = Vec::with_capacity(key.len() + value.len() + 1);
-        entry.extend_from_slice(key.as_bytes());
-        entry.push(b'=');
-        entry.extend_from_slice(value.as_bytes());
-        envp_owned.push(c_string(&entry)?);
-    }
-    envp_owned.push(c_string(&tag.entry)?);
+    // The environment's block is shared by every command run with that environment.
+    let block = request
+        .env
+        .block(leftovers::TAG_VARIABLE)
+        .map_err(|_| nul_byte())?;
+    let tag_entry = c_string(&tag.entry)?;
     let argv: Vec<*mut libc::c_char> = argv_owned
         .iter()
         .map(|s| s.as_ptr().cast_mut())
         .chain([ptr::null_mut()])
         .collect();
-    let envp: Vec<*mut libc::c_char> = envp_owned
-        .iter()
-        .map(|s| s.as_ptr().cast_mut())
-        .chain([ptr::null_mut()])
+    let envp: Vec<*mut libc::c_char> = block
+        .entries()
+        .map(|entry| entry.as_ptr().cast::<libc::c_char>().cast_mut())
+        .chain([tag_entry.as_ptr().cast_mut(), ptr::null_mut()])
         .collect();
     let cwd = request
         .cwd
@@ -396,12 +390,14 @@ fn dev_null() -> io::Result<BorrowedFd<'static>> {
 }
 
 fn c_string(bytes: &[u8]) -> io::Result<CString> {
-    CString::new(bytes).map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "argument or variable contains a NUL byte",
-        )
-    })
+    CString::new(bytes).map_err(|_| nul_byte())
+}
+
+fn nul_byte() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "argument or variable contains a NUL byte",
+    )
 }
 
 /// Where the supervisor is in stopping a command that overran its deadline.
