@@ -668,10 +668,21 @@ impl<'a> Supervisor<'a> {
         if ready[1] {
             self.read_stream(Stream::Stderr)?;
         }
+        // Both pipes just reached their end: usually because the command exited, and then it
+        // can be reaped now, without another poll for its pidfd.
+        if (ready[0] || ready[1])
+            && watch_exit
+            && self.stdout.is_none()
+            && self.stderr.is_none()
+            && self.exit_status.is_none()
+            && self.pidfd.is_some()
+        {
+            self.try_reap(false)?;
+        }
         if ready[2] {
             self.feed_stdin();
         }
-        if ready[3] {
+        if ready[3] && self.exit_status.is_none() {
             self.try_reap(true)?;
         }
         if ready[4] {

@@ -520,8 +520,8 @@ impl HistoryStore {
     }
 
     /// The last [`BASELINE_RUNS`] recorded runs in which each of `test_names` ran, among the
-    /// newest [`BASELINE_WINDOW`] runs, for the live report's hints. A few index lookups per
-    /// name, so the cost does not grow with the history.
+    /// newest [`BASELINE_WINDOW`] runs, for the live report's hints. Reads those runs' steps
+    /// in order, so the cost is bounded by the window, not by the history's length.
     pub fn baselines<'n>(
         &self,
         test_names: impl IntoIterator<Item = &'n str>,
@@ -531,38 +531,74 @@ impl HistoryStore {
         Ok(baselines)
     }
 
-    /// [`HistoryStore::baselines`], handed to `feed` one step at a time, in the order of
-    /// `test_names`, so that hints for the first steps need not wait for the last.
+    /// [`HistoryStore::baselines`], handed to `feed` step by step: a step's as soon as its last
+    /// [`BASELINE_RUNS`] runs are read (after the newest ten runs, when every run ran it), the
+    /// rest once the window is read. Runs are read newest first, each along the index on
+    /// (run, test name), where the rows of a run lie together.
     pub fn feed_baselines<'n>(
         &self,
         test_names: impl IntoIterator<Item = &'n str>,
         feed: &BaselinesFeed,
     ) -> Result<(), HistoryError> {
-        let mut statement = self
+        // Each wanted name with its runs so far, newest first; `None` once fed.
+        let mut wanted: HashMap<&str, Option<Vec<PastRun>>> = HashMap::new();
+        let mut order = Vec::new();
+        for name in test_names {
+            if wanted.insert(name, Some(Vec::new())).is_none() {
+                order.push(name);
+            }
+        }
+        let mut left = order.len();
+        let window: Vec<i64> = self
+            .conn
+            .prepare("SELECT id FROM runs ORDER BY id DESC LIMIT ?1")
+            .and_then(|mut runs| {
+                runs.query_map([BASELINE_WINDOW], |row| row.get(0))?
+                    .collect()
+            })
+            .map_err(|e| self.err(e))?;
+        let mut steps = self
             .conn
             .prepare(
-                "SELECT outcome, duration_us FROM steps
-                 WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?3)
-                   AND test_name = ?1 AND outcome != 'skipped'
-                 ORDER BY run_id DESC LIMIT ?2",
+                "SELECT test_name, outcome, duration_us FROM steps
+                 WHERE run_id = ?1 AND outcome != 'skipped'",
             )
             .map_err(|e| self.err(e))?;
-        for name in test_names {
-            let mut runs: Vec<PastRun> = statement
-                .query_map(
-                    params![name, BASELINE_RUNS as i64, BASELINE_WINDOW],
-                    |row| {
-                        Ok(PastRun {
-                            passed: Outcome::from_name(&row.get::<_, String>(0)?)
-                                .is_some_and(Outcome::is_pass),
-                            duration: from_micros(row.get(1)?),
-                        })
-                    },
-                )
-                .and_then(Iterator::collect)
-                .map_err(|e| self.err(e))?;
-            runs.reverse();
-            feed.add(name.to_owned(), runs);
+        for run in window {
+            if left == 0 {
+                break;
+            }
+            let mut rows = steps.query([run]).map_err(|e| self.err(e))?;
+            while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+                let name = row.get_ref(0).map_err(|e| self.err(e))?;
+                let Ok(name) = name.as_str() else { continue };
+                let Some(slot) = wanted.get_mut(name) else {
+                    continue;
+                };
+                let Some(runs) = slot else { continue };
+                runs.push(PastRun {
+                    passed: Outcome::from_name(
+                        row.get_ref(1)
+                            .map_err(|e| self.err(e))?
+                            .as_str()
+                            .unwrap_or(""),
+                    )
+                    .is_some_and(Outcome::is_pass),
+                    duration: from_micros(row.get(2).map_err(|e| self.err(e))?),
+                });
+                if runs.len() == BASELINE_RUNS {
+                    let mut runs = slot.take().unwrap_or_default();
+                    runs.reverse();
+                    feed.add(name.to_owned(), runs);
+                    left -= 1;
+                }
+            }
+        }
+        for name in order {
+            if let Some(Some(mut runs)) = wanted.remove(name) {
+                runs.reverse();
+                feed.add(name.to_owned(), runs);
+            }
         }
         Ok(())
     }

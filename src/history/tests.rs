@@ -459,3 +459,41 @@ fn hints_look_back_over_the_newest_runs_only() {
         Some(Hint::NewlyFailing)
     );
 }
+
+#[test]
+fn hints_use_each_steps_last_ten_runs_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = HistoryStore::open(&dir.path().join("h.sqlite")).unwrap();
+    // `s::long` failed in its first two runs of twelve, then passed ten times; `s::short` ran
+    // in the last three runs only and failed in two of them.
+    for n in 0..12u64 {
+        let long = if n < 2 {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        };
+        let mut steps = vec![step("s::long", long, 10)];
+        if n >= 9 {
+            let short = if n == 10 {
+                Outcome::Passed
+            } else {
+                Outcome::Failed
+            };
+            steps.push(step("s::short", short, 10));
+        }
+        store.record(&run(n, steps)).unwrap();
+    }
+    let baselines = store.baselines(["s::long", "s::short"]).unwrap();
+    // The two early failures are older than the last ten runs: not flaky, newly failing.
+    assert_eq!(
+        baselines.hint("s::long", false, Duration::from_millis(10)),
+        Some(Hint::NewlyFailing)
+    );
+    assert_eq!(
+        baselines.hint("s::short", false, Duration::from_millis(10)),
+        Some(Hint::KnownFlaky {
+            failures: 2,
+            runs: 3
+        })
+    );
+}
