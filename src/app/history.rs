@@ -10,7 +10,7 @@ use crate::config::{HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat,
 use crate::exec::{ExecRequest, Executor, StreamSelector, Termination};
 use crate::history::{
     HISTORY_ENV, HistoryConsumer, HistoryError, HistoryLocation, HistoryStore, HtmlOptions,
-    RunMeta, RunRecorder, import_events, render_html,
+    RunMeta, RunRecorder, find_git_dir, head_commit, import_events, render_html,
 };
 use crate::report::Baselines;
 
@@ -440,8 +440,16 @@ pub(super) fn last_failed_suites(path: &std::path::Path) -> Option<Vec<String>> 
     }
 }
 
-/// The commit checked out in the current folder, when it is in a git repository.
+/// The commit checked out in the current folder, when it is in a git repository: read from
+/// the repository's files, else (a ref storage they do not cover) from `git` itself.
 fn git_commit() -> Option<String> {
+    let here = std::env::current_dir().ok()?;
+    let git_dir = find_git_dir(&here, std::env::var_os("GIT_DIR").as_deref())?;
+    head_commit(&git_dir).or_else(git_rev_parse)
+}
+
+/// `git rev-parse HEAD` in the current folder.
+fn git_rev_parse() -> Option<String> {
     let request = ExecRequest::new("git")
         .args(["rev-parse", "--verify", "--quiet", "HEAD"])
         .timeout(Duration::from_secs(5))

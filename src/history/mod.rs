@@ -8,6 +8,7 @@
 //! is a [`HistoryError`] the caller turns into a one-line warning.
 
 mod error;
+mod git_head;
 mod html;
 mod import;
 mod location;
@@ -18,6 +19,7 @@ mod stats;
 mod store;
 
 pub use error::HistoryError;
+pub use git_head::{find_git_dir, head_commit};
 pub use html::{HtmlOptions, render_html};
 pub use import::{ImportError, import_events};
 pub use location::{DEFAULT_HISTORY_FILE, HISTORY_ENV, HistoryLocation};

@@ -637,3 +637,46 @@ stdout.contains = "${OPENAI_API_KEY}-never"
     }
     assert!(checked >= 1, "the history database was checked");
 }
+
+#[test]
+fn a_run_in_a_git_checkout_records_its_commit_and_one_outside_records_none() {
+    let env = TestEnv::new().suite(
+        "echo",
+        "name = \"echo\"\ncommand = \"echo\"\n\n[[step]]\nname = \"hi\"\nrun = \"hi\"\n",
+    );
+    let commit = |env: &TestEnv| -> serde_json::Value {
+        assert_eq!(env.run(&[]).status.code(), Some(0));
+        let runs = env.run(&["history", "runs", "--format", "json", "-n", "1"]);
+        let runs: serde_json::Value = serde_json::from_str(&stdout(&runs)).unwrap();
+        runs[0]["git_commit"].clone()
+    };
+    let git = |args: &[&str]| {
+        let output = env
+            .std_command("git")
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {output:?}");
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    // The scratch folder is in the temp folder, outside any checkout (unless TMPDIR is in one).
+    let outside = env
+        .std_command("git")
+        .args(["rev-parse", "--is-inside-work-tree"])
+        .output()
+        .is_ok_and(|output| !output.status.success());
+    if outside {
+        assert_eq!(commit(&env), serde_json::Value::Null);
+    }
+    git(&["init", "--quiet"]);
+    git(&["add", "suites"]);
+    git(&["commit", "--quiet", "-m", "suites"]);
+    let head = git(&["rev-parse", "HEAD"]);
+    assert_eq!(commit(&env), serde_json::Value::String(head));
+}
