@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Times several commands in interleaved rounds and prints each one's median wall time.
+"""Times several commands in interleaved rounds and prints each one's median wall time, and the
+median of its per-round ratio to the first case.
 
     interleaved.py --runs N --warmup W --json OUT.json --case NAME CMD [ARG...] --case NAME CMD ...
 
@@ -59,11 +60,19 @@ def main():
             if round_number >= options.warmup:
                 times[name].append(elapsed)
     medians = {name: statistics.median(samples) for name, samples in times.items()}
+    # A cross-check that a slow spell cannot tilt: each round's time over the first case's in
+    # the same round, and the median of those.
+    first = cases[0][0]
+    paired = {
+        name: statistics.median(a / b for a, b in zip(samples, times[first]))
+        for name, samples in times.items()
+    }
     with open(options.json, "w") as out:
-        json.dump({"medians": medians, "times": times}, out)
+        json.dump({"medians": medians, "paired": paired, "times": times}, out)
     for name, median in medians.items():
         spread = max(times[name]) - min(times[name])
-        print(f"{name}: median {median:.4f} s, range {spread:.4f} s over {options.runs} runs",
+        print(f"{name}: median {median:.4f} s, range {spread:.4f} s over {options.runs} runs, "
+              f"median per-round ratio to {first} {paired[name]:.3f}",
               file=sys.stderr)
     return 0
 

@@ -16,9 +16,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
-  warmup=1 runs=5 sleep_runs=3 rss_runs=1 ready_runs=2
+  warmup=1 runs=5 w1_rounds=5 sleep_runs=3 rss_runs=1 ready_runs=2
 else
-  warmup=3 runs=20 sleep_runs=10 rss_runs=3 ready_runs=10
+  # W1's rows are ratios of ~0.15 s runs on shared machines: 40 rounds, so that their medians
+  # do not hang on a few noisy minutes.
+  warmup=3 runs=20 w1_rounds=40 sleep_runs=10 rss_runs=3 ready_runs=10
 fi
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -237,8 +239,8 @@ floor='' w1='' w1_terse='' w1_masked='' w1_no_logs='' w1_no_history='' w1_bare='
 if wants W1; then
   # The W1 rows are ratios to the floor and to each other: time them in interleaved rounds (one
   # run of each per round), so that a change in load moves every row alike.
-  log "w1: the floor and six W1 variants, $runs interleaved rounds"
-  if python3 "$here/interleaved.py" --runs "$runs" --warmup "$warmup" --json w1.json \
+  log "w1: the floor and six W1 variants, $w1_rounds interleaved rounds"
+  if python3 "$here/interleaved.py" --runs "$w1_rounds" --warmup "$warmup" --json w1.json \
     --case floor ./spawn_floor 200 \
     --case w1 "$bin" --suites w1.toml \
     --case w1-terse "$bin" --suites w1.toml --format terse \
