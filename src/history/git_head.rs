@@ -28,7 +28,8 @@ pub fn find_git_dir(start: &Path, git_dir: Option<&OsStr>) -> Option<PathBuf> {
     }
     for folder in start.ancestors() {
         let dot_git = folder.join(".git");
-        let Ok(meta) = std::fs::symlink_metadata(&dot_git) else {
+        // Followed if it is a link: a `.git` linked to a repository folder is one.
+        let Ok(meta) = std::fs::metadata(&dot_git) else {
             continue;
         };
         if meta.is_dir() {
@@ -167,6 +168,18 @@ mod tests {
         git(repo.path(), &["checkout", "--quiet", "--detach", "HEAD~1"]);
         let (read, expected) = both(&sub);
         assert_eq!(read.as_deref(), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn follows_a_git_folder_reached_through_a_link() {
+        let repo = repository_with_two_commits();
+        let linked = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(repo.path().join(".git"), linked.path().join(".git")).unwrap();
+        let git_dir = find_git_dir(linked.path(), None).unwrap();
+        assert_eq!(
+            head_commit(&git_dir).as_deref(),
+            Some(both(repo.path()).1.as_str())
+        );
     }
 
     #[test]
