@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use super::leftovers::TAG_VARIABLE;
+
 /// Default pause between SIGTERM and SIGKILL when a command times out.
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(5);
 
@@ -126,10 +128,10 @@ impl Environment {
             .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
     }
 
-    /// The variables as `KEY=VALUE` C strings, leaving out `skip`; built once and kept while
-    /// this environment (and every clone sharing it) is unchanged. `skip` must be the same
-    /// name at every call.
-    pub(crate) fn block(&self, skip: &str) -> Result<&EnvBlock, NulInVariable> {
+    /// The variables as `KEY=VALUE` C strings, as a command receives them: without any
+    /// inherited [`TAG_VARIABLE`] (each command gets its own). Built once and kept while this
+    /// environment (and every clone sharing it) is unchanged.
+    pub(crate) fn block(&self) -> Result<&EnvBlock, NulInVariable> {
         self.shared
             .block
             .get_or_init(|| {
@@ -137,7 +139,7 @@ impl Environment {
                 let mut starts = Vec::with_capacity(self.shared.vars.len());
                 for (key, value) in &self.shared.vars {
                     let (key, value) = (key.as_bytes(), value.as_bytes());
-                    if key == skip.as_bytes() {
+                    if key == TAG_VARIABLE.as_bytes() {
                         continue;
                     }
                     if key.contains(&0) || value.contains(&0) {
@@ -321,11 +323,11 @@ mod tests {
     }
 
     #[test]
-    fn the_block_lists_every_variable_but_the_skipped_one_nul_terminated() {
-        let env: Environment = [("B", "2"), ("A", "1"), ("SKIP", "x")]
+    fn the_block_lists_every_variable_but_an_inherited_tag_nul_terminated() {
+        let env: Environment = [("B", "2"), ("A", "1"), (TAG_VARIABLE, "x")]
             .into_iter()
             .collect();
-        let block = env.block("SKIP").unwrap();
+        let block = env.block().unwrap();
         assert_eq!(entries(block), [&b"A=1\0"[..], b"B=2\0"]);
     }
 
@@ -333,20 +335,14 @@ mod tests {
     fn clones_share_the_block_until_one_changes() {
         let suite: Environment = [("A", "1")].into_iter().collect();
         let step = suite.clone();
-        assert!(std::ptr::eq(
-            suite.block("T").unwrap(),
-            step.block("T").unwrap()
-        ));
+        assert!(std::ptr::eq(suite.block().unwrap(), step.block().unwrap()));
         let mut changed = step.clone();
         changed.set("B", "2");
-        assert_eq!(
-            entries(changed.block("T").unwrap()),
-            [&b"A=1\0"[..], b"B=2\0"]
-        );
+        assert_eq!(entries(changed.block().unwrap()), [&b"A=1\0"[..], b"B=2\0"]);
         // The others still see their own variables.
-        assert_eq!(entries(step.block("T").unwrap()), [&b"A=1\0"[..]]);
+        assert_eq!(entries(step.block().unwrap()), [&b"A=1\0"[..]]);
         changed.remove("A");
-        assert_eq!(entries(changed.block("T").unwrap()), [&b"B=2\0"[..]]);
+        assert_eq!(entries(changed.block().unwrap()), [&b"B=2\0"[..]]);
         assert_eq!(suite.get("A"), Some(OsStr::new("1")));
         assert_ne!(suite, changed);
     }
@@ -354,6 +350,6 @@ mod tests {
     #[test]
     fn a_nul_byte_in_a_value_is_refused() {
         let env: Environment = [("A", "a\0b")].into_iter().collect();
-        assert_eq!(env.block("T").err(), Some(NulInVariable));
+        assert_eq!(env.block().err(), Some(NulInVariable));
     }
 }

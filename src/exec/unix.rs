@@ -284,10 +284,7 @@ fn spawn(
         .map(|arg| c_string(arg.as_bytes()))
         .collect::<io::Result<_>>()?;
     // The environment's block is shared by every command run with that environment.
-    let block = request
-        .env
-        .block(leftovers::TAG_VARIABLE)
-        .map_err(|_| nul_byte())?;
+    let block = request.env.block().map_err(|_| nul_byte())?;
     let tag_entry = c_string(&tag.entry)?;
     let argv: Vec<*mut libc::c_char> = argv_owned
         .iter()
@@ -485,12 +482,7 @@ impl<'a> Supervisor<'a> {
                 if now >= until {
                     // One look that does not wait, so that a probe whose `until` has already
                     // passed (`is_running`) still sees an exit or output that is ready.
-                    let had_pidfd = self.pidfd.is_some();
-                    self.wait_once(Some(now), true)?;
-                    if !had_pidfd {
-                        self.try_reap(false)?;
-                    }
-                    return Ok(());
+                    return self.look(Some(now));
                 }
             }
             let stop_now = self.interrupted.is_some() || self.stop_requested;
@@ -510,11 +502,17 @@ impl<'a> Supervisor<'a> {
                 None
             };
             let wake_at = [wake_at, tick, until].into_iter().flatten().min();
-            let had_pidfd = self.pidfd.is_some();
-            self.wait_once(wake_at, true)?;
-            if !had_pidfd {
-                self.try_reap(false)?;
-            }
+            self.look(wake_at)?;
+        }
+        Ok(())
+    }
+
+    /// One `poll` round watching for exit; without a pidfd, a `waitpid` that does not wait.
+    fn look(&mut self, wake_at: Option<Instant>) -> io::Result<()> {
+        let had_pidfd = self.pidfd.is_some();
+        self.wait_once(wake_at, true)?;
+        if !had_pidfd {
+            self.try_reap(false)?;
         }
         Ok(())
     }
