@@ -549,49 +549,43 @@ impl HistoryStore {
             }
         }
         let mut left = order.len();
-        let window: Vec<i64> = self
-            .conn
-            .prepare("SELECT id FROM runs ORDER BY id DESC LIMIT ?1")
-            .and_then(|mut runs| {
-                runs.query_map([BASELINE_WINDOW], |row| row.get(0))?
-                    .collect()
-            })
-            .map_err(|e| self.err(e))?;
-        let mut steps = self
+        let mut statement = self
             .conn
             .prepare(
                 "SELECT test_name, outcome, duration_us FROM steps
-                 WHERE run_id = ?1 AND outcome != 'skipped'",
+                 WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)
+                   AND outcome != 'skipped'
+                 ORDER BY run_id DESC",
             )
             .map_err(|e| self.err(e))?;
-        for run in window {
-            if left == 0 {
+        let mut rows = statement
+            .query([BASELINE_WINDOW])
+            .map_err(|e| self.err(e))?;
+        while left > 0 {
+            let Some(row) = rows.next().map_err(|e| self.err(e))? else {
                 break;
-            }
-            let mut rows = steps.query([run]).map_err(|e| self.err(e))?;
-            while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-                let name = row.get_ref(0).map_err(|e| self.err(e))?;
-                let Ok(name) = name.as_str() else { continue };
-                let Some(slot) = wanted.get_mut(name) else {
-                    continue;
-                };
-                let Some(runs) = slot else { continue };
-                runs.push(PastRun {
-                    passed: Outcome::from_name(
-                        row.get_ref(1)
-                            .map_err(|e| self.err(e))?
-                            .as_str()
-                            .unwrap_or(""),
-                    )
+            };
+            let Ok(name) = row.get_ref(0).map_err(|e| self.err(e))?.as_str() else {
+                continue;
+            };
+            let Some(slot) = wanted.get_mut(name) else {
+                continue;
+            };
+            let Some(runs) = slot else { continue };
+            let outcome = row.get_ref(1).map_err(|e| self.err(e))?;
+            runs.push(PastRun {
+                passed: outcome
+                    .as_str()
+                    .ok()
+                    .and_then(Outcome::from_name)
                     .is_some_and(Outcome::is_pass),
-                    duration: from_micros(row.get(2).map_err(|e| self.err(e))?),
-                });
-                if runs.len() == BASELINE_RUNS {
-                    let mut runs = slot.take().unwrap_or_default();
-                    runs.reverse();
-                    feed.add(name.to_owned(), runs);
-                    left -= 1;
-                }
+                duration: from_micros(row.get(2).map_err(|e| self.err(e))?),
+            });
+            if runs.len() == BASELINE_RUNS {
+                let mut runs = slot.take().unwrap_or_default();
+                runs.reverse();
+                feed.add(name.to_owned(), runs);
+                left -= 1;
             }
         }
         for name in order {
