@@ -5,7 +5,7 @@ use std::io;
 use std::sync::Mutex;
 
 use crate::mask::Masker;
-use crate::report::{Event, Reporter, SkipReason, StepResult, Verdict};
+use crate::report::{BrokenRule, Event, Reporter, SkipReason, StepResult, SuiteResult, Verdict};
 
 /// Receives run events. Called from the threads that run suites, one event at a time per
 /// suite; implementations serialise as they need.
@@ -160,12 +160,28 @@ impl EventSink for Fanout<'_> {
                 for (_, reason) in &mut summary.skipped_suites {
                     mask_reason(masker, reason);
                 }
+                for rule in &mut summary.broken_rules {
+                    mask_rule(masker, rule);
+                }
                 self.deliver(&Event::RunFinished(&summary))
             }
-            Event::RunStarted(_)
-            | Event::SuiteStarted { .. }
-            | Event::SectionStarted { .. }
-            | Event::SuiteFinished { .. } => self.deliver(event),
+            Event::SuiteFinished { suite, result } => match &result.skipped_because {
+                Some(reason) => {
+                    let mut reason = reason.clone();
+                    mask_reason(masker, &mut reason);
+                    self.deliver(&Event::SuiteFinished {
+                        suite,
+                        result: &SuiteResult {
+                            skipped_because: Some(reason),
+                            ..result.clone()
+                        },
+                    })
+                }
+                None => self.deliver(event),
+            },
+            Event::RunStarted(_) | Event::SuiteStarted { .. } | Event::SectionStarted { .. } => {
+                self.deliver(event)
+            }
         }
     }
 }
@@ -188,6 +204,22 @@ fn mask_result(masker: &Masker, result: &StepResult) -> StepResult {
         mask_reason(masker, reason);
     }
     result
+}
+
+/// A broken rule names what was skipped and why: a `requires` check's last line of output,
+/// or a program name expanded from the environment.
+fn mask_rule(masker: &Masker, rule: &mut BrokenRule) {
+    match rule {
+        BrokenRule::SkippedForMissingProgram { suite, program } => {
+            masker.mask_in_place(suite);
+            masker.mask_in_place(program);
+        }
+        BrokenRule::SkippedForUnmetRequirement { suite, reason } => {
+            masker.mask_in_place(suite);
+            masker.mask_in_place(reason);
+        }
+        BrokenRule::FlakySteps(_) => {}
+    }
 }
 
 fn mask_reason(masker: &Masker, reason: &mut SkipReason) {

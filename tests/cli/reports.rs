@@ -562,3 +562,57 @@ fn step_logs_that_cannot_be_written_are_named_in_a_warning() {
         "{report}"
     );
 }
+
+#[test]
+fn fail_on_skip_masks_a_secret_in_the_requirement_it_names() {
+    // A `requires` check whose last line (the reason the suite is skipped) holds the key.
+    let env = TestEnv::new()
+        .suite(
+            "needs",
+            r#"
+name = "needs"
+command = ""
+requires = [{ sh = "echo \"auth failed for $OPENAI_API_KEY\"; exit 1" }]
+
+[[step]]
+name = "ran"
+sh = "true"
+"#,
+        )
+        .file("keys.env", &format!("OPENAI_API_KEY={KEY}\n"));
+    let keys = env.path().join("keys.env");
+    std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    for format in ["human", "json"] {
+        let output = env.run(&[
+            "--env-file",
+            "keys.env",
+            "--fail-on-skip",
+            "--format",
+            format,
+            "--json",
+            "out/events.jsonl",
+            "--junit",
+            "out/junit.xml",
+        ]);
+        assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+        let json = std::fs::read(env.path().join("out/events.jsonl")).unwrap();
+        let junit = std::fs::read(env.path().join("out/junit.xml")).unwrap();
+        for (name, content) in [
+            ("stdout", &output.stdout),
+            ("stderr", &output.stderr),
+            ("json", &json),
+            ("junit", &junit),
+        ] {
+            assert!(
+                !contains(content, KEY),
+                "{format}: {name} holds the key:\n{}",
+                String::from_utf8_lossy(content)
+            );
+        }
+        assert!(
+            contains(&output.stdout, "auth failed for [redacted:OPENAI_API_KEY]"),
+            "{format}:\n{}",
+            stdout(&output)
+        );
+    }
+}
