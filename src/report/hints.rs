@@ -132,11 +132,6 @@ impl Baselines {
         (Self { shared }, feed)
     }
 
-    /// Whether there is no history at all (so far, while loading).
-    pub fn is_empty(&self) -> bool {
-        self.shared.lock().steps.values().all(Vec::is_empty)
-    }
-
     /// The hint for step `test_name`, which just ran: `passed` or not, in `duration`. Skipped
     /// steps get none.
     pub fn hint(&self, test_name: &str, passed: bool, duration: Duration) -> Option<Hint> {

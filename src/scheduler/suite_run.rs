@@ -688,28 +688,13 @@ fn judge_http(
             return (result, None);
         }
     };
-    failures.extend(check_output(
-        StreamSelector::Stdout,
-        &step.stdout,
+    failures.extend(check_output_and_files(
+        step,
         &output,
         env,
+        test_dir,
         interrupted,
     ));
-    failures.extend(check_output(
-        StreamSelector::Stderr,
-        &step.stderr,
-        &output,
-        env,
-        interrupted,
-    ));
-    failures.extend(check_output(
-        StreamSelector::Combined,
-        &step.output,
-        &output,
-        env,
-        interrupted,
-    ));
-    failures.extend(check_files(&step.files, test_dir, env, interrupted));
     result.verdict = if failures.is_empty() {
         Verdict::Passed
     } else {
@@ -720,6 +705,27 @@ fn judge_http(
     };
     result.failures = failures;
     (result, Some(output))
+}
+
+/// The step's checks on its stdout, its stderr, both together, and the files it left.
+fn check_output_and_files(
+    step: &Step,
+    output: &CapturedOutput,
+    env: &Environment,
+    test_dir: &Path,
+    interrupted: &dyn Fn() -> bool,
+) -> Vec<CheckFailure> {
+    let streams = [
+        (StreamSelector::Stdout, &step.stdout),
+        (StreamSelector::Stderr, &step.stderr),
+        (StreamSelector::Combined, &step.output),
+    ];
+    let mut failures: Vec<CheckFailure> = streams
+        .into_iter()
+        .flat_map(|(which, checks)| check_output(which, checks, output, env, interrupted))
+        .collect();
+    failures.extend(check_files(&step.files, test_dir, env, interrupted));
+    failures
 }
 
 /// Applies the step's checks to what happened.
@@ -747,28 +753,13 @@ fn judge(
         Termination::FailedToStart(_) | Termination::Interrupted { .. }
     );
     if ran && !unexpected_timeout {
-        failures.extend(check_output(
-            StreamSelector::Stdout,
-            &step.stdout,
+        failures.extend(check_output_and_files(
+            step,
             &outcome.output,
             env,
+            test_dir,
             interrupted,
         ));
-        failures.extend(check_output(
-            StreamSelector::Stderr,
-            &step.stderr,
-            &outcome.output,
-            env,
-            interrupted,
-        ));
-        failures.extend(check_output(
-            StreamSelector::Combined,
-            &step.output,
-            &outcome.output,
-            env,
-            interrupted,
-        ));
-        failures.extend(check_files(&step.files, test_dir, env, interrupted));
     }
     let verdict = if unexpected_timeout {
         Verdict::TimedOut
