@@ -54,9 +54,6 @@ pub(crate) fn resolve_fixtures(
     }
 }
 
-/// The `fixtures` folder of the nearest ancestor of `suite_file` that has one, looking from the
-/// file's own folder up to the root, with symbolic links resolved (so `..` in the suite path
-/// and a linked `suites/` folder behave like the real path).
 /// Where `root/fixture` really is, when symbolic links on the way lead out of `root` (the
 /// copy would refuse it; saying so at load spares a test dir). `None` when it stays inside, or
 /// when it cannot be told here (the copy checks again, link by link).
@@ -66,6 +63,9 @@ fn link_out_of(root: &Path, fixture: &str) -> Option<PathBuf> {
     (!target.starts_with(&root)).then_some(target)
 }
 
+/// The `fixtures` folder of the nearest ancestor of `suite_file` that has one, looking from the
+/// file's own folder up to the root, with symbolic links resolved (so `..` in the suite path
+/// and a linked `suites/` folder behave like the real path).
 fn nearest_fixtures_folder(suite_file: &Path) -> Option<PathBuf> {
     let folder = match suite_file.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,

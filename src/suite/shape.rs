@@ -490,9 +490,11 @@ fn check_range(value: &Spanned<DeValue<'_>>, path: &str, misfits: &mut Misfits) 
             i64::from_str_radix(integer.as_str(), integer.radix()).is_ok(),
             "TOML integers are from -9223372036854775808 to 9223372036854775807",
         ),
+        // Only a finite literal that overflowed is out of range: `inf` and `nan` are values of
+        // their own, for the key's own check to judge.
         DeValue::Float(float) => (
             float.as_str().contains("inf")
-                || float.as_str().parse::<f64>().is_ok_and(f64::is_finite),
+                || !float.as_str().parse::<f64>().is_ok_and(f64::is_infinite),
             "TOML floats go up to about 1.8e308",
         ),
         _ => return,
@@ -796,6 +798,12 @@ mod tests {
             ]
         );
         let fine = DeTable::parse("[[step]]\nsh = \"x\"\ntimeout = inf\nstatus = 0xff\n").unwrap();
+        assert!(check(&fine, 10).kept.is_empty());
+        // `nan` is not out of range: the duration check says what is wrong with it.
+        let fine = DeTable::parse(
+            "[[step]]\nsh = \"x\"\ntimeout = nan\n[[step]]\nsh = \"y\"\ntimeout = -nan\n",
+        )
+        .unwrap();
         assert!(check(&fine, 10).kept.is_empty());
     }
 

@@ -1041,3 +1041,11 @@ fn json_checks_refuse_values_json_does_not_have() {
         assert!(!error.contains("__toml_private"), "{error}");
     }
 }
+
+#[test]
+fn a_nan_timeout_is_not_a_number_not_out_of_range() {
+    let message =
+        error("name = \"s\"\ncommand = \"echo\"\n\n[[step]]\nrun = \"hi\"\ntimeout = nan\n");
+    assert!(message.contains("not a number"), "{message}");
+    assert!(!message.contains("out of range"), "{message}");
+}
