@@ -2,11 +2,11 @@
 //! partial summary, exit 128+N.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::process_checks::{gone_within, reported_pids};
-use crate::support::{TestEnv, fake_program, smoke_runner, stop_runner};
+use crate::support::{StopOnDrop, TestEnv, smoke_runner};
 
 const SUITE: &str = r#"
 command = "${FAKE}"
@@ -25,27 +25,10 @@ run = "out:cleanup"
 always = true
 "#;
 
-/// Stops the runner if an assertion fails before the test interrupts it, so a failing test
-/// leaves nothing running.
-struct StopOnDrop(std::process::Child);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        stop_runner(&mut self.0);
-    }
-}
-
 fn interrupt_with(signal: i32) {
     let env = TestEnv::new().suite("interrupted", SUITE);
-    let tmp = env.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
     let mut child = StopOnDrop(
-        Command::new(smoke_runner())
-            .current_dir(env.path())
-            .env("PLANDEX_ENV_FILE", "/dev/null")
-            .env("TMPDIR", &tmp)
-            .env("FAKE", fake_program())
-            .env_remove("PLANDEX_TIMEOUT")
+        env.std_command(smoke_runner())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(
                 std::fs::File::create(env.path().join("stderr.txt")).unwrap(),
@@ -349,20 +332,24 @@ fn bytes_read(pid: u32) -> u64 {
 fn ctrl_c_during_output_checks_stops_the_reads() {
     // 300 MB of output, spilled to a temp file, read once per check: minutes of reading.
     let texts: Vec<String> = (0..40).map(|n| format!("\"absent {n}\"")).collect();
-    let env = TestEnv::new().suite(
+    let env = TestEnv::new();
+    // The step leaves a mark when its output is written: a handshake that stays true, where
+    // seeing the short-lived step among the runner's children could be missed on a busy machine.
+    let written = env.path().join("written");
+    let env = env.suite(
         "output",
         &format!(
-            "[[step]]\nname = \"much output\"\nsh = \"head -c 300000000 /dev/zero\"\nstdout.contains = [{}]\n\n[[step]]\nname = \"never reached\"\nsh = \"true\"\n",
+            "[[step]]\nname = \"much output\"\nsh = \"head -c 300000000 /dev/zero; : > '{}'\"\nstdout.contains = [{}]\n\n[[step]]\nname = \"never reached\"\nsh = \"true\"\n",
+            written.display(),
             texts.join(", ")
         ),
     );
     let mut child = start_runner(&env);
     let pid = child.0.id();
-    // The step runs as a child of the runner; once it is gone, the checks read its output.
-    wait_for("the step to start", || {
-        (!children(pid).is_empty()).then_some(())
+    // Once the step is gone (its mark written, no child left), the checks read its output.
+    wait_for("the step to end", || {
+        (written.exists() && children(pid).is_empty()).then_some(())
     });
-    wait_for("the step to end", || children(pid).is_empty().then_some(()));
     // Then the checks read the spilled output: the runner's read count grows by the block.
     let read_before = bytes_read(pid);
     wait_for("the checks to read the output", || {

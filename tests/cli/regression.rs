@@ -1,6 +1,6 @@
 //! Regression tests, each named after what broke, with one line saying what.
 
-use crate::support::{TestEnv, smoke_runner, stderr, stdout};
+use crate::support::{StopOnDrop, TestEnv, smoke_runner, stderr, stdout};
 
 /// Many quick steps, so that the reader of a pipe leaves long before the writer is done.
 fn many_steps() -> TestEnv {
@@ -771,11 +771,12 @@ timeout = "120s"
 "#,
     );
     let report_path = env.path().join("report.txt");
-    let mut child = env
-        .std_command(smoke_runner())
-        .stdout(std::fs::File::create(&report_path).unwrap())
-        .spawn()
-        .unwrap();
+    let mut child = StopOnDrop(
+        env.std_command(smoke_runner())
+            .stdout(std::fs::File::create(&report_path).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     let test_dir = loop {
         let waiting = env
@@ -786,15 +787,15 @@ timeout = "120s"
             break dir;
         }
         assert!(
-            std::time::Instant::now() < deadline && matches!(child.try_wait(), Ok(None)),
+            std::time::Instant::now() < deadline && matches!(child.0.try_wait(), Ok(None)),
             "the last step never ran: {}",
             std::fs::read_to_string(&report_path).unwrap()
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
     };
-    let peak_kib = peak_memory_kib(child.id());
+    let peak_kib = peak_memory_kib(child.0.id());
     std::fs::write(test_dir.join("measured"), "").unwrap();
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     let report = std::fs::read_to_string(report_path).unwrap();
     assert_eq!(status.code(), Some(1), "{report}");
     assert!(report.contains("✓ large file\n"), "{report}");

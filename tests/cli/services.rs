@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::process_checks::{assert_all_gone, is_running, reported_pids};
-use crate::support::{TestEnv, fake_program, repo_root, smoke_runner, stdout};
+use crate::support::{StopOnDrop, TestEnv, repo_root, smoke_runner, stdout};
 
 /// A small HTTP server over the test dir on its own free port, healthy on `/health`.
 fn http_suite(name: &str) -> String {
@@ -257,16 +257,8 @@ name = "long step"
 sh = "sleep 600"
 "#,
     );
-    let tmp = env.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    let mut child = Guarded(
-        std::process::Command::new(smoke_runner())
-            .current_dir(env.path())
-            .env("PLANDEX_ENV_FILE", "/dev/null")
-            .env("TMPDIR", &tmp)
-            .env("FAKE", fake_program())
-            .env_remove("PLANDEX_TIMEOUT")
-            .env_remove("PLANDEX_CMD")
+    let mut child = StopOnDrop(
+        env.std_command(smoke_runner())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -299,19 +291,6 @@ sh = "sleep 600"
     assert_eq!(status.code(), Some(130), "{report}");
     assert_all_gone(&pids, "the service after Ctrl-C");
     assert!(env.test_dirs().is_empty(), "test dir removed: {report}");
-}
-
-/// A running `smoke-runner` that is stopped if the test fails before it ends.
-struct Guarded(std::process::Child);
-
-impl Drop for Guarded {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            // SAFETY: signalling the child this test spawned; the runner then cleans up.
-            unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-            let _ = self.0.wait();
-        }
-    }
 }
 
 #[test]

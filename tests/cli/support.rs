@@ -215,3 +215,13 @@ pub fn stop_runner(child: &mut std::process::Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A smoke-runner a test started: stopped with [`stop_runner`] if the test ends (a failing
+/// assertion) before waiting for it, so a failing test leaves nothing running.
+pub struct StopOnDrop(pub std::process::Child);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        stop_runner(&mut self.0);
+    }
+}
