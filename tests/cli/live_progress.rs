@@ -228,13 +228,35 @@ fn a_dumb_terminal_gets_no_timer() {
 fn parallel_suites_keep_their_lines_together_around_a_timer() {
     let env = TestEnv::new();
     let go = env.path().join("go");
-    let quick = "name = \"Quick\"\ncommand = \"${FAKE}\"\n\
+    // Quick's second step waits until Slow's timer is drawn, so Quick's events arrive while
+    // the timer is live.
+    let quick_go = env.path().join("quick-go");
+    let quick_done = env.path().join("quick-done");
+    let quick = format!(
+        "name = \"Quick\"\ncommand = \"${{FAKE}}\"\n\
         [[step]]\nname = \"One\"\nrun = \"out:1\"\n\
-        [[step]]\nname = \"Two\"\nrun = \"sleep:0.2 out:2\"\n\
-        [[step]]\nname = \"Three\"\nrun = \"out:3\"\n";
-    let env = env.suite("slow", &waiting_suite(&go)).suite("quick", quick);
+        [[step]]\nname = \"Two\"\nsh = \"while [ ! -e '{}' ]; do sleep 0.05; done; echo 2\"\n\
+        [[step]]\nname = \"Three\"\nsh = \": > '{}'\"\n",
+        quick_go.display(),
+        quick_done.display()
+    );
+    // Suites start in file order: Slow's is live, Quick's text is held meanwhile.
+    let env = env
+        .suite("a-slow", &waiting_suite(&go))
+        .suite("quick", &quick);
     let run = OnTerminal::start(&env, &["--color", "never", "--no-history", "--jobs", "2"]);
     run.wait_for("timer", |text| !timers(text).is_empty());
+    // Quick runs its last steps behind the live timer (its text is held until Slow's is out);
+    // then Slow is released.
+    std::fs::write(&quick_go, "").unwrap();
+    let start = Instant::now();
+    while !quick_done.exists() {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "Quick never reached its last step"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     std::fs::write(&go, "").unwrap();
     let (code, text) = run.finish();
     assert_eq!(code, Some(0), "{text}");
