@@ -213,11 +213,43 @@ impl HistoryStore {
             .map_err(|e| self.sqlite(e))?;
         // When WAL cannot be turned on (a folder that cannot hold the `-wal` file), SQLite keeps
         // its rollback journal, which still works: one writer at a time, within the timeout.
-        let _mode: String = conn
+        let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
             .map_err(|e| self.sqlite(e))?;
+        if mode.eq_ignore_ascii_case("wal") {
+            self.keep_wal_files()?;
+        }
         self.migrate(version)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| self.sqlite(e))
+    }
+
+    /// Makes the last connection to close leave the `-wal` and `-shm` files in place, the WAL
+    /// emptied by the closing checkpoint and cut to nothing, instead of deleting them. The
+    /// database file alone still holds every run, so copying it (a CI cache) loses nothing.
+    ///
+    /// Deleting them cost every run two inodes. On a journal-less ext4, an inode deleted less
+    /// than 60 s ago (up to 360 s while its table block is unwritten) is skipped when a file is
+    /// created, one lookup each: runs in quick succession made the next runs' step logs slower
+    /// to create the more of them there had been (benches/README.md).
+    fn keep_wal_files(&self) -> Result<(), HistoryError> {
+        let mut keep: std::ffi::c_int = 1;
+        // SAFETY: the handle is this open connection's, used on this thread only, and the
+        // opcode reads and writes the one int it is given.
+        let code = unsafe {
+            rusqlite::ffi::sqlite3_file_control(
+                self.conn.handle(),
+                c"main".as_ptr(),
+                rusqlite::ffi::SQLITE_FCNTL_PERSIST_WAL,
+                (&raw mut keep).cast(),
+            )
+        };
+        if code != rusqlite::ffi::SQLITE_OK {
+            // Not fatal: the files are then deleted at close, as SQLite does by default.
+            return Ok(());
+        }
+        self.conn
+            .pragma_update(None, "journal_size_limit", 0)
             .map_err(|e| self.sqlite(e))
     }
 

@@ -512,3 +512,38 @@ fn hints_use_each_steps_last_ten_runs_only() {
         })
     );
 }
+
+#[test]
+fn closing_keeps_an_empty_wal_and_the_database_alone_holds_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    let wal = dir.path().join("h.sqlite-wal");
+    let store = five_runs(&path);
+    assert!(
+        std::fs::metadata(&wal).unwrap().len() > 0,
+        "the runs are in the WAL while the store is open"
+    );
+    drop(store);
+    // Kept, not deleted (a deleted inode slows the next file creations on some disks), and
+    // emptied by the closing checkpoint.
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+    assert!(dir.path().join("h.sqlite-shm").exists());
+
+    // The database file copied alone, as a CI cache would, has all five runs.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let copy = elsewhere.path().join("h.sqlite");
+    std::fs::copy(&path, &copy).unwrap();
+    let store = HistoryStore::open_existing(&copy).unwrap();
+    assert_eq!(store.runs(10).unwrap().len(), 5);
+    drop(store);
+
+    // A kept WAL and index do not stop the next run from being recorded and read back.
+    let mut store = HistoryStore::open(&path).unwrap();
+    store
+        .record(&run(5, vec![step("s::quick", Outcome::Passed, 10)]))
+        .unwrap();
+    drop(store);
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+    let store = HistoryStore::open_existing(&path).unwrap();
+    assert_eq!(store.runs(10).unwrap().len(), 6);
+}
