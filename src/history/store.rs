@@ -213,15 +213,40 @@ impl HistoryStore {
             .map_err(|e| self.sqlite(e))?;
         // When WAL cannot be turned on (a folder that cannot hold the `-wal` file), SQLite keeps
         // its rollback journal, which still works: one writer at a time, within the timeout.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(|e| self.sqlite(e))?;
+        let mode = self.switch_to_wal()?;
         if mode.eq_ignore_ascii_case("wal") {
             self.keep_wal_files()?;
         }
         self.migrate(version)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| self.sqlite(e))
+    }
+
+    /// `PRAGMA journal_mode = WAL`, tried again while SQLite answers busy at once.
+    ///
+    /// Two runs opening a new file together both read its first page (rollback mode) and then
+    /// both need the exclusive lock to mark it WAL. SQLite does not wait on that upgrade, since
+    /// each holds the read lock the other waits for: one of them gets `SQLITE_BUSY` straight
+    /// away, its read lock released. Trying again lets the other finish and then finds the file
+    /// in WAL mode already.
+    fn switch_to_wal(&self) -> Result<String, HistoryError> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match self
+                .conn
+                .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() + pause < deadline =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                other => return other.map_err(|e| self.sqlite(e)),
+            }
+        }
     }
 
     /// Makes the last connection to close leave the `-wal` and `-shm` files in place, the WAL
