@@ -7,6 +7,8 @@
 #   SMOKE_RUNNER_BIN=PATH  benchmark this binary instead of building this checkout's
 #   BENCH_QUICK=1          fewer runs, for checking the plumbing
 #   BENCH_KEEP=1           keep the generated workloads and logs (the path is printed)
+#   BENCH_SETTLE=0         start W1 at once, not up to 6 minutes after the files were deleted
+#   BENCH_SETTLE_US=N      creating a file slower than N microseconds means they were (50)
 #
 # Exits non-zero when a smoke-runner run itself fails (or a tool is missing); missing a target
 # only shows in the table.
@@ -78,12 +80,16 @@ failed=()
 # project's tree, not in $TMPDIR. That matters on machines where creating a file in /tmp costs
 # ten times what it costs elsewhere (see benches/README.md). Test dirs stay in $TMPDIR.
 work=$(mktemp -d "$target_dir/smoke-bench.XXXXXX")
-# The work dir goes away at the end, unless asked to stay or something failed in it.
+# The work dir goes away at the end, unless asked to stay or something failed in it. When it
+# goes, the time is noted: the next run's W1 waits until the deletion no longer slows creating
+# files (see "Creating files after a mass deletion" in benches/README.md).
+cleaned_at=$target_dir/smoke-bench.cleaned-at
 clean_up() {
   if [[ ${BENCH_KEEP:-0} == 1 ]] || ((${#failed[@]})); then
     log "workloads and logs kept in $work"
   else
     rm -rf "$work"
+    date +%s >"$cleaned_at"
   fi
 }
 trap clean_up EXIT
@@ -100,6 +106,12 @@ printf 'BENCH_API_KEY=sk-bench-0123456789abcdef\nBENCH_TOKEN=tok-bench-012345678
 chmod 600 secrets.env
 
 cc -O2 -o spawn_floor "$here/spawn_floor.c"
+cc -O2 -o create_probe "$here/create_probe.c"
+
+settle=${BENCH_SETTLE:-1} settle_us=${BENCH_SETTLE_US:-50}
+[[ $settle == [01] ]] || die "BENCH_SETTLE is 0 or 1, not '$settle'"
+[[ $settle_us =~ ^[0-9]+$ && $settle_us -gt 0 ]] ||
+  die "BENCH_SETTLE_US is a whole number of microseconds, not '$settle_us'"
 
 # --- Workloads ---------------------------------------------------------------------------------
 
@@ -234,9 +246,40 @@ time_failing() {
     "$key.json"
 }
 
+disk_before='' disk_after='' disk_waited=0
 floor='' w1='' w1_terse='' w1_masked='' w1_no_logs='' w1_no_history='' w1_bare='' w2_kib='' w2_wall='' w2_method='' w3='' w4='' w5='' w5_never='' w5_dies=''
 
+# probe_disk: microseconds to create a small file in a new folder of the work dir, where the
+# step logs go (the mean over 200 files, which stay until the work dir goes).
+probe_disk() {
+  local folder
+  folder=$(mktemp -d probe.XXXXXX)
+  ./create_probe "$folder" 200
+}
+# slow MICROSECONDS: whether creating a file costs more than BENCH_SETTLE_US.
+slow() { awk -v v="$1" -v l="$settle_us" 'BEGIN { exit !(v > l) }'; }
+
 if wants W1; then
+  # Every W1 run writes 200 step logs. On a journal-less ext4, creating a file within 60-360 s of
+  # a mass deletion costs up to a hundred times its usual price (benches/README.md): wait that
+  # window out after the last run's clean-up (some 60,000 files), and after any other deletion
+  # a slow probe reveals (a `cargo clean`), since the deleted inodes W1's 56,000 logs run into
+  # may lie beyond the few the probe meets. The report shows the probes either way.
+  window=360
+  disk_before=$(probe_disk)
+  if [[ $settle == 1 ]]; then
+    now=$(date +%s) until=0
+    last=$(cat "$cleaned_at" 2>/dev/null || true)
+    [[ $last =~ ^[0-9]+$ ]] && until=$((last + window))
+    slow "$disk_before" && until=$((now + window))
+    if ((until > now)); then
+      log "waiting $((until - now)) s for the disk to settle: files were deleted in the last" \
+        "$((window / 60)) minutes (creating one costs $disk_before µs now; BENCH_SETTLE=0 to skip)"
+      sleep $((until - now))
+      disk_waited=$((until - now))
+      disk_before=$(probe_disk)
+    fi
+  fi
   # The W1 rows are ratios to the floor and to each other: time them in interleaved rounds (one
   # run of each per round), so that a change in load moves every row alike.
   log "w1: the floor and six W1 variants, $w1_rounds interleaved rounds"
@@ -258,6 +301,7 @@ print(" ".join(str(m[k]) for k in keys))' w1.json)
   else
     failed+=(W1)
   fi
+  disk_after=$(probe_disk)
 fi
 
 if wants W2; then
@@ -421,6 +465,15 @@ if wants W5; then
   fi
   row 'W5 dies at start, fail time' "$(seconds "$w5_dies")" '' '' '<= 0.5 s' \
     "$(verdict "$w5_dies" 0.5)"
+fi
+if [[ -n $disk_before ]]; then
+  echo
+  echo "Creating a file in the work dir: ${disk_before} µs before W1 (after waiting ${disk_waited} s" \
+    "for it to settle), ${disk_after:-?} µs after."
+  if slow "$disk_before"; then
+    echo "That is slow: W1's default, terse and masked rows include the disk's state, not only" \
+      "smoke-runner's (benches/README.md)."
+  fi
 fi
 if [[ -n $w5 ]]; then
   echo
