@@ -227,59 +227,67 @@ fn a_dumb_terminal_gets_no_timer() {
 #[test]
 fn parallel_suites_keep_their_lines_together_around_a_timer() {
     let env = TestEnv::new();
-    let go = env.path().join("go");
-    // Quick's second step waits until Slow's timer is drawn, so Quick's events arrive while
-    // the timer is live.
-    let quick_go = env.path().join("quick-go");
-    let quick_done = env.path().join("quick-done");
-    let quick = format!(
-        "name = \"Quick\"\ncommand = \"${{FAKE}}\"\n\
-        [[step]]\nname = \"One\"\nrun = \"out:1\"\n\
-        [[step]]\nname = \"Two\"\nsh = \"while [ ! -e '{}' ]; do sleep 0.05; done; echo 2\"\n\
-        [[step]]\nname = \"Three\"\nsh = \": > '{}'\"\n",
-        quick_go.display(),
-        quick_done.display()
-    );
-    // Suites start in file order: Slow's is live, Quick's text is held meanwhile.
-    let env = env
-        .suite("a-slow", &waiting_suite(&go))
-        .suite("quick", &quick);
+    // Two suites alike: the first step waits for its suite's `go` file, the second leaves a
+    // `done` file. Which of them is in the foreground depends on whose first event arrives
+    // first, so the test finds out, then runs the background suite to its end while the
+    // foreground's timer is drawn, and only then releases the foreground.
+    let suite = |name: &str| {
+        let go = env.path().join(format!("{name}-go"));
+        let done = env.path().join(format!("{name}-done"));
+        let toml = format!(
+            "name = \"{name}\"\n\
+            [[step]]\nname = \"Waits for go\"\ntimeout = \"4m\"\n\
+            sh = \"while [ ! -e '{}' ]; do sleep 0.05; done; echo released\"\n\
+            [[step]]\nname = \"Leaves a mark\"\nsh = \": > '{}'\"\n",
+            go.display(),
+            done.display()
+        );
+        (toml, go, done)
+    };
+    let (left, left_go, left_done) = suite("Left");
+    let (right, right_go, right_done) = suite("Right");
+    let env = env.suite("left", &left).suite("right", &right);
     let run = OnTerminal::start(&env, &["--color", "never", "--no-history", "--jobs", "2"]);
-    run.wait_for("timer", |text| !timers(text).is_empty());
-    // Quick runs its last steps behind the live timer (its text is held until Slow's is out);
-    // then Slow is released.
-    std::fs::write(&quick_go, "").unwrap();
+    let text = run.wait_for("timer", |text| !timers(text).is_empty());
+    let (background_go, background_done, foreground_go) = match (
+        text.find("=== Suite Left ==="),
+        text.find("=== Suite Right ==="),
+    ) {
+        (Some(_), None) => (&right_go, &right_done, &left_go),
+        (None, Some(_)) => (&left_go, &left_done, &right_go),
+        _ => panic!("one suite's text should be live, the other's held: {text:?}"),
+    };
+    std::fs::write(background_go, "").unwrap();
     let start = Instant::now();
-    while !quick_done.exists() {
+    while !background_done.exists() {
         assert!(
             start.elapsed() < PATIENCE,
-            "Quick never reached its last step"
+            "the background suite never reached its last step"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::fs::write(&go, "").unwrap();
+    // The background suite has finished; its text is still held behind the live timer.
+    let text = run.text();
+    assert_eq!(text.matches("=== Suite").count(), 1, "{text:?}");
+    std::fs::write(foreground_go, "").unwrap();
     let (code, text) = run.finish();
     assert_eq!(code, Some(0), "{text}");
     let lines = shown_lines(&text);
-    let block = |name: &str| -> Vec<String> {
-        let start = lines
+    for name in ["Left", "Right"] {
+        let header = lines
             .iter()
             .position(|line| line == &format!("=== Suite {name} ==="))
             .unwrap_or_else(|| panic!("no suite {name}: {lines:#?}"));
-        lines[start..]
+        let block: Vec<&str> = lines[header + 1..]
             .iter()
-            .skip(1)
+            .map(String::as_str)
             .take_while(|line| !line.is_empty())
-            .cloned()
-            .collect()
-    };
-    let quick = block("Quick");
-    assert_eq!(quick.len(), 7, "{lines:#?}");
-    assert!(quick[1].starts_with("→ Running"), "{quick:#?}");
-    assert_eq!(&quick[2], "✓ One");
-    assert_eq!(&quick[4], "✓ Two");
-    assert_eq!(&quick[6], "✓ Three");
-    let slow = block("Slow");
-    assert_eq!(slow.len(), 3, "{lines:#?}");
-    assert_eq!(&slow[2], "✓ Waits for go", "{lines:#?}");
+            .collect();
+        assert_eq!(block.len(), 5, "{name}: {lines:#?}");
+        assert!(block[0].starts_with("→ Test dir"), "{block:#?}");
+        assert!(block[1].starts_with("→ Running"), "{block:#?}");
+        assert_eq!(block[2], "✓ Waits for go", "{lines:#?}");
+        assert!(block[3].starts_with("→ Running"), "{block:#?}");
+        assert_eq!(block[4], "✓ Leaves a mark", "{lines:#?}");
+    }
 }
