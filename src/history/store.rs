@@ -6,7 +6,7 @@
 //! run is either wholly in the history or not at all.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
@@ -230,7 +230,7 @@ impl HistoryStore {
     /// away, its read lock released. Trying again lets the other finish and then finds the file
     /// in WAL mode already.
     fn switch_to_wal(&self) -> Result<String, HistoryError> {
-        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let deadline = Instant::now() + BUSY_TIMEOUT;
         let mut pause = Duration::from_millis(1);
         loop {
             match self
@@ -239,7 +239,7 @@ impl HistoryStore {
             {
                 Err(rusqlite::Error::SqliteFailure(e, _))
                     if e.code == rusqlite::ErrorCode::DatabaseBusy
-                        && std::time::Instant::now() + pause < deadline =>
+                        && Instant::now() + pause < deadline =>
                 {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_millis(50));

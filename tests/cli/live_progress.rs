@@ -15,11 +15,11 @@ use crate::support::{TestEnv, smoke_runner, stdout, stop_runner};
 /// How long the tests wait for what a busy machine may take a while to show.
 const PATIENCE: Duration = Duration::from_secs(120);
 
-/// A suite whose one step runs until the file `go` appears in the scratch folder.
-fn waiting_suite(go: &Path) -> String {
+/// A suite named `name` whose one step runs until the file `go` appears.
+fn waiting_suite(name: &str, go: &Path) -> String {
     format!(
         r#"
-name = "Slow"
+name = "{name}"
 
 [[step]]
 name = "Waits for go"
@@ -152,7 +152,7 @@ fn timers(text: &str) -> Vec<String> {
 fn a_long_step_shows_an_updating_timer_on_a_terminal_that_its_result_replaces() {
     let env = TestEnv::new();
     let go = env.path().join("go");
-    let env = env.suite("slow", &waiting_suite(&go));
+    let env = env.suite("slow", &waiting_suite("Slow", &go));
     let run = OnTerminal::start(&env, &["--color", "never", "--no-history"]);
     run.wait_for("timer", |text| !timers(text).is_empty());
     // The same line, redrawn with a later time.
@@ -211,7 +211,7 @@ fn a_long_step_shows_no_timer_in_a_pipe() {
 fn a_dumb_terminal_gets_no_timer() {
     let env = TestEnv::new();
     let go = env.path().join("go");
-    let env = env.suite("slow", &waiting_suite(&go));
+    let env = env.suite("slow", &waiting_suite("Slow", &go));
     let run = OnTerminal::start_with_term(&env, "dumb", &["--color", "never", "--no-history"]);
     run.wait_for("the step to start", |text| text.contains("→ Running"));
     // Nothing to wait for when nothing must happen: long enough for a timer to show twice.
@@ -227,19 +227,16 @@ fn a_dumb_terminal_gets_no_timer() {
 #[test]
 fn parallel_suites_keep_their_lines_together_around_a_timer() {
     let env = TestEnv::new();
-    // Two suites alike: the first step waits for its suite's `go` file, the second leaves a
-    // `done` file. Which of them is in the foreground depends on whose first event arrives
-    // first, so the test finds out, then runs the background suite to its end while the
-    // foreground's timer is drawn, and only then releases the foreground.
+    // Two suites alike: a waiting suite with a second step that leaves a `done` file. Which of
+    // them is in the foreground depends on whose first event arrives first, so the test finds
+    // out, then runs the background suite to its end while the foreground's timer is drawn,
+    // and only then releases the foreground.
     let suite = |name: &str| {
         let go = env.path().join(format!("{name}-go"));
         let done = env.path().join(format!("{name}-done"));
         let toml = format!(
-            "name = \"{name}\"\n\
-            [[step]]\nname = \"Waits for go\"\ntimeout = \"4m\"\n\
-            sh = \"while [ ! -e '{}' ]; do sleep 0.05; done; echo released\"\n\
-            [[step]]\nname = \"Leaves a mark\"\nsh = \": > '{}'\"\n",
-            go.display(),
+            "{}\n[[step]]\nname = \"Leaves a mark\"\nsh = \": > '{}'\"\n",
+            waiting_suite(name, &go),
             done.display()
         );
         (toml, go, done)
