@@ -13,7 +13,7 @@ use crate::exec::{Executor, Interrupts};
 use crate::mask::{MIN_SECRET_LEN, Masker, looks_secret};
 use crate::report::{
     ColorChoice, Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter,
-    LibtestFormat, LibtestReporter, Reporter, live_progress_wanted, write_list,
+    LibtestFormat, LibtestReporter, Reporter, TapReporter, live_progress_wanted, write_list,
 };
 use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
@@ -167,6 +167,7 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
                 human.with_hints(history.baselines().clone()),
             )
         }
+        Format::Tap => fanout.add("standard output", TapReporter::new(report_stdout())),
         libtest => fanout.add(
             "standard output",
             LibtestReporter::new(report_stdout(), libtest_format(libtest), color)
@@ -219,7 +220,7 @@ fn early_masker(args: &RunArgs) -> Masker {
     Masker::new(vars.iter().map(|(n, v)| (n.as_str(), v.as_str())))
 }
 
-/// `--junit`, `--json` and, on GitHub Actions, annotations and the step summary.
+/// `--junit`, `--tap`, `--json` and, on GitHub Actions, annotations and the step summary.
 fn add_file_reports<'r>(
     fanout: &mut Fanout<'r>,
     args: &RunArgs,
@@ -237,6 +238,9 @@ fn add_file_reports<'r>(
             path.display().to_string(),
             JunitReporter::new(create(path)?),
         );
+    }
+    if let Some(path) = &args.tap {
+        fanout.add(path.display().to_string(), TapReporter::new(create(path)?));
     }
     if let Some(path) = &args.json {
         let file = io::BufWriter::new(create(path)?);
@@ -424,7 +428,7 @@ fn libtest_format(format: Format) -> LibtestFormat {
     match format {
         Format::Terse => LibtestFormat::Terse,
         Format::Json => LibtestFormat::Json,
-        Format::Human | Format::Pretty => LibtestFormat::Pretty,
+        Format::Human | Format::Pretty | Format::Tap => LibtestFormat::Pretty,
     }
 }
 

@@ -231,7 +231,8 @@ pub struct RunArgs {
     #[arg(short = 'j', long, visible_alias = "test-threads", value_name = "N")]
     pub jobs: Option<usize>,
 
-    /// Report format: `human` (default), or libtest's `pretty`, `terse`, `json`.
+    /// Report format: `human` (default), libtest's `pretty`, `terse`, `json`, or `tap` (TAP
+    /// version 14, as `prove` reads it, with YAML diagnostics for failures).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 
@@ -276,6 +277,11 @@ pub struct RunArgs {
     /// Also write a JUnit XML report to PATH (one testsuite per suite, one testcase per step).
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+
+    /// Also write a TAP version 14 report to PATH (one test point per step, YAML diagnostics
+    /// for failures).
+    #[arg(long, value_name = "PATH")]
+    pub tap: Option<PathBuf>,
 
     /// Also write the run's events to PATH as JSON lines (schema: docs/events.md).
     #[arg(long, value_name = "PATH")]
@@ -396,6 +402,8 @@ pub enum Format {
     Terse,
     /// libtest's JSON lines.
     Json,
+    /// TAP version 14: one test point per step, YAML diagnostics for failures.
+    Tap,
 }
 
 /// When to use colors.

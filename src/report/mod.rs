@@ -19,6 +19,7 @@ mod junit;
 mod libtest;
 mod reporter;
 mod reproduce;
+mod tap;
 
 pub use crate::config::EnvFileStatus;
 pub use color::ColorChoice;
@@ -35,3 +36,4 @@ pub use junit::JunitReporter;
 pub use libtest::{LibtestFormat, LibtestReporter, write_list};
 pub use reporter::Reporter;
 pub use reproduce::reproduce_command;
+pub use tap::TapReporter;

@@ -23,3 +23,4 @@ mod setup_runs;
 mod suite_errors;
 mod suite_keys;
 mod support;
+mod tap;
