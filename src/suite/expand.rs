@@ -3,6 +3,10 @@
 //! Parsed once when a suite is loaded (so a malformed `${` is a load error with a position) and
 //! expanded at run time against each step's environment (so `${TEST_DIR}` works). `$${` writes a
 //! literal `${`; a lone `$` is left as it is, so `sh` lines keep their own `$VAR` for bash.
+//! In shell lines ([`Template::parse_shell`]) every other bash expansion (`${X:0:3}`, `${#X}`,
+//! `${P%/*}`, `${A[@]}`, `${!R}`) is left to bash as written: smoke-runner's own two forms
+//! mean what bash would make of them too, since every variable a step sees is in its
+//! environment.
 //! Defaults may themselves hold references (`${A:-${B:-none}}`), up to 16 deep. An expanded
 //! value is at most [`MAX_EXPANDED_VALUE`] (1 MiB).
 
@@ -68,7 +72,17 @@ pub enum ExpandError {
 impl Template {
     /// Parses `source`.
     pub fn parse(source: &str) -> Result<Self, TemplateError> {
-        let (parts, _) = parse_parts(source, 0, None, 0)?;
+        Self::parse_as(source, Syntax::Template)
+    }
+
+    /// Parses a bash line: `${NAME}` and `${NAME:-default}` are smoke-runner's, any other
+    /// `${…}` is bash's own expansion and stays in the line as written.
+    pub fn parse_shell(source: &str) -> Result<Self, TemplateError> {
+        Self::parse_as(source, Syntax::Shell)
+    }
+
+    fn parse_as(source: &str, syntax: Syntax) -> Result<Self, TemplateError> {
+        let (parts, _) = parse_parts(source, 0, None, 0, syntax)?;
         Ok(Self {
             source: source.to_owned(),
             parts,
@@ -149,6 +163,42 @@ where
     Ok(())
 }
 
+/// What a `${…}` that is not `${NAME}` or `${NAME:-default}` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    /// An error: templates have only the two forms.
+    Template,
+    /// Bash's own expansion, kept for bash.
+    Shell,
+}
+
+/// The length of the bash expansion `${…}` at the start of `text`, up to its closing brace
+/// (braces nest, quoted ones and escaped ones do not count); `None` when it is not closed.
+fn bash_expansion_len(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote = None;
+    let mut chars = text.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"') | None, '\\') => {
+                chars.next();
+            }
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '{') => depth += 1,
+            (None, '}') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Parses `text` (at byte `base` of the template) into parts. Inside a default (`open` is the
 /// offset of its `${`), stops after the `}` that closes it and returns how many bytes it used.
 fn parse_parts(
@@ -156,6 +206,7 @@ fn parse_parts(
     base: usize,
     open: Option<usize>,
     depth: usize,
+    syntax: Syntax,
 ) -> Result<(Vec<Part>, usize), TemplateError> {
     let unterminated = |offset: usize| TemplateError {
         offset,
@@ -191,6 +242,13 @@ fn parse_parts(
                 },
                 None => unterminated(base + i),
             };
+            let ours = is_variable_name(name) && (after.starts_with('}') || after.starts_with(":-"));
+            if syntax == Syntax::Shell && !ours {
+                let length = bash_expansion_len(rest).ok_or_else(|| unterminated(base + i))?;
+                literal.push_str(&rest[..length]);
+                i += length;
+                continue;
+            }
             let default = if after.starts_with('}') {
                 if !is_variable_name(name) {
                     return Err(not_a_reference());
@@ -211,7 +269,13 @@ fn parse_parts(
                 }
                 let start = i + 2 + name_len + 2;
                 let (default, used) =
-                    parse_parts(&text[start..], base + start, Some(base + i), depth + 1)?;
+                    parse_parts(
+                    &text[start..],
+                    base + start,
+                    Some(base + i),
+                    depth + 1,
+                    syntax,
+                )?;
                 i = start + used;
                 Some(default)
             } else {
@@ -320,6 +384,32 @@ mod tests {
         assert!(err.message.contains("nest more than 16"), "{}", err.message);
         let deep = "${A:-".repeat(100_000);
         assert!(Template::parse(&deep).is_err());
+    }
+
+    fn expand_shell(source: &str, vars: &[(&'static str, &'static str)]) -> String {
+        let template = Template::parse_shell(source).expect("valid shell line");
+        let vars = vars.to_vec();
+        template
+            .expand(move |name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| *v))
+            .expect("expands")
+            .into_owned()
+    }
+
+    /// `sh` lines refused bash's own expansions unless written `$${…}`.
+    #[test]
+    fn shell_lines_keep_bash_expansions_for_bash() {
+        let line = "echo ${KEY:0:3} ${#KEY} ${P%/*} ${A[@]} ${!R} ${X:=1} ${Y:+y} ${1} ${Z:-${W%%.*}}";
+        assert_eq!(
+            expand_shell(line, &[("W", "a.b.c")]),
+            "echo ${KEY:0:3} ${#KEY} ${P%/*} ${A[@]} ${!R} ${X:=1} ${Y:+y} ${1} ${W%%.*}"
+        );
+        assert_eq!(expand_shell("${K}-${U:-d}-$${K}", &[("K", "k")]), "k-d-${K}");
+        assert_eq!(expand_shell("${P//\\}/x} ${P/'}'/y}", &[]), "${P//\\}/x} ${P/'}'/y}");
+        let err = Template::parse_shell("echo ${X:0:3").unwrap_err();
+        assert_eq!(err.offset, 5);
+        assert!(err.message.starts_with("unterminated"), "{}", err.message);
+        // Everywhere else the two forms are all there is.
+        assert!(Template::parse("${KEY:0:3}").is_err());
     }
 
     /// A suite `env` table of 41 lines `Vn=${Vn-1}${Vn-1}` ran out of memory.

@@ -275,3 +275,36 @@ sh = "test -n '${TOKEN}'"
     );
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// `sh` lines are bash: its own expansions ran only when written `$${…}`, and were load
+/// errors otherwise.
+#[test]
+fn sh_lines_take_bash_expansions_as_written() {
+    let env = TestEnv::new().suite(
+        "bash",
+        r#"
+[env]
+KEY = "abcdef"
+P = "/srv/app/bin"
+
+[[step]]
+name = "capture"
+sh = "echo captured-value"
+capture = "C"
+
+[[step]]
+name = "expansions"
+sh = 'arr=(x y); echo ${KEY:0:3} ${#KEY} ${P%/*} ${arr[@]} ${#arr[@]} ${C#captured-} ${KEY}'
+stdout.equals = "abc 6 /srv/app x y 2 value abcdef\n"
+
+[[step]]
+name = "the old escape still means the same"
+sh = 'echo $${KEY:0:2}'
+stdout.equals = "ab\n"
+"#,
+    );
+    let output = env.run(&[]);
+    let report = normalize_report(&stdout(&output), &env);
+    assert!(report.contains("Passed: 3\nFailed: 0\n"), "{report}");
+    assert_eq!(output.status.code(), Some(0), "{report}");
+}

@@ -229,7 +229,7 @@ impl Validator<'_> {
                 }
                 self.run(run)?
             }
-            (None, Some(sh), None) => Action::Shell(self.template(&sh)?),
+            (None, Some(sh), None) => Action::Shell(self.shell_line(&sh)?),
             (None, None, Some(http)) => {
                 if let Some(shell) = &raw.shell {
                     return Err(self.invalid(
@@ -386,6 +386,12 @@ impl Validator<'_> {
             }
             None => self.error(span.clone(), LoadErrorKind::Template(error)),
         }
+    }
+
+    /// A bash line: bash's own `${…}` expansions stay as written (see `expand.rs`).
+    pub(super) fn shell_line(&self, text: &Spanned<String>) -> Result<Template, LoadError> {
+        Template::parse_shell(text.get_ref())
+            .map_err(|error| self.template_error(text.get_ref(), &text.span(), error))
     }
 
     fn template(&self, text: &Spanned<String>) -> Result<Template, LoadError> {

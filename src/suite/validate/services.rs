@@ -103,7 +103,7 @@ impl Validator<'_> {
                 Action::Run(argv) => Ok(Some(Command::Argv(argv))),
                 _ => unreachable!("`run` gives arguments"),
             },
-            (None, Some(sh)) => Ok(Some(Command::Shell(self.template(&sh)?))),
+            (None, Some(sh)) => Ok(Some(Command::Shell(self.shell_line(&sh)?))),
             (None, None) => Ok(None),
         }
     }
