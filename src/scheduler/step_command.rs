@@ -2,7 +2,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::config::Settings;
@@ -156,9 +156,10 @@ pub fn prepare(
         Some(template) => Stdin::Bytes(expand(template, &env)?.into_bytes()),
         None => Stdin::Null,
     };
+    let cwd = start_dir(suite, step, &env, test_dir)?;
     let request = ExecRequest::with_env(program, env)
         .args(args)
-        .cwd(test_dir)
+        .cwd(&cwd)
         .stdin(stdin)
         .timeout(step_timeout(suite, step, settings))
         .kill_grace(settings.kill_grace);
@@ -166,6 +167,45 @@ pub fn prepare(
         request,
         command_line,
     })
+}
+
+/// The directory a step starts in: the step's `workdir` (relative to the suite's), the suite's
+/// `workdir` (relative to the suite file's folder), else the test dir. It must be a directory
+/// when the step starts.
+fn start_dir(
+    suite: &Suite,
+    step: &Step,
+    env: &Environment,
+    test_dir: &Path,
+) -> Result<PathBuf, String> {
+    let suite_dir = match &suite.workdir {
+        Some(template) => {
+            let folder = suite
+                .source
+                .as_deref()
+                .and_then(Path::parent)
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            folder.join(expand(template, env)?)
+        }
+        None => test_dir.to_path_buf(),
+    };
+    let dir = match &step.workdir {
+        Some(template) => suite_dir.join(expand(template, env)?),
+        None if suite.workdir.is_none() => return Ok(suite_dir),
+        None => suite_dir,
+    };
+    match std::fs::metadata(&dir) {
+        Ok(meta) if meta.is_dir() => Ok(dir),
+        Ok(_) => Err(format!(
+            "workdir {} is not a directory: give a folder for the step to start in",
+            dir.display()
+        )),
+        Err(e) => Err(format!(
+            "workdir {}: {e}: give a folder for the step to start in",
+            dir.display()
+        )),
+    }
 }
 
 /// The step's deadline: the step's, else the suite's, else the settings'.

@@ -46,6 +46,9 @@ pub struct Suite {
     pub shell: Option<Shell>,
     /// A resource the suite must not share: suites with the same value never run at once.
     pub exclusive: Option<String>,
+    /// The directory steps start in; relative to the suite file's folder. `None` means the
+    /// test dir.
+    pub workdir: Option<Template>,
     /// The steps, in order.
     pub steps: Vec<Step>,
     /// Notes written after the last step (note-only steps at the end of the file).
@@ -103,6 +106,9 @@ pub struct Step {
     pub shell: Option<Shell>,
     /// A variable set to the step's trimmed stdout, for later steps, when the step passes.
     pub capture: Option<String>,
+    /// The directory this step starts in; relative to the suite's (its `workdir`, else the
+    /// test dir). `None` means the suite's.
+    pub workdir: Option<Template>,
     /// Lines written to the report when the step is reached, before it runs (its own `note`
     /// and those of note-only steps just before it).
     pub notes: Vec<Template>,

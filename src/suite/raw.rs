@@ -34,6 +34,7 @@ pub(crate) struct RawSuite {
     pub(crate) on_failure: RawOnFailure,
     pub(crate) shell: Option<Spanned<String>>,
     pub(crate) exclusive: Option<Spanned<String>>,
+    pub(crate) workdir: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) step: RawSteps,
     #[serde(default)]
@@ -147,6 +148,7 @@ pub(crate) struct RawStep {
     pub(crate) sh: Option<Spanned<String>>,
     pub(crate) shell: Option<Spanned<String>>,
     pub(crate) capture: Option<Spanned<String>>,
+    pub(crate) workdir: Option<Spanned<String>>,
     pub(crate) note: Option<Spanned<String>>,
     pub(crate) http: Option<Spanned<RawHttp>>,
     pub(crate) stdout: Option<RawStreamChecks>,

@@ -308,3 +308,47 @@ stdout.equals = "ab\n"
     assert!(report.contains("Passed: 3\nFailed: 0\n"), "{report}");
     assert_eq!(output.status.code(), Some(0), "{report}");
 }
+
+/// Scripts run from their project's root (`./tool`, `tests/data/…`); steps started in an empty
+/// test dir could not find what they used.
+#[test]
+fn workdir_says_where_steps_start() {
+    let env = TestEnv::new()
+        .file("project/tool", "#!/bin/sh\necho tool ran in \"$(basename \"$PWD\")\"\n")
+        .file("project/data/input.txt", "hello\n")
+        .suite(
+            "rooted",
+            r#"
+workdir = ".."
+on_failure = "continue"
+
+[[step]]
+name = "the suite's workdir, relative to the suite file"
+sh = "test -d suites && test -f project/tool"
+
+[[step]]
+name = "a step's own, relative to the suite's"
+workdir = "project"
+sh = "sh ./tool && cat data/input.txt"
+stdout.equals = "tool ran in project\nhello\n"
+
+[[step]]
+name = "the test dir, by its variable"
+workdir = "${TEST_DIR}"
+sh = "test \"$PWD\" = \"$TEST_DIR\""
+
+[[step]]
+name = "a missing folder fails the step"
+workdir = "project/nowhere"
+sh = "true"
+"#,
+        );
+    let output = env.run(&[]);
+    let report = normalize_report(&stdout(&output), &env);
+    assert!(report.contains("✓ the suite's workdir"), "{report}");
+    assert!(report.contains("✓ a step's own"), "{report}");
+    assert!(report.contains("✓ the test dir, by its variable"), "{report}");
+    assert!(report.contains("✗ a missing folder fails the step"), "{report}");
+    assert!(report.contains("project/nowhere: No such file or directory"), "{report}");
+    assert!(report.contains("Passed: 3\nFailed: 1\n"), "{report}");
+}

@@ -31,6 +31,7 @@ fn step(name: &str, section: Option<&str>) -> Step {
         location: None,
         shell: None,
         capture: None,
+        workdir: None,
         notes: Vec::new(),
     }
 }
@@ -52,6 +53,7 @@ fn suite(name: &str, steps: Vec<Step>) -> Suite {
         services: Vec::new(),
         shell: None,
         exclusive: None,
+        workdir: None,
         steps,
         closing_notes: Vec::new(),
     }

@@ -112,6 +112,9 @@ impl Validator<'_> {
             .filter_map(|requirement| errors.keep(self.requirement(requirement)))
             .collect();
         let shell = raw.shell.and_then(|shell| errors.keep(self.shell(shell)));
+        let workdir = raw
+            .workdir
+            .and_then(|dir| errors.keep(self.template(&dir)));
         let exclusive = raw
             .exclusive
             .and_then(|resource| errors.keep(self.name(resource, "exclusive resource")));
@@ -182,6 +185,7 @@ impl Validator<'_> {
             },
             shell,
             exclusive,
+            workdir,
             steps,
             closing_notes: pending_notes,
             fixtures_root: None,
@@ -301,6 +305,10 @@ impl Validator<'_> {
             capture: raw
                 .capture
                 .map(|capture| self.capture(capture))
+                .transpose()?,
+            workdir: raw
+                .workdir
+                .map(|dir| self.template(&dir))
                 .transpose()?,
             notes: note.into_iter().collect(),
             name,

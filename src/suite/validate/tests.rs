@@ -347,7 +347,7 @@ fn unknown_key_at_top_level() {
     assert_eq!(
         error("nme = \"demo\"\n"),
         "\
-error: unknown key `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `step`, `service`
+error: unknown key `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `workdir`, `step`, `service`
  --> suites/demo.toml:1:1
   |
 1 | nme = \"demo\"
