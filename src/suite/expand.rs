@@ -242,7 +242,8 @@ fn parse_parts(
                 },
                 None => unterminated(base + i),
             };
-            let ours = is_variable_name(name) && (after.starts_with('}') || after.starts_with(":-"));
+            let ours =
+                is_variable_name(name) && (after.starts_with('}') || after.starts_with(":-"));
             if syntax == Syntax::Shell && !ours {
                 let length = bash_expansion_len(rest).ok_or_else(|| unterminated(base + i))?;
                 literal.push_str(&rest[..length]);
@@ -268,8 +269,7 @@ fn parse_parts(
                     });
                 }
                 let start = i + 2 + name_len + 2;
-                let (default, used) =
-                    parse_parts(
+                let (default, used) = parse_parts(
                     &text[start..],
                     base + start,
                     Some(base + i),
@@ -398,13 +398,20 @@ mod tests {
     /// `sh` lines refused bash's own expansions unless written `$${…}`.
     #[test]
     fn shell_lines_keep_bash_expansions_for_bash() {
-        let line = "echo ${KEY:0:3} ${#KEY} ${P%/*} ${A[@]} ${!R} ${X:=1} ${Y:+y} ${1} ${Z:-${W%%.*}}";
+        let line =
+            "echo ${KEY:0:3} ${#KEY} ${P%/*} ${A[@]} ${!R} ${X:=1} ${Y:+y} ${1} ${Z:-${W%%.*}}";
         assert_eq!(
             expand_shell(line, &[("W", "a.b.c")]),
             "echo ${KEY:0:3} ${#KEY} ${P%/*} ${A[@]} ${!R} ${X:=1} ${Y:+y} ${1} ${W%%.*}"
         );
-        assert_eq!(expand_shell("${K}-${U:-d}-$${K}", &[("K", "k")]), "k-d-${K}");
-        assert_eq!(expand_shell("${P//\\}/x} ${P/'}'/y}", &[]), "${P//\\}/x} ${P/'}'/y}");
+        assert_eq!(
+            expand_shell("${K}-${U:-d}-$${K}", &[("K", "k")]),
+            "k-d-${K}"
+        );
+        assert_eq!(
+            expand_shell("${P//\\}/x} ${P/'}'/y}", &[]),
+            "${P//\\}/x} ${P/'}'/y}"
+        );
         let err = Template::parse_shell("echo ${X:0:3").unwrap_err();
         assert_eq!(err.offset, 5);
         assert!(err.message.starts_with("unterminated"), "{}", err.message);

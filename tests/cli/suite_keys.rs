@@ -314,7 +314,10 @@ stdout.equals = "ab\n"
 #[test]
 fn workdir_says_where_steps_start() {
     let env = TestEnv::new()
-        .file("project/tool", "#!/bin/sh\necho tool ran in \"$(basename \"$PWD\")\"\n")
+        .file(
+            "project/tool",
+            "#!/bin/sh\necho tool ran in \"$(basename \"$PWD\")\"\n",
+        )
         .file("project/data/input.txt", "hello\n")
         .suite(
             "rooted",
@@ -347,8 +350,17 @@ sh = "true"
     let report = normalize_report(&stdout(&output), &env);
     assert!(report.contains("✓ the suite's workdir"), "{report}");
     assert!(report.contains("✓ a step's own"), "{report}");
-    assert!(report.contains("✓ the test dir, by its variable"), "{report}");
-    assert!(report.contains("✗ a missing folder fails the step"), "{report}");
-    assert!(report.contains("project/nowhere: No such file or directory"), "{report}");
+    assert!(
+        report.contains("✓ the test dir, by its variable"),
+        "{report}"
+    );
+    assert!(
+        report.contains("✗ a missing folder fails the step"),
+        "{report}"
+    );
+    assert!(
+        report.contains("project/nowhere: No such file or directory"),
+        "{report}"
+    );
     assert!(report.contains("Passed: 3\nFailed: 1\n"), "{report}");
 }

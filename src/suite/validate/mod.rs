@@ -112,9 +112,7 @@ impl Validator<'_> {
             .filter_map(|requirement| errors.keep(self.requirement(requirement)))
             .collect();
         let shell = raw.shell.and_then(|shell| errors.keep(self.shell(shell)));
-        let workdir = raw
-            .workdir
-            .and_then(|dir| errors.keep(self.template(&dir)));
+        let workdir = raw.workdir.and_then(|dir| errors.keep(self.template(&dir)));
         let exclusive = raw
             .exclusive
             .and_then(|resource| errors.keep(self.name(resource, "exclusive resource")));
@@ -306,10 +304,7 @@ impl Validator<'_> {
                 .capture
                 .map(|capture| self.capture(capture))
                 .transpose()?,
-            workdir: raw
-                .workdir
-                .map(|dir| self.template(&dir))
-                .transpose()?,
+            workdir: raw.workdir.map(|dir| self.template(&dir)).transpose()?,
             notes: note.into_iter().collect(),
             name,
             section,
