@@ -110,17 +110,28 @@ fn write_header(html: &mut String, run: &RunRecord) {
             let _ = write!(html, ", {label} <code>{}</code>", escape(value));
         }
     }
-    html.push_str("</p>\n<p class=\"counts\">");
-    for outcome in Outcome::ALL {
-        let count = run.steps().filter(|s| s.outcome == outcome).count();
-        let _ = write!(
-            html,
-            "<span class=\"{}\">{count} {}</span>",
-            outcome.as_str(),
-            outcome_words(outcome)
-        );
-    }
     html.push_str("</p>\n");
+    write_counts(html, run, duration);
+}
+
+/// The summary line every report prints: `Failed` counts the timeouts, `Timeouts` says how many
+/// of them there were (a part of `Failed`, not added to it).
+fn write_counts(html: &mut String, run: &RunRecord, duration: Duration) {
+    let count = |outcome: Outcome| run.steps().filter(|s| s.outcome == outcome).count();
+    let timed_out = count(Outcome::TimedOut);
+    let total = run.steps().count();
+    html.push_str("<p class=\"counts\">");
+    for (class, label, value) in [
+        ("", "Total", total),
+        ("passed", "Passed", count(Outcome::Passed)),
+        ("flaky", "Flaky", count(Outcome::Flaky)),
+        ("failed", "Failed", count(Outcome::Failed) + timed_out),
+        ("timed_out", "Timeouts", timed_out),
+        ("skipped", "Skipped", count(Outcome::Skipped)),
+    ] {
+        let _ = write!(html, "<span class=\"{class}\">{label}: {value}</span>");
+    }
+    let _ = writeln!(html, "<span>Duration: {}</span></p>", seconds(duration));
 }
 
 fn write_failures(html: &mut String, run: &RunRecord) {

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::human::TimedOutNote;
 use super::{Event, Summary, Verdict, reproduce_command};
 
 /// Writes annotations to `A` (standard output) and the step summary to `S` at the end.
@@ -117,14 +118,15 @@ fn markdown(summary: &Summary, failures: &[FailureRow]) -> String {
     let mark = if summary.success() { "✅" } else { "❌" };
     let _ = writeln!(
         text,
-        "### {mark} smoke-runner: {} passed, {} failed, {} skipped\n",
+        "### {mark} smoke-runner: {} passed, {} failed{}, {} skipped\n",
         counts.passed + counts.flaky,
         counts.failed,
+        TimedOutNote(counts),
         counts.skipped
     );
     let _ = writeln!(
         text,
-        "| Total | Passed | Flaky | Failed | of which timed out | Skipped | Duration |"
+        "| Total | Passed | Flaky | Failed | Timeouts | Skipped | Duration |"
     );
     let _ = writeln!(text, "|---|---|---|---|---|---|---|");
     let _ = writeln!(

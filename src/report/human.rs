@@ -26,7 +26,7 @@ pub use self::progress::live_progress_wanted;
 use self::progress::{RunningStep, Terminal, Ticking};
 use super::reproduce_command;
 use super::{
-    Baselines, CompactDuration, EnvFileStatus, Event, ExitStatus, Hint, Reporter, RunStart,
+    Baselines, CompactDuration, Counts, EnvFileStatus, Event, ExitStatus, Hint, Reporter, RunStart,
     SkipReason, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
 use crate::suite::{Step, Suite};
@@ -591,15 +591,10 @@ fn write_summary(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io
     if counts.flaky > 0 {
         writeln!(out, "Flaky: {} (passed on a retry)", counts.flaky)?;
     }
-    if counts.timed_out > 0 {
-        writeln!(
-            out,
-            "Failed: {} ({} timed out)",
-            counts.failed, counts.timed_out
-        )?;
-    } else {
-        writeln!(out, "Failed: {}", counts.failed)?;
-    }
+    // As the shell helpers print it, for those who grep for it: `Timeouts` is a part of
+    // `Failed`, not added to it.
+    writeln!(out, "Failed: {}", counts.failed)?;
+    writeln!(out, "Timeouts: {}", counts.timed_out)?;
     writeln!(out, "Skipped: {}", counts.skipped)?;
     for (suite, reason) in &summary.skipped_suites {
         paint_line(
@@ -649,10 +644,26 @@ fn write_summary(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io
         out,
         style,
         format_args!(
-            "{} passed{flaky}, {} failed, {} skipped",
-            counts.passed, counts.failed, counts.skipped
+            "{} passed{flaky}, {} failed{}, {} skipped",
+            counts.passed,
+            counts.failed,
+            TimedOutNote(counts),
+            counts.skipped
         ),
     )
+}
+
+/// ` (N timed out)` after the failed count of a closing line when any step timed out; the
+/// timeouts are among the failures counted before it.
+pub(super) struct TimedOutNote<'a>(pub(super) &'a Counts);
+
+impl fmt::Display for TimedOutNote<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.timed_out {
+            0 => Ok(()),
+            n => write!(f, " ({n} timed out)"),
+        }
+    }
 }
 
 /// ` (flaky: passed on attempt N)` after a flaky step's name; nothing otherwise.

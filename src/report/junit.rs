@@ -2,7 +2,8 @@
 //!
 //! One `<testsuite>` per suite, one `<testcase>` per step (with `file` and `line`), `<failure>`
 //! with the failed checks and the output tail (`type="timeout"` for timeouts), `<skipped>` with
-//! the reason, flaky steps as passes with their failed attempts. Setup steps are not test cases,
+//! the reason, flaky steps as passes with their failed attempts. A suite with timeouts says how
+//! many in a `timeouts` attribute (a part of its `failures`, as `Timeouts:` is of `Failed:`). Setup steps are not test cases,
 //! so the counts equal the summary's.
 
 use std::io::{self, Write};
@@ -70,7 +71,11 @@ impl<W: Write> super::Reporter for JunitReporter<W> {
                 ..
             } => {
                 let case = test_case(suite, step, result);
-                self.suite(suite).add_test_case(case);
+                let test_suite = self.suite(suite);
+                test_suite.add_test_case(case);
+                if result.verdict == Verdict::TimedOut {
+                    count_timeout(test_suite);
+                }
             }
             Event::SuiteFinished { suite, result } => {
                 self.suite(suite).set_time(result.duration);
@@ -90,6 +95,18 @@ impl<W: Write> super::Reporter for JunitReporter<W> {
         }
         Ok(())
     }
+}
+
+/// One more timeout in the suite's `timeouts` attribute: like the summary's `Timeouts: N`, a
+/// part of its `failures`, never added to them.
+fn count_timeout(test_suite: &mut TestSuite) {
+    let key = XmlString::new("timeouts");
+    let count = test_suite
+        .extra
+        .get(&key)
+        .and_then(|n| n.as_str().parse::<usize>().ok())
+        .unwrap_or(0);
+    test_suite.extra.insert(key, (count + 1).to_string().into());
 }
 
 fn test_case(suite: &Suite, step: &Step, result: &StepResult) -> TestCase {

@@ -4,7 +4,8 @@
 //! The text follows libtest's (`running N tests`, `test name ... ok`, the `failures:` block,
 //! `test result: …`), so tools that read `cargo test` output read this too. The JSON lines
 //! follow libtest's unstable JSON format, with more detail: `exec_time`, the failure report in
-//! `stdout`, the skip reason in `message`, `timed_out` for timeouts.
+//! `stdout`, the skip reason in `message`, `timed_out` for timeouts (on a test, `true`; on the
+//! closing `suite` event, how many of `failed` timed out; before `test result:`, `timeouts: N`).
 //!
 //! With `--show-output` (or `--nocapture`), passing steps' output follows libtest's
 //! `successes:` block (and the `stdout` of `ok` JSON events), as the scheduler kept it: the
@@ -215,6 +216,10 @@ impl<W: Write> LibtestReporter<W> {
                 for rule in &summary.broken_rules {
                     writeln!(self.out, "\nrun failed by {rule}")?;
                 }
+                if counts.timed_out > 0 {
+                    // libtest has no timeouts; they are among the failures counted below.
+                    writeln!(self.out, "\ntimeouts: {}", counts.timed_out)?;
+                }
                 write!(self.out, "\ntest result: ")?;
                 if failed {
                     self.paint(Style::new().red(), "FAILED")?;
@@ -233,12 +238,17 @@ impl<W: Write> LibtestReporter<W> {
             }
             LibtestFormat::Json => writeln!(
                 self.out,
-                r#"{{ "type": "suite", "event": "{}", "passed": {passed}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {} }}"#,
+                r#"{{ "type": "suite", "event": "{}", "passed": {passed}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {}{} }}"#,
                 if failed { "failed" } else { "ok" },
                 counts.failed,
                 counts.skipped,
                 summary.filtered_out,
-                summary.duration.as_secs_f64()
+                summary.duration.as_secs_f64(),
+                if counts.timed_out > 0 {
+                    format!(r#", "timed_out": {}"#, counts.timed_out)
+                } else {
+                    String::new()
+                }
             )?,
         }
         self.out.flush()

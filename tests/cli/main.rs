@@ -22,5 +22,6 @@ mod services;
 mod setup_runs;
 mod suite_errors;
 mod suite_keys;
+mod summary_counts;
 mod support;
 mod tap;

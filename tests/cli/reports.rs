@@ -147,7 +147,7 @@ fn one_failing_run_writes_every_report_with_the_key_masked_everywhere() {
 
     // The summary's counts, everywhere.
     assert!(
-        report.contains("\nPassed: 2\nFailed: 1\nSkipped: 1\n"),
+        report.contains("\nPassed: 2\nFailed: 1\nTimeouts: 0\nSkipped: 1\n"),
         "{report}"
     );
     let junit_report =

@@ -130,6 +130,7 @@ Total tests: 10
 Passed: 8
 Flaky: 1 (passed on a retry)
 Failed: 0
+Timeouts: 0
 Skipped: 1
 Duration: [TIME]
 Finished at [DATE]
@@ -248,6 +249,7 @@ const FAILING_REPORT: &str = "\
 Total tests: 6
 Passed: 2
 Failed: 3
+Timeouts: 0
 Skipped: 1
 Duration: [TIME]
 Kept test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
@@ -324,9 +326,9 @@ fn timed_out_step_stops_the_suite_but_always_steps_run() {
         "{report}"
     );
     // A timeout is a failure, counted once, everywhere.
-    assert!(report.contains("\nFailed: 1 (1 timed out)\n"), "{report}");
+    assert!(report.contains("\nFailed: 1\nTimeouts: 1\n"), "{report}");
     assert!(
-        report.ends_with("\n1 passed, 1 failed, 1 skipped\n"),
+        report.ends_with("\n1 passed, 1 failed (1 timed out), 1 skipped\n"),
         "{report}"
     );
     assert_eq!(output.status.code(), Some(1));
@@ -342,9 +344,9 @@ fn timed_out_step_with_continue_runs_later_steps() {
     let report = normalize_report(&stdout(&output), &env);
     assert!(report.contains("\n✓ next\n"), "{report}");
     assert!(report.contains("\n✓ clean up\n"), "{report}");
-    assert!(report.contains("\nFailed: 1 (1 timed out)\n"), "{report}");
+    assert!(report.contains("\nFailed: 1\nTimeouts: 1\n"), "{report}");
     assert!(
-        report.ends_with("\n2 passed, 1 failed, 0 skipped\n"),
+        report.ends_with("\n2 passed, 1 failed (1 timed out), 0 skipped\n"),
         "{report}"
     );
     assert_eq!(output.status.code(), Some(1));

@@ -254,6 +254,7 @@ fn passing_run() {
 Total tests: 3
 Passed: 3
 Failed: 0
+Timeouts: 0
 Skipped: 0
 Duration: 3m 42s
 Finished at 2026-01-21 14:33:42 UTC
@@ -315,6 +316,7 @@ fn failing_step_shows_the_detail_block() {
 Total tests: 1
 Passed: 0
 Failed: 1
+Timeouts: 0
 Skipped: 0
 Duration: 3m 42s
 Finished at 2026-01-21 14:33:42 UTC
@@ -433,11 +435,12 @@ fn timeout_names_the_deadline() {
 === Test Summary ===
 Total tests: 1
 Passed: 0
-Failed: 1 (1 timed out)
+Failed: 1
+Timeouts: 1
 Skipped: 0
 Duration: 1.23s
 Finished at 2026-01-21 14:33:42 UTC
-0 passed, 1 failed, 0 skipped
+0 passed, 1 failed (1 timed out), 0 skipped
 "
     );
 }
@@ -525,6 +528,7 @@ fn leaked_processes_are_reported_on_the_step_and_in_the_summary() {
 Total tests: 2
 Passed: 1
 Failed: 1
+Timeouts: 0
 Skipped: 0
 Duration: 3m 42s
 Leftover processes killed: 3
@@ -562,6 +566,7 @@ fn kept_test_dir_is_named_after_the_suite_and_in_the_summary() {
 Total tests: 1
 Passed: 1
 Failed: 0
+Timeouts: 0
 Skipped: 0
 Duration: 3m 42s
 Kept test dir: /tmp/smoke-plans-kept
@@ -605,6 +610,7 @@ fn interrupted_run_says_results_are_partial() {
 Total tests: 2
 Passed: 1
 Failed: 0
+Timeouts: 0
 Skipped: 1
 Duration: 3m 42s
 Interrupted: partial results
@@ -675,6 +681,7 @@ fn parallel_suites_are_grouped_in_start_order() {
 Total tests: 5
 Passed: 5
 Failed: 0
+Timeouts: 0
 Skipped: 0
 Duration: 3m 42s
 Finished at 2026-01-21 14:33:42 UTC
@@ -793,7 +800,7 @@ fn colors_on_paints_verdicts() {
     assert!(output.contains("\x1b[33m⏱ Hangs"), "{output}");
     assert!(output.contains("\x1b[2m- Skipped"), "{output}");
     assert!(
-        output.contains("\x1b[31;1m1 passed, 2 failed, 1 skipped"),
+        output.contains("\x1b[31;1m1 passed, 2 failed (1 timed out), 1 skipped"),
         "{output}"
     );
 }
