@@ -166,7 +166,7 @@ fn prove_reads_the_tap_file_beside_the_human_report_and_agrees_on_the_counts() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(
         report.contains(
-            "\nPassed: 1\nFlaky: 1 (passed on a retry)\nFailed: 2 (1 timed out)\nSkipped: 1\n"
+            "\nPassed: 1\nFlaky: 1 (passed on a retry)\nFailed: 2\nTimeouts: 1\nSkipped: 1\n"
         ),
         "{report}"
     );
