@@ -10,6 +10,8 @@ use std::time::{Duration, SystemTime};
 
 use serde::Deserialize;
 
+use crate::fnv1a::Fnv1a;
+use crate::regular_file::{self, ReadError};
 use crate::report::{EVENTS_SCHEMA, ExitStatus};
 
 use super::record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
@@ -20,6 +22,15 @@ const MAX_LINE: usize = 16 * 1024 * 1024;
 /// An event file that cannot be imported.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    /// The file cannot be opened (missing, not a regular file, …).
+    #[error("cannot read {}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: ReadError,
+    },
     /// The file cannot be read.
     #[error("{}: {source}", path.display())]
     Read {
@@ -150,7 +161,7 @@ pub fn import_events(files: &[PathBuf], failed_exit: i32) -> Result<RunRecord, I
     for path in sorted {
         read_file(path, &mut run, &mut shards, &mut failed, &mut hash)?;
     }
-    run.run_id = format!("import-{:016x}", hash.0);
+    run.run_id = format!("import-{:016x}", hash.value());
     if failed {
         run.exit_status = failed_exit;
     }
@@ -172,10 +183,11 @@ fn read_file(
         path: path.to_owned(),
         source,
     };
-    let file = std::fs::File::open(path).map_err(read_error)?;
-    if !file.metadata().map_err(read_error)?.is_file() {
-        return Err(read_error(std::io::Error::other("not a regular file")));
-    }
+    // A FIFO or a device named by mistake is refused, never waited on.
+    let file = regular_file::open(path).map_err(|source| ImportError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
     let mut reader = BufReader::new(file);
     let mut started = false;
     let mut line = Vec::new();
@@ -341,22 +353,4 @@ fn seconds(secs: f64) -> Duration {
 
 fn parse_time(text: &str) -> Result<SystemTime, String> {
     humantime::parse_rfc3339_weak(text).map_err(|e| format!("bad time `{text}`: {e}"))
-}
-
-/// FNV-1a, 64 bits: a stable fingerprint of the imported events.
-struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv1a {
-    fn add(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
 }

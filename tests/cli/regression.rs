@@ -844,3 +844,18 @@ fn errors_and_imports_into_a_closed_pipe_do_not_panic() {
         Some(128 + 13)
     );
 }
+
+/// `history import FIFO` opened the FIFO with a blocking `open` and waited forever for a writer;
+/// it is refused as not a regular file, like every other file a user names.
+#[test]
+fn history_import_of_a_fifo_is_refused_without_waiting() {
+    let env = TestEnv::new();
+    mkfifo(&env.path().join("events.jsonl"));
+    let output = run_bounded(&env, &["history", "import", "events.jsonl"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err,
+        "error: cannot read events.jsonl: it is a FIFO (named pipe), not a regular file\n"
+    );
+}
