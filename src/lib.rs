@@ -31,6 +31,7 @@ pub mod app;
 pub mod assert;
 pub mod config;
 pub mod exec;
+pub mod fnv1a;
 pub mod harness;
 pub mod history;
 pub mod http;

@@ -14,7 +14,8 @@ use aho_corasick::{AhoCorasick, MatchKind};
 pub const MIN_SECRET_LEN: usize = 6;
 
 /// Whether a variable's name says it holds a secret: `*_KEY`, `*_TOKEN`, `*_SECRET`,
-/// `*PASSWORD*`, `*_PAT` (in any case).
+/// `*PASSWORD*`, `*_PAT` (in any case). The one rule: settings mark secrets by it, and the
+/// script import uses it to tell which variables it must not write into a suite file.
 pub fn looks_secret(name: &str) -> bool {
     let name = name.to_ascii_uppercase();
     ["_KEY", "_TOKEN", "_SECRET", "_PAT"]

@@ -8,12 +8,12 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::config::{ColorWhen, Format, Partition, RunArgs, Settings, Shard};
+use crate::config::{Format, Partition, RunArgs, Settings, Shard};
 use crate::exec::{Executor, Interrupts};
 use crate::mask::{MIN_SECRET_LEN, Masker, looks_secret};
 use crate::report::{
-    ColorChoice, Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter,
-    LibtestFormat, LibtestReporter, Reporter, TapReporter, live_progress_wanted, write_list,
+    Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter, LibtestFormat,
+    LibtestReporter, Reporter, TapReporter, live_progress_wanted, write_list,
 };
 use crate::scheduler::{self, Fanout, Filter, Selection};
 use crate::suite::{Suite, load_suites};
@@ -149,7 +149,7 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         return end;
     }
     let stdout = io::stdout();
-    let color = color_choice(args.color).resolve(&stdout);
+    let color = args.color.resolve_for_stdout();
     match format(args) {
         Format::Human => {
             let options = HumanOptions {
@@ -285,11 +285,7 @@ fn keep_shard(suites: &[Suite], selection: &mut Selection, shard: Shard) {
 
 /// The shard (from 1) of `count` that the suite named `name` belongs to.
 pub fn shard_of(name: &str, count: u32) -> u32 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in name.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let hash = crate::fnv1a::Fnv1a::of(name.as_bytes());
     (hash % u64::from(count.max(1))) as u32 + 1
 }
 
@@ -429,13 +425,5 @@ fn libtest_format(format: Format) -> LibtestFormat {
         Format::Terse => LibtestFormat::Terse,
         Format::Json => LibtestFormat::Json,
         Format::Human | Format::Pretty | Format::Tap => LibtestFormat::Pretty,
-    }
-}
-
-fn color_choice(when: ColorWhen) -> ColorChoice {
-    match when {
-        ColorWhen::Auto => ColorChoice::Auto,
-        ColorWhen::Always => ColorChoice::Always,
-        ColorWhen::Never => ColorChoice::Never,
     }
 }

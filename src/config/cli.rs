@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::report::ColorChoice;
+
 /// Declarative smoke and integration tests for command-line programs.
 ///
 /// Runs every suite (`suites/*.toml`) in a fresh test dir, step after step, each command in its
@@ -237,8 +239,8 @@ pub struct RunArgs {
     pub format: Option<Format>,
 
     /// Colors: `auto` (when writing to a terminal and NO_COLOR is unset), `always`, `never`.
-    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
-    pub color: ColorWhen,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
 
     /// List the steps (libtest format) instead of running them.
     #[arg(long)]
@@ -404,16 +406,4 @@ pub enum Format {
     Json,
     /// TAP version 14: one test point per step, YAML diagnostics for failures.
     Tap,
-}
-
-/// When to use colors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ColorWhen {
-    /// When writing to a terminal and `NO_COLOR` is not set.
-    #[default]
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
 }

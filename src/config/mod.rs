@@ -9,8 +9,8 @@ mod env_file;
 mod settings;
 
 pub use cli::{
-    Cli, ColorWhen, Command, ExecArgs, Format, HistoryArgs, HistoryCommand, HistoryFileArgs,
-    HistoryFormat, ImportArgs, Partition, ReportArgs, RunArgs, Shard,
+    Cli, Command, ExecArgs, Format, HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat,
+    ImportArgs, Partition, ReportArgs, RunArgs, Shard,
 };
 pub use duration::{DurationError, MAX_DURATION, duration_from_secs, parse_duration};
 pub use env_file::{

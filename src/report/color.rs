@@ -1,56 +1,51 @@
-//! Whether to colour the report: the user's `--color` choice, resolved against the output stream
-//! and the conventional environment variables.
+//! Whether to colour the report: the one colour model, from the `--color` flag to the bool
+//! each report is given.
 //!
-//! This module only decides; it never writes escape codes itself.
+//! `auto` follows <https://no-color.org> first (a non-empty `NO_COLOR` turns colour off), then
+//! the detection owo-colors uses (the `supports-color` crate: `FORCE_COLOR`, `CLICOLOR_FORCE`,
+//! whether standard output is a terminal, `TERM`, CI services). `supports-color` alone would
+//! colour with `NO_COLOR=0` or with `CLICOLOR_FORCE` beside `NO_COLOR`, which no-color.org
+//! rules out. This module only decides; it never writes escape codes itself.
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
 
-/// When to colour output, as chosen by the user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// When to colour output (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ColorChoice {
-    /// Colour when the stream is a terminal, unless `NO_COLOR` says otherwise (the default).
+    /// When writing to a terminal and `NO_COLOR` is not set.
     #[default]
     Auto,
-    /// Always colour, even into a pipe or a file.
+    /// Always.
     Always,
-    /// Never colour.
+    /// Never.
     Never,
 }
 
 impl ColorChoice {
-    /// Resolves the choice for `stream`, reading `NO_COLOR`, `CLICOLOR_FORCE` and `TERM` from the
-    /// process environment.
+    /// Whether to colour what is written to standard output, reading the process environment.
     ///
     /// See [`ColorChoice::resolve_with`] for the rules.
-    pub fn resolve(self, stream: &impl IsTerminal) -> bool {
-        self.resolve_with(stream.is_terminal(), |name| std::env::var_os(name))
+    pub fn resolve_for_stdout(self) -> bool {
+        self.resolve_with(
+            |name| std::env::var_os(name),
+            || supports_color::on(supports_color::Stream::Stdout).is_some(),
+        )
     }
 
-    /// Resolves the choice given whether the stream is a terminal and a way to read environment
-    /// variables.
+    /// Resolves the choice given a way to read environment variables and the stream's
+    /// detection (`detect`, asked only when it decides).
     ///
-    /// `Always` and `Never` mean what they say. `Auto` colours when, in this order:
-    /// - `NO_COLOR` is unset or empty (<https://no-color.org>); a non-empty value turns colour off;
-    /// - else `CLICOLOR_FORCE` is set to something other than empty or `0`, which turns colour on
-    ///   even into a pipe;
-    /// - else the stream is a terminal whose `TERM` is not `dumb`.
-    pub fn resolve_with(self, is_terminal: bool, env: impl Fn(&str) -> Option<OsString>) -> bool {
+    /// `Always` and `Never` mean what they say. `Auto` colours unless `NO_COLOR` is set to
+    /// something other than empty, and then only when `detect` says the stream takes colour.
+    pub fn resolve_with(
+        self,
+        env: impl Fn(&str) -> Option<OsString>,
+        detect: impl FnOnce() -> bool,
+    ) -> bool {
         match self {
             Self::Always => true,
             Self::Never => false,
-            Self::Auto => {
-                let set_and_not = |name: &str, off: &str| {
-                    env(name).is_some_and(|value| !value.is_empty() && value != off)
-                };
-                if set_and_not("NO_COLOR", "") {
-                    false
-                } else if set_and_not("CLICOLOR_FORCE", "0") {
-                    true
-                } else {
-                    is_terminal && env("TERM").is_none_or(|term| term != "dumb")
-                }
-            }
+            Self::Auto => env("NO_COLOR").is_none_or(|value| value.is_empty()) && detect(),
         }
     }
 }
@@ -60,7 +55,7 @@ mod tests {
     use super::*;
 
     /// An environment holding exactly `vars`.
-    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + use<> {
         let vars: Vec<(String, String)> = vars
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -73,43 +68,31 @@ mod tests {
     }
 
     #[test]
-    fn auto_follows_the_terminal_when_nothing_is_set() {
-        assert!(ColorChoice::Auto.resolve_with(true, env(&[])));
-        assert!(!ColorChoice::Auto.resolve_with(false, env(&[])));
+    fn auto_follows_the_detection_when_no_color_is_unset() {
+        assert!(ColorChoice::Auto.resolve_with(env(&[]), || true));
+        assert!(!ColorChoice::Auto.resolve_with(env(&[]), || false));
     }
 
     #[test]
-    fn no_color_with_a_value_turns_colour_off() {
-        assert!(!ColorChoice::Auto.resolve_with(true, env(&[("NO_COLOR", "1")])));
-        assert!(!ColorChoice::Auto.resolve_with(true, env(&[("NO_COLOR", "0")])));
+    fn no_color_with_any_value_turns_colour_off_whatever_the_detection_says() {
+        for value in ["1", "0", "false"] {
+            let no_color = env(&[("NO_COLOR", value)]);
+            assert!(
+                !ColorChoice::Auto.resolve_with(no_color, || true),
+                "{value}"
+            );
+        }
     }
 
     #[test]
     fn empty_no_color_is_ignored() {
-        assert!(ColorChoice::Auto.resolve_with(true, env(&[("NO_COLOR", "")])));
+        assert!(ColorChoice::Auto.resolve_with(env(&[("NO_COLOR", "")]), || true));
     }
 
     #[test]
-    fn clicolor_force_colours_a_pipe_unless_no_color_is_set() {
-        assert!(ColorChoice::Auto.resolve_with(false, env(&[("CLICOLOR_FORCE", "1")])));
-        assert!(!ColorChoice::Auto.resolve_with(false, env(&[("CLICOLOR_FORCE", "0")])));
-        assert!(!ColorChoice::Auto.resolve_with(false, env(&[("CLICOLOR_FORCE", "")])));
-        assert!(
-            !ColorChoice::Auto
-                .resolve_with(false, env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]))
-        );
-    }
-
-    #[test]
-    fn dumb_terminal_gets_no_colour() {
-        assert!(!ColorChoice::Auto.resolve_with(true, env(&[("TERM", "dumb")])));
-        assert!(ColorChoice::Auto.resolve_with(true, env(&[("TERM", "xterm-256color")])));
-    }
-
-    #[test]
-    fn always_and_never_ignore_the_environment() {
+    fn always_and_never_ignore_the_environment_and_the_detection() {
         let hostile = env(&[("NO_COLOR", "1"), ("TERM", "dumb")]);
-        assert!(ColorChoice::Always.resolve_with(false, &hostile));
-        assert!(!ColorChoice::Never.resolve_with(true, env(&[("CLICOLOR_FORCE", "1")])));
+        assert!(ColorChoice::Always.resolve_with(&hostile, || false));
+        assert!(!ColorChoice::Never.resolve_with(env(&[]), || true));
     }
 }

@@ -35,7 +35,7 @@ use crate::suite::{Step, Suite};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HumanOptions {
     /// Colour with ANSI escape codes. When false the output holds no escape codes at all.
-    /// Resolve it from the user's choice with [`ColorChoice::resolve`](super::ColorChoice::resolve).
+    /// Resolve it from the user's choice with [`ColorChoice::resolve_for_stdout`](super::ColorChoice::resolve_for_stdout).
     pub color: bool,
     /// Also show how long each passed step took, and its output tail when the runner kept one.
     /// Failed and timed-out steps always show both.

@@ -19,7 +19,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::DurationError;
-use crate::regular_file::ReadError;
+use crate::regular_file::{ReadError, describe_io};
 
 use super::expand::TemplateError;
 use super::model::Location;
@@ -441,16 +441,6 @@ impl fmt::Display for LoadErrors {
 }
 
 impl std::error::Error for LoadErrors {}
-
-/// An I/O error as a lowercase phrase without the OS error number.
-fn describe_io(error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::NotFound => "no such file or folder".into(),
-        io::ErrorKind::PermissionDenied => "permission denied".into(),
-        io::ErrorKind::IsADirectory => "it is a folder".into(),
-        _ => lowercase_first(&error.to_string()),
-    }
-}
 
 /// The regex crate's message without its own rendering of the pattern: just the reason.
 fn describe_regex(error: &regex::Error) -> String {

@@ -116,7 +116,8 @@ impl TestEnv {
             .env("TMPDIR", &tmp)
             .env("FAKE", fake_program())
             .env_remove("NO_COLOR")
-            .env_remove("CLICOLOR_FORCE");
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("FORCE_COLOR");
         for (key, value) in &self.envs {
             command.env(key, value);
         }
