@@ -1,10 +1,11 @@
 //! `smoke-runner import SCRIPT.sh [-o FILE]`: read the script (bounded, text only), translate
 //! it, check that the suite loads, write it; warnings on stderr name the script's lines.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use crate::config::ImportArgs;
-use crate::import::import_script;
+use crate::import::{ImportOptions, Library, import_script, sourced_paths};
 use crate::regular_file;
 use crate::suite::parse_suite;
 
@@ -48,7 +49,15 @@ fn import(args: &ImportArgs) -> Result<Option<String>, String> {
         .script
         .file_name()
         .map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
-    let imported = import_script(&source, &script_name);
+    for message in bash_syntax_errors(&args.script) {
+        stderr_line!("warning: {shown}: bash cannot parse it: {message}");
+    }
+    let target = args
+        .output
+        .clone()
+        .unwrap_or_else(|| Path::new(&format!("{script_name}.toml")).to_path_buf());
+    let options = options(args, &source, &target);
+    let imported = import_script(&source, &script_name, &options);
     for warning in &imported.warnings {
         stderr_line!("warning: {shown}:{}: {}", warning.line, warning.message);
     }
@@ -57,10 +66,6 @@ fn import(args: &ImportArgs) -> Result<Option<String>, String> {
             "{shown} has no commands to turn into steps: give a test script"
         ));
     }
-    let target = args
-        .output
-        .clone()
-        .unwrap_or_else(|| Path::new(&format!("{script_name}.toml")).to_path_buf());
     // The promise is a suite that loads without edits: check it before handing it over.
     parse_suite(&imported.toml, &target).map_err(|e| {
         format!("the suite translated from {shown} does not load, please report this:\n{e}")
@@ -103,4 +108,113 @@ fn read_script(path: &Path) -> Result<String, String> {
             e.utf8_error().valid_up_to()
         )
     })
+}
+
+/// `bash -n SCRIPT`: bash's own messages when it cannot parse the script (nothing runs). An
+/// empty list when it parses, or when bash is not there to ask (said in the list).
+fn bash_syntax_errors(script: &Path) -> Vec<String> {
+    let output = Command::new("bash")
+        .arg("--noprofile")
+        .arg("--norc")
+        .arg("-n")
+        .arg(script)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output();
+    match output {
+        Ok(output) if output.status.success() => Vec::new(),
+        Ok(output) => {
+            let text = String::from_utf8_lossy(&output.stderr);
+            let lines: Vec<String> = text.lines().take(5).map(str::to_owned).collect();
+            if lines.is_empty() {
+                vec![format!("bash -n exited with {}", output.status)]
+            } else {
+                lines
+            }
+        }
+        Err(error) => vec![format!(
+            "bash -n could not run ({error}): the script was not checked"
+        )],
+    }
+}
+
+/// What the import needs beyond the script's text: its arguments, the libraries it sources
+/// (read here, bounded), where its folder and the current folder are from the suite file.
+fn options(args: &ImportArgs, source: &str, target: &Path) -> ImportOptions {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let script_dir = absolute(&cwd, args.script.parent().unwrap_or(Path::new(".")));
+    let suite_dir = absolute(&cwd, target.parent().unwrap_or(Path::new(".")));
+    let libraries = sourced_paths(source)
+        .into_iter()
+        .filter_map(|written| {
+            let path = library_path(&written, &script_dir, &cwd)?;
+            let bytes = regular_file::read(&path, MAX_SCRIPT_BYTES).ok()?;
+            let text = String::from_utf8(bytes).ok()?;
+            let path_for_steps = relative(&cwd, &path).display().to_string();
+            Some((
+                written,
+                Library {
+                    text,
+                    path_for_steps,
+                },
+            ))
+        })
+        .collect();
+    ImportOptions {
+        args: args.args.clone(),
+        libraries,
+        script_dir: relative(&cwd, &script_dir).display().to_string(),
+        workdir: Some(relative(&suite_dir, &cwd).display().to_string()),
+    }
+}
+
+/// Where `source WRITTEN` finds its file: after the script's own folder (`$(dirname "$0")/`,
+/// `${BASH_SOURCE%/*}/`) it is in the script's folder; a relative path is looked up from the
+/// current folder, as bash does, then from the script's.
+fn library_path(written: &str, script_dir: &Path, cwd: &Path) -> Option<PathBuf> {
+    let after_expansion = written
+        .rfind([')', '}'])
+        .filter(|_| written.contains('$'))
+        .map(|at| written[at + 1..].trim_start_matches(['"', '/']));
+    if let Some(rest) = after_expansion {
+        return Some(script_dir.join(rest)).filter(|p| p.is_file());
+    }
+    if written.contains('$') {
+        return None;
+    }
+    [cwd.join(written), script_dir.join(written)]
+        .into_iter()
+        .find(|p| p.is_file())
+}
+
+fn absolute(cwd: &Path, path: &Path) -> PathBuf {
+    let joined = if path.as_os_str().is_empty() {
+        cwd.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
+    joined.canonicalize().unwrap_or(joined)
+}
+
+/// `to` as a path relative to the folder `from` (both absolute).
+fn relative(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<Component> = from.components().collect();
+    let to_parts: Vec<Component> = to.components().collect();
+    let common = from
+        .iter()
+        .zip(&to_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for part in &to_parts[common..] {
+        out.push(part);
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }

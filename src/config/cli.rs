@@ -62,9 +62,14 @@ pub struct ImportArgs {
     #[arg(value_name = "SCRIPT")]
     pub script: PathBuf,
 
-    /// Write the suite to FILE instead of standard output.
+    /// Write the suite to FILE instead of standard output. Its `workdir` is the folder the
+    /// import runs in, so run the suite from there, as the script is run.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// The script's arguments (`$1`, `${2:-default}`…), after `--`: `import t.sh -- ./prog`.
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
 }
 
 /// Where the history is, for the commands that read it.

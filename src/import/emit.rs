@@ -23,6 +23,23 @@ pub(crate) fn suite(draft: &Draft) -> String {
             "exclusive = \"plandex-account\"   # suites on one Plandex account never overlap\n",
         );
     }
+    if let Some(shell) = &draft.shell {
+        let _ = writeln!(
+            out,
+            "shell = {}   # the script's own `set` options",
+            string(shell)
+        );
+    }
+    if draft.keep_going {
+        out.push_str("on_failure = \"continue\"   # the script goes on after a failed check\n");
+    }
+    if let Some(dir) = &draft.workdir {
+        let _ = writeln!(
+            out,
+            "workdir = {}   # steps start where the script was run from",
+            string(dir)
+        );
+    }
     if draft.uses_plandex || !draft.env.is_empty() {
         out.push_str("\n[env]\n");
         if draft.uses_plandex {
@@ -95,11 +112,30 @@ fn write_step(out: &mut String, step: &Step) {
         let names: Vec<String> = step.env_remove.iter().map(|n| string(n)).collect();
         let _ = writeln!(out, "env_remove = [{}]", names.join(", "));
     }
-    if let Some(status) = step.status {
-        let _ = writeln!(out, "status = {}", string(status));
+    if let Some(status) = &step.status {
+        match status.parse::<u8>() {
+            Ok(code) => {
+                let _ = writeln!(out, "status = {code}");
+            }
+            Err(_) => {
+                let _ = writeln!(out, "status = {}", string(status));
+            }
+        }
     }
     if let Some(text) = &step.output_contains {
         let _ = writeln!(out, "output.contains = {}", string(text));
+    }
+    if let Some(text) = &step.stdout_contains {
+        let _ = writeln!(out, "stdout.contains = {}", string(text));
+    }
+    if let Some(text) = &step.stdout_equals {
+        let _ = writeln!(out, "stdout.equals = {}", string(text));
+    }
+    if let Some(dir) = &step.workdir {
+        let _ = writeln!(out, "workdir = {}", string(dir));
+    }
+    if step.always {
+        out.push_str("always = true\n");
     }
     if let Some(timeout) = &step.timeout {
         let _ = writeln!(out, "timeout = {}", string(timeout));

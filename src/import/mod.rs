@@ -10,8 +10,10 @@
 mod draft;
 mod emit;
 mod helpers;
+mod library;
 mod script;
 mod translate;
 mod words;
 
-pub use translate::{Imported, Warning, import_script};
+pub use library::Library;
+pub use translate::{ImportOptions, Imported, Warning, import_script, sourced_paths};

@@ -3,11 +3,15 @@
 //! `env_remove`/`env`, piped or here-string answers become `stdin`, and the rest is kept as
 //! `sh` steps holding the original lines.
 
+mod generic;
+
 use super::draft::{Draft, Item, Step};
 use super::emit;
 use super::helpers::{self, Helper};
+use super::library::{Family, Library};
 use super::script::{Kind, Statement, statements};
 use super::words::{OUTER, Token, Word, eval_text_to_run, is_name, protect, quote_arg, tokenize};
+use crate::mask::looks_secret;
 
 /// The result of an import: the suite file's text, and what the reader should look at.
 #[derive(Debug, Clone)]
@@ -36,11 +40,52 @@ struct Function {
     text: String,
     body: String,
     body_line: usize,
+    /// The library it comes from, as steps source it (`None`: the script's own).
+    library: Option<String>,
+}
+
+/// What the caller knows about the script beyond its text.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// The script's arguments (`smoke-runner import SCRIPT -- ARGS`): `$1`…
+    pub args: Vec<String>,
+    /// The libraries the script sources, read by the caller: as written in the script, and
+    /// what was read.
+    pub libraries: Vec<(String, Library)>,
+    /// The script's folder, as steps started in `workdir` reach it (`$(dirname "$0")`).
+    pub script_dir: String,
+    /// The suite's `workdir`: the folder the import was run from, relative to the suite file.
+    pub workdir: Option<String>,
+}
+
+/// The paths a script sources (`source X`, `. X`), as written, for the caller to read.
+pub fn sourced_paths(source: &str) -> Vec<String> {
+    statements(source, 1)
+        .iter()
+        .filter(|s| s.kind == Kind::Simple)
+        .filter_map(|s| {
+            let (tokens, _) = tokenize(&s.text).ok()?;
+            match tokens.as_slice() {
+                [Token::Word(head), Token::Word(path), ..]
+                    if matches!(head.plain().as_deref(), Some("source" | ".")) =>
+                {
+                    Some(path.eval_text())
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Whether a script is written for `test_utils.sh` and the Plandex command (the import's
+/// first vocabulary) rather than with helpers of its own.
+fn is_plandex_script(source: &str) -> bool {
+    source.contains("test_utils.sh") || source.to_ascii_lowercase().contains("plandex")
 }
 
 /// Translates a bash test script. `script_name` is the file's name, for the suite's default
 /// name and for messages.
-pub fn import_script(source: &str, script_name: &str) -> Imported {
+pub fn import_script(source: &str, script_name: &str, options: &ImportOptions) -> Imported {
     let stem = script_name
         .rsplit('/')
         .next()
@@ -54,6 +99,10 @@ pub fn import_script(source: &str, script_name: &str) -> Imported {
         },
         // The usual shell aliases of `plandex` and `plandex-dev`: shell steps get a definition.
         aliases: vec!["pdx".to_owned(), "pdxd".to_owned()],
+        generic: !is_plandex_script(source),
+        libraries: options.libraries.clone(),
+        args: options.args.clone(),
+        script_dir: options.script_dir.clone(),
         ..Translator::default()
     };
     let all = statements(source, 1);
@@ -70,11 +119,19 @@ pub fn import_script(source: &str, script_name: &str) -> Imported {
                 text: statement.text.clone(),
                 body: body.clone(),
                 body_line: *body_line,
+                library: None,
             });
         }
     }
+    if translator.generic {
+        translator.draft.workdir = options.workdir.clone();
+        translator.survey(&all);
+    }
     translator.statements(&all, 0);
     translator.flush_comments();
+    for step in std::mem::take(&mut translator.exit_steps) {
+        translator.push(step);
+    }
     let steps = translator
         .draft
         .items
@@ -109,6 +166,22 @@ struct Translator {
     any_step: bool,
     /// The last `shell_text` added definitions before the line.
     prelude: bool,
+    /// A script with its own helpers (not `test_utils.sh`): see `generic.rs`.
+    generic: bool,
+    /// The script runs with `set -e`: every command is a check.
+    errexit: bool,
+    /// Check helpers of the script and its libraries, by name.
+    families: Vec<(String, Family)>,
+    libraries: Vec<(String, Library)>,
+    args: Vec<String>,
+    script_dir: String,
+    /// `begin_test NAME`: the name of the block that follows.
+    pending_test: Option<String>,
+    /// Where steps start after a `cd` (a template, relative to the suite's workdir).
+    cwd: Option<String>,
+    dir_stack: Vec<Option<String>>,
+    /// `trap … EXIT` commands, as `always` steps at the end.
+    exit_steps: Vec<Step>,
 }
 
 /// How deep function calls are inlined.
@@ -134,6 +207,7 @@ impl Translator {
                 Kind::Block => {
                     self.shell_step(statement.line, &statement.text, None, "a shell block");
                 }
+                Kind::HereDoc if self.generic && self.heredoc_check(statement) => {}
                 Kind::HereDoc => {
                     self.shell_step(statement.line, &statement.text, None, "a here-document");
                 }
@@ -164,6 +238,7 @@ impl Translator {
             section: self.section.clone(),
             env: self.overlay.clone(),
             env_remove: self.removed.clone(),
+            workdir: self.cwd.clone(),
             ..Step::default()
         }
     }
@@ -174,6 +249,9 @@ impl Translator {
             && let Some(line) = step.origin.take()
         {
             step.name = Some(shorten(&line));
+        }
+        if self.generic {
+            self.generic_step(&mut step);
         }
         self.any_step = true;
         self.draft.items.push(Item::Step(Box::new(step)));
@@ -239,7 +317,7 @@ impl Translator {
                     queue.push(value.clone());
                 }
             }
-            for name in helpers::names() {
+            for name in helpers::names().filter(|_| !self.generic) {
                 let defined = self.functions.iter().any(|f| f.name == name);
                 if !defined && !needed.iter().any(|n| n == name) && calls(&body, name) {
                     needed.push(name.to_owned());
@@ -251,10 +329,12 @@ impl Translator {
                 }
             }
         }
-        self.prelude = !needed.is_empty();
         let mut out = String::new();
         for name in needed.iter().rev() {
             if let Some(function) = self.functions.iter().find(|f| &f.name == name) {
+                if function.library.is_some() {
+                    continue;
+                }
                 out.push_str(&function.text);
             } else if self.aliases.contains(name) {
                 self.draft.uses_plandex = true;
@@ -269,6 +349,11 @@ impl Translator {
             }
             out.push('\n');
         }
+        if self.generic {
+            let (sources, overrides) = self.library_prelude(&format!("{out}\n{text}"));
+            out = format!("{sources}{out}{overrides}");
+        }
+        self.prelude = !out.is_empty();
         out.push_str(text.trim_end());
         protect(&out)
     }
@@ -284,6 +369,9 @@ impl Translator {
         };
         if let Some(comment) = trailing {
             self.comments.push(comment);
+        }
+        if self.generic && self.guarded_check(&tokens, statement) {
+            return;
         }
         let mut status_any = false;
         let mut stdin = None;
@@ -342,124 +430,18 @@ impl Translator {
         self.command(&words, form, depth);
     }
 
+    /// One command line: assignments and builtins change the state; helpers, checks and the
+    /// Plandex command become steps; function calls are inlined; the rest stays shell.
     fn command(&mut self, words: &[Word], form: Form<'_>, depth: usize) {
-        let line = form.line;
+        if self.assignments(words, &form) || self.builtin(words, &form) {
+            return;
+        }
         let head = words[0].plain().unwrap_or_default();
-        // Assignments only: `X=…`, `PREV=$X`, `X=$(…)`.
-        if words.iter().all(|w| w.assignment().is_some()) {
-            for word in words {
-                let (name, value) = word.assignment().expect("checked");
-                self.assign(line, &name, &value, form.text);
-            }
+        if self.generic
+            && let Some(kind) = self.family_of(&head)
+        {
+            self.family_call(kind, words, form);
             return;
-        }
-        if head == "local" || head == "declare" || head == "readonly" {
-            for word in &words[1..] {
-                if let Some((name, value)) = word.assignment() {
-                    self.assign(line, &name, &value, form.text);
-                }
-            }
-            return;
-        }
-        match head.as_str() {
-            "export" => {
-                for word in &words[1..] {
-                    match word.assignment() {
-                        Some((name, value)) => self.assign(line, &name, &value, form.text),
-                        None => self.comment(format!(
-                            "line {line}: `export {}` needs nothing: steps inherit the environment",
-                            word.eval_text()
-                        )),
-                    }
-                }
-                return;
-            }
-            "unset" => {
-                for word in &words[1..] {
-                    let name = word.eval_text();
-                    if is_name(&name) {
-                        self.overlay.retain(|(n, _)| n != &name);
-                        if !self.removed.contains(&name) {
-                            self.removed.push(name);
-                        }
-                    }
-                }
-                self.comment(format!(
-                    "line {line}: `{}`: env_remove on the steps that follow",
-                    form.text.trim()
-                ));
-                return;
-            }
-            "alias" => {
-                for word in &words[1..] {
-                    let text = word.eval_text();
-                    if let Some((name, value)) = text.split_once('=') {
-                        if is_plandex_command(value.split_whitespace().next().unwrap_or(""), &[]) {
-                            self.aliases.push(name.to_owned());
-                            self.draft.uses_plandex = true;
-                            self.comment(format!(
-                                "line {line}: `{name}` is an alias of the Plandex command"
-                            ));
-                        } else {
-                            self.other_aliases.push((name.to_owned(), value.to_owned()));
-                            self.comment(format!(
-                                "line {line}: alias `{name}` is kept for the shell steps that use it"
-                            ));
-                        }
-                    }
-                }
-                return;
-            }
-            "source" | "." => {
-                let utils = words
-                    .get(1)
-                    .is_some_and(|w| w.eval_text().ends_with("test_utils.sh"));
-                if utils && !self.draft.env.iter().any(|(n, _, _)| n == "PLANDEX_ENV") {
-                    // test_utils.sh exports it for every command of the script.
-                    self.draft
-                        .env
-                        .push(("PLANDEX_ENV".to_owned(), "development".to_owned(), line));
-                }
-                self.comment(format!(
-                    "line {line}: `{}` dropped: smoke-runner provides the helpers and loads the env file (PLANDEX_ENV_FILE)",
-                    form.text.trim()
-                ));
-                return;
-            }
-            "set" => {
-                self.comment(format!(
-                    "line {line}: `{}` dropped: each step must pass, and sh steps run with bash -eo pipefail",
-                    form.text.trim()
-                ));
-                return;
-            }
-            "trap" => {
-                self.comment(format!(
-                    "line {line}: `{}` dropped: smoke-runner removes the test dir itself",
-                    form.text.trim()
-                ));
-                return;
-            }
-            "exit"
-                if words.len() <= 2
-                    && words.get(1).and_then(Word::plain).is_none_or(|c| c == "0") =>
-            {
-                self.comment(format!(
-                    "line {line}: `{}` dropped: the run ends after the last step",
-                    form.text.trim()
-                ));
-                return;
-            }
-            "cd" => {
-                self.shell_step(
-                    line,
-                    form.text,
-                    Some("`cd` only lasts for its own step; every step starts in the test dir"),
-                    "",
-                );
-                return;
-            }
-            _ => {}
         }
         if let Some(helper) = Helper::from_name(&head)
             && !self.functions.iter().any(|f| f.name == head)
@@ -468,90 +450,256 @@ impl Translator {
             return;
         }
         if is_plandex_command(&words[0].eval_text(), &self.aliases) {
-            self.draft.uses_plandex = true;
-            let args: Result<Vec<String>, _> = words[1..].iter().map(Word::template).collect();
-            match args {
-                Ok(args) => {
-                    let mut step = self.step();
-                    step.run = Some(join_args(&args));
-                    self.finish(step, form);
-                }
-                Err(reason) => self.shell_step(line, form.text, Some(&reason.0), ""),
-            }
+            self.plandex_run(words, form);
             return;
         }
-        if let Some(function) = self.functions.iter().find(|f| f.name == head).cloned()
-            && depth < MAX_INLINE_DEPTH
-            && uses_helpers(&function.body)
-            && !uses_positional(&function.body)
-            && form.stdin.is_none()
-            && !form.status_any
+        if self.inline_function(&head, &form, depth)
+            || self.secret_echo(&head, words, &form)
+            || self.echo_note(&head, words, &form)
         {
-            // A function written with the helpers (`setup`, `main`): its lines become steps.
-            self.comment(format!(
-                "line {line}: `{}`: the steps of function `{}` (line {})",
-                form.text.trim(),
-                function.name,
-                function.body_line
-            ));
-            let inner = statements(&dedent(&function.body), function.body_line);
-            let section = self.section.clone();
-            if function.name == "setup" && self.section.is_none() {
-                self.section = Some("Setup".to_owned());
-            }
-            self.statements(&inner, depth + 1);
-            if function.name == "setup" && section.is_none() {
-                self.section = section;
-            }
-            return;
-        }
-        // `echo "KEY: $OPENROUTER_API_KEY"`: the check stays, the secret is not printed.
-        if matches!(head.as_str(), "echo" | "printf")
-            && let Some(secret) = words[1..]
-                .iter()
-                .flat_map(|w| referenced_names(&w.eval_text()))
-                .find(|n| looks_secret(n))
-        {
-            let mut step = self.step();
-            step.name = Some(format!("{secret} is set"));
-            step.sh = Some(format!("test -n \"$${{{secret}:-}}\""));
-            step.comments.push(format!(
-                "line {line}: `{}` would print a secret: checks that it is set instead",
-                form.text.trim()
-            ));
-            self.warn(
-                line,
-                format!("prints the secret {secret}: replaced by a check that it is set"),
-            );
-            self.finish(step, form);
-            return;
-        }
-        // `echo "Creating plans..."`: a line in the report, which a note is.
-        if head == "echo"
-            && !form.status_any
-            && form.stdin.is_none()
-            && let Ok(parts) = words[1..]
-                .iter()
-                .filter(|w| !matches!(w.plain().as_deref(), Some("-e" | "-n" | "-en" | "-ne")))
-                .map(Word::template)
-                .collect::<Result<Vec<_>, _>>()
-            && !parts.is_empty()
-        {
-            let mut comments = std::mem::take(&mut self.comments);
-            comments.push(format!("line {line}: echo"));
-            self.draft.items.push(Item::Note {
-                section: self.section.clone(),
-                text: parts.join(" "),
-                comments,
-            });
             return;
         }
         // Any other command: bash runs it as written.
         let mut step = self.step();
         step.sh = Some(self.shell_text(strip_forms(form.text)));
         step.origin = self.origin(form.text);
-        step.comments.push(format!("line {line}"));
+        step.comments.push(format!("line {}", form.line));
         self.finish(step, form);
+    }
+
+    /// `X=…`, `local X=…`: returns whether the line was assignments only.
+    fn assignments(&mut self, words: &[Word], form: &Form<'_>) -> bool {
+        let head = words[0].plain().unwrap_or_default();
+        let values: Vec<&Word> = if words.iter().all(|w| w.assignment().is_some()) {
+            words.iter().collect()
+        } else if matches!(head.as_str(), "local" | "declare" | "readonly") {
+            words[1..].iter().collect()
+        } else {
+            return false;
+        };
+        for word in values {
+            if let Some((name, value)) = word.assignment() {
+                self.assign(form.line, &name, &value, form.text);
+            }
+        }
+        true
+    }
+
+    /// Shell builtins that change what later steps see; returns whether `words` was one.
+    fn builtin(&mut self, words: &[Word], form: &Form<'_>) -> bool {
+        let line = form.line;
+        let text = form.text.trim();
+        match words[0].plain().unwrap_or_default().as_str() {
+            "export" => self.export(words, form),
+            "unset" => self.unset(words, form),
+            "alias" => self.alias(words, line),
+            "source" | "." => self.source(words, form),
+            "set" => self.comment(format!(
+                "line {line}: `{text}` dropped: {}",
+                if self.generic {
+                    "the suite's `shell` has the script's options"
+                } else {
+                    "each step must pass, and sh steps run with bash -eo pipefail"
+                }
+            )),
+            "trap" if self.generic && self.exit_trap(words, line, form.text) => {}
+            "trap" => self.comment(format!(
+                "line {line}: `{text}` dropped: smoke-runner removes the test dir itself"
+            )),
+            "exit"
+                if words.len() <= 2
+                    && (self.generic
+                        || words.get(1).and_then(Word::plain).is_none_or(|c| c == "0")) =>
+            {
+                self.comment(format!(
+                    "line {line}: `{text}` dropped: the run ends after the last step, its verdict is the steps'"
+                ));
+            }
+            "cd" | "pushd" | "popd" if self.generic => self.change_dir(words, line, form.text),
+            "cd" => self.shell_step(
+                line,
+                form.text,
+                Some("`cd` only lasts for its own step; every step starts in the test dir"),
+                "",
+            ),
+            _ => return false,
+        }
+        true
+    }
+
+    fn export(&mut self, words: &[Word], form: &Form<'_>) {
+        for word in &words[1..] {
+            match word.assignment() {
+                Some((name, value)) => self.assign(form.line, &name, &value, form.text),
+                None => self.comment(format!(
+                    "line {}: `export {}` needs nothing: steps inherit the environment",
+                    form.line,
+                    word.eval_text()
+                )),
+            }
+        }
+    }
+
+    fn unset(&mut self, words: &[Word], form: &Form<'_>) {
+        for word in &words[1..] {
+            let name = word.eval_text();
+            if is_name(&name) {
+                self.overlay.retain(|(n, _)| n != &name);
+                if !self.removed.contains(&name) {
+                    self.removed.push(name);
+                }
+            }
+        }
+        self.comment(format!(
+            "line {}: `{}`: env_remove on the steps that follow",
+            form.line,
+            form.text.trim()
+        ));
+    }
+
+    fn alias(&mut self, words: &[Word], line: usize) {
+        for word in &words[1..] {
+            let text = word.eval_text();
+            let Some((name, value)) = text.split_once('=') else {
+                continue;
+            };
+            if is_plandex_command(value.split_whitespace().next().unwrap_or(""), &[]) {
+                self.aliases.push(name.to_owned());
+                self.draft.uses_plandex = true;
+                self.comment(format!(
+                    "line {line}: `{name}` is an alias of the Plandex command"
+                ));
+            } else {
+                self.other_aliases.push((name.to_owned(), value.to_owned()));
+                self.comment(format!(
+                    "line {line}: alias `{name}` is kept for the shell steps that use it"
+                ));
+            }
+        }
+    }
+
+    fn source(&mut self, words: &[Word], form: &Form<'_>) {
+        let line = form.line;
+        let written = words.get(1).map(Word::eval_text).unwrap_or_default();
+        if self.generic && !written.ends_with("test_utils.sh") {
+            self.source_library(line, &written, form.text);
+            return;
+        }
+        if written.ends_with("test_utils.sh")
+            && !self.draft.env.iter().any(|(n, _, _)| n == "PLANDEX_ENV")
+        {
+            // test_utils.sh exports it for every command of the script.
+            self.draft
+                .env
+                .push(("PLANDEX_ENV".to_owned(), "development".to_owned(), line));
+        }
+        self.comment(format!(
+            "line {line}: `{}` dropped: smoke-runner provides the helpers and loads the env file (PLANDEX_ENV_FILE)",
+            form.text.trim()
+        ));
+    }
+
+    /// `$PLANDEX_CMD ARGS…`, `pdxd ARGS…`: a `run` step.
+    fn plandex_run(&mut self, words: &[Word], form: Form<'_>) {
+        self.draft.uses_plandex = true;
+        let args: Result<Vec<String>, _> = words[1..].iter().map(Word::template).collect();
+        match args {
+            Ok(args) => {
+                let mut step = self.step();
+                step.run = Some(join_args(&args));
+                self.finish(step, form);
+            }
+            Err(reason) => self.shell_step(form.line, form.text, Some(&reason.0), ""),
+        }
+    }
+
+    /// A call to a script function written with helpers or checks (`setup`, `main`): its
+    /// lines become steps. Returns whether the call was inlined.
+    fn inline_function(&mut self, head: &str, form: &Form<'_>, depth: usize) -> bool {
+        let Some(function) = self.functions.iter().find(|f| f.name == head).cloned() else {
+            return false;
+        };
+        let with_steps = uses_helpers(&function.body)
+            || (self.generic && function.library.is_none() && self.holds_check(&function.body));
+        if depth >= MAX_INLINE_DEPTH
+            || !with_steps
+            || uses_positional(&function.body)
+            || form.stdin.is_some()
+            || form.status_any
+        {
+            return false;
+        }
+        self.comment(format!(
+            "line {}: `{}`: the steps of function `{}` (line {})",
+            form.line,
+            form.text.trim(),
+            function.name,
+            function.body_line
+        ));
+        let inner = statements(&dedent(&function.body), function.body_line);
+        let section = self.section.clone();
+        if function.name == "setup" && self.section.is_none() {
+            self.section = Some("Setup".to_owned());
+        }
+        self.statements(&inner, depth + 1);
+        if function.name == "setup" && section.is_none() {
+            self.section = section;
+        }
+        true
+    }
+
+    /// `echo "KEY: $OPENROUTER_API_KEY"`: the check stays, the secret is not printed.
+    fn secret_echo(&mut self, head: &str, words: &[Word], form: &Form<'_>) -> bool {
+        if !matches!(head, "echo" | "printf") {
+            return false;
+        }
+        let Some(secret) = words[1..]
+            .iter()
+            .flat_map(|w| referenced_names(&w.eval_text()))
+            .find(|n| looks_secret(n))
+        else {
+            return false;
+        };
+        let line = form.line;
+        let mut step = self.step();
+        step.name = Some(format!("{secret} is set"));
+        step.sh = Some(format!("test -n \"$${{{secret}:-}}\""));
+        step.comments.push(format!(
+            "line {line}: `{}` would print a secret: checks that it is set instead",
+            form.text.trim()
+        ));
+        self.warn(
+            line,
+            format!("prints the secret {secret}: replaced by a check that it is set"),
+        );
+        self.finish(step, form.clone());
+        true
+    }
+
+    /// `echo "Creating plans..."`: a line in the report, which a note is.
+    fn echo_note(&mut self, head: &str, words: &[Word], form: &Form<'_>) -> bool {
+        if head != "echo" || form.status_any || form.stdin.is_some() {
+            return false;
+        }
+        let Ok(parts) = words[1..]
+            .iter()
+            .filter(|w| !matches!(w.plain().as_deref(), Some("-e" | "-n" | "-en" | "-ne")))
+            .map(Word::template)
+            .collect::<Result<Vec<_>, _>>()
+        else {
+            return false;
+        };
+        if parts.is_empty() {
+            return false;
+        }
+        let mut comments = std::mem::take(&mut self.comments);
+        comments.push(format!("line {}: echo", form.line));
+        self.draft.items.push(Item::Note {
+            section: self.section.clone(),
+            text: parts.join(" "),
+            comments,
+        });
+        true
     }
 
     /// Adds the stdin / status the line's form gave, and pushes the step.
@@ -563,12 +711,15 @@ impl Translator {
             step.stdin = form.stdin;
         }
         if form.status_any {
-            step.status = Some("any");
+            step.status = Some("any".to_owned());
         }
         self.push(step);
     }
 
     fn assign(&mut self, line: usize, name: &str, value: &Word, text: &str) {
+        if self.generic && self.known_value(line, name, value, text) {
+            return;
+        }
         if matches!(name, "PLANDEX_CMD" | "PLANDEX_TIMEOUT" | "PLANDEX_ENV_FILE") {
             self.comment(format!(
                 "line {line}: `{}` dropped: smoke-runner reads {name} itself (see README, Settings)",
@@ -844,9 +995,11 @@ impl Translator {
             }
         }
         match helper {
-            Helper::ExpectFailure | Helper::ExpectPlandexFailure => step.status = Some("failure"),
+            Helper::ExpectFailure | Helper::ExpectPlandexFailure => {
+                step.status = Some("failure".to_owned())
+            }
             Helper::CheckPlandexContains => {
-                step.status = Some("any");
+                step.status = Some("any".to_owned());
                 match expected.map(Word::template) {
                     Some(Ok(text)) => step.output_contains = Some(text),
                     _ => {
@@ -882,6 +1035,7 @@ impl Translator {
 }
 
 /// What a command line adds around its command.
+#[derive(Clone)]
 struct Form<'a> {
     line: usize,
     text: &'a str,
@@ -927,14 +1081,6 @@ fn referenced_names(text: &str) -> Vec<String> {
         rest = &rest[at + 1..];
     }
     names
-}
-
-/// Names of variables that hold secrets: keys, tokens, passwords.
-fn looks_secret(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD"]
-        .iter()
-        .any(|word| upper.contains(word))
 }
 
 /// Whether `text` runs `name` as a command: a word where a command starts, outside
@@ -1093,7 +1239,7 @@ mod tests {
             "log \"'''\"\nrun_cmd \"echo '''\" \"triple\"\n",
         ];
         for script in scripts {
-            let imported = import_script(script, "odd.sh");
+            let imported = import_script(script, "odd.sh", &ImportOptions::default());
             if imported.steps == 0 {
                 continue; // refused by `smoke-runner import`, see app/import.rs
             }
@@ -1111,6 +1257,7 @@ mod tests {
         let imported = import_script(
             "count_plans() {\n    pdxd plans | wc -l\n}\nn=$(count_plans)\npdxd new -n x\n",
             "count.sh",
+            &ImportOptions::default(),
         );
         let expected = "sh = '''\npdxd() { $PLANDEX_CMD \"$@\"; }\ncount_plans() {";
         assert!(imported.toml.contains(expected), "{}", imported.toml);
@@ -1126,6 +1273,7 @@ mod tests {
         let imported = import_script(
             "echo \"Creating plans...\"\necho done > log.txt\n",
             "echo.sh",
+            &ImportOptions::default(),
         );
         assert!(
             imported

@@ -397,3 +397,318 @@ fn regression_prompt_in_single_quotes_inside_a_helper_command_is_expanded() {
     );
     assert!(toml.contains("run = \"load -n 'keep it short'\""), "{toml}");
 }
+
+/// Scripts in the styles other projects write their shell tests in (our own, with their own
+/// helper libraries, in `tests/import_scripts/corpus/`), testing `calc` there: each script
+/// run by bash and its imported suite run by smoke-runner give the same verdict on every
+/// check, against the working program and against one broken on purpose.
+mod corpus {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+
+    use crate::support::{TestEnv, repo_root, smoke_runner, stderr, stdout};
+
+    /// One script of the corpus: how many checks it has, and what breaking `calc` does to it.
+    struct Case {
+        script: &'static str,
+        /// A `set -e` script: no helper prints verdicts; bash's traps say which line failed.
+        errexit: bool,
+        /// How many checks the script has: against the working program, the broken one (a
+        /// check that prints only when it fails is seen then).
+        checks: (usize, usize),
+        /// `CALC_BREAK` for the broken run, and how many checks then fail.
+        broken: &'static str,
+        failing: usize,
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Verdict {
+        Pass,
+        Fail,
+        Skip,
+    }
+
+    fn corpus() -> PathBuf {
+        repo_root().join("tests/import_scripts/corpus")
+    }
+
+    fn calc() -> String {
+        corpus().join("calc").display().to_string()
+    }
+
+    /// `(line N)` at the end of a report line or step name.
+    fn line_of(text: &str) -> Option<usize> {
+        let start = text.rfind("(line ")? + "(line ".len();
+        text[start..].strip_suffix(')')?.parse().ok()
+    }
+
+    /// The script's verdicts by line: from the PASS/FAIL (`ok`/`not ok`) lines its helpers
+    /// print, or for a `set -e` script from bash's DEBUG and ERR traps (lines reached, the
+    /// line that failed).
+    fn script_verdicts(
+        env: &TestEnv,
+        case: &Case,
+        broken: Option<&str>,
+    ) -> BTreeMap<usize, Verdict> {
+        let log = env.path().join("trap.log");
+        let traps = env.path().join("traps.bash");
+        std::fs::write(
+            &traps,
+            "trap 'echo \"reached $LINENO\" >> \"$VERDICT_LOG\"' DEBUG\n\
+             trap 'echo \"failed $LINENO\" >> \"$VERDICT_LOG\"' ERR\n",
+        )
+        .unwrap();
+        let _ = std::fs::remove_file(&log);
+        let mut bash = env.std_command("bash");
+        bash.current_dir(corpus())
+            .arg(corpus().join(case.script))
+            .arg(calc())
+            .env("CALC_BREAK", broken.unwrap_or(""))
+            .env("VERDICT_LOG", &log);
+        if case.errexit {
+            bash.env("BASH_ENV", &traps);
+        }
+        let output = bash.output().expect("run bash");
+        let mut verdicts = BTreeMap::new();
+        if case.errexit {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            for entry in text.lines() {
+                let (what, line) = entry.split_once(' ').expect("trap line");
+                let line: usize = line.parse().expect("line number");
+                let verdict = if what == "failed" {
+                    Verdict::Fail
+                } else {
+                    Verdict::Pass
+                };
+                if verdict == Verdict::Fail || !verdicts.contains_key(&line) {
+                    verdicts.insert(line, verdict);
+                }
+            }
+            return verdicts;
+        }
+        for report in stdout(&output).lines() {
+            let verdict = if report.starts_with("PASS ") || report.starts_with("ok ") {
+                Verdict::Pass
+            } else if report.starts_with("FAIL ") || report.starts_with("not ok ") {
+                Verdict::Fail
+            } else {
+                continue;
+            };
+            if let Some(line) = line_of(report) {
+                verdicts.insert(line, verdict);
+            }
+        }
+        verdicts
+    }
+
+    /// Imports the script (from the corpus folder, as its project root), once.
+    fn import(env: &TestEnv, case: &Case) -> PathBuf {
+        let suite = env
+            .path()
+            .join("suites")
+            .join(case.script.replace(".sh", ".toml"));
+        let output = env
+            .std_command(smoke_runner())
+            .current_dir(corpus())
+            .args(["import", case.script, "-o"])
+            .arg(&suite)
+            .arg("--")
+            .arg(calc())
+            .output()
+            .expect("run import");
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        suite
+    }
+
+    /// The suite's verdicts by the script line each step names.
+    fn suite_verdicts(
+        env: &TestEnv,
+        suite: &Path,
+        broken: Option<&str>,
+    ) -> BTreeMap<usize, Verdict> {
+        let json = env.path().join("events.jsonl");
+        let output = env
+            .command()
+            .args(["--no-history", "--color", "never", "--suites"])
+            .arg(suite)
+            .arg("--json")
+            .arg(&json)
+            .env("CALC_BREAK", broken.unwrap_or(""))
+            .output()
+            .expect("run smoke-runner");
+        let events = std::fs::read_to_string(&json)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&output), stderr(&output)));
+        let mut verdicts = BTreeMap::new();
+        for event in events.lines() {
+            let event: serde_json::Value = serde_json::from_str(event).expect("JSON event");
+            if event["event"] != "step_finished" {
+                continue;
+            }
+            let name = event["step"]["name"].as_str().expect("step name");
+            let line = line_of(name).unwrap_or_else(|| panic!("step `{name}` names no line"));
+            let verdict = match event["outcome"].as_str() {
+                Some("passed") => Verdict::Pass,
+                Some("skipped") => Verdict::Skip,
+                _ => Verdict::Fail,
+            };
+            verdicts.insert(line, verdict);
+        }
+        verdicts
+    }
+
+    /// Compares check by check; returns how many checks failed.
+    fn compare(case: &Case, broken: Option<&str>) -> usize {
+        let env = TestEnv::new();
+        let suite = import(&env, case);
+        let toml = std::fs::read_to_string(&suite).unwrap();
+        let script = script_verdicts(&env, case, broken);
+        let imported = suite_verdicts(&env, &suite, broken);
+        // A `set -e` script's checks are its commands: the lines the suite has steps for.
+        let checks: Vec<usize> = if case.errexit {
+            imported.keys().copied().collect()
+        } else {
+            script.keys().copied().collect()
+        };
+        let context = format!(
+            "{} with CALC_BREAK={broken:?}\nscript: {script:?}\nsuite: {imported:?}\n{toml}",
+            case.script
+        );
+        let expected = if broken.is_some() {
+            case.checks.1
+        } else {
+            case.checks.0
+        };
+        assert_eq!(checks.len(), expected, "checks of {context}");
+        for line in &checks {
+            let expected = script.get(line).copied().unwrap_or(Verdict::Skip);
+            assert_eq!(
+                imported.get(line).copied(),
+                Some(expected),
+                "line {line} of {context}"
+            );
+        }
+        for (line, verdict) in &imported {
+            if *verdict == Verdict::Fail {
+                assert_eq!(
+                    script.get(line),
+                    Some(&Verdict::Fail),
+                    "line {line} of {context}"
+                );
+            }
+        }
+        checks
+            .iter()
+            .filter(|l| script.get(l) == Some(&Verdict::Fail))
+            .count()
+    }
+
+    fn same_verdicts(case: &Case) {
+        assert_eq!(
+            compare(case, None),
+            0,
+            "{} fails against the working calc",
+            case.script
+        );
+        assert_eq!(
+            compare(case, Some(case.broken)),
+            case.failing,
+            "{} against a broken calc",
+            case.script
+        );
+    }
+
+    #[test]
+    fn command_string_assertions_from_a_sourced_library() {
+        same_verdicts(&Case {
+            script: "assert_lib.sh",
+            errexit: false,
+            checks: (8, 8),
+            broken: "add",
+            failing: 2,
+        });
+    }
+
+    #[test]
+    fn argument_list_expectations() {
+        same_verdicts(&Case {
+            script: "expect_style.sh",
+            errexit: false,
+            checks: (9, 9),
+            broken: "div",
+            failing: 2,
+        });
+    }
+
+    #[test]
+    fn status_checkers_after_each_command() {
+        same_verdicts(&Case {
+            script: "status_checks.sh",
+            errexit: false,
+            checks: (6, 6),
+            broken: "greet",
+            failing: 1,
+        });
+    }
+
+    #[test]
+    fn tap_blocks() {
+        same_verdicts(&Case {
+            script: "tap_blocks.sh",
+            errexit: false,
+            checks: (4, 4),
+            broken: "upper",
+            failing: 1,
+        });
+    }
+
+    #[test]
+    fn here_document_golden_output() {
+        same_verdicts(&Case {
+            script: "golden.sh",
+            errexit: false,
+            checks: (3, 3),
+            broken: "version",
+            failing: 1,
+        });
+    }
+
+    #[test]
+    fn set_e_script_with_bare_checks() {
+        same_verdicts(&Case {
+            script: "set_e.sh",
+            errexit: true,
+            checks: (7, 7),
+            broken: "version",
+            failing: 1,
+        });
+    }
+
+    #[test]
+    fn posix_sh_with_or_fail_checks() {
+        same_verdicts(&Case {
+            script: "posix.sh",
+            errexit: false,
+            checks: (4, 5),
+            broken: "div",
+            failing: 2,
+        });
+    }
+
+    /// A script bash cannot parse was imported without a word.
+    #[test]
+    fn a_script_bash_cannot_parse_is_imported_with_bash_s_message() {
+        let env = TestEnv::new();
+        let output = env
+            .std_command(smoke_runner())
+            .current_dir(corpus())
+            .args(["import", "bad_syntax.sh", "-o"])
+            .arg(env.path().join("suites/bad.toml"))
+            .output()
+            .expect("run import");
+        let text = stderr(&output);
+        assert!(
+            text.contains("warning: bad_syntax.sh: bash cannot parse it: bad_syntax.sh: line 5: syntax error: unexpected end of file"),
+            "{text}"
+        );
+    }
+}

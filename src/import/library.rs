@@ -1,0 +1,111 @@
+//! What the functions of a script and of the helper libraries it sources do, as far as the
+//! import needs to know: which ones are checks, and of which family.
+//!
+//! Functions are classified by name and, where the name does not say, by what their body
+//! reads (`$?`, `"$@"`, an `eval` of their first argument).
+
+/// A sourced helper library, read by the caller (`smoke-runner import` reads files; this
+/// module never does).
+#[derive(Debug, Clone)]
+pub struct Library {
+    /// The text of the library.
+    pub text: String,
+    /// How a step started in the suite's `workdir` sources it.
+    pub path_for_steps: String,
+}
+
+/// What a call to a helper means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// `assert CMD EXPECTED`: CMD's standard output equals EXPECTED.
+    OutputEquals,
+    /// `assert_contains CMD TEXT`.
+    OutputContains,
+    /// `assert_raises CMD [CODE]`: CMD exits with CODE (0 by default).
+    StatusIs,
+    /// `assert_fail CMD`: CMD fails.
+    Fails,
+    /// `succeeds CMD ARGS…`.
+    ArgsSucceed,
+    /// `fails CMD ARGS…`.
+    ArgsFail,
+    /// `contains TEXT CMD ARGS…`: the command's output contains TEXT.
+    ArgsContain,
+    /// `expect_run CODE CMD ARGS…`.
+    ArgsExit,
+    /// `test_eq A B`: two values are equal.
+    ValuesEqual,
+    /// `run_test CMD ARGS…`: runs a command for a `check_output` that follows.
+    RunForOutput,
+    /// `check_output <<EOF`: the last `run_test`'s output equals the here-document.
+    OutputIsHereDoc,
+    /// Reads `$?` of the command before it (`check NAME`, `end_test`).
+    StatusChecker,
+    /// `begin_test NAME`: names the block that follows.
+    BeginTest,
+    /// `fail MESSAGE`, `die`: a failed check when reached.
+    Failure,
+    /// `assert_end`, `done_testing`: the summary of the counted checks.
+    Summary,
+}
+
+/// The family of the function `name` with `body`, if it is a check helper.
+pub(crate) fn family(name: &str, body: &str) -> Option<Family> {
+    let by_name = match name {
+        "assert" | "assert_eq_output" | "assert_output" => Some(Family::OutputEquals),
+        "assert_contains" | "assert_output_contains" => Some(Family::OutputContains),
+        "assert_raises" | "assert_status" | "assert_exit_code" => Some(Family::StatusIs),
+        "assert_fail" | "assert_fails" | "refute" => Some(Family::Fails),
+        "succeeds" | "should_succeed" => Some(Family::ArgsSucceed),
+        "fails" | "should_fail" => Some(Family::ArgsFail),
+        "contains" | "output_contains" => Some(Family::ArgsContain),
+        "expect_run" | "expect_exit" => Some(Family::ArgsExit),
+        "test_eq" | "assert_eq" | "assert_equal" | "assert_equals" => Some(Family::ValuesEqual),
+        "run_test" => Some(Family::RunForOutput),
+        "check_output" | "expect_output" => Some(Family::OutputIsHereDoc),
+        "begin_test" | "start_test" => Some(Family::BeginTest),
+        "fail" | "die" | "bail" | "abort" | "fatal" => Some(Family::Failure),
+        "assert_end" | "done_testing" | "end_tests" | "test_summary" | "summary" => {
+            Some(Family::Summary)
+        }
+        _ => None,
+    };
+    by_name.or_else(|| reads_last_status(body).then_some(Family::StatusChecker))
+}
+
+/// Whether a function body starts by reading `$?`: the status of the command before the call.
+fn reads_last_status(body: &str) -> bool {
+    let first = body
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or_default();
+    first.contains("$?") || first.contains("${?}")
+}
+
+/// Whether a call's result is judged (a check), as opposed to a helper that only runs things.
+pub(crate) fn is_check(family: Family) -> bool {
+    !matches!(
+        family,
+        Family::RunForOutput | Family::BeginTest | Family::Summary
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_checkers_are_found_by_their_body() {
+        assert_eq!(
+            family("check", "  if [ $? -eq 0 ]; then echo ok; fi"),
+            Some(Family::StatusChecker)
+        );
+        assert_eq!(
+            family("end_test", "local status=$?\n[ $status = 0 ]"),
+            Some(Family::StatusChecker)
+        );
+        assert_eq!(family("setup", "mkdir x\necho $?"), None);
+        assert_eq!(family("assert", ""), Some(Family::OutputEquals));
+    }
+}

@@ -1,0 +1,613 @@
+//! Scripts of any project (not `test_utils.sh` ones): their own helper libraries, read rather
+//! than assumed; their checks (assertion helpers, `$?` checkers, TAP blocks, `|| fail`) as
+//! steps named after the script's line; their state (arguments, `mktemp -d`, `cd`, `trap …
+//! EXIT`, `set -e`) carried into the suite.
+
+use super::super::draft::{Item, Step};
+use super::super::library::{Family, family, is_check};
+use super::super::script::{Kind, Statement};
+use super::super::words::{OUTER, Part, Token, Word, protect};
+use super::{Form, Translator, shell_quote};
+
+/// A failure helper redefined inside a kept block, so that the block's step fails where the
+/// script would count a failed check.
+const FAIL_NOW: &str = "() { printf '%s\\n' \"$*\" >&2; exit 1; }";
+
+impl Translator {
+    /// Reads what the script's `set` lines and functions say before translating: the shell
+    /// options, and the families of the script's own functions.
+    pub(super) fn survey(&mut self, all: &[Statement]) {
+        let mut options = Vec::new();
+        for statement in all.iter().filter(|s| s.kind == Kind::Simple) {
+            let text = statement.text.trim();
+            let Some(rest) = text.strip_prefix("set ") else {
+                continue;
+            };
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            for (i, word) in words.iter().enumerate() {
+                let long = (i > 0 && words[i - 1].ends_with('o')).then_some(*word);
+                if let Some(flags) = word.strip_prefix('-').filter(|w| !w.starts_with('-')) {
+                    for (flag, name) in [('e', "-e"), ('u', "-u")] {
+                        if flags.contains(flag) && !options.contains(&name) {
+                            options.push(name);
+                        }
+                    }
+                }
+                match long {
+                    Some("errexit") if !options.contains(&"-e") => options.push("-e"),
+                    Some("nounset") if !options.contains(&"-u") => options.push("-u"),
+                    Some("pipefail") if !options.contains(&"-o pipefail") => {
+                        options.push("-o pipefail");
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.errexit = options.contains(&"-e");
+        let mut shell = "bash --noprofile --norc".to_owned();
+        for option in &options {
+            shell.push(' ');
+            shell.push_str(option);
+        }
+        shell.push_str(" -c");
+        self.draft.shell = Some(shell);
+        self.draft.keep_going = !self.errexit;
+        let families: Vec<(String, Family)> = self
+            .functions
+            .iter()
+            .filter_map(|f| family(&f.name, &f.body).map(|k| (f.name.clone(), k)))
+            .collect();
+        self.families.extend(families);
+    }
+
+    /// `source LIB` / `. LIB` of a library the caller read: its functions become known, and
+    /// shell steps that call them source it.
+    pub(super) fn source_library(&mut self, line: usize, written: &str, text: &str) {
+        let Some((_, library)) = self.libraries.iter().find(|(w, _)| w == written).cloned() else {
+            self.warn(
+                line,
+                format!(
+                    "`{}`: the library could not be read: steps that call its functions will fail",
+                    text.trim()
+                ),
+            );
+            self.comment(format!(
+                "line {line}: `{}`: not found when imported",
+                text.trim()
+            ));
+            return;
+        };
+        let before = self.functions.len();
+        for statement in super::statements(&library.text, 1) {
+            if let Kind::Function {
+                name,
+                body,
+                body_line,
+            } = statement.kind
+            {
+                self.functions.retain(|f| f.name != name);
+                self.functions.push(super::Function {
+                    name,
+                    text: statement.text,
+                    body,
+                    body_line,
+                    library: Some(library.path_for_steps.clone()),
+                });
+            }
+        }
+        let mut names = Vec::new();
+        for function in &self.functions[before.min(self.functions.len())..] {
+            if let Some(kind) = family(&function.name, &function.body) {
+                self.families.retain(|(n, _)| n != &function.name);
+                self.families.push((function.name.clone(), kind));
+                names.push(function.name.clone());
+            }
+        }
+        self.comment(format!(
+            "line {line}: `{}`: the library {} is sourced by the shell steps that call its functions; checks translated: {}",
+            text.trim(),
+            library.path_for_steps,
+            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+        ));
+    }
+
+    /// Every step of a generic script is named after its line; in a script without `set -e`,
+    /// a command that is not a check cannot fail the script, so it cannot fail its step.
+    pub(super) fn generic_step(&self, step: &mut Step) {
+        let line = step.comments.iter().find_map(|c| {
+            c.strip_prefix("line ")?
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse::<usize>()
+                .ok()
+        });
+        let named = step.name.as_deref().is_some_and(|n| n.contains("(line "));
+        if let (Some(line), false) = (line, named) {
+            let base = step.name.clone().unwrap_or_else(|| {
+                let sh = step.sh.as_deref().unwrap_or_default();
+                let first = sh
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or_default();
+                super::shorten(first)
+            });
+            step.name = Some(format!("{base} (line {line})"));
+        }
+        let check = step.check
+            || step.status.is_some()
+            || step.sh.as_deref().is_some_and(|sh| self.holds_check(sh));
+        if !self.errexit && !check {
+            step.status = Some("any".to_owned());
+        }
+    }
+
+    /// The family of a call to `name`, when it is a known helper of the script or a library.
+    pub(super) fn family_of(&self, name: &str) -> Option<Family> {
+        self.families
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| *k)
+    }
+
+    /// A call to a check helper: one step, or a change to the step before it.
+    pub(super) fn family_call(&mut self, kind: Family, words: &[Word], form: Form<'_>) {
+        let line = form.line;
+        match kind {
+            Family::StatusChecker => return self.status_checker(words, form),
+            Family::BeginTest => {
+                self.pending_test = words.get(1).map(Word::eval_text);
+                self.comment(format!(
+                    "line {line}: `{}`: names the block that follows",
+                    form.text.trim()
+                ));
+                return;
+            }
+            Family::OutputIsHereDoc | Family::Summary => {
+                self.comment(format!(
+                    "line {line}: `{}` dropped: each check is a step with its own verdict",
+                    form.text.trim()
+                ));
+                return;
+            }
+            _ => {}
+        }
+        let mut step = self.step();
+        step.check = is_check(kind);
+        step.comments
+            .push(format!("line {line}: {}", words[0].eval_text()));
+        let Some(text) = check_command(kind, words, &mut step) else {
+            self.shell_step(line, form.text, Some("a check without its command"), "");
+            return;
+        };
+        step.name = Some(format!(
+            "{} (line {line})",
+            super::shorten(&form.text.replace('\n', " "))
+        ));
+        step.sh = Some(self.shell_text(&text));
+        self.finish(step, form);
+    }
+
+    /// `check NAME` / `end_test` after a command: the command before it is the check.
+    fn status_checker(&mut self, words: &[Word], form: Form<'_>) {
+        let line = form.line;
+        let label = self
+            .pending_test
+            .take()
+            .or_else(|| words.get(1).map(Word::eval_text))
+            .unwrap_or_else(|| words[0].eval_text());
+        match self
+            .draft
+            .items
+            .iter_mut()
+            .rev()
+            .find(|i| !matches!(i, Item::Comment(_)))
+        {
+            Some(Item::Step(step)) => {
+                step.name = Some(format!("{} (line {line})", super::shorten(&label)));
+                step.status = None;
+                step.check = true;
+                step.comments.push(format!(
+                    "line {line}: `{}` judges this step's exit status",
+                    form.text.trim()
+                ));
+            }
+            _ => {
+                self.warn(
+                    line,
+                    format!(
+                        "`{}` reads the status of nothing translated before it: kept as shell",
+                        form.text.trim()
+                    ),
+                );
+                self.shell_step(line, form.text, None, "a status check");
+            }
+        }
+    }
+
+    /// `check_output <<EOF`: the here-document is what the step before it printed.
+    pub(super) fn heredoc_check(&mut self, statement: &Statement) -> bool {
+        let first = statement.text.lines().next().unwrap_or_default();
+        let Some(head) = first.split_whitespace().next() else {
+            return false;
+        };
+        if self.family_of(head) != Some(Family::OutputIsHereDoc) {
+            return false;
+        }
+        let quoted = first.contains("<<'") || first.contains("<<\"") || first.contains("<<\\");
+        let body: Vec<&str> = statement.text.lines().skip(1).collect();
+        let body = body[..body.len().saturating_sub(1)].join("\n");
+        let line = statement.line;
+        let Some(Item::Step(step)) = self
+            .draft
+            .items
+            .iter_mut()
+            .rev()
+            .find(|i| !matches!(i, Item::Comment(_)))
+        else {
+            return false;
+        };
+        if !quoted && body.contains(['$', '`']) {
+            return false;
+        }
+        step.stdout_equals = Some(protect(&body));
+        step.check = true;
+        let name = step.name.take().unwrap_or_default();
+        let name = name
+            .rsplit_once(" (line")
+            .map_or(name.as_str(), |(n, _)| n)
+            .to_owned();
+        step.name = Some(format!("{name} (line {line})"));
+        step.comments.push(format!(
+            "line {line}: {head}: the output, as the here-document says"
+        ));
+        true
+    }
+
+    /// `CMD || fail …`, `CMD || exit 1`, `CMD && pass … || fail …`: CMD is a check.
+    pub(super) fn guarded_check(&mut self, tokens: &[Token], statement: &Statement) -> bool {
+        let Some(at) = tokens
+            .iter()
+            .rposition(|t| matches!(t, Token::Op(op) if op == "||"))
+        else {
+            return false;
+        };
+        let Some(Token::Word(head)) = tokens.get(at + 1) else {
+            return false;
+        };
+        let head = head.eval_text();
+        let fails = head == "exit" || self.family_of(&head) == Some(Family::Failure);
+        if !fails || tokens[at + 2..].iter().any(|t| matches!(t, Token::Op(_))) {
+            return false;
+        }
+        let text = statement.text.trim();
+        let Some(cut) = text.rfind("||") else {
+            return false;
+        };
+        let mut condition = text[..cut].trim_end();
+        // `… && pass "x"`: the pass helper only reports.
+        if let Some(and) = condition.rfind("&&") {
+            let after = condition[and + 2..].trim_start();
+            let name = after.split_whitespace().next().unwrap_or_default();
+            if self.functions.iter().any(|f| f.name == name) && self.family_of(name).is_none() {
+                condition = condition[..and].trim_end();
+            }
+        }
+        let message: Vec<String> = tokens[at + 2..]
+            .iter()
+            .filter_map(|t| match t {
+                Token::Word(w) => Some(w.eval_text()),
+                Token::Op(_) => None,
+            })
+            .filter(|w| !w.chars().all(|c| c.is_ascii_digit()) && w != "$LINENO")
+            .collect();
+        let line = statement.line;
+        let mut step = self.step();
+        step.check = true;
+        let label = if message.is_empty() {
+            condition.to_owned()
+        } else {
+            message.join(" ")
+        };
+        step.name = Some(format!("{} (line {line})", super::shorten(&label)));
+        step.comments
+            .push(format!("line {line}: a check (`|| {head}`)"));
+        step.sh = Some(self.shell_text(condition));
+        self.push(step);
+        true
+    }
+
+    /// `NAME=$1`, `NAME=$(mktemp -d)`, `NAME=$(dirname "$0")`: values the import knows.
+    pub(super) fn known_value(
+        &mut self,
+        line: usize,
+        name: &str,
+        value: &Word,
+        text: &str,
+    ) -> bool {
+        let raw = value.eval_text();
+        let raw = raw.trim();
+        let value = if let Some(n) = positional(raw) {
+            let (index, default) = n;
+            match (self.args.get(index - 1), default) {
+                (Some(arg), _) => protect(arg),
+                (None, Some(default)) => protect(default),
+                (None, None) => {
+                    self.warn(line, format!("`{}`: no argument {index} given: pass it as `smoke-runner import SCRIPT -- ARGS`", text.trim()));
+                    String::new()
+                }
+            }
+        } else if raw.starts_with("$(mktemp") && raw.contains("-d") {
+            "${TEST_DIR}".to_owned()
+        } else if raw.starts_with("$(mktemp") {
+            format!("${{TEST_DIR}}/.tmp-{name}")
+        } else if (raw.contains("$0") || raw.contains("BASH_SOURCE"))
+            && (raw.contains("dirname") || raw.contains("%/*"))
+        {
+            protect(&self.script_dir)
+        } else {
+            return false;
+        };
+        self.comment(format!("line {line}: `{}`: {name} = {value}", text.trim()));
+        self.draft.env.retain(|(n, _, _)| n != name);
+        self.draft.env.push((name.to_owned(), value, line));
+        true
+    }
+
+    /// `cd DIR`, `pushd DIR`, `popd`: where the steps that follow start.
+    pub(super) fn change_dir(&mut self, words: &[Word], line: usize, text: &str) {
+        let head = words[0].eval_text();
+        if head == "popd" || words.get(1).is_some_and(|w| w.eval_text() == "-") {
+            self.cwd = self.dir_stack.pop().flatten();
+        } else {
+            let target = words
+                .get(1)
+                .map(|w| w.template().unwrap_or_else(|_| protect(&w.eval_text())));
+            let Some(target) = target else {
+                self.shell_step(line, text, Some("`cd` to the home folder"), "");
+                return;
+            };
+            self.dir_stack.push(self.cwd.clone());
+            self.cwd = Some(match &self.cwd {
+                Some(current) if !target.starts_with('/') && !target.starts_with("${") => {
+                    format!("{current}/{target}")
+                }
+                _ => target,
+            });
+        }
+        self.comment(format!(
+            "line {line}: `{}`: the steps that follow start in {}",
+            text.trim(),
+            self.cwd.as_deref().unwrap_or("the suite's workdir")
+        ));
+    }
+
+    /// `trap 'CMD' EXIT`: an `always` step at the end.
+    pub(super) fn exit_trap(&mut self, words: &[Word], line: usize, text: &str) -> bool {
+        let on_exit = words[1..]
+            .iter()
+            .skip(1)
+            .any(|w| matches!(w.eval_text().as_str(), "EXIT" | "0"));
+        let Some(command) = words.get(1).map(Word::eval_text).filter(|_| on_exit) else {
+            return false;
+        };
+        let removes_test_dir = command.trim_start().starts_with("rm ")
+            && self
+                .draft
+                .env
+                .iter()
+                .any(|(n, v, _)| v.starts_with("${TEST_DIR}") && command.contains(n.as_str()));
+        if removes_test_dir {
+            self.comment(format!(
+                "line {line}: `{}` dropped: smoke-runner removes the test dir itself",
+                text.trim()
+            ));
+            return true;
+        }
+        let mut step = Step {
+            always: true,
+            name: Some(format!(
+                "on exit: {} (line {line})",
+                super::shorten(&command)
+            )),
+            status: Some("any".to_owned()),
+            ..Step::default()
+        };
+        step.comments.push(format!(
+            "line {line}: `{}`: runs at the end, whatever happened",
+            text.trim()
+        ));
+        step.sh = Some(self.shell_text(&command));
+        self.exit_steps.push(step);
+        true
+    }
+
+    /// Lines that source the libraries a kept shell text calls, and the failure helpers it
+    /// calls redefined to fail the step.
+    pub(super) fn library_prelude(&self, text: &str) -> (String, String) {
+        let mut out = String::new();
+        let mut sourced: Vec<&str> = Vec::new();
+        for function in &self.functions {
+            if let Some(path) = &function.library
+                && !sourced.contains(&path.as_str())
+                && super::calls(text, &function.name)
+            {
+                sourced.push(path);
+                out.push_str(&format!(". {}\n", shell_quote(path)));
+            }
+        }
+        let mut overrides = String::new();
+        for (name, kind) in &self.families {
+            if *kind == Family::Failure && super::calls(text, name) {
+                overrides.push_str(&format!("{name}{FAIL_NOW}\n"));
+            }
+        }
+        (out, overrides)
+    }
+
+    /// Whether a kept shell text holds a check (a failure helper, an assertion helper).
+    pub(super) fn holds_check(&self, text: &str) -> bool {
+        self.families
+            .iter()
+            .any(|(name, kind)| is_check(*kind) && super::calls(text, name))
+    }
+}
+
+/// The command a check helper's call runs, with the step's expected status and output set.
+/// `None` when the call lacks its command.
+fn check_command(kind: Family, words: &[Word], step: &mut Step) -> Option<String> {
+    let command = |i: usize| {
+        words
+            .get(i)
+            .map(|w| w.eval_text_marked().replace(OUTER, "$"))
+    };
+    let rest = |from: usize| requote(words.get(from..).unwrap_or_default());
+    let text_arg = |i: usize| {
+        words
+            .get(i)
+            .map(|w| w.template().unwrap_or_else(|_| protect(&w.eval_text())))
+    };
+    let status = |text: &str| Some(text.to_owned());
+    let text = match kind {
+        Family::OutputEquals => {
+            step.status = status("any");
+            step.stdout_equals = Some(text_arg(2).unwrap_or_default());
+            command(1)?
+        }
+        Family::OutputContains => {
+            step.status = status("any");
+            step.stdout_contains = Some(text_arg(2).unwrap_or_default());
+            command(1)?
+        }
+        Family::StatusIs => {
+            step.status = Some(words.get(2).map_or("0".to_owned(), Word::eval_text));
+            command(1)?
+        }
+        Family::Fails => {
+            step.status = status("failure");
+            command(1)?
+        }
+        Family::ArgsSucceed => rest(1),
+        Family::ArgsFail => {
+            step.status = status("failure");
+            rest(1)
+        }
+        Family::ArgsContain => {
+            step.status = status("any");
+            step.stdout_contains = text_arg(1);
+            rest(2)
+        }
+        Family::ArgsExit => {
+            step.status = Some(words.get(1).map_or("0".to_owned(), Word::eval_text));
+            rest(2)
+        }
+        Family::ValuesEqual => format!(
+            "test {} = {}",
+            requote(words.get(1..2).unwrap_or_default()),
+            requote(words.get(2..3).unwrap_or_default())
+        ),
+        Family::RunForOutput => {
+            step.status = status("any");
+            rest(1)
+        }
+        Family::Failure => {
+            let message: Vec<String> = words[1..].iter().map(Word::eval_text).collect();
+            format!("echo {} >&2; exit 1", shell_quote(&message.join(" ")))
+        }
+        Family::StatusChecker | Family::BeginTest | Family::OutputIsHereDoc | Family::Summary => {
+            return None;
+        }
+    };
+    (!text.trim().is_empty()).then_some(text)
+}
+
+/// `$1`, `"${2}"`, `${1:-default}`: the argument's index and default.
+fn positional(raw: &str) -> Option<(usize, Option<&str>)> {
+    let inner = raw
+        .strip_prefix("${")
+        .and_then(|r| r.strip_suffix('}'))
+        .or_else(|| raw.strip_prefix('$'))?;
+    let (index, default) = match inner.split_once(":-").or_else(|| inner.split_once('-')) {
+        Some((i, d)) => (i, Some(d)),
+        None => (inner, None),
+    };
+    let index: usize = index.parse().ok().filter(|i| (1..=9).contains(i))?;
+    Some((index, default))
+}
+
+/// Words written back as shell words: literal parts single-quoted, expandable ones
+/// double-quoted (so `$X` still expands, as one word).
+fn requote(words: &[Word]) -> String {
+    words
+        .iter()
+        .map(|word| {
+            word.parts
+                .iter()
+                .map(|part| match part {
+                    Part::Literal(text) => shell_quote(text),
+                    Part::Expandable(text) if is_bare(text) => text.clone(),
+                    Part::Expandable(text) => format!("\"{}\"", escape_for_double_quotes(text)),
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn is_bare(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+}
+
+/// Expandable text for the inside of double quotes: `"` and `\` escaped, except inside a
+/// command substitution, which bash reads afresh.
+fn escape_for_double_quotes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '$' if chars.peek() == Some(&'(') => {
+                depth += 1;
+                out.push('$');
+                out.push(chars.next().expect("peeked"));
+            }
+            '(' if depth > 0 => {
+                depth += 1;
+                out.push(c);
+            }
+            ')' if depth > 0 => {
+                depth -= 1;
+                out.push(c);
+            }
+            '"' | '\\' if depth == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positional_arguments_and_their_defaults() {
+        assert_eq!(positional("$1"), Some((1, None)));
+        assert_eq!(positional("${2:-./calc}"), Some((2, Some("./calc"))));
+        assert_eq!(positional("$HOME"), None);
+    }
+
+    #[test]
+    fn words_are_quoted_back_for_bash() {
+        assert_eq!(
+            escape_for_double_quotes(r#"say "hi" $(printf "%s" "x") \ "#),
+            r#"say \"hi\" $(printf "%s" "x") \\ "#
+        );
+    }
+}
