@@ -8,11 +8,12 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use serde::Deserialize;
-
 use crate::fnv1a::Fnv1a;
 use crate::regular_file::{self, ReadError};
-use crate::report::{EVENTS_SCHEMA, ExitStatus};
+use crate::report::{
+    EVENTS_SCHEMA, JsonEvent, JsonFailure, JsonRunFinished, JsonRunStarted, JsonStatus,
+    JsonStepFinished, JsonSuite, JsonSuiteFinished,
+};
 
 use super::record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
 
@@ -53,88 +54,6 @@ pub enum ImportError {
     /// A file holds no `run_started` event: it is not a `--json` event file.
     #[error("{}: no run_started event; is it a file written by --json?", .0.display())]
     NotARun(PathBuf),
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-enum RawEvent {
-    RunStarted {
-        started_at: String,
-        #[serde(default)]
-        shard: Option<String>,
-    },
-    StepFinished(Box<RawStepFinished>),
-    SuiteFinished {
-        suite: RawSuite,
-        duration_secs: f64,
-        #[serde(default)]
-        kept_test_dir: Option<String>,
-    },
-    RunFinished {
-        success: bool,
-        #[serde(default)]
-        interrupted: bool,
-        finished_at: String,
-    },
-    #[serde(other)]
-    Other,
-}
-
-#[derive(Deserialize)]
-struct RawStepFinished {
-    suite: RawSuite,
-    step: RawStep,
-    #[serde(default)]
-    setup: bool,
-    outcome: String,
-    status: RawStatus,
-    duration_secs: f64,
-    attempts: u32,
-    #[serde(default)]
-    failures: Vec<RawFailure>,
-    #[serde(default)]
-    output_tail: String,
-    #[serde(default)]
-    leaked_processes: u64,
-    #[serde(default)]
-    log: Option<String>,
-    #[serde(default)]
-    skip: Option<RawSkip>,
-}
-
-#[derive(Deserialize)]
-struct RawSuite {
-    name: String,
-    file: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RawStep {
-    test_name: String,
-    line: Option<u32>,
-}
-
-#[derive(Deserialize)]
-struct RawStatus {
-    kind: String,
-    code: Option<i32>,
-    signal: Option<i32>,
-    after_secs: Option<f64>,
-    text: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RawFailure {
-    check: Option<String>,
-    expected: Option<String>,
-    actual: Option<String>,
-    actual_bytes: Option<u64>,
-    message: String,
-}
-
-#[derive(Deserialize)]
-struct RawSkip {
-    reason: String,
 }
 
 /// Reads `files` (the shards of one run) into one run record. Its exit status is
@@ -225,77 +144,44 @@ fn read_file(
             }
             None => return Err(event_error("no `schema` field: not a --json event".into())),
         }
-        let event: RawEvent =
+        let event: JsonEvent =
             serde_json::from_value(value).map_err(|e| event_error(e.to_string()))?;
         match event {
-            RawEvent::RunStarted { started_at, shard } => {
+            JsonEvent::RunStarted(JsonRunStarted {
+                started_at, shard, ..
+            }) => {
                 started = true;
                 let time = parse_time(&started_at).map_err(event_error)?;
                 run.started_at = run.started_at.min(time);
                 shards.extend(shard);
             }
-            RawEvent::Other => {}
-            RawEvent::StepFinished(finished) if finished.setup => {}
-            RawEvent::StepFinished(finished) => {
-                let RawStepFinished {
-                    suite,
-                    step,
-                    outcome,
-                    status,
-                    duration_secs,
-                    attempts,
-                    failures,
-                    output_tail,
-                    leaked_processes,
-                    log,
-                    skip,
-                    setup: _,
-                } = *finished;
-                let outcome = Outcome::from_name(&outcome)
-                    .ok_or_else(|| event_error(format!("unknown outcome `{outcome}`")))?;
-                let record = StepRecord {
-                    test_name: step.test_name,
-                    file: suite.file.clone(),
-                    line: step.line,
-                    outcome,
-                    status: status_text(&status),
-                    duration: seconds(duration_secs),
-                    attempts,
-                    leftovers: u32::try_from(leaked_processes).unwrap_or(u32::MAX),
-                    log_path: log,
-                    skip_reason: skip.map(|s| s.reason),
-                    checks: failures
-                        .into_iter()
-                        .map(|f| CheckRecord {
-                            kind: f.check,
-                            expected: f.expected,
-                            actual: f.actual.or(f.actual_bytes.map(|n| format!("{n} bytes"))),
-                            message: f.message,
-                        })
-                        .collect(),
-                    output_tail,
-                };
+            JsonEvent::StepFinished(finished) if finished.setup => {}
+            JsonEvent::StepFinished(finished) => {
+                let (suite, record) = step_record(*finished).map_err(event_error)?;
                 suite_record(run, suite).steps.push(record);
             }
-            RawEvent::SuiteFinished {
+            JsonEvent::SuiteFinished(JsonSuiteFinished {
                 suite,
                 duration_secs,
                 kept_test_dir,
-            } => {
+                ..
+            }) => {
                 let record = suite_record(run, suite);
                 record.duration = seconds(duration_secs);
                 record.kept_test_dir = kept_test_dir;
             }
-            RawEvent::RunFinished {
+            JsonEvent::RunFinished(JsonRunFinished {
                 success,
                 interrupted,
                 finished_at,
-            } => {
+                ..
+            }) => {
                 let time = parse_time(&finished_at).map_err(event_error)?;
                 run.finished_at = run.finished_at.max(time);
                 run.interrupted |= interrupted;
                 *failed |= !success;
             }
+            _ => {}
         }
     }
     match started {
@@ -304,8 +190,52 @@ fn read_file(
     }
 }
 
+/// A finished step as the history records it, with its suite.
+fn step_record(finished: JsonStepFinished) -> Result<(JsonSuite, StepRecord), String> {
+    let JsonStepFinished {
+        suite,
+        step,
+        outcome,
+        skip,
+        status,
+        duration_secs,
+        attempts,
+        failures,
+        output_tail,
+        leaked_processes,
+        log,
+        ..
+    } = finished;
+    let outcome =
+        Outcome::from_name(&outcome).ok_or_else(|| format!("unknown outcome `{outcome}`"))?;
+    let record = StepRecord {
+        test_name: step.test_name,
+        file: suite.file.clone(),
+        line: step.line.and_then(|line| u32::try_from(line).ok()),
+        outcome,
+        status: status_text(&status),
+        duration: seconds(duration_secs),
+        attempts,
+        leftovers: u32::try_from(leaked_processes).unwrap_or(u32::MAX),
+        log_path: log,
+        skip_reason: skip.map(|s| s.reason),
+        checks: failures.into_iter().map(check_record).collect(),
+        output_tail,
+    };
+    Ok((suite, record))
+}
+
+fn check_record(failure: JsonFailure) -> CheckRecord {
+    CheckRecord {
+        kind: failure.check,
+        expected: failure.expected,
+        actual: (failure.actual).or(failure.actual_bytes.map(|n| format!("{n} bytes"))),
+        message: failure.message,
+    }
+}
+
 /// The record of `suite` in `run`; the same suite in two shards is one suite.
-fn suite_record(run: &mut RunRecord, suite: RawSuite) -> &mut SuiteRecord {
+fn suite_record(run: &mut RunRecord, suite: JsonSuite) -> &mut SuiteRecord {
     let index = match run
         .suites
         .iter()
@@ -327,24 +257,12 @@ fn suite_record(run: &mut RunRecord, suite: RawSuite) -> &mut SuiteRecord {
 }
 
 /// The words a live run records for the same status.
-fn status_text(status: &RawStatus) -> String {
-    if let Some(text) = &status.text {
-        return text.clone();
+fn status_text(status: &JsonStatus) -> String {
+    match (status, status.to_exit_status()) {
+        (JsonStatus::FailedToStart { text }, _) => text.clone(),
+        (_, Some(exit)) => exit.to_string(),
+        (_, None) => "unknown".to_owned(),
     }
-    let signal = status.signal.unwrap_or(0);
-    let exit = match status.kind.as_str() {
-        "not_run" => ExitStatus::NotRun,
-        "not_started" => ExitStatus::NotStarted,
-        "exited" => ExitStatus::Exited(status.code.unwrap_or(0)),
-        "signaled" => ExitStatus::Signaled(signal),
-        "timed_out" => ExitStatus::TimedOut {
-            after: seconds(status.after_secs.unwrap_or(0.0)),
-            signal,
-        },
-        "interrupted" => ExitStatus::Interrupted { signal },
-        other => return other.replace('_', " "),
-    };
-    exit.to_string()
 }
 
 fn seconds(secs: f64) -> Duration {

@@ -10,6 +10,7 @@
 
 mod color;
 mod compact_duration;
+mod event_json;
 mod events;
 mod github;
 mod hints;
@@ -24,6 +25,11 @@ mod tap;
 pub use crate::config::EnvFileStatus;
 pub use color::ColorChoice;
 pub use compact_duration::CompactDuration;
+pub use event_json::{
+    EVENTS_SCHEMA, JsonCounts, JsonEnvFile, JsonEvent, JsonFailure, JsonRunFinished,
+    JsonRunStarted, JsonSkip, JsonSkippedSuite, JsonStatus, JsonStep, JsonStepFinished,
+    JsonStepStarted, JsonSuite, JsonSuiteFinished,
+};
 pub use events::{
     Actual, BrokenRule, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, RunStart,
     SkipReason, StepId, StepResult, SuiteId, SuiteResult, Summary, Verdict,
@@ -31,7 +37,7 @@ pub use events::{
 pub use github::GithubReporter;
 pub use hints::{BASELINE_RUNS, Baselines, BaselinesFeed, Hint, PastRun};
 pub use human::{HumanOptions, HumanReporter, live_progress_wanted};
-pub use json::{EVENTS_SCHEMA, JsonReporter, event_json};
+pub use json::{JsonReporter, event_json};
 pub use junit::JunitReporter;
 pub use libtest::{LibtestFormat, LibtestReporter, write_list};
 pub use reporter::Reporter;
