@@ -27,6 +27,10 @@ fn fake() -> String {
 }
 
 /// The exit status, or a panic with everything the user would have seen.
+/// A bound on wall time that only a command run to its end (`sleep 30`) or a missed signal
+/// exceeds: generous, so that it holds on a machine whose CPUs are all busy.
+const WELL_BEFORE_THE_END: Duration = Duration::from_secs(10);
+
 /// Asserts that `exec` reported a timeout (124) within `bound` of wall time.
 fn assert_timed_out_within(output: &Output, took: Duration, bound: Duration) {
     assert_eq!(code(output), 124, "{}", stderr(output));
@@ -100,7 +104,7 @@ fn command_killed_by_a_signal_makes_the_shell_see_128_plus_the_signal() {
 #[test]
 fn timeout_exits_124_quickly_with_a_note() {
     let (output, took) = exec(&["--timeout", "0.3", "--", &fake(), "sleep:30"]);
-    assert_timed_out_within(&output, took, Duration::from_secs(2));
+    assert_timed_out_within(&output, took, WELL_BEFORE_THE_END);
     assert_eq!(
         stderr(&output),
         format!(
@@ -111,9 +115,13 @@ fn timeout_exits_124_quickly_with_a_note() {
 }
 
 #[test]
-fn timeout_of_one_second_stops_sleep_within_one_and_a_half() {
+fn timeout_of_one_second_stops_sleep() {
     let (output, took) = exec(&["--timeout", "1", "--", "sleep", "30"]);
-    assert_timed_out_within(&output, took, Duration::from_millis(1500));
+    assert!(
+        took >= Duration::from_secs(1),
+        "stopped before its timeout: {took:?}"
+    );
+    assert_timed_out_within(&output, took, WELL_BEFORE_THE_END);
 }
 
 #[test]
@@ -129,7 +137,7 @@ fn command_ignoring_sigterm_is_killed_after_kill_after() {
         "-c",
         script,
     ]);
-    assert_timed_out_within(&output, took, Duration::from_secs(2));
+    assert_timed_out_within(&output, took, WELL_BEFORE_THE_END);
     assert!(
         stderr(&output).contains("stopped its process group with SIGKILL"),
         "{}",
@@ -151,7 +159,7 @@ fn no_process_survives_a_timeout_when_sigterm_is_ignored() {
         "pid",
         "sleep:30",
     ]);
-    assert_timed_out_within(&output, took, Duration::from_secs(2));
+    assert_timed_out_within(&output, took, WELL_BEFORE_THE_END);
     let mut pids = reported_pids(&output.stdout, "grandchild-pid");
     pids.extend(reported_pids(&output.stdout, "pid"));
     assert_eq!(pids.len(), 2, "{}", stdout(&output));
@@ -164,7 +172,7 @@ fn background_process_holding_stdout_does_not_make_it_wait() {
     let (output, took) = exec(&["--timeout", "10", "--", "bash", "-c", script]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(stdout(&output), "started\n");
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(took < WELL_BEFORE_THE_END, "took {took:?}");
     let pids = reported_pids(&output.stderr, "sleep-pid");
     assert_eq!(pids.len(), 1, "{}", stderr(&output));
     assert_all_gone(&pids, "after bash ended");
@@ -181,7 +189,7 @@ fn background_process_is_killed_and_reported() {
         "out:started",
     ]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(took < WELL_BEFORE_THE_END, "took {took:?}");
     assert!(
         stdout(&output).ends_with("started\n"),
         "{}",
@@ -203,7 +211,7 @@ fn background_process_is_killed_and_reported() {
 fn daemon_that_left_the_process_group_is_killed_and_reported() {
     let (output, took) = exec(&["--timeout", "10", "--", &fake(), "daemonize:30"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(took < WELL_BEFORE_THE_END, "took {took:?}");
     let pids = reported_pids(&output.stdout, "daemon-pid");
     assert_eq!(pids.len(), 1, "{}", stdout(&output));
     assert_all_gone(&pids, "after the command ended");
@@ -216,6 +224,9 @@ fn daemon_that_left_the_process_group_is_killed_and_reported() {
 
 #[test]
 fn output_is_forwarded_live_to_the_matching_stream() {
+    // Handshake: the command prints its first lines, then waits for its stdin to end, which
+    // the test closes only once it has read them. Output held back until the command ends
+    // would never arrive: the watchdog kills the command after a minute and the test fails.
     let mut child = Command::new(smoke_runner())
         .env_remove("PLANDEX_TIMEOUT")
         .arg("exec")
@@ -224,31 +235,42 @@ fn output_is_forwarded_live_to_the_matching_stream() {
         .args([
             "out:early-out",
             "err:early-err",
-            "sleep:1.5",
+            "read-stdin",
             "out:late-out",
         ])
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start smoke-runner exec");
-    let started = Instant::now();
+    let stdin = child.stdin.take().unwrap();
+    let (done, watchdog) = std::sync::mpsc::channel::<()>();
+    let pid = child.id() as i32;
+    let watchdog = std::thread::spawn(move || {
+        if watchdog.recv_timeout(Duration::from_secs(60)).is_err() {
+            // SAFETY: signalling the runner this test started, which has not been waited for.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    });
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut err = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    assert_eq!(line, "early-out\n");
+    assert_eq!(
+        line, "early-out\n",
+        "the first line arrived only after the command ended"
+    );
     line.clear();
     err.read_line(&mut line).unwrap();
     assert_eq!(line, "early-err\n");
-    let first_lines_after = started.elapsed();
+    drop(stdin);
     line.clear();
     out.read_line(&mut line).unwrap();
     assert_eq!(line, "late-out\n");
-    assert!(child.wait().unwrap().success());
-    assert!(
-        first_lines_after < Duration::from_secs(1),
-        "the first lines arrived only after {first_lines_after:?}, not while the command ran"
-    );
+    let status = child.wait().unwrap();
+    done.send(()).unwrap();
+    watchdog.join().unwrap();
+    assert!(status.success());
 }
 
 #[test]
@@ -292,7 +314,7 @@ fn bad_durations_exit_125_naming_the_flag() {
 fn plandex_timeout_is_the_default_deadline() {
     let env = TestEnv::new().env("PLANDEX_TIMEOUT", "0.5");
     let (output, took) = exec_in(&env, &["--", &fake(), "sleep:30"]);
-    assert_timed_out_within(&output, took, Duration::from_secs(2));
+    assert_timed_out_within(&output, took, WELL_BEFORE_THE_END);
     assert!(
         stderr(&output).contains("timed out after 500ms"),
         "{}",
@@ -304,7 +326,7 @@ fn plandex_timeout_is_the_default_deadline() {
 fn timeout_flag_overrides_plandex_timeout() {
     let env = TestEnv::new().env("PLANDEX_TIMEOUT", "30");
     let (output, took) = exec_in(&env, &["--timeout", "0.3", "--", &fake(), "sleep:30"]);
-    assert_timed_out_within(&output, took, Duration::from_secs(2));
+    assert_timed_out_within(&output, took, WELL_BEFORE_THE_END);
 }
 
 #[test]
