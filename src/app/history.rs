@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat, ReportArgs};
+use crate::config::{
+    HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat, ReportArgs, RetentionArgs,
+};
 use crate::exec::{ExecRequest, Executor, StreamSelector, Termination};
 use crate::history::{
     HISTORY_ENV, HistoryConsumer, HistoryError, HistoryLocation, HistoryStore, HtmlOptions,
@@ -26,8 +28,12 @@ fn history_path(args: &HistoryFileArgs) -> PathBuf {
 /// Runs `smoke-runner history …` and returns the exit status.
 pub fn history_main(args: &HistoryArgs) -> i32 {
     let path = history_path(&args.file);
-    if let HistoryCommand::Import { files } = &args.command {
-        return import(&path, files);
+    match &args.command {
+        HistoryCommand::Import { files } => return import(&path, files),
+        HistoryCommand::Prune { log_dir, retention } => {
+            return super::retention::prune_main(&path, log_dir, retention);
+        }
+        _ => {}
     }
     let store = match HistoryStore::open_existing(&path) {
         Ok(store) => store,
@@ -48,6 +54,9 @@ pub fn history_main(args: &HistoryArgs) -> i32 {
             .slow(*runs)
             .map(|steps| render(json, &steps, || text::slow(&steps, *runs))),
         HistoryCommand::Import { files } => return import(&path, files),
+        HistoryCommand::Prune { log_dir, retention } => {
+            return super::retention::prune_main(&path, log_dir, retention);
+        }
         HistoryCommand::Step { name, runs } => match store.step(name, *runs) {
             Ok((name, entries)) => Ok(render(
                 json,
@@ -401,7 +410,8 @@ impl RunHistory {
     }
 
     /// Writes the run, which ended with `exit_status`.
-    pub(super) fn finish(self, exit_status: i32) {
+    /// Records the run, then deletes a few of the oldest runs beyond `retention`'s limits.
+    pub(super) fn finish(self, exit_status: i32, retention: &RetentionArgs) {
         let Some(beside) = self.beside else {
             return;
         };
@@ -422,7 +432,9 @@ impl RunHistory {
         record.git_commit = git_commit;
         if let Err(error) = store.record(&record) {
             stderr_line!("warning: this run was not recorded in the run history: {error}");
+            return;
         }
+        super::retention::prune_history_after_run(&mut store, retention);
     }
 }
 

@@ -27,6 +27,7 @@ mod exit;
 mod history;
 mod import;
 mod report_output;
+mod retention;
 mod run;
 
 pub use exec::exec_main;

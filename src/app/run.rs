@@ -21,6 +21,7 @@ use crate::suite::{Suite, load_suites};
 use super::exit::RunEnd;
 use super::history::{RunHistory, last_failed_suites};
 use super::report_output::{InterruptibleStdout, ReaderNotReading, report_stdout};
+use super::retention;
 use crate::history::{HISTORY_ENV, HistoryLocation};
 
 /// Runs suites as the command line asks and returns the exit status.
@@ -140,7 +141,7 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         .iter()
         .filter(|_| hinted)
         .flat_map(|suite| suite.steps.iter().map(|step| step.test_name.as_str()));
-    let history = RunHistory::open(&history_location, run_id, shard, test_names);
+    let history = RunHistory::open(&history_location, run_id.clone(), shard, test_names);
     // A report that cannot be written stops the run: commands are stopped, test dirs removed.
     let mut fanout = Fanout::new(&settings.masker, || executor.stop(libc::SIGPIPE));
     let failed_suites = FailedSuites::default();
@@ -200,7 +201,10 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             state.path.display()
         );
     }
-    history.finish(end.code());
+    history.finish(end.code(), &args.retention);
+    if !args.no_log_dir {
+        retention::prune_logs_after_run(&args.log_dir, &run_id, &args.retention);
+    }
     end
 }
 

@@ -138,6 +138,16 @@ pub enum HistoryCommand {
         #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
         runs: usize,
     },
+    /// Delete the runs beyond the limits from the history and the step-log folder now, and
+    /// give the history's free space back to the file system.
+    Prune {
+        /// The step-log folder (as `--log-dir` of a run).
+        #[arg(long, value_name = "DIR", default_value = "target/smoke-logs")]
+        log_dir: PathBuf,
+        /// The limits.
+        #[command(flatten)]
+        retention: RetentionArgs,
+    },
     /// Record the JSON event files of one run's shards (written with `--json`) as one run.
     /// Importing the same files again records nothing.
     Import {
@@ -346,6 +356,100 @@ pub struct RunArgs {
     /// Neither record the run nor read the history (wins over --history).
     #[arg(long)]
     pub no_history: bool,
+
+    /// What the step logs and the history keep: older runs are deleted after the report.
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+}
+
+/// What the step logs and the history keep. After a run's report, at most a few of the oldest
+/// surplus runs are deleted (so a backlog shrinks over the next runs); `history prune` deletes
+/// them all at once.
+#[derive(Debug, Args, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionArgs {
+    /// Keep the step logs of the newest N runs (at least 1).
+    #[arg(
+        long,
+        value_name = "N",
+        env = "SMOKE_KEEP_LOGS",
+        default_value_t = DEFAULT_KEEP_LOGS,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub keep_logs: u32,
+
+    /// Keep at most SIZE of step logs (`512M`, `2G`, `800K`, bytes without a unit); older
+    /// runs go first, the run that just ended is always kept.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        env = "SMOKE_MAX_LOG_SIZE",
+        default_value = "512M",
+        value_parser = parse_size
+    )]
+    pub max_log_size: u64,
+
+    /// Keep the newest N runs in the history (at least 1).
+    #[arg(
+        long,
+        value_name = "N",
+        env = "SMOKE_KEEP_HISTORY",
+        default_value_t = DEFAULT_KEEP_HISTORY,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub keep_history: u32,
+
+    /// Delete history runs older than DAYS days.
+    #[arg(
+        long,
+        value_name = "DAYS",
+        env = "SMOKE_KEEP_HISTORY_DAYS",
+        default_value_t = DEFAULT_KEEP_HISTORY_DAYS,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub keep_history_days: u32,
+}
+
+/// Runs whose step logs are kept by default.
+pub const DEFAULT_KEEP_LOGS: u32 = 20;
+/// Step-log bytes kept by default: 512 MiB.
+pub const DEFAULT_MAX_LOG_SIZE: u64 = 512 << 20;
+/// Runs the history keeps by default.
+pub const DEFAULT_KEEP_HISTORY: u32 = 500;
+/// Days the history keeps a run by default.
+pub const DEFAULT_KEEP_HISTORY_DAYS: u32 = 90;
+
+impl Default for RetentionArgs {
+    fn default() -> Self {
+        Self {
+            keep_logs: DEFAULT_KEEP_LOGS,
+            max_log_size: DEFAULT_MAX_LOG_SIZE,
+            keep_history: DEFAULT_KEEP_HISTORY,
+            keep_history_days: DEFAULT_KEEP_HISTORY_DAYS,
+        }
+    }
+}
+
+/// `512M`, `2G`, `800K`, `1048576`: a size in bytes (units are powers of 1024; `MiB` and `MB`
+/// mean the same).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let usage = || format!("`{text}` is not a size such as 512M, 2G, 800K or 1048576");
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let number: u64 = number.parse().map_err(|_| usage())?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => return Err(usage()),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// `--shard K/N`: shard K (from 1) of N.

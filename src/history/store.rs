@@ -213,6 +213,12 @@ impl HistoryStore {
             .map_err(|e| self.sqlite(e))?;
         // When WAL cannot be turned on (a folder that cannot hold the `-wal` file), SQLite keeps
         // its rollback journal, which still works: one writer at a time, within the timeout.
+        if version == 0 {
+            // Set before the first table, so that space freed by pruning can be given back
+            // without rewriting the file (`prune.rs`); a no-op on a file that has tables.
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
+                .map_err(|e| self.sqlite(e))?;
+        }
         let mode = self.switch_to_wal()?;
         if mode.eq_ignore_ascii_case("wal") {
             self.keep_wal_files()?;

@@ -3,6 +3,7 @@
 
 mod exclusive;
 mod fixture_copy;
+mod log_retention;
 mod run;
 mod selection;
 mod services;
@@ -13,6 +14,7 @@ mod suite_run;
 mod test_dir;
 
 pub use fixture_copy::CopyError;
+pub use log_retention::{LogLimits, LogsPruned, prune_step_logs};
 pub use run::run;
 pub use selection::{Filter, Selection};
 pub use sink::{EventSink, Fanout, ReportFailure};

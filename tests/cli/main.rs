@@ -17,6 +17,7 @@ mod process_checks;
 mod properties;
 mod regression;
 mod reports;
+mod retention;
 mod run;
 mod services;
 mod setup_runs;

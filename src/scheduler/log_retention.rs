@@ -1,0 +1,281 @@
+//! Which runs' step logs stay: the newest runs up to a count and a total size, older run
+//! folders deleted after the run's report.
+//!
+//! Only folders named like a run id (`20260121-143000-<pid>`) are ever touched, so a log
+//! folder shared with anything else loses nothing else. Each folder's size is kept in
+//! `.run-sizes` beside them (written in place, never a new file), so a run walks only its own
+//! folder. Deleting is spread out: after a run at most a budget of folders goes, because on a
+//! journal-less ext4 every deleted inode makes creating files slower for minutes after
+//! (benches/README.md), so a backlog of old runs shrinks over the next runs, not in one go.
+
+use std::collections::HashMap;
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+/// What the log folder keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogLimits {
+    /// The newest runs kept (the current one included).
+    pub max_runs: usize,
+    /// The most bytes the kept runs may hold together; the current run is kept whatever its
+    /// size.
+    pub max_bytes: u64,
+}
+
+/// What pruning the log folder did.
+#[derive(Debug, Default)]
+pub struct LogsPruned {
+    /// Run folders deleted.
+    pub runs: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Run folders still beyond the limits (left for later runs by the budget).
+    pub left_over: usize,
+    /// Folders that could not be deleted, with why.
+    pub errors: Vec<(String, io::Error)>,
+}
+
+/// The file beside the run folders that remembers their sizes.
+const SIZES_FILE: &str = ".run-sizes";
+/// The sizes file is read up to this size (a line is about 40 bytes).
+const SIZES_LIMIT: u64 = 1024 * 1024;
+
+/// Whether `name` is a run id: `YYYYMMDD-HHMMSS-PID`.
+fn is_run_id(name: &str) -> bool {
+    let mut parts = name.split('-');
+    let digits = |part: Option<&str>, len: Option<usize>| {
+        part.is_some_and(|p| {
+            !p.is_empty()
+                && len.is_none_or(|l| p.len() == l)
+                && p.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    digits(parts.next(), Some(8))
+        && digits(parts.next(), Some(6))
+        && digits(parts.next(), None)
+        && parts.next().is_none()
+}
+
+/// Sort key of a run id: its time, then its pid as a number.
+fn run_key(name: &str) -> (&str, u64) {
+    let (time, pid) = name.split_at(15);
+    (time, pid[1..].parse().unwrap_or(0))
+}
+
+/// Deletes the oldest run folders under `root` beyond `limits`, at most `budget` of them
+/// (`None`: all); `current` (the run that just ended) is never deleted. A missing `root` is
+/// nothing to do.
+pub fn prune_step_logs(
+    root: &Path,
+    current: Option<&str>,
+    limits: LogLimits,
+    budget: Option<usize>,
+) -> io::Result<LogsPruned> {
+    let entries = match std::fs::read_dir(root) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Ok(LogsPruned::default());
+        }
+        Err(error) => return Err(error),
+    };
+    let mut runs: Vec<String> = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        // `file_type` does not follow links: a link named like a run is left alone.
+        if is_run_id(&name) && entry.file_type()?.is_dir() {
+            runs.push(name);
+        }
+    }
+    runs.sort_by(|a, b| run_key(b).cmp(&run_key(a)));
+    let mut sizes = read_sizes(root);
+    let mut known = HashMap::with_capacity(runs.len());
+    let mut total = 0u64;
+    let mut doomed = Vec::new();
+    for (index, run) in runs.iter().enumerate() {
+        let size = match sizes.remove(run) {
+            Some(size) if Some(run.as_str()) != current => size,
+            _ => folder_bytes(&root.join(run)),
+        };
+        let is_current = Some(run.as_str()) == current;
+        total = total.saturating_add(size);
+        if !is_current && (index >= limits.max_runs || total > limits.max_bytes) {
+            doomed.push((run.clone(), size));
+        } else {
+            known.insert(run.clone(), size);
+        }
+    }
+    // Oldest first, so that a budget takes the oldest.
+    doomed.reverse();
+    let take = budget.unwrap_or(usize::MAX).min(doomed.len());
+    let mut pruned = LogsPruned {
+        left_over: doomed.len() - take,
+        ..LogsPruned::default()
+    };
+    for (run, size) in doomed.drain(..take) {
+        match std::fs::remove_dir_all(root.join(&run)) {
+            Ok(()) => {
+                pruned.runs += 1;
+                pruned.bytes += size;
+            }
+            Err(error) => {
+                known.insert(run.clone(), size);
+                pruned.errors.push((run, error));
+            }
+        }
+    }
+    known.extend(doomed);
+    write_sizes(root, &known)?;
+    Ok(pruned)
+}
+
+/// The bytes of the regular files under `dir` (links are not followed).
+fn folder_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut total = 0u64;
+    for entry in entries.flatten() {
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            total = total.saturating_add(folder_bytes(&entry.path()));
+        } else if kind.is_file() {
+            total = total.saturating_add(entry.metadata().map_or(0, |m| m.len()));
+        }
+    }
+    total
+}
+
+/// The remembered sizes; nothing when the file is missing, too long or not a regular file.
+fn read_sizes(root: &Path) -> HashMap<String, u64> {
+    let Ok(bytes) = crate::regular_file::read(&root.join(SIZES_FILE), SIZES_LIMIT) else {
+        return HashMap::new();
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    text.lines()
+        .filter_map(|line| {
+            let (run, size) = line.split_once(' ')?;
+            Some((run.to_owned(), size.parse().ok()?))
+        })
+        .filter(|(run, _)| is_run_id(run))
+        .collect()
+}
+
+/// Writes the sizes into the same file (truncated, not replaced: no new inode per run).
+fn write_sizes(root: &Path, sizes: &HashMap<String, u64>) -> io::Result<()> {
+    let mut text = String::with_capacity(sizes.len() * 40);
+    let mut runs: Vec<_> = sizes.iter().collect();
+    runs.sort();
+    for (run, size) in runs {
+        text.push_str(run);
+        text.push(' ');
+        text.push_str(&size.to_string());
+        text.push('\n');
+    }
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(root.join(SIZES_FILE))?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other(format!(
+            "{} is not a regular file",
+            root.join(SIZES_FILE).display()
+        )));
+    }
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn make_run(root: &Path, name: &str, bytes: usize) {
+        let dir = root.join(name).join("suite");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("01-step.log"), vec![b'x'; bytes]).unwrap();
+    }
+
+    fn left(root: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn keeps_the_newest_runs_and_nothing_not_named_like_a_run() {
+        let root = tempfile::tempdir().unwrap();
+        for second in 0..5 {
+            make_run(root.path(), &format!("20260101-00000{second}-9"), 10);
+        }
+        std::fs::create_dir(root.path().join("mine")).unwrap();
+        let limits = LogLimits {
+            max_runs: 2,
+            max_bytes: u64::MAX,
+        };
+        let pruned = prune_step_logs(root.path(), None, limits, Some(2)).unwrap();
+        assert_eq!((pruned.runs, pruned.left_over, pruned.bytes), (2, 1, 20));
+        assert_eq!(
+            left(root.path()),
+            [
+                ".run-sizes",
+                "20260101-000002-9",
+                "20260101-000003-9",
+                "20260101-000004-9",
+                "mine"
+            ]
+        );
+        let pruned = prune_step_logs(root.path(), None, limits, None).unwrap();
+        assert_eq!((pruned.runs, pruned.left_over), (1, 0));
+        assert_eq!(
+            left(root.path()),
+            [
+                ".run-sizes",
+                "20260101-000003-9",
+                "20260101-000004-9",
+                "mine"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_size_cap_drops_older_runs_but_never_the_current_one() {
+        let root = tempfile::tempdir().unwrap();
+        make_run(root.path(), "20260101-000000-1", 100);
+        make_run(root.path(), "20260101-000001-1", 100);
+        make_run(root.path(), "20260101-000002-1", 500);
+        let limits = LogLimits {
+            max_runs: 10,
+            max_bytes: 150,
+        };
+        let pruned = prune_step_logs(root.path(), Some("20260101-000002-1"), limits, None).unwrap();
+        assert_eq!(pruned.runs, 2);
+        assert_eq!(left(root.path()), [".run-sizes", "20260101-000002-1"]);
+        let sizes = std::fs::read_to_string(root.path().join(SIZES_FILE)).unwrap();
+        assert_eq!(sizes, "20260101-000002-1 500\n");
+    }
+
+    #[test]
+    fn run_ids_are_told_from_other_names() {
+        assert!(is_run_id("20260121-143000-4242"));
+        for name in [
+            "20260121-143000",
+            "2026012-143000-1",
+            "20260121-143000-",
+            "x",
+            "a-b-c",
+        ] {
+            assert!(!is_run_id(name), "{name}");
+        }
+    }
+}
