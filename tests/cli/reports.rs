@@ -48,6 +48,11 @@ run = "out:later"
     env
 }
 
+/// Whether `path` is a step log (not the `.run-sizes` file of the log folder).
+fn is_log(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "log")
+}
+
 /// Every file under `dir`, with its content.
 fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     let mut found = Vec::new();
@@ -100,8 +105,10 @@ fn one_failing_run_writes_every_report_with_the_key_masked_everywhere() {
     let junit = std::fs::read(env.path().join("out/junit.xml")).unwrap();
     let json = std::fs::read(env.path().join("out/events.jsonl")).unwrap();
     let step_summary = std::fs::read(&summary_file).unwrap();
+    // Every file, the retention's `.run-sizes` beside the run folders included.
     let logs = files_under(&env.path().join("logs"));
-    assert_eq!(logs.len(), 3, "one log per step that ran: {logs:?}");
+    let step_logs = logs.iter().filter(|(path, _)| is_log(path)).count();
+    assert_eq!(step_logs, 3, "one log per step that ran: {logs:?}");
     let mut outputs: Vec<(String, &[u8])> = vec![
         ("stdout".into(), &output.stdout),
         ("stderr".into(), &output.stderr),
@@ -131,7 +138,7 @@ fn one_failing_run_writes_every_report_with_the_key_masked_everywhere() {
             String::from_utf8_lossy(content)
         );
     }
-    for (path, content) in &logs {
+    for (path, content) in logs.iter().filter(|(path, _)| is_log(path)) {
         assert!(
             contains(content, "[redacted:OPENAI_API_KEY]"),
             "{}: {}",
@@ -526,7 +533,8 @@ run = "out:short"
     let output = env.run(&["--log-dir", "logs"]);
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{report}");
-    let logs = files_under(&env.path().join("logs"));
+    let mut logs = files_under(&env.path().join("logs"));
+    logs.retain(|(path, _)| is_log(path));
     assert_eq!(logs.len(), 3, "{logs:?}");
     let retried = String::from_utf8(logs[0].1.clone()).unwrap();
     let positions: Vec<usize> = ["attempt-1", "--- attempt 2 ---", "attempt-2"]
