@@ -14,11 +14,13 @@
 //! settings, and receive every event:
 //!
 //! ```no_run
+//! use std::sync::Arc;
 //! use smoke_runner::{config::Settings, exec::Executor, report::Event, scheduler, suite};
 //!
 //! let suites = suite::load_paths(&["suites".into()]).expect("valid suites");
 //! let selection = scheduler::Selection::all(&suites);
-//! let on_event = |event: &Event<'_>| {
+//! let suites: Vec<_> = suites.into_iter().map(Arc::new).collect();
+//! let on_event = |event: Event| {
 //!     if let Event::StepFinished { step, result, .. } = event {
 //!         println!("{}: {:?}", step.test_name, result.verdict);
 //!     }

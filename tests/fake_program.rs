@@ -24,6 +24,7 @@
 //! - `env:NAME`: write `NAME=value`, or `NAME unset`, to stdout.
 //! - `cwd`: write the current directory to stdout.
 //! - `pid`: write `pid:N`, the process's own id, to stdout.
+//! - `stamp:PATH`: write the wall-clock time (nanoseconds since the Unix epoch) to the file PATH.
 //!
 //! Time, exit and signals:
 //! - `sleep:SECS`: sleep SECS seconds (fractional).
@@ -52,7 +53,7 @@ usage: fake-program ACTION...
 
 Actions run left to right:
   out:TEXT  marker:TEXT  err:TEXT  out-raw:HEX  err-raw:HEX  print-bytes:N[K|M|G]
-  interleave:N  read-stdin  env:NAME  cwd  pid  sleep:SECS  exit:CODE  kill-self:SIG
+  interleave:N  read-stdin  env:NAME  cwd  pid  stamp:PATH  sleep:SECS  exit:CODE  kill-self:SIG
   ignore-term  spawn-grandchild:SECS  daemonize:SECS";
 
 /// One parsed argument.
@@ -66,6 +67,7 @@ enum Action {
     Env(String),
     Cwd,
     Pid,
+    Stamp(std::path::PathBuf),
     Sleep(Duration),
     Exit(i32),
     KillSelf(libc::c_int),
@@ -114,6 +116,7 @@ fn parse(arg: &str) -> Result<Action, String> {
         "print-bytes" => Action::PrintBytes(byte_count(needs_value()?)?),
         "interleave" => Action::Interleave(number(needs_value()?)?),
         "env" => Action::Env(needs_value()?.to_owned()),
+        "stamp" => Action::Stamp(needs_value()?.into()),
         "sleep" => Action::Sleep(seconds(needs_value()?)?),
         "exit" => Action::Exit(exit_code(needs_value()?)?),
         "kill-self" => Action::KillSelf(signal(needs_value()?)?),
@@ -236,6 +239,12 @@ fn run(action: &Action) -> io::Result<()> {
             writeln!(stdout)
         }
         Action::Pid => writeln!(io::stdout(), "pid:{}", std::process::id()),
+        Action::Stamp(path) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(io::Error::other)?;
+            std::fs::write(path, now.as_nanos().to_string())
+        }
         Action::Sleep(duration) => {
             std::thread::sleep(*duration);
             Ok(())

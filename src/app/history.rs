@@ -405,7 +405,7 @@ impl RunHistory {
     }
 
     /// The consumer to add to the run's event stream; none when nothing will be recorded.
-    pub(super) fn consumer(&self) -> Option<HistoryConsumer<'_>> {
+    pub(super) fn consumer(&self) -> Option<HistoryConsumer> {
         self.beside.as_ref().map(|_| self.recorder.consumer())
     }
 

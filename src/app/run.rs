@@ -143,7 +143,8 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         .flat_map(|suite| suite.steps.iter().map(|step| step.test_name.as_str()));
     let history = RunHistory::open(&history_location, run_id.clone(), shard, test_names);
     // A report that cannot be written stops the run: commands are stopped, test dirs removed.
-    let mut fanout = Fanout::new(&settings.masker, || executor.stop(libc::SIGPIPE));
+    let stopper = executor.clone();
+    let mut fanout = Fanout::new(settings.masker.clone(), move || stopper.stop(libc::SIGPIPE));
     let failed_suites = FailedSuites::default();
     fanout.add("the rerun state", failed_suites.clone());
     if let Err(end) = add_file_reports(&mut fanout, args, &settings) {
@@ -178,8 +179,14 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     if let Some(consumer) = history.consumer() {
         fanout.add("the run history", consumer);
     }
-    let summary = scheduler::run(&suites, &selection, &settings, &executor, &fanout);
-    let end = match fanout.into_failure() {
+    let reports = match fanout.spawn() {
+        Ok(reports) => reports,
+        Err(error) => return report_failed("the reports' thread", &error),
+    };
+    let suites: Vec<Arc<Suite>> = suites.into_iter().map(Arc::new).collect();
+    let summary = scheduler::run(&suites, &selection, &settings, &executor, &reports);
+    // Every report has written every event before the run ends.
+    let end = match reports.finish() {
         // Interrupted while the reader of standard output was not reading: an interrupt.
         Some(failure) if ReaderNotReading::is(&failure.error) => RunEnd::Finished {
             failed: true,
@@ -225,8 +232,8 @@ fn early_masker(args: &RunArgs) -> Masker {
 }
 
 /// `--junit`, `--tap`, `--json` and, on GitHub Actions, annotations and the step summary.
-fn add_file_reports<'r>(
-    fanout: &mut Fanout<'r>,
+fn add_file_reports(
+    fanout: &mut Fanout,
     args: &RunArgs,
     settings: &Settings,
 ) -> Result<(), RunEnd> {
@@ -351,7 +358,7 @@ impl FailedSuites {
 }
 
 impl Reporter for FailedSuites {
-    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
         if let Event::SuiteFinished { suite, result } = event
             && !result.counts.success()
         {

@@ -30,7 +30,7 @@ static NEXT_TAG: AtomicU64 = AtomicU64::new(0);
 
 /// Runs commands. Cheap to share between threads; one per run is enough, and several in one
 /// process never touch each other's commands.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Executor {
     interrupts: Option<&'static Interrupts>,
 }

@@ -5,7 +5,7 @@
 //! database. Setup steps are not recorded: they are not counted anywhere else either.
 
 use std::io;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::report::{Actual, Event, Reporter, StepResult, Verdict};
@@ -30,7 +30,7 @@ pub struct RunMeta {
 /// and whoever writes the record at the end.
 #[derive(Debug)]
 pub struct RunRecorder {
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
 }
 
 #[derive(Debug)]
@@ -47,24 +47,33 @@ impl RunRecorder {
     /// A recorder for the run described by `meta`.
     pub fn new(meta: RunMeta) -> Self {
         Self {
-            state: Mutex::new(State {
+            state: Arc::new(Mutex::new(State {
                 meta,
                 started_at: None,
                 finished_at: None,
                 interrupted: false,
                 suites: Vec::new(),
-            }),
+            })),
         }
     }
 
     /// The consumer to add to the run's event stream.
-    pub fn consumer(&self) -> HistoryConsumer<'_> {
-        HistoryConsumer { recorder: self }
+    pub fn consumer(&self) -> HistoryConsumer {
+        HistoryConsumer {
+            state: Arc::clone(&self.state),
+        }
     }
 
     /// The run as recorded, ending with `exit_status`; `None` when the run never started.
     pub fn into_record(self, exit_status: i32) -> Option<RunRecord> {
-        let state = self.state.into_inner().unwrap_or_else(|p| p.into_inner());
+        // A consumer still held somewhere (its stream never ended) gives up what it gathered.
+        let mut shared = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let state = State {
+            meta: std::mem::take(&mut shared.meta),
+            suites: std::mem::take(&mut shared.suites),
+            ..*shared
+        };
+        drop(shared);
         let started_at = state.started_at?;
         Some(RunRecord {
             run_id: state.meta.run_id,
@@ -78,38 +87,39 @@ impl RunRecorder {
             suites: state.suites,
         })
     }
+}
 
-    fn observe(&self, event: &Event<'_>) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        match *event {
-            Event::RunStarted(start) => state.started_at = Some(start.started_at),
-            Event::SuiteStarted { suite, .. } => {
-                state.suite(suite);
-            }
-            Event::StepFinished {
-                suite,
-                step,
-                setup: false,
-                result,
-                ..
-            } => {
-                let record = step_record(step, result);
-                state.suite(suite).steps.push(record);
-            }
-            Event::SuiteFinished { suite, result } => {
-                let record = state.suite(suite);
-                record.duration = result.duration;
-                record.kept_test_dir = result
-                    .kept_test_dir
-                    .as_ref()
-                    .map(|dir| dir.display().to_string());
-            }
-            Event::RunFinished(summary) => {
-                state.finished_at = Some(summary.finished_at);
-                state.interrupted = summary.interrupted;
-            }
-            _ => {}
+/// Adds what `event` says to the run's record.
+fn observe(state: &Mutex<State>, event: &Event) {
+    let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+    match event {
+        Event::RunStarted(start) => state.started_at = Some(start.started_at),
+        Event::SuiteStarted { suite, .. } => {
+            state.suite(suite);
         }
+        Event::StepFinished {
+            suite,
+            step,
+            setup: false,
+            result,
+            ..
+        } => {
+            let record = step_record(step, result);
+            state.suite(suite).steps.push(record);
+        }
+        Event::SuiteFinished { suite, result } => {
+            let record = state.suite(suite);
+            record.duration = result.duration;
+            record.kept_test_dir = result
+                .kept_test_dir
+                .as_ref()
+                .map(|dir| dir.display().to_string());
+        }
+        Event::RunFinished(summary) => {
+            state.finished_at = Some(summary.finished_at);
+            state.interrupted = summary.interrupted;
+        }
+        _ => {}
     }
 }
 
@@ -183,13 +193,13 @@ fn step_record(step: &Step, result: &StepResult) -> StepRecord {
 
 /// The recorder as one consumer of the event stream.
 #[derive(Debug)]
-pub struct HistoryConsumer<'a> {
-    recorder: &'a RunRecorder,
+pub struct HistoryConsumer {
+    state: Arc<Mutex<State>>,
 }
 
-impl Reporter for HistoryConsumer<'_> {
-    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
-        self.recorder.observe(event);
+impl Reporter for HistoryConsumer {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
+        observe(&self.state, event);
         Ok(())
     }
 }

@@ -326,8 +326,8 @@ pub struct JsonCounts {
 
 impl JsonEvent {
     /// The event as the schema writes it.
-    pub fn from_event(event: &Event<'_>) -> Self {
-        match *event {
+    pub fn from_event(event: &Event) -> Self {
+        match event {
             Event::RunStarted(start) => Self::RunStarted(run_started(start)),
             Event::SuiteStarted { suite, test_dir } => Self::SuiteStarted {
                 suite: JsonSuite::of(suite),
@@ -351,9 +351,9 @@ impl JsonEvent {
                 attempt,
             } => Self::StepStarted(JsonStepStarted {
                 suite: JsonSuite::of(suite),
-                step: JsonStep::of(step, index),
-                setup,
-                attempt,
+                step: JsonStep::of(step, *index),
+                setup: *setup,
+                attempt: *attempt,
                 timeout_secs: timeout.as_secs_f64(),
                 command: command_line.to_owned(),
             }),
@@ -365,8 +365,8 @@ impl JsonEvent {
                 result,
             } => Self::StepFinished(Box::new(step_finished(
                 JsonSuite::of(suite),
-                JsonStep::of(step, index),
-                setup,
+                JsonStep::of(step, *index),
+                *setup,
                 result,
             ))),
             Event::SuiteFinished { suite, result } => {

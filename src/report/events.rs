@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::config::EnvFileStatus;
@@ -65,43 +66,46 @@ impl<'a> StepId<'a> {
 }
 
 /// One thing that happened during a run.
-#[derive(Debug, Clone, Copy)]
-pub enum Event<'a> {
+///
+/// Owned, so that it can travel to the reports' thread: a suite is shared ([`Arc`]), every
+/// other field is the event's own.
+#[derive(Debug, Clone)]
+pub enum Event {
     /// The run starts: what is about to run.
-    RunStarted(&'a RunStart),
+    RunStarted(RunStart),
     /// A suite's test dir is ready (fixtures copied) and its first step is about to start.
     SuiteStarted {
         /// The suite.
-        suite: &'a Suite,
+        suite: Arc<Suite>,
         /// Its fresh test dir.
-        test_dir: &'a Path,
+        test_dir: PathBuf,
     },
     /// The section changes within a suite (printed as a heading).
     SectionStarted {
         /// The suite.
-        suite: &'a Suite,
+        suite: Arc<Suite>,
         /// The new section's name.
-        section: &'a str,
+        section: String,
     },
     /// A `note` from the suite file, written when the run reaches it.
     Note {
         /// The suite.
-        suite: &'a Suite,
+        suite: Arc<Suite>,
         /// The note, expanded.
-        text: &'a str,
+        text: String,
     },
     /// A step's command is about to run (once per attempt).
     StepStarted {
         /// The suite.
-        suite: &'a Suite,
+        suite: Arc<Suite>,
         /// The step's position in `suite.steps`.
         index: usize,
         /// The step.
-        step: &'a Step,
+        step: StepRef,
         /// Whether the step runs only to set up a later one: shown as setup, never counted.
         setup: bool,
         /// The command line as it will run, expanded, for display.
-        command_line: &'a str,
+        command_line: String,
         /// The deadline given to this attempt.
         timeout: Duration,
         /// 1 for the first attempt.
@@ -110,31 +114,31 @@ pub enum Event<'a> {
     /// A step is done: passed, failed, timed out, flaky or skipped.
     StepFinished {
         /// The suite.
-        suite: &'a Suite,
+        suite: Arc<Suite>,
         /// The step's position in `suite.steps`.
         index: usize,
         /// The step.
-        step: &'a Step,
+        step: StepRef,
         /// Whether the step ran only to set up a later one: shown as setup, never counted.
         setup: bool,
         /// What happened.
-        result: &'a StepResult,
+        result: Box<StepResult>,
     },
     /// A suite is done.
     SuiteFinished {
         /// The suite.
-        suite: &'a Suite,
+        suite: Arc<Suite>,
         /// How it ended.
-        result: &'a SuiteResult,
+        result: SuiteResult,
     },
     /// The run is over (also after an interrupt).
-    RunFinished(&'a Summary),
+    RunFinished(Summary),
 }
 
-impl<'a> Event<'a> {
+impl Event {
     /// The suite the event belongs to; `None` for run events.
-    pub fn suite(&self) -> Option<&'a Suite> {
-        match *self {
+    pub fn suite(&self) -> Option<&Suite> {
+        match self {
             Self::RunStarted(_) | Self::RunFinished(_) => None,
             Self::SuiteStarted { suite, .. }
             | Self::SectionStarted { suite, .. }
@@ -143,6 +147,38 @@ impl<'a> Event<'a> {
             | Self::StepFinished { suite, .. }
             | Self::SuiteFinished { suite, .. } => Some(suite),
         }
+    }
+}
+
+/// One step of a shared suite, usable as the [`Step`] itself (it dereferences to it).
+#[derive(Debug, Clone)]
+pub struct StepRef {
+    suite: Arc<Suite>,
+    index: usize,
+}
+
+impl StepRef {
+    /// The `index`th step of `suite`.
+    ///
+    /// # Panics
+    /// When `suite` has no such step: a scheduler bug, not an input error.
+    pub fn new(suite: &Arc<Suite>, index: usize) -> Self {
+        assert!(
+            index < suite.steps.len(),
+            "step {index} of a suite with fewer"
+        );
+        Self {
+            suite: Arc::clone(suite),
+            index,
+        }
+    }
+}
+
+impl std::ops::Deref for StepRef {
+    type Target = Step;
+
+    fn deref(&self) -> &Step {
+        &self.suite.steps[self.index]
     }
 }
 

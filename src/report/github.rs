@@ -35,8 +35,8 @@ impl<A: Write, S: Write> GithubReporter<A, S> {
 }
 
 impl<A: Write, S: Write> super::Reporter for GithubReporter<A, S> {
-    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
-        match *event {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
+        match event {
             Event::StepFinished {
                 suite,
                 step,
@@ -56,7 +56,7 @@ impl<A: Write, S: Write> super::Reporter for GithubReporter<A, S> {
                     let _ = write!(message, "\nreproduce: {command}");
                 }
                 let what = if timed_out { "timed out" } else { "failed" };
-                let setup_note = if setup { " (setup)" } else { "" };
+                let setup_note = if *setup { " (setup)" } else { "" };
                 let title = format!("{}{setup_note} {what}", step.test_name);
                 let mut properties = String::new();
                 if let Some(location) = &step.location {

@@ -90,7 +90,7 @@ impl<W: Write> HumanReporter<W> {
     /// Writes what `event` means for the reader.
     ///
     /// An error is an I/O error on the output (a closed pipe, a full disk).
-    pub fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+    pub fn report(&mut self, event: &Event) -> io::Result<()> {
         let Some(ticking) = self.output.writer().ticking() else {
             return self.write_event(event);
         };
@@ -105,10 +105,10 @@ impl<W: Write> HumanReporter<W> {
         written
     }
 
-    fn write_event(&mut self, event: &Event<'_>) -> io::Result<()> {
+    fn write_event(&mut self, event: &Event) -> io::Result<()> {
         let live_progress = self.output.writer().ticking().is_some();
         let palette = self.palette;
-        match *event {
+        match event {
             Event::RunStarted(start) => {
                 let out = self.output.live();
                 write_run_start(out, palette, start)?;
@@ -151,17 +151,17 @@ impl<W: Write> HumanReporter<W> {
                 ..
             } => {
                 let target = self.suite_target(suite)?;
-                target.state.timeout = Some(timeout);
+                target.state.timeout = Some(*timeout);
                 if live_progress {
                     target.state.running = Some(RunningStep {
                         since: Instant::now(),
-                        timeout,
+                        timeout: *timeout,
                     });
                 }
-                let timeout = CompactDuration::timeout(timeout);
-                if setup {
+                let timeout = CompactDuration::timeout(*timeout);
+                if *setup {
                     write!(target.out, "→ Setting up (timeout {timeout}): ")?;
-                } else if attempt > 1 {
+                } else if *attempt > 1 {
                     write!(
                         target.out,
                         "→ Retrying (attempt {attempt}, timeout {timeout}): "
@@ -199,7 +199,7 @@ impl<W: Write> HumanReporter<W> {
                 let line = StepLine {
                     step,
                     name: &step.name,
-                    setup,
+                    setup: *setup,
                     verbose,
                     rerun: rerun.as_deref(),
                     hint,
@@ -250,7 +250,7 @@ impl<W: Write + Send + 'static> HumanReporter<W> {
 }
 
 impl<W: Write> Reporter for HumanReporter<W> {
-    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
         HumanReporter::report(self, event)
     }
 }

@@ -25,7 +25,7 @@ impl<W: Write> JsonReporter<W> {
 }
 
 impl<W: Write> super::Reporter for JsonReporter<W> {
-    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
         let value = event_json(event);
         serde_json::to_writer(&mut self.out, &value)?;
         self.out.write_all(b"\n")?;
@@ -37,6 +37,6 @@ impl<W: Write> super::Reporter for JsonReporter<W> {
 }
 
 /// One event as a JSON object, `schema` included (the types are in `event_json.rs`).
-pub fn event_json(event: &Event<'_>) -> Value {
+pub fn event_json(event: &Event) -> Value {
     JsonEvent::from_event(event).to_value()
 }

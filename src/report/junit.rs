@@ -58,8 +58,8 @@ impl<W: Write> JunitReporter<W> {
 }
 
 impl<W: Write> super::Reporter for JunitReporter<W> {
-    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
-        match *event {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
+        match event {
             Event::SuiteStarted { suite, .. } => {
                 self.suite(suite);
             }

@@ -256,22 +256,22 @@ impl<W: Write> LibtestReporter<W> {
 }
 
 impl<W: Write> Reporter for LibtestReporter<W> {
-    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
-        match *event {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
+        match event {
             Event::RunStarted(start) => self.run_started(start),
             Event::StepStarted {
                 step,
                 setup,
                 attempt,
                 ..
-            } => self.step_started(step, setup, attempt),
+            } => self.step_started(step, *setup, *attempt),
             Event::StepFinished {
                 suite,
                 step,
                 setup,
                 result,
                 ..
-            } => self.step_finished(suite, step, setup, result),
+            } => self.step_finished(suite, step, *setup, result),
             Event::RunFinished(summary) => self.run_finished(summary),
             Event::SuiteStarted { .. }
             | Event::SectionStarted { .. }

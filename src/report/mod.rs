@@ -32,7 +32,7 @@ pub use event_json::{
 };
 pub use events::{
     Actual, BrokenRule, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, RunStart,
-    SkipReason, StepId, StepResult, SuiteId, SuiteResult, Summary, Verdict,
+    SkipReason, StepId, StepRef, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
 pub use github::GithubReporter;
 pub use hints::{BASELINE_RUNS, Baselines, BaselinesFeed, Hint, PastRun};

@@ -11,17 +11,17 @@ use super::Event;
 /// is an I/O error on its output; the scheduler decides whether that stops the run.
 pub trait Reporter {
     /// Handles one event.
-    fn report(&mut self, event: &Event<'_>) -> io::Result<()>;
+    fn report(&mut self, event: &Event) -> io::Result<()>;
 }
 
 impl<R: Reporter + ?Sized> Reporter for &mut R {
-    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
         (**self).report(event)
     }
 }
 
 impl<R: Reporter + ?Sized> Reporter for Box<R> {
-    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
         (**self).report(event)
     }
 }

@@ -1,7 +1,7 @@
 //! The run: suites in parallel (up to `jobs` at a time), each suite's steps in order.
 
 use std::collections::HashSet;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Instant, SystemTime};
 
 use crate::config::Settings;
@@ -16,7 +16,7 @@ use super::suite_run::{SuiteContext, run_suite};
 
 /// Runs the selected steps of `suites` and returns the summary (also sent as the last event).
 pub fn run(
-    suites: &[Suite],
+    suites: &[Arc<Suite>],
     selection: &Selection,
     settings: &Settings,
     executor: &Executor,
@@ -42,7 +42,7 @@ pub fn run(
         .map(|(step, _)| step.test_name.chars().count())
         .max()
         .unwrap_or(0);
-    sink.emit(&Event::RunStarted(&RunStart {
+    sink.emit(Event::RunStarted(RunStart {
         started_at: SystemTime::now(),
         env_file: settings.env_file.clone(),
         suites: order.len(),
@@ -134,7 +134,7 @@ pub fn run(
         skipped_suites,
         broken_rules,
     };
-    sink.emit(&Event::RunFinished(&summary));
+    sink.emit(Event::RunFinished(summary.clone()));
     summary
 }
 
@@ -150,7 +150,7 @@ impl Drop for Release<'_, '_> {
 /// The suites waiting to run, handed out in order, except that a suite whose `exclusive`
 /// resource is held by a running suite waits for it while later suites go ahead.
 struct SuiteQueue<'a> {
-    suites: &'a [Suite],
+    suites: &'a [Arc<Suite>],
     state: Mutex<QueueState<'a>>,
     released: Condvar,
 }
@@ -161,7 +161,7 @@ struct QueueState<'a> {
 }
 
 impl<'a> SuiteQueue<'a> {
-    fn new(suites: &'a [Suite], order: Vec<usize>) -> Self {
+    fn new(suites: &'a [Arc<Suite>], order: Vec<usize>) -> Self {
         Self {
             suites,
             state: Mutex::new(QueueState {

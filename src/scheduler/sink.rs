@@ -1,39 +1,28 @@
-//! Where the scheduler sends its events: any [`EventSink`], usually a [`Fanout`] that masks
-//! secrets once and hands every event to each report.
+//! Where the scheduler sends its events: any [`EventSink`], usually a [`ReportThread`] that
+//! hands each event to a [`Fanout`] on a thread of its own, where secrets are masked once and
+//! every report gets the event.
+//!
+//! The scheduler only ever sends: a report that is slow (a pipe nobody reads) delays the
+//! report, never a step.
 
 use std::io;
-use std::sync::Mutex;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::JoinHandle;
 
 use crate::mask::Masker;
-use crate::report::{BrokenRule, Event, Reporter, SkipReason, StepResult, SuiteResult, Verdict};
+use crate::report::{BrokenRule, Event, Reporter, SkipReason, StepResult, Verdict};
 
 /// Receives run events. Called from the threads that run suites, one event at a time per
-/// suite; implementations serialise as they need.
+/// suite; implementations serialise as they need, and should return quickly: a step waits
+/// for its events to be taken.
 pub trait EventSink: Sync {
     /// Handles one event.
-    fn emit(&self, event: &Event<'_>);
+    fn emit(&self, event: Event);
 }
 
-impl<F: Fn(&Event<'_>) + Sync> EventSink for F {
-    fn emit(&self, event: &Event<'_>) {
+impl<F: Fn(Event) + Sync> EventSink for F {
+    fn emit(&self, event: Event) {
         self(event)
-    }
-}
-
-/// A sink shared by several sinks: each event goes to each of them, in order.
-impl EventSink for [&dyn EventSink] {
-    fn emit(&self, event: &Event<'_>) {
-        for sink in self {
-            sink.emit(event);
-        }
-    }
-}
-
-/// Serialises events into a single-threaded handler.
-impl<T: FnMut(&Event<'_>) + Send> EventSink for Mutex<T> {
-    fn emit(&self, event: &Event<'_>) {
-        let mut handler = self.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        handler(event);
     }
 }
 
@@ -49,146 +38,130 @@ pub struct ReportFailure {
 /// One stream, many consumers: masks each event once, then hands it to every report in turn.
 ///
 /// A report whose output fails (a closed pipe, a full disk) is dropped, the failure is kept
-/// for [`Fanout::into_failure`], and `on_failure` is called once so that the run can stop.
-pub struct Fanout<'r> {
-    masker: &'r Masker,
-    reports: Mutex<Vec<Consumer<'r>>>,
-    failure: Mutex<Option<ReportFailure>>,
-    on_failure: Box<dyn Fn() + Send + Sync + 'r>,
+/// for [`ReportThread::finish`], and `on_failure` is called once so that the run can stop.
+pub struct Fanout {
+    masker: Masker,
+    reports: Vec<Consumer>,
+    failure: Option<ReportFailure>,
+    on_failure: Box<dyn Fn() + Send>,
 }
 
-struct Consumer<'r> {
+struct Consumer {
     target: String,
-    report: Box<dyn Reporter + Send + 'r>,
+    report: Box<dyn Reporter + Send>,
 }
 
-impl<'r> Fanout<'r> {
+impl Fanout {
     /// A fan-out masking with `masker`, calling `on_failure` when a report fails.
-    pub fn new(masker: &'r Masker, on_failure: impl Fn() + Send + Sync + 'r) -> Self {
+    pub fn new(masker: Masker, on_failure: impl Fn() + Send + 'static) -> Self {
         Self {
             masker,
-            reports: Mutex::new(Vec::new()),
-            failure: Mutex::new(None),
+            reports: Vec::new(),
+            failure: None,
             on_failure: Box::new(on_failure),
         }
     }
 
     /// Adds a report; `target` names its output in error messages.
-    pub fn add(&mut self, target: impl Into<String>, report: impl Reporter + Send + 'r) {
-        self.reports
-            .get_mut()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Consumer {
-                target: target.into(),
-                report: Box::new(report),
-            });
-    }
-
-    /// The first report failure, if any.
-    pub fn into_failure(self) -> Option<ReportFailure> {
-        self.failure.into_inner().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn deliver(&self, event: &Event<'_>) {
-        let mut reports = self.reports.lock().unwrap_or_else(|p| p.into_inner());
-        let mut failed = None;
-        reports.retain_mut(|consumer| match consumer.report.report(event) {
-            Ok(()) => true,
-            Err(error) => {
-                failed.get_or_insert(ReportFailure {
-                    target: std::mem::take(&mut consumer.target),
-                    error,
-                });
-                false
-            }
+    pub fn add(&mut self, target: impl Into<String>, report: impl Reporter + Send + 'static) {
+        self.reports.push(Consumer {
+            target: target.into(),
+            report: Box::new(report),
         });
-        drop(reports);
-        if let Some(failure) = failed {
-            let mut slot = self.failure.lock().unwrap_or_else(|p| p.into_inner());
-            if slot.is_none() {
-                *slot = Some(failure);
-                drop(slot);
-                (self.on_failure)();
+    }
+
+    /// Starts the reports' thread: from now on, events sent to the returned sink reach every
+    /// report in the order they were sent.
+    pub fn spawn(self) -> io::Result<ReportThread> {
+        let (sender, receiver) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("smoke-runner reports".to_owned())
+            .spawn(move || self.consume(receiver))?;
+        Ok(ReportThread { sender, thread })
+    }
+
+    /// Every event until the last sender is gone; the first report failure, if any.
+    fn consume(mut self, events: Receiver<Event>) -> Option<ReportFailure> {
+        for mut event in events {
+            if !self.masker.is_empty() {
+                mask_event(&self.masker, &mut event);
             }
+            self.deliver(&event);
+        }
+        self.failure
+    }
+
+    fn deliver(&mut self, event: &Event) {
+        let mut failed = None;
+        self.reports
+            .retain_mut(|consumer| match consumer.report.report(event) {
+                Ok(()) => true,
+                Err(error) => {
+                    failed.get_or_insert(ReportFailure {
+                        target: std::mem::take(&mut consumer.target),
+                        error,
+                    });
+                    false
+                }
+            });
+        if let Some(failure) = failed
+            && self.failure.is_none()
+        {
+            self.failure = Some(failure);
+            (self.on_failure)();
         }
     }
 }
 
-impl EventSink for Fanout<'_> {
-    fn emit(&self, event: &Event<'_>) {
-        if self.masker.is_empty() {
-            return self.deliver(event);
-        }
-        let masker = self.masker;
-        match *event {
-            Event::StepStarted {
-                suite,
-                index,
-                step,
-                setup,
-                command_line,
-                timeout,
-                attempt,
-            } => self.deliver(&Event::StepStarted {
-                suite,
-                index,
-                step,
-                setup,
-                command_line: &masker.mask(command_line),
-                timeout,
-                attempt,
-            }),
-            Event::StepFinished {
-                suite,
-                index,
-                step,
-                setup,
-                result,
-            } => self.deliver(&Event::StepFinished {
-                suite,
-                index,
-                step,
-                setup,
-                result: &mask_result(masker, result),
-            }),
-            Event::Note { suite, text } => self.deliver(&Event::Note {
-                suite,
-                text: &masker.mask(text),
-            }),
-            Event::RunFinished(summary) => {
-                let mut summary = summary.clone();
-                for (_, reason) in &mut summary.skipped_suites {
-                    mask_reason(masker, reason);
-                }
-                for rule in &mut summary.broken_rules {
-                    mask_rule(masker, rule);
-                }
-                self.deliver(&Event::RunFinished(&summary))
-            }
-            Event::SuiteFinished { suite, result } => match &result.skipped_because {
-                Some(reason) => {
-                    let mut reason = reason.clone();
-                    mask_reason(masker, &mut reason);
-                    self.deliver(&Event::SuiteFinished {
-                        suite,
-                        result: &SuiteResult {
-                            skipped_because: Some(reason),
-                            ..result.clone()
-                        },
-                    })
-                }
-                None => self.deliver(event),
-            },
-            Event::RunStarted(_) | Event::SuiteStarted { .. } | Event::SectionStarted { .. } => {
-                self.deliver(event)
-            }
+/// The sending end of a [`Fanout`] on its own thread: sending never waits for a report.
+pub struct ReportThread {
+    sender: Sender<Event>,
+    thread: JoinHandle<Option<ReportFailure>>,
+}
+
+impl ReportThread {
+    /// Waits until every report has handled every event sent; the first report failure.
+    pub fn finish(self) -> Option<ReportFailure> {
+        drop(self.sender);
+        match self.thread.join() {
+            Ok(failure) => failure,
+            Err(panic) => std::panic::resume_unwind(panic),
         }
     }
 }
 
-/// A copy of `result` with every secret masked: the command line, the checks, the output.
-fn mask_result(masker: &Masker, result: &StepResult) -> StepResult {
-    let mut result = result.clone();
+impl EventSink for ReportThread {
+    fn emit(&self, event: Event) {
+        // Fails only when the reports' thread is gone (a report panicked): `finish` says so.
+        let _ = self.sender.send(event);
+    }
+}
+
+/// Masks every text of `event` that may hold a secret.
+fn mask_event(masker: &Masker, event: &mut Event) {
+    match event {
+        Event::StepStarted { command_line, .. } => masker.mask_in_place(command_line),
+        Event::StepFinished { result, .. } => mask_result(masker, result),
+        Event::Note { text, .. } => masker.mask_in_place(text),
+        Event::RunFinished(summary) => {
+            for (_, reason) in &mut summary.skipped_suites {
+                mask_reason(masker, reason);
+            }
+            for rule in &mut summary.broken_rules {
+                mask_rule(masker, rule);
+            }
+        }
+        Event::SuiteFinished { result, .. } => {
+            if let Some(reason) = &mut result.skipped_because {
+                mask_reason(masker, reason);
+            }
+        }
+        Event::RunStarted(_) | Event::SuiteStarted { .. } | Event::SectionStarted { .. } => {}
+    }
+}
+
+/// Masks every secret in `result`: the command line, the checks, the output.
+fn mask_result(masker: &Masker, result: &mut StepResult) {
     masker.mask_in_place(&mut result.command_line);
     masker.mask_in_place(&mut result.output_tail);
     for failure in &mut result.failures {
@@ -203,7 +176,6 @@ fn mask_result(masker: &Masker, result: &StepResult) -> StepResult {
     if let Verdict::Skipped(reason) = &mut result.verdict {
         mask_reason(masker, reason);
     }
-    result
 }
 
 /// A broken rule names what was skipped and why: a `requires` check's last line of output,

@@ -8,11 +8,12 @@ mod requirements;
 
 use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Settings;
 use crate::exec::{Environment, Executor};
-use crate::report::{Counts, Event, SkipReason, StepResult, SuiteResult};
+use crate::report::{Counts, Event, SkipReason, StepRef, StepResult, SuiteResult};
 use crate::suite::{OnFailure, Step, Suite, Template};
 
 use super::services::{self, Ports, StartError};
@@ -30,7 +31,11 @@ pub(super) struct SuiteContext<'a> {
 }
 
 /// Runs the selected steps of `suite` and reports every one of them.
-pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>) -> SuiteResult {
+pub(super) fn run_suite(
+    suite: &Arc<Suite>,
+    selected: &[bool],
+    cx: &SuiteContext<'_>,
+) -> SuiteResult {
     let started = Instant::now();
     let mut run = SuiteRun {
         suite,
@@ -54,17 +59,17 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
                 "cannot create a test dir in {}: {error}",
                 cx.settings.temp_root.display()
             );
-            cx.sink.emit(&Event::SuiteStarted {
-                suite,
-                test_dir: &cx.settings.temp_root,
+            cx.sink.emit(Event::SuiteStarted {
+                suite: Arc::clone(suite),
+                test_dir: cx.settings.temp_root.clone(),
             });
             run.fail_setup(selected, &message);
             return run.finish(None, started);
         }
     };
-    cx.sink.emit(&Event::SuiteStarted {
-        suite,
-        test_dir: test_dir.path(),
+    cx.sink.emit(Event::SuiteStarted {
+        suite: Arc::clone(suite),
+        test_dir: test_dir.path().to_owned(),
     });
 
     match prepare_suite(suite, cx, &test_dir) {
@@ -83,7 +88,7 @@ pub(super) fn run_suite(suite: &Suite, selected: &[bool], cx: &SuiteContext<'_>)
 }
 
 struct SuiteRun<'a> {
-    suite: &'a Suite,
+    suite: &'a Arc<Suite>,
     cx: &'a SuiteContext<'a>,
     counts: Counts,
     leaked_processes: usize,
@@ -177,7 +182,7 @@ impl<'a> SuiteRun<'a> {
                     failed_setup.get_or_insert(step);
                 }
             }
-            self.finish_step(index, step, setup, &result);
+            self.finish_step(index, setup, result);
         }
         // Closing notes belong after the last step: written when that step was reached.
         if last_run.is_some_and(|index| index + 1 == self.suite.steps.len()) {
@@ -192,9 +197,9 @@ impl<'a> SuiteRun<'a> {
             let text = note
                 .expand(|name| env.get_str(name))
                 .map_or_else(|_| note.source().to_owned(), |text| text.into_owned());
-            self.cx.sink.emit(&Event::Note {
-                suite: self.suite,
-                text: &text,
+            self.cx.sink.emit(Event::Note {
+                suite: Arc::clone(self.suite),
+                text,
             });
         }
     }
@@ -217,9 +222,9 @@ impl<'a> SuiteRun<'a> {
         if let Some(section) = step.section.as_deref()
             && self.section != Some(section)
         {
-            self.cx.sink.emit(&Event::SectionStarted {
-                suite: self.suite,
-                section,
+            self.cx.sink.emit(Event::SectionStarted {
+                suite: Arc::clone(self.suite),
+                section: section.to_owned(),
             });
         }
         self.section = step.section.as_deref();
@@ -228,7 +233,7 @@ impl<'a> SuiteRun<'a> {
     fn skip_all(&mut self, selected: &[bool], reason: SkipReason) {
         for (index, step) in self.selected(selected) {
             self.enter_section(step);
-            self.finish_step(index, step, false, &StepResult::skipped(reason.clone()));
+            self.finish_step(index, false, StepResult::skipped(reason.clone()));
         }
         self.skipped_because = Some(reason);
     }
@@ -243,22 +248,22 @@ impl<'a> SuiteRun<'a> {
             } else {
                 StepResult::skipped(SkipReason::SetupFailed(message.to_owned()))
             };
-            self.finish_step(index, step, false, &result);
+            self.finish_step(index, false, result);
         }
     }
 
     /// Reports a finished step; setup steps are not counted.
-    fn finish_step(&mut self, index: usize, step: &Step, setup: bool, result: &StepResult) {
+    fn finish_step(&mut self, index: usize, setup: bool, result: StepResult) {
         if !setup {
             self.counts.record(&result.verdict);
         }
         self.leaked_processes += result.leaked_processes;
-        self.cx.sink.emit(&Event::StepFinished {
-            suite: self.suite,
+        self.cx.sink.emit(Event::StepFinished {
+            suite: Arc::clone(self.suite),
             index,
-            step,
+            step: StepRef::new(self.suite, index),
             setup,
-            result,
+            result: Box::new(result),
         });
     }
 
@@ -270,9 +275,9 @@ impl<'a> SuiteRun<'a> {
                 "warning: cannot write the step logs in {}: {error}",
                 dir.display()
             );
-            self.cx.sink.emit(&Event::Note {
-                suite: self.suite,
-                text: &text,
+            self.cx.sink.emit(Event::Note {
+                suite: Arc::clone(self.suite),
+                text,
             });
         }
         let result = SuiteResult {
@@ -282,9 +287,9 @@ impl<'a> SuiteRun<'a> {
             leaked_processes: self.leaked_processes,
             skipped_because: self.skipped_because,
         };
-        self.cx.sink.emit(&Event::SuiteFinished {
-            suite: self.suite,
-            result: &result,
+        self.cx.sink.emit(Event::SuiteFinished {
+            suite: Arc::clone(self.suite),
+            result: result.clone(),
         });
         result
     }

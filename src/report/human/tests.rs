@@ -1,10 +1,11 @@
 //! Snapshots of the human report: whole outputs for event sequences with fixed timings.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::report::{Actual, CheckFailure, CheckKind, CheckSubject, Counts};
+use crate::report::{Actual, CheckFailure, CheckKind, CheckSubject, Counts, StepRef};
 use crate::suite::{Action, ExpectedStatus, OnFailure, Step, Template};
 
 /// 2026-01-21 14:30:00 UTC.
@@ -36,8 +37,8 @@ fn step(name: &str, section: Option<&str>) -> Step {
     }
 }
 
-fn suite(name: &str, steps: Vec<Step>) -> Suite {
-    Suite {
+fn suite(name: &str, steps: Vec<Step>) -> Arc<Suite> {
+    Arc::new(Suite {
         name: name.to_owned(),
         slug: name.to_lowercase(),
         description: None,
@@ -56,7 +57,7 @@ fn suite(name: &str, steps: Vec<Step>) -> Suite {
         workdir: None,
         steps,
         closing_notes: Vec::new(),
-    }
+    })
 }
 
 fn run_start(suites: usize, steps: usize, jobs: usize, env_file: EnvFileStatus) -> RunStart {
@@ -143,7 +144,7 @@ fn counts(passed: usize, failed: usize, timed_out: usize, skipped: usize) -> Cou
     }
 }
 
-fn render_with(options: HumanOptions, events: &[Event<'_>]) -> String {
+fn render_with(options: HumanOptions, events: &[Event]) -> String {
     let mut reporter = HumanReporter::new(Vec::new(), options);
     for event in events {
         reporter.report(event).unwrap();
@@ -151,38 +152,47 @@ fn render_with(options: HumanOptions, events: &[Event<'_>]) -> String {
     String::from_utf8(reporter.into_inner().unwrap()).unwrap()
 }
 
-fn render(events: &[Event<'_>]) -> String {
+fn render(events: &[Event]) -> String {
     render_with(HumanOptions::default(), events)
 }
 
-fn started<'a>(suite: &'a Suite, step: &'a Step, command_line: &'a str) -> Event<'a> {
+/// The position of `step` in `suite`.
+fn index_of(suite: &Suite, step: &Step) -> usize {
+    (suite.steps.iter())
+        .position(|s| std::ptr::eq(s, step))
+        .expect("a step of the suite")
+}
+
+fn started(suite: &Arc<Suite>, step: &Step, command_line: &str) -> Event {
+    let index = index_of(suite, step);
     Event::StepStarted {
-        suite,
-        index: 0,
-        step,
+        suite: Arc::clone(suite),
+        index,
+        step: StepRef::new(suite, index),
         setup: false,
-        command_line,
+        command_line: command_line.to_owned(),
         timeout: Duration::from_secs(120),
         attempt: 1,
     }
 }
 
-fn finished<'a>(suite: &'a Suite, step: &'a Step, result: &'a StepResult) -> Event<'a> {
+fn finished(suite: &Arc<Suite>, step: &Step, result: &StepResult) -> Event {
+    let index = index_of(suite, step);
     Event::StepFinished {
-        suite,
-        index: 0,
-        step,
+        suite: Arc::clone(suite),
+        index,
+        step: StepRef::new(suite, index),
         setup: false,
-        result,
+        result: Box::new(result.clone()),
     }
 }
 
 const TEST_DIR: &str = "/tmp/smoke-plans";
 
-fn suite_started(suite: &Suite) -> Event<'_> {
+fn suite_started(suite: &Arc<Suite>) -> Event {
     Event::SuiteStarted {
-        suite,
-        test_dir: Path::new(TEST_DIR),
+        suite: Arc::clone(suite),
+        test_dir: TEST_DIR.into(),
     }
 }
 
@@ -208,27 +218,27 @@ fn passing_run() {
     let suite_done = suite_result(counts(3, 0, 0, 0), None);
     let end = summary(counts(3, 0, 0, 0));
     let output = render(&[
-        Event::RunStarted(&start),
+        Event::RunStarted(start.clone()),
         suite_started(&plans),
         Event::SectionStarted {
-            suite: &plans,
-            section: "Plan Management",
+            suite: Arc::clone(&plans),
+            section: "Plan Management".into(),
         },
         started(&plans, create, &results[0].command_line),
         finished(&plans, create, &results[0]),
         started(&plans, current, &results[1].command_line),
         finished(&plans, current, &results[1]),
         Event::SectionStarted {
-            suite: &plans,
-            section: "Context Management",
+            suite: Arc::clone(&plans),
+            section: "Context Management".into(),
         },
         started(&plans, load, &results[2].command_line),
         finished(&plans, load, &results[2]),
         Event::SuiteFinished {
-            suite: &plans,
-            result: &suite_done,
+            suite: Arc::clone(&plans),
+            result: suite_done.clone(),
         },
-        Event::RunFinished(&end),
+        Event::RunFinished(end.clone()),
     ]);
     assert_eq!(
         output,
@@ -286,11 +296,11 @@ fn failing_step_shows_the_detail_block() {
     result.output_tail = "Thinking...\n\nHello! How can I help?\n".to_owned();
     let end = summary(counts(0, 1, 0, 0));
     let output = render(&[
-        Event::RunStarted(&start),
+        Event::RunStarted(start.clone()),
         suite_started(&keys),
         started(&keys, step, &result.command_line),
         finished(&keys, step, &result),
-        Event::RunFinished(&end),
+        Event::RunFinished(end.clone()),
     ]);
     assert_eq!(
         output,
@@ -341,9 +351,9 @@ fn multi_line_values_stay_inside_their_block() {
         Event::StepStarted {
             index: 0,
             setup: false,
-            suite: &shell,
-            step,
-            command_line: &result.command_line,
+            suite: Arc::clone(&shell),
+            step: StepRef::new(&shell, 0),
+            command_line: result.command_line.clone(),
             timeout: Duration::from_millis(1500),
             attempt: 3,
         },
@@ -410,14 +420,14 @@ fn timeout_names_the_deadline() {
         Event::StepStarted {
             index: 0,
             setup: false,
-            suite: &slow,
-            step,
-            command_line: &result.command_line,
+            suite: Arc::clone(&slow),
+            step: StepRef::new(&slow, 0),
+            command_line: result.command_line.clone(),
             timeout: Duration::from_millis(500),
             attempt: 1,
         },
         finished(&slow, step, &result),
-        Event::RunFinished(&end),
+        Event::RunFinished(end.clone()),
     ]);
     assert_eq!(
         output,
@@ -470,7 +480,7 @@ fn skipped_steps_say_why() {
         )),
         StepResult::skipped(SkipReason::Interrupted),
     ];
-    let events: Vec<Event<'_>> = std::iter::once(suite_started(&skips))
+    let events: Vec<Event> = std::iter::once(suite_started(&skips))
         .chain(
             skips
                 .steps
@@ -509,7 +519,7 @@ fn leaked_processes_are_reported_on_the_step_and_in_the_summary() {
     let output = render(&[
         finished(&daemon, &daemon.steps[0], &one),
         finished(&daemon, &daemon.steps[1], &two),
-        Event::RunFinished(&end),
+        Event::RunFinished(end.clone()),
     ]);
     assert_eq!(
         output,
@@ -549,10 +559,10 @@ fn kept_test_dir_is_named_after_the_suite_and_in_the_summary() {
         suite_started(&plans),
         finished(&plans, &plans.steps[0], &result),
         Event::SuiteFinished {
-            suite: &plans,
-            result: &suite_done,
+            suite: Arc::clone(&plans),
+            result: suite_done.clone(),
         },
-        Event::RunFinished(&end),
+        Event::RunFinished(end.clone()),
     ]);
     assert_eq!(
         output,
@@ -588,11 +598,11 @@ fn interrupted_run_says_results_are_partial() {
     let mut end = summary(counts(1, 0, 0, 1));
     end.interrupted = true;
     let output = render(&[
-        Event::RunStarted(&start),
+        Event::RunStarted(start.clone()),
         suite_started(&plans),
         finished(&plans, &plans.steps[0], &first),
         finished(&plans, &plans.steps[1], &second),
-        Event::RunFinished(&end),
+        Event::RunFinished(end.clone()),
     ]);
     assert_eq!(
         output,
@@ -629,9 +639,9 @@ fn parallel_suites_are_grouped_in_start_order() {
     let ok = passed("true", 10);
     let done = suite_result(counts(1, 0, 0, 0), None);
     let end = summary(counts(5, 0, 0, 0));
-    let suite_done = |suite| Event::SuiteFinished {
-        suite,
-        result: &done,
+    let suite_done = |suite: &Arc<Suite>| Event::SuiteFinished {
+        suite: Arc::clone(suite),
+        result: done.clone(),
     };
     let output = render(&[
         suite_started(&alpha),
@@ -651,7 +661,7 @@ fn parallel_suites_are_grouped_in_start_order() {
         started(&delta, &delta.steps[0], "delta one"),
         finished(&gamma, &gamma.steps[0], &ok),
         // Neither gamma nor delta finishes: the summary writes out what is held first.
-        Event::RunFinished(&end),
+        Event::RunFinished(end.clone()),
     ]);
     assert_eq!(
         output,
@@ -772,11 +782,11 @@ fn render_everything(color: bool) -> String {
             verbose: true,
         },
         &[
-            Event::RunStarted(&start),
+            Event::RunStarted(start.clone()),
             suite_started(&all),
             Event::SectionStarted {
-                suite: &all,
-                section: "Everything",
+                suite: Arc::clone(&all),
+                section: "Everything".into(),
             },
             started(&all, &all.steps[0], "true"),
             finished(&all, &all.steps[0], &pass),
@@ -784,10 +794,10 @@ fn render_everything(color: bool) -> String {
             finished(&all, &all.steps[2], &hang),
             finished(&all, &all.steps[3], &skip),
             Event::SuiteFinished {
-                suite: &all,
-                result: &done,
+                suite: Arc::clone(&all),
+                result: done.clone(),
             },
-            Event::RunFinished(&end),
+            Event::RunFinished(end.clone()),
         ],
     )
 }

@@ -4,11 +4,12 @@
 //! the same for all.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::exec::{CapturedOutput, Environment};
 use crate::http::{HttpCall, send};
-use crate::report::{CheckFailure, Event, StepResult, Verdict};
+use crate::report::{CheckFailure, Event, StepRef, StepResult, Verdict};
 use crate::suite::{Action, HttpCheck, Step};
 
 use super::super::step_command::{
@@ -88,12 +89,12 @@ impl SuiteRun<'_> {
         let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
         let mut attempt = 1;
         loop {
-            self.cx.sink.emit(&Event::StepStarted {
-                suite: self.suite,
+            self.cx.sink.emit(Event::StepStarted {
+                suite: Arc::clone(self.suite),
                 index,
-                step,
+                step: StepRef::new(self.suite, index),
                 setup,
-                command_line: ready.command_line(),
+                command_line: ready.command_line().to_owned(),
                 timeout: ready.timeout(),
                 attempt,
             });
