@@ -72,8 +72,8 @@ impl<W: Write> TapReporter<W> {
 }
 
 impl<W: Write> Reporter for TapReporter<W> {
-    fn report(&mut self, event: &Event<'_>) -> io::Result<()> {
-        match *event {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
+        match event {
             Event::RunStarted(_) => {
                 self.out.write_all(b"TAP version 14\n")?;
                 self.out.flush()
