@@ -250,7 +250,7 @@ mod tests {
         };
         let mut out = Vec::new();
         TapReporter::new(&mut out)
-            .report(&Event::RunFinished(&summary))
+            .report(&Event::RunFinished(summary))
             .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
