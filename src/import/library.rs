@@ -47,6 +47,14 @@ pub(crate) enum Family {
     Failure,
     /// `assert_end`, `done_testing`: the summary of the counted checks.
     Summary,
+    /// `describe TEXT`, `context TEXT`: a group of examples, closed by `end`.
+    Describe,
+    /// `it TEXT`: names the expectations that follow, until `end`.
+    Example,
+    /// `end`: closes the last `describe` or `it`.
+    End,
+    /// `expect ACTUAL to_be EXPECTED`.
+    Expect,
 }
 
 /// The family of the function `name` with `body`, if it is a check helper.
@@ -68,9 +76,53 @@ pub(crate) fn family(name: &str, body: &str) -> Option<Family> {
         "assert_end" | "done_testing" | "end_tests" | "test_summary" | "summary" => {
             Some(Family::Summary)
         }
+        "describe" | "context" | "with" => Some(Family::Describe),
+        "it" | "example" => Some(Family::Example),
+        "end" => Some(Family::End),
+        "expect" => Some(Family::Expect),
         _ => None,
     };
     by_name.or_else(|| reads_last_status(body).then_some(Family::StatusChecker))
+}
+
+/// How a command-string helper treats its other arguments, read from its body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Style {
+    /// The expected text goes through `echo -e`/`echo -ne`/`printf %b`: `\n` is a newline.
+    pub(crate) escapes: bool,
+    /// The third argument is the command's standard input (`<<< "$3"`).
+    pub(crate) stdin_third: bool,
+}
+
+/// The style of a helper's body.
+pub(crate) fn style(body: &str) -> Style {
+    Style {
+        escapes: body.contains("echo -e") || body.contains("echo -ne") || body.contains("%b"),
+        stdin_third: body.contains("<<<") && (body.contains("$3") || body.contains("${3")),
+    }
+}
+
+/// `\n`, `\t` and `\\` as `echo -e` reads them.
+pub(crate) fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('\\') => out.push('\\'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Whether a function body starts by reading `$?`: the status of the command before the call.
@@ -87,7 +139,12 @@ fn reads_last_status(body: &str) -> bool {
 pub(crate) fn is_check(family: Family) -> bool {
     !matches!(
         family,
-        Family::RunForOutput | Family::BeginTest | Family::Summary
+        Family::RunForOutput
+            | Family::BeginTest
+            | Family::Summary
+            | Family::Describe
+            | Family::Example
+            | Family::End
     )
 }
 
@@ -107,5 +164,8 @@ mod tests {
         );
         assert_eq!(family("setup", "mkdir x\necho $?"), None);
         assert_eq!(family("assert", ""), Some(Family::OutputEquals));
+        assert_eq!(unescape("a\\nb\\tc\\\\d\\q"), "a\nb\tc\\d\\q");
+        let styled = style("expected=$(echo -ne \"$2\")\ngot=$(eval \"$1\" <<< \"$3\")");
+        assert!(styled.escapes && styled.stdin_third);
     }
 }

@@ -182,6 +182,9 @@ struct Translator {
     dir_stack: Vec<Option<String>>,
     /// `trap … EXIT` commands, as `always` steps at the end.
     exit_steps: Vec<Step>,
+    /// The open `describe`s (their texts) and what each open block is (`true`: a describe).
+    contexts: Vec<String>,
+    spec_open: Vec<bool>,
 }
 
 /// How deep function calls are inlined.

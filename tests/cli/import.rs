@@ -622,8 +622,8 @@ mod corpus {
         same_verdicts(&Case {
             script: "assert_lib.sh",
             errexit: false,
-            checks: (8, 8),
-            broken: "add",
+            checks: (10, 10),
+            broken: "upper",
             failing: 2,
         });
     }
@@ -690,6 +690,17 @@ mod corpus {
             errexit: false,
             checks: (4, 5),
             broken: "div",
+            failing: 2,
+        });
+    }
+
+    #[test]
+    fn nested_describe_and_it_blocks() {
+        same_verdicts(&Case {
+            script: "bdd.sh",
+            errexit: false,
+            checks: (4, 4),
+            broken: "add",
             failing: 2,
         });
     }

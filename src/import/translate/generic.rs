@@ -4,7 +4,7 @@
 //! EXIT`, `set -e`) carried into the suite.
 
 use super::super::draft::{Item, Step};
-use super::super::library::{Family, family, is_check};
+use super::super::library::{Family, Style, family, is_check, style, unescape};
 use super::super::script::{Kind, Statement};
 use super::super::words::{OUTER, Part, Token, Word, protect};
 use super::{Form, Translator, shell_quote};
@@ -170,22 +170,57 @@ impl Translator {
                 ));
                 return;
             }
+            Family::Describe | Family::Example | Family::End => {
+                return self.spec_block(kind, words, line, form.text);
+            }
             _ => {}
         }
         let mut step = self.step();
         step.check = is_check(kind);
         step.comments
             .push(format!("line {line}: {}", words[0].eval_text()));
-        let Some(text) = check_command(kind, words, &mut step) else {
+        let style = self
+            .functions
+            .iter()
+            .find(|f| f.name == words[0].eval_text())
+            .map(|f| style(&f.body))
+            .unwrap_or_default();
+        let Some(text) = check_command(kind, words, style, &mut step) else {
             self.shell_step(line, form.text, Some("a check without its command"), "");
             return;
         };
-        step.name = Some(format!(
-            "{} (line {line})",
-            super::shorten(&form.text.replace('\n', " "))
-        ));
+        let label = match (kind, &self.pending_test) {
+            (Family::Expect, Some(example)) => example.clone(),
+            _ => form.text.replace('\n', " "),
+        };
+        step.name = Some(format!("{} (line {line})", super::shorten(&label)));
         step.sh = Some(self.shell_text(&text));
         self.finish(step, form);
+    }
+
+    /// `describe`/`it`/`end`: sections named after the open `describe`s, and the name of the
+    /// expectations inside an `it`.
+    fn spec_block(&mut self, kind: Family, words: &[Word], line: usize, text: &str) {
+        let what = words.get(1).map(Word::eval_text).unwrap_or_default();
+        match kind {
+            Family::Describe => {
+                self.spec_open.push(true);
+                self.contexts.push(what);
+            }
+            Family::Example => {
+                self.spec_open.push(false);
+                self.pending_test = Some(what);
+            }
+            _ => match self.spec_open.pop() {
+                Some(true) => {
+                    self.contexts.pop();
+                }
+                Some(false) => self.pending_test = None,
+                None => {}
+            },
+        }
+        self.section = (!self.contexts.is_empty()).then(|| self.contexts.join(" "));
+        self.comment(format!("line {line}: `{}`", text.trim()));
     }
 
     /// `check NAME` / `end_test` after a command: the command before it is the check.
@@ -455,7 +490,7 @@ impl Translator {
 
 /// The command a check helper's call runs, with the step's expected status and output set.
 /// `None` when the call lacks its command.
-fn check_command(kind: Family, words: &[Word], step: &mut Step) -> Option<String> {
+fn check_command(kind: Family, words: &[Word], style: Style, step: &mut Step) -> Option<String> {
     let command = |i: usize| {
         words
             .get(i)
@@ -471,7 +506,15 @@ fn check_command(kind: Family, words: &[Word], step: &mut Step) -> Option<String
     let text = match kind {
         Family::OutputEquals => {
             step.status = status("any");
-            step.stdout_equals = Some(text_arg(2).unwrap_or_default());
+            let expected = text_arg(2).unwrap_or_default();
+            step.stdout_equals = Some(if style.escapes {
+                unescape(&expected)
+            } else {
+                expected
+            });
+            if style.stdin_third {
+                step.stdin = text_arg(3).map(|input| format!("{input}\n"));
+            }
             command(1)?
         }
         Family::OutputContains => {
@@ -501,6 +544,17 @@ fn check_command(kind: Family, words: &[Word], step: &mut Step) -> Option<String
             step.status = Some(words.get(1).map_or("0".to_owned(), Word::eval_text));
             rest(2)
         }
+        Family::Expect => {
+            let matcher = words.get(2).map(Word::eval_text).unwrap_or_default();
+            if !matches!(matcher.as_str(), "to_be" | "to_equal" | "to_eq") {
+                return None;
+            }
+            format!(
+                "test {} = {}",
+                requote(words.get(1..2).unwrap_or_default()),
+                requote(words.get(3..4).unwrap_or_default())
+            )
+        }
         Family::ValuesEqual => format!(
             "test {} = {}",
             requote(words.get(1..2).unwrap_or_default()),
@@ -514,9 +568,13 @@ fn check_command(kind: Family, words: &[Word], step: &mut Step) -> Option<String
             let message: Vec<String> = words[1..].iter().map(Word::eval_text).collect();
             format!("echo {} >&2; exit 1", shell_quote(&message.join(" ")))
         }
-        Family::StatusChecker | Family::BeginTest | Family::OutputIsHereDoc | Family::Summary => {
-            return None;
-        }
+        Family::StatusChecker
+        | Family::BeginTest
+        | Family::OutputIsHereDoc
+        | Family::Summary
+        | Family::Describe
+        | Family::Example
+        | Family::End => return None,
     };
     (!text.trim().is_empty()).then_some(text)
 }

@@ -14,5 +14,7 @@ assert_raises "$CALC div 1 0" 2
 assert_raises "$CALC add 1 1"
 assert_fail "$CALC frobnicate"
 assert "echo abc | $CALC upper" "ABC"
+assert "$CALC upper" "SHOUT" "shout"
+assert "$CALC table 2" "1 x 2 = 2\n2 x 2 = 4"
 
 assert_end calc

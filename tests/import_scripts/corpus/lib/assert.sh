@@ -16,11 +16,17 @@ _assert_verdict() {
     fi
 }
 
-# assert COMMAND EXPECTED: the command's standard output is EXPECTED.
+# assert COMMAND EXPECTED [INPUT]: the command's standard output is EXPECTED, whose `\n` and
+# `\t` are a newline and a tab. INPUT, when given, is the command's standard input.
 assert() {
-    local got
-    got=$(eval "$1" 2>/dev/null)
-    [ "$got" = "$2" ]
+    local got expected
+    expected=$(echo -ne "$2")
+    if [ $# -ge 3 ]; then
+        got=$(eval "$1" 2>/dev/null <<<"$3")
+    else
+        got=$(eval "$1" 2>/dev/null </dev/null)
+    fi
+    [ "$got" = "$expected" ]
     _assert_verdict $? "assert $1"
 }
 
