@@ -15,7 +15,7 @@ use crate::report::{
     Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter, LibtestFormat,
     LibtestReporter, Reporter, TapReporter, live_progress_wanted, write_list,
 };
-use crate::scheduler::{self, Fanout, Filter, Selection};
+use crate::scheduler::{self, Fanout, Filter, FilterError, Filterset, Selection};
 use crate::suite::{Suite, load_suites};
 
 use super::exit::RunEnd;
@@ -65,6 +65,13 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         }
     };
     adjust(&mut settings);
+    let filter = match filter(args) {
+        Ok(filter) => filter,
+        Err(error) => {
+            stderr_line!("error: {}", settings.masker.mask(&error.to_string()));
+            return RunEnd::Usage;
+        }
+    };
     for warning in &settings.warnings {
         stderr_line!("warning: {}", settings.masker.mask(warning));
     }
@@ -85,7 +92,7 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             .collect();
         settings = settings.with_masker(&names);
     }
-    let mut selection = Selection::new(&suites, &filter(args));
+    let mut selection = Selection::new(&suites, &filter);
     match (args.shard, args.partition) {
         (Some(shard), _) | (None, Some(Partition::Hash(shard))) => {
             keep_shard(&suites, &mut selection, shard);
@@ -413,14 +420,18 @@ fn report_failed(target: &str, error: &io::Error) -> RunEnd {
     RunEnd::ReportFailed(error.kind())
 }
 
-fn filter(args: &RunArgs) -> Filter {
-    Filter {
+/// The libtest filters and the `-E` expressions, parsed.
+fn filter(args: &RunArgs) -> Result<Filter, FilterError> {
+    Ok(Filter {
         filters: args.filter.clone(),
         exact: args.exact,
         skip: args.skip.clone(),
         ignored: args.ignored,
         include_ignored: args.include_ignored,
-    }
+        expressions: (args.filterset.iter())
+            .map(|text| Filterset::parse(text))
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 fn format(args: &RunArgs) -> Format {

@@ -266,6 +266,20 @@ pub struct RunArgs {
     #[arg(long)]
     pub exact: bool,
 
+    /// Run only the steps in this set, a filter expression as nextest writes them:
+    /// `tag(slow) and not suite(git)`. Predicates `test()`, `suite()`, `tag()`, `file()`,
+    /// `all()`, `none()`; operators `and` (`&`), `or` (`|`, `+`), `not` (`!`), `-` (and not),
+    /// parentheses; matchers `=exact`, `~contains`, `#glob`, `/regex/` (by default `test()`
+    /// contains, the others glob). Repeatable: a step in any of the sets is kept; FILTERs
+    /// apply too.
+    #[arg(
+        short = 'E',
+        long = "filterset",
+        visible_alias = "filter-expr",
+        value_name = "EXPR"
+    )]
+    pub filterset: Vec<String>,
+
     /// Skip steps whose name contains PATTERN (whole name with --exact). Repeatable.
     #[arg(long, value_name = "PATTERN")]
     pub skip: Vec<String>,

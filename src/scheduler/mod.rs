@@ -2,6 +2,7 @@
 //! with the assertions, and emits events. It never prints.
 
 mod exclusive;
+mod filterset;
 mod fixture_copy;
 mod log_retention;
 mod run;
@@ -13,6 +14,7 @@ mod step_log;
 mod suite_run;
 mod test_dir;
 
+pub use filterset::{FilterError, Filterset};
 pub use fixture_copy::CopyError;
 pub use log_retention::{LogLimits, LogsPruned, prune_step_logs};
 pub use run::run;

@@ -4,9 +4,11 @@
 //! scheduler also runs the unselected steps before a selected one, as setup (see
 //! `suite_run.rs`): filtering never changes what a step sees.
 
-use crate::suite::Suite;
+use super::filterset::Filterset;
+use crate::suite::{Step, Suite};
 
-/// libtest-style selection: FILTER, `--exact`, `--skip`, `--ignored`, `--include-ignored`.
+/// libtest-style selection: FILTER, `--exact`, `--skip`, `--ignored`, `--include-ignored`; and
+/// filter expressions (`-E`).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Keep names containing any of these (equal to one with `exact`); none keeps every name.
@@ -19,6 +21,9 @@ pub struct Filter {
     pub ignored: bool,
     /// Run steps marked `ignore` too.
     pub include_ignored: bool,
+    /// `-E`: keep steps in any of these sets (none keeps every step). Applied with the filters
+    /// above: a step must pass both, as with nextest.
+    pub expressions: Vec<Filterset>,
 }
 
 impl Filter {
@@ -38,6 +43,13 @@ impl Filter {
             return false;
         }
         !self.ignored || is_ignored
+    }
+
+    /// Whether `step` of `suite` is selected: [`Filter::selects`] and the expressions.
+    pub fn selects_step(&self, suite: &Suite, step: &Step) -> bool {
+        self.selects(&step.test_name, step.ignore.is_some())
+            && (self.expressions.is_empty()
+                || self.expressions.iter().any(|set| set.matches(suite, step)))
     }
 
     /// Whether steps marked `ignore` are run rather than reported as ignored.
@@ -65,7 +77,7 @@ impl Selection {
                 suite
                     .steps
                     .iter()
-                    .map(|step| filter.selects(&step.test_name, step.ignore.is_some()))
+                    .map(|step| filter.selects_step(suite, step))
                     .collect()
             })
             .collect();

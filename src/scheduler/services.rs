@@ -378,6 +378,7 @@ fn wait_healthy(
             timeout: IMPLICIT_TIMEOUT,
             retries: IMPLICIT_RETRIES,
             start_period: Duration::ZERO,
+            pacing: None,
         },
         (None, None) => {
             // Ready once started; a command that could not start says so now.
@@ -391,6 +392,7 @@ fn wait_healthy(
     let patience = check.patience();
     let give_up = started.checked_add(patience);
     let mut last_check = None;
+    let mut failed_tries: u32 = 0;
     loop {
         if service.handle.wait_until(Instant::now())? {
             return Err(Unhealthy::Exited { last_check });
@@ -419,11 +421,16 @@ fn wait_healthy(
             return Ok(());
         }
         last_check = Some(result);
+        failed_tries = failed_tries.saturating_add(1);
         let now = Instant::now();
         // The pause grows with the time waited so far, so a service is seen ready at most
-        // about a thirty-second of its start-up time late, and never later than `interval`.
-        let pause = (now.duration_since(started) / PAUSE_DIVISOR)
-            .clamp(FIRST_PAUSE, check.interval.max(FIRST_PAUSE));
+        // about a thirty-second of its start-up time late, and never later than `interval`;
+        // unless the check asks for a back-off of its own.
+        let pause = match &check.pacing {
+            Some(pacing) => pacing.pause(failed_tries),
+            None => (now.duration_since(started) / PAUSE_DIVISOR)
+                .clamp(FIRST_PAUSE, check.interval.max(FIRST_PAUSE)),
+        };
         let next = match give_up {
             Some(at) => (now + pause).min(at),
             None => now + pause,

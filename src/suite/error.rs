@@ -162,7 +162,10 @@ pub enum LoadErrorKind {
         found: String,
     },
     /// `retry.attempts` is below 1 or too large.
-    #[error("retry attempts must be from 1 to {}, not {found}", u32::MAX)]
+    #[error(
+        "retry attempts must be from 1 to {}, not {found}",
+        super::pacing::MAX_ATTEMPTS
+    )]
     RetryAttempts {
         /// What was written.
         found: i64,

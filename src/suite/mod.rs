@@ -11,6 +11,7 @@ mod fixtures;
 mod load;
 mod model;
 mod names;
+mod pacing;
 mod position;
 mod raw;
 mod shape;
@@ -24,3 +25,4 @@ pub use model::{
     OnFailure, OutputCheck, Probe, Requirement, Retry, Service, Shell, Step, Suite,
 };
 pub use names::{TestNames, slug};
+pub use pacing::{Backoff, MAX_ATTEMPTS, Pacing};

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use super::pacing::Pacing;
+
 use regex::bytes::Regex;
 
 use super::expand::Template;
@@ -49,6 +51,9 @@ pub struct Suite {
     /// The directory steps start in; relative to the suite file's folder. `None` means the
     /// test dir.
     pub workdir: Option<Template>,
+    /// Words that filter expressions select the suite's steps by (`tag(slow)`); every step
+    /// has them too.
+    pub tags: Vec<String>,
     /// The steps, in order.
     pub steps: Vec<Step>,
     /// Notes written after the last step (note-only steps at the end of the file).
@@ -96,6 +101,8 @@ pub struct Step {
     pub files: Vec<FileCheck>,
     /// Retry the step until it passes.
     pub retry: Option<Retry>,
+    /// Its suite's tags, then its own (`tags`), for filter expressions.
+    pub tags: Vec<String>,
     /// Run even after an earlier step failed with `on_failure = "stop"`.
     pub always: bool,
     /// Never run; reported as ignored with this reason.
@@ -230,6 +237,10 @@ pub struct Healthcheck {
     pub retries: u32,
     /// Time the service gets before failures count.
     pub start_period: Duration,
+    /// With `backoff`, `max_interval` or `jitter`: the pauses between tries, from `interval`
+    /// on. Without them, the pauses start short and grow with the time waited, up to
+    /// `interval`.
+    pub pacing: Option<Pacing>,
 }
 
 impl Healthcheck {
@@ -342,8 +353,8 @@ pub struct FileCheck {
 /// Retry policy for a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retry {
-    /// Total attempts, at least 1.
+    /// Total attempts, from 1 to [`MAX_ATTEMPTS`](super::pacing::MAX_ATTEMPTS).
     pub attempts: u32,
-    /// Pause between attempts.
-    pub interval: Duration,
+    /// The pauses between attempts.
+    pub pacing: Pacing,
 }

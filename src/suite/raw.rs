@@ -36,6 +36,8 @@ pub(crate) struct RawSuite {
     pub(crate) exclusive: Option<Spanned<String>>,
     pub(crate) workdir: Option<Spanned<String>>,
     #[serde(default)]
+    pub(crate) tags: Vec<Spanned<String>>,
+    #[serde(default)]
     pub(crate) step: RawSteps,
     #[serde(default)]
     pub(crate) service: Vec<Spanned<RawService>>,
@@ -69,6 +71,9 @@ pub(crate) struct RawHealthcheck {
     pub(crate) timeout: Option<Spanned<RawDuration>>,
     pub(crate) retries: Option<Spanned<i64>>,
     pub(crate) start_period: Option<Spanned<RawDuration>>,
+    pub(crate) backoff: Option<Spanned<String>>,
+    pub(crate) max_interval: Option<Spanned<RawDuration>>,
+    pub(crate) jitter: Option<bool>,
 }
 
 /// `http` in a step or a health check.
@@ -166,6 +171,8 @@ pub(crate) struct RawStep {
     pub(crate) retry: Option<RawRetry>,
     pub(crate) ignore: Option<String>,
     #[serde(default)]
+    pub(crate) tags: Vec<Spanned<String>>,
+    #[serde(default)]
     pub(crate) always: bool,
 }
 
@@ -205,6 +212,9 @@ pub(crate) struct RawFileCheck {
 pub(crate) struct RawRetry {
     pub(crate) attempts: Spanned<i64>,
     pub(crate) interval: Option<Spanned<RawDuration>>,
+    pub(crate) backoff: Option<Spanned<String>>,
+    pub(crate) max_interval: Option<Spanned<RawDuration>>,
+    pub(crate) jitter: Option<bool>,
 }
 
 /// The `[[step]]` array; its own type so that `[step]` (a single table) gets a useful message.

@@ -78,6 +78,7 @@ pub(crate) const SUITE: TableShape = TableShape {
         ("shell", Shape::String),
         ("exclusive", Shape::String),
         ("workdir", Shape::String),
+        ("tags", Shape::Strings),
         ("step", Shape::Tables(&STEP)),
         ("service", Shape::Tables(&SERVICE)),
     ],
@@ -117,6 +118,7 @@ pub(crate) const STEP: TableShape = TableShape {
         ("timeout", Shape::Duration),
         ("retry", Shape::Table(&RETRY)),
         ("ignore", Shape::String),
+        ("tags", Shape::Strings),
         ("always", Shape::Bool),
     ],
     required: &[],
@@ -150,6 +152,9 @@ pub(crate) const HEALTHCHECK: TableShape = TableShape {
         ("timeout", Shape::Duration),
         ("retries", Shape::Integer),
         ("start_period", Shape::Duration),
+        ("backoff", Shape::Keyword(BACKOFFS)),
+        ("max_interval", Shape::Duration),
+        ("jitter", Shape::Bool),
     ],
     required: &[],
     example: "{ sh = \"pg_isready\", interval = \"1s\" }",
@@ -199,10 +204,19 @@ pub(crate) const FILE_CHECK: TableShape = TableShape {
 /// `retry`.
 pub(crate) const RETRY: TableShape = TableShape {
     what: "`retry`",
-    keys: &[("attempts", Shape::Integer), ("interval", Shape::Duration)],
+    keys: &[
+        ("attempts", Shape::Integer),
+        ("interval", Shape::Duration),
+        ("backoff", Shape::Keyword(BACKOFFS)),
+        ("max_interval", Shape::Duration),
+        ("jitter", Shape::Bool),
+    ],
     required: &["attempts"],
     example: "{ attempts = 3, interval = \"2s\" }",
 };
+
+/// `backoff` in `retry` and `healthcheck`.
+const BACKOFFS: &[&str] = &["fixed", "linear", "exponential"];
 
 /// One key or value that does not fit the format.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// This repository's `smoke` test binary, built if needed and found through cargo.
-fn smoke_binary() -> PathBuf {
+pub fn smoke_binary() -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
         .args([
@@ -37,7 +37,11 @@ fn smoke_binary() -> PathBuf {
 
 /// The binary as nextest runs it: from the crate root, with `CARGO_MANIFEST_DIR` set and a
 /// scratch `TMPDIR`.
-fn nextest_style(binary: &PathBuf, tmp: &std::path::Path, args: &[&str]) -> std::process::Output {
+pub fn nextest_style(
+    binary: &PathBuf,
+    tmp: &std::path::Path,
+    args: &[&str],
+) -> std::process::Output {
     Command::new(binary)
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))

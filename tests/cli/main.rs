@@ -6,6 +6,7 @@
 mod engine;
 mod exec;
 mod executor_api;
+mod filterset;
 mod fixtures;
 mod harness;
 mod history;
@@ -19,6 +20,7 @@ mod properties;
 mod regression;
 mod reports;
 mod retention;
+mod retry_backoff;
 mod run;
 mod services;
 mod setup_runs;

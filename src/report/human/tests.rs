@@ -27,6 +27,7 @@ fn step(name: &str, section: Option<&str>) -> Step {
         output: Vec::new(),
         files: Vec::new(),
         retry: None,
+        tags: Vec::new(),
         always: false,
         ignore: None,
         location: None,
@@ -55,6 +56,7 @@ fn suite(name: &str, steps: Vec<Step>) -> Arc<Suite> {
         shell: None,
         exclusive: None,
         workdir: None,
+        tags: Vec::new(),
         steps,
         closing_notes: Vec::new(),
     })

@@ -107,7 +107,10 @@ impl SuiteRun<'_> {
                 }
                 return (result, captured);
             }
-            self.pause(step.retry.map_or(Duration::ZERO, |retry| retry.interval));
+            self.pause(
+                step.retry
+                    .map_or(Duration::ZERO, |retry| retry.pacing.pause(attempt)),
+            );
             attempt += 1;
         }
     }

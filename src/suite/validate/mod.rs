@@ -26,6 +26,7 @@ use super::model::{
     Step, Suite,
 };
 use super::names::{TestNames, slug};
+use super::pacing::{Backoff, MAX_ATTEMPTS, Pacing};
 use super::position::LineIndex;
 use super::raw::{
     RawDuration, RawEnv, RawFileCheck, RawOnFailure, RawRetry, RawRun, RawStatus, RawStep,
@@ -117,6 +118,7 @@ impl Validator<'_> {
             .exclusive
             .and_then(|resource| errors.keep(self.name(resource, "exclusive resource")));
 
+        let suite_tags = errors.keep(self.tags(raw.tags)).unwrap_or_default();
         let suite_slug = slug(&name);
         let mut names = TestNames::new(&suite_slug);
         let mut steps = Vec::with_capacity(raw.step.0.len());
@@ -128,6 +130,7 @@ impl Validator<'_> {
                 Some(Entry::Step(mut step)) => {
                     pending_notes.append(&mut step.notes);
                     step.notes = std::mem::take(&mut pending_notes);
+                    step.tags = inherit_tags(&suite_tags, std::mem::take(&mut step.tags));
                     steps.push(*step);
                 }
                 None => step_errors = true,
@@ -167,6 +170,7 @@ impl Validator<'_> {
             return Err(errors.into_sorted(self.path));
         }
         let suite = Suite {
+            tags: suite_tags,
             services,
             slug: suite_slug,
             description: raw.description,
@@ -292,6 +296,7 @@ impl Validator<'_> {
                 .map(|file| self.file(file))
                 .collect::<Result<_, _>>()?,
             retry: raw.retry.map(|retry| self.retry(retry)).transpose()?,
+            tags: self.tags(raw.tags)?,
             always: raw.always,
             ignore: raw.ignore,
             location: Some(Location {
@@ -530,7 +535,7 @@ impl Validator<'_> {
 
     fn retry(&self, raw: RawRetry) -> Result<Retry, LoadError> {
         let attempts = match u32::try_from(*raw.attempts.get_ref()) {
-            Ok(attempts) if attempts >= 1 => attempts,
+            Ok(attempts) if (1..=MAX_ATTEMPTS).contains(&attempts) => attempts,
             _ => {
                 return Err(self.error(
                     raw.attempts.span(),
@@ -544,7 +549,54 @@ impl Validator<'_> {
             Some(interval) => self.duration(interval)?,
             None => DEFAULT_RETRY_INTERVAL,
         };
-        Ok(Retry { attempts, interval })
+        let pacing = self.pacing(interval, raw.backoff, raw.max_interval, raw.jitter)?;
+        Ok(Retry { attempts, pacing })
+    }
+
+    /// The pauses of a `retry` or a health check, from its first pause and its `backoff`,
+    /// `max_interval` and `jitter` keys.
+    pub(super) fn pacing(
+        &self,
+        interval: Duration,
+        backoff: Option<Spanned<String>>,
+        max_interval: Option<Spanned<RawDuration>>,
+        jitter: Option<bool>,
+    ) -> Result<Pacing, LoadError> {
+        let backoff = match backoff {
+            None => Backoff::Fixed,
+            Some(word) => Backoff::from_keyword(word.get_ref()).ok_or_else(|| {
+                self.invalid(
+                    word.span(),
+                    format!("unknown back-off `{}`", word.get_ref()),
+                    "write \"fixed\", \"linear\" or \"exponential\"",
+                )
+            })?,
+        };
+        let max_interval = match max_interval {
+            None => None,
+            Some(raw) => {
+                let span = raw.span();
+                let max = self.duration(raw)?;
+                if max < interval {
+                    return Err(self.invalid(
+                        span,
+                        format!(
+                            "max_interval ({}) is shorter than the first pause, interval ({})",
+                            humantime::format_duration(max),
+                            humantime::format_duration(interval)
+                        ),
+                        "`max_interval` caps the pauses that grow from `interval`: make it longer, or `interval` shorter",
+                    ));
+                }
+                Some(max)
+            }
+        };
+        Ok(Pacing {
+            interval,
+            backoff,
+            max_interval,
+            jitter: jitter.unwrap_or(false),
+        })
     }
 
     fn fixture(&self, fixture: Spanned<String>) -> Result<String, LoadError> {
@@ -571,6 +623,29 @@ impl Validator<'_> {
             .collect()
     }
 
+    /// `tags`: words that filter expressions can name without escapes.
+    fn tags(&self, raw: Vec<Spanned<String>>) -> Result<Vec<String>, LoadError> {
+        let mut tags: Vec<String> = Vec::with_capacity(raw.len());
+        for tag in raw {
+            let text = tag.get_ref();
+            let valid = !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'));
+            if !valid {
+                return Err(self.invalid(
+                    tag.span(),
+                    format!("invalid tag {text:?}"),
+                    "a tag is a word of letters, digits, `_`, `-`, `.` and `:`, such as \"slow\" or \"needs-network\"",
+                ));
+            }
+            if !tags.contains(text) {
+                tags.push(tag.into_inner());
+            }
+        }
+        Ok(tags)
+    }
+
     fn env_name(&self, name: Spanned<String>) -> Result<String, LoadError> {
         if name.get_ref().is_empty() || name.get_ref().contains(['=', '\0']) {
             return Err(self.error(
@@ -586,6 +661,13 @@ impl Validator<'_> {
     fn error(&self, span: Range<usize>, kind: LoadErrorKind) -> LoadError {
         LoadError::at(self.path, self.lines.excerpt(span), kind)
     }
+}
+
+/// A step's tags: its suite's, then its own that the suite does not have.
+fn inherit_tags(suite: &[String], own: Vec<String>) -> Vec<String> {
+    let mut tags = suite.to_vec();
+    tags.extend(own.into_iter().filter(|tag| !suite.contains(tag)));
+    tags
 }
 
 /// What in a TOML value has no JSON form (serde would turn a date-time into an internal table

@@ -150,12 +150,18 @@ impl Validator<'_> {
             Some(value) => self.duration(value),
             None => Ok(default),
         };
+        let interval = duration(raw.interval, DEFAULT_HEALTH_INTERVAL)?;
+        let paced = raw.backoff.is_some() || raw.max_interval.is_some() || raw.jitter.is_some();
+        let pacing = paced
+            .then(|| self.pacing(interval, raw.backoff, raw.max_interval, raw.jitter))
+            .transpose()?;
         Ok(Healthcheck {
             probe,
-            interval: duration(raw.interval, DEFAULT_HEALTH_INTERVAL)?,
+            interval,
             timeout: duration(raw.timeout, DEFAULT_HEALTH_TIMEOUT)?,
             retries,
             start_period: duration(raw.start_period, Duration::ZERO)?,
+            pacing,
         })
     }
 

@@ -4,8 +4,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::suite::{
-    Action, ExpectedStatus, FileCheck, OnFailure, OutputCheck, Requirement, Retry, Suite, Template,
-    parse_suite,
+    Action, Backoff, ExpectedStatus, FileCheck, OnFailure, OutputCheck, Pacing, Requirement, Retry,
+    Suite, Template, parse_suite,
 };
 
 fn parse(source: &str) -> Suite {
@@ -86,7 +86,7 @@ files = [
   { path = "notes.md", contains = ["a", "b"] },
 ]
 timeout = 1.5
-retry = { attempts = 3, interval = "2s" }
+retry = { attempts = 3, interval = "2s", backoff = "exponential", max_interval = "30s", jitter = true }
 ignore = "flaky upstream"
 always = true
 
@@ -183,7 +183,12 @@ status = "any"
         step.retry,
         Some(Retry {
             attempts: 3,
-            interval: Duration::from_secs(2)
+            pacing: Pacing {
+                interval: Duration::from_secs(2),
+                backoff: Backoff::Exponential,
+                max_interval: Some(Duration::from_secs(30)),
+                jitter: true,
+            }
         })
     );
     assert_eq!(step.ignore.as_deref(), Some("flaky upstream"));
@@ -203,7 +208,7 @@ status = "any"
         step.retry,
         Some(Retry {
             attempts: 2,
-            interval: Duration::from_secs(1)
+            pacing: Pacing::fixed(Duration::from_secs(1))
         })
     );
     assert_eq!(step.timeout, Some(Duration::from_secs(30)));
@@ -685,12 +690,55 @@ fn retry_attempts_below_one() {
     assert_eq!(
         error("[[step]]\nname = \"a\"\nrun = \"b\"\nretry = { attempts = 0 }\n"),
         "\
-error: retry attempts must be from 1 to 4294967295, not 0
+error: retry attempts must be from 1 to 1000, not 0
  --> suites/demo.toml:4:22
   |
 4 | retry = { attempts = 0 }
   |                      ^
   = help: `attempts` counts every run, the first one included"
+    );
+}
+
+/// `attempts = 4294967295` kept a failing step running for ever; a thousand is the most.
+#[test]
+fn retry_attempts_above_a_thousand() {
+    assert_eq!(
+        error("[[step]]\nname = \"a\"\nrun = \"b\"\nretry = { attempts = 4294967295 }\n"),
+        "\
+error: retry attempts must be from 1 to 1000, not 4294967295
+ --> suites/demo.toml:4:22
+  |
+4 | retry = { attempts = 4294967295 }
+  |                      ^^^^^^^^^^
+  = help: `attempts` counts every run, the first one included"
+    );
+    assert!(
+        error("[[step]]\nname = \"a\"\nrun = \"b\"\nretry = { attempts = 1001 }\n")
+            .starts_with("error: retry attempts must be from 1 to 1000, not 1001\n")
+    );
+}
+
+#[test]
+fn retry_back_off_keys() {
+    assert_eq!(
+        error("[[step]]\nname = \"a\"\nrun = \"b\"\nretry = { attempts = 3, backoff = \"quadratic\" }\n"),
+        "\
+error: `retry.backoff` must be \"fixed\", \"linear\" or \"exponential\", not the string \"quadratic\"
+ --> suites/demo.toml:4:35
+  |
+4 | retry = { attempts = 3, backoff = \"quadratic\" }
+  |                                   ^^^^^^^^^^^
+  = help: write `backoff = \"fixed\"` or `backoff = \"linear\"` or `backoff = \"exponential\"`"
+    );
+    assert_eq!(
+        error("[[step]]\nname = \"a\"\nrun = \"b\"\nretry = { attempts = 3, interval = \"2s\", max_interval = \"1s\" }\n"),
+        "\
+error: max_interval (1s) is shorter than the first pause, interval (2s)
+ --> suites/demo.toml:4:57
+  |
+4 | retry = { attempts = 3, interval = \"2s\", max_interval = \"1s\" }
+  |                                                         ^^^^
+  = help: `max_interval` caps the pauses that grow from `interval`: make it longer, or `interval` shorter"
     );
 }
 
