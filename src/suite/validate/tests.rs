@@ -352,7 +352,7 @@ fn unknown_key_at_top_level() {
     assert_eq!(
         error("nme = \"demo\"\n"),
         "\
-error: unknown key `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `workdir`, `step`, `service`
+error: unknown key `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `workdir`, `tags`, `step`, `service`
  --> suites/demo.toml:1:1
   |
 1 | nme = \"demo\"
@@ -367,7 +367,7 @@ fn unknown_key_in_a_step() {
     assert_eq!(
         error(source),
         "\
-error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `always`
+error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `tags`, `always`
   --> suites/demo.toml:12:1
    |
 12 | stdot.contains = \"x\"
