@@ -128,6 +128,9 @@ pub fn import_script(source: &str, script_name: &str, options: &ImportOptions) -
         translator.survey(&all);
     }
     translator.statements(&all, 0);
+    if translator.generic {
+        translator.settle();
+    }
     translator.flush_comments();
     for step in std::mem::take(&mut translator.exit_steps) {
         translator.push(step);

@@ -564,11 +564,18 @@ mod corpus {
         let script = script_verdicts(&env, case, broken);
         let imported = suite_verdicts(&env, &suite, broken);
         // A `set -e` script's checks are its commands: the lines the suite has steps for.
-        let checks: Vec<usize> = if case.errexit {
+        // Otherwise they are the lines its helpers report on, in this run or (for a script
+        // that stops at its first failure) in the run against the working program.
+        let mut checks: Vec<usize> = if case.errexit {
             imported.keys().copied().collect()
         } else {
             script.keys().copied().collect()
         };
+        if !case.errexit && broken.is_some() {
+            checks.extend(script_verdicts(&env, case, None).into_keys());
+            checks.sort_unstable();
+            checks.dedup();
+        }
         let context = format!(
             "{} with CALC_BREAK={broken:?}\nscript: {script:?}\nsuite: {imported:?}\n{toml}",
             case.script
@@ -702,6 +709,17 @@ mod corpus {
             checks: (4, 4),
             broken: "add",
             failing: 2,
+        });
+    }
+
+    #[test]
+    fn status_checkers_that_stop_the_script() {
+        same_verdicts(&Case {
+            script: "driver.sh",
+            errexit: false,
+            checks: (6, 6),
+            broken: "upper",
+            failing: 1,
         });
     }
 

@@ -60,6 +60,22 @@ impl Translator {
         self.families.extend(families);
     }
 
+    /// A script whose failure helper or `$?` checker exits stops at its first failed check,
+    /// as a `set -e` script does: so does the suite (its other commands still cannot fail).
+    pub(super) fn settle(&mut self) {
+        let stops = self.families.iter().any(|(name, kind)| {
+            matches!(kind, Family::StatusChecker | Family::Failure)
+                && self
+                    .functions
+                    .iter()
+                    .find(|f| &f.name == name)
+                    .is_some_and(|f| calls_exit(&f.body))
+        });
+        if stops {
+            self.draft.keep_going = false;
+        }
+    }
+
     /// `source LIB` / `. LIB` of a library the caller read: its functions become known, and
     /// shell steps that call them source it.
     pub(super) fn source_library(&mut self, line: usize, written: &str, text: &str) {
@@ -372,9 +388,9 @@ impl Translator {
                     String::new()
                 }
             }
-        } else if raw.starts_with("$(mktemp") && raw.contains("-d") {
+        } else if is_mktemp(raw) && raw.contains("-d") {
             "${TEST_DIR}".to_owned()
-        } else if raw.starts_with("$(mktemp") {
+        } else if is_mktemp(raw) {
             format!("${{TEST_DIR}}/.tmp-{name}")
         } else if (raw.contains("$0") || raw.contains("BASH_SOURCE"))
             && (raw.contains("dirname") || raw.contains("%/*"))
@@ -524,6 +540,9 @@ fn check_command(kind: Family, words: &[Word], style: Style, step: &mut Step) ->
         }
         Family::StatusIs => {
             step.status = Some(words.get(2).map_or("0".to_owned(), Word::eval_text));
+            if style.stdin_third {
+                step.stdin = text_arg(3).map(|input| format!("{input}\n"));
+            }
             command(1)?
         }
         Family::Fails => {
@@ -577,6 +596,16 @@ fn check_command(kind: Family, words: &[Word], style: Style, step: &mut Step) ->
         | Family::End => return None,
     };
     (!text.trim().is_empty()).then_some(text)
+}
+
+/// `$(mktemp …)` or `` `mktemp …` ``.
+fn is_mktemp(raw: &str) -> bool {
+    raw.starts_with("$(mktemp") || raw.starts_with("`mktemp")
+}
+
+/// Whether a function body runs `exit` (a failure there ends the script).
+fn calls_exit(body: &str) -> bool {
+    super::calls(body, "exit")
 }
 
 /// `$1`, `"${2}"`, `${1:-default}`: the argument's index and default.
