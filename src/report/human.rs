@@ -26,8 +26,9 @@ pub use self::progress::live_progress_wanted;
 use self::progress::{RunningStep, Terminal, Ticking};
 use super::reproduce_command;
 use super::{
-    Baselines, CompactDuration, Counts, EnvFileStatus, Event, ExitStatus, Hint, Reporter, RunStart,
-    SkipReason, StepResult, SuiteId, SuiteResult, Summary, Verdict,
+    Baselines, CompactDuration, Counts, DetailField, EnvFileStatus, Event, ExitStatus,
+    FailureDetails, Hint, Reporter, RunStart, SkipReason, StepResult, SuiteId, SuiteResult,
+    Summary, Verdict,
 };
 use crate::suite::{Step, Suite};
 
@@ -472,38 +473,13 @@ fn write_failure_details(
             palette.label.suffix_formatter()
         )
     };
-    if !result.command_line.is_empty() {
-        label(out, "command:")?;
-        write_indented(out, &result.command_line, VALUE_INDENT)?;
-    }
-    if result.status != ExitStatus::NotRun {
-        label(out, "status:")?;
-        write_indented(out, &result.status.to_string(), VALUE_INDENT)?;
-    }
-    label(out, "duration:")?;
-    writeln!(out, "{}", CompactDuration::elapsed(result.duration))?;
-    if result.attempts > 1 {
-        label(out, "attempts:")?;
-        writeln!(out, "{}", result.attempts)?;
-    }
-    for failure in &result.failures {
-        label(out, "check:")?;
-        write_indented(out, &failure.to_string(), VALUE_INDENT)?;
-    }
-    let changed: Vec<String> = (line.step.env.iter().map(|(name, _)| name.clone()))
-        .chain(line.step.env_remove.iter().map(|name| format!("-{name}")))
-        .collect();
-    if !changed.is_empty() {
-        label(out, "env:")?;
-        writeln!(out, "{}", changed.join(" "))?;
-    }
-    if let Some(dir) = &result.test_dir {
-        label(out, "test dir:")?;
-        writeln!(out, "{}", dir.display())?;
-    }
-    if let Some(log) = &result.log_path {
-        label(out, "log:")?;
-        writeln!(out, "{}", log.display())?;
+    let details = FailureDetails::new(line.step, result);
+    // Leftovers have their own warning line under every step, failed or not.
+    for (field, text) in details.fields() {
+        if field != DetailField::Leftovers {
+            label(out, field.label())?;
+            write_indented(out, text, VALUE_INDENT)?;
+        }
     }
     if result.output_tail.is_empty() {
         label(out, "output:")?;

@@ -6,13 +6,14 @@
 //! many in a `timeouts` attribute (a part of its `failures`, as `Timeouts:` is of `Failed:`). Setup steps are not test cases,
 //! so the counts equal the summary's.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use quick_junit::{
     NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite, XmlString,
 };
 
-use super::{Event, StepResult, SuiteId, Verdict, reproduce_command};
+use super::{Event, FailureDetails, StepResult, SuiteId, Verdict, reproduce_command};
 use crate::suite::{Step, Suite};
 
 /// At most this many bytes of output go into a test case's `system-out`.
@@ -138,7 +139,7 @@ fn test_case(suite: &Suite, step: &Step, result: &StepResult) -> TestCase {
             } else {
                 "failure"
             });
-            status.set_description(description(suite, step, result, &checks));
+            status.set_description(description(suite, step, result));
             status
         }
         Verdict::Skipped(reason) => {
@@ -172,40 +173,21 @@ fn test_case(suite: &Suite, step: &Step, result: &StepResult) -> TestCase {
     case
 }
 
-/// The `<failure>` text: everything a reader needs to act.
-fn description(suite: &Suite, step: &Step, result: &StepResult, checks: &[String]) -> String {
+/// The `<failure>` text: everything a reader needs to act, the same [`FailureDetails`] as
+/// every report.
+fn description(suite: &Suite, step: &Step, result: &StepResult) -> String {
+    let details = FailureDetails::new(step, result);
     let mut text = String::new();
-    let mut line = |label: &str, value: &str| {
-        text.push_str(label);
-        text.push_str(value);
-        text.push('\n');
-    };
-    if !result.command_line.is_empty() {
-        line("command:   ", &result.command_line);
-    }
-    line("status:    ", &result.status.to_string());
-    line(
-        "duration:  ",
-        &format!("{:.3}s", result.duration.as_secs_f64()),
-    );
-    for check in checks {
-        line("check:     ", check);
-    }
-    if let Some(dir) = &result.test_dir {
-        line("test dir:  ", &dir.display().to_string());
-    }
-    if let Some(log) = &result.log_path {
-        line("log:       ", &log.display().to_string());
+    for (field, value) in details.fields() {
+        let _ = writeln!(text, "{:<11}{value}", field.label());
     }
     if let Some(command) = reproduce_command(suite, step) {
-        line("reproduce: ", &command);
+        let _ = writeln!(text, "reproduce: {command}");
     }
-    if !result.output_tail.is_empty() {
+    if !details.output_tail.is_empty() {
         text.push_str("output (last lines):\n");
-        for output in result.output_tail.lines() {
-            text.push_str("  | ");
-            text.push_str(output);
-            text.push('\n');
+        for output in details.output_tail.lines() {
+            let _ = writeln!(text, "  | {output}");
         }
     }
     text

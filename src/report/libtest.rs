@@ -17,7 +17,9 @@ use std::io::{self, BufWriter, Write};
 
 use owo_colors::Style;
 
-use super::{Event, Reporter, RunStart, StepResult, Summary, Verdict, reproduce_command};
+use super::{
+    Event, FailureDetails, Reporter, RunStart, StepResult, Summary, Verdict, reproduce_command,
+};
 use crate::suite::{Step, Suite};
 
 /// Which libtest format.
@@ -363,44 +365,17 @@ fn json(text: &str) -> String {
     serde_json::Value::from(text).to_string()
 }
 
-/// The report under `---- name stdout ----`: what ran, how it ended, each failed check, the
-/// environment the step changed (names only), where to look, the output's last lines, and the
-/// command that re-runs the step.
+/// The report under `---- name stdout ----`: the step's [`FailureDetails`], the output's last
+/// lines, and the command that re-runs the step.
 fn failure_message(step: &Step, result: &StepResult, rerun: Option<&str>) -> String {
+    let details = FailureDetails::new(step, result);
     let mut message = String::new();
-    if !result.command_line.is_empty() {
-        let _ = writeln!(message, "command:  {}", result.command_line);
+    for (field, text) in details.fields() {
+        let _ = writeln!(message, "{:<10}{text}", field.label());
     }
-    let _ = writeln!(message, "status:   {}", result.status);
-    let _ = writeln!(message, "duration: {:.2}s", result.duration.as_secs_f64());
-    if result.attempts > 1 {
-        let _ = writeln!(message, "attempts: {}", result.attempts);
-    }
-    for failure in &result.failures {
-        let _ = writeln!(message, "check:    {failure}");
-    }
-    let changed: Vec<String> = (step.env.iter().map(|(name, _)| name.clone()))
-        .chain(step.env_remove.iter().map(|name| format!("-{name}")))
-        .collect();
-    if !changed.is_empty() {
-        let _ = writeln!(message, "env:      {}", changed.join(" "));
-    }
-    if result.leaked_processes > 0 {
-        let _ = writeln!(
-            message,
-            "leaked:   {} process(es) killed after the command",
-            result.leaked_processes
-        );
-    }
-    if let Some(dir) = &result.test_dir {
-        let _ = writeln!(message, "test dir: {}", dir.display());
-    }
-    if let Some(log) = &result.log_path {
-        let _ = writeln!(message, "log:      {}", log.display());
-    }
-    if !result.output_tail.is_empty() {
+    if !details.output_tail.is_empty() {
         message.push_str("output (last lines):\n");
-        for line in result.output_tail.lines() {
+        for line in details.output_tail.lines() {
             let _ = writeln!(message, "  | {line}");
         }
     }

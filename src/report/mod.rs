@@ -12,6 +12,7 @@ mod color;
 mod compact_duration;
 mod event_json;
 mod events;
+mod failure_details;
 mod github;
 mod hints;
 mod human;
@@ -34,6 +35,7 @@ pub use events::{
     Actual, BrokenRule, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, RunStart,
     SkipReason, StepId, StepRef, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
+pub use failure_details::{DetailField, FailureDetails};
 pub use github::GithubReporter;
 pub use hints::{BASELINE_RUNS, Baselines, BaselinesFeed, Hint, PastRun};
 pub use human::{HumanOptions, HumanReporter, live_progress_wanted};
