@@ -55,6 +55,10 @@ pub(crate) enum Family {
     End,
     /// `expect ACTUAL to_be EXPECTED`.
     Expect,
+    /// A helper of another name that evals its first argument: the command succeeds.
+    EvalFirst,
+    /// One that evals its second (`expect_pass NAME CMD`): the command succeeds.
+    EvalSecond,
 }
 
 /// The family of the function `name` with `body`, if it is a check helper.
@@ -82,7 +86,28 @@ pub(crate) fn family(name: &str, body: &str) -> Option<Family> {
         "expect" => Some(Family::Expect),
         _ => None,
     };
-    by_name.or_else(|| reads_last_status(body).then_some(Family::StatusChecker))
+    by_name.or_else(|| {
+        if reads_last_status(body) {
+            Some(Family::StatusChecker)
+        } else if evals(body, '1') {
+            Some(Family::EvalFirst)
+        } else if evals(body, '2') {
+            Some(Family::EvalSecond)
+        } else {
+            None
+        }
+    })
+}
+
+/// Whether a body runs its argument `n` as a command string (`eval "$2"`).
+fn evals(body: &str, n: char) -> bool {
+    [
+        format!("eval \"${n}\""),
+        format!("eval ${n}"),
+        format!("eval \"${{{n}}}\""),
+    ]
+    .iter()
+    .any(|form| body.contains(form.as_str()))
 }
 
 /// How a command-string helper treats its other arguments, read from its body.
@@ -163,6 +188,10 @@ mod tests {
             Some(Family::StatusChecker)
         );
         assert_eq!(family("setup", "mkdir x\necho $?"), None);
+        assert_eq!(
+            family("expect_pass", "ret=0\neval \"$2\" || ret=$?"),
+            Some(Family::EvalSecond)
+        );
         assert_eq!(family("assert", ""), Some(Family::OutputEquals));
         assert_eq!(unescape("a\\nb\\tc\\\\d\\q"), "a\nb\tc\\d\\q");
         let styled = style("expected=$(echo -ne \"$2\")\ngot=$(eval \"$1\" <<< \"$3\")");

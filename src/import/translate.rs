@@ -449,6 +449,12 @@ impl Translator {
             self.family_call(kind, words, form);
             return;
         }
+        if self.generic
+            && self.functions.iter().any(|f| f.name == head)
+            && self.status_argument(words, &form)
+        {
+            return;
+        }
         if let Some(helper) = Helper::from_name(&head)
             && !self.functions.iter().any(|f| f.name == head)
         {

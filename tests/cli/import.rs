@@ -723,6 +723,17 @@ mod corpus {
         });
     }
 
+    #[test]
+    fn checks_named_first_and_statuses_handed_over() {
+        same_verdicts(&Case {
+            script: "named_checks.sh",
+            errexit: false,
+            checks: (5, 5),
+            broken: "div",
+            failing: 1,
+        });
+    }
+
     /// A script bash cannot parse was imported without a word.
     #[test]
     fn a_script_bash_cannot_parse_is_imported_with_bash_s_message() {

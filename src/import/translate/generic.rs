@@ -207,6 +207,7 @@ impl Translator {
         };
         let label = match (kind, &self.pending_test) {
             (Family::Expect, Some(example)) => example.clone(),
+            (Family::EvalSecond, _) => words[1].eval_text(),
             _ => form.text.replace('\n', " "),
         };
         step.name = Some(format!("{} (line {line})", super::shorten(&label)));
@@ -237,6 +238,32 @@ impl Translator {
         }
         self.section = (!self.contexts.is_empty()).then(|| self.contexts.join(" "));
         self.comment(format!("line {line}: `{}`", text.trim()));
+    }
+
+    /// `pass_check $? NAME`: a call given the last status judges the command before it.
+    pub(super) fn status_argument(&mut self, words: &[Word], form: &Form<'_>) -> bool {
+        let is_status = |w: &Word| matches!(w.eval_text().as_str(), "$?" | "${?}");
+        if !words[1..].iter().any(is_status) {
+            return false;
+        }
+        let label: Vec<Word> = words[1..]
+            .iter()
+            .filter(|w| !is_status(w) && !w.eval_text().chars().all(|c| c.is_ascii_digit()))
+            .take(1)
+            .cloned()
+            .collect();
+        let head = words[0].eval_text();
+        if self
+            .functions
+            .iter()
+            .any(|f| f.name == head && calls_exit(&f.body))
+        {
+            self.draft.keep_going = false;
+        }
+        let mut call = vec![words[0].clone()];
+        call.extend(label);
+        self.status_checker(&call, form.clone());
+        true
     }
 
     /// `check NAME` / `end_test` after a command: the command before it is the check.
@@ -563,6 +590,8 @@ fn check_command(kind: Family, words: &[Word], style: Style, step: &mut Step) ->
             step.status = Some(words.get(1).map_or("0".to_owned(), Word::eval_text));
             rest(2)
         }
+        Family::EvalFirst => command(1)?,
+        Family::EvalSecond => command(2)?,
         Family::Expect => {
             let matcher = words.get(2).map(Word::eval_text).unwrap_or_default();
             if !matches!(matcher.as_str(), "to_be" | "to_equal" | "to_eq") {
