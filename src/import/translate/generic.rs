@@ -534,97 +534,106 @@ impl Translator {
 /// The command a check helper's call runs, with the step's expected status and output set.
 /// `None` when the call lacks its command.
 fn check_command(kind: Family, words: &[Word], style: Style, step: &mut Step) -> Option<String> {
+    let text = match kind {
+        Family::OutputEquals
+        | Family::OutputContains
+        | Family::StatusIs
+        | Family::Fails
+        | Family::EvalFirst
+        | Family::EvalSecond => command_string_check(kind, words, style, step)?,
+        _ => argument_check(kind, words, step)?,
+    };
+    (!text.trim().is_empty()).then_some(text)
+}
+
+/// A word as a template, or as literal text when it cannot be one.
+fn text_arg(words: &[Word], i: usize) -> Option<String> {
+    words
+        .get(i)
+        .map(|w| w.template().unwrap_or_else(|_| protect(&w.eval_text())))
+}
+
+/// Helpers given the command as one string, which they `eval`.
+fn command_string_check(
+    kind: Family,
+    words: &[Word],
+    style: Style,
+    step: &mut Step,
+) -> Option<String> {
     let command = |i: usize| {
         words
             .get(i)
             .map(|w| w.eval_text_marked().replace(OUTER, "$"))
     };
-    let rest = |from: usize| requote(words.get(from..).unwrap_or_default());
-    let text_arg = |i: usize| {
-        words
-            .get(i)
-            .map(|w| w.template().unwrap_or_else(|_| protect(&w.eval_text())))
-    };
-    let status = |text: &str| Some(text.to_owned());
-    let text = match kind {
+    if style.stdin_third && matches!(kind, Family::OutputEquals | Family::StatusIs) {
+        step.stdin = text_arg(words, 3).map(|input| format!("{input}\n"));
+    }
+    match kind {
         Family::OutputEquals => {
-            step.status = status("any");
-            let expected = text_arg(2).unwrap_or_default();
+            step.status = Some("any".to_owned());
+            let expected = text_arg(words, 2).unwrap_or_default();
             step.stdout_equals = Some(if style.escapes {
                 unescape(&expected)
             } else {
                 expected
             });
-            if style.stdin_third {
-                step.stdin = text_arg(3).map(|input| format!("{input}\n"));
-            }
-            command(1)?
         }
         Family::OutputContains => {
-            step.status = status("any");
-            step.stdout_contains = Some(text_arg(2).unwrap_or_default());
-            command(1)?
+            step.status = Some("any".to_owned());
+            step.stdout_contains = Some(text_arg(words, 2).unwrap_or_default());
         }
         Family::StatusIs => {
             step.status = Some(words.get(2).map_or("0".to_owned(), Word::eval_text));
-            if style.stdin_third {
-                step.stdin = text_arg(3).map(|input| format!("{input}\n"));
-            }
-            command(1)?
         }
-        Family::Fails => {
-            step.status = status("failure");
-            command(1)?
-        }
+        Family::Fails => step.status = Some("failure".to_owned()),
+        _ => {}
+    }
+    command(if kind == Family::EvalSecond { 2 } else { 1 })
+}
+
+/// Helpers given the command as words, values to compare, or a message.
+fn argument_check(kind: Family, words: &[Word], step: &mut Step) -> Option<String> {
+    let rest = |from: usize| requote(words.get(from..).unwrap_or_default());
+    let compare = |a: usize, b: usize| {
+        format!(
+            "test {} = {}",
+            requote(words.get(a..=a).unwrap_or_default()),
+            requote(words.get(b..=b).unwrap_or_default())
+        )
+    };
+    Some(match kind {
         Family::ArgsSucceed => rest(1),
         Family::ArgsFail => {
-            step.status = status("failure");
+            step.status = Some("failure".to_owned());
             rest(1)
         }
         Family::ArgsContain => {
-            step.status = status("any");
-            step.stdout_contains = text_arg(1);
+            step.status = Some("any".to_owned());
+            step.stdout_contains = text_arg(words, 1);
             rest(2)
         }
         Family::ArgsExit => {
             step.status = Some(words.get(1).map_or("0".to_owned(), Word::eval_text));
             rest(2)
         }
-        Family::EvalFirst => command(1)?,
-        Family::EvalSecond => command(2)?,
         Family::Expect => {
             let matcher = words.get(2).map(Word::eval_text).unwrap_or_default();
             if !matches!(matcher.as_str(), "to_be" | "to_equal" | "to_eq") {
                 return None;
             }
-            format!(
-                "test {} = {}",
-                requote(words.get(1..2).unwrap_or_default()),
-                requote(words.get(3..4).unwrap_or_default())
-            )
+            compare(1, 3)
         }
-        Family::ValuesEqual => format!(
-            "test {} = {}",
-            requote(words.get(1..2).unwrap_or_default()),
-            requote(words.get(2..3).unwrap_or_default())
-        ),
+        Family::ValuesEqual => compare(1, 2),
         Family::RunForOutput => {
-            step.status = status("any");
+            step.status = Some("any".to_owned());
             rest(1)
         }
         Family::Failure => {
             let message: Vec<String> = words[1..].iter().map(Word::eval_text).collect();
             format!("echo {} >&2; exit 1", shell_quote(&message.join(" ")))
         }
-        Family::StatusChecker
-        | Family::BeginTest
-        | Family::OutputIsHereDoc
-        | Family::Summary
-        | Family::Describe
-        | Family::Example
-        | Family::End => return None,
-    };
-    (!text.trim().is_empty()).then_some(text)
+        _ => return None,
+    })
 }
 
 /// `$(mktemp …)` or `` `mktemp …` ``.
