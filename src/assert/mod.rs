@@ -4,9 +4,11 @@
 //! never prints.
 
 mod files;
+mod golden;
 mod output;
 mod status;
 
 pub use files::check_files;
+pub use golden::{MAX_GOLDEN_SIZE, Mismatch, compare, normalize_actual};
 pub use output::check_output;
 pub use status::check_status;

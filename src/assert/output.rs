@@ -2,6 +2,7 @@
 
 use std::ops::ControlFlow;
 
+use super::golden::{MAX_GOLDEN_SIZE, compare, normalize_actual};
 use crate::exec::{CapturedOutput, Environment, StreamSelector};
 use crate::report::{Actual, CheckFailure, CheckKind, CheckSubject};
 use crate::suite::{OutputCheck, Template};
@@ -132,6 +133,12 @@ fn check_one(
                 })
             }
         }
+        OutputCheck::EqualsFile { path, shown, root } => {
+            golden_check(which, output, env, (path, shown, root)).map_err(|mut failure| {
+                failure.subject = subject();
+                failure
+            })
+        }
         OutputCheck::Matches(regex) => {
             if regex_matches(which, regex, output, interrupted).map_err(io)? {
                 Ok(())
@@ -181,6 +188,35 @@ fn check_one(
 }
 
 /// JSON equality where `1` and `1.0` are the same number.
+/// `equals_file`: the stream, paths as placeholders, against the golden file.
+fn golden_check(
+    which: StreamSelector,
+    output: &CapturedOutput,
+    env: &Environment,
+    (path, shown, root): (&std::path::Path, &str, &std::path::Path),
+) -> Result<(), CheckFailure> {
+    let name = stream_name(which);
+    let expected = crate::regular_file::read(path, MAX_GOLDEN_SIZE)
+        .map_err(|error| CheckFailure::error(format!("{name}.equals_file {shown}: {error}")))?;
+    if output.len(which) > MAX_GOLDEN_SIZE {
+        return Err(CheckFailure::error(format!(
+            "{name} is longer than the {} MiB a golden file may hold",
+            MAX_GOLDEN_SIZE >> 20
+        )));
+    }
+    let actual = output
+        .bytes(which)
+        .map_err(|e| CheckFailure::error(format!("cannot read captured {name}: {e}")))?;
+    let test_dir = env.get_str("TEST_DIR").map(std::path::Path::new);
+    let actual = normalize_actual(&String::from_utf8_lossy(&actual), test_dir, root);
+    compare(&String::from_utf8_lossy(&expected), &actual, shown).map_err(|mismatch| CheckFailure {
+        subject: CheckSubject::Step,
+        kind: CheckKind::EqualsFile,
+        expected: shown.to_owned(),
+        actual: Actual::Text(mismatch.diff),
+    })
+}
+
 fn json_equal(actual: &serde_json::Value, expected: &serde_json::Value) -> bool {
     match (actual, expected) {
         (serde_json::Value::Number(a), serde_json::Value::Number(b)) => {

@@ -397,6 +397,8 @@ pub enum CheckKind {
     Absent,
     /// `json`: `expected` is `` `/pointer` = value ``, `actual` the value found.
     Json,
+    /// `equals_file`: `expected` is the file as written, `actual` a unified diff.
+    EqualsFile,
     /// Nothing could be checked: `expected` holds what went wrong.
     Error,
 }
@@ -414,6 +416,7 @@ impl CheckKind {
             Self::Exists => "exists",
             Self::Absent => "absent",
             Self::Json => "json",
+            Self::EqualsFile => "equals_file",
             Self::Error => "error",
         }
     }
@@ -498,6 +501,10 @@ impl fmt::Display for CheckFailure {
                 write!(f, "{subject} JSON {expected}: it is {actual}")
             }
             (CheckKind::Json, _) => write!(f, "{subject} JSON {expected}: not found"),
+            (CheckKind::EqualsFile, Actual::Text(diff)) => {
+                write!(f, "{subject} differs from {expected}:\n{}", diff.trim_end())
+            }
+            (CheckKind::EqualsFile, _) => write!(f, "{subject} differs from {expected}"),
         }
     }
 }

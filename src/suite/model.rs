@@ -307,6 +307,15 @@ pub enum OutputCheck {
     Equals(Template),
     /// The stream matches this regular expression.
     Matches(Arc<Regex>),
+    /// The stream equals a golden file, placeholders allowed (`equals_file`).
+    EqualsFile {
+        /// The file: the suite's folder joined with the path as written.
+        path: PathBuf,
+        /// The path as written, for messages and diffs.
+        shown: String,
+        /// The suite's folder, `[ROOT]` in the file.
+        root: PathBuf,
+    },
     /// A custom predicate, for suites built in Rust.
     Predicate(CustomCheck),
     /// The stream is JSON and the value at this JSON pointer (`/status`) equals this value.

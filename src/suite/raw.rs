@@ -186,6 +186,7 @@ pub(crate) struct RawStreamChecks {
     pub(crate) contains: Option<Spanned<RawTexts>>,
     pub(crate) not_contains: Option<Spanned<RawTexts>>,
     pub(crate) equals: Option<Spanned<String>>,
+    pub(crate) equals_file: Option<Spanned<String>>,
     pub(crate) matches: Option<Spanned<RawTexts>>,
     pub(crate) json: Option<Spanned<toml::Table>>,
 }

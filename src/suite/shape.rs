@@ -181,6 +181,7 @@ pub(crate) const STREAM_CHECKS: TableShape = TableShape {
         ("contains", Shape::Texts),
         ("not_contains", Shape::Texts),
         ("equals", Shape::String),
+        ("equals_file", Shape::String),
         ("matches", Shape::Texts),
         ("json", Shape::AnyTable),
     ],

@@ -452,6 +452,9 @@ impl Validator<'_> {
         if let Some(text) = raw.equals {
             checks.push(OutputCheck::Equals(self.template(&text)?));
         }
+        if let Some(file) = raw.equals_file {
+            checks.push(self.golden_file(file)?);
+        }
         for pattern in each_text(raw.matches) {
             let regex = Regex::new(pattern.get_ref())
                 .map_err(|error| self.error(pattern.span(), LoadErrorKind::Regex(error)))?;
@@ -621,6 +624,28 @@ impl Validator<'_> {
             .into_iter()
             .map(|(name, value)| Ok((self.env_name(name)?, self.template(&value)?)))
             .collect()
+    }
+
+    /// `equals_file`: a relative path inside the suite's folder.
+    fn golden_file(&self, raw: Spanned<String>) -> Result<OutputCheck, LoadError> {
+        let path = Path::new(raw.get_ref());
+        let inside = !raw.get_ref().is_empty()
+            && path
+                .components()
+                .all(|part| matches!(part, Component::Normal(_) | Component::CurDir));
+        if !inside {
+            return Err(self.invalid(
+                raw.span(),
+                format!("`{}` is not a path inside the suite's folder", raw.get_ref()),
+                "write a path relative to the suite file's folder, without `..`: `equals_file = \"expected/help.txt\"`",
+            ));
+        }
+        let root = self.path.parent().unwrap_or(Path::new("")).to_owned();
+        Ok(OutputCheck::EqualsFile {
+            path: root.join(path),
+            shown: raw.into_inner(),
+            root,
+        })
     }
 
     /// `tags`: words that filter expressions can name without escapes.
