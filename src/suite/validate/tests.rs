@@ -40,6 +40,9 @@ fn checks(checks: &[OutputCheck]) -> Vec<String> {
             OutputCheck::Matches(regex) => format!("matches {}", regex.as_str()),
             OutputCheck::Predicate(check) => format!("{check:?}"),
             OutputCheck::Json { pointer, expected } => format!("json {pointer} {expected}"),
+            OutputCheck::EqualsFile { path, shown, root } => {
+                format!("equals_file {shown} {} {}", path.display(), root.display())
+            }
         })
         .collect()
 }
@@ -75,6 +78,7 @@ stdout.equals = "plan created"
 stdout.not_contains = ["error", "panic"]
 stdout.contains = "created"
 stderr.contains = ["warn", "${NAME}"]
+stderr.equals_file = "expected/err.txt"
 output.not_contains = "fatal"
 stdin = "y\n"
 env = { Z_LAST = "z", A_FIRST = "a" }
@@ -164,7 +168,14 @@ status = "any"
             "matches created$",
         ]
     );
-    assert_eq!(checks(&step.stderr), ["contains warn", "contains ${NAME}"]);
+    assert_eq!(
+        checks(&step.stderr),
+        [
+            "contains warn",
+            "contains ${NAME}",
+            "equals_file expected/err.txt suites/expected/err.txt suites"
+        ]
+    );
     assert_eq!(checks(&step.output), ["not_contains fatal"]);
     assert_eq!(step.stdin.as_ref().map(Template::source), Some("y\n"));
     assert_eq!(env(&step.env), [("Z_LAST", "z"), ("A_FIRST", "a")]);
@@ -214,7 +225,7 @@ status = "any"
     assert_eq!(step.timeout, Some(Duration::from_secs(30)));
     assert!(!step.always);
     assert_eq!(step.ignore, None);
-    assert_eq!(step.location.as_ref().map(|l| l.line), Some(35));
+    assert_eq!(step.location.as_ref().map(|l| l.line), Some(36));
 
     let Action::Run(args) = &suite.steps[2].action else {
         panic!("expected run, got {:?}", suite.steps[2].action);
