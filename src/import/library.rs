@@ -115,14 +115,22 @@ fn evals(body: &str, n: char) -> bool {
 pub(crate) struct Style {
     /// The expected text goes through `echo -e`/`echo -ne`/`printf %b`: `\n` is a newline.
     pub(crate) escapes: bool,
-    /// The third argument is the command's standard input (`<<< "$3"`).
+    /// The third argument is the command's standard input (`<<< "$3"`; a here-string gives a
+    /// newline even when the argument is missing).
     pub(crate) stdin_third: bool,
 }
 
 /// The style of a helper's body.
 pub(crate) fn style(body: &str) -> Style {
+    // `printf -v expected "x${2:-}"`: the expected text is printf's format.
+    let printf_format = body
+        .lines()
+        .any(|line| line.contains("printf") && (line.contains("\"$2") || line.contains("${2")));
     Style {
-        escapes: body.contains("echo -e") || body.contains("echo -ne") || body.contains("%b"),
+        escapes: body.contains("echo -e")
+            || body.contains("echo -ne")
+            || body.contains("%b")
+            || printf_format,
         stdin_third: body.contains("<<<") && (body.contains("$3") || body.contains("${3")),
     }
 }
@@ -196,5 +204,6 @@ mod tests {
         assert_eq!(unescape("a\\nb\\tc\\\\d\\q"), "a\nb\tc\\d\\q");
         let styled = style("expected=$(echo -ne \"$2\")\ngot=$(eval \"$1\" <<< \"$3\")");
         assert!(styled.escapes && styled.stdin_third);
+        assert!(style("printf -v expected \"x${2:-}\"").escapes);
     }
 }

@@ -566,7 +566,7 @@ fn command_string_check(
             .map(|w| w.eval_text_marked().replace(OUTER, "$"))
     };
     if style.stdin_third && matches!(kind, Family::OutputEquals | Family::StatusIs) {
-        step.stdin = text_arg(words, 3).map(|input| format!("{input}\n"));
+        step.stdin = Some(format!("{}\n", text_arg(words, 3).unwrap_or_default()));
     }
     match kind {
         Family::OutputEquals => {
