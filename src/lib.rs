@@ -10,28 +10,32 @@
 //! results as events   ─► report      (every report a consumer of one event stream)
 //! ```
 //!
-//! Embedding: load suites (or build [`suite::Suite`] values), pick the steps, run them with
-//! settings, and receive every event:
+//! Embedding: load suites (or build [`suite::Suite`] values), pick the steps, and start a run
+//! with the reports that consume its events; several runs may go at once, each cancelled on
+//! its own:
 //!
 //! ```no_run
-//! use std::sync::Arc;
-//! use smoke_runner::{config::Settings, exec::Executor, report::Event, scheduler, suite};
+//! use smoke_runner::{config::Settings, engine, exec::Interrupts, report::Event, scheduler, suite};
 //!
 //! let suites = suite::load_paths(&["suites".into()]).expect("valid suites");
 //! let selection = scheduler::Selection::all(&suites);
-//! let suites: Vec<_> = suites.into_iter().map(Arc::new).collect();
-//! let on_event = |event: Event| {
+//! let plan = engine::RunPlan::new(suites, selection, Settings::new());
+//! let (subscriber, events) = scheduler::Subscriber::channel();
+//! let mut reports = scheduler::Fanout::new();
+//! reports.add("my events", subscriber);
+//! let run = engine::start(plan, reports, Interrupts::new().unwrap()).unwrap();
+//! for event in events {
 //!     if let Event::StepFinished { step, result, .. } = event {
 //!         println!("{}: {:?}", step.test_name, result.verdict);
 //!     }
-//! };
-//! let summary = scheduler::run(&suites, &selection, &Settings::new(), &Executor::new(), &on_event);
-//! assert!(summary.counts.success());
+//! }
+//! assert!(run.wait().summary.success());
 //! ```
 
 pub mod app;
 pub mod assert;
 pub mod config;
+pub mod engine;
 pub mod exec;
 pub mod fnv1a;
 pub mod harness;

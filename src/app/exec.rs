@@ -37,8 +37,9 @@ fn exec(args: &ExecArgs) -> Result<i32, String> {
         .kill_grace(kill_after)
         .capture(false)
         .forward(true);
-    let interrupts =
-        Interrupts::install().map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let signal_error = |e: std::io::Error| format!("cannot install signal handlers: {e}");
+    let interrupts = Interrupts::new().map_err(signal_error)?;
+    let _signals = interrupts.cancel_on_signals().map_err(signal_error)?;
     let outcome = Executor::with_interrupts(interrupts)
         .run(&request)
         .map_err(|e| format!("failed to run command: {e}"))?;

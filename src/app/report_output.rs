@@ -9,6 +9,7 @@
 //! with [`ReaderNotReading`], which stops the report and lets the run end with 128+N.
 
 use std::io::{self, LineWriter, Write};
+use std::sync::Arc;
 
 use std::time::{Duration, Instant};
 
@@ -37,10 +38,10 @@ impl ReaderNotReading {
     }
 }
 
-/// Standard output, line-buffered, giving up on a reader that does not read once the run is
-/// interrupted (see the module docs). Without installed interrupts, plain standard output.
-pub(crate) fn report_stdout() -> LineWriter<InterruptibleStdout> {
-    LineWriter::with_capacity(PIPE_BUF, InterruptibleStdout::new())
+/// Standard output, line-buffered, giving up on a reader that does not read once the run
+/// (whose `interrupts` these are) is interrupted (see the module docs).
+pub(crate) fn report_stdout(interrupts: &Arc<Interrupts>) -> LineWriter<InterruptibleStdout> {
+    LineWriter::with_capacity(PIPE_BUF, InterruptibleStdout::new(Some(interrupts)))
 }
 
 /// Unbuffered standard output that waits for room or an interrupt, whichever comes first.
@@ -48,16 +49,17 @@ pub(crate) fn report_stdout() -> LineWriter<InterruptibleStdout> {
 pub(crate) struct InterruptibleStdout {
     /// `None` without installed interrupts, or when standard output never waits for a reader
     /// (a file, `/dev/null`): then a write is a plain write, with no `poll` before it.
-    interrupts: Option<&'static Interrupts>,
+    interrupts: Option<Arc<Interrupts>>,
     /// Once interrupted with no room on standard output: when the reader's grace ends.
     grace_ends: Option<Instant>,
 }
 
 impl InterruptibleStdout {
-    /// Standard output, unbuffered (wrap it in a `BufWriter` or `LineWriter`).
-    pub(crate) fn new() -> Self {
+    /// Standard output, unbuffered (wrap it in a `BufWriter` or `LineWriter`), giving up on its
+    /// reader once `interrupts` are; without them, plain standard output.
+    pub(crate) fn new(interrupts: Option<&Arc<Interrupts>>) -> Self {
         Self {
-            interrupts: Interrupts::installed().filter(|_| may_wait_for_a_reader()),
+            interrupts: interrupts.filter(|_| may_wait_for_a_reader()).cloned(),
             grace_ends: None,
         }
     }
@@ -127,10 +129,10 @@ fn may_wait_for_a_reader() -> bool {
 
 impl Write for InterruptibleStdout {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        let Some(interrupts) = self.interrupts else {
+        let Some(interrupts) = self.interrupts.clone() else {
             return io::stdout().write(bytes);
         };
-        self.wait_for_room(interrupts)?;
+        self.wait_for_room(&interrupts)?;
         let stdout = rustix::stdio::stdout();
         loop {
             match rustix::io::write(stdout, &bytes[..bytes.len().min(PIPE_BUF)]) {

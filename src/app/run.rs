@@ -9,13 +9,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::config::{Format, Partition, RunArgs, Settings, Shard};
-use crate::exec::{Executor, Interrupts};
+use crate::engine::{self, RunOutcome, RunPlan};
+use crate::exec::Interrupts;
 use crate::mask::{MIN_SECRET_LEN, Masker, looks_secret};
 use crate::report::{
     Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter, LibtestFormat,
     LibtestReporter, Reporter, TapReporter, live_progress_wanted, write_list,
 };
-use crate::scheduler::{self, Fanout, Filter, FilterError, Filterset, Selection};
+use crate::scheduler::{Fanout, Filter, FilterError, Filterset, Selection};
 use crate::suite::{Suite, load_suites};
 
 use super::exit::RunEnd;
@@ -37,53 +38,115 @@ pub fn run_suites(args: &RunArgs) -> RunEnd {
 
 /// [`run_suites`], with a last word on the settings before anything runs (the smoke harness
 /// points `PLANDEX_CMD` at its stand-in this way).
+///
+/// Resolve (flags, env file, suites, selection: a [`RunPlan`]), build the reports, run, then
+/// render the end (exit status, rerun state, history).
 pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> RunEnd {
-    // Installed before anything is read, so that an interrupt during loading is seen too.
-    let executor = match Interrupts::install() {
-        Ok(interrupts) => Executor::with_interrupts(interrupts),
-        Err(error) => {
+    // Registered before anything is read, so that an interrupt during loading is seen too.
+    let Ok(interrupts) = Interrupts::new() else {
+        stderr_line!("error: cannot create the run's interrupt pipe");
+        return RunEnd::Usage;
+    };
+    let _signals = interrupts
+        .cancel_on_signals()
+        .inspect_err(|error| {
             stderr_line!(
                 "warning: cannot install signal handlers ({error}); Ctrl-C will not clean up"
-            );
-            Executor::new()
-        }
+            )
+        })
+        .ok();
+    let resolved = match resolve(args, adjust, &interrupts) {
+        Ok(resolved) => resolved,
+        Err(end) => return end,
     };
-    let interrupted = |executor: &Executor| {
-        executor.interrupted().map(|signal| RunEnd::Finished {
+    let history = resolved.open_history(args);
+    let failed_suites = FailedSuites::default();
+    let reports = match build_reports(args, &resolved.plan, &history, &failed_suites, &interrupts) {
+        Ok(reports) => reports,
+        Err(end) => return end,
+    };
+    let outcome = match engine::start(resolved.plan, reports, interrupts) {
+        Ok(run) => run.wait(),
+        Err(error) => return report_failed("the run's threads", &error),
+    };
+    let end = run_end(&outcome);
+    if !outcome.summary.interrupted
+        && let Err(error) = resolved.state.write(&failed_suites.take())
+    {
+        stderr_line!(
+            "warning: cannot record the failed suites in {} for --rerun-failed: {error}",
+            resolved.state.path.display()
+        );
+    }
+    history.finish(end.code(), &args.retention);
+    if !args.no_log_dir {
+        retention::prune_logs_after_run(&args.log_dir, &resolved.run_id, &args.retention);
+    }
+    end
+}
+
+/// What the command line asks for, resolved into a plan.
+struct Resolved {
+    plan: RunPlan,
+    run_id: String,
+    state: RerunState,
+    history_location: HistoryLocation,
+}
+
+impl Resolved {
+    /// The run's history, with the baselines of the steps it shows hints for.
+    fn open_history(&self, args: &RunArgs) -> RunHistory {
+        let shard = (args.shard)
+            .map(|shard| format!("{}/{}", shard.index, shard.count))
+            .or_else(|| args.partition.map(|partition| partition.to_string()));
+        // Only the human report shows hints: the others need no baselines read.
+        let hinted = format(args) == Format::Human;
+        let test_names = (self.plan.suites.iter())
+            .filter(|_| hinted)
+            .flat_map(|suite| suite.steps.iter().map(|step| step.test_name.as_str()));
+        RunHistory::open(
+            &self.history_location,
+            self.run_id.clone(),
+            shard,
+            test_names,
+        )
+    }
+}
+
+/// Settings, suites and the selection; `Err` with the run's end when nothing is to run
+/// (an error, `--list`, nothing to re-run, an interrupt while loading).
+fn resolve(
+    args: &RunArgs,
+    adjust: impl FnOnce(&mut Settings),
+    interrupts: &Arc<Interrupts>,
+) -> Result<Resolved, RunEnd> {
+    let interrupted = || {
+        interrupts.received().map(|signal| RunEnd::Finished {
             failed: true,
             interrupted: Some(signal),
         })
     };
-    let mut settings = match Settings::from_args(args) {
-        Ok(settings) => settings,
-        Err(error) => {
-            // The env file could not be used, so its secrets are unknown: mask what the process
-            // environment and --redact name.
-            let masker = early_masker(args);
-            stderr_line!("error: {}", masker.mask(&error.to_string()));
-            return RunEnd::Usage;
-        }
-    };
+    let mut settings = Settings::from_args(args).map_err(|error| {
+        // The env file could not be used, so its secrets are unknown: mask what the process
+        // environment and --redact name.
+        let masker = early_masker(args);
+        stderr_line!("error: {}", masker.mask(&error.to_string()));
+        RunEnd::Usage
+    })?;
     adjust(&mut settings);
-    let filter = match filter(args) {
-        Ok(filter) => filter,
-        Err(error) => {
-            stderr_line!("error: {}", settings.masker.mask(&error.to_string()));
-            return RunEnd::Usage;
-        }
-    };
+    let filter = filter(args).map_err(|error| {
+        stderr_line!("error: {}", settings.masker.mask(&error.to_string()));
+        RunEnd::Usage
+    })?;
     for warning in &settings.warnings {
         stderr_line!("warning: {}", settings.masker.mask(warning));
     }
-    let suites = match load_suites(&args.suites, args.fixtures.as_deref()) {
-        Ok(suites) => suites,
-        Err(errors) => {
-            stderr_line!("{}", settings.masker.mask(&errors.to_string()));
-            return interrupted(&executor).unwrap_or(RunEnd::Usage);
-        }
-    };
-    if let Some(end) = interrupted(&executor) {
-        return end;
+    let suites = load_suites(&args.suites, args.fixtures.as_deref()).map_err(|errors| {
+        stderr_line!("{}", settings.masker.mask(&errors.to_string()));
+        interrupted().unwrap_or(RunEnd::Usage)
+    })?;
+    if let Some(end) = interrupted() {
+        return Err(end);
     }
     if suites.iter().any(|suite| !suite.redact.is_empty()) {
         let names: Vec<String> = (args.redact.iter())
@@ -92,41 +155,11 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             .collect();
         settings = settings.with_masker(&names);
     }
-    let mut selection = Selection::new(&suites, &filter);
-    match (args.shard, args.partition) {
-        (Some(shard), _) | (None, Some(Partition::Hash(shard))) => {
-            keep_shard(&suites, &mut selection, shard);
-        }
-        (None, Some(Partition::Count(part))) => {
-            selection.keep_count_partition(&suites, part.index, part.count);
-        }
-        (None, None) => {}
-    }
     let state = RerunState::new();
     let history_location = history_location(args);
-    if args.rerun_failed {
-        // The last run in the history, else (no history) the state file.
-        let last_failed = match history_location.path() {
-            Some(path) => last_failed_suites(path),
-            None => state.read(),
-        };
-        match last_failed {
-            Some(failed) => keep_failed(&suites, &mut selection, &failed),
-            None => {
-                let source = history_location.path().unwrap_or(&state.path);
-                stderr_line!(
-                    "note: no failed suites recorded by a previous run ({}): nothing to re-run",
-                    source.display()
-                );
-                return RunEnd::Finished {
-                    failed: false,
-                    interrupted: None,
-                };
-            }
-        }
-    }
+    let selection = select(args, &filter, &suites, &state, &history_location)?;
     if args.list {
-        return list(&suites, &selection);
+        return Err(list(&suites, &selection, interrupts));
     }
     if !settings.masker.too_short().is_empty() {
         stderr_line!(
@@ -138,27 +171,70 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
     if !args.no_log_dir {
         settings.log_dir = Some(args.log_dir.join(&run_id));
     }
-    let settings = settings;
-    let shard = (args.shard)
-        .map(|shard| format!("{}/{}", shard.index, shard.count))
-        .or_else(|| args.partition.map(|partition| partition.to_string()));
-    // Only the human report shows hints: the others need no baselines read.
-    let hinted = format(args) == Format::Human;
-    let test_names = suites
-        .iter()
-        .filter(|_| hinted)
-        .flat_map(|suite| suite.steps.iter().map(|step| step.test_name.as_str()));
-    let history = RunHistory::open(&history_location, run_id.clone(), shard, test_names);
-    // A report that cannot be written stops the run: commands are stopped, test dirs removed.
-    let stopper = executor.clone();
-    let mut fanout = Fanout::new(settings.masker.clone(), move || stopper.stop(libc::SIGPIPE));
-    let failed_suites = FailedSuites::default();
-    fanout.add("the rerun state", failed_suites.clone());
-    if let Err(end) = add_file_reports(&mut fanout, args, &settings) {
-        return end;
+    Ok(Resolved {
+        plan: RunPlan::new(suites, selection, settings),
+        run_id,
+        state,
+        history_location,
+    })
+}
+
+/// The filters, `--shard`/`--partition` and `--rerun-failed`; `Err` when there is nothing to
+/// re-run.
+fn select(
+    args: &RunArgs,
+    filter: &Filter,
+    suites: &[Suite],
+    state: &RerunState,
+    history_location: &HistoryLocation,
+) -> Result<Selection, RunEnd> {
+    let mut selection = Selection::new(suites, filter);
+    match (args.shard, args.partition) {
+        (Some(shard), _) | (None, Some(Partition::Hash(shard))) => {
+            keep_shard(suites, &mut selection, shard);
+        }
+        (None, Some(Partition::Count(part))) => {
+            selection.keep_count_partition(suites, part.index, part.count);
+        }
+        (None, None) => {}
     }
+    if args.rerun_failed {
+        // The last run in the history, else (no history) the state file.
+        let last_failed = match history_location.path() {
+            Some(path) => last_failed_suites(path),
+            None => state.read(),
+        };
+        let Some(failed) = last_failed else {
+            let source = history_location.path().unwrap_or(&state.path);
+            stderr_line!(
+                "note: no failed suites recorded by a previous run ({}): nothing to re-run",
+                source.display()
+            );
+            return Err(RunEnd::Finished {
+                failed: false,
+                interrupted: None,
+            });
+        };
+        keep_failed(suites, &mut selection, &failed);
+    }
+    Ok(selection)
+}
+
+/// Every report of the run: the rerun state, the files, standard output, the history.
+fn build_reports(
+    args: &RunArgs,
+    plan: &RunPlan,
+    history: &RunHistory,
+    failed_suites: &FailedSuites,
+    interrupts: &Arc<Interrupts>,
+) -> Result<Fanout, RunEnd> {
+    let settings = &plan.settings;
+    let mut fanout = Fanout::new();
+    fanout.add("the rerun state", failed_suites.clone());
+    add_file_reports(&mut fanout, args, settings, interrupts)?;
     let stdout = io::stdout();
     let color = args.color.resolve_for_stdout();
+    let out = report_stdout(interrupts);
     match format(args) {
         Format::Human => {
             let options = HumanOptions {
@@ -167,59 +243,43 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             };
             let live = live_progress_wanted(stdout.is_terminal(), |name| std::env::var_os(name));
             let human = if live {
-                HumanReporter::on_terminal(report_stdout(), options)
+                HumanReporter::on_terminal(out, options)
             } else {
-                HumanReporter::new(report_stdout(), options)
+                HumanReporter::new(out, options)
             };
             fanout.add(
                 "standard output",
                 human.with_hints(history.baselines().clone()),
             )
         }
-        Format::Tap => fanout.add("standard output", TapReporter::new(report_stdout())),
+        Format::Tap => fanout.add("standard output", TapReporter::new(out)),
         libtest => fanout.add(
             "standard output",
-            LibtestReporter::new(report_stdout(), libtest_format(libtest), color)
+            LibtestReporter::new(out, libtest_format(libtest), color)
                 .with_show_output(settings.show_output),
         ),
     }
     if let Some(consumer) = history.consumer() {
         fanout.add("the run history", consumer);
     }
-    let reports = match fanout.spawn() {
-        Ok(reports) => reports,
-        Err(error) => return report_failed("the reports' thread", &error),
-    };
-    let suites: Vec<Arc<Suite>> = suites.into_iter().map(Arc::new).collect();
-    let summary = scheduler::run(&suites, &selection, &settings, &executor, &reports);
-    // Every report has written every event before the run ends.
-    let end = match reports.finish() {
+    Ok(fanout)
+}
+
+/// The run's end as the one exit-code policy sees it.
+fn run_end(outcome: &RunOutcome) -> RunEnd {
+    match &outcome.report_failure {
         // Interrupted while the reader of standard output was not reading: an interrupt.
         Some(failure) if ReaderNotReading::is(&failure.error) => RunEnd::Finished {
             failed: true,
-            interrupted: Some(executor.interrupted().unwrap_or(libc::SIGINT)),
+            interrupted: Some(outcome.cancelled.unwrap_or(libc::SIGINT)),
         },
         Some(failure) => report_failed(&failure.target, &failure.error),
         None => RunEnd::Finished {
-            failed: !summary.success(),
-            interrupted: summary
-                .interrupted
-                .then(|| executor.interrupted().unwrap_or(libc::SIGINT)),
+            failed: !outcome.summary.success(),
+            interrupted: (outcome.summary.interrupted)
+                .then(|| outcome.cancelled.unwrap_or(libc::SIGINT)),
         },
-    };
-    if !summary.interrupted
-        && let Err(error) = state.write(&failed_suites.take())
-    {
-        stderr_line!(
-            "warning: cannot record the failed suites in {} for --rerun-failed: {error}",
-            state.path.display()
-        );
     }
-    history.finish(end.code(), &args.retention);
-    if !args.no_log_dir {
-        retention::prune_logs_after_run(&args.log_dir, &run_id, &args.retention);
-    }
-    end
 }
 
 /// `--history`, `SMOKE_HISTORY`, `--no-history`.
@@ -243,6 +303,7 @@ fn add_file_reports(
     fanout: &mut Fanout,
     args: &RunArgs,
     settings: &Settings,
+    interrupts: &Arc<Interrupts>,
 ) -> Result<(), RunEnd> {
     let create = |path: &Path| {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -277,18 +338,24 @@ fn add_file_reports(
         };
         fanout.add(
             "standard output (GitHub annotations)",
-            GithubReporter::new(report_stdout(), summary),
+            GithubReporter::new(report_stdout(interrupts), summary),
         );
     }
     Ok(())
 }
 
-/// The run's id, for its log folder: `20260121-143000-<pid>` (UTC).
+/// The run's id, for its log folder: `20260121-143000-<pid>` (UTC), with `-N` after it for the
+/// Nth run a process starts after its first (runs of one process never share a folder).
 fn run_id() -> String {
+    static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let digits: String = now.chars().filter(char::is_ascii_digit).take(14).collect();
     let (date, time) = digits.split_at(digits.len().min(8));
-    format!("{date}-{time}-{}", std::process::id())
+    let id = format!("{date}-{time}-{}", std::process::id());
+    match STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) {
+        0 => id,
+        n => format!("{id}-{}", n + 1),
+    }
 }
 
 /// `--shard K/N`: keeps the suites whose name hashes to shard K. The hash (FNV-1a) depends on
@@ -379,7 +446,7 @@ impl Reporter for FailedSuites {
 }
 
 /// `--list`: the selected steps' names, nothing run.
-fn list(suites: &[Suite], selection: &Selection) -> RunEnd {
+fn list(suites: &[Suite], selection: &Selection, interrupts: &Arc<Interrupts>) -> RunEnd {
     let steps = suites
         .iter()
         .zip(&selection.steps)
@@ -392,9 +459,10 @@ fn list(suites: &[Suite], selection: &Selection) -> RunEnd {
         })
         .filter(|(_, _, on)| **on)
         .map(|(suite, step, _)| (suite, step));
-    let mut out = io::BufWriter::with_capacity(64 * 1024, InterruptibleStdout::new());
+    let mut out =
+        io::BufWriter::with_capacity(64 * 1024, InterruptibleStdout::new(Some(interrupts)));
     let written = write_list(&mut out, steps).and_then(|()| out.flush());
-    let interrupted = Interrupts::installed().and_then(Interrupts::received);
+    let interrupted = interrupts.received();
     match written {
         Ok(()) => RunEnd::Finished {
             failed: interrupted.is_some(),

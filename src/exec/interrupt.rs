@@ -1,76 +1,57 @@
-//! Ctrl-C and termination signals, as a file descriptor every running command can poll.
+//! One run's interrupts: a cancellation flag with a file descriptor every running command of
+//! the run can poll, and the routing of SIGINT, SIGTERM and SIGHUP to every run that asked.
 //!
-//! The handler only records the signal and writes one byte to a pipe that is never drained:
-//! once interrupted, the read end stays readable, so every executor waiting in `poll` wakes up,
-//! stops its command and returns. Nothing else happens in signal context.
+//! Each run owns its [`Interrupts`]: cancelling one run (its owner asked, a report failed)
+//! never touches another. Signals are process-wide by nature, so one thread (signal-hook's
+//! iterator, whose handler only writes to signal-hook's own pipe) receives them and cancels
+//! every run registered with [`Interrupts::cancel_on_signals`]. Nothing runs in signal context
+//! here.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::sync::OnceLock;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use signal_hook::iterator::Signals;
 
 /// Signals that interrupt a run.
 const SIGNALS: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
-/// The process-wide interrupt state, installed once.
+/// One run's cancellation: set once (the first signal wins), readable as a descriptor from
+/// then on.
 #[derive(Debug)]
 pub struct Interrupts {
     reader: OwnedFd,
-    // The write end must stay open for the life of the process: the handler writes to it.
-    _writer: OwnedFd,
+    writer: OwnedFd,
     received: AtomicI32,
 }
 
-static INTERRUPTS: OnceLock<Interrupts> = OnceLock::new();
-
 impl Interrupts {
-    /// Installs the handlers (once per process) and returns the shared state.
-    ///
-    /// After this, SIGINT, SIGTERM and SIGHUP no longer kill the runner: they stop the running
-    /// commands, and the run ends early with [`Interrupts::received`] set.
-    pub fn install() -> std::io::Result<&'static Interrupts> {
-        if let Some(existing) = INTERRUPTS.get() {
-            return Ok(existing);
-        }
+    /// A fresh, uncancelled state, reached by no signal until
+    /// [`Interrupts::cancel_on_signals`].
+    pub fn new() -> io::Result<Arc<Self>> {
         let (reader, writer) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-        let fresh = Interrupts {
+        Ok(Arc::new(Self {
             reader,
-            _writer: writer,
+            writer,
             received: AtomicI32::new(0),
-        };
-        // Another thread may have won the race; only the winner registers handlers.
-        let mut won = false;
-        let state = INTERRUPTS.get_or_init(|| {
-            won = true;
-            fresh
-        });
-        if won {
-            let write_fd = state._writer.as_raw_fd();
-            for signal in SIGNALS {
-                let handler = move || {
-                    if let Some(state) = INTERRUPTS.get() {
-                        let _ = state.received.compare_exchange(
-                            0,
-                            signal,
-                            Ordering::SeqCst,
-                            Ordering::SeqCst,
-                        );
-                    }
-                    // SAFETY: write(2) is async-signal-safe; the fd lives as long as the process.
-                    unsafe { libc::write(write_fd, [1u8].as_ptr().cast(), 1) };
-                };
-                // SAFETY: the handler only does an atomic store and a write(2).
-                unsafe { signal_hook::low_level::register(signal, handler) }?;
-            }
-        }
-        Ok(state)
+        }))
     }
 
-    /// The installed state, if [`Interrupts::install`] was called.
-    pub fn installed() -> Option<&'static Interrupts> {
-        INTERRUPTS.get()
+    /// From now until the returned guard is dropped, SIGINT, SIGTERM and SIGHUP cancel this
+    /// run (and every other run registered). The first call in a process starts the thread
+    /// that receives them; from then on those signals no longer kill the process.
+    pub fn cancel_on_signals(self: &Arc<Self>) -> io::Result<SignalGuard> {
+        let router = router()?;
+        let mut runs = router.lock().unwrap_or_else(|p| p.into_inner());
+        runs.retain(|run| run.strong_count() > 0);
+        runs.push(Arc::downgrade(self));
+        Ok(SignalGuard {
+            run: Arc::downgrade(self),
+        })
     }
 
-    /// The first interrupting signal received, if any.
+    /// The signal that cancelled the run, if any.
     pub fn received(&self) -> Option<i32> {
         match self.received.load(Ordering::SeqCst) {
             0 => None,
@@ -78,18 +59,63 @@ impl Interrupts {
         }
     }
 
-    /// Stops the run as if `signal` had arrived (used when the run can no longer report:
-    /// its output is gone). Running commands are stopped; the first signal received wins.
+    /// Cancels the run as if `signal` had arrived: its running commands are stopped. The first
+    /// cancellation wins; later ones change nothing.
     pub fn stop(&self, signal: i32) {
-        let _ = self
+        if self
             .received
-            .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
-        // The pipe is never drained, so one byte keeps every poller awake from now on.
-        let _ = rustix::io::write(&self._writer, &[1]);
+            .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            // One byte, once, never drained: the descriptor stays readable for every poller.
+            let _ = rustix::io::write(&self.writer, &[1]);
+        }
     }
 
-    /// A descriptor that becomes readable (and stays so) once a signal arrived.
+    /// A descriptor that becomes readable (and stays so) once the run is cancelled.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.reader.as_fd()
     }
+}
+
+/// Keeps a run registered for signals; dropping it unregisters the run.
+#[derive(Debug)]
+pub struct SignalGuard {
+    run: Weak<Interrupts>,
+}
+
+impl Drop for SignalGuard {
+    fn drop(&mut self) {
+        if let Some(router) = ROUTER.get() {
+            let mut runs = router.lock().unwrap_or_else(|p| p.into_inner());
+            runs.retain(|run| run.strong_count() > 0 && !run.ptr_eq(&self.run));
+        }
+    }
+}
+
+/// The runs that signals cancel.
+type Registered = Mutex<Vec<Weak<Interrupts>>>;
+
+static ROUTER: OnceLock<Registered> = OnceLock::new();
+
+/// The registry of runs, with the thread that receives the signals started on first use.
+fn router() -> io::Result<&'static Registered> {
+    static STARTED: Mutex<bool> = Mutex::new(false);
+    let mut started = STARTED.lock().unwrap_or_else(|p| p.into_inner());
+    let router = ROUTER.get_or_init(|| Mutex::new(Vec::new()));
+    if !*started {
+        let mut signals = Signals::new(SIGNALS)?;
+        std::thread::Builder::new()
+            .name("smoke-runner signals".to_owned())
+            .spawn(move || {
+                for signal in signals.forever() {
+                    let runs = router.lock().unwrap_or_else(|p| p.into_inner());
+                    for run in runs.iter().filter_map(Weak::upgrade) {
+                        run.stop(signal);
+                    }
+                }
+            })?;
+        *started = true;
+    }
+    Ok(router)
 }

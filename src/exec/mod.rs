@@ -15,10 +15,11 @@ mod request;
 mod unix;
 
 use std::io;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use capture::{CapturedOutput, Stream, StreamSelector};
-pub use interrupt::Interrupts;
+pub use interrupt::{Interrupts, SignalGuard};
 pub use leftovers::TAG_VARIABLE;
 pub use outcome::{Outcome, StartFailure, Termination, signal_name};
 pub use program::find_program;
@@ -32,7 +33,7 @@ static NEXT_TAG: AtomicU64 = AtomicU64::new(0);
 /// process never touch each other's commands.
 #[derive(Debug, Default, Clone)]
 pub struct Executor {
-    interrupts: Option<&'static Interrupts>,
+    interrupts: Option<Arc<Interrupts>>,
 }
 
 impl Executor {
@@ -41,8 +42,8 @@ impl Executor {
         Self::default()
     }
 
-    /// An executor whose commands are stopped when the runner gets SIGINT, SIGTERM or SIGHUP.
-    pub fn with_interrupts(interrupts: &'static Interrupts) -> Self {
+    /// An executor whose commands are stopped once `interrupts` (its run's) is cancelled.
+    pub fn with_interrupts(interrupts: Arc<Interrupts>) -> Self {
         Self {
             interrupts: Some(interrupts),
         }
@@ -50,13 +51,13 @@ impl Executor {
 
     /// Whether an interrupt was received.
     pub fn interrupted(&self) -> Option<i32> {
-        self.interrupts.and_then(Interrupts::received)
+        self.interrupts.as_deref().and_then(Interrupts::received)
     }
 
     /// Stops the run as if `signal` had arrived: running commands are stopped and
     /// [`Executor::interrupted`] reports it. Does nothing without installed interrupts.
     pub fn stop(&self, signal: i32) {
-        if let Some(interrupts) = self.interrupts {
+        if let Some(interrupts) = &self.interrupts {
             interrupts.stop(signal);
         }
     }
@@ -64,7 +65,7 @@ impl Executor {
     /// Runs `request` to completion: it has exited or been killed, its leftover processes are
     /// killed, its output is collected. `Err` means the runner itself failed (pipes, temp file).
     pub fn run(&self, request: &ExecRequest) -> io::Result<Outcome> {
-        unix::run(request, next_tag(), self.interrupts)
+        unix::run(request, next_tag(), self.interrupts.as_deref())
     }
 
     /// Starts `request` and returns at once with a handle to probe, wait on or stop it. A
@@ -72,7 +73,7 @@ impl Executor {
     /// (`timeout`) still applies while it is waited on; `Duration::MAX` means none.
     pub fn start<'a>(&'a self, request: &'a ExecRequest) -> io::Result<RunningCommand<'a>> {
         Ok(RunningCommand {
-            inner: unix::start(request, next_tag(), self.interrupts)?,
+            inner: unix::start(request, next_tag(), self.interrupts.as_deref())?,
         })
     }
 }

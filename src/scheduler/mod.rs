@@ -19,6 +19,6 @@ pub use fixture_copy::CopyError;
 pub use log_retention::{LogLimits, LogsPruned, prune_step_logs};
 pub use run::run;
 pub use selection::{Filter, Selection};
-pub use sink::{EventSink, Fanout, ReportFailure, ReportThread};
+pub use sink::{EventSink, Fanout, ReportFailure, ReportThread, Subscriber};
 pub use step_command::step_timeout;
 pub use test_dir::TestDir;

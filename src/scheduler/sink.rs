@@ -38,8 +38,14 @@ pub struct ReportFailure {
 /// One stream, many consumers: masks each event once, then hands it to every report in turn.
 ///
 /// A report whose output fails (a closed pipe, a full disk) is dropped, the failure is kept
-/// for [`ReportThread::finish`], and `on_failure` is called once so that the run can stop.
+/// for [`ReportThread::finish`], and the run is told once so that it can stop.
+#[derive(Default)]
 pub struct Fanout {
+    reports: Vec<Consumer>,
+}
+
+/// A [`Fanout`] at work on the reports' thread.
+struct Delivery {
     masker: Masker,
     reports: Vec<Consumer>,
     failure: Option<ReportFailure>,
@@ -52,14 +58,9 @@ struct Consumer {
 }
 
 impl Fanout {
-    /// A fan-out masking with `masker`, calling `on_failure` when a report fails.
-    pub fn new(masker: Masker, on_failure: impl Fn() + Send + 'static) -> Self {
-        Self {
-            masker,
-            reports: Vec::new(),
-            failure: None,
-            on_failure: Box::new(on_failure),
-        }
+    /// A fan-out with no report yet.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Adds a report; `target` names its output in error messages.
@@ -71,15 +72,28 @@ impl Fanout {
     }
 
     /// Starts the reports' thread: from now on, events sent to the returned sink reach every
-    /// report in the order they were sent.
-    pub fn spawn(self) -> io::Result<ReportThread> {
+    /// report in the order they were sent, masked with `masker`. `on_failure` is called once,
+    /// on that thread, when a report cannot be written.
+    pub fn spawn(
+        self,
+        masker: Masker,
+        on_failure: impl Fn() + Send + 'static,
+    ) -> io::Result<ReportThread> {
+        let delivery = Delivery {
+            masker,
+            reports: self.reports,
+            failure: None,
+            on_failure: Box::new(on_failure),
+        };
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("smoke-runner reports".to_owned())
-            .spawn(move || self.consume(receiver))?;
+            .spawn(move || delivery.consume(receiver))?;
         Ok(ReportThread { sender, thread })
     }
+}
 
+impl Delivery {
     /// Every event until the last sender is gone; the first report failure, if any.
     fn consume(mut self, events: Receiver<Event>) -> Option<ReportFailure> {
         for mut event in events {
@@ -205,5 +219,26 @@ fn mask_reason(masker: &Masker, reason: &mut SkipReason) {
             masker.mask_in_place(reason);
         }
         SkipReason::Interrupted => {}
+    }
+}
+
+/// A report that hands every event (masked, like every report's) to a channel: for a consumer
+/// of the caller's own, such as a server streaming a run to its clients. A receiver that left
+/// is no failure: the run goes on for its other reports.
+#[derive(Debug)]
+pub struct Subscriber(Sender<Event>);
+
+impl Subscriber {
+    /// A subscriber and the receiving end of its channel.
+    pub fn channel() -> (Self, Receiver<Event>) {
+        let (sender, receiver) = mpsc::channel();
+        (Self(sender), receiver)
+    }
+}
+
+impl Reporter for Subscriber {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
+        let _ = self.0.send(event.clone());
+        Ok(())
     }
 }

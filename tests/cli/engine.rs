@@ -4,7 +4,13 @@
 use std::io::Read;
 use std::os::fd::AsRawFd;
 use std::process::Stdio;
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use smoke_runner::engine::{self, RunPlan};
+use smoke_runner::exec::Interrupts;
+use smoke_runner::report::Event;
+use smoke_runner::scheduler::{Fanout, Subscriber};
 
 use crate::support::{StopOnDrop, TestEnv, smoke_runner};
 
@@ -99,4 +105,153 @@ fn a_reader_that_does_not_read_never_holds_up_a_step() {
         report.len()
     );
     assert!(report.contains("Passed: 20\n"), "{report}");
+}
+
+/// A suite with a service on a free port; its first step writes the port and prints both
+/// secrets, its second waits for `release` (or sleeps, in the run that is cancelled).
+fn concurrent_suite(name: &str, scratch: &std::path::Path, second: &str) -> String {
+    format!(
+        r#"
+name = "{name}"
+
+[[service]]
+name = "web"
+sh = "exec python3 -m http.server ${{PORT}} --bind 127.0.0.1"
+port = "auto"
+healthcheck = {{ tcp = "127.0.0.1:${{PORT}}", interval = "0.2s", retries = 300 }}
+
+[[step]]
+name = "port"
+sh = "echo ${{WEB_PORT}} > '{scratch}/port-{name}' && echo $SECRET_A $SECRET_B"
+
+[[step]]
+name = "second"
+sh = "{second}"
+timeout = "120s"
+
+[[step]]
+name = "last"
+sh = "true"
+"#,
+        scratch = scratch.display()
+    )
+}
+
+const SECRET_A: &str = "alpha-secret-0123456789";
+const SECRET_B: &str = "bravo-secret-0123456789";
+
+/// A plan for `suite_file` with its own log folder, masking only `secret`.
+fn plan(suite_file: &std::path::Path, logs: &std::path::Path, secret: &str) -> RunPlan {
+    let suites = smoke_runner::suite::load_paths(&[suite_file.to_owned()]).unwrap();
+    let selection = smoke_runner::scheduler::Selection::all(&suites);
+    let mut settings = smoke_runner::config::Settings::new();
+    settings.env.set("SECRET_A", SECRET_A);
+    settings.env.set("SECRET_B", SECRET_B);
+    settings.masker = smoke_runner::mask::Masker::new([(secret, settings_secret(secret))]);
+    settings.log_dir = Some(logs.to_owned());
+    settings.temp_root = suite_file.parent().unwrap().join("tmp");
+    RunPlan::new(suites, selection, settings)
+}
+
+/// The value of the secret named `name`.
+fn settings_secret(name: &str) -> &'static str {
+    if name == "SECRET_A" {
+        SECRET_A
+    } else {
+        SECRET_B
+    }
+}
+
+/// Waits for the event `wanted` finds, failing after a minute.
+fn next_event(events: &Receiver<Event>, wanted: impl Fn(&Event) -> bool) -> Event {
+    loop {
+        let event = events
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the run's events stopped before the one awaited");
+        if wanted(&event) {
+            return event;
+        }
+    }
+}
+
+fn started(name: &'static str) -> impl Fn(&Event) -> bool {
+    move |event| matches!(event, Event::StepStarted { step, .. } if step.name == name)
+}
+
+/// Every text file under `dir`, concatenated.
+fn logs_text(dir: &std::path::Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            text.push_str(&logs_text(&path));
+        } else {
+            text.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
+        }
+    }
+    text
+}
+
+/// Two runs in one process at once: cancelling one stops only its own commands; the other
+/// finishes green. Each has its own port, masker and log folder.
+#[test]
+fn two_runs_in_one_process_each_with_its_own_cancellation() {
+    let env = TestEnv::new();
+    let release = env.path().join("release");
+    let wait = format!(
+        "while [ ! -e '{}' ]; do sleep 0.05; done",
+        release.display()
+    );
+    let suite_a = concurrent_suite("alpha", env.path(), "sleep 120");
+    let suite_b = concurrent_suite("bravo", env.path(), &wait);
+    let env = env.suite("alpha", &suite_a).suite("bravo", &suite_b);
+    std::fs::create_dir_all(env.path().join("suites/tmp")).unwrap();
+    let (logs_a, logs_b) = (env.path().join("logs-a"), env.path().join("logs-b"));
+    let plan_a = plan(&env.path().join("suites/alpha.toml"), &logs_a, "SECRET_A");
+    let plan_b = plan(&env.path().join("suites/bravo.toml"), &logs_b, "SECRET_B");
+
+    let (subscriber_a, events_a) = Subscriber::channel();
+    let (subscriber_b, events_b) = Subscriber::channel();
+    let mut reports_a = Fanout::new();
+    reports_a.add("alpha's events", subscriber_a);
+    let mut reports_b = Fanout::new();
+    reports_b.add("bravo's events", subscriber_b);
+    let run_a = engine::start(plan_a, reports_a, Interrupts::new().unwrap()).unwrap();
+    let run_b = engine::start(plan_b, reports_b, Interrupts::new().unwrap()).unwrap();
+
+    // Both runs are in their second step at once.
+    next_event(&events_a, started("second"));
+    next_event(&events_b, started("second"));
+    run_a.cancel();
+    let a = run_a.wait();
+    assert_eq!(a.cancelled, Some(libc::SIGTERM));
+    assert!(
+        a.summary.interrupted && !a.summary.success(),
+        "{:?}",
+        a.summary
+    );
+    assert!(!run_b.is_finished(), "cancelling alpha ended bravo too");
+    std::fs::write(&release, "").unwrap();
+    let b = run_b.wait();
+    assert_eq!(b.cancelled, None);
+    assert!(b.summary.success(), "{:?}", b.summary);
+    assert_eq!(b.summary.counts.passed, 3);
+    let finished_b: Vec<Event> = events_b.try_iter().collect();
+    assert!(
+        matches!(finished_b.last(), Some(Event::RunFinished(summary)) if summary.success()),
+        "{finished_b:?}"
+    );
+
+    let port = |name: &str| std::fs::read_to_string(env.path().join(format!("port-{name}")));
+    assert_ne!(port("alpha").unwrap(), port("bravo").unwrap());
+    // Each run masks its own secret only, in its own log folder.
+    let (text_a, text_b) = (logs_text(&logs_a), logs_text(&logs_b));
+    assert!(
+        text_a.contains("[redacted:SECRET_A]") && text_a.contains(SECRET_B),
+        "{text_a}"
+    );
+    assert!(
+        text_b.contains("[redacted:SECRET_B]") && text_b.contains(SECRET_A),
+        "{text_b}"
+    );
 }
