@@ -118,6 +118,45 @@ pub fn compare(expected: &str, actual: &str, shown: &str) -> Result<(), Mismatch
     })
 }
 
+/// Writes `text` to `relative` (a path of plain names, as validated) under `root`: every folder
+/// opened relative to its parent without following links, missing ones created, the file
+/// created or truncated without following a link, so nothing is written outside `root`.
+pub fn write_golden(root: &Path, relative: &str, text: &[u8]) -> std::io::Result<()> {
+    use rustix::fs::{Mode, OFlags, mkdirat, openat};
+    let folder = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let mut dir = openat(rustix::fs::CWD, root, folder, Mode::empty())?;
+    let parts: Vec<&std::ffi::OsStr> = Path::new(relative)
+        .components()
+        .filter_map(|part| match part {
+            std::path::Component::Normal(name) => Some(name),
+            _ => None,
+        })
+        .collect();
+    let Some((file, folders)) = parts.split_last() else {
+        return Err(std::io::Error::other("no file name"));
+    };
+    for name in folders {
+        match mkdirat(&dir, *name, Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(error) => return Err(error.into()),
+        }
+        dir = openat(&dir, *name, folder | OFlags::NOFOLLOW, Mode::empty())?;
+    }
+    // NONBLOCK: a FIFO put in its place fails at once instead of waiting for a reader.
+    let flags = OFlags::WRONLY
+        | OFlags::CREATE
+        | OFlags::TRUNC
+        | OFlags::NOFOLLOW
+        | OFlags::CLOEXEC
+        | OFlags::NONBLOCK;
+    let fd = openat(&dir, *file, flags, Mode::from_raw_mode(0o644))?;
+    let mut out = std::fs::File::from(fd);
+    if !std::fs::File::metadata(&out)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    std::io::Write::write_all(&mut out, text)
+}
+
 /// The lines of a text, without a last empty one for a trailing newline.
 fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.strip_suffix('\n').unwrap_or(text).split('\n').filter({

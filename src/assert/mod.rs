@@ -9,6 +9,6 @@ mod output;
 mod status;
 
 pub use files::check_files;
-pub use golden::{MAX_GOLDEN_SIZE, Mismatch, compare, normalize_actual};
+pub use golden::{MAX_GOLDEN_SIZE, Mismatch, compare, normalize_actual, write_golden};
 pub use output::check_output;
 pub use status::check_status;

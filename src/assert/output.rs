@@ -2,8 +2,11 @@
 
 use std::ops::ControlFlow;
 
-use super::golden::{MAX_GOLDEN_SIZE, compare, normalize_actual};
+use std::path::Path;
+
+use super::golden::{MAX_GOLDEN_SIZE, compare, normalize_actual, write_golden};
 use crate::exec::{CapturedOutput, Environment, StreamSelector};
+use crate::mask::Masker;
 use crate::report::{Actual, CheckFailure, CheckKind, CheckSubject};
 use crate::suite::{OutputCheck, Template};
 
@@ -23,10 +26,11 @@ pub fn check_output(
     output: &CapturedOutput,
     env: &Environment,
     interrupted: &dyn Fn() -> bool,
+    bless: Option<&Masker>,
 ) -> Vec<CheckFailure> {
     let mut failures = Vec::new();
     for check in checks {
-        if let Err(message) = check_one(which, check, output, env, interrupted) {
+        if let Err(message) = check_one(which, check, output, (env, interrupted, bless)) {
             failures.push(message);
         }
     }
@@ -76,8 +80,7 @@ fn check_one(
     which: StreamSelector,
     check: &OutputCheck,
     output: &CapturedOutput,
-    env: &Environment,
-    interrupted: &dyn Fn() -> bool,
+    (env, interrupted, bless): (&Environment, &dyn Fn() -> bool, Option<&Masker>),
 ) -> Result<(), CheckFailure> {
     let name = stream_name(which);
     let io = |e: std::io::Error| CheckFailure::error(format!("cannot read captured {name}: {e}"));
@@ -134,10 +137,7 @@ fn check_one(
             }
         }
         OutputCheck::EqualsFile { path, shown, root } => {
-            golden_check(which, output, env, (path, shown, root)).map_err(|mut failure| {
-                failure.subject = subject();
-                failure
-            })
+            golden_check(which, output, env, (path, shown, root), bless)
         }
         OutputCheck::Matches(regex) => {
             if regex_matches(which, regex, output, interrupted).map_err(io)? {
@@ -188,16 +188,16 @@ fn check_one(
 }
 
 /// JSON equality where `1` and `1.0` are the same number.
-/// `equals_file`: the stream, paths as placeholders, against the golden file.
+/// `equals_file`: the stream, paths as placeholders, against the golden file; with
+/// `--bless` (a masker given), a missing or differing file is rewritten from the stream.
 fn golden_check(
     which: StreamSelector,
     output: &CapturedOutput,
     env: &Environment,
-    (path, shown, root): (&std::path::Path, &str, &std::path::Path),
+    (path, shown, root): (&Path, &str, &Path),
+    bless: Option<&Masker>,
 ) -> Result<(), CheckFailure> {
     let name = stream_name(which);
-    let expected = crate::regular_file::read(path, MAX_GOLDEN_SIZE)
-        .map_err(|error| CheckFailure::error(format!("{name}.equals_file {shown}: {error}")))?;
     if output.len(which) > MAX_GOLDEN_SIZE {
         return Err(CheckFailure::error(format!(
             "{name} is longer than the {} MiB a golden file may hold",
@@ -207,14 +207,47 @@ fn golden_check(
     let actual = output
         .bytes(which)
         .map_err(|e| CheckFailure::error(format!("cannot read captured {name}: {e}")))?;
-    let test_dir = env.get_str("TEST_DIR").map(std::path::Path::new);
+    let test_dir = env.get_str("TEST_DIR").map(Path::new);
     let actual = normalize_actual(&String::from_utf8_lossy(&actual), test_dir, root);
-    compare(&String::from_utf8_lossy(&expected), &actual, shown).map_err(|mismatch| CheckFailure {
-        subject: CheckSubject::Step,
+    let expected = match crate::regular_file::read(path, MAX_GOLDEN_SIZE) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(error) if error.is_not_found() && bless.is_some() => {
+            let masked = bless.map_or(actual.clone(), |masker| masker.mask(&actual).into_owned());
+            let done = bless_file(root, shown, &masked, "created");
+            return Err(CheckFailure::error(format!("{name}.equals_file {done}")));
+        }
+        Err(error) => {
+            let hint = if error.is_not_found() {
+                " (--bless creates it)"
+            } else {
+                ""
+            };
+            return Err(CheckFailure::error(format!(
+                "{name}.equals_file {shown}: {error}{hint}"
+            )));
+        }
+    };
+    let Err(mismatch) = compare(&expected, &actual, shown) else {
+        return Ok(());
+    };
+    let mut failure = CheckFailure {
+        subject: subject(which),
         kind: CheckKind::EqualsFile,
         expected: shown.to_owned(),
         actual: Actual::Text(mismatch.diff),
-    })
+    };
+    if let Some(masker) = bless {
+        failure.expected = bless_file(root, shown, &masker.mask(&mismatch.blessed), "rewrote");
+    }
+    Err(failure)
+}
+
+/// Writes a golden file for `--bless`: what was done, for the check's message.
+fn bless_file(root: &Path, shown: &str, text: &str, done: &str) -> String {
+    match write_golden(root, shown, text.as_bytes()) {
+        Ok(()) => format!("{shown} (--bless {done} it)"),
+        Err(error) => format!("{shown} (--bless could not write it: {error})"),
+    }
 }
 
 fn json_equal(actual: &serde_json::Value, expected: &serde_json::Value) -> bool {
@@ -264,7 +297,7 @@ mod tests {
     use std::sync::Arc;
 
     fn checks(output: &CapturedOutput, which: StreamSelector, list: &[OutputCheck]) -> Vec<String> {
-        check_output(which, list, output, &Environment::empty(), &|| false)
+        check_output(which, list, output, &Environment::empty(), &|| false, None)
             .iter()
             .map(ToString::to_string)
             .collect()

@@ -337,6 +337,13 @@ pub struct RunArgs {
     #[arg(long, env = "SMOKE_FAIL_ON_SKIP", value_parser = clap::builder::FalseyValueParser::new())]
     pub fail_on_skip: bool,
 
+    /// Rewrite the golden files (`equals_file`) of failing checks from the actual output,
+    /// keeping the placeholders that still match; create missing ones. Secrets are masked
+    /// first; files are written only inside the suite's folder, never through a link. The
+    /// checks still fail this run, each naming the file it wrote.
+    #[arg(long, env = "SMOKE_BLESS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub bless: bool,
+
     /// Fail the run when a step passed only on a retry (flaky).
     #[arg(long)]
     pub flaky_fails: bool,

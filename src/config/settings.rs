@@ -61,6 +61,8 @@ pub struct Settings {
     pub log_dir: Option<PathBuf>,
     /// Keep the output of passing steps for the reports too.
     pub show_output: bool,
+    /// `--bless`: rewrite the golden files (`equals_file`) of failing checks from the output.
+    pub bless: bool,
     /// A step skipped for a missing requirement fails the run.
     pub fail_on_skip: bool,
     /// A flaky step (passed on a retry) fails the run.
@@ -90,6 +92,7 @@ impl Settings {
             secret_names: Vec::new(),
             log_dir: None,
             show_output: false,
+            bless: false,
             fail_on_skip: false,
             flaky_fails: false,
         }
@@ -141,6 +144,7 @@ impl Settings {
             secret_names,
             log_dir: None,
             show_output: args.show_output || args.nocapture,
+            bless: args.bless,
             fail_on_skip: args.fail_on_skip,
             flaky_fails: args.flaky_fails,
         }

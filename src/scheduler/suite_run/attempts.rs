@@ -131,6 +131,7 @@ impl SuiteRun<'_> {
             command_line: ready.command_line(),
             attempt,
             interrupted: &interrupted,
+            bless: (self.cx.settings.bless).then_some(&self.cx.settings.masker),
         };
         match ready {
             Attempt::Command(prepared) => match self.cx.executor.run(&prepared.request) {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::assert::{check_files, check_output, check_status};
 use crate::exec::{CapturedOutput, Environment, Outcome, StreamSelector, Termination};
 use crate::http::{HttpError, HttpResponse};
+use crate::mask::Masker;
 use crate::report::{
     Actual, CheckFailure, CheckKind, CheckSubject, ExitStatus, StepResult, Verdict,
 };
@@ -29,6 +30,8 @@ pub(super) struct Judging<'a> {
     pub attempt: u32,
     /// Whether the run was interrupted (long checks stop early).
     pub interrupted: &'a dyn Fn() -> bool,
+    /// With `--bless`: the masker golden files are written through.
+    pub bless: Option<&'a Masker>,
 }
 
 /// At most this many bytes of stdout are kept by `capture`: a variable, not a file.
@@ -67,6 +70,7 @@ pub(super) fn judge_http(
         command_line,
         attempt,
         interrupted,
+        bless,
     } = *judging;
     let mut result = StepResult {
         command_line: command_line.to_owned(),
@@ -115,7 +119,7 @@ pub(super) fn judge_http(
         &output,
         env,
         test_dir,
-        interrupted,
+        (interrupted, bless),
     ));
     result.verdict = if failures.is_empty() {
         Verdict::Passed
@@ -135,7 +139,7 @@ fn check_output_and_files(
     output: &CapturedOutput,
     env: &Environment,
     test_dir: &Path,
-    interrupted: &dyn Fn() -> bool,
+    (interrupted, bless): (&dyn Fn() -> bool, Option<&Masker>),
 ) -> Vec<CheckFailure> {
     let streams = [
         (StreamSelector::Stdout, &step.stdout),
@@ -144,7 +148,7 @@ fn check_output_and_files(
     ];
     let mut failures: Vec<CheckFailure> = streams
         .into_iter()
-        .flat_map(|(which, checks)| check_output(which, checks, output, env, interrupted))
+        .flat_map(|(which, checks)| check_output(which, checks, output, env, interrupted, bless))
         .collect();
     failures.extend(check_files(&step.files, test_dir, env, interrupted));
     failures
@@ -164,6 +168,7 @@ pub(super) fn judge(
         command_line,
         attempt,
         interrupted,
+        bless,
     } = *judging;
     let request = &prepared.request;
     let env = &request.env;
@@ -181,7 +186,7 @@ pub(super) fn judge(
             &outcome.output,
             env,
             test_dir,
-            interrupted,
+            (interrupted, bless),
         ));
     }
     let verdict = if unexpected_timeout {
