@@ -5,7 +5,7 @@
 //! busy the machine, while an upper bound would be a timed test. `benches/retry_backoff.sh`
 //! measures the pauses themselves.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::support::{TestEnv, stderr, stdout};
@@ -32,11 +32,17 @@ fn stamp_until(n: usize) -> String {
     format!("date +%s.%N >> \"$STAMPS\"; [ \"$(wc -l < \"$STAMPS\")\" -ge {n} ]")
 }
 
-#[test]
-fn exponential_back_off_doubles_each_pause_from_the_interval() {
+/// A scratch folder whose runs have `STAMPS` naming a file in it, with one suite; the file.
+fn stamping_env(name: &str, suite: &str) -> (TestEnv, PathBuf) {
     let env = TestEnv::new();
     let file = env.path().join("stamps");
-    let env = env.env("STAMPS", file.to_str().unwrap()).suite(
+    let env = env.env("STAMPS", file.to_str().unwrap()).suite(name, suite);
+    (env, file)
+}
+
+#[test]
+fn exponential_back_off_doubles_each_pause_from_the_interval() {
+    let (env, file) = stamping_env(
         "backoff",
         &format!(
             r#"
@@ -64,9 +70,7 @@ retry = {{ attempts = 5, interval = "150ms", backoff = "exponential" }}
 
 #[test]
 fn linear_back_off_with_jitter_waits_at_least_half_of_each_growing_pause() {
-    let env = TestEnv::new();
-    let file = env.path().join("stamps");
-    let env = env.env("STAMPS", file.to_str().unwrap()).suite(
+    let (env, file) = stamping_env(
         "linear",
         &format!(
             r#"
@@ -92,9 +96,7 @@ retry = {{ attempts = 3, interval = "200ms", backoff = "linear", max_interval = 
 
 #[test]
 fn a_health_check_with_back_off_pauses_from_its_interval_up() {
-    let env = TestEnv::new();
-    let file = env.path().join("stamps");
-    let env = env.env("STAMPS", file.to_str().unwrap()).suite(
+    let (env, file) = stamping_env(
         "health",
         &format!(
             r#"
