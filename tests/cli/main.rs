@@ -25,6 +25,7 @@ mod retry_backoff;
 mod run;
 mod services;
 mod setup_runs;
+mod snapshots;
 mod suite_errors;
 mod suite_keys;
 mod summary_counts;
