@@ -13,13 +13,15 @@
 //! thread ([`crate::scheduler::ReportThread`]).
 
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crate::config::Settings;
 use crate::exec::{Executor, Interrupts};
+use crate::gate::{GatePlan, run_gated};
 use crate::report::Summary;
-use crate::scheduler::{self, Fanout, ReportFailure, Selection};
+use crate::scheduler::{Fanout, ReportFailure, Selection};
 use crate::suite::Suite;
 
 /// Everything a run needs, resolved: nothing is read from flags, files or the environment once
@@ -32,6 +34,10 @@ pub struct RunPlan {
     pub selection: Selection,
     /// The settings (masker, log folder, temp root, jobs…).
     pub settings: Settings,
+    /// Deploy gates and repetitions (none by default).
+    pub gates: GatePlan,
+    /// The history the gates' baseline is read from.
+    pub gate_history: Option<PathBuf>,
 }
 
 impl RunPlan {
@@ -41,6 +47,17 @@ impl RunPlan {
             suites: suites.into_iter().map(Arc::new).collect(),
             selection,
             settings,
+            gates: GatePlan::default(),
+            gate_history: None,
+        }
+    }
+
+    /// The plan run as `gates` say (repeated, judged), with the baseline read from `history`.
+    pub fn with_gates(self, gates: GatePlan, history: Option<PathBuf>) -> Self {
+        Self {
+            gates,
+            gate_history: history,
+            ..self
         }
     }
 }
@@ -54,6 +71,9 @@ pub struct RunOutcome {
     pub report_failure: Option<ReportFailure>,
     /// The signal that cancelled the run (a real one, or the one [`RunHandle::cancel`] gave).
     pub cancelled: Option<i32>,
+    /// What went wrong beside the run, for standard error (a gate baseline that could not be
+    /// read), masked.
+    pub warnings: Vec<String>,
 }
 
 /// A started run: cancel it, wait for it. `Send`, so a server can keep it anywhere.
@@ -76,19 +96,26 @@ pub fn start(plan: RunPlan, reports: Fanout, interrupts: Arc<Interrupts>) -> io:
     let thread = std::thread::Builder::new()
         .name("smoke-runner run".to_owned())
         .spawn(move || {
-            let summary = scheduler::run(
-                &plan.suites,
-                &plan.selection,
+            let (summary, warnings) = run_gated(
+                &plan.gates,
+                plan.gate_history.as_deref(),
+                (&plan.suites, &plan.selection),
                 &plan.settings,
                 &executor,
                 &reports,
             );
+            let masker = &plan.settings.masker;
+            let warnings = warnings
+                .iter()
+                .map(|w| masker.mask(w).into_owned())
+                .collect();
             // Every report has written every event before the run is over.
             let report_failure = reports.finish();
             RunOutcome {
                 summary,
                 report_failure,
                 cancelled: executor.interrupted(),
+                warnings,
             }
         })?;
     Ok(RunHandle { interrupts, thread })

@@ -38,6 +38,7 @@ pub mod config;
 pub mod engine;
 pub mod exec;
 pub mod fnv1a;
+pub mod gate;
 pub mod harness;
 pub mod history;
 pub mod http;

@@ -8,9 +8,10 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::config::{Format, Partition, RunArgs, Settings, Shard};
+use crate::config::{Format, Partition, RunArgs, Settings, Shard, parse_duration};
 use crate::engine::{self, RunOutcome, RunPlan};
 use crate::exec::Interrupts;
+use crate::gate::{GatePlan, Repetition};
 use crate::mask::{MIN_SECRET_LEN, Masker, looks_secret};
 use crate::report::{
     Event, GithubReporter, HumanOptions, HumanReporter, JsonReporter, JunitReporter, LibtestFormat,
@@ -69,6 +70,9 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         Ok(run) => run.wait(),
         Err(error) => return report_failed("the run's threads", &error),
     };
+    for warning in &outcome.warnings {
+        stderr_line!("warning: {warning}");
+    }
     let end = run_end(&outcome);
     if !outcome.summary.interrupted
         && let Err(error) = resolved.state.write(&failed_suites.take())
@@ -157,6 +161,10 @@ fn resolve(
     }
     let state = RerunState::new();
     let history_location = history_location(args);
+    let gates = gate_plan(args, &history_location).map_err(|error| {
+        stderr_line!("error: {error}");
+        RunEnd::Usage
+    })?;
     let selection = select(args, &filter, &suites, &state, &history_location)?;
     if args.list {
         return Err(list(&suites, &selection, interrupts));
@@ -172,7 +180,8 @@ fn resolve(
         settings.log_dir = Some(args.log_dir.join(&run_id));
     }
     Ok(Resolved {
-        plan: RunPlan::new(suites, selection, settings),
+        plan: RunPlan::new(suites, selection, settings)
+            .with_gates(gates, history_location.path().map(Path::to_owned)),
         run_id,
         state,
         history_location,
@@ -280,6 +289,27 @@ fn run_end(outcome: &RunOutcome) -> RunEnd {
                 .then(|| outcome.cancelled.unwrap_or(libc::SIGINT)),
         },
     }
+}
+
+/// `--gate`, `--baseline`, `--repeat`, `--for`, `--max-failure-rate`.
+fn gate_plan(args: &RunArgs, history: &HistoryLocation) -> Result<GatePlan, String> {
+    if !args.gate.is_empty() && history.path().is_none() {
+        return Err("--gate compares with the run history, which --no-history turns off".into());
+    }
+    let repetition = match (&args.repeat_for, args.repeat) {
+        (Some(text), _) => Repetition::For(
+            parse_duration(text).map_err(|error| format!("--for `{text}`: {error}"))?,
+        ),
+        (None, Some(times)) => Repetition::Times(times),
+        (None, None) => Repetition::default(),
+    };
+    Ok(GatePlan {
+        gates: args.gate.clone(),
+        baseline: args.baseline.clone().unwrap_or_default(),
+        require_baseline: args.require_baseline,
+        max_failure_rate: args.max_failure_rate,
+        repetition,
+    })
 }
 
 /// `--history`, `SMOKE_HISTORY`, `--no-history`.

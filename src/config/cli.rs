@@ -381,6 +381,42 @@ pub struct RunArgs {
     /// What the step logs and the history keep: older runs are deleted after the report.
     #[command(flatten)]
     pub retention: RetentionArgs,
+
+    /// Fail the run when a step is slower than its baseline allows: `STAT <= FACTORx baseline`,
+    /// STAT `p50`, `p95` or `max` (`--gate "p95 <= 2x baseline"`). Each step's STAT in this run
+    /// (over its repetitions with --repeat) is compared with the same step's STAT over the
+    /// newest passing runs in the history (--baseline). A table (step, baseline, now, ratio,
+    /// verdict) is in every report. Repeatable.
+    #[arg(long, value_name = "GATE", value_parser = crate::gate::parse_gate)]
+    pub gate: Vec<crate::gate::Gate>,
+
+    /// The runs a --gate compares with: `last:K` (K up to 100), each step's newest K runs in
+    /// which it and the whole run passed (exit 0), among the history's newest 10·K passing runs
+    /// (200 to 500); a run that broke a gate is never a baseline. A step with fewer than 5
+    /// (or K, when smaller) has too little baseline: it is shown, and does not fail the run
+    /// without --require-baseline.
+    /// [default: last:20]
+    #[arg(long, value_name = "last:K", value_parser = crate::gate::parse_baseline)]
+    pub baseline: Option<crate::gate::BaselineSpec>,
+
+    /// A step with too little baseline breaks the --gate.
+    #[arg(long)]
+    pub require_baseline: bool,
+
+    /// Run the selected suites N times, as one run (one report, one history record).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub repeat: Option<u32>,
+
+    /// Run the selected suites again and again until DURATION has passed (at least once),
+    /// as one run: `60s`, `5m`.
+    #[arg(long = "for", value_name = "DURATION", conflicts_with = "repeat")]
+    pub repeat_for: Option<String>,
+
+    /// Judge step failures by their share of all step runs instead of one by one: the run fails
+    /// when more than RATE of them failed (`5%` or `0.05`), naming the steps and their counts.
+    /// Made for --repeat against a live service.
+    #[arg(long, value_name = "RATE", value_parser = crate::gate::parse_rate)]
+    pub max_failure_rate: Option<f64>,
 }
 
 /// What the step logs and the history keep. After a run's report, at most a few of the oldest

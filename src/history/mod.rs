@@ -8,6 +8,7 @@
 //! is a [`HistoryError`] the caller turns into a one-line warning.
 
 mod error;
+mod gate_baseline;
 mod git_head;
 mod html;
 mod import;
@@ -20,6 +21,7 @@ mod stats;
 mod store;
 
 pub use error::HistoryError;
+pub use gate_baseline::{GATE_SCAN_MAX, GATE_SCAN_MIN, gate_scan_runs};
 pub use git_head::{find_git_dir, head_commit};
 pub use html::{HtmlOptions, render_html};
 pub use import::{ImportError, import_events};
@@ -28,6 +30,7 @@ pub use prune::{HistoryLimits, Pruned};
 pub use queries::{FlakyStep, RunSummary, SlowStep, StepHistoryEntry, Trend};
 pub use record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
 pub use recorder::{HistoryConsumer, RunMeta, RunRecorder};
+pub use stats::{median, p95};
 pub use store::{BUSY_TIMEOUT, HistoryStore, SCHEMA_VERSION};
 
 #[cfg(test)]

@@ -547,3 +547,31 @@ fn closing_keeps_an_empty_wal_and_the_database_alone_holds_every_run() {
     let store = HistoryStore::open_existing(&path).unwrap();
     assert_eq!(store.runs(10).unwrap().len(), 6);
 }
+
+#[test]
+fn gate_baselines_are_the_newest_passing_results_of_runs_that_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = HistoryStore::open(&dir.path().join("h.sqlite")).unwrap();
+    // Runs 0-5 pass at 10..15 ms; run 6 fails another step, run 7 fails this one.
+    for n in 0..6 {
+        let steps = vec![
+            step("s::web", Outcome::Passed, 10 + n),
+            step("s::other", Outcome::Passed, 1),
+        ];
+        store.record(&run(n, steps)).unwrap();
+    }
+    let steps = vec![
+        step("s::web", Outcome::Passed, 900),
+        step("s::other", Outcome::Failed, 1),
+    ];
+    store.record(&run(6, steps)).unwrap();
+    store
+        .record(&run(7, vec![step("s::web", Outcome::Failed, 800)]))
+        .unwrap();
+    let found = store.passing_durations(["s::web", "s::never"], 4).unwrap();
+    let ms = |values: &[u64]| -> Vec<Duration> {
+        values.iter().copied().map(Duration::from_millis).collect()
+    };
+    assert_eq!(found["s::web"], ms(&[15, 14, 13, 12]));
+    assert!(found["s::never"].is_empty());
+}

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::gates::JsonGates;
 use super::{
     Actual, CheckFailure, CheckSubject, Counts, EnvFileStatus, Event, ExitStatus, RunStart,
     SkipReason, StepResult, SuiteResult, Summary, Verdict,
@@ -290,8 +291,10 @@ pub struct JsonRunFinished {
     pub leaked_processes: usize,
     /// Suites whose every step was skipped for one reason.
     pub skipped_suites: Vec<JsonSkippedSuite>,
-    /// `--fail-on-skip`, `--flaky-fails` rules the run broke.
+    /// `--fail-on-skip`, `--flaky-fails`, `--gate`, `--max-failure-rate` rules the run broke.
     pub broken_rules: Vec<String>,
+    /// What the deploy gates found; `None` without them.
+    pub gates: Option<JsonGates>,
 }
 
 /// A suite skipped as a whole.
@@ -550,6 +553,7 @@ fn run_finished(summary: &Summary) -> JsonRunFinished {
             .iter()
             .map(ToString::to_string)
             .collect(),
+        gates: summary.gates.as_ref().map(JsonGates::of),
     }
 }
 

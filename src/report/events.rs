@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use super::gates::GateReport;
 use crate::config::EnvFileStatus;
 use crate::exec::{StartFailure, signal_name};
 use crate::suite::{Step, Suite};
@@ -654,14 +655,20 @@ pub struct Summary {
     /// Suites whose every step was skipped for one reason (a missing program, a failed
     /// setup), by name, with the reason.
     pub skipped_suites: Vec<(String, SkipReason)>,
-    /// Rules that fail the run although no step failed (`--fail-on-skip`, `--flaky-fails`).
+    /// Rules that fail the run although no step failed (`--fail-on-skip`, `--flaky-fails`,
+    /// a broken gate).
     pub broken_rules: Vec<BrokenRule>,
+    /// What the deploy gates found (`--gate`, `--max-failure-rate`); `None` without them.
+    pub gates: Option<GateReport>,
 }
 
 impl Summary {
-    /// Whether the run succeeded: no failure, no broken rule, not interrupted.
+    /// Whether the run succeeded: no failure (or, with `--max-failure-rate`, a failure rate
+    /// within it), no broken rule, not interrupted.
     pub fn success(&self) -> bool {
-        self.counts.success() && self.broken_rules.is_empty() && !self.interrupted
+        let failures_ok = self.counts.success()
+            || (self.gates.as_ref()).is_some_and(GateReport::failures_within_rate);
+        failures_ok && self.broken_rules.is_empty() && !self.interrupted
     }
 }
 
@@ -684,6 +691,21 @@ pub enum BrokenRule {
     },
     /// `--flaky-fails`: steps passed only on a retry.
     FlakySteps(usize),
+    /// `--gate`: steps over the gate (`web::answer 2.01x`), or without the baseline it
+    /// required.
+    Gate {
+        /// The gate, canonical (`p95 <= 1.5x baseline`).
+        gate: String,
+        /// Each step that broke it, with its ratio or why.
+        steps: Vec<String>,
+    },
+    /// `--max-failure-rate`: more step runs failed than the rate allows.
+    FailureRate {
+        /// `2 of 20 step runs failed (10%; at most 5%)`.
+        description: String,
+        /// `web::answer 2/20, …`.
+        steps: String,
+    },
 }
 
 impl fmt::Display for BrokenRule {
@@ -699,6 +721,16 @@ impl fmt::Display for BrokenRule {
             ),
             Self::FlakySteps(count) => {
                 write!(f, "--flaky-fails: {count} step(s) passed only on a retry")
+            }
+            Self::Gate { gate, steps } => {
+                write!(f, "--gate `{gate}`: broken by {}", steps.join(", "))
+            }
+            Self::FailureRate { description, steps } => {
+                write!(f, "--max-failure-rate: {description}")?;
+                if !steps.is_empty() {
+                    write!(f, ": {steps}")?;
+                }
+                Ok(())
             }
         }
     }

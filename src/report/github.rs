@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::human::TimedOutNote;
-use super::{Event, Summary, Verdict, reproduce_command};
+use super::{Event, GateReport, Summary, Verdict, gate_duration, gate_ratio, reproduce_command};
 
 /// Writes annotations to `A` (standard output) and the step summary to `S` at the end.
 pub struct GithubReporter<A: Write, S: Write> {
@@ -31,6 +31,39 @@ impl<A: Write, S: Write> GithubReporter<A, S> {
             step_summary,
             failures: Vec::new(),
         }
+    }
+}
+
+impl<A: Write, S: Write> GithubReporter<A, S> {
+    /// An `::error` for each step over its gate and for a failure rate over its maximum.
+    fn gate_annotations(&mut self, gates: &GateReport) -> io::Result<()> {
+        for table in &gates.tables {
+            for row in table.rows.iter().filter(|row| table.row_broken(row)) {
+                let title = format!("{} broke the gate {}", row.test_name, table.gate);
+                let message = format!(
+                    "baseline ({}) {}, now {}, ratio {}: {}",
+                    table.baseline,
+                    gate_duration(row.baseline),
+                    gate_duration(row.now),
+                    gate_ratio(row.ratio),
+                    table.verdict_text(row)
+                );
+                writeln!(
+                    self.annotations,
+                    "::error title={}::{}",
+                    escape_property(&title),
+                    escape_data(&message)
+                )?;
+            }
+        }
+        if let Some(rate) = gates.failure_rate.as_ref().filter(|rate| !rate.held()) {
+            writeln!(
+                self.annotations,
+                "::error title=failure rate over --max-failure-rate::{}",
+                escape_data(&format!("{}: {}", rate.describe(), rate.steps_text()))
+            )?;
+        }
+        self.annotations.flush()
     }
 }
 
@@ -84,6 +117,9 @@ impl<A: Write, S: Write> super::Reporter for GithubReporter<A, S> {
                 Ok(())
             }
             Event::RunFinished(summary) => {
+                if let Some(gates) = &summary.gates {
+                    self.gate_annotations(gates)?;
+                }
                 if let Some(mut out) = self.step_summary.take() {
                     out.write_all(markdown(summary, &self.failures).as_bytes())?;
                     out.flush()?;
@@ -108,6 +144,35 @@ fn escape_property(text: &str) -> String {
 }
 
 /// A Markdown table cell: no pipes, no line breaks.
+/// Each gate as a Markdown table; the failure rate as a line.
+fn gates_markdown(text: &mut String, gates: &GateReport) {
+    for table in &gates.tables {
+        let _ = writeln!(
+            text,
+            "**Gate `{}`** against baseline {}\n",
+            cell(&table.gate),
+            cell(&table.baseline)
+        );
+        let _ = writeln!(text, "| Step | Baseline | Now | Ratio | Verdict |");
+        let _ = writeln!(text, "|---|---|---|---|---|");
+        for row in &table.rows {
+            let _ = writeln!(
+                text,
+                "| {} | {} | {} | {} | {} |",
+                cell(&row.test_name),
+                gate_duration(row.baseline),
+                gate_duration(row.now),
+                gate_ratio(row.ratio),
+                table.verdict_text(row)
+            );
+        }
+        text.push('\n');
+    }
+    if let Some(rate) = &gates.failure_rate {
+        let _ = writeln!(text, "- failure rate: {}\n", cell(&rate.describe()));
+    }
+}
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', "<br>")
 }
@@ -166,6 +231,9 @@ fn markdown(summary: &Summary, failures: &[FailureRow]) -> String {
             cell(suite),
             cell(&reason.to_string())
         );
+    }
+    if let Some(gates) = &summary.gates {
+        gates_markdown(&mut text, gates);
     }
     for rule in &summary.broken_rules {
         let _ = writeln!(text, "- run failed by {}", cell(&rule.to_string()));

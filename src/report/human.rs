@@ -27,8 +27,8 @@ use self::progress::{RunningStep, Terminal, Ticking};
 use super::reproduce_command;
 use super::{
     Baselines, CompactDuration, Counts, DetailField, EnvFileStatus, Event, ExitStatus,
-    FailureDetails, Hint, Reporter, RunStart, SkipReason, StepResult, SuiteId, SuiteResult,
-    Summary, Verdict,
+    FailureDetails, GateLine, Hint, Reporter, RunStart, SkipReason, StepResult, SuiteId,
+    SuiteResult, Summary, Verdict,
 };
 use crate::suite::{Step, Suite};
 
@@ -602,6 +602,7 @@ fn write_summary(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io
         )?;
     }
     writeln!(out, "Finished at {}", UtcTimestamp(summary.finished_at))?;
+    write_gates(out, palette, summary)?;
     for rule in &summary.broken_rules {
         paint_line(out, palette.failed, format_args!("Failed by {rule}"))?;
     }
@@ -640,6 +641,23 @@ impl fmt::Display for TimedOutNote<'_> {
             n => write!(f, " ({n} timed out)"),
         }
     }
+}
+
+/// The gates' tables and failure rate, broken rows in red, rows not judged in yellow.
+fn write_gates(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io::Result<()> {
+    let Some(gates) = &summary.gates else {
+        return Ok(());
+    };
+    for (kind, line) in gates.lines() {
+        let style = match kind {
+            GateLine::Heading => palette.heading,
+            GateLine::Kept => palette.passed,
+            GateLine::Broken => palette.failed,
+            GateLine::Note => palette.warning,
+        };
+        paint_line(out, style, format_args!("{line}"))?;
+    }
+    Ok(())
 }
 
 /// ` (flaky: passed on attempt N)` after a flaky step's name; nothing otherwise.

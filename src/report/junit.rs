@@ -10,10 +10,13 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use quick_junit::{
-    NonSuccessKind, Report, TestCase, TestCaseStatus, TestRerun, TestSuite, XmlString,
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite, XmlString,
 };
 
-use super::{Event, FailureDetails, StepResult, SuiteId, Verdict, reproduce_command};
+use super::{
+    Event, FailureDetails, GateReport, StepResult, SuiteId, Verdict, gate_duration, gate_ratio,
+    reproduce_command,
+};
 use crate::suite::{Step, Suite};
 
 /// At most this many bytes of output go into a test case's `system-out`.
@@ -85,6 +88,9 @@ impl<W: Write> super::Reporter for JunitReporter<W> {
                 let mut report = Report::new("smoke-runner");
                 report.set_time(summary.duration);
                 report.add_test_suites(self.suites.drain(..).map(|(_, _, suite)| suite));
+                if let Some(gates) = &summary.gates {
+                    report.add_test_suite(gates_suite(gates));
+                }
                 if let Some(mut out) = self.out.take() {
                     report
                         .serialize(&mut out)
@@ -171,6 +177,39 @@ fn test_case(suite: &Suite, step: &Step, result: &StepResult) -> TestCase {
         case.set_system_out(&tail[start..]);
     }
     case
+}
+
+/// The gates as a `<testsuite name="smoke-runner gates">` without test cases (so the counts stay
+/// the steps'): a property per gate and row, the table as `system-out`.
+fn gates_suite(gates: &GateReport) -> TestSuite {
+    let mut suite = TestSuite::new("smoke-runner gates");
+    for table in &gates.tables {
+        suite.add_property(Property::new(
+            format!("gate {}", table.gate),
+            format!(
+                "baseline {}: {}",
+                table.baseline,
+                if table.broken() { "broken" } else { "kept" }
+            ),
+        ));
+        for row in &table.rows {
+            suite.add_property(Property::new(
+                format!("gate {} :: {}", table.gate, row.test_name),
+                format!(
+                    "baseline {}, now {}, ratio {}: {}",
+                    gate_duration(row.baseline),
+                    gate_duration(row.now),
+                    gate_ratio(row.ratio),
+                    table.verdict_text(row)
+                ),
+            ));
+        }
+    }
+    if let Some(rate) = &gates.failure_rate {
+        suite.add_property(Property::new("failure rate", rate.describe()));
+    }
+    suite.set_system_out(gates.text_lines().join("\n"));
+    suite
 }
 
 /// The `<failure>` text: everything a reader needs to act, the same [`FailureDetails`] as

@@ -17,6 +17,7 @@ use std::io::{self, BufWriter, Write};
 
 use owo_colors::Style;
 
+use super::gates::JsonGates;
 use super::{
     Event, FailureDetails, Reporter, RunStart, StepResult, Summary, Verdict, reproduce_command,
 };
@@ -215,6 +216,12 @@ impl<W: Write> LibtestReporter<W> {
                 if !self.failures.is_empty() {
                     write_block(&mut self.out, "failures", &mut self.failures)?;
                 }
+                if let Some(gates) = &summary.gates {
+                    writeln!(self.out)?;
+                    for line in gates.text_lines() {
+                        writeln!(self.out, "{line}")?;
+                    }
+                }
                 for rule in &summary.broken_rules {
                     writeln!(self.out, "\nrun failed by {rule}")?;
                 }
@@ -238,20 +245,27 @@ impl<W: Write> LibtestReporter<W> {
                     summary.duration.as_secs_f64()
                 )?;
             }
-            LibtestFormat::Json => writeln!(
-                self.out,
-                r#"{{ "type": "suite", "event": "{}", "passed": {passed}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {}{} }}"#,
-                if failed { "failed" } else { "ok" },
-                counts.failed,
-                counts.skipped,
-                summary.filtered_out,
-                summary.duration.as_secs_f64(),
-                if counts.timed_out > 0 {
-                    format!(r#", "timed_out": {}"#, counts.timed_out)
-                } else {
-                    String::new()
-                }
-            )?,
+            LibtestFormat::Json => {
+                // The gates ride along in the suite's end, as a field libtest readers ignore.
+                let gates = (summary.gates.as_ref())
+                    .and_then(|gates| serde_json::to_string(&JsonGates::of(gates)).ok())
+                    .map(|gates| format!(r#", "gates": {gates}"#))
+                    .unwrap_or_default();
+                writeln!(
+                    self.out,
+                    r#"{{ "type": "suite", "event": "{}", "passed": {passed}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {}{}{gates} }}"#,
+                    if failed { "failed" } else { "ok" },
+                    counts.failed,
+                    counts.skipped,
+                    summary.filtered_out,
+                    summary.duration.as_secs_f64(),
+                    if counts.timed_out > 0 {
+                        format!(r#", "timed_out": {}"#, counts.timed_out)
+                    } else {
+                        String::new()
+                    }
+                )?
+            }
         }
         self.out.flush()
     }

@@ -13,6 +13,7 @@ mod compact_duration;
 mod event_json;
 mod events;
 mod failure_details;
+mod gates;
 mod github;
 mod hints;
 mod human;
@@ -36,6 +37,10 @@ pub use events::{
     SkipReason, StepId, StepRef, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
 pub use failure_details::{DetailField, FailureDetails};
+pub use gates::{
+    FailureRate, GateLine, GateReport, GateRow, GateTable, GateVerdict, gate_duration, gate_ratio,
+    percent,
+};
 pub use github::GithubReporter;
 pub use hints::{BASELINE_RUNS, Baselines, BaselinesFeed, Hint, PastRun};
 pub use human::{HumanOptions, HumanReporter, live_progress_wanted};

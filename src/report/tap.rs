@@ -60,6 +60,10 @@ impl<W: Write> TapReporter<W> {
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        // The gates' table as comments: a TAP reader shows them, a TAP parser skips them.
+        for line in summary.gates.iter().flat_map(|gates| gates.text_lines()) {
+            writeln!(self.out, "# {}", directive(&line))?;
+        }
         for rule in &summary.broken_rules {
             writeln!(self.out, "# {}", directive(&rule.to_string()))?;
         }
@@ -247,6 +251,7 @@ mod tests {
             leaked_processes: 0,
             skipped_suites: Vec::new(),
             broken_rules: vec![super::super::BrokenRule::FlakySteps(2)],
+            gates: None,
         };
         let mut out = Vec::new();
         TapReporter::new(&mut out)

@@ -133,6 +133,7 @@ pub fn run(
         leaked_processes,
         skipped_suites,
         broken_rules,
+        gates: None,
     };
     sink.emit(Event::RunFinished(summary.clone()));
     summary

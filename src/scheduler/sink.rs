@@ -205,6 +205,14 @@ fn mask_rule(masker: &Masker, rule: &mut BrokenRule) {
             masker.mask_in_place(reason);
         }
         BrokenRule::FlakySteps(_) => {}
+        BrokenRule::Gate { gate, steps } => {
+            masker.mask_in_place(gate);
+            steps.iter_mut().for_each(|step| masker.mask_in_place(step));
+        }
+        BrokenRule::FailureRate { description, steps } => {
+            masker.mask_in_place(description);
+            masker.mask_in_place(steps);
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod exec;
 mod executor_api;
 mod filterset;
 mod fixtures;
+mod gates;
 mod golden;
 mod harness;
 mod history;

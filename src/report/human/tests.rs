@@ -132,6 +132,7 @@ fn summary(counts: Counts) -> Summary {
         leaked_processes: 0,
         skipped_suites: Vec::new(),
         broken_rules: Vec::new(),
+        gates: None,
     }
 }
 

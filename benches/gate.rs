@@ -1,0 +1,121 @@
+//! Gate evaluation over a long history: 10,000 runs × 200 steps in SQLite, and a `--gate` over
+//! the 200 steps of a run against `last:20` (reading the baseline and judging every step).
+//! Target: at most 200 ms.
+//!
+//!     cargo bench --bench gate
+//!
+//! Prints the median of 15 evaluations (after 2 warm-ups) for the usual case (every step in
+//! every run) and for the worst (a step the history never saw: the whole window, 10·K runs
+//! between 200 and 500, is read), for `last:20` and `last:100`, and exits 1 when a median
+//! misses the target. `GATE_BENCH_RUNS=N` builds a smaller
+//! history, to check the plumbing.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use smoke_runner::history::{
+    HistoryStore, Outcome, RunRecord, StepRecord, SuiteRecord, median, p95,
+};
+
+const STEPS: usize = 200;
+const TARGET: Duration = Duration::from_millis(200);
+
+fn main() {
+    let runs: usize = std::env::var("GATE_BENCH_RUNS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("history.sqlite");
+    let built = Instant::now();
+    let mut store = HistoryStore::open(&path).expect("history");
+    let names: Vec<String> = (0..STEPS).map(|i| format!("suite::step {i:03}")).collect();
+    for n in 0..runs {
+        store.record(&run(n, &names)).expect("record");
+    }
+    drop(store);
+    println!(
+        "history: {runs} runs x {STEPS} steps, built in {:.1} s",
+        built.elapsed().as_secs_f64()
+    );
+    let mut missed = false;
+    let usual: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut worst = usual.clone();
+    worst.push("suite::a step never recorded");
+    for k in [20, 100] {
+        missed |= measure(&format!("200 steps, last:{k}"), &path, &usual, k);
+        let label = format!("the same and a new step, last:{k}");
+        missed |= measure(&label, &path, &worst, k);
+    }
+    std::process::exit(i32::from(missed));
+}
+
+/// Times opening the history, reading the baseline of `names` and judging each against it.
+fn measure(label: &str, path: &std::path::Path, names: &[&str], k: usize) -> bool {
+    let mut times = Vec::new();
+    for round in 0..17 {
+        let start = Instant::now();
+        let store = HistoryStore::open_existing(path).expect("open");
+        let baseline = store
+            .passing_durations(names.iter().copied(), k)
+            .expect("baseline");
+        let now = Duration::from_millis(150);
+        let broken = baseline
+            .values()
+            .filter(|past| p95(past).is_some_and(|base| now > base * 3 / 2))
+            .count();
+        let elapsed = start.elapsed();
+        assert!(baseline.values().filter(|past| past.len() == k).count() >= STEPS);
+        std::hint::black_box(broken);
+        if round >= 2 {
+            times.push(elapsed);
+        }
+    }
+    let median = median(&times).unwrap_or_default();
+    let verdict = if median <= TARGET { "ok" } else { "MISSED" };
+    println!(
+        "{label:<36} median {:>8.2} ms   target <= {} ms   {verdict}",
+        median.as_secs_f64() * 1000.0,
+        TARGET.as_millis()
+    );
+    median > TARGET
+}
+
+/// Run `n`: every step passes in about 100 ms, a little different each run.
+fn run(n: usize, names: &[String]) -> RunRecord {
+    let started_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + n as u64 * 60);
+    let steps = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| StepRecord {
+            test_name: name.clone(),
+            file: Some("suites/suite.toml".into()),
+            line: Some(i as u32 + 1),
+            outcome: Outcome::Passed,
+            status: "exit status 0".into(),
+            duration: Duration::from_micros(100_000 + ((n * 7919 + i * 104_729) % 20_000) as u64),
+            attempts: 1,
+            leftovers: 0,
+            log_path: None,
+            skip_reason: None,
+            checks: Vec::new(),
+            output_tail: String::new(),
+        })
+        .collect();
+    RunRecord {
+        run_id: format!("run-{n}"),
+        started_at,
+        finished_at: started_at + Duration::from_secs(20),
+        git_commit: None,
+        host: Some("bench".into()),
+        shard: None,
+        exit_status: 0,
+        interrupted: false,
+        suites: vec![SuiteRecord {
+            name: "suite".into(),
+            file: Some("suites/suite.toml".into()),
+            duration: Duration::from_secs(20),
+            kept_test_dir: None,
+            steps,
+        }],
+    }
+}

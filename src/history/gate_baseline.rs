@@ -1,0 +1,73 @@
+//! The baselines of the deploy gates: each step's durations in the newest passing runs (runs
+//! that exited 0: a run that broke a gate, or failed otherwise, never becomes a baseline).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::error::HistoryError;
+use super::store::{HistoryStore, from_micros};
+
+/// How far back a gate's baseline of K runs is looked for: the newest 10·K passing runs of the
+/// history, at least [`GATE_SCAN_MIN`] and at most [`GATE_SCAN_MAX`] of them. A step that
+/// passed fewer times than asked in them has too little baseline. Reading stops early once
+/// every step has its K; the window bounds the cost of a step that is not there (a new step):
+/// about 1.3 µs a step row on SQLite (benches/gate.rs).
+pub fn gate_scan_runs(runs: usize) -> usize {
+    runs.saturating_mul(10).clamp(GATE_SCAN_MIN, GATE_SCAN_MAX)
+}
+
+/// The smallest window [`gate_scan_runs`] reads.
+pub const GATE_SCAN_MIN: usize = 200;
+/// The largest window [`gate_scan_runs`] reads.
+pub const GATE_SCAN_MAX: usize = 500;
+
+impl HistoryStore {
+    /// For each of `test_names`, the durations of its newest `runs` passing results (passed or
+    /// flaky) in runs that passed, newest first, among the newest [`gate_scan_runs`] of them.
+    /// Runs are read newest
+    /// first along the index on (run, test name) and reading stops once every step has its
+    /// `runs`: with every step in every run, that is `runs` runs' rows, whatever the history's
+    /// length.
+    pub fn passing_durations<'n>(
+        &self,
+        test_names: impl IntoIterator<Item = &'n str>,
+        runs: usize,
+    ) -> Result<HashMap<String, Vec<Duration>>, HistoryError> {
+        let mut found: HashMap<String, Vec<Duration>> = test_names
+            .into_iter()
+            .map(|name| (name.to_owned(), Vec::new()))
+            .collect();
+        let mut left = found.len();
+        let err = |e| HistoryError::from_sqlite(&self.path, e);
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT test_name, duration_us FROM steps
+                 WHERE run_id IN (SELECT id FROM runs WHERE exit_status = 0
+                                  ORDER BY id DESC LIMIT ?1)
+                   AND (outcome = 'passed' OR outcome = 'flaky')
+                 ORDER BY run_id DESC",
+            )
+            .map_err(err)?;
+        let window = i64::try_from(gate_scan_runs(runs)).unwrap_or(i64::MAX);
+        let mut rows = statement.query([window]).map_err(err)?;
+        while left > 0 {
+            let Some(row) = rows.next().map_err(err)? else {
+                break;
+            };
+            let Ok(name) = row.get_ref(0).map_err(err)?.as_str() else {
+                continue;
+            };
+            let Some(durations) = found.get_mut(name) else {
+                continue;
+            };
+            if durations.len() < runs {
+                durations.push(from_micros(row.get(1).map_err(err)?));
+                if durations.len() == runs {
+                    left -= 1;
+                }
+            }
+        }
+        Ok(found)
+    }
+}

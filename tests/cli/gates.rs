@@ -1,0 +1,223 @@
+//! Deploy gates: a step's duration against its baseline in the history (`--gate`), repeated
+//! runs judged by their failure rate (`--repeat`, `--max-failure-rate`). The service is a real
+//! HTTP server on loopback (`tests/servers/timed_server.py`) whose latency and failures are set
+//! by its environment.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use crate::support::{TestEnv, repo_root, stdout};
+
+/// A suite with the timed server as its service and one `http` step asking it for an answer.
+fn gated_env() -> TestEnv {
+    let server = repo_root().join("tests/servers/timed_server.py");
+    let suite = format!(
+        r#"
+name = "web"
+command = ""
+timeout = "30s"
+requires = ["python3"]
+
+[[service]]
+name = "web"
+run = "python3 {server} ${{PORT}}"
+port = "auto"
+healthcheck = {{ http = {{ url = "http://127.0.0.1:${{PORT}}/health" }}, interval = "50ms", retries = 600 }}
+
+[[step]]
+name = "answer"
+http = {{ url = "http://127.0.0.1:${{WEB_PORT}}/answer", status = 200 }}
+"#,
+        server = server.display()
+    );
+    TestEnv::new().suite("web", &suite)
+}
+
+/// One run with the server answering after `latency_ms`, recorded in `history.sqlite`.
+fn run_at(env: &TestEnv, latency_ms: u32, args: &[&str]) -> Output {
+    env.command()
+        .env("LATENCY_MS", latency_ms.to_string())
+        .args(["--history", "history.sqlite", "--no-log-dir"])
+        .args(args)
+        .output()
+        .expect("run smoke-runner")
+}
+
+#[test]
+fn a_step_twice_as_slow_as_its_last_ten_runs_breaks_a_one_and_a_half_gate_and_one_point_two_keeps_it()
+ {
+    let env = gated_env();
+    for _ in 0..10 {
+        let output = run_at(&env, 400, &[]);
+        assert!(output.status.success(), "{}", stdout(&output));
+    }
+    let gate = ["--gate", "p95 <= 1.5x baseline", "--baseline", "last:10"];
+
+    // 1.2x: kept.
+    let output = run_at(&env, 480, &gate);
+    let report = stdout(&output);
+    assert!(output.status.success(), "{report}");
+    assert!(
+        report.contains("Gate `p95 <= 1.5x baseline` against baseline last:10:"),
+        "{report}"
+    );
+    let row = table_row(&report, "web::answer");
+    assert!(row.ends_with(" ok"), "{row}");
+
+    // 2x: broken, with the table in the human report, the JSON events and JUnit.
+    let mut args = gate.to_vec();
+    args.extend(["--json", "events.jsonl", "--junit", "junit.xml"]);
+    let output = run_at(&env, 800, &args);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let row = table_row(&report, "web::answer");
+    assert!(row.ends_with(" BROKEN"), "{row}");
+    let ratio = ratio_of(&row);
+    assert!((1.5..3.0).contains(&ratio), "{row}");
+    assert!(
+        report.contains("Failed by --gate `p95 <= 1.5x baseline`: broken by web::answer "),
+        "{report}"
+    );
+    // The step itself passed: the gate, not a check, failed the run.
+    assert!(report.contains("1 passed, 0 failed"), "{report}");
+
+    let events = std::fs::read_to_string(env.path().join("events.jsonl")).unwrap();
+    let end: serde_json::Value =
+        serde_json::from_str(events.lines().last().expect("events")).unwrap();
+    assert_eq!(end["success"], false);
+    let row = &end["gates"]["tables"][0]["rows"][0];
+    assert_eq!(row["test_name"], "web::answer");
+    assert_eq!(row["verdict"], "BROKEN");
+    assert_eq!(row["baseline_runs"], 10);
+    let junit = std::fs::read_to_string(env.path().join("junit.xml")).unwrap();
+    assert!(
+        junit.contains(r#"<testsuite name="smoke-runner gates""#),
+        "{junit}"
+    );
+    assert!(junit.contains("BROKEN"), "{junit}");
+
+    // The libtest format prints the table too; the broken run is no baseline.
+    let output = run_at(
+        &env,
+        800,
+        &["--format", "pretty", "--gate", "p95 <= 1.5x baseline"],
+    );
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        table_row(&report, "web::answer").ends_with(" BROKEN"),
+        "{report}"
+    );
+    assert!(report.contains("run failed by --gate"), "{report}");
+}
+
+#[test]
+fn a_step_with_too_little_baseline_is_shown_and_fails_only_when_a_baseline_is_required() {
+    let env = gated_env();
+    let output = run_at(&env, 0, &["--gate", "p50 <= 2x baseline"]);
+    let report = stdout(&output);
+    assert!(output.status.success(), "{report}");
+    let row = table_row(&report, "web::answer");
+    assert!(row.ends_with("no baseline (0 passing past runs)"), "{row}");
+
+    let output = run_at(
+        &env,
+        0,
+        &["--gate", "p50 <= 2x baseline", "--require-baseline"],
+    );
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("broken by web::answer (no baseline)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn bad_gate_flags_are_usage_errors_that_show_the_form() {
+    let env = gated_env();
+    let output = env.run(&["--gate", "p99 <= 2x baseline"]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = crate::support::stderr(&output);
+    assert!(error.contains("unknown statistic `p99`"), "{error}");
+    assert!(error.contains("p95 <= 2x baseline"), "{error}");
+
+    let output = env.run(&["--gate", "p95 <= 2x baseline", "--no-history"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(crate::support::stderr(&output).contains("--no-history"));
+
+    let output = env.run(&["--max-failure-rate", "12"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(crate::support::stderr(&output).contains("percentage"));
+}
+
+/// Twenty runs against a server failing every `fail_every`-th answer (0: never), its count
+/// kept across its restarts.
+fn repeat_twenty(fail_every: u32) -> Output {
+    let env = gated_env();
+    let counter: PathBuf = env.path().join("requests");
+    env.command()
+        .env("FAIL_EVERY", fail_every.to_string())
+        .env("COUNTER_FILE", &counter)
+        .args(["--no-history", "--no-log-dir", "--repeat", "20"])
+        .args(["--max-failure-rate", "5%", "--json", "events.jsonl"])
+        .output()
+        .expect("run smoke-runner")
+}
+
+#[test]
+fn twenty_runs_against_a_server_failing_one_request_in_ten_break_a_five_percent_rate() {
+    let output = repeat_twenty(10);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report
+            .contains("Failure rate: 2 of 20 step runs failed (10%; at most 5%): web::answer 2/20"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Failed by --max-failure-rate: 2 of 20 step runs failed"),
+        "{report}"
+    );
+    assert!(report.contains("18 passed, 2 failed"), "{report}");
+}
+
+#[test]
+fn twenty_runs_against_a_server_that_never_fails_keep_the_rate() {
+    let output = repeat_twenty(0);
+    let report = stdout(&output);
+    assert!(output.status.success(), "{report}");
+    assert!(
+        report.contains("Failure rate: 0 of 20 step runs failed (0%; at most 5%)"),
+        "{report}"
+    );
+    assert!(report.contains("20 passed, 0 failed"), "{report}");
+}
+
+#[test]
+fn one_failure_in_twenty_is_within_a_five_percent_rate_and_passes_the_run() {
+    let output = repeat_twenty(20);
+    let report = stdout(&output);
+    assert!(output.status.success(), "{report}");
+    assert!(
+        report.contains("1 of 20 step runs failed (5%; at most 5%): web::answer 1/20"),
+        "{report}"
+    );
+}
+
+/// The gate table's line for `step`.
+fn table_row(report: &str, step: &str) -> String {
+    report
+        .lines()
+        .find(|line| line.trim_start().starts_with(step))
+        .unwrap_or_else(|| panic!("no gate row for {step} in:\n{report}"))
+        .trim_end()
+        .to_owned()
+}
+
+/// The ratio column (`2.01x`) of a gate table row.
+fn ratio_of(row: &str) -> f64 {
+    row.split_whitespace()
+        .find_map(|word| word.strip_suffix('x')?.parse().ok())
+        .unwrap_or_else(|| panic!("no ratio in {row}"))
+}
