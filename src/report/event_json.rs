@@ -293,7 +293,8 @@ pub struct JsonRunFinished {
     pub skipped_suites: Vec<JsonSkippedSuite>,
     /// `--fail-on-skip`, `--flaky-fails`, `--gate`, `--max-failure-rate` rules the run broke.
     pub broken_rules: Vec<String>,
-    /// What the deploy gates found; `None` without them.
+    /// What the deploy gates found; absent without them.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub gates: Option<JsonGates>,
 }
 
