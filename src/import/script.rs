@@ -137,40 +137,15 @@ impl Scan {
         let mut heredocs = Vec::new();
         let mut command_position = self.quote.is_none() && !self.continued;
         self.continued = false;
+        // Only word boundaries and keywords matter here, so every quoted or escaped character
+        // stands as an `x` in `word`: it makes the word non-empty without looking like a keyword.
         let mut word = String::new();
         let mut i = 0;
-        let end_word = |scan: &mut Scan, word: &mut String, command_position: &mut bool| {
-            if word.is_empty() {
-                return;
-            }
-            if *command_position {
-                if OPENERS.contains(&word.as_str()) {
-                    if !scan.words_seen {
-                        scan.block_start = true;
-                    }
-                    scan.depth += 1;
-                } else if CLOSERS.contains(&word.as_str()) {
-                    scan.depth -= 1;
-                }
-                *command_position = LEADERS.contains(&word.as_str()) || word.ends_with("()");
-                scan.after_function = word == "function";
-            } else if std::mem::take(&mut scan.after_function) {
-                // `function name {`: the body's brace comes next.
-                *command_position = true;
-            }
-            scan.words_seen = true;
-            word.clear();
-        };
         while i < chars.len() {
             let c = chars[i];
-            if let Some(q) = self.quote {
-                if c == q {
-                    self.quote = None;
-                } else if c == '\\' && q == '"' {
-                    i += 1;
-                }
+            if self.quote.is_some() {
+                i += self.quoted_char(&chars[i..]);
                 word.push('x');
-                i += 1;
                 continue;
             }
             match c {
@@ -180,31 +155,11 @@ impl Scan {
                 }
                 '$' if chars.get(i + 1) == Some(&'(') => {
                     // A command substitution is part of the word, whatever it holds.
-                    let mut depth = 0;
-                    let mut quote = None;
-                    while let Some(&d) = chars.get(i) {
-                        match (quote, d) {
-                            (Some(q), d) if d == q => quote = None,
-                            (Some(_), _) => {}
-                            (None, '\'' | '"') => quote = Some(d),
-                            (None, '(') => depth += 1,
-                            (None, ')') => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    break;
-                                }
-                            }
-                            _ => {}
-                        }
-                        i += 1;
-                    }
+                    i = command_substitution_end(&chars, i);
                     word.push('x');
                 }
                 '`' => {
-                    i += 1;
-                    while chars.get(i).is_some_and(|&d| d != '`') {
-                        i += 1;
-                    }
+                    i = backquote_end(&chars, i);
                     word.push('x');
                 }
                 '\\' if i + 1 == chars.len() => {
@@ -215,9 +170,9 @@ impl Scan {
                     i += 1;
                 }
                 '#' if word.is_empty() => break,
-                ' ' | '\t' => end_word(self, &mut word, &mut command_position),
+                ' ' | '\t' => self.end_word(&mut word, &mut command_position),
                 ';' | '|' | '&' => {
-                    end_word(self, &mut word, &mut command_position);
+                    self.end_word(&mut word, &mut command_position);
                     command_position = true;
                 }
                 '(' if word.is_empty() && chars.get(i + 1) == Some(&')') => {
@@ -228,7 +183,7 @@ impl Scan {
                 }
                 '(' if word.is_empty() => {
                     word.push(c);
-                    end_word(self, &mut word, &mut command_position);
+                    self.end_word(&mut word, &mut command_position);
                     command_position = true;
                 }
                 ')' if word.is_empty() => {
@@ -237,35 +192,9 @@ impl Scan {
                     }
                     command_position = true;
                 }
-                '<' if chars.get(i + 1) == Some(&'<') && chars.get(i + 2) != Some(&'<') => {
-                    end_word(self, &mut word, &mut command_position);
-                    let mut j = i + 2;
-                    let strip_tabs = chars.get(j) == Some(&'-');
-                    if strip_tabs {
-                        j += 1;
-                    }
-                    while chars.get(j) == Some(&' ') {
-                        j += 1;
-                    }
-                    let mut delimiter = String::new();
-                    while let Some(&d) = chars.get(j) {
-                        if d.is_whitespace() || ";|&<>)".contains(d) {
-                            break;
-                        }
-                        if d != '\'' && d != '"' && d != '\\' {
-                            delimiter.push(d);
-                        }
-                        j += 1;
-                    }
-                    if !delimiter.is_empty() {
-                        heredocs.push((delimiter, strip_tabs));
-                    }
-                    i = j;
-                    continue;
-                }
                 '<' if chars.get(i + 1) == Some(&'<') => {
-                    end_word(self, &mut word, &mut command_position);
-                    i += 3;
+                    self.end_word(&mut word, &mut command_position);
+                    i = here_operator(&chars, i, &mut heredocs);
                     continue;
                 }
                 _ => word.push(c),
@@ -273,10 +202,119 @@ impl Scan {
             i += 1;
         }
         if self.quote.is_none() {
-            end_word(self, &mut word, &mut command_position);
+            self.end_word(&mut word, &mut command_position);
         }
         heredocs
     }
+
+    /// Reads one character of the open quote at the start of `rest`; returns how many
+    /// characters it took (two for a backslash escape inside double quotes).
+    fn quoted_char(&mut self, rest: &[char]) -> usize {
+        let c = rest[0];
+        if Some(c) == self.quote {
+            self.quote = None;
+        } else if c == '\\' && self.quote == Some('"') {
+            return 2;
+        }
+        1
+    }
+
+    /// Ends the word being read (if any): a compound keyword in command position opens or
+    /// closes a level of nesting, and the word decides whether the next one is a command.
+    fn end_word(&mut self, word: &mut String, command_position: &mut bool) {
+        if word.is_empty() {
+            return;
+        }
+        if *command_position {
+            if OPENERS.contains(&word.as_str()) {
+                if !self.words_seen {
+                    self.block_start = true;
+                }
+                self.depth += 1;
+            } else if CLOSERS.contains(&word.as_str()) {
+                self.depth -= 1;
+            }
+            *command_position = LEADERS.contains(&word.as_str()) || word.ends_with("()");
+            self.after_function = word == "function";
+        } else if std::mem::take(&mut self.after_function) {
+            // `function name {`: the body's brace comes next.
+            *command_position = true;
+        }
+        self.words_seen = true;
+        word.clear();
+    }
+}
+
+/// Where the command substitution starting at `chars[start]` (`$(`) ends: the index of its
+/// closing parenthesis, or the line's length when it goes on past the line. Parentheses
+/// inside quotes do not count.
+fn command_substitution_end(chars: &[char], start: usize) -> usize {
+    let mut i = start;
+    let mut depth = 0;
+    let mut quote = None;
+    while let Some(&d) = chars.get(i) {
+        match (quote, d) {
+            (Some(q), d) if d == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(d),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The index of the backquote closing the one at `chars[start]` (the line's length if none).
+fn backquote_end(chars: &[char], start: usize) -> usize {
+    let mut i = start + 1;
+    while chars.get(i).is_some_and(|&d| d != '`') {
+        i += 1;
+    }
+    i
+}
+
+/// At `chars[at..]` = `<<`: records a here-document's delimiter in `heredocs`, or skips a
+/// here-string's `<<<` (its word is an ordinary argument); returns where scanning goes on.
+fn here_operator(chars: &[char], at: usize, heredocs: &mut Vec<(String, bool)>) -> usize {
+    if chars.get(at + 2) == Some(&'<') {
+        return at + 3;
+    }
+    let (heredoc, next) = heredoc_delimiter(chars, at + 2);
+    heredocs.extend(heredoc);
+    next
+}
+
+/// Reads a here-document's delimiter from `chars[after..]` (just past `<<`): the delimiter
+/// with its quotes removed and whether `<<-` strips leading tabs (`None` when no delimiter
+/// follows), and the index where scanning goes on.
+fn heredoc_delimiter(chars: &[char], after: usize) -> (Option<(String, bool)>, usize) {
+    let mut j = after;
+    let strip_tabs = chars.get(j) == Some(&'-');
+    if strip_tabs {
+        j += 1;
+    }
+    while chars.get(j) == Some(&' ') {
+        j += 1;
+    }
+    let mut delimiter = String::new();
+    while let Some(&d) = chars.get(j) {
+        if d.is_whitespace() || ";|&<>)".contains(d) {
+            break;
+        }
+        if d != '\'' && d != '"' && d != '\\' {
+            delimiter.push(d);
+        }
+        j += 1;
+    }
+    let heredoc = (!delimiter.is_empty()).then_some((delimiter, strip_tabs));
+    (heredoc, j)
 }
 
 /// `name() { … }`, `name () { … }`, `function name { … }`: name, body text, body's line offset.
@@ -353,6 +391,25 @@ mod tests {
             matches!(&got[2].kind, Kind::Function { name, body, .. } if name == "one" && body.trim() == "y;")
         );
         assert_eq!(got.len(), 3);
+    }
+
+    #[test]
+    fn heredoc_delimiter_drops_quotes_and_notes_tab_stripping() {
+        let chars: Vec<char> = "cat <<-'EOF' > f".chars().collect();
+        let (heredoc, next) = heredoc_delimiter(&chars, 6);
+        assert_eq!(heredoc, Some(("EOF".to_owned(), true)));
+        assert_eq!(chars[next], ' ');
+        let chars: Vec<char> = "x <<;".chars().collect();
+        assert_eq!(heredoc_delimiter(&chars, 4), (None, 4));
+    }
+
+    #[test]
+    fn command_substitution_ends_at_its_own_parenthesis() {
+        let chars: Vec<char> = r#"$(a ")" (b)) c"#.chars().collect();
+        assert_eq!(command_substitution_end(&chars, 0), 11);
+        assert_eq!(chars[11], ')');
+        let open: Vec<char> = "$(a (b)".chars().collect();
+        assert_eq!(command_substitution_end(&open, 0), open.len());
     }
 
     #[test]
