@@ -208,10 +208,6 @@ fn parse_parts(
     depth: usize,
     syntax: Syntax,
 ) -> Result<(Vec<Part>, usize), TemplateError> {
-    let unterminated = |offset: usize| TemplateError {
-        offset,
-        message: "unterminated `${`: add the closing `}` (or write `$${` for a literal)".into(),
-    };
     let mut parts = Vec::new();
     let mut literal = String::new();
     let mut i = 0;
@@ -226,68 +222,20 @@ fn parse_parts(
         if rest.starts_with("$${") {
             literal.push_str("${");
             i += 3;
-        } else if let Some(body) = rest.strip_prefix("${") {
-            let name_len = body
-                .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
-                .unwrap_or(body.len());
-            let name = &body[..name_len];
-            let after = &body[name_len..];
-            let not_a_reference = || match body.find('}') {
-                Some(end) => TemplateError {
-                    offset: base + i,
-                    message: format!(
-                        "`${{{}}}` is not a variable reference: names are letters, digits and `_`, not starting with a digit",
-                        cut(&body[..end])
-                    ),
-                },
-                None => unterminated(base + i),
-            };
-            let ours =
-                is_variable_name(name) && (after.starts_with('}') || after.starts_with(":-"));
-            if syntax == Syntax::Shell && !ours {
-                let length = bash_expansion_len(rest).ok_or_else(|| unterminated(base + i))?;
-                literal.push_str(&rest[..length]);
-                i += length;
-                continue;
+        } else if rest.starts_with("${") {
+            match parse_reference(text, i, base, depth, syntax)? {
+                Reference::Shell(length) => {
+                    literal.push_str(&rest[..length]);
+                    i += length;
+                }
+                Reference::Var(var, used) => {
+                    if !literal.is_empty() {
+                        parts.push(Part::Literal(std::mem::take(&mut literal)));
+                    }
+                    parts.push(var);
+                    i += used;
+                }
             }
-            let default = if after.starts_with('}') {
-                if !is_variable_name(name) {
-                    return Err(not_a_reference());
-                }
-                i += 2 + name_len + 1;
-                None
-            } else if after.starts_with(":-") {
-                if !is_variable_name(name) {
-                    return Err(not_a_reference());
-                }
-                if depth >= MAX_NESTING {
-                    return Err(TemplateError {
-                        offset: base + i,
-                        message: format!(
-                            "defaults nest more than {MAX_NESTING} deep: simplify the template"
-                        ),
-                    });
-                }
-                let start = i + 2 + name_len + 2;
-                let (default, used) = parse_parts(
-                    &text[start..],
-                    base + start,
-                    Some(base + i),
-                    depth + 1,
-                    syntax,
-                )?;
-                i = start + used;
-                Some(default)
-            } else {
-                return Err(not_a_reference());
-            };
-            if !literal.is_empty() {
-                parts.push(Part::Literal(std::mem::take(&mut literal)));
-            }
-            parts.push(Part::Var {
-                name: name.to_owned(),
-                default,
-            });
         } else {
             let c = rest.chars().next().expect("not at the end");
             literal.push(c);
@@ -301,6 +249,83 @@ fn parse_parts(
         parts.push(Part::Literal(literal));
     }
     Ok((parts, i))
+}
+
+/// What a `${` in a template turns out to be.
+enum Reference {
+    /// A bash expansion left for the shell (in `sh` steps only): its length in bytes.
+    Shell(usize),
+    /// One of ours, `${NAME}` or `${NAME:-default}`: the part and the bytes it used.
+    Var(Part, usize),
+}
+
+/// Reads the reference whose `${` is at `text[i..]` (byte `base + i` of the template).
+fn parse_reference(
+    text: &str,
+    i: usize,
+    base: usize,
+    depth: usize,
+    syntax: Syntax,
+) -> Result<Reference, TemplateError> {
+    let rest = &text[i..];
+    let body = &rest[2..];
+    let name_len = body
+        .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+        .unwrap_or(body.len());
+    let name = &body[..name_len];
+    let after = &body[name_len..];
+    let ours = is_variable_name(name) && (after.starts_with('}') || after.starts_with(":-"));
+    if syntax == Syntax::Shell && !ours {
+        let length = bash_expansion_len(rest).ok_or_else(|| unterminated(base + i))?;
+        return Ok(Reference::Shell(length));
+    }
+    if !ours {
+        return Err(match body.find('}') {
+            Some(end) => TemplateError {
+                offset: base + i,
+                message: format!(
+                    "`${{{}}}` is not a variable reference: names are letters, digits and `_`, not starting with a digit",
+                    cut(&body[..end])
+                ),
+            },
+            None => unterminated(base + i),
+        });
+    }
+    if after.starts_with('}') {
+        let var = Part::Var {
+            name: name.to_owned(),
+            default: None,
+        };
+        return Ok(Reference::Var(var, 2 + name_len + 1));
+    }
+    if depth >= MAX_NESTING {
+        return Err(TemplateError {
+            offset: base + i,
+            message: format!("defaults nest more than {MAX_NESTING} deep: simplify the template"),
+        });
+    }
+    // The default is a template of its own, parsed up to the `}` that closes this reference.
+    let start = i + 2 + name_len + 2;
+    let (default, used) = parse_parts(
+        &text[start..],
+        base + start,
+        Some(base + i),
+        depth + 1,
+        syntax,
+    )?;
+    let var = Part::Var {
+        name: name.to_owned(),
+        default: Some(default),
+    };
+    Ok(Reference::Var(var, start + used - i))
+}
+
+/// The error for a `${` that is never closed, at byte `offset` of the template.
+fn unterminated(offset: usize) -> TemplateError {
+    TemplateError {
+        offset,
+        message: "unterminated `${`: add the closing `}` (or write `$${` for a literal)".into(),
+    }
 }
 
 /// Text quoted in an error, cut to a readable length.
