@@ -207,19 +207,7 @@ pub(crate) fn tokenize(line: &str) -> Result<(Vec<Token>, Option<String>), NotTe
                     in_word = false;
                 }
                 flush(&mut word, &mut in_word, &mut tokens);
-                op.push(c);
-                i += 1;
-                while i < chars.len() && "|&<>".contains(chars[i]) && op.len() < 3 {
-                    op.push(chars[i]);
-                    i += 1;
-                }
-                if (op.ends_with(">&") || op.ends_with("<&"))
-                    && i < chars.len()
-                    && chars[i].is_ascii_digit()
-                {
-                    op.push(chars[i]);
-                    i += 1;
-                }
+                i = operator(&chars, i, &mut op);
                 tokens.push(Token::Op(op));
             }
             '\'' => {
@@ -235,37 +223,8 @@ pub(crate) fn tokenize(line: &str) -> Result<(Vec<Token>, Option<String>), NotTe
                 i += end + 2;
             }
             '"' => {
-                i += 1;
-                let mut text = String::new();
-                loop {
-                    let Some(&c) = chars.get(i) else {
-                        return Err(NotTemplate("unclosed double quote".to_owned()));
-                    };
-                    match c {
-                        '"' => break,
-                        '\\' if matches!(chars.get(i + 1), Some('"' | '\\' | '`')) => {
-                            text.push(chars[i + 1]);
-                            i += 2;
-                        }
-                        '\\' if chars.get(i + 1) == Some(&'$') => {
-                            push(&mut word, Part::Expandable(std::mem::take(&mut text)));
-                            push(&mut word, Part::Literal("$".to_owned()));
-                            i += 2;
-                        }
-                        '$' if chars.get(i + 1) == Some(&'(') => {
-                            let end = substitution_end(&chars, i + 1)?;
-                            text.extend(&chars[i..end]);
-                            i = end;
-                        }
-                        _ => {
-                            text.push(c);
-                            i += 1;
-                        }
-                    }
-                }
-                push(&mut word, Part::Expandable(text));
+                i = double_quoted(&chars, i, &mut word)?;
                 in_word = true;
-                i += 1;
             }
             '\\' => {
                 if let Some(&next) = chars.get(i + 1) {
@@ -278,28 +237,9 @@ pub(crate) fn tokenize(line: &str) -> Result<(Vec<Token>, Option<String>), NotTe
                     i += 1;
                 }
             }
-            '$' if chars.get(i + 1) == Some(&'(') => {
-                let end = substitution_end(&chars, i + 1)?;
-                push(&mut word, Part::Expandable(chars[i..end].iter().collect()));
-                in_word = true;
-                i = end;
-            }
-            '$' if chars.get(i + 1) == Some(&'{') => {
-                let end = chars[i..]
-                    .iter()
-                    .position(|&c| c == '}')
-                    .map(|p| i + p + 1)
-                    .ok_or_else(|| NotTemplate("unclosed `${`".to_owned()))?;
-                push(&mut word, Part::Expandable(chars[i..end].iter().collect()));
-                in_word = true;
-                i = end;
-            }
-            '`' => {
-                let end = chars[i + 1..]
-                    .iter()
-                    .position(|&c| c == '`')
-                    .map(|p| i + p + 2)
-                    .ok_or_else(|| NotTemplate("unclosed backquote".to_owned()))?;
+            '$' | '`' if c == '`' || matches!(chars.get(i + 1), Some('(' | '{')) => {
+                // Substitutions and `${…}` stay whole: the shell expands them when the step runs.
+                let end = expansion_end(&chars, i)?;
                 push(&mut word, Part::Expandable(chars[i..end].iter().collect()));
                 in_word = true;
                 i = end;
@@ -313,6 +253,77 @@ pub(crate) fn tokenize(line: &str) -> Result<(Vec<Token>, Option<String>), NotTe
     }
     flush(&mut word, &mut in_word, &mut tokens);
     Ok((tokens, None))
+}
+
+/// Index just past the `$(…)`, `${…}` or `` `…` `` starting at `chars[start]`.
+fn expansion_end(chars: &[char], start: usize) -> Result<usize, NotTemplate> {
+    if chars[start] == '`' {
+        return chars[start + 1..]
+            .iter()
+            .position(|&c| c == '`')
+            .map(|p| start + p + 2)
+            .ok_or_else(|| NotTemplate("unclosed backquote".to_owned()));
+    }
+    if chars.get(start + 1) == Some(&'(') {
+        return substitution_end(chars, start + 1);
+    }
+    chars[start..]
+        .iter()
+        .position(|&c| c == '}')
+        .map(|p| start + p + 1)
+        .ok_or_else(|| NotTemplate("unclosed `${`".to_owned()))
+}
+
+/// Reads the operator starting at `chars[start]` onto `op` (which may hold a file-descriptor
+/// number already): up to three of `|&<>`, and the digit of a `>&N` or `<&N` duplication.
+/// Returns the index just past it.
+fn operator(chars: &[char], start: usize, op: &mut String) -> usize {
+    op.push(chars[start]);
+    let mut i = start + 1;
+    while i < chars.len() && "|&<>".contains(chars[i]) && op.len() < 3 {
+        op.push(chars[i]);
+        i += 1;
+    }
+    if (op.ends_with(">&") || op.ends_with("<&")) && i < chars.len() && chars[i].is_ascii_digit() {
+        op.push(chars[i]);
+        i += 1;
+    }
+    i
+}
+
+/// Reads the double-quoted string opening at `chars[open]` into `word`: its text stays
+/// expandable, except a `\$` that bash leaves literal. Returns the index past the closing quote.
+fn double_quoted(chars: &[char], open: usize, word: &mut Word) -> Result<usize, NotTemplate> {
+    let mut i = open + 1;
+    let mut text = String::new();
+    loop {
+        let Some(&c) = chars.get(i) else {
+            return Err(NotTemplate("unclosed double quote".to_owned()));
+        };
+        match c {
+            '"' => break,
+            '\\' if matches!(chars.get(i + 1), Some('"' | '\\' | '`')) => {
+                text.push(chars[i + 1]);
+                i += 2;
+            }
+            '\\' if chars.get(i + 1) == Some(&'$') => {
+                push(word, Part::Expandable(std::mem::take(&mut text)));
+                push(word, Part::Literal("$".to_owned()));
+                i += 2;
+            }
+            '$' if chars.get(i + 1) == Some(&'(') => {
+                let end = substitution_end(chars, i + 1)?;
+                text.extend(&chars[i..end]);
+                i = end;
+            }
+            _ => {
+                text.push(c);
+                i += 1;
+            }
+        }
+    }
+    push(word, Part::Expandable(text));
+    Ok(i + 1)
 }
 
 /// Index just past the `)` closing the `(` at `open`, minding nesting and quotes.
@@ -466,6 +477,27 @@ mod tests {
                 Token::Op(_) => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn operators_take_a_duplicated_descriptor_and_stop_at_three_characters() {
+        let chars: Vec<char> = "2>&1 x".chars().collect();
+        let mut op = "2".to_owned();
+        assert_eq!(operator(&chars, 1, &mut op), 4);
+        assert_eq!(op, "2>&1");
+        let chars: Vec<char> = "a ||&& b".chars().collect();
+        let mut op = String::new();
+        assert_eq!(operator(&chars, 2, &mut op), 5);
+        assert_eq!(op, "||&");
+    }
+
+    #[test]
+    fn expansions_end_past_their_closer_or_fail_unclosed() {
+        let chars: Vec<char> = "$(a (b)) ${X} `c` $(d".chars().collect();
+        assert_eq!(expansion_end(&chars, 0), Ok(8));
+        assert_eq!(expansion_end(&chars, 9), Ok(13));
+        assert_eq!(expansion_end(&chars, 14), Ok(17));
+        assert!(expansion_end(&chars, 18).is_err());
     }
 
     #[test]
