@@ -47,6 +47,7 @@ pub mod mask;
 pub mod regular_file;
 pub mod report;
 pub mod scheduler;
+pub mod serve;
 pub mod suite;
 
 pub use harness::Harness;

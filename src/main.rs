@@ -23,6 +23,7 @@ fn main() {
         Some(Command::History(args)) => smoke_runner::app::history_main(args),
         Some(Command::Report(args)) => smoke_runner::app::report_main(args),
         Some(Command::Import(args)) => smoke_runner::app::import_main(args),
+        Some(Command::Serve(args)) => smoke_runner::app::serve_main(args),
         None => smoke_runner::app::run_main(&cli.run),
     };
     std::process::exit(code);

@@ -53,6 +53,56 @@ pub enum Command {
     /// are kept as `sh` steps, with the script's functions they call; what cannot be translated
     /// is kept the same way with a warning naming its line. Exits 2 on unreadable input.
     Import(ImportArgs),
+
+    /// Watch suites: run them on a schedule and on request, over an HTTP API with health,
+    /// metrics and a status page (see README "Monitor").
+    ///
+    /// Triggering and cancelling runs need a bearer token, from SMOKE_SERVE_TOKEN or
+    /// --token-file; without one the API only reads. Stops on SIGTERM or SIGINT after the
+    /// running runs end (at most --drain-timeout); SIGHUP reloads --config and the suites.
+    Serve(Box<ServeArgs>),
+}
+
+/// `smoke-runner serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on. Anything but loopback needs a token.
+    /// [default: 127.0.0.1:8080, or `listen` in --config]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+
+    /// Run every watched suite this often (`30s`, `5m`); suites start at a random offset
+    /// within the first interval so that they do not all start at once.
+    /// [default: `every` in --config, else 5m]
+    #[arg(long, value_name = "DUR")]
+    pub every: Option<String>,
+
+    /// A TOML file with the monitor's settings and each suite's interval (see README
+    /// "Monitor"); its values apply where no flag is given.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Read the API token from FILE (owned by you, mode 0600). [default: SMOKE_SERVE_TOKEN]
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// How many runs go at once. [default: 1, or `concurrency` in --config]
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+
+    /// How many runs may wait; a trigger beyond that is answered 429.
+    /// [default: 16, or `queue` in --config]
+    #[arg(long, value_name = "N")]
+    pub queue: Option<usize>,
+
+    /// On SIGTERM, how long running runs get to finish before they are cancelled.
+    /// [default: 30s, or `drain_timeout` in --config]
+    #[arg(long, value_name = "DUR")]
+    pub drain_timeout: Option<String>,
+
+    /// Settings for the runs: the same as running suites from the command line.
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// `smoke-runner import`.

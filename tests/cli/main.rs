@@ -24,6 +24,7 @@ mod reports;
 mod retention;
 mod retry_backoff;
 mod run;
+mod serve;
 mod services;
 mod setup_runs;
 mod snapshots;

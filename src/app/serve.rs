@@ -1,0 +1,186 @@
+//! `smoke-runner serve`: settings and suites in, the monitor's threads and HTTP server up,
+//! signals handled (SIGTERM/SIGINT drain and stop, SIGHUP reloads), an exit status out.
+
+use std::net::TcpListener as StdListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::config::ServeArgs;
+use crate::history::{HISTORY_ENV, HistoryLocation};
+use crate::serve::{Api, Catalog, EngineRuns, Monitor, TOKEN_ENV, Token, router, serve};
+
+use super::exit::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+
+/// Runs the monitor until SIGTERM or SIGINT; returns the exit status.
+pub fn serve_main(args: &ServeArgs) -> i32 {
+    let catalog = match Catalog::load(args) {
+        Ok(catalog) => catalog,
+        Err(error) => {
+            stderr_line!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    let token = match Token::load(
+        catalog.config.token_file.as_deref(),
+        std::env::var(TOKEN_ENV).ok(),
+    ) {
+        Ok(token) => token,
+        Err(error) => {
+            stderr_line!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
+    let listen = catalog.config.listen;
+    if token.is_none() && !listen.ip().is_loopback() {
+        stderr_line!(
+            "error: refusing to listen on {listen} without a token: anyone who can reach it could read the results; set {TOKEN_ENV} or --token-file, or listen on 127.0.0.1"
+        );
+        return EXIT_USAGE;
+    }
+    let listener = match StdListener::bind(listen).and_then(|l| l.set_nonblocking(true).map(|()| l))
+    {
+        Ok(listener) => listener,
+        Err(error) => {
+            stderr_line!("error: cannot listen on {listen}: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    let history = history_location(args);
+    let concurrency = catalog.config.concurrency;
+    let drain_timeout = catalog.config.drain_timeout;
+    let monitor = Arc::new(Monitor::new(
+        catalog,
+        Box::new(EngineRuns),
+        history,
+        id_prefix(),
+    ));
+    let threads = start_threads(&monitor, concurrency);
+    let bound = listener.local_addr().map_or(listen, |addr| addr);
+    announce(&monitor, bound, token.is_some());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            stderr_line!("error: cannot start the HTTP server: {error}");
+            return EXIT_FAILED;
+        }
+    };
+    let api = Arc::new(Api {
+        monitor: monitor.clone(),
+        token,
+    });
+    let served = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        serve(
+            listener,
+            router(api),
+            lifecycle(monitor.clone(), args, drain_timeout),
+        )
+        .await;
+        Ok::<_, std::io::Error>(())
+    });
+    if let Err(error) = served {
+        stderr_line!("error: cannot serve on {bound}: {error}");
+        monitor.stop();
+    }
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    for thread in threads {
+        let _ = thread.join();
+    }
+    EXIT_OK
+}
+
+/// The workers and the schedule.
+fn start_threads(monitor: &Arc<Monitor>, concurrency: usize) -> Vec<std::thread::JoinHandle<()>> {
+    let mut threads = Vec::new();
+    for _ in 0..concurrency {
+        let monitor = monitor.clone();
+        threads.push(std::thread::spawn(move || monitor.work()));
+    }
+    let scheduler = monitor.clone();
+    threads.push(std::thread::spawn(move || scheduler.schedule()));
+    threads
+}
+
+/// The first line a user (or a test) reads: where the monitor listens.
+fn announce(monitor: &Monitor, bound: std::net::SocketAddr, has_token: bool) {
+    let catalog = monitor.catalog();
+    stdout_line!(
+        "→ Monitoring {} suite(s) on http://{bound} (every {})",
+        catalog.suites.len(),
+        humantime::format_duration(catalog.config.every)
+    );
+    if !has_token {
+        stdout_line!(
+            "note: no token ({TOKEN_ENV} or --token-file): the API only reads; triggering and cancelling runs are refused"
+        );
+    }
+}
+
+/// Waits for SIGTERM or SIGINT, reloading on SIGHUP meanwhile; then stops the schedule and the
+/// queue and lets running runs finish (at most `drain_timeout`).
+async fn lifecycle(monitor: Arc<Monitor>, args: &ServeArgs, drain_timeout: Duration) {
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        stderr_line!("warning: cannot install signal handlers; stop the monitor with SIGKILL");
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => match Catalog::load(args) {
+                Ok(catalog) => {
+                    stdout_line!("→ Reloaded: {} suite(s)", catalog.suites.len());
+                    monitor.reload(catalog);
+                }
+                Err(error) => stderr_line!("error: reload refused, keeping the running configuration: {error}"),
+            },
+        }
+    }
+    monitor.stop();
+    let drained = {
+        let monitor = monitor.clone();
+        tokio::task::spawn_blocking(move || monitor.runs.wait_idle(drain_timeout))
+            .await
+            .unwrap_or(false)
+    };
+    if !drained {
+        // Cancelled runs stop their commands and remove their test dirs before they end.
+        for handle in monitor.runs.running_handles() {
+            handle.cancel();
+        }
+        let monitor = monitor.clone();
+        let _ =
+            tokio::task::spawn_blocking(move || monitor.runs.wait_idle(Duration::from_secs(60)))
+                .await;
+    }
+}
+
+/// `--history`, `SMOKE_HISTORY`, `--no-history`: where runs are recorded.
+fn history_location(args: &ServeArgs) -> Option<std::path::PathBuf> {
+    let env = std::env::var(HISTORY_ENV).ok();
+    HistoryLocation::resolve(
+        args.run.history.as_deref(),
+        env.as_deref(),
+        args.run.no_history,
+    )
+    .path()
+    .map(std::path::Path::to_path_buf)
+}
+
+/// Run ids of this monitor start with its start time and process id: `20261202-031500-4242`.
+fn id_prefix() -> String {
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let digits: String = now.chars().filter(char::is_ascii_digit).take(14).collect();
+    let (date, time) = digits.split_at(digits.len().min(8));
+    format!("{date}-{time}-{}", std::process::id())
+}

@@ -1,0 +1,789 @@
+//! `smoke-runner serve`: the monitor driven over HTTP on loopback, as a user's curl would.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::support::{StopOnDrop, TestEnv, smoke_runner};
+
+const TOKEN: &str = "serve-test-token-0123456789";
+
+/// A step that waits until the file `$RELEASE` exists: a run the test holds open.
+const HELD_SUITE: &str = r#"
+name = "held"
+command = ""
+timeout = "120s"
+
+[[step]]
+name = "waits for release"
+run = ["sh", "-c", "echo $$ > \"$RELEASE.pid\"; echo \"started with $SERVE_SECRET\"; while [ ! -e \"$RELEASE\" ]; do sleep 0.02; done"]
+"#;
+
+const QUICK_SUITE: &str = r#"
+name = "quick"
+command = ""
+
+[[step]]
+name = "says hello"
+run = ["echo", "hello"]
+stdout.contains = "hello"
+"#;
+
+/// A running monitor, stopped (SIGTERM, then SIGKILL) when dropped.
+struct Served {
+    process: StopOnDrop,
+    addr: String,
+}
+
+impl Served {
+    /// `smoke-runner serve --listen 127.0.0.1:0 ARGS` in `env`'s folder, with the token.
+    fn start(env: &TestEnv, args: &[&str]) -> Self {
+        let mut command = env.std_command(smoke_runner());
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--no-env-file"])
+            .args(args)
+            .env("SMOKE_SERVE_TOKEN", TOKEN)
+            .env("RELEASE", env.path().join("release"))
+            .env("SERVE_SECRET", "hunter2-very-secret")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("start smoke-runner serve");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = sender.send(line);
+            }
+        });
+        let process = StopOnDrop(child);
+        let first = receiver
+            .recv_timeout(Duration::from_secs(60))
+            .expect("serve prints where it listens");
+        let addr = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .to_owned();
+        Self { process, addr }
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        request(&self.addr, "GET", path, None, b"")
+    }
+
+    fn post(&self, path: &str, body: &str) -> (u16, String) {
+        request(&self.addr, "POST", path, Some(TOKEN), body.as_bytes())
+    }
+
+    fn json(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    /// Polls run `id` until `done` holds for it (at most a minute).
+    fn wait_run(&self, id: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let run = self.json(&format!("/api/runs/{id}"));
+            if done(&run) {
+                return run;
+            }
+            assert!(Instant::now() < deadline, "run {id} never got there: {run}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM; the exit status.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let child = &mut self.process.0;
+        // SAFETY: signalling the child this test spawned.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection; the status and the (de-chunked) body.
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect to serve");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    // The server may answer (413) before reading a large body, and close.
+    let _ = stream.write_all(body);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    parse_response(&response)
+}
+
+fn parse_response(response: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(response);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {head:?}"));
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    (status, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn run_id(body: &str) -> String {
+    let value: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(value["status"], "queued", "{body}");
+    value["id"].as_str().expect("an id").to_owned()
+}
+
+fn release(env: &TestEnv) {
+    std::fs::write(env.path().join("release"), "").unwrap();
+}
+
+#[test]
+fn triggered_run_streams_its_events_live_and_ends_passed_with_masked_output() {
+    let env = TestEnv::new()
+        .suite("held", HELD_SUITE)
+        .suite("quick", QUICK_SUITE);
+    let served = Served::start(&env, &["--every", "1h", "--redact", "SERVE_SECRET"]);
+    let (status, body) = served.post("/api/runs", r#"{"suites": ["held"], "commit": "abc123"}"#);
+    assert_eq!(status, 202, "{body}");
+    let id = run_id(&body);
+    // Follow the events while the run is held: the step's start arrives before it ends.
+    let mut stream = TcpStream::connect(&served.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /api/runs/{id}/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&received).contains("\"step_started\"") {
+        let n = stream
+            .read(&mut buffer)
+            .expect("events arrive while the run runs");
+        assert!(n > 0, "the stream ended before the step started");
+        received.extend_from_slice(&buffer[..n]);
+    }
+    let running = served.json(&format!("/api/runs/{id}"));
+    assert_eq!(running["status"], "running", "{running}");
+    release(&env);
+    stream.read_to_end(&mut received).unwrap();
+    let (_, events) = parse_response(&received);
+    let kinds: Vec<String> = events
+        .lines()
+        .map(|line| {
+            let event: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert_eq!(event["schema"], 1, "{line}");
+            event["event"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("run_started"),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("run_finished"),
+        "{kinds:?}"
+    );
+    let run = served.wait_run(&id, |run| run["status"] != "running");
+    assert_eq!(run["status"], "passed", "{run}");
+    assert_eq!(run["trigger"], "api");
+    assert_eq!(run["commit"], "abc123");
+    assert_eq!(run["progress"]["done"], 1);
+    assert_eq!(run["progress"]["total"], 1);
+    assert_eq!(run["counts"]["passed"], 1);
+    let tail = run["steps"][0]["output_tail"].as_str().unwrap();
+    assert!(
+        tail.contains("started with [redacted:SERVE_SECRET]"),
+        "{tail}"
+    );
+    assert!(!events.contains("hunter2") && !run.to_string().contains("hunter2"));
+    let listed = served.json("/api/runs?suite=held&limit=5");
+    assert_eq!(listed["runs"][0]["id"], id.as_str(), "{listed}");
+    assert!(served.terminate().success());
+}
+
+#[test]
+fn api_refuses_missing_or_wrong_tokens_large_bodies_and_unknown_suites() {
+    let env = TestEnv::new().suite("quick", QUICK_SUITE);
+    let served = Served::start(&env, &["--every", "1h"]);
+    let (status, body) = request(&served.addr, "POST", "/api/runs", None, b"{}");
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = request(
+        &served.addr,
+        "POST",
+        "/api/runs",
+        Some("wrong-token-0123456789"),
+        b"{}",
+    );
+    assert_eq!(status, 401);
+    let (status, _) = request(&served.addr, "DELETE", "/api/runs/x", None, b"");
+    assert_eq!(status, 401);
+    let huge = vec![b' '; 1024 * 1024];
+    let (status, _) = request(&served.addr, "POST", "/api/runs", Some(TOKEN), &huge);
+    assert_eq!(status, 413);
+    let (status, body) = served.post("/api/runs", r#"{"suites": ["nope"]}"#);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("watched: quick"), "{body}");
+    let (status, body) = served.post("/api/runs", r#"{"command": "rm -rf /"}"#);
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = served.get("/api/runs/unknown-id");
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn a_full_queue_answers_429_and_a_queued_run_can_be_cancelled() {
+    let env = TestEnv::new().suite("held", HELD_SUITE);
+    let served = Served::start(
+        &env,
+        &["--every", "1h", "--queue", "1", "--concurrency", "1"],
+    );
+    let first = run_id(&served.post("/api/runs", "").1);
+    served.wait_run(&first, |run| run["status"] == "running");
+    let (status, body) = served.post("/api/runs", "");
+    assert_eq!(status, 202, "{body}");
+    let second = run_id(&body);
+    let (status, body) = served.post("/api/runs", "");
+    assert_eq!(status, 429, "{body}");
+    let (status, body) = request(
+        &served.addr,
+        "DELETE",
+        &format!("/api/runs/{second}"),
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        served.json(&format!("/api/runs/{second}"))["status"],
+        "cancelled"
+    );
+    release(&env);
+    let run = served.wait_run(&first, |run| run["status"] != "running");
+    assert_eq!(run["status"], "passed", "{run}");
+    assert!(served.terminate().success());
+}
+
+#[test]
+fn a_client_sending_a_byte_a_second_does_not_hold_up_others() {
+    let env = TestEnv::new().suite("quick", QUICK_SUITE);
+    let served = Served::start(&env, &["--every", "1h"]);
+    let mut slow = TcpStream::connect(&served.addr).unwrap();
+    let (stop, stopped) = mpsc::channel::<()>();
+    let trickle = std::thread::spawn(move || {
+        for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\n".iter().cycle() {
+            if slow.write_all(&[*byte]).is_err() {
+                return;
+            }
+            if stopped.recv_timeout(Duration::from_secs(1)).is_ok() {
+                return;
+            }
+        }
+    });
+    for _ in 0..20 {
+        let started = Instant::now();
+        let (status, _) = served.get("/healthz");
+        assert!(status == 200 || status == 503);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a request waited for the slow client"
+        );
+    }
+    let _ = stop.send(());
+    trickle.join().unwrap();
+}
+
+#[test]
+fn scheduled_runs_feed_healthz_and_metrics() {
+    let env = TestEnv::new().suite("quick", QUICK_SUITE).file(
+        "serve.toml",
+        "every = \"1h\"\n[suite.quick]\nevery = \"1s\"\n",
+    );
+    let served = Served::start(&env, &["--config", "serve.toml"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let health = loop {
+        let (status, body) = served.get("/healthz");
+        if status == 200 {
+            break body;
+        }
+        assert_eq!(status, 503, "{body}");
+        assert!(Instant::now() < deadline, "never healthy: {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let health: serde_json::Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(health["suites"]["quick"]["outcome"], "passed", "{health}");
+    let (status, metrics) = served.get("/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("smoke_suite_passed{suite=\"quick\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("smoke_runs_total{result=\"passed\"}"),
+        "{metrics}"
+    );
+    let runs = served.json("/api/runs?suite=quick");
+    assert_eq!(runs["runs"][0]["trigger"], "schedule", "{runs}");
+}
+
+#[test]
+fn refuses_to_listen_beyond_loopback_without_a_token_and_bad_configs() {
+    let env = TestEnv::new()
+        .suite("quick", QUICK_SUITE)
+        .file("bad.toml", "evry = \"1m\"\n");
+    let output = env
+        .command()
+        .args(["serve", "--listen", "0.0.0.0:0", "--no-env-file"])
+        .env_remove("SMOKE_SERVE_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("without a token"));
+    let output = env
+        .command()
+        .args(["serve", "--config", "bad.toml", "--no-env-file"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("evry"),
+        "{stderr}"
+    );
+}
+
+/// `NAME` on PATH.
+fn on_path(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+/// A port nobody listens on right now.
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn prometheus_scrapes_the_outcome_gauge_and_promtool_accepts_the_metrics() {
+    let (Some(prometheus), Some(promtool)) = (on_path("prometheus"), on_path("promtool")) else {
+        assert!(
+            std::env::var_os("SMOKE_REQUIRE_PROMETHEUS").is_none(),
+            "SMOKE_REQUIRE_PROMETHEUS is set but prometheus or promtool is not on PATH"
+        );
+        eprintln!("note: no prometheus found; the scrape test did not run");
+        return;
+    };
+    let second = QUICK_SUITE.replace("name = \"quick\"", "name = \"second\"");
+    let env = TestEnv::new()
+        .suite("quick", QUICK_SUITE)
+        .suite("second", &second)
+        .file("serve.toml", "every = \"1s\"\n");
+    let served = Served::start(&env, &["--config", "serve.toml"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let metrics = loop {
+        let (_, metrics) = served.get("/metrics");
+        if metrics.contains("smoke_suite_passed{suite=\"quick\"}")
+            && metrics.contains("smoke_suite_passed{suite=\"second\"}")
+        {
+            break metrics;
+        }
+        assert!(Instant::now() < deadline, "no outcomes yet: {metrics}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut check = std::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run promtool");
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
+    let checked = check.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool check metrics: {}{}\n{metrics}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let config = env.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: smoke\n    static_configs:\n      - targets: ['{}']\n",
+            served.addr
+        ),
+    )
+    .unwrap();
+    let web = format!("127.0.0.1:{}", free_port());
+    let _prometheus = StopOnDrop(
+        std::process::Command::new(&prometheus)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                env.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address={web}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let answer = TcpStream::connect(&web).ok().map(|_| {
+            request(
+                &web,
+                "GET",
+                "/api/v1/query?query=smoke_suite_passed",
+                None,
+                b"",
+            )
+        });
+        if let Some((200, body)) = &answer {
+            let value: serde_json::Value = serde_json::from_str(body).unwrap();
+            let series = value["data"]["result"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let suites: Vec<&str> = series
+                .iter()
+                .filter(|s| s["value"][1] == "1")
+                .filter_map(|s| s["metric"]["suite"].as_str())
+                .collect();
+            if suites.contains(&"quick") && suites.contains(&"second") {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "prometheus never returned both suites: {answer:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A watched HTTP server the test takes down and brings back: answers 200 on its port while up.
+struct WatchedServer {
+    port: u16,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WatchedServer {
+    fn up(port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the watched server");
+        listener.set_nonblocking(true).unwrap();
+        let (stop, stopped) = mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            while stopped.try_recv().is_err() {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        stream.set_nonblocking(false).unwrap();
+                        let mut buffer = [0u8; 4096];
+                        let _ = stream.read(&mut buffer);
+                        let _ = stream.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                        );
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Self {
+            port,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    fn down(mut self) -> u16 {
+        self.stop.take().map(|stop| stop.send(()));
+        self.thread.take().map(std::thread::JoinHandle::join);
+        self.port
+    }
+}
+
+/// A webhook receiver: every request body it got, in order.
+fn webhook_receiver() -> (String, mpsc::Receiver<serde_json::Value>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (sender, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut data = Vec::new();
+            let mut buffer = [0u8; 4096];
+            let body = loop {
+                let Ok(n) = stream.read(&mut buffer) else {
+                    break None;
+                };
+                if n == 0 {
+                    break None;
+                }
+                data.extend_from_slice(&buffer[..n]);
+                let text = String::from_utf8_lossy(&data).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        break Some(body.to_owned());
+                    }
+                }
+            };
+            let _ = stream.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+            if let Some(body) = body {
+                let _ = sender.send(serde_json::from_str(&body).unwrap_or(serde_json::Value::Null));
+            }
+        }
+    });
+    (url, received)
+}
+
+/// Polls `/healthz` until it answers `status` (at most a minute).
+fn wait_health(served: &Served, status: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (answer, body) = served.get("/healthz");
+        if answer == status {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/healthz never answered {status}: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn healthz_follows_a_watched_server_down_and_back_and_the_webhook_hears_it_once_each() {
+    let port = free_port();
+    let server = WatchedServer::up(port);
+    let (webhook, alerts) = webhook_receiver();
+    let suite = format!(
+        "name = \"web\"\n\n[[step]]\nname = \"answers\"\ntimeout = \"5s\"\nhttp = {{ url = \"http://127.0.0.1:{port}/health\", status = 200 }}\n"
+    );
+    let env = TestEnv::new().suite("web", &suite).file(
+        "serve.toml",
+        &format!("every = \"1s\"\n[alerts]\nwebhook = \"{webhook}\"\nafter = 2\n"),
+    );
+    let served = Served::start(&env, &["--config", "serve.toml"]);
+    wait_health(&served, 200);
+    let port = server.down();
+    wait_health(&served, 503);
+    let failing = alerts
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a failing alert");
+    assert_eq!(failing["event"], "failing", "{failing}");
+    assert_eq!(failing["suite"], "web");
+    assert!(
+        failing["consecutive_failures"].as_u64().unwrap() >= 2,
+        "{failing}"
+    );
+    let _server = WatchedServer::up(port);
+    wait_health(&served, 200);
+    let recovered = alerts
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a recovered alert");
+    assert_eq!(recovered["event"], "recovered", "{recovered}");
+    // Passing runs go on (one interval each): no further alert.
+    assert!(
+        alerts.recv_timeout(Duration::from_secs(3)).is_err(),
+        "one alert each"
+    );
+}
+
+#[test]
+fn status_page_renders_in_headless_chromium() {
+    let browser = std::env::var_os("CHROMIUM")
+        .map(std::path::PathBuf::from)
+        .or_else(|| on_path("chromium"))
+        .or_else(|| on_path("chromium-browser"));
+    let Some(browser) = browser else {
+        assert!(
+            std::env::var_os("SMOKE_REQUIRE_BROWSER").is_none(),
+            "SMOKE_REQUIRE_BROWSER is set but no chromium was found (set CHROMIUM or install it)"
+        );
+        eprintln!("note: no chromium found; the status page browser test did not run");
+        return;
+    };
+    let env = TestEnv::new().suite("quick", QUICK_SUITE);
+    let served = Served::start(&env, &["--every", "1s"]);
+    wait_health(&served, 200);
+    let (status, page) = served.get("/");
+    assert_eq!(status, 200);
+    assert!(page.contains("http-equiv=\"refresh\""), "{page}");
+    let profile = tempfile::tempdir().unwrap();
+    // `smoke-runner exec` bounds the browser and stops every process it starts.
+    let output = std::process::Command::new(smoke_runner())
+        .args(["exec", "--timeout", "180", "--"])
+        .arg(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("http://{}/", served.addr))
+        .output()
+        .expect("run chromium");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(dom.contains("<table id=\"suites\">"), "{dom}");
+    let row = dom
+        .split("<tr class=\"suite\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no suite row in {dom}"));
+    assert!(
+        row.contains("<td>quick</td>") && row.contains(">passed</td>"),
+        "{row}"
+    );
+    // The history's report below it: the last run's steps and the outcome grid.
+    assert!(
+        dom.contains("<h2 id=\"steps\">") && dom.contains("<h2 id=\"grid\">"),
+        "{dom}"
+    );
+    assert!(dom.contains("quick::says_hello"), "{dom}");
+}
+
+/// The test dirs under the scratch folder's `tmp/` (where serve's runs make them).
+fn test_dirs(env: &TestEnv) -> Vec<String> {
+    std::fs::read_dir(env.path().join("tmp"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with("plandex-held"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn cancelling_a_running_run_stops_its_processes_and_removes_its_test_dir() {
+    let env = TestEnv::new().suite("held", HELD_SUITE);
+    let served = Served::start(&env, &["--every", "1h"]);
+    let id = run_id(&served.post("/api/runs", "").1);
+    served.wait_run(&id, |run| run["status"] == "running");
+    let pid_file = env.path().join("release.pid");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pid: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the step never started");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(test_dirs(&env).len(), 1, "one test dir while the run runs");
+    let cancelled_at = Instant::now();
+    let (status, body) = request(
+        &served.addr,
+        "DELETE",
+        &format!("/api/runs/{id}"),
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(status, 202, "{body}");
+    // SAFETY: signal 0 only asks whether the step's process still exists.
+    while unsafe { libc::kill(pid, 0) } == 0 {
+        assert!(
+            cancelled_at.elapsed() < Duration::from_secs(10),
+            "the step's process outlived the cancel"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    eprintln!(
+        "step process gone {:?} after DELETE",
+        cancelled_at.elapsed()
+    );
+    let run = served.wait_run(&id, |run| run["status"] != "running");
+    assert_eq!(run["status"], "cancelled", "{run}");
+    assert!(
+        test_dirs(&env).is_empty(),
+        "test dir left: {:?}",
+        test_dirs(&env)
+    );
+    let (status, _) = request(
+        &served.addr,
+        "DELETE",
+        &format!("/api/runs/{id}"),
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(status, 409);
+    assert!(served.terminate().success());
+}
