@@ -853,42 +853,7 @@ impl Translator {
         let arg = |i: usize| words.get(i);
         let text_arg = |i: usize| arg(i).map(|w| w.template().unwrap_or_else(|_| w.eval_text()));
         match helper {
-            Helper::Log | Helper::Info | Helper::Success | Helper::Warn => {
-                let text: Vec<String> = words[1..]
-                    .iter()
-                    .map(|w| w.template().unwrap_or_else(|_| protect(&w.eval_text())))
-                    .collect();
-                let text = text.join(" ");
-                if let Some(section) = section_heading(&text) {
-                    self.comment(format!("line {line}: section \"{section}\" starts"));
-                    self.section = Some(section);
-                    return;
-                }
-                // echo -e's `\n` around a message is layout.
-                let text = text
-                    .trim_start_matches("\\n")
-                    .trim_end_matches("\\n")
-                    .to_owned();
-                if text.trim().is_empty() {
-                    self.comment(format!(
-                        "line {line}: an empty `{}` dropped",
-                        words[0].eval_text()
-                    ));
-                    return;
-                }
-                // A note has no environment of its own: values set between steps go in as text.
-                let mut text = text;
-                for (name, value) in &self.overlay {
-                    text = text.replace(&format!("${{{name}}}"), value);
-                }
-                let mut comments = std::mem::take(&mut self.comments);
-                comments.push(format!("line {line}"));
-                self.draft.items.push(Item::Note {
-                    section: self.section.clone(),
-                    text,
-                    comments,
-                });
-            }
+            Helper::Log | Helper::Info | Helper::Success | Helper::Warn => self.note(words, line),
             Helper::Error => {
                 let message = words[1..]
                     .iter()
@@ -946,6 +911,45 @@ impl Translator {
             | Helper::CheckPlandexContains
             | Helper::RunPlandexCmdOutput => self.command_helper(helper, words, form),
         }
+    }
+
+    /// `log`, `info`, `success`, `warn`: a note in the suite, or the start of a section when
+    /// the message reads as a heading.
+    fn note(&mut self, words: &[Word], line: usize) {
+        let text: Vec<String> = words[1..]
+            .iter()
+            .map(|w| w.template().unwrap_or_else(|_| protect(&w.eval_text())))
+            .collect();
+        let text = text.join(" ");
+        if let Some(section) = section_heading(&text) {
+            self.comment(format!("line {line}: section \"{section}\" starts"));
+            self.section = Some(section);
+            return;
+        }
+        // echo -e's `\n` around a message is layout.
+        let text = text
+            .trim_start_matches("\\n")
+            .trim_end_matches("\\n")
+            .to_owned();
+        if text.trim().is_empty() {
+            self.comment(format!(
+                "line {line}: an empty `{}` dropped",
+                words[0].eval_text()
+            ));
+            return;
+        }
+        // A note has no environment of its own: values set between steps go in as text.
+        let mut text = text;
+        for (name, value) in &self.overlay {
+            text = text.replace(&format!("${{{name}}}"), value);
+        }
+        let mut comments = std::mem::take(&mut self.comments);
+        comments.push(format!("line {line}"));
+        self.draft.items.push(Item::Note {
+            section: self.section.clone(),
+            text,
+            comments,
+        });
     }
 
     /// The helpers that run a command: one step each.
