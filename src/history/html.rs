@@ -1,6 +1,11 @@
-//! `smoke-runner report --html`: one self-contained HTML file from the history — the last run
-//! (failures first, with their checks, output tail and log path), an outcome grid of steps ×
-//! runs, and per-step duration trends drawn as inline SVG.
+//! `smoke-runner report --html`: one self-contained HTML file from the history — first the
+//! run-level trend (each run's passed, failed and skipped steps and its duration), then the
+//! last run (failures first, with their checks, output tail and log path; skipped steps that
+//! share a reason as one line), an outcome grid of steps × runs, and duration trends drawn as
+//! inline SVG.
+//!
+//! It must stay readable with a thousand steps: the long parts (every step, steps that passed
+//! in every run, durations past the slowest [`SLOWEST_CHARTED`]) sit in closed `<details>`.
 //!
 //! The file must open from a CI artifact with no network: no scripts, no external styles,
 //! fonts or images, no links out. Everything shown was masked before it was recorded, and
@@ -10,7 +15,8 @@ use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use super::error::HistoryError;
-use super::queries::{SeriesPoint, StepSeries, rfc3339};
+use super::html_trend::write_run_trend;
+use super::queries::{RunSummary, SeriesPoint, StepSeries, rfc3339};
 use super::record::{Outcome, RunRecord, StepRecord};
 use super::stats::{median, p95, trend};
 use super::store::HistoryStore;
@@ -33,8 +39,14 @@ pub fn render_html(
         return Ok(None);
     };
     let (run_ids, series) = store.series(options.runs.max(1))?;
-    Ok(Some(render(&last, &run_ids, &series, options)))
+    let runs = store.runs(options.runs.max(1))?;
+    Ok(Some(render(&last, &runs, &run_ids, &series, options)))
 }
+
+/// Steps with a duration chart of their own; slower ones first, the rest in a closed list.
+const SLOWEST_CHARTED: usize = 25;
+/// The table of every step of the last run starts open up to this many rows.
+const OPEN_ROWS: usize = 100;
 
 const STYLE: &str = "
 body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;max-width:75rem;padding:0 1rem;color:#1b1f24;background:#fff}
@@ -51,10 +63,13 @@ th{background:#f6f8fa;font-weight:600}td.num{text-align:right;font-variant-numer
 .grid td.cell.skipped{background:#f6f8fa}.grid td.cell.absent{background:#fff;color:#d0d7de}
 .legend span{margin-right:1rem}.ok{border-left-color:#1a7f37}
 footer{margin-top:2.5rem;color:#6e7781;font-size:.85rem}
+.duration{color:#0969da}details{margin:.4rem 0}summary{cursor:pointer;font-weight:600;color:#57606a}
+svg.trend{max-width:100%;height:auto}
 ";
 
 fn render(
     last: &RunRecord,
+    runs: &[RunSummary],
     run_ids: &[String],
     series: &[StepSeries],
     options: &HtmlOptions,
@@ -68,6 +83,7 @@ fn render(
         escape(&last.run_id)
     );
     write_header(&mut html, last);
+    write_run_trend(&mut html, runs);
     write_failures(&mut html, last);
     write_steps(&mut html, last);
     write_grid(&mut html, run_ids, series);
@@ -199,28 +215,64 @@ fn write_failures(html: &mut String, run: &RunRecord) {
 }
 
 fn write_steps(html: &mut String, run: &RunRecord) {
-    html.push_str(
-        "<h2 id=\"steps\">Every step of the last run</h2>\n<table>\n\
-         <tr><th>step</th><th>outcome</th><th>duration</th><th>attempts</th><th>where</th></tr>\n",
-    );
-    for step in run.steps() {
-        let outcome = match &step.skip_reason {
-            Some(reason) => format!("{} ({})", outcome_words(step.outcome), escape(reason)),
-            None => outcome_words(step.outcome).to_owned(),
-        };
-        let _ = writeln!(
-            html,
-            "<tr><td class=\"mono\">{}</td><td class=\"{}\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"mono\">{}</td></tr>",
-            escape(&step.test_name),
-            step.outcome.as_str(),
-            outcome,
-            seconds(step.duration),
-            step.attempts,
-            escape(&location(step).unwrap_or_default()),
-        );
+    let mut rows = String::new();
+    let mut count = 0;
+    for suite in &run.suites {
+        let mut steps = suite.steps.iter().peekable();
+        while let Some(step) = steps.next() {
+            count += 1;
+            // Skipped steps that share a reason (a missing program, a failed setup) are one
+            // line, not one row each.
+            let mut skipped_alike = 1;
+            if step.outcome == Outcome::Skipped {
+                while steps
+                    .next_if(|next| {
+                        next.outcome == Outcome::Skipped && next.skip_reason == step.skip_reason
+                    })
+                    .is_some()
+                {
+                    skipped_alike += 1;
+                }
+            }
+            if skipped_alike > 1 {
+                let _ = writeln!(
+                    rows,
+                    "<tr class=\"group\"><td class=\"mono\">{} steps of {} (from {})</td>\
+                     <td class=\"skipped\" colspan=\"4\">skipped ({})</td></tr>",
+                    skipped_alike,
+                    escape(&suite.name),
+                    escape(&step.test_name),
+                    escape(step.skip_reason.as_deref().unwrap_or("no reason given")),
+                );
+            } else {
+                write_step_row(&mut rows, step);
+            }
+        }
     }
-    html.push_str("</table>\n");
+    let _ = write!(
+        html,
+        "<h2 id=\"steps\">Every step of the last run</h2>\n<details{}><summary>{count} row(s)</summary>\n<table>\n\
+         <tr><th>step</th><th>outcome</th><th>duration</th><th>attempts</th><th>where</th></tr>\n{rows}</table></details>\n",
+        if count <= OPEN_ROWS { " open" } else { "" },
+    );
+}
+
+fn write_step_row(rows: &mut String, step: &StepRecord) {
+    let outcome = match &step.skip_reason {
+        Some(reason) => format!("{} ({})", outcome_words(step.outcome), escape(reason)),
+        None => outcome_words(step.outcome).to_owned(),
+    };
+    let _ = writeln!(
+        rows,
+        "<tr><td class=\"mono\">{}</td><td class=\"{}\">{}</td><td class=\"num\">{}</td>\
+         <td class=\"num\">{}</td><td class=\"mono\">{}</td></tr>",
+        escape(&step.test_name),
+        step.outcome.as_str(),
+        outcome,
+        seconds(step.duration),
+        step.attempts,
+        escape(&location(step).unwrap_or_default()),
+    );
 }
 
 fn write_grid(html: &mut String, run_ids: &[String], series: &[StepSeries]) {
@@ -229,15 +281,37 @@ fn write_grid(html: &mut String, run_ids: &[String], series: &[StepSeries]) {
         "<h2 id=\"grid\">Outcomes over the last {} run(s)</h2>\n<p class=\"legend\">oldest run on the left; \
          <span class=\"passed\">✓ passed</span><span class=\"flaky\">~ passed on retry</span>\
          <span class=\"failed\">✗ failed</span><span class=\"timed_out\">T timed out</span>\
-         <span class=\"skipped\">– skipped</span><span>· not in that run</span></p>\n\
-         <table class=\"grid\">\n<tr><th>step</th>",
+         <span class=\"skipped\">– skipped</span><span>· not in that run</span></p>\n",
         run_ids.len()
     );
+    // With many steps, those that passed in every run shown are folded away.
+    let (shown, folded): (Vec<&StepSeries>, Vec<&StepSeries>) = if series.len() <= OPEN_ROWS {
+        (series.iter().collect(), Vec::new())
+    } else {
+        series.iter().partition(|step| {
+            step.points.iter().any(|p| p.outcome != Outcome::Passed)
+                || step.points.len() < run_ids.len()
+        })
+    };
+    write_grid_table(html, run_ids, &shown);
+    if !folded.is_empty() {
+        let _ = writeln!(
+            html,
+            "<details><summary>{} step(s) passed in every run shown</summary>",
+            folded.len()
+        );
+        write_grid_table(html, run_ids, &folded);
+        html.push_str("</details>\n");
+    }
+}
+
+fn write_grid_table(html: &mut String, run_ids: &[String], steps: &[&StepSeries]) {
+    html.push_str("<table class=\"grid\">\n<tr><th>step</th>");
     for (index, run_id) in run_ids.iter().enumerate() {
         let _ = write!(html, "<th title=\"{}\">{}</th>", escape(run_id), index + 1);
     }
     html.push_str("</tr>\n");
-    for step in series {
+    for step in steps {
         let _ = write!(
             html,
             "<tr><td class=\"mono\">{}</td>",
@@ -273,8 +347,8 @@ fn write_grid(html: &mut String, run_ids: &[String], series: &[StepSeries]) {
 
 fn write_trends(html: &mut String, runs: usize, series: &[StepSeries]) {
     html.push_str(
-        "<h2 id=\"trends\">Durations</h2>\n<p class=\"legend\">each chart spans the runs above, oldest on the left; \
-         a red dot is a failure</p>\n<table>\n<tr><th>step</th><th>median</th><th>p95</th><th>trend</th><th>duration per run</th></tr>\n",
+        "<h2 id=\"trends\">Durations</h2>\n<p class=\"legend\">slowest first; each chart spans the runs above, \
+         oldest on the left; a red dot is a failure</p>\n",
     );
     let mut rows: Vec<(&StepSeries, Vec<&SeriesPoint>)> = series
         .iter()
@@ -284,20 +358,49 @@ fn write_trends(html: &mut String, runs: usize, series: &[StepSeries]) {
     rows.sort_by_key(|(_, ran)| {
         std::cmp::Reverse(median(&ran.iter().map(|p| p.duration).collect::<Vec<_>>()))
     });
+    let rest = rows.split_off(rows.len().min(SLOWEST_CHARTED));
+    write_trend_table(html, runs, &rows, true);
+    if !rest.is_empty() {
+        let _ = writeln!(
+            html,
+            "<details><summary>{} quicker step(s)</summary>",
+            rest.len()
+        );
+        write_trend_table(html, runs, &rest, false);
+        html.push_str("</details>\n");
+    }
+}
+
+/// Rows of the durations table; a chart each when `charts`.
+fn write_trend_table(
+    html: &mut String,
+    runs: usize,
+    rows: &[(&StepSeries, Vec<&SeriesPoint>)],
+    charts: bool,
+) {
+    html.push_str("<table>\n<tr><th>step</th><th>median</th><th>p95</th><th>trend</th>");
+    html.push_str(if charts {
+        "<th>duration per run</th></tr>\n"
+    } else {
+        "</tr>\n"
+    });
     for (step, ran) in rows {
         let durations: Vec<Duration> = ran.iter().map(|p| p.duration).collect();
         let (trend, change) = trend(&durations);
-        let _ = writeln!(
+        let _ = write!(
             html,
             "<tr><td class=\"mono\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td>{} ({:+.0}%)</td><td>{}</td></tr>",
+             <td>{} ({:+.0}%)</td>",
             escape(&step.test_name),
             seconds(median(&durations).unwrap_or_default()),
             seconds(p95(&durations).unwrap_or_default()),
             trend.as_str(),
             change * 100.0,
-            sparkline(&step.test_name, runs, &ran),
         );
+        if charts {
+            let _ = write!(html, "<td>{}</td>", sparkline(&step.test_name, runs, ran));
+        }
+        html.push_str("</tr>\n");
     }
     html.push_str("</table>\n");
 }
@@ -381,7 +484,7 @@ fn symbol(outcome: Outcome) -> &'static str {
     }
 }
 
-fn seconds(duration: Duration) -> String {
+pub(super) fn seconds(duration: Duration) -> String {
     let secs = duration.as_secs_f64();
     if secs < 1.0 {
         format!("{:.0}ms", secs * 1000.0)
@@ -391,7 +494,7 @@ fn seconds(duration: Duration) -> String {
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -11,6 +11,7 @@ mod error;
 mod gate_baseline;
 mod git_head;
 mod html;
+mod html_trend;
 mod import;
 mod location;
 mod prune;

@@ -680,3 +680,113 @@ fn a_run_in_a_git_checkout_records_its_commit_and_one_outside_records_none() {
     let head = git(&["rev-parse", "HEAD"]);
     assert_eq!(commit(&env), serde_json::Value::String(head));
 }
+
+/// Eight runs of 1,000 steps: ten suites of 100, one of them (`needs_docker`) skipped whole
+/// for one reason, and in the last run two failures.
+fn write_big_history(path: &Path) {
+    let mut store = HistoryStore::open(path).expect("open history");
+    for n in 0..8u64 {
+        let suites = (0..10)
+            .map(|s| {
+                let name = if s == 3 {
+                    "needs_docker".to_owned()
+                } else {
+                    format!("suite_{s}")
+                };
+                let steps = (0..100)
+                    .map(|i| {
+                        let test_name = format!("{name}::step_{i:03}");
+                        let mut record = step(&test_name, Outcome::Passed, 5 + (i * 7 + s) % 90);
+                        if s == 3 {
+                            record.outcome = Outcome::Skipped;
+                            record.skip_reason = Some("program `docker` not found".into());
+                        } else if n == 7 && s == 5 && i < 2 {
+                            record.outcome = Outcome::Failed;
+                            record.status = "exit status 1".into();
+                        }
+                        record
+                    })
+                    .collect();
+                SuiteRecord {
+                    name,
+                    file: Some(format!("suites/suite_{s}.toml")),
+                    duration: Duration::from_secs(2),
+                    kept_test_dir: None,
+                    steps,
+                }
+            })
+            .collect();
+        let started_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + n * 600);
+        store
+            .record(&RunRecord {
+                run_id: format!("big-{n}"),
+                started_at,
+                finished_at: started_at + Duration::from_secs(20 + n),
+                git_commit: None,
+                host: None,
+                shard: None,
+                exit_status: i32::from(n == 7),
+                interrupted: false,
+                suites,
+            })
+            .expect("record");
+    }
+}
+
+#[test]
+fn html_report_of_a_thousand_steps_opens_with_the_run_trend_and_folds_the_rest() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("SMOKE_REQUIRE_BROWSER").is_none(),
+            "SMOKE_REQUIRE_BROWSER is set but no chromium was found (set CHROMIUM or install it)"
+        );
+        eprintln!("note: no chromium found; the HTML report browser test did not run");
+        return;
+    };
+    let env = TestEnv::new();
+    let history = env.path().join("big.sqlite");
+    write_big_history(&history);
+    let report = env.path().join("big.html");
+    let output = env.run(&[
+        "report",
+        "--html",
+        report.to_str().unwrap(),
+        "--history",
+        history.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+
+    let seen = visit(&browser, &report);
+    let dom = &seen.dom;
+    // The run-level trend comes first: before the failures and before any table.
+    let trend = dom.find("id=\"trend\"").expect("the trend section");
+    let chart = dom.find("<svg class=\"trend\"").expect("the trend chart");
+    let failures = dom.find("id=\"failures\"").expect("failures section");
+    let first_table = dom.find("<table").expect("a table");
+    assert!(trend < chart && chart < first_table && chart < failures);
+    for n in 0..8 {
+        let passed = if n == 7 { 898 } else { 900 };
+        let failed = if n == 7 { 2 } else { 0 };
+        let title = format!(
+            "<title>big-{n}: {passed} passed, {failed} failed (0 timed out), 100 skipped, "
+        );
+        assert!(dom.contains(&title), "run {n}'s bar: {title}");
+    }
+    // The suite skipped for one reason is one line, not 100 rows.
+    assert_eq!(dom.matches("<tr class=\"group\">").count(), 1);
+    assert!(dom.contains(
+        "100 steps of needs_docker (from needs_docker::step_000)</td><td class=\"skipped\" \
+         colspan=\"4\">skipped (program `docker` not found)</td>"
+    ));
+    // The long parts are folded: every step's table, the steps that always passed in the
+    // grid, the durations past the 25 slowest (the only ones with a chart).
+    assert!(
+        dom.contains("<details><summary>901 row(s)</summary>"),
+        "closed, 1,000 steps in 901 rows"
+    );
+    assert!(dom.contains("<details><summary>898 step(s) passed in every run shown</summary>"));
+    assert!(dom.contains("<details><summary>875 quicker step(s)</summary>"));
+    assert_eq!(dom.matches("aria-label=\"durations of ").count(), 25);
+    assert_eq!(&seen.screenshot[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(seen.page_requests, Vec::<String>::new());
+}
