@@ -282,7 +282,9 @@ fn html_report_holds_failures_grid_and_charts() {
     // One grid row per step, one cell per run.
     let grid_html = &html[grid..html.find("id=\"trends\"").unwrap()];
     assert_eq!(grid_html.matches("<td class=\"cell ").count(), 3 * 6);
-    assert_eq!(html.matches("<svg ").count(), 3);
+    // A duration chart per step, and the run-level trend.
+    assert_eq!(html.matches("<svg ").count(), 3 + 1);
+    assert_eq!(html.matches("<svg class=\"trend\"").count(), 1);
     assert!(!html.contains("<script"));
     assert!(!html.contains("http://") && !html.contains("https://"));
 }
