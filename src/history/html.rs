@@ -494,7 +494,7 @@ pub(super) fn seconds(duration: Duration) -> String {
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
-pub(super) fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

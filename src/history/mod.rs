@@ -24,6 +24,7 @@ mod store;
 pub use error::HistoryError;
 pub use gate_baseline::{GATE_SCAN_MAX, GATE_SCAN_MIN, gate_scan_runs};
 pub use git_head::{find_git_dir, head_commit};
+pub(crate) use html::escape as escape_html;
 pub use html::{HtmlOptions, render_html};
 pub use import::{ImportError, import_events};
 pub use location::{DEFAULT_HISTORY_FILE, HISTORY_ENV, HistoryLocation};

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use crate::history::{HistoryStore, HtmlOptions, render_html};
+use crate::history::{HistoryStore, HtmlOptions, escape_html as escape, render_html};
 
 use super::api::Api;
 use super::monitor::Monitor;
@@ -109,20 +109,4 @@ fn suites_table(monitor: &Monitor) -> String {
     }
     html.push_str("</tbody></table></section>\n");
     html
-}
-
-/// Text for HTML: markup and quotes escaped.
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
