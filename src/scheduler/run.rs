@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::config::Settings;
 use crate::exec::Executor;
-use crate::report::{BrokenRule, Counts, Event, RunStart, SkipReason, Summary};
+use crate::report::{BrokenRule, Counts, Event, RunStart, SkipReason, SuiteResult, Summary};
 use crate::suite::Suite;
 
 use super::exclusive::lock_resource;
@@ -32,6 +32,39 @@ pub fn run(
         })
         .collect();
     let jobs = settings.jobs.max(1).min(order.len().max(1));
+    let start = run_start(suites, selection, settings, order.len(), jobs);
+    let filtered_out = start.filtered_out;
+    sink.emit(Event::RunStarted(start));
+
+    let cx = SuiteContext {
+        settings,
+        executor,
+        sink,
+        run_ignored: selection.run_ignored,
+    };
+    let results = run_suites(suites, selection, &cx, order, jobs);
+    let summary = summarize(
+        suites,
+        &results,
+        settings,
+        Ended {
+            duration: started.elapsed(),
+            filtered_out,
+            interrupted: executor.interrupted().is_some(),
+        },
+    );
+    sink.emit(Event::RunFinished(summary.clone()));
+    summary
+}
+
+/// The `RunStarted` event: how many suites and steps will run, and the widest test name.
+fn run_start(
+    suites: &[Arc<Suite>],
+    selection: &Selection,
+    settings: &Settings,
+    suites_to_run: usize,
+    jobs: usize,
+) -> RunStart {
     let steps = selection.count();
     let all_steps: usize = suites.iter().map(|suite| suite.steps.len()).sum();
     let longest_name = suites
@@ -42,24 +75,29 @@ pub fn run(
         .map(|(step, _)| step.test_name.chars().count())
         .max()
         .unwrap_or(0);
-    sink.emit(Event::RunStarted(RunStart {
+    RunStart {
         started_at: SystemTime::now(),
         env_file: settings.env_file.clone(),
-        suites: order.len(),
+        suites: suites_to_run,
         steps,
         filtered_out: all_steps.saturating_sub(steps),
         longest_name,
         jobs,
-    }));
+    }
+}
 
-    let cx = SuiteContext {
-        settings,
-        executor,
-        sink,
-        run_ignored: selection.run_ignored,
-    };
-    let queue = SuiteQueue::new(suites, order.clone());
-    let finished = Mutex::new(Vec::with_capacity(order.len()));
+/// Runs the suites in `order` on `jobs` workers (suites sharing an `exclusive` resource one at
+/// a time) and hands back each suite's result with its index, in run order.
+fn run_suites(
+    suites: &[Arc<Suite>],
+    selection: &Selection,
+    cx: &SuiteContext<'_>,
+    order: Vec<usize>,
+    jobs: usize,
+) -> Vec<(usize, SuiteResult)> {
+    let capacity = order.len();
+    let queue = SuiteQueue::new(suites, order);
+    let finished = Mutex::new(Vec::with_capacity(capacity));
     let worker = || {
         while let Some(index) = queue.take() {
             // Released even if the suite's run panics, so that no worker waits forever.
@@ -67,8 +105,8 @@ pub fn run(
             let _held = suites[index]
                 .exclusive
                 .as_deref()
-                .and_then(|resource| lock_resource(&settings.temp_root, resource, executor));
-            let result = run_suite(&suites[index], &selection.steps[index], &cx);
+                .and_then(|resource| lock_resource(&cx.settings.temp_root, resource, cx.executor));
+            let result = run_suite(&suites[index], &selection.steps[index], cx);
             finished
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -84,15 +122,31 @@ pub fn run(
             }
         });
     }
-
     let mut results = finished.into_inner().unwrap_or_else(|p| p.into_inner());
     // Suites finish in any order; the summary lists them in run order.
     results.sort_by_key(|(index, _)| *index);
+    results
+}
+
+/// What the run knows about its own end, beside its suites' results.
+struct Ended {
+    duration: std::time::Duration,
+    filtered_out: usize,
+    interrupted: bool,
+}
+
+/// The run's summary: the suites' counts added up, and the rules the run broke.
+fn summarize(
+    suites: &[Arc<Suite>],
+    results: &[(usize, SuiteResult)],
+    settings: &Settings,
+    ended: Ended,
+) -> Summary {
     let mut counts = Counts::default();
     let mut kept_test_dirs = Vec::new();
     let mut leaked_processes = 0;
     let mut skipped_suites = Vec::new();
-    for (index, result) in &results {
+    for (index, result) in results {
         counts.add(&result.counts);
         leaked_processes += result.leaked_processes;
         kept_test_dirs.extend(result.kept_test_dir.clone());
@@ -100,9 +154,30 @@ pub fn run(
             skipped_suites.push((suites[*index].name.clone(), reason.clone()));
         }
     }
+    let broken_rules = broken_rules(settings, &counts, &skipped_suites);
+    Summary {
+        counts,
+        duration: ended.duration,
+        finished_at: SystemTime::now(),
+        interrupted: ended.interrupted,
+        kept_test_dirs,
+        filtered_out: ended.filtered_out,
+        leaked_processes,
+        skipped_suites,
+        broken_rules,
+        gates: None,
+    }
+}
+
+/// The rules the settings make of skips and flaky steps (`--fail-on-skip`, `--flaky-fails`).
+fn broken_rules(
+    settings: &Settings,
+    counts: &Counts,
+    skipped_suites: &[(String, SkipReason)],
+) -> Vec<BrokenRule> {
     let mut broken_rules = Vec::new();
     if settings.fail_on_skip {
-        for (suite, reason) in &skipped_suites {
+        for (suite, reason) in skipped_suites {
             match reason {
                 SkipReason::MissingRequirement(program) => {
                     broken_rules.push(BrokenRule::SkippedForMissingProgram {
@@ -123,20 +198,7 @@ pub fn run(
     if settings.flaky_fails && counts.flaky > 0 {
         broken_rules.push(BrokenRule::FlakySteps(counts.flaky));
     }
-    let summary = Summary {
-        counts,
-        duration: started.elapsed(),
-        finished_at: SystemTime::now(),
-        interrupted: executor.interrupted().is_some(),
-        kept_test_dirs,
-        filtered_out: all_steps.saturating_sub(steps),
-        leaked_processes,
-        skipped_suites,
-        broken_rules,
-        gates: None,
-    };
-    sink.emit(Event::RunFinished(summary.clone()));
-    summary
+    broken_rules
 }
 
 /// Frees a suite's resource when dropped.
