@@ -82,8 +82,7 @@ fn check_one(
     output: &CapturedOutput,
     (env, interrupted, bless): (&Environment, &dyn Fn() -> bool, Option<&Masker>),
 ) -> Result<(), CheckFailure> {
-    let name = stream_name(which);
-    let io = |e: std::io::Error| CheckFailure::error(format!("cannot read captured {name}: {e}"));
+    let io = |e| read_error(which, e);
     let subject = || subject(which);
     match check {
         OutputCheck::Contains(template) => {
@@ -108,34 +107,7 @@ fn check_one(
                 Ok(())
             }
         }
-        OutputCheck::Equals(template) => {
-            let expected = expand(template, env)?;
-            let expected = strip_newline(expected.as_bytes());
-            // Longer than the expected text plus a newline cannot be equal: no need to read it.
-            if output.len(which) > expected.len() as u64 + 2 {
-                return Err(CheckFailure {
-                    actual: Actual::Size(output.len(which)),
-                    ..failure(
-                        subject(),
-                        CheckKind::Equals,
-                        String::from_utf8_lossy(expected),
-                    )
-                });
-            }
-            let actual = output.bytes(which).map_err(io)?;
-            if strip_newline(&actual) == expected {
-                Ok(())
-            } else {
-                Err(CheckFailure {
-                    actual: Actual::Text(String::from_utf8_lossy(&actual).into_owned()),
-                    ..failure(
-                        subject(),
-                        CheckKind::Equals,
-                        String::from_utf8_lossy(expected),
-                    )
-                })
-            }
-        }
+        OutputCheck::Equals(template) => equals_check(which, template, output, env),
         OutputCheck::EqualsFile { path, shown, root } => {
             golden_check(which, output, env, (path, shown, root), bless)
         }
@@ -146,32 +118,7 @@ fn check_one(
                 Err(failure(subject(), CheckKind::Matches, regex.as_str()))
             }
         }
-        OutputCheck::Json { pointer, expected } => {
-            // The parsed document takes several times the text's size: refuse a huge one
-            // rather than exhaust memory.
-            if output.len(which) > MAX_JSON_SIZE {
-                return Err(CheckFailure::error(format!(
-                    "{name} is {} bytes, more than the {} a `json` check parses",
-                    output.len(which),
-                    crate::regular_file::human_size(MAX_JSON_SIZE)
-                )));
-            }
-            let bytes = output.bytes(which).map_err(io)?;
-            let document: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-                CheckFailure::error(format!(
-                    "{name} is not JSON ({e}), so `{pointer}` cannot be checked"
-                ))
-            })?;
-            let wanted = format!("`{pointer}` = {expected}");
-            match document.pointer(pointer) {
-                None => Err(failure(subject(), CheckKind::Json, wanted)),
-                Some(actual) if json_equal(actual, expected) => Ok(()),
-                Some(actual) => Err(CheckFailure {
-                    actual: Actual::Text(actual.to_string()),
-                    ..failure(subject(), CheckKind::Json, wanted)
-                }),
-            }
-        }
+        OutputCheck::Json { pointer, expected } => json_check(which, pointer, expected, output),
         OutputCheck::Predicate(custom) => {
             let bytes = output.bytes(which).map_err(io)?;
             if custom.0.eval(&bytes) {
@@ -185,6 +132,76 @@ fn check_one(
             }
         }
     }
+}
+
+/// `equals`: the stream, without one trailing newline, is the expanded text.
+fn equals_check(
+    which: StreamSelector,
+    template: &Template,
+    output: &CapturedOutput,
+    env: &Environment,
+) -> Result<(), CheckFailure> {
+    let expected = expand(template, env)?;
+    let expected = strip_newline(expected.as_bytes());
+    let failed = |actual| CheckFailure {
+        actual,
+        ..failure(
+            subject(which),
+            CheckKind::Equals,
+            String::from_utf8_lossy(expected),
+        )
+    };
+    // Longer than the expected text plus a newline cannot be equal: no need to read it.
+    if output.len(which) > expected.len() as u64 + 2 {
+        return Err(failed(Actual::Size(output.len(which))));
+    }
+    let actual = output.bytes(which).map_err(|e| read_error(which, e))?;
+    if strip_newline(&actual) == expected {
+        Ok(())
+    } else {
+        Err(failed(Actual::Text(
+            String::from_utf8_lossy(&actual).into_owned(),
+        )))
+    }
+}
+
+/// `json`: the stream parses as JSON (up to `MAX_JSON_SIZE`) and holds `expected` at `pointer`.
+fn json_check(
+    which: StreamSelector,
+    pointer: &str,
+    expected: &serde_json::Value,
+    output: &CapturedOutput,
+) -> Result<(), CheckFailure> {
+    let name = stream_name(which);
+    // The parsed document takes several times the text's size: refuse a huge one rather than
+    // exhaust memory.
+    if output.len(which) > MAX_JSON_SIZE {
+        return Err(CheckFailure::error(format!(
+            "{name} is {} bytes, more than the {} a `json` check parses",
+            output.len(which),
+            crate::regular_file::human_size(MAX_JSON_SIZE)
+        )));
+    }
+    let bytes = output.bytes(which).map_err(|e| read_error(which, e))?;
+    let document: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        CheckFailure::error(format!(
+            "{name} is not JSON ({e}), so `{pointer}` cannot be checked"
+        ))
+    })?;
+    let wanted = format!("`{pointer}` = {expected}");
+    match document.pointer(pointer) {
+        None => Err(failure(subject(which), CheckKind::Json, wanted)),
+        Some(actual) if json_equal(actual, expected) => Ok(()),
+        Some(actual) => Err(CheckFailure {
+            actual: Actual::Text(actual.to_string()),
+            ..failure(subject(which), CheckKind::Json, wanted)
+        }),
+    }
+}
+
+/// A captured stream that could not be read back.
+fn read_error(which: StreamSelector, e: std::io::Error) -> CheckFailure {
+    CheckFailure::error(format!("cannot read captured {}: {e}", stream_name(which)))
 }
 
 /// JSON equality where `1` and `1.0` are the same number.
