@@ -457,8 +457,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub repeat: Option<u32>,
 
-    /// Run the selected suites again and again until DURATION has passed (at least once),
-    /// as one run: `60s`, `5m`.
+    /// Run the selected suites again and again within DURATION (at least once), as one run:
+    /// `60s`, `5m`. A pass starts only if one as long as the average so far ends in time.
     #[arg(long = "for", value_name = "DURATION", conflicts_with = "repeat")]
     pub repeat_for: Option<String>,
 

@@ -14,7 +14,8 @@ use crate::scheduler::EventSink;
 pub enum Repetition {
     /// This many times (at least once).
     Times(u32),
-    /// Again and again until this long has passed since the first started (at least once).
+    /// Again and again while another pass, as long as the passes so far took on average, ends
+    /// within this long of the first one's start (at least once).
     For(Duration),
 }
 
@@ -26,10 +27,17 @@ impl Default for Repetition {
 
 impl Repetition {
     /// Whether another repetition starts after `done` of them, `elapsed` after the first began.
+    /// For a time budget, only if one more pass of the average length so far still ends within
+    /// it: `--for 60s` of 25 s passes runs two, not three ending at 75 s.
     pub fn again(self, done: u32, elapsed: Duration) -> bool {
         match self {
             Self::Times(times) => done < times,
-            Self::For(budget) => elapsed < budget,
+            Self::For(budget) => {
+                let average = elapsed.checked_div(done.max(1)).unwrap_or(elapsed);
+                elapsed
+                    .checked_add(average)
+                    .is_some_and(|expected_end| expected_end <= budget)
+            }
         }
     }
 
@@ -138,7 +146,14 @@ mod tests {
         assert!(!Repetition::Times(3).again(3, Duration::ZERO));
         assert!(!Repetition::Times(1).repeats());
         let budget = Repetition::For(Duration::from_secs(60));
+        // 100 passes of 0.59 s: one more ends at 59.59 s, within the minute.
         assert!(budget.again(100, Duration::from_secs(59)));
         assert!(!budget.again(1, Duration::from_secs(60)));
+        // Passes of 25 s: a third would end at 75 s, past the budget; a second at 50 s is fine.
+        assert!(budget.again(1, Duration::from_secs(25)));
+        assert!(!budget.again(2, Duration::from_secs(50)));
+        // Exactly filling the budget is still within it.
+        assert!(budget.again(2, Duration::from_secs(40)));
+        assert!(!Repetition::For(Duration::MAX).again(1, Duration::MAX));
     }
 }

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Output;
 
-use crate::support::{TestEnv, repo_root, stdout};
+use crate::support::{TestEnv, repo_root, stderr, stdout};
 
 /// A suite with the timed server as its service and one `http` step asking it for an answer.
 fn gated_env() -> TestEnv {
@@ -220,4 +220,25 @@ fn ratio_of(row: &str) -> f64 {
     row.split_whitespace()
         .find_map(|word| word.strip_suffix('x')?.parse().ok())
         .unwrap_or_else(|| panic!("no ratio in {row}"))
+}
+
+/// `--for` used to start another pass whenever any time was left, so a run overran its budget
+/// by up to a whole pass: `--for 1500ms` of 1 s passes ran two, ending after 2 s.
+#[test]
+fn a_time_budget_starts_no_pass_that_would_end_past_it() {
+    let env = TestEnv::new().suite(
+        "slow",
+        r#"
+name = "slow"
+command = "${FAKE}"
+
+[[step]]
+name = "one second"
+run = "sleep:1"
+"#,
+    );
+    let output = env.run(&["--no-history", "--no-log-dir", "--for", "1500ms"]);
+    let report = stdout(&output);
+    assert!(output.status.success(), "{report}{}", stderr(&output));
+    assert!(report.contains("1 passed, 0 failed"), "{report}");
 }
