@@ -420,7 +420,13 @@ fn wait_healthy(
         if result.healthy {
             return Ok(());
         }
-        last_check = Some(result);
+        // A try cut short by the patience's end says only that time ran out; the last one
+        // that ran its course says why the service is not healthy (on a busy machine the cut
+        // try often had no time even to start its command).
+        let cut_short = timeout < check.timeout && now.elapsed() >= timeout;
+        if !(cut_short && last_check.is_some()) {
+            last_check = Some(result);
+        }
         failed_tries = failed_tries.saturating_add(1);
         let now = Instant::now();
         // The pause grows with the time waited so far, so a service is seen ready at most
