@@ -474,12 +474,28 @@ fn flaky_steps_are_counted_and_fail_the_run_with_flaky_fails() {
         "flaky",
         "[[step]]\nname = \"Second time lucky\"\nsh = \"if [ -e once ]; then exit 0; fi; touch once; exit 1\"\nretry = { attempts = 2, interval = \"10ms\" }\n",
     );
-    let output = env.run(&[]);
+    let summary_file = env.path().join("step-summary.md");
+    let output = env
+        .command()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary_file)
+        .output()
+        .expect("run smoke-runner");
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{report}");
     assert!(
         report.contains("\nFlaky: 1 (passed on a retry)\n"),
         "{report}"
+    );
+    assert!(
+        report.contains("0 passed, 1 flaky, 0 failed, 0 skipped"),
+        "{report}"
+    );
+    // The step summary's heading counts as the human report does: a flaky step is not passed.
+    let summary = std::fs::read_to_string(&summary_file).expect("the step summary");
+    assert!(
+        summary.contains("smoke-runner: 0 passed, 1 flaky, 0 failed, 0 skipped"),
+        "{summary}"
     );
     let output = env.run(&["--flaky-fails"]);
     let report = stdout(&output);
