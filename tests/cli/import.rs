@@ -399,7 +399,7 @@ fn regression_prompt_in_single_quotes_inside_a_helper_command_is_expanded() {
 }
 
 /// Scripts in the styles other projects write their shell tests in (our own, with their own
-/// helper libraries, in `tests/import_scripts/corpus/`), testing `calc` there: each script
+/// helper libraries, in `tests/import_corpus/`), testing `calc` there: each script
 /// run by bash and its imported suite run by smoke-runner give the same verdict on every
 /// check, against the working program and against one broken on purpose.
 mod corpus {
@@ -429,7 +429,7 @@ mod corpus {
     }
 
     fn corpus() -> PathBuf {
-        repo_root().join("tests/import_scripts/corpus")
+        repo_root().join("tests/import_corpus")
     }
 
     fn calc() -> String {
