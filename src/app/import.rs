@@ -5,9 +5,11 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::config::ImportArgs;
-use crate::import::{ImportOptions, Library, import_script, sourced_paths};
+use crate::import::{
+    ImportOptions, Imported, Library, import_script, is_bats, sourced_paths,
+};
 use crate::regular_file;
-use crate::suite::parse_suite;
+use crate::suite::{Suite, parse_suite};
 
 use super::exit::{EXIT_OK, EXIT_USAGE, RunEnd};
 
@@ -16,6 +18,9 @@ const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
 
 /// Runs `smoke-runner import` and returns the process exit status.
 pub fn import_main(args: &ImportArgs) -> i32 {
+    if args.check {
+        return super::import_check::check_main(args);
+    }
     let toml = match import(args) {
         Ok(Some(toml)) => toml,
         Ok(None) => return EXIT_OK,
@@ -43,13 +48,34 @@ pub fn import_main(args: &ImportArgs) -> i32 {
 /// Imports the script: writes the suite to `--output` and returns `None`, or returns the
 /// suite's text for standard output.
 fn import(args: &ImportArgs) -> Result<Option<String>, String> {
+    let (imported, _) = translate(args)?;
+    let shown = args.script.display();
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &imported.toml)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            stderr_line!(
+                "imported {} step(s) from {shown} into {} ({} warning(s))",
+                imported.steps,
+                path.display(),
+                imported.warnings.len()
+            );
+            Ok(None)
+        }
+        None => Ok(Some(imported.toml)),
+    }
+}
+
+/// Reads and translates the script (warnings on stderr) and checks that the suite loads; the
+/// suite's text and the suite, as if read from `--output` (or `SCRIPT.toml` here).
+pub(super) fn translate(args: &ImportArgs) -> Result<(Imported, Suite), String> {
     let shown = args.script.display();
     let source = read_script(&args.script)?;
     let script_name = args
         .script
         .file_name()
         .map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
-    for message in bash_syntax_errors(&args.script) {
+    for message in bash_syntax_errors(&args.script, &source) {
         stderr_line!("warning: {shown}: bash cannot parse it: {message}");
     }
     let target = args
@@ -67,28 +93,15 @@ fn import(args: &ImportArgs) -> Result<Option<String>, String> {
         ));
     }
     // The promise is a suite that loads without edits: check it before handing it over.
-    parse_suite(&imported.toml, &target).map_err(|e| {
+    let suite = parse_suite(&imported.toml, &target).map_err(|e| {
         format!("the suite translated from {shown} does not load, please report this:\n{e}")
     })?;
-    match &args.output {
-        Some(path) => {
-            std::fs::write(path, &imported.toml)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            stderr_line!(
-                "imported {} step(s) from {shown} into {} ({} warning(s))",
-                imported.steps,
-                path.display(),
-                imported.warnings.len()
-            );
-            Ok(None)
-        }
-        None => Ok(Some(imported.toml)),
-    }
+    Ok((imported, suite))
 }
 
 /// The script's text: a regular file (never a FIFO or device, which could block or never end),
 /// at most [`MAX_SCRIPT_BYTES`], UTF-8 without NUL bytes.
-fn read_script(path: &Path) -> Result<String, String> {
+pub(super) fn read_script(path: &Path) -> Result<String, String> {
     let shown = path.display();
     let bytes = regular_file::read(path, MAX_SCRIPT_BYTES).map_err(|e| match e {
         regular_file::ReadError::TooLarge { .. } => format!(
@@ -111,8 +124,12 @@ fn read_script(path: &Path) -> Result<String, String> {
 }
 
 /// `bash -n SCRIPT`: bash's own messages when it cannot parse the script (nothing runs). An
-/// empty list when it parses, or when bash is not there to ask (said in the list).
-fn bash_syntax_errors(script: &Path) -> Vec<String> {
+/// empty list when it parses, or when bash is not there to ask (said in the list). A bats file
+/// is not bash until bats rewrites its `@test` lines: it is not asked.
+fn bash_syntax_errors(script: &Path, source: &str) -> Vec<String> {
+    if is_bats(source) {
+        return Vec::new();
+    }
     let output = Command::new("bash")
         .arg("--noprofile")
         .arg("--norc")

@@ -26,6 +26,7 @@ mod exec;
 mod exit;
 mod history;
 mod import;
+mod import_check;
 mod report_output;
 mod retention;
 mod run;

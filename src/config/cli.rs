@@ -120,6 +120,26 @@ pub struct ImportArgs {
     /// The script's arguments (`$1`, `${2:-default}`…), after `--`: `import t.sh -- ./prog`.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
+
+    /// Run the script (bash, or `bats` for a `.bats` file) and its imported suite side by side
+    /// and print, check by check, where their verdicts differ. Exits 0 only when they agree.
+    #[arg(long)]
+    pub check: bool,
+
+    /// With `--check`: compare with this suite (an imported one, edited) instead of a fresh
+    /// import. Its steps name the script lines they stand for: `… (line N)`.
+    #[arg(long, value_name = "FILE", requires = "check")]
+    pub suite: Option<PathBuf>,
+
+    /// With `--check`: the deadline of the script's run and of each step.
+    /// [default: PLANDEX_TIMEOUT seconds, else 300]
+    #[arg(long, value_name = "DUR", requires = "check")]
+    pub timeout: Option<String>,
+
+    /// With `--check`: the environment file whose secrets are masked in the output (and set
+    /// for both runs). [default: PLANDEX_ENV_FILE, else ../.env.client-keys]
+    #[arg(long, value_name = "PATH", requires = "check")]
+    pub env_file: Option<PathBuf>,
 }
 
 /// Where the history is, for the commands that read it.

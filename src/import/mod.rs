@@ -5,8 +5,11 @@
 //! and converts them to templates, `translate` maps helpers and shell constructs to steps, and
 //! `emit` writes the resulting `draft` as commented TOML. What cannot be translated is kept as an `sh` step
 //! holding the original lines, with a warning naming the line. This module never runs
-//! anything and never reads files: the caller hands it the script's text.
+//! anything and never reads files: the caller hands it the script's text. `check` reads the
+//! verdicts of an instrumented run of the script and compares them with the suite's.
 
+mod bats;
+pub mod check;
 mod draft;
 mod emit;
 mod helpers;
@@ -15,5 +18,6 @@ mod script;
 mod translate;
 mod words;
 
+pub use bats::{bats_test_lines, is_bats};
 pub use library::Library;
 pub use translate::{ImportOptions, Imported, Warning, import_script, sourced_paths};

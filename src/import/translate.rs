@@ -5,6 +5,8 @@
 
 mod generic;
 
+pub(crate) use generic::requote;
+
 use super::draft::{Draft, Item, Step};
 use super::emit;
 use super::helpers::{self, Helper};
@@ -86,6 +88,9 @@ fn is_plandex_script(source: &str) -> bool {
 /// Translates a bash test script. `script_name` is the file's name, for the suite's default
 /// name and for messages.
 pub fn import_script(source: &str, script_name: &str, options: &ImportOptions) -> Imported {
+    if super::bats::is_bats(source) {
+        return super::bats::import_bats(source, script_name, options);
+    }
     let stem = script_name
         .rsplit('/')
         .next()

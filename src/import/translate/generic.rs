@@ -662,7 +662,7 @@ fn positional(raw: &str) -> Option<(usize, Option<&str>)> {
 
 /// Words written back as shell words: literal parts single-quoted, expandable ones
 /// double-quoted (so `$X` still expands, as one word).
-fn requote(words: &[Word]) -> String {
+pub(crate) fn requote(words: &[Word]) -> String {
     words
         .iter()
         .map(|word| {

@@ -1,0 +1,242 @@
+//! `smoke-runner import --check SCRIPT [-- ARGS]`: runs the script (instrumented, see
+//! [`crate::import::check`]) and its imported suite side by side, and prints, check by check,
+//! where their verdicts differ. Exits 0 only when they agree.
+//!
+//! The script runs with bash (a bats file with `bats --tap`) from the current folder, as the
+//! import expects, with `TMPDIR` in a folder of its own that is removed afterwards, under a
+//! deadline, in its own process group (the executor's). The suite runs through the engine.
+//! Everything printed goes through the masker of the env file's secrets.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::config::{ImportArgs, RunArgs, Settings};
+use crate::engine::{self, RunPlan};
+use crate::exec::{ExecRequest, Executor, Interrupts, Stdin, Termination};
+use crate::import::check::{
+    INSTRUMENT, Row, ScriptVerdicts, SuiteCheck, Verdict, bats_verdicts, compare, line_of_step,
+    script_verdicts,
+};
+use crate::import::{bats_test_lines, is_bats};
+use crate::report::{Event, Verdict as StepVerdict};
+use crate::scheduler::{Fanout, Filter, Selection, Subscriber};
+use crate::suite::{ExpectedStatus, Step, Suite, load_file};
+
+use super::exit::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+
+/// Most bytes of the script's output kept in memory (the rest spills to a file).
+const OUTPUT_MEMORY: usize = 4 * 1024 * 1024;
+
+/// Runs `import --check` and returns the exit status.
+pub fn check_main(args: &ImportArgs) -> i32 {
+    let settings = match settings(args) {
+        Ok(settings) => settings,
+        Err(message) => {
+            stderr_line!("error: {message}");
+            return EXIT_USAGE;
+        }
+    };
+    let masker = settings.masker.clone();
+    match check(args, settings) {
+        Ok(rows) => {
+            let mut out = String::new();
+            render(&rows, &args.script, &mut out);
+            use std::io::Write as _;
+            let _ = std::io::stdout().write_all(masker.mask(&out).as_bytes());
+            if rows.iter().any(Row::differs) {
+                EXIT_FAILED
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(message) => {
+            stderr_line!("error: {}", masker.mask(&message));
+            EXIT_USAGE
+        }
+    }
+}
+
+/// The run settings: the env file (for its secrets and both runs' environment) and the
+/// deadline.
+fn settings(args: &ImportArgs) -> Result<Settings, String> {
+    let run = RunArgs {
+        timeout: args.timeout.clone(),
+        env_file: args.env_file.clone(),
+        kill_after: "5s".to_owned(),
+        ..RunArgs::default()
+    };
+    let mut settings = Settings::from_args(&run).map_err(|e| e.to_string())?;
+    for warning in &settings.warnings {
+        stderr_line!("warning: {}", settings.masker.mask(warning));
+    }
+    settings.log_dir = None;
+    Ok(settings)
+}
+
+/// Both runs, compared.
+fn check(args: &ImportArgs, settings: Settings) -> Result<Vec<Row>, String> {
+    let source = super::import::read_script(&args.script)?;
+    let suite = match &args.suite {
+        Some(path) => load_file(path).map_err(|e| e.to_string())?,
+        None => {
+            let (imported, suite) = super::import::translate(args)?;
+            if let Some(path) = &args.output {
+                std::fs::write(path, &imported.toml)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            }
+            suite
+        }
+    };
+    let script = run_script(args, &source, &settings)?;
+    let checks = run_suite(suite, settings)?;
+    Ok(compare(&script, &checks))
+}
+
+/// Runs the script, instrumented, and reads its verdicts.
+fn run_script(args: &ImportArgs, source: &str, settings: &Settings) -> Result<ScriptVerdicts, String> {
+    let scratch = tempfile::Builder::new()
+        .prefix("smoke-import-check-")
+        .tempdir_in(&settings.temp_root)
+        .map_err(|e| format!("cannot make a temp dir for the script: {e}"))?;
+    let bats = is_bats(source);
+    let mut env = settings.env.clone();
+    env.set("TMPDIR", scratch.path().join("tmp"));
+    std::fs::create_dir(scratch.path().join("tmp"))
+        .map_err(|e| format!("cannot make a temp dir for the script: {e}"))?;
+    let (program, mut argv): (&str, Vec<OsString>) = if bats {
+        ("bats", vec!["--tap".into()])
+    } else {
+        let instrument = scratch.path().join("instrument.bash");
+        std::fs::write(&instrument, INSTRUMENT)
+            .map_err(|e| format!("cannot write {}: {e}", instrument.display()))?;
+        env.set("BASH_ENV", &instrument);
+        ("bash", vec!["--noprofile".into(), "--norc".into()])
+    };
+    argv.push(args.script.clone().into());
+    if !bats {
+        argv.extend(args.args.iter().map(OsString::from));
+    }
+    let request = ExecRequest::with_env(program, env)
+        .args(argv)
+        .cwd(std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+        .stdin(Stdin::Null)
+        .timeout(settings.timeout)
+        .kill_grace(settings.kill_grace)
+        .memory_cap(OUTPUT_MEMORY);
+    let outcome = Executor::new()
+        .run(&request)
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    match &outcome.termination {
+        failed @ Termination::FailedToStart(_) => {
+            let hint = if bats { " (install bats to check a bats file)" } else { "" };
+            return Err(format!(
+                "cannot run {program} {}: {failed}{hint}",
+                args.script.display()
+            ));
+        }
+        Termination::TimedOut { .. } => stderr_line!(
+            "warning: {} did not finish within {}: the checks it had not reached count as not run",
+            args.script.display(),
+            humantime::format_duration(settings.timeout)
+        ),
+        _ => {}
+    }
+    let output = outcome
+        .output
+        .text_lossy(crate::exec::StreamSelector::Stdout)
+        .map_err(|e| format!("cannot read the script's output: {e}"))?;
+    Ok(if bats {
+        bats_verdicts(&output, &bats_test_lines(source))
+    } else {
+        script_verdicts(&output)
+    })
+}
+
+/// Runs the suite through the engine; its checks (steps named `… (line N)` that judge
+/// something) and how each went.
+fn run_suite(suite: Suite, settings: Settings) -> Result<Vec<SuiteCheck>, String> {
+    let suites = vec![suite];
+    let selection = Selection::new(&suites, &Filter::default());
+    let plan = RunPlan::new(suites, selection, settings);
+    let (subscriber, events) = Subscriber::channel();
+    let mut reports = Fanout::new();
+    reports.add("the comparison", subscriber);
+    let interrupts = Interrupts::new().map_err(|e| format!("cannot start the suite: {e}"))?;
+    let _signals = interrupts.cancel_on_signals();
+    let handle = engine::start(plan, reports, Arc::clone(&interrupts))
+        .map_err(|e| format!("cannot start the suite: {e}"))?;
+    let outcome = handle.wait();
+    if let Some(signal) = outcome.cancelled {
+        return Err(format!("interrupted by signal {signal}"));
+    }
+    let mut checks = Vec::new();
+    for event in events.try_iter() {
+        let Event::StepFinished {
+            step,
+            setup: false,
+            result,
+            ..
+        } = event
+        else {
+            continue;
+        };
+        let Some(line) = line_of_step(&step.name).filter(|_| judges(&step)) else {
+            continue;
+        };
+        let verdict = match result.verdict {
+            StepVerdict::Passed | StepVerdict::Flaky => Verdict::Pass,
+            StepVerdict::Failed | StepVerdict::TimedOut => Verdict::Fail,
+            StepVerdict::Skipped(_) => Verdict::NotRun,
+        };
+        checks.push(SuiteCheck {
+            line,
+            name: step.name.clone(),
+            verdict,
+        });
+    }
+    Ok(checks)
+}
+
+/// Whether a step judges something (a status, an output, a file): a check, not a command run
+/// for its effect (`status = "any"` and nothing else).
+fn judges(step: &Step) -> bool {
+    step.status != ExpectedStatus::Any
+        || !step.stdout.is_empty()
+        || !step.stderr.is_empty()
+        || !step.output.is_empty()
+        || !step.files.is_empty()
+}
+
+/// The comparison as text: every check with both verdicts, differences marked, a count.
+fn render(rows: &[Row], script: &Path, out: &mut String) {
+    use std::fmt::Write as _;
+    let differences = rows.iter().filter(|r| r.differs()).count();
+    let _ = writeln!(
+        out,
+        "{}: the script and its suite, check by check",
+        script.display()
+    );
+    for row in rows {
+        let suite = row
+            .suite
+            .map_or_else(|| "no check".to_owned(), |v| v.to_string());
+        let mark = if row.differs() { "≠" } else { "=" };
+        let _ = writeln!(
+            out,
+            "{mark} line {:<4} script {:<7}  suite {:<8}  {}",
+            row.line,
+            row.script.to_string(),
+            suite,
+            row.name
+        );
+        if let (true, Some(why)) = (row.differs(), &row.why) {
+            let _ = writeln!(out, "      the script: {why}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} check(s), {differences} difference(s)",
+        rows.len()
+    );
+}
