@@ -365,7 +365,7 @@ mod tests {
         assert!(toml.contains("name = \"inits (line 3)\""), "{toml}");
         assert!(toml.contains("declare -F setup >/dev/null && setup"), "{toml}");
         assert!(toml.contains("setup() { cd"), "{toml}");
-        assert!(!toml.contains("@test"), "{toml}");
+        assert!(!toml.contains("@test 'inits' {"), "{toml}");
     }
 
     #[test]

@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn a_record_inside_a_line_of_output_still_cuts_it() {
-        let output = format!("no newline{}", record(0, 0, 0, 2)) + "ok\n";
+        let output = format!("no newline{}", record(0, 0, 0, 2)) + "ok 1 - adds\n";
         let verdicts = script_verdicts(&(output + "\u{1e}smoke end 2 0 0\n"));
         assert_eq!(verdicts.verdict(2), Verdict::Pass);
         assert!(verdicts.lines[&2].reported);

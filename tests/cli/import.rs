@@ -622,6 +622,121 @@ mod corpus {
             "{} against a broken calc",
             case.script
         );
+        import_check_agrees(case.script, &[("CALC_BREAK", "")], 0);
+        import_check_agrees(case.script, &[("CALC_BREAK", case.broken)], case.failing);
+    }
+
+    /// `smoke-runner import --check SCRIPT -- calc` run from the corpus folder with `env`.
+    fn import_check(script: &str, env: &[(&str, &str)], extra: &[&str]) -> std::process::Output {
+        let scratch = TestEnv::new();
+        let mut command = scratch.std_command(smoke_runner());
+        command
+            .current_dir(corpus())
+            .args(["import", "--check", script])
+            .args(extra)
+            .arg("--")
+            .arg(calc());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command.output().expect("run import --check")
+    }
+
+    /// `import --check` finds no difference, and the script fails `failing` checks.
+    fn import_check_agrees(script: &str, env: &[(&str, &str)], failing: usize) {
+        let output = import_check(script, env, &[]);
+        let report = stdout(&output);
+        let context = format!("{script} with {env:?}:\n{report}{}", stderr(&output));
+        assert_eq!(output.status.code(), Some(0), "{context}");
+        assert!(report.contains(", 0 difference(s)\n"), "{context}");
+        let failed = report
+            .lines()
+            .filter(|l| l.contains("script fail     suite fail"))
+            .count();
+        assert_eq!(failed, failing, "{context}");
+    }
+
+    /// A bats file testing git: `run` and its checks become steps; a test that does more is
+    /// kept as bats runs it. Broken on purpose by a `git` first on PATH.
+    #[test]
+    fn bats_tests_against_git_agree_with_bats() {
+        let broken_path = format!(
+            "{}:{}",
+            corpus().join("broken").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        import_check_agrees("git.bats", &[], 0);
+        for (break_what, failing) in [("hash", 1), ("config", 1)] {
+            import_check_agrees(
+                "git.bats",
+                &[("PATH", &broken_path), ("GIT_BREAK", break_what)],
+                failing,
+            );
+        }
+    }
+
+    /// A suite edited by hand (an expected value changed, a check deleted) no longer says
+    /// what the script says: `--check` names the checks and fails.
+    #[test]
+    fn import_check_names_the_checks_a_hand_edited_suite_gets_wrong() {
+        let env = TestEnv::new();
+        let suite = env.path().join("suites/assert_lib.toml");
+        let imported = env
+            .std_command(smoke_runner())
+            .current_dir(corpus())
+            .args(["import", "assert_lib.sh", "-o"])
+            .arg(&suite)
+            .arg("--")
+            .arg(calc())
+            .output()
+            .expect("run import");
+        assert_eq!(imported.status.code(), Some(0), "{}", stderr(&imported));
+        let toml = std::fs::read_to_string(&suite).unwrap();
+        let edited = toml
+            .replace("stdout.equals = \"5\"", "stdout.equals = \"6\"")
+            .replace("status = \"failure\"", "status = \"any\"");
+        assert_ne!(edited, toml);
+        std::fs::write(&suite, edited).unwrap();
+        let output = import_check("assert_lib.sh", &[], &["--suite", suite.to_str().unwrap()]);
+        let report = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{report}{}", stderr(&output));
+        assert!(
+            report.contains("≠ line 9    script pass     suite fail      assert \"$CALC add 2 3\" \"5\" (line 9)"),
+            "{report}"
+        );
+        // `assert_fail` lost its only check: the suite no longer judges line 15.
+        assert!(
+            report.contains("≠ line 15   script pass     suite no check  (no step of the suite stands for this line)"),
+            "{report}"
+        );
+        assert!(report.ends_with("10 check(s), 2 difference(s)\n"), "{report}");
+    }
+
+    /// What the script printed about a failed check is shown only masked.
+    #[test]
+    fn import_check_masks_the_env_file_s_secrets() {
+        let secret = "tok-import-check-secret-4711";
+        let env = TestEnv::new()
+            .file("keys.env", &format!("API_TOKEN={secret}\n"))
+            .file(
+                "token.sh",
+                "fail() { echo \"FAIL $*\"; }\n[ \"$API_TOKEN\" = nope ] || fail \"token $API_TOKEN\"\n",
+            )
+            .suite(
+                "token",
+                "name = \"token\"\n[[step]]\nname = \"token check (line 2)\"\nsh = \"true\"\n",
+            );
+        let output = env
+            .command()
+            .args(["import", "--check", "token.sh", "--env-file", "keys.env", "--suite"])
+            .arg(env.path().join("suites/token.toml"))
+            .output()
+            .expect("run import --check");
+        let report = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{report}{}", stderr(&output));
+        assert!(report.contains("≠ line 2    script fail     suite pass"), "{report}");
+        assert!(report.contains("the script: printed `FAIL token "), "{report}");
+        assert!(!report.contains(secret), "{report}");
     }
 
     #[test]
