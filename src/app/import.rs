@@ -5,9 +5,7 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::config::ImportArgs;
-use crate::import::{
-    ImportOptions, Imported, Library, import_script, is_bats, sourced_paths,
-};
+use crate::import::{ImportOptions, Imported, Library, import_script, is_bats, sourced_paths};
 use crate::regular_file;
 use crate::suite::{Suite, parse_suite};
 

@@ -94,7 +94,11 @@ fn check(args: &ImportArgs, settings: Settings) -> Result<Vec<Row>, String> {
 }
 
 /// Runs the script, instrumented, and reads its verdicts.
-fn run_script(args: &ImportArgs, source: &str, settings: &Settings) -> Result<ScriptVerdicts, String> {
+fn run_script(
+    args: &ImportArgs,
+    source: &str,
+    settings: &Settings,
+) -> Result<ScriptVerdicts, String> {
     let scratch = tempfile::Builder::new()
         .prefix("smoke-import-check-")
         .tempdir_in(&settings.temp_root)
@@ -129,7 +133,11 @@ fn run_script(args: &ImportArgs, source: &str, settings: &Settings) -> Result<Sc
         .map_err(|e| format!("cannot run {program}: {e}"))?;
     match &outcome.termination {
         failed @ Termination::FailedToStart(_) => {
-            let hint = if bats { " (install bats to check a bats file)" } else { "" };
+            let hint = if bats {
+                " (install bats to check a bats file)"
+            } else {
+                ""
+            };
             return Err(format!(
                 "cannot run {program} {}: {failed}{hint}",
                 args.script.display()
@@ -234,9 +242,5 @@ fn render(rows: &[Row], script: &Path, out: &mut String) {
             let _ = writeln!(out, "      the script: {why}");
         }
     }
-    let _ = writeln!(
-        out,
-        "{} check(s), {differences} difference(s)",
-        rows.len()
-    );
+    let _ = writeln!(out, "{} check(s), {differences} difference(s)", rows.len());
 }

@@ -32,7 +32,10 @@ pub fn bats_test_lines(source: &str) -> Vec<usize> {
 /// `@test "name" {` → the name, as bats reads it (quotes removed).
 fn test_header(line: &str) -> Option<String> {
     let rest = line.trim_start().strip_prefix("@test")?;
-    let rest = rest.strip_prefix([' ', '\t'])?.trim_end().strip_suffix('{')?;
+    let rest = rest
+        .strip_prefix([' ', '\t'])?
+        .trim_end()
+        .strip_suffix('{')?;
     let name = rest.trim();
     let unquoted = (name.strip_prefix('"').and_then(|n| n.strip_suffix('"')))
         .or_else(|| name.strip_prefix('\'').and_then(|n| n.strip_suffix('\'')))
@@ -234,12 +237,20 @@ fn structured(test: &Test) -> Option<Vec<Step>> {
         let head = words.first()?.plain()?;
         if head == "run" {
             let command = &words[1..];
-            if command.is_empty() || command[0].plain().is_some_and(|w| w.starts_with(['-', '!'])) {
+            if command.is_empty()
+                || command[0]
+                    .plain()
+                    .is_some_and(|w| w.starts_with(['-', '!']))
+            {
                 return None;
             }
             let number = steps.len() + 1;
             steps.push(Step {
-                comments: vec![format!("line {}: {}", statement.line, statement.text.trim())],
+                comments: vec![format!(
+                    "line {}: {}",
+                    statement.line,
+                    statement.text.trim()
+                )],
                 name: Some(if number == 1 {
                     format!("{} (line {})", test.name, test.line)
                 } else {
@@ -308,9 +319,11 @@ fn contained(bracket: &str, word: &Word) -> Option<String> {
         return None;
     }
     match word.parts.as_slice() {
-        [Part::Expandable(star1), Part::Literal(text), Part::Expandable(star2)]
-            if star1 == "*" && star2 == "*" && !text.contains('\n') =>
-        {
+        [
+            Part::Expandable(star1),
+            Part::Literal(text),
+            Part::Expandable(star2),
+        ] if star1 == "*" && star2 == "*" && !text.contains('\n') => {
             Some(super::words::protect(text))
         }
         [Part::Expandable(all)] => {
@@ -348,7 +361,10 @@ mod tests {
         );
         assert!(imported.warnings.is_empty(), "{:?}", imported.warnings);
         let toml = &imported.toml;
-        assert!(toml.contains("name = \"prints its version (line 3)\""), "{toml}");
+        assert!(
+            toml.contains("name = \"prints its version (line 3)\""),
+            "{toml}"
+        );
         assert!(toml.contains("sh = \"git --version 2>&1\""), "{toml}");
         assert!(toml.contains("status = 0\n"), "{toml}");
         assert!(toml.contains("stdout.contains = \"git version\""), "{toml}");
@@ -363,7 +379,10 @@ mod tests {
         assert_eq!(imported.warnings[0].line, 3);
         let toml = &imported.toml;
         assert!(toml.contains("name = \"inits (line 3)\""), "{toml}");
-        assert!(toml.contains("declare -F setup >/dev/null && setup"), "{toml}");
+        assert!(
+            toml.contains("declare -F setup >/dev/null && setup"),
+            "{toml}"
+        );
         assert!(toml.contains("setup() { cd"), "{toml}");
         assert!(!toml.contains("@test 'inits' {"), "{toml}");
     }

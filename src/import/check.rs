@@ -97,7 +97,14 @@ pub fn script_verdicts(output: &str) -> ScriptVerdicts {
         };
         if let Some((line, counted)) = current {
             let ended = fields[0] == "end";
-            close_line(&mut verdicts, line, &printed, status, count > counted, ended);
+            close_line(
+                &mut verdicts,
+                line,
+                &printed,
+                status,
+                count > counted,
+                ended,
+            );
         }
         current = match (fields[0], number(4)) {
             ("line", Some(next)) => usize::try_from(next).ok().map(|n| (n, count)),
@@ -126,16 +133,16 @@ fn close_line(
         let report = report.trim_start_matches('[');
         if FAILURE_REPORTS.iter().any(|p| report.starts_with(p)) {
             record.reported = true;
-            record.failures.push(format!("printed `{}`", shorten(report)));
+            record
+                .failures
+                .push(format!("printed `{}`", shorten(report)));
         } else if PASS_REPORTS.iter().any(|p| report.starts_with(p)) {
             record.reported = true;
         }
     }
     if counted {
         record.reported = true;
-        record
-            .failures
-            .push("a failure counter went up".to_owned());
+        record.failures.push("a failure counter went up".to_owned());
     }
     if status != 0 {
         let what = if ended {
@@ -292,10 +299,7 @@ mod tests {
         assert_eq!(verdicts.verdict(5), Verdict::Fail);
         assert_eq!(verdicts.why(5), Some("exit status 1"));
         assert_eq!(verdicts.why(6), Some("a failure counter went up"));
-        assert_eq!(
-            verdicts.why(7),
-            Some("the script ended here with status 2")
-        );
+        assert_eq!(verdicts.why(7), Some("the script ended here with status 2"));
         assert_eq!(verdicts.verdict(8), Verdict::NotRun);
     }
 

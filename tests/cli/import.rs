@@ -709,7 +709,10 @@ mod corpus {
             report.contains("≠ line 15   script pass     suite no check  (no step of the suite stands for this line)"),
             "{report}"
         );
-        assert!(report.ends_with("10 check(s), 2 difference(s)\n"), "{report}");
+        assert!(
+            report.ends_with("10 check(s), 2 difference(s)\n"),
+            "{report}"
+        );
     }
 
     /// What the script printed about a failed check is shown only masked.
@@ -728,14 +731,27 @@ mod corpus {
             );
         let output = env
             .command()
-            .args(["import", "--check", "token.sh", "--env-file", "keys.env", "--suite"])
+            .args([
+                "import",
+                "--check",
+                "token.sh",
+                "--env-file",
+                "keys.env",
+                "--suite",
+            ])
             .arg(env.path().join("suites/token.toml"))
             .output()
             .expect("run import --check");
         let report = stdout(&output);
         assert_eq!(output.status.code(), Some(1), "{report}{}", stderr(&output));
-        assert!(report.contains("≠ line 2    script fail     suite pass"), "{report}");
-        assert!(report.contains("the script: printed `FAIL token "), "{report}");
+        assert!(
+            report.contains("≠ line 2    script fail     suite pass"),
+            "{report}"
+        );
+        assert!(
+            report.contains("the script: printed `FAIL token "),
+            "{report}"
+        );
         assert!(!report.contains(secret), "{report}");
     }
 
