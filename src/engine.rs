@@ -12,8 +12,8 @@
 //! The engine never prints: what a run does reaches the outside only as events, on the reports'
 //! thread ([`crate::scheduler::ReportThread`]).
 
+use crate::history::HistoryTarget;
 use std::io;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -37,7 +37,7 @@ pub struct RunPlan {
     /// Deploy gates and repetitions (none by default).
     pub gates: GatePlan,
     /// The history the gates' baseline is read from.
-    pub gate_history: Option<PathBuf>,
+    pub gate_history: Option<HistoryTarget>,
 }
 
 impl RunPlan {
@@ -53,7 +53,7 @@ impl RunPlan {
     }
 
     /// The plan run as `gates` say (repeated, judged), with the baseline read from `history`.
-    pub fn with_gates(self, gates: GatePlan, history: Option<PathBuf>) -> Self {
+    pub fn with_gates(self, gates: GatePlan, history: Option<HistoryTarget>) -> Self {
         Self {
             gates,
             gate_history: history,
@@ -98,7 +98,7 @@ pub fn start(plan: RunPlan, reports: Fanout, interrupts: Arc<Interrupts>) -> io:
         .spawn(move || {
             let (summary, warnings) = run_gated(
                 &plan.gates,
-                plan.gate_history.as_deref(),
+                plan.gate_history.as_ref(),
                 (&plan.suites, &plan.selection),
                 &plan.settings,
                 &executor,

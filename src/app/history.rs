@@ -11,23 +11,34 @@ use crate::config::{
 };
 use crate::exec::{ExecRequest, Executor, StreamSelector, Termination};
 use crate::history::{
-    HISTORY_ENV, HistoryConsumer, HistoryError, HistoryLocation, HistoryStore, HtmlOptions,
-    RunMeta, RunRecorder, find_git_dir, head_commit, import_events, render_html,
+    HISTORY_ENV, HistoryConsumer, HistoryError, HistoryLocation, HistoryStore, HistoryTarget,
+    HtmlOptions, RunMeta, RunRecorder, find_git_dir, head_commit, import_events, render_html,
 };
 use crate::report::Baselines;
 
 use super::exit::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
-/// The history file the reading commands use: `--history`, else `SMOKE_HISTORY`, else the
-/// default.
-fn history_path(args: &HistoryFileArgs) -> PathBuf {
+/// The history the reading commands use: `--history`, else `SMOKE_HISTORY`, else the
+/// default file.
+fn history_target(args: &HistoryFileArgs) -> Result<HistoryTarget, HistoryError> {
     let env = std::env::var(HISTORY_ENV).ok();
-    HistoryLocation::file(args.history.as_deref(), env.as_deref())
+    HistoryTarget::resolve(args.history.as_deref(), env.as_deref())
+}
+
+/// [`history_target`], or the exit status of a usage error (said on standard error).
+fn history_target_or_exit(args: &HistoryFileArgs) -> Result<HistoryTarget, i32> {
+    history_target(args).map_err(|error| {
+        stderr_line!("error: {error}");
+        EXIT_USAGE
+    })
 }
 
 /// Runs `smoke-runner history …` and returns the exit status.
 pub fn history_main(args: &HistoryArgs) -> i32 {
-    let path = history_path(&args.file);
+    let path = match history_target_or_exit(&args.file) {
+        Ok(target) => target,
+        Err(status) => return status,
+    };
     match &args.command {
         HistoryCommand::Import { files } => return import(&path, files),
         HistoryCommand::Prune { log_dir, retention } => {
@@ -79,7 +90,7 @@ pub fn history_main(args: &HistoryArgs) -> i32 {
 }
 
 /// `history import`: the shards' event files recorded as one run.
-fn import(path: &std::path::Path, files: &[PathBuf]) -> i32 {
+fn import(path: &HistoryTarget, files: &[PathBuf]) -> i32 {
     let record = match import_events(files, EXIT_FAILED) {
         Ok(record) => record,
         Err(error) => {
@@ -98,7 +109,7 @@ fn import(path: &std::path::Path, files: &[PathBuf]) -> i32 {
         Ok(Some(_)) => {
             stdout_line!(
                 "→ Already in {}: these events were imported as run {}",
-                path.display(),
+                path,
                 record.run_id
             );
             return EXIT_OK;
@@ -117,7 +128,7 @@ fn import(path: &std::path::Path, files: &[PathBuf]) -> i32 {
         "→ Imported {} steps from {} file(s) into {} as run {}",
         record.steps().count(),
         files.len(),
-        path.display(),
+        path,
         record.run_id
     );
     EXIT_OK
@@ -125,7 +136,10 @@ fn import(path: &std::path::Path, files: &[PathBuf]) -> i32 {
 
 /// Runs `smoke-runner report --html FILE` and returns the exit status.
 pub fn report_main(args: &ReportArgs) -> i32 {
-    let path = history_path(&args.file);
+    let path = match history_target_or_exit(&args.file) {
+        Ok(target) => target,
+        Err(status) => return status,
+    };
     let rendered = HistoryStore::open_existing(&path).and_then(|store| {
         render_html(
             &store,
@@ -138,7 +152,7 @@ pub fn report_main(args: &ReportArgs) -> i32 {
     let html = match rendered {
         Ok(Some(html)) => html,
         Ok(None) => {
-            stderr_line!("error: no run is recorded in {} yet", path.display());
+            stderr_line!("error: no run is recorded in {path} yet");
             return EXIT_USAGE;
         }
         Err(error) => {
@@ -352,8 +366,8 @@ impl RunHistory {
         test_names: impl IntoIterator<Item = &'n str>,
     ) -> Self {
         let (baselines, feed) = Baselines::loading();
-        let beside = location.path().and_then(|path| {
-            let path = path.to_owned();
+        let beside = location.target().and_then(|target| {
+            let path = target.clone();
             let names: Vec<String> = test_names.into_iter().map(str::to_owned).collect();
             // Opening (and, once, migrating) the file is done here too, beside the first steps.
             let work = move || {
@@ -440,7 +454,7 @@ impl RunHistory {
 
 /// `--rerun-failed`: the suites (file, else name) that failed in the last run in the history
 /// at `path`; `None` when it holds no run. A history that cannot be read is a warning.
-pub(super) fn last_failed_suites(path: &std::path::Path) -> Option<Vec<String>> {
+pub(super) fn last_failed_suites(path: &HistoryTarget) -> Option<Vec<String>> {
     let found = HistoryStore::open_existing(path).and_then(|store| store.last_failed_suites());
     match found {
         Ok(suites) => suites,

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::config::RetentionArgs;
-use crate::history::{HistoryError, HistoryLimits, HistoryStore};
+use crate::history::{HistoryError, HistoryLimits, HistoryStore, HistoryTarget};
 use crate::scheduler::{LogLimits, LogsPruned, prune_step_logs};
 
 use super::exit::{EXIT_FAILED, EXIT_OK};
@@ -66,7 +66,7 @@ pub(super) fn prune_history_after_run(store: &mut HistoryStore, args: &Retention
 
 /// `smoke-runner history prune`: every surplus run, in the history at `history` and the step
 /// logs under `log_dir`; the history's free space given back.
-pub(super) fn prune_main(history: &Path, log_dir: &Path, args: &RetentionArgs) -> i32 {
+pub(super) fn prune_main(history: &HistoryTarget, log_dir: &Path, args: &RetentionArgs) -> i32 {
     let mut status = EXIT_OK;
     match prune_step_logs(log_dir, None, log_limits(args), None) {
         Ok(pruned) => {
@@ -91,26 +91,31 @@ pub(super) fn prune_main(history: &Path, log_dir: &Path, args: &RetentionArgs) -
             status = EXIT_FAILED;
         }
     }
-    let size = |path: &Path| std::fs::metadata(path).map_or(0, |m| m.len());
-    let before = size(history);
+    // A file's size before and after; a server's is its own business.
+    let size = || match history {
+        HistoryTarget::File(path) => Some(std::fs::metadata(path).map_or(0, |m| m.len())),
+        HistoryTarget::Postgres(_) => None,
+    };
+    let before = size();
     let pruned = HistoryStore::open_existing(history).and_then(|mut store| {
         let pruned = store.prune(history_limits(args), SystemTime::now(), None, true)?;
         Ok((pruned, store.run_count()?))
     });
     match pruned {
-        Ok((pruned, kept)) => stdout_line!(
-            "→ History ({}): deleted {} run(s), kept {}; file {} → {}",
-            history.display(),
-            pruned.runs,
-            kept,
-            approx_size(before),
-            approx_size(size(history))
-        ),
-        Err(HistoryError::Missing(_)) => {
+        Ok((pruned, kept)) => {
+            let sizes = match (before, size()) {
+                (Some(before), Some(after)) => {
+                    format!("; file {} → {}", approx_size(before), approx_size(after))
+                }
+                _ => String::new(),
+            };
             stdout_line!(
-                "→ History ({}): no such file, nothing to prune",
-                history.display()
+                "→ History ({history}): deleted {} run(s), kept {kept}{sizes}",
+                pruned.runs,
             );
+        }
+        Err(HistoryError::Missing(_)) => {
+            stdout_line!("→ History ({history}): no such file, nothing to prune");
         }
         Err(error) => {
             stderr_line!("error: {error}");

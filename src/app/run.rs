@@ -24,7 +24,7 @@ use super::exit::RunEnd;
 use super::history::{RunHistory, last_failed_suites};
 use super::report_output::{InterruptibleStdout, ReaderNotReading, report_stdout};
 use super::retention;
-use crate::history::{HISTORY_ENV, HistoryLocation};
+use crate::history::{HISTORY_ENV, HISTORY_PASSWORD, HistoryLocation};
 
 /// Runs suites as the command line asks and returns the exit status.
 pub fn run_main(args: &RunArgs) -> i32 {
@@ -138,6 +138,16 @@ fn resolve(
         RunEnd::Usage
     })?;
     adjust(&mut settings);
+    let history_location = history_location(args)?;
+    if let Some(target) = history_location
+        .target()
+        .filter(|t| !t.secrets().is_empty())
+    {
+        settings.extra_secrets = (target.secrets().iter())
+            .map(|value| (HISTORY_PASSWORD.to_owned(), value.clone()))
+            .collect();
+        settings = settings.with_masker(&args.redact);
+    }
     let filter = filter(args).map_err(|error| {
         stderr_line!("error: {}", settings.masker.mask(&error.to_string()));
         RunEnd::Usage
@@ -160,7 +170,6 @@ fn resolve(
         settings = settings.with_masker(&names);
     }
     let state = RerunState::new();
-    let history_location = history_location(args);
     let gates = gate_plan(args, &history_location).map_err(|error| {
         stderr_line!("error: {error}");
         RunEnd::Usage
@@ -181,7 +190,7 @@ fn resolve(
     }
     Ok(Resolved {
         plan: RunPlan::new(suites, selection, settings)
-            .with_gates(gates, history_location.path().map(Path::to_owned)),
+            .with_gates(gates, history_location.target().cloned()),
         run_id,
         state,
         history_location,
@@ -209,15 +218,17 @@ fn select(
     }
     if args.rerun_failed {
         // The last run in the history, else (no history) the state file.
-        let last_failed = match history_location.path() {
-            Some(path) => last_failed_suites(path),
+        let last_failed = match history_location.target() {
+            Some(target) => last_failed_suites(target),
             None => state.read(),
         };
         let Some(failed) = last_failed else {
-            let source = history_location.path().unwrap_or(&state.path);
+            let source = match history_location.target() {
+                Some(target) => target.to_string(),
+                None => state.path.display().to_string(),
+            };
             stderr_line!(
-                "note: no failed suites recorded by a previous run ({}): nothing to re-run",
-                source.display()
+                "note: no failed suites recorded by a previous run ({source}): nothing to re-run"
             );
             return Err(RunEnd::Finished {
                 failed: false,
@@ -293,7 +304,7 @@ fn run_end(outcome: &RunOutcome) -> RunEnd {
 
 /// `--gate`, `--baseline`, `--repeat`, `--for`, `--max-failure-rate`.
 fn gate_plan(args: &RunArgs, history: &HistoryLocation) -> Result<GatePlan, String> {
-    if !args.gate.is_empty() && history.path().is_none() {
+    if !args.gate.is_empty() && history.target().is_none() {
         return Err("--gate compares with the run history, which --no-history turns off".into());
     }
     let repetition = match (&args.repeat_for, args.repeat) {
@@ -312,10 +323,16 @@ fn gate_plan(args: &RunArgs, history: &HistoryLocation) -> Result<GatePlan, Stri
     })
 }
 
-/// `--history`, `SMOKE_HISTORY`, `--no-history`.
-fn history_location(args: &RunArgs) -> HistoryLocation {
+/// `--history`, `SMOKE_HISTORY`, `--no-history`. A URL of a kind this build does not know is
+/// a usage error (its password hidden).
+fn history_location(args: &RunArgs) -> Result<HistoryLocation, RunEnd> {
     let env = std::env::var(HISTORY_ENV).ok();
-    HistoryLocation::resolve(args.history.as_deref(), env.as_deref(), args.no_history)
+    HistoryLocation::resolve(args.history.as_deref(), env.as_deref(), args.no_history).map_err(
+        |error| {
+            stderr_line!("error: {error}");
+            RunEnd::Usage
+        },
+    )
 }
 
 /// A masker for errors found before the env file could be read: the process environment's

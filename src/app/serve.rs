@@ -168,11 +168,13 @@ async fn lifecycle(monitor: Arc<Monitor>, args: &ServeArgs, drain_timeout: Durat
 /// `--history`, `SMOKE_HISTORY`, `--no-history`: where runs are recorded.
 fn history_location(args: &ServeArgs) -> Option<std::path::PathBuf> {
     let env = std::env::var(HISTORY_ENV).ok();
+    // The monitor keeps its history in a file; a PostgreSQL URL is not used by it yet.
     HistoryLocation::resolve(
         args.run.history.as_deref(),
         env.as_deref(),
         args.run.no_history,
     )
+    .ok()?
     .path()
     .map(std::path::Path::to_path_buf)
 }

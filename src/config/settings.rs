@@ -57,6 +57,9 @@ pub struct Settings {
     pub masker: Masker,
     /// Names of the env-file variables whose names look secret (masked by `masker`).
     pub secret_names: Vec<String>,
+    /// Secrets that are no variable's value (the history URL's password): name, value. Kept
+    /// by [`Settings::with_masker`].
+    pub extra_secrets: Vec<(String, String)>,
     /// Where this run's step logs go (`<dir>/<suite>/<nn>-<step>.log`); `None`: not saved.
     pub log_dir: Option<PathBuf>,
     /// Keep the output of passing steps for the reports too.
@@ -90,6 +93,7 @@ impl Settings {
             jobs: default_jobs(),
             masker: Masker::none(),
             secret_names: Vec::new(),
+            extra_secrets: Vec::new(),
             log_dir: None,
             show_output: false,
             bless: false,
@@ -142,6 +146,7 @@ impl Settings {
             jobs,
             masker: Masker::none(),
             secret_names,
+            extra_secrets: Vec::new(),
             log_dir: None,
             show_output: args.show_output || args.nocapture,
             bless: args.bless,
@@ -160,10 +165,13 @@ impl Settings {
             .chain(extra)
             .map(String::as_str)
             .collect();
+        let extra =
+            (self.extra_secrets.iter()).map(|(name, value)| (name.as_str(), value.as_str()));
         self.masker = Masker::new(
             names
                 .iter()
-                .filter_map(|name| Some((*name, self.env.get_str(name)?))),
+                .filter_map(|name| Some((*name, self.env.get_str(name)?)))
+                .chain(extra),
         );
         self
     }

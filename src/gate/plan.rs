@@ -1,12 +1,11 @@
 //! The gates of one run, resolved from the flags, and the run they judge: repeated as asked,
 //! its baseline read beside it, judged at its end.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::exec::Executor;
-use crate::history::HistoryStore;
+use crate::history::{HistoryStore, HistoryTarget};
 use crate::report::Summary;
 use crate::scheduler::{self, EventSink, Selection};
 use crate::suite::Suite;
@@ -42,7 +41,7 @@ impl GatePlan {
 /// history at `history` on a thread beside the run.
 pub fn run_gated(
     plan: &GatePlan,
-    history: Option<&Path>,
+    history: Option<&HistoryTarget>,
     (suites, selection): (&[Arc<Suite>], &Selection),
     settings: &Settings,
     executor: &Executor,
@@ -81,8 +80,8 @@ fn gated_steps(suites: &[Arc<Suite>], selection: &Selection) -> Vec<String> {
 }
 
 /// Reads the baseline on a thread of its own; a missing history is an empty baseline.
-fn read_baseline(path: &Path, names: Vec<String>, runs: usize) -> BaselineLoad {
-    let path = path.to_owned();
+fn read_baseline(path: &HistoryTarget, names: Vec<String>, runs: usize) -> BaselineLoad {
+    let path = path.clone();
     std::thread::spawn(move || {
         let store = match HistoryStore::open_existing(&path) {
             Ok(store) => store,

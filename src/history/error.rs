@@ -38,12 +38,11 @@ pub enum HistoryError {
     },
     /// The database was written by a newer smoke-runner.
     #[error(
-        "{} has schema version {found}; this smoke-runner knows up to {known} (upgrade smoke-runner, or use another --history file)",
-        path.display()
+        "{location} has schema version {found}; this smoke-runner knows up to {known} (upgrade smoke-runner, or use another --history)"
     )]
     NewerSchema {
-        /// The database file.
-        path: PathBuf,
+        /// The database (file, or URL with its password hidden).
+        location: String,
         /// The version in the file.
         found: i64,
         /// The newest version this build knows.
@@ -63,6 +62,30 @@ pub enum HistoryError {
         /// The cause.
         #[source]
         source: std::io::Error,
+    },
+    /// `--history` / `SMOKE_HISTORY` names no history this build can keep.
+    #[error("--history {shown}: {reason}")]
+    BadLocation {
+        /// The location as given, its password hidden.
+        shown: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The PostgreSQL server cannot be reached, or refused the connection.
+    #[error("cannot connect to the history at {location}: {reason}")]
+    Connect {
+        /// The URL, its password hidden.
+        location: String,
+        /// What the client library said (password hidden).
+        reason: String,
+    },
+    /// A PostgreSQL statement failed.
+    #[error("{location}: {reason}")]
+    Postgres {
+        /// The URL, its password hidden.
+        location: String,
+        /// What the server or the client library said.
+        reason: String,
     },
     /// Any other SQLite failure.
     #[error("{}: {source}", path.display())]

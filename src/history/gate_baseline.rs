@@ -2,8 +2,10 @@
 //! that exited 0: a run that broke a gate, or failed otherwise, never becomes a baseline).
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
+use super::backend::Sql;
 use super::error::HistoryError;
 use super::store::{HistoryStore, from_micros};
 
@@ -20,6 +22,15 @@ pub fn gate_scan_runs(runs: usize) -> usize {
 pub const GATE_SCAN_MIN: usize = 200;
 /// The largest window [`gate_scan_runs`] reads.
 pub const GATE_SCAN_MAX: usize = 500;
+
+/// The passing results of the newest passing runs, newest run first.
+const PASSING_STEPS: Sql = Sql::both(
+    "SELECT test_name, duration_us FROM steps
+     WHERE run_id IN (SELECT id FROM runs WHERE exit_status = 0
+                      ORDER BY id DESC LIMIT ?1)
+       AND (outcome = 'passed' OR outcome = 'flaky')
+     ORDER BY run_id DESC",
+);
 
 impl HistoryStore {
     /// For each of `test_names`, the durations of its newest `runs` passing results (passed or
@@ -38,36 +49,30 @@ impl HistoryStore {
             .map(|name| (name.to_owned(), Vec::new()))
             .collect();
         let mut left = found.len();
-        let err = |e| HistoryError::from_sqlite(&self.path, e);
-        let mut statement = self
-            .conn
-            .prepare_cached(
-                "SELECT test_name, duration_us FROM steps
-                 WHERE run_id IN (SELECT id FROM runs WHERE exit_status = 0
-                                  ORDER BY id DESC LIMIT ?1)
-                   AND (outcome = 'passed' OR outcome = 'flaky')
-                 ORDER BY run_id DESC",
-            )
-            .map_err(err)?;
+        if left == 0 {
+            return Ok(found);
+        }
         let window = i64::try_from(gate_scan_runs(runs)).unwrap_or(i64::MAX);
-        let mut rows = statement.query([window]).map_err(err)?;
-        while left > 0 {
-            let Some(row) = rows.next().map_err(err)? else {
-                break;
-            };
-            let Ok(name) = row.get_ref(0).map_err(err)?.as_str() else {
-                continue;
-            };
-            let Some(durations) = found.get_mut(name) else {
-                continue;
-            };
-            if durations.len() < runs {
-                durations.push(from_micros(row.get(1).map_err(err)?));
+        self.db
+            .for_each(&PASSING_STEPS, &[window.into()], |row| {
+                let found = &mut found;
+                let durations = row.with_str(0, move |name| {
+                    name.and_then(|name| found.get_mut(name))
+                        .filter(|durations| durations.len() < runs)
+                })?;
+                let Some(durations) = durations else {
+                    return Ok(ControlFlow::Continue(()));
+                };
+                durations.push(from_micros(row.int(1)?));
                 if durations.len() == runs {
                     left -= 1;
                 }
-            }
-        }
+                Ok(match left {
+                    0 => ControlFlow::Break(()),
+                    _ => ControlFlow::Continue(()),
+                })
+            })
+            .map_err(|e| self.error(e))?;
         Ok(found)
     }
 }

@@ -1,4 +1,5 @@
-//! Run history: every run recorded in an embedded SQLite database, and what can be learned
+//! Run history: every run recorded in an embedded SQLite database (or a PostgreSQL database
+//! shared by many machines, `backend.rs`), and what can be learned
 //! from it — flaky steps, slowing steps, one step over time, the baselines behind the live
 //! report's hints, and a self-contained HTML report.
 //!
@@ -7,6 +8,7 @@
 //! A history that cannot be opened or written must never fail or slow a run: every error here
 //! is a [`HistoryError`] the caller turns into a one-line warning.
 
+mod backend;
 mod error;
 mod gate_baseline;
 mod git_head;
@@ -14,6 +16,7 @@ mod html;
 mod html_trend;
 mod import;
 mod location;
+mod postgres;
 mod prune;
 mod queries;
 mod record;
@@ -27,7 +30,11 @@ pub use git_head::{find_git_dir, head_commit};
 pub(crate) use html::escape as escape_html;
 pub use html::{HtmlOptions, render_html};
 pub use import::{ImportError, import_events};
-pub use location::{DEFAULT_HISTORY_FILE, HISTORY_ENV, HistoryLocation};
+pub use location::{
+    DEFAULT_HISTORY_FILE, HISTORY_ENV, HISTORY_PASSWORD, HistoryLocation, HistoryTarget,
+    PostgresUrl,
+};
+pub use postgres::{CONNECT_TIMEOUT, POSTGRES_SCHEMA_VERSION};
 pub use prune::{HistoryLimits, Pruned};
 pub use queries::{FlakyStep, RunSummary, SlowStep, StepHistoryEntry, Trend};
 pub use record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};

@@ -11,7 +11,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::params;
 
+use super::backend::{Backend, DbError, Sql};
 use super::error::HistoryError;
+use super::postgres;
 use super::store::HistoryStore;
 
 /// How many runs, and how old, the history keeps.
@@ -55,7 +57,9 @@ impl HistoryStore {
                 i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
             });
         let max_runs = i64::try_from(limits.max_runs).unwrap_or(i64::MAX);
-        let conn = &self.conn;
+        let Backend::Sqlite(conn) = &self.db else {
+            return self.prune_postgres(max_runs, cutoff_ms, budget);
+        };
         // The oldest surplus runs: past the newest `max_runs`, or started before the cutoff.
         let doomed: Vec<i64> = conn
             .prepare(
@@ -82,18 +86,45 @@ impl HistoryStore {
         })
     }
 
+    /// [`HistoryStore::prune`] on PostgreSQL, whose autovacuum gives the space back.
+    fn prune_postgres(
+        &mut self,
+        max_runs: i64,
+        cutoff_ms: i64,
+        budget: Option<usize>,
+    ) -> Result<Pruned, HistoryError> {
+        let Backend::Postgres(client) = &mut self.db else {
+            return Ok(Pruned::default());
+        };
+        let client = client.get_mut();
+        let pruned = postgres::doomed_runs(client, max_runs, cutoff_ms).and_then(|doomed| {
+            let take = budget.unwrap_or(usize::MAX).min(doomed.len());
+            if take > 0 {
+                postgres::delete_runs(client, &doomed[..take])?;
+            }
+            Ok(Pruned {
+                runs: take,
+                left_over: doomed.len() - take,
+                pages_freed: 0,
+            })
+        });
+        pruned.map_err(|e| DbError::from(e).at(&self.target))
+    }
+
     /// Deletes runs with their suites, steps and checks, in one transaction. The deletes name
     /// every table by an indexed key instead of leaving them to the foreign keys' cascades:
     /// deleting a suite makes SQLite look for its steps, and `steps` has no index by suite, so
     /// each deleted suite would scan the whole table.
     fn delete_runs(&mut self, runs: &[i64]) -> Result<(), HistoryError> {
-        let path = self.path.clone();
-        let error = |e| HistoryError::from_sqlite(&path, e);
-        self.conn
-            .pragma_update(None, "foreign_keys", false)
+        let Backend::Sqlite(conn) = &mut self.db else {
+            return Ok(());
+        };
+        let path = self.target.to_string();
+        let error = |e| HistoryError::from_sqlite(path.as_ref(), e);
+        conn.pragma_update(None, "foreign_keys", false)
             .map_err(error)?;
         let deleted = (|| {
-            let tx = self.conn.transaction()?;
+            let tx = conn.transaction()?;
             for run in runs {
                 tx.execute(
                     "DELETE FROM checks WHERE step_id IN (SELECT id FROM steps WHERE run_id = ?1)",
@@ -105,13 +136,15 @@ impl HistoryStore {
             }
             tx.commit()
         })();
-        let restored = self.conn.pragma_update(None, "foreign_keys", true);
+        let restored = conn.pragma_update(None, "foreign_keys", true);
         deleted.and(restored).map_err(error)
     }
 
     /// Hands free pages back to the file system; how many.
     fn give_back_space(&self, vacuum: bool) -> Result<i64, HistoryError> {
-        let conn = &self.conn;
+        let Some(conn) = self.sqlite() else {
+            return Ok(0);
+        };
         let pragma = |name: &str| -> Result<i64, HistoryError> {
             conn.query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
                 .map_err(|e| self.sqlite_error(e))
@@ -137,13 +170,15 @@ impl HistoryStore {
 
     /// How many runs the history holds.
     pub fn run_count(&self) -> Result<usize, HistoryError> {
-        self.conn
-            .query_row("SELECT count(*) FROM runs", [], |row| row.get::<_, i64>(0))
-            .map(|n| usize::try_from(n).unwrap_or(0))
-            .map_err(|e| self.sqlite_error(e))
+        self.db
+            .query_opt(&Sql::both("SELECT count(*) FROM runs"), &[], |row| {
+                row.int(0)
+            })
+            .map(|n| n.and_then(|n| usize::try_from(n).ok()).unwrap_or(0))
+            .map_err(|e| self.error(e))
     }
 
     fn sqlite_error(&self, error: rusqlite::Error) -> HistoryError {
-        HistoryError::from_sqlite(&self.path, error)
+        self.error(error)
     }
 }

@@ -2,13 +2,14 @@
 //! in full, and the baselines behind the live report's hints.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::time::{Duration, SystemTime};
 
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::report::{BASELINE_RUNS, Baselines, BaselinesFeed, PastRun};
 
+use super::backend::{DbError, DbRow, Param, Sql};
 use super::error::HistoryError;
 use super::record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
 pub use super::stats::Trend;
@@ -156,130 +157,105 @@ pub fn rfc3339(time: SystemTime) -> String {
 }
 
 impl HistoryStore {
-    fn err(&self, error: rusqlite::Error) -> HistoryError {
-        HistoryError::from_sqlite(&self.path, error)
-    }
-
-    /// The row ids of the newest `limit` runs, oldest first.
-    fn recent_run_rows(&self, limit: usize) -> Result<Vec<i64>, HistoryError> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT id FROM runs ORDER BY started_at_ms DESC, id DESC LIMIT ?1")
-            .map_err(|e| self.err(e))?;
-        let mut rows: Vec<i64> = statement
-            .query_map([limit as i64], |row| row.get(0))
-            .and_then(Iterator::collect)
-            .map_err(|e| self.err(e))?;
-        rows.reverse();
-        Ok(rows)
+    /// The row ids and run ids of the newest `limit` runs, oldest first.
+    fn recent_runs(&self, limit: usize) -> Result<Vec<(i64, String)>, HistoryError> {
+        let mut runs = self
+            .db
+            .query(
+                &Sql::both(
+                    "SELECT id, run_uid FROM runs ORDER BY started_at_ms DESC, id DESC LIMIT ?1",
+                ),
+                &[count(limit)],
+                |row| Ok((row.int(0)?, row.text(1)?)),
+            )
+            .map_err(|e| self.error(e))?;
+        runs.reverse();
+        Ok(runs)
     }
 
     /// The newest `limit` runs with their counts, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunSummary>, HistoryError> {
-        let mut statement = self
-            .conn
-            .prepare(
-                "SELECT r.run_uid, r.started_at_ms, r.finished_at_ms, r.exit_status, r.shard,
-                        r.git_commit, r.host,
-                        COUNT(s.id) FILTER (WHERE s.outcome = 'passed'),
-                        COUNT(s.id) FILTER (WHERE s.outcome = 'flaky'),
-                        COUNT(s.id) FILTER (WHERE s.outcome = 'failed'),
-                        COUNT(s.id) FILTER (WHERE s.outcome = 'timed_out'),
-                        COUNT(s.id) FILTER (WHERE s.outcome = 'skipped')
-                 FROM runs r LEFT JOIN steps s ON s.run_id = r.id
-                 GROUP BY r.id
-                 ORDER BY r.started_at_ms DESC, r.id DESC
-                 LIMIT ?1",
-            )
-            .map_err(|e| self.err(e))?;
-        statement
-            .query_map([limit as i64], |row| {
-                let started: i64 = row.get(1)?;
-                let finished: i64 = row.get(2)?;
+        const RUNS: Sql = Sql::both(
+            "SELECT r.run_uid, r.started_at_ms, r.finished_at_ms, r.exit_status, r.shard,
+                    r.git_commit, r.host,
+                    COUNT(s.id) FILTER (WHERE s.outcome = 'passed'),
+                    COUNT(s.id) FILTER (WHERE s.outcome = 'flaky'),
+                    COUNT(s.id) FILTER (WHERE s.outcome = 'failed'),
+                    COUNT(s.id) FILTER (WHERE s.outcome = 'timed_out'),
+                    COUNT(s.id) FILTER (WHERE s.outcome = 'skipped')
+             FROM runs r LEFT JOIN steps s ON s.run_id = r.id
+             GROUP BY r.id
+             ORDER BY r.started_at_ms DESC, r.id DESC
+             LIMIT ?1",
+        );
+        self.db
+            .query(&RUNS, &[count(limit)], |row| {
+                let started = row.int(1)?;
+                let finished = row.int(2)?;
                 Ok(RunSummary {
-                    run_id: row.get(0)?,
+                    run_id: row.text(0)?,
                     started_at: rfc3339(from_unix_ms(started)),
                     duration_s: (finished - started).max(0) as f64 / 1000.0,
-                    exit_status: row.get(3)?,
-                    shard: row.get(4)?,
-                    git_commit: row.get(5)?,
-                    host: row.get(6)?,
-                    passed: row.get(7)?,
-                    flaky: row.get(8)?,
-                    failed: row.get(9)?,
-                    timed_out: row.get(10)?,
-                    skipped: row.get(11)?,
+                    exit_status: row.i32(3)?,
+                    shard: row.opt_text(4)?,
+                    git_commit: row.opt_text(5)?,
+                    host: row.opt_text(6)?,
+                    passed: row.u32(7)?,
+                    flaky: row.u32(8)?,
+                    failed: row.u32(9)?,
+                    timed_out: row.u32(10)?,
+                    skipped: row.u32(11)?,
                 })
             })
-            .and_then(Iterator::collect)
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.error(e))
     }
 
     /// Every step's outcomes and durations over the newest `limit` runs, and those runs' ids
     /// (oldest first). Steps are in the order of the newest run that has them.
     pub fn series(&self, limit: usize) -> Result<(Vec<String>, Vec<StepSeries>), HistoryError> {
-        let rows = self.recent_run_rows(limit)?;
-        if rows.is_empty() {
+        const STEPS: Sql = Sql::both(
+            "SELECT run_id, test_name, file, line, outcome, duration_us FROM steps
+             WHERE run_id IN (SELECT id FROM runs
+                              ORDER BY started_at_ms DESC, id DESC LIMIT ?1)
+             ORDER BY run_id, suite_id, position",
+        );
+        let runs = self.recent_runs(limit)?;
+        if runs.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
-        let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, &r)| (r, i)).collect();
-        let mut run_ids = Vec::with_capacity(rows.len());
-        for &row in &rows {
-            let uid: String = self
-                .conn
-                .query_row("SELECT run_uid FROM runs WHERE id = ?1", [row], |r| {
-                    r.get(0)
-                })
-                .map_err(|e| self.err(e))?;
-            run_ids.push(uid);
-        }
-        let mut statement = self
-            .conn
-            .prepare(
-                "SELECT run_id, test_name, file, line, outcome, duration_us FROM steps
-                 WHERE run_id IN (SELECT id FROM runs
-                                  ORDER BY started_at_ms DESC, id DESC LIMIT ?1)
-                 ORDER BY run_id, suite_id, position",
-            )
-            .map_err(|e| self.err(e))?;
-        let found = statement
-            .query_map([limit as i64], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, Option<String>>(2)?,
-                    row.get::<_, Option<u32>>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, i64>(5)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?;
+        let index: HashMap<i64, usize> = (runs.iter().enumerate())
+            .map(|(i, (row, _))| (*row, i))
+            .collect();
         let mut by_name: HashMap<String, StepSeries> = HashMap::new();
         let mut order: Vec<(usize, usize, String)> = Vec::new();
-        for (position, item) in found.enumerate() {
-            let (run_row, name, file, line, outcome, duration) = item.map_err(|e| self.err(e))?;
-            let Some(&run_index) = index.get(&run_row) else {
-                continue;
-            };
-            let outcome = Outcome::from_name(&outcome).unwrap_or(Outcome::Skipped);
-            let series = by_name.entry(name.clone()).or_insert_with(|| StepSeries {
-                test_name: name.clone(),
-                location: None,
-                points: Vec::new(),
-            });
-            if let Some(file) = file {
-                series.location = Some(match line {
-                    Some(line) => format!("{file}:{line}"),
-                    None => file,
+        let mut position = 0;
+        self.db
+            .for_each(&STEPS, &[count(limit)], |row| {
+                position += 1;
+                let Some(&run_index) = index.get(&row.int(0)?) else {
+                    return Ok(ControlFlow::Continue(()));
+                };
+                let name = row.text(1)?;
+                let series = by_name.entry(name.clone()).or_insert_with(|| StepSeries {
+                    test_name: name.clone(),
+                    location: None,
+                    points: Vec::new(),
                 });
-            }
-            series.points.push(SeriesPoint {
-                run_index,
-                outcome,
-                duration: from_micros(duration),
-            });
-            order.push((run_index, position, name));
-        }
+                if let Some(file) = row.opt_text(2)? {
+                    series.location = Some(match row.opt_int(3)? {
+                        Some(line) => format!("{file}:{line}"),
+                        None => file,
+                    });
+                }
+                series.points.push(SeriesPoint {
+                    run_index,
+                    outcome: outcome(&row.text(4)?),
+                    duration: from_micros(row.int(5)?),
+                });
+                order.push((run_index, position, name));
+                Ok(ControlFlow::Continue(()))
+            })
+            .map_err(|e| self.error(e))?;
         for series in by_name.values_mut() {
             series.points.sort_by_key(|p| p.run_index);
         }
@@ -291,7 +267,7 @@ impl HistoryStore {
                 steps.push(series);
             }
         }
-        Ok((run_ids, steps))
+        Ok((runs.into_iter().map(|(_, id)| id).collect(), steps))
     }
 
     /// Steps whose outcome changed over the newest `limit` runs, most flips first.
@@ -358,46 +334,42 @@ impl HistoryStore {
         name: &str,
         limit: usize,
     ) -> Result<(String, Vec<StepHistoryEntry>), StepLookupError> {
+        const STEP: Sql = Sql::both(
+            "SELECT r.run_uid, r.started_at_ms, s.outcome, s.duration_us, s.attempts, s.status
+             FROM steps s JOIN runs r ON r.id = s.run_id
+             WHERE s.test_name = ?1
+             ORDER BY r.started_at_ms DESC, r.id DESC LIMIT ?2",
+        );
         let test_name = self.resolve_step_name(name)?;
-        let mut statement = self
-            .conn
-            .prepare(
-                "SELECT r.run_uid, r.started_at_ms, s.outcome, s.duration_us, s.attempts, s.status
-                 FROM steps s JOIN runs r ON r.id = s.run_id
-                 WHERE s.test_name = ?1
-                 ORDER BY r.started_at_ms DESC, r.id DESC LIMIT ?2",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut entries: Vec<StepHistoryEntry> = statement
-            .query_map(params![test_name, limit as i64], |row| {
+        let mut entries = self
+            .db
+            .query(&STEP, &[(&test_name).into(), count(limit)], |row| {
                 Ok(StepHistoryEntry {
-                    run_id: row.get(0)?,
-                    started_at: rfc3339(from_unix_ms(row.get(1)?)),
-                    outcome: Outcome::from_name(&row.get::<_, String>(2)?)
-                        .unwrap_or(Outcome::Skipped),
-                    duration_s: from_micros(row.get(3)?).as_secs_f64(),
-                    attempts: row.get(4)?,
-                    status: row.get(5)?,
+                    run_id: row.text(0)?,
+                    started_at: rfc3339(from_unix_ms(row.int(1)?)),
+                    outcome: outcome(&row.text(2)?),
+                    duration_s: from_micros(row.int(3)?).as_secs_f64(),
+                    attempts: row.u32(4)?,
+                    status: row.text(5)?,
                 })
             })
-            .and_then(Iterator::collect)
-            .map_err(|e| self.err(e))?;
+            .map_err(|e| self.error(e))?;
         entries.reverse();
         Ok((test_name, entries))
     }
 
     fn resolve_step_name(&self, name: &str) -> Result<String, StepLookupError> {
-        let mut statement = self
-            .conn
-            .prepare(
-                "SELECT DISTINCT test_name FROM steps
-                 WHERE instr(test_name, ?1) > 0 ORDER BY test_name LIMIT 50",
-            )
-            .map_err(|e| self.err(e))?;
-        let candidates: Vec<String> = statement
-            .query_map([name], |row| row.get(0))
-            .and_then(Iterator::collect)
-            .map_err(|e| self.err(e))?;
+        // Sorted bytewise in both, whatever the PostgreSQL database's collation.
+        const CANDIDATES: Sql = Sql::each(
+            "SELECT DISTINCT test_name FROM steps
+             WHERE instr(test_name, ?1) > 0 ORDER BY test_name LIMIT 50",
+            "SELECT DISTINCT test_name COLLATE \"C\" FROM steps
+             WHERE strpos(test_name, ?1) > 0 ORDER BY 1 LIMIT 50",
+        );
+        let candidates: Vec<String> = self
+            .db
+            .query(&CANDIDATES, &[name.into()], |row| row.text(0))
+            .map_err(|e| self.error(e))?;
         if candidates.iter().any(|c| c == name) {
             return Ok(name.to_owned());
         }
@@ -413,110 +385,111 @@ impl HistoryStore {
 
     /// The newest run, in full.
     pub fn last_run(&self) -> Result<Option<RunRecord>, HistoryError> {
-        match self.recent_run_rows(1)?.first() {
-            Some(&row) => self.load_run(row).map(Some),
+        match self.recent_runs(1)?.first() {
+            Some(&(row, _)) => self.load_run(row).map(Some),
             None => Ok(None),
         }
     }
 
     /// The run stored under row `row`, in full.
     pub fn load_run(&self, row: i64) -> Result<RunRecord, HistoryError> {
-        let conn = &self.conn;
-        let mut run = conn
-            .query_row(
-                "SELECT run_uid, started_at_ms, finished_at_ms, git_commit, host, shard,
-                        exit_status, interrupted FROM runs WHERE id = ?1",
-                [row],
-                |r| {
-                    Ok(RunRecord {
-                        run_id: r.get(0)?,
-                        started_at: from_unix_ms(r.get(1)?),
-                        finished_at: from_unix_ms(r.get(2)?),
-                        git_commit: r.get(3)?,
-                        host: r.get(4)?,
-                        shard: r.get(5)?,
-                        exit_status: r.get(6)?,
-                        interrupted: r.get(7)?,
-                        suites: Vec::new(),
-                    })
-                },
-            )
-            .map_err(|e| self.err(e))?;
-        let mut suites = conn
-            .prepare(
-                "SELECT id, name, file, duration_us, kept_test_dir FROM suites
-                 WHERE run_id = ?1 ORDER BY id",
-            )
-            .map_err(|e| self.err(e))?;
-        let suite_rows: Vec<(i64, SuiteRecord)> = suites
-            .query_map([row], |r| {
+        const RUN: Sql = Sql::both(
+            "SELECT run_uid, started_at_ms, finished_at_ms, git_commit, host, shard,
+                    exit_status, interrupted FROM runs WHERE id = ?1",
+        );
+        const SUITES: Sql = Sql::both(
+            "SELECT id, name, file, duration_us, kept_test_dir FROM suites
+             WHERE run_id = ?1 ORDER BY id",
+        );
+        let read_run = |r: &DbRow<'_>| {
+            Ok(RunRecord {
+                run_id: r.text(0)?,
+                started_at: from_unix_ms(r.int(1)?),
+                finished_at: from_unix_ms(r.int(2)?),
+                git_commit: r.opt_text(3)?,
+                host: r.opt_text(4)?,
+                shard: r.opt_text(5)?,
+                exit_status: r.i32(6)?,
+                interrupted: r.bool(7)?,
+                suites: Vec::new(),
+            })
+        };
+        let mut run = self
+            .db
+            .query_opt(&RUN, &[row.into()], read_run)
+            .map_err(|e| self.error(e))?
+            .ok_or_else(|| self.error(DbError::Value(format!("no run with row id {row}"))))?;
+        let suites = self
+            .db
+            .query(&SUITES, &[row.into()], |r| {
                 Ok((
-                    r.get(0)?,
+                    r.int(0)?,
                     SuiteRecord {
-                        name: r.get(1)?,
-                        file: r.get(2)?,
-                        duration: from_micros(r.get(3)?),
-                        kept_test_dir: r.get(4)?,
+                        name: r.text(1)?,
+                        file: r.opt_text(2)?,
+                        duration: from_micros(r.int(3)?),
+                        kept_test_dir: r.opt_text(4)?,
                         steps: Vec::new(),
                     },
                 ))
             })
-            .and_then(Iterator::collect)
-            .map_err(|e| self.err(e))?;
-        let mut steps = conn
-            .prepare(
-                "SELECT id, test_name, file, line, outcome, status, duration_us, attempts,
-                        leftovers, log_path, skip_reason, output_tail
-                 FROM steps WHERE suite_id = ?1 ORDER BY position",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut checks = conn
-            .prepare(
-                "SELECT kind, expected, actual, message FROM checks
-                 WHERE step_id = ?1 ORDER BY position",
-            )
-            .map_err(|e| self.err(e))?;
-        for (suite_row, mut suite) in suite_rows {
-            let step_rows: Vec<(i64, StepRecord)> = steps
-                .query_map([suite_row], |r| {
-                    Ok((
-                        r.get(0)?,
-                        StepRecord {
-                            test_name: r.get(1)?,
-                            file: r.get(2)?,
-                            line: r.get(3)?,
-                            outcome: Outcome::from_name(&r.get::<_, String>(4)?)
-                                .unwrap_or(Outcome::Skipped),
-                            status: r.get(5)?,
-                            duration: from_micros(r.get(6)?),
-                            attempts: r.get(7)?,
-                            leftovers: r.get(8)?,
-                            log_path: r.get(9)?,
-                            skip_reason: r.get(10)?,
-                            output_tail: r.get(11)?,
-                            checks: Vec::new(),
-                        },
-                    ))
-                })
-                .and_then(Iterator::collect)
-                .map_err(|e| self.err(e))?;
-            for (step_row, mut step) in step_rows {
-                step.checks = checks
-                    .query_map([step_row], |r| {
-                        Ok(CheckRecord {
-                            kind: r.get(0)?,
-                            expected: r.get(1)?,
-                            actual: r.get(2)?,
-                            message: r.get(3)?,
-                        })
-                    })
-                    .and_then(Iterator::collect)
-                    .map_err(|e| self.err(e))?;
-                suite.steps.push(step);
-            }
+            .map_err(|e| self.error(e))?;
+        for (suite_row, mut suite) in suites {
+            suite.steps = self.load_steps(suite_row)?;
             run.suites.push(suite);
         }
         Ok(run)
+    }
+
+    /// The steps of the suite stored under row `suite_row`, with their failed checks.
+    fn load_steps(&self, suite_row: i64) -> Result<Vec<StepRecord>, HistoryError> {
+        const STEPS: Sql = Sql::both(
+            "SELECT id, test_name, file, line, outcome, status, duration_us, attempts,
+                    leftovers, log_path, skip_reason, output_tail
+             FROM steps WHERE suite_id = ?1 ORDER BY position",
+        );
+        const CHECKS: Sql = Sql::both(
+            "SELECT kind, expected, actual, message FROM checks
+             WHERE step_id = ?1 ORDER BY position",
+        );
+        let steps = self
+            .db
+            .query(&STEPS, &[suite_row.into()], |r| {
+                Ok((
+                    r.int(0)?,
+                    StepRecord {
+                        test_name: r.text(1)?,
+                        file: r.opt_text(2)?,
+                        line: r.opt_u32(3)?,
+                        outcome: outcome(&r.text(4)?),
+                        status: r.text(5)?,
+                        duration: from_micros(r.int(6)?),
+                        attempts: r.u32(7)?,
+                        leftovers: r.u32(8)?,
+                        log_path: r.opt_text(9)?,
+                        skip_reason: r.opt_text(10)?,
+                        output_tail: r.text(11)?,
+                        checks: Vec::new(),
+                    },
+                ))
+            })
+            .map_err(|e| self.error(e))?;
+        let mut loaded = Vec::with_capacity(steps.len());
+        for (step_row, mut step) in steps {
+            step.checks = self
+                .db
+                .query(&CHECKS, &[step_row.into()], |r| {
+                    Ok(CheckRecord {
+                        kind: r.opt_text(0)?,
+                        expected: r.opt_text(1)?,
+                        actual: r.opt_text(2)?,
+                        message: r.text(3)?,
+                    })
+                })
+                .map_err(|e| self.error(e))?;
+            loaded.push(step);
+        }
+        Ok(loaded)
     }
 
     /// The last [`BASELINE_RUNS`] recorded runs in which each of `test_names` ran, among the
@@ -540,6 +513,12 @@ impl HistoryStore {
         test_names: impl IntoIterator<Item = &'n str>,
         feed: &BaselinesFeed,
     ) -> Result<(), HistoryError> {
+        const RECENT_STEPS: Sql = Sql::both(
+            "SELECT test_name, outcome, duration_us FROM steps
+             WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)
+               AND outcome != 'skipped'
+             ORDER BY run_id DESC",
+        );
         // Each wanted name with its runs so far, newest first; `None` once fed.
         let mut wanted: HashMap<&str, Option<Vec<PastRun>>> = HashMap::new();
         let mut order = Vec::new();
@@ -549,44 +528,41 @@ impl HistoryStore {
             }
         }
         let mut left = order.len();
-        let mut statement = self
-            .conn
-            .prepare(
-                "SELECT test_name, outcome, duration_us FROM steps
-                 WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)
-                   AND outcome != 'skipped'
-                 ORDER BY run_id DESC",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut rows = statement
-            .query([BASELINE_WINDOW])
-            .map_err(|e| self.err(e))?;
-        while left > 0 {
-            let Some(row) = rows.next().map_err(|e| self.err(e))? else {
-                break;
-            };
-            let Ok(name) = row.get_ref(0).map_err(|e| self.err(e))?.as_str() else {
-                continue;
-            };
-            let Some(slot) = wanted.get_mut(name) else {
-                continue;
-            };
-            let Some(runs) = slot else { continue };
-            let outcome = row.get_ref(1).map_err(|e| self.err(e))?;
-            runs.push(PastRun {
-                passed: outcome
-                    .as_str()
-                    .ok()
-                    .and_then(Outcome::from_name)
-                    .is_some_and(Outcome::is_pass),
-                duration: from_micros(row.get(2).map_err(|e| self.err(e))?),
-            });
-            if runs.len() == BASELINE_RUNS {
-                let mut runs = slot.take().unwrap_or_default();
-                runs.reverse();
-                feed.add(name.to_owned(), runs);
-                left -= 1;
-            }
+        if left > 0 {
+            self.db
+                .for_each(&RECENT_STEPS, &[BASELINE_WINDOW.into()], |row| {
+                    let found = row.with_str(0, |name| {
+                        name.and_then(|name| wanted.get_key_value(name))
+                            .map(|(name, _)| *name)
+                    })?;
+                    let Some(name) = found else {
+                        return Ok(ControlFlow::Continue(()));
+                    };
+                    let Some(Some(runs)) = wanted.get_mut(name) else {
+                        return Ok(ControlFlow::Continue(()));
+                    };
+                    let passed = row.with_str(1, |outcome| {
+                        outcome
+                            .and_then(Outcome::from_name)
+                            .is_some_and(Outcome::is_pass)
+                    })?;
+                    runs.push(PastRun {
+                        passed,
+                        duration: from_micros(row.int(2)?),
+                    });
+                    if runs.len() == BASELINE_RUNS {
+                        let mut runs = std::mem::take(runs);
+                        wanted.insert(name, None);
+                        runs.reverse();
+                        feed.add(name.to_owned(), runs);
+                        left -= 1;
+                    }
+                    Ok(match left {
+                        0 => ControlFlow::Break(()),
+                        _ => ControlFlow::Continue(()),
+                    })
+                })
+                .map_err(|e| self.error(e))?;
         }
         for name in order {
             if let Some(Some(mut runs)) = wanted.remove(name) {
@@ -600,47 +576,45 @@ impl HistoryStore {
     /// The suites (their file, else their name) with a step that failed or timed out in the
     /// newest run; `None` when no run is recorded.
     pub fn last_failed_suites(&self) -> Result<Option<Vec<String>>, HistoryError> {
-        let Some(&row) = self.recent_run_rows(1)?.first() else {
+        const FAILED_SUITES: Sql = Sql::both(
+            "SELECT COALESCE(su.file, su.name) FROM suites su
+             JOIN steps s ON s.suite_id = su.id
+             WHERE su.run_id = ?1 AND s.outcome IN ('failed', 'timed_out')
+             GROUP BY COALESCE(su.file, su.name)
+             ORDER BY MIN(su.id)",
+        );
+        let Some(&(row, _)) = self.recent_runs(1)?.first() else {
             return Ok(None);
         };
-        let mut statement = self
-            .conn
-            .prepare(
-                "SELECT DISTINCT COALESCE(su.file, su.name) FROM suites su
-                 JOIN steps s ON s.suite_id = su.id
-                 WHERE su.run_id = ?1 AND s.outcome IN ('failed', 'timed_out')
-                 ORDER BY su.id",
-            )
-            .map_err(|e| self.err(e))?;
-        let suites = statement
-            .query_map([row], |r| r.get(0))
-            .and_then(Iterator::collect)
-            .map_err(|e| self.err(e))?;
-        Ok(Some(suites))
+        self.db
+            .query(&FAILED_SUITES, &[row.into()], |r| r.text(0))
+            .map(Some)
+            .map_err(|e| self.error(e))
     }
 
     /// The test names that failed or timed out in the newest run, and that run's id.
     pub fn last_failed(&self) -> Result<Option<(String, Vec<String>)>, HistoryError> {
-        let Some(&row) = self.recent_run_rows(1)?.first() else {
+        const FAILED: Sql = Sql::both(
+            "SELECT test_name FROM steps WHERE run_id = ?1
+               AND outcome IN ('failed', 'timed_out') ORDER BY suite_id, position",
+        );
+        let Some((row, run_id)) = self.recent_runs(1)?.pop() else {
             return Ok(None);
         };
-        let run_id: String = self
-            .conn
-            .query_row("SELECT run_uid FROM runs WHERE id = ?1", [row], |r| {
-                r.get(0)
-            })
-            .map_err(|e| self.err(e))?;
-        let mut statement = self
-            .conn
-            .prepare(
-                "SELECT test_name FROM steps WHERE run_id = ?1
-                   AND outcome IN ('failed', 'timed_out') ORDER BY suite_id, position",
-            )
-            .map_err(|e| self.err(e))?;
-        let names = statement
-            .query_map([row], |r| r.get(0))
-            .and_then(Iterator::collect)
-            .map_err(|e| self.err(e))?;
+        let names = self
+            .db
+            .query(&FAILED, &[row.into()], |r| r.text(0))
+            .map_err(|e| self.error(e))?;
         Ok(Some((run_id, names)))
     }
+}
+
+/// A count or limit as a statement's parameter.
+fn count(n: usize) -> Param<'static> {
+    Param::Int(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// An outcome as stored; an unknown word (a newer build's) reads as skipped.
+fn outcome(name: &str) -> Outcome {
+    Outcome::from_name(name).unwrap_or(Outcome::Skipped)
 }

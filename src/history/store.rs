@@ -1,4 +1,5 @@
-//! The database: opening (WAL, busy timeout), forward migrations, and writing runs.
+//! The history store (either database), and the SQLite file: opening (WAL, busy timeout),
+//! forward migrations, and writing runs. PostgreSQL's own parts are in `postgres.rs`.
 //!
 //! Several runs may write to one file at once (parallel shards on one machine): SQLite's WAL
 //! mode lets readers go on while one writer commits, and the busy timeout makes a writer wait
@@ -8,9 +9,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 
+use super::backend::{Backend, DbError, Sql};
 use super::error::HistoryError;
+use super::location::{HistoryTarget, ToHistoryTarget};
 use super::record::RunRecord;
 
 /// How long a writer waits for another to finish before giving up with a warning. Locks are
@@ -107,17 +110,109 @@ pub(super) const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// An open history database.
+/// An open history database: a SQLite file or a PostgreSQL database.
 #[derive(Debug)]
 pub struct HistoryStore {
-    pub(super) conn: Connection,
-    pub(super) path: PathBuf,
+    pub(super) db: Backend,
+    pub(super) target: HistoryTarget,
+}
+
+/// A SQLite history file being opened: its connection and its path, before it becomes a
+/// [`HistoryStore`].
+struct SqliteFile {
+    conn: Connection,
+    path: PathBuf,
 }
 
 impl HistoryStore {
+    /// Opens the history at `target` for recording: a file is created (with its folder) when
+    /// missing, a PostgreSQL database gets its tables; the schema is migrated forward.
+    pub fn open(target: &(impl ToHistoryTarget + ?Sized)) -> Result<Self, HistoryError> {
+        match target.to_history_target() {
+            HistoryTarget::File(path) => SqliteFile::open(&path).map(Self::from),
+            HistoryTarget::Postgres(url) => super::postgres::open(url),
+        }
+    }
+
+    /// Opens the history at `target` for reading (`smoke-runner history`, `report --html`).
+    /// A file must exist ([`HistoryError::Missing`]); a database with an older schema is
+    /// migrated when it can be written.
+    pub fn open_existing(target: &(impl ToHistoryTarget + ?Sized)) -> Result<Self, HistoryError> {
+        match target.to_history_target() {
+            HistoryTarget::File(path) => SqliteFile::open_existing(&path).map(Self::from),
+            HistoryTarget::Postgres(url) => super::postgres::open(url),
+        }
+    }
+
+    /// Where the history is.
+    pub fn target(&self) -> &HistoryTarget {
+        &self.target
+    }
+
+    /// The SQLite file, when the history is one.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.target {
+            HistoryTarget::File(path) => Some(path),
+            HistoryTarget::Postgres(_) => None,
+        }
+    }
+
+    /// The SQLite connection, when the history is a file.
+    pub(super) fn sqlite(&self) -> Option<&Connection> {
+        match &self.db {
+            Backend::Sqlite(conn) => Some(conn),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// A database error as the history reports it.
+    pub(super) fn error(&self, error: impl Into<DbError>) -> HistoryError {
+        error.into().at(&self.target)
+    }
+
+    /// Writes one run in one transaction and returns its row id. A run id already recorded is
+    /// an error (the caller picks fresh ids).
+    pub fn record(&mut self, run: &RunRecord) -> Result<i64, HistoryError> {
+        let recorded = match &mut self.db {
+            Backend::Sqlite(conn) => (|| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let run_row = insert_run(&tx, run)?;
+                tx.commit()?;
+                Ok(run_row)
+            })()
+            .map_err(DbError::Sqlite),
+            Backend::Postgres(client) => {
+                super::postgres::record(client.get_mut(), run).map_err(DbError::Postgres)
+            }
+        };
+        recorded.map_err(|e| e.at(&self.target))
+    }
+
+    /// The row id of the run recorded as `run_id`, if any.
+    pub fn run_row(&self, run_id: &str) -> Result<Option<i64>, HistoryError> {
+        self.db
+            .query_opt(
+                &Sql::both("SELECT id FROM runs WHERE run_uid = ?1"),
+                &[run_id.into()],
+                |row| row.int(0),
+            )
+            .map_err(|e| self.error(e))
+    }
+}
+
+impl From<SqliteFile> for HistoryStore {
+    fn from(file: SqliteFile) -> Self {
+        Self {
+            db: Backend::Sqlite(file.conn),
+            target: HistoryTarget::File(file.path),
+        }
+    }
+}
+
+impl SqliteFile {
     /// Opens `path` for recording, creating the file (and its folder) when missing, and
     /// migrates its schema forward.
-    pub fn open(path: &Path) -> Result<Self, HistoryError> {
+    fn open(path: &Path) -> Result<Self, HistoryError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| HistoryError::CreateDir {
                 path: parent.to_owned(),
@@ -137,9 +232,9 @@ impl HistoryStore {
         Ok(store)
     }
 
-    /// Opens an existing `path` for reading (`smoke-runner history`, `report --html`). A
-    /// database with an older schema is migrated when it can be written.
-    pub fn open_existing(path: &Path) -> Result<Self, HistoryError> {
+    /// Opens an existing `path` for reading. A database with an older schema is migrated when
+    /// it can be written.
+    fn open_existing(path: &Path) -> Result<Self, HistoryError> {
         if !path.exists() {
             return Err(HistoryError::Missing(path.to_owned()));
         }
@@ -165,11 +260,6 @@ impl HistoryStore {
         Ok(store)
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn sqlite(&self, error: rusqlite::Error) -> HistoryError {
         HistoryError::from_sqlite(&self.path, error)
     }
@@ -186,7 +276,7 @@ impl HistoryStore {
             .map_err(|e| self.sqlite(e))?;
         if version > SCHEMA_VERSION {
             return Err(HistoryError::NewerSchema {
-                path: self.path.clone(),
+                location: self.path.display().to_string(),
                 found: version,
                 known: SCHEMA_VERSION,
             });
@@ -321,30 +411,6 @@ impl HistoryStore {
         });
         let restored = conn.pragma_update(None, "foreign_keys", true);
         result.and(restored).map_err(|e| self.sqlite(e))
-    }
-
-    /// Writes one run in one transaction and returns its row id. A run id already recorded is
-    /// an error (the caller picks fresh ids).
-    pub fn record(&mut self, run: &RunRecord) -> Result<i64, HistoryError> {
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| HistoryError::from_sqlite(&path, e))?;
-        let run_row = insert_run(&tx, run).map_err(|e| HistoryError::from_sqlite(&path, e))?;
-        tx.commit()
-            .map_err(|e| HistoryError::from_sqlite(&path, e))?;
-        Ok(run_row)
-    }
-
-    /// The row id of the run recorded as `run_id`, if any.
-    pub fn run_row(&self, run_id: &str) -> Result<Option<i64>, HistoryError> {
-        self.conn
-            .query_row("SELECT id FROM runs WHERE run_uid = ?1", [run_id], |row| {
-                row.get(0)
-            })
-            .optional()
-            .map_err(|e| self.sqlite(e))
     }
 }
 

@@ -404,13 +404,12 @@ fn a_history_of_the_first_schema_is_migrated_with_its_runs_and_hints() {
         tx.commit().unwrap();
     }
     let store = HistoryStore::open(&path).unwrap();
-    let version: i64 = store
-        .conn
+    let conn = store.sqlite().unwrap();
+    let version: i64 = conn
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    let mut indexes: Vec<String> = store
-        .conn
+    let mut indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'steps'")
         .unwrap()
         .query_map([], |row| row.get(0))
@@ -426,17 +425,15 @@ fn a_history_of_the_first_schema_is_migrated_with_its_runs_and_hints() {
         Some(Hint::NewlyFailing)
     );
     // The failed step's check came through the table's rebuild.
-    let count = |sql: &str| -> i64 { store.conn.query_row(sql, [], |row| row.get(0)).unwrap() };
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
     assert_eq!(count("SELECT count(*) FROM checks"), 1);
     assert_eq!(count("SELECT count(*) FROM steps"), 3);
     // The outcome is still checked, and foreign keys are on again: removing a run removes its
     // steps and their checks.
-    let bogus = store.conn.execute("UPDATE steps SET outcome = 'bogus'", []);
+    let bogus = conn.execute("UPDATE steps SET outcome = 'bogus'", []);
     assert!(bogus.is_err(), "{bogus:?}");
     assert_eq!(count("PRAGMA foreign_keys"), 1);
-    store
-        .conn
-        .execute("DELETE FROM runs WHERE run_uid = 'run-1'", [])
+    conn.execute("DELETE FROM runs WHERE run_uid = 'run-1'", [])
         .unwrap();
     assert_eq!(count("SELECT count(*) FROM steps"), 2);
     assert_eq!(count("SELECT count(*) FROM checks"), 0);
