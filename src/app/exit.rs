@@ -4,7 +4,7 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | every selected step passed |
-//! | 1 | a step failed or timed out (or a rule such as `--fail-on-skip` failed the run) |
+//! | 1 | a step failed or timed out (or a rule such as `--fail-on-skip`, `--flaky-fails` or `--degraded-fails` failed the run) |
 //! | 2 | bad usage, bad settings, or a bad suite file; nothing ran |
 //! | 74 | a report could not be written (a full disk, a closed file); the run was stopped |
 //! | 128+N | interrupted by signal N; 141 (SIGPIPE) when the reader of standard output left |

@@ -228,11 +228,12 @@ mod text {
             return "no runs recorded yet\n".into();
         }
         let mut out = format!(
-            "{:<28} {:<20} {:>9} {:>6} {:>6} {:>6} {:>8} {:>7} {:>4}  {}\n",
+            "{:<28} {:<20} {:>9} {:>6} {:>8} {:>6} {:>6} {:>8} {:>7} {:>4}  {}\n",
             "run",
             "started",
             "duration",
             "passed",
+            "degraded",
             "flaky",
             "failed",
             "timeouts",
@@ -243,11 +244,12 @@ mod text {
         for run in runs {
             let _ = writeln!(
                 out,
-                "{:<28} {:<20} {:>9} {:>6} {:>6} {:>6} {:>8} {:>7} {:>4}  {}",
+                "{:<28} {:<20} {:>9} {:>6} {:>8} {:>6} {:>6} {:>8} {:>7} {:>4}  {}",
                 run.run_id,
                 run.started_at,
                 seconds(run.duration_s),
                 run.passed,
+                run.degraded,
                 run.flaky,
                 run.failed,
                 run.timed_out,

@@ -418,6 +418,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub flaky_fails: bool,
 
+    /// Fail the run when a step passed but took longer than its `warn_duration` (degraded).
+    #[arg(long, env = "SMOKE_DEGRADED_FAILS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub degraded_fails: bool,
+
     /// Run only shard K of N (`--shard 2/3`): suites are split by a hash of their name, so
     /// every suite runs in exactly one shard and adding a suite moves no other.
     #[arg(long, value_name = "K/N", value_parser = parse_shard)]

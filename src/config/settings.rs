@@ -70,6 +70,8 @@ pub struct Settings {
     pub fail_on_skip: bool,
     /// A flaky step (passed on a retry) fails the run.
     pub flaky_fails: bool,
+    /// A degraded step (passed, but over its `warn_duration`) fails the run.
+    pub degraded_fails: bool,
 }
 
 impl Settings {
@@ -99,6 +101,7 @@ impl Settings {
             bless: false,
             fail_on_skip: false,
             flaky_fails: false,
+            degraded_fails: false,
         }
     }
 
@@ -152,6 +155,7 @@ impl Settings {
             bless: args.bless,
             fail_on_skip: args.fail_on_skip,
             flaky_fails: args.flaky_fails,
+            degraded_fails: args.degraded_fails,
         }
         .with_masker(&args.redact))
     }

@@ -95,7 +95,7 @@ impl<'a> Judge<'a> {
             }
         };
         match verdict {
-            Verdict::Passed | Verdict::Flaky => runs.passing.push(duration),
+            Verdict::Passed | Verdict::Flaky | Verdict::Degraded => runs.passing.push(duration),
             Verdict::Failed | Verdict::TimedOut => runs.failed += 1,
             Verdict::Skipped(_) => return,
         }

@@ -28,13 +28,13 @@ const PASSING_STEPS: Sql = Sql::both(
     "SELECT test_name, duration_us FROM steps
      WHERE run_id IN (SELECT id FROM runs WHERE exit_status = 0
                       ORDER BY id DESC LIMIT ?1)
-       AND (outcome = 'passed' OR outcome = 'flaky')
+       AND (outcome = 'passed' OR outcome = 'flaky' OR outcome = 'degraded')
      ORDER BY run_id DESC",
 );
 
 impl HistoryStore {
-    /// For each of `test_names`, the durations of its newest `runs` passing results (passed or
-    /// flaky) in runs that passed, newest first, among the newest [`gate_scan_runs`] of them.
+    /// For each of `test_names`, the durations of its newest `runs` passing results (passed,
+    /// degraded or flaky) in runs that passed, newest first, among the newest [`gate_scan_runs`] of them.
     /// Runs are read newest
     /// first along the index on (run, test name) and reading stops once every step has its
     /// `runs`: with every step in every run, that is `runs` runs' rows, whatever the history's

@@ -53,13 +53,13 @@ body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem au
 h1{font-size:1.6rem;margin:0 0 .3rem}h2{font-size:1.2rem;margin:2rem 0 .6rem;border-bottom:1px solid #d0d7de;padding-bottom:.2rem}
 h3{font-size:1rem;margin:0 0 .4rem}code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem}
 .meta{color:#57606a;margin:.2rem 0}.counts span{margin-right:1rem;font-weight:600}
-.passed{color:#1a7f37}.flaky{color:#9a6700}.failed,.timed_out{color:#cf222e}.skipped{color:#6e7781}
+.passed{color:#1a7f37}.degraded{color:#bc4c00}.flaky{color:#9a6700}.failed,.timed_out{color:#cf222e}.skipped{color:#6e7781}
 .failure{border:1px solid #ffcecb;border-left:5px solid #cf222e;border-radius:6px;padding:.8rem 1rem;margin:.8rem 0;background:#fff8f7}
 .failure ul{margin:.3rem 0 .5rem;padding-left:1.2rem}pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all;max-height:24rem}
 table{border-collapse:collapse;margin:.4rem 0}th,td{border:1px solid #d0d7de;padding:.2rem .45rem;text-align:left;vertical-align:middle}
 th{background:#f6f8fa;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .grid td.cell{text-align:center;width:1.6rem;padding:.1rem;font-weight:700}
-.grid td.cell.passed{background:#dafbe1}.grid td.cell.flaky{background:#fff8c5}.grid td.cell.failed,.grid td.cell.timed_out{background:#ffebe9}
+.grid td.cell.passed{background:#dafbe1}.grid td.cell.degraded{background:#fff1e5}.grid td.cell.flaky{background:#fff8c5}.grid td.cell.failed,.grid td.cell.timed_out{background:#ffebe9}
 .grid td.cell.skipped{background:#f6f8fa}.grid td.cell.absent{background:#fff;color:#d0d7de}
 .legend span{margin-right:1rem}.ok{border-left-color:#1a7f37}
 footer{margin-top:2.5rem;color:#6e7781;font-size:.85rem}
@@ -131,15 +131,17 @@ fn write_header(html: &mut String, run: &RunRecord) {
 }
 
 /// The summary line every report prints: `Failed` counts the timeouts, `Timeouts` says how many
-/// of them there were (a part of `Failed`, not added to it).
+/// of them there were (a part of `Failed`, not added to it); `Passed` and `Degraded` alike.
 fn write_counts(html: &mut String, run: &RunRecord, duration: Duration) {
     let count = |outcome: Outcome| run.steps().filter(|s| s.outcome == outcome).count();
     let timed_out = count(Outcome::TimedOut);
+    let degraded = count(Outcome::Degraded);
     let total = run.steps().count();
     html.push_str("<p class=\"counts\">");
     for (class, label, value) in [
         ("", "Total", total),
-        ("passed", "Passed", count(Outcome::Passed)),
+        ("passed", "Passed", count(Outcome::Passed) + degraded),
+        ("degraded", "Degraded", degraded),
         ("flaky", "Flaky", count(Outcome::Flaky)),
         ("failed", "Failed", count(Outcome::Failed) + timed_out),
         ("timed_out", "Timeouts", timed_out),
@@ -279,7 +281,8 @@ fn write_grid(html: &mut String, run_ids: &[String], series: &[StepSeries]) {
     let _ = write!(
         html,
         "<h2 id=\"grid\">Outcomes over the last {} run(s)</h2>\n<p class=\"legend\">oldest run on the left; \
-         <span class=\"passed\">✓ passed</span><span class=\"flaky\">~ passed on retry</span>\
+         <span class=\"passed\">✓ passed</span><span class=\"degraded\">! passed, slow</span>\
+         <span class=\"flaky\">~ passed on retry</span>\
          <span class=\"failed\">✗ failed</span><span class=\"timed_out\">T timed out</span>\
          <span class=\"skipped\">– skipped</span><span>· not in that run</span></p>\n",
         run_ids.len()
@@ -467,6 +470,7 @@ fn location(step: &StepRecord) -> Option<String> {
 fn outcome_words(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Passed => "passed",
+        Outcome::Degraded => "passed, over its warn_duration",
         Outcome::Flaky => "passed on retry",
         Outcome::Failed => "failed",
         Outcome::TimedOut => "timed out",
@@ -477,6 +481,7 @@ fn outcome_words(outcome: Outcome) -> &'static str {
 fn symbol(outcome: Outcome) -> &'static str {
     match outcome {
         Outcome::Passed => "✓",
+        Outcome::Degraded => "!",
         Outcome::Flaky => "~",
         Outcome::Failed => "✗",
         Outcome::TimedOut => "T",

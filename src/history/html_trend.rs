@@ -31,7 +31,9 @@ pub(super) fn write_run_trend(html: &mut String, runs: &[RunSummary]) {
 }
 
 fn svg(runs: &[&RunSummary]) -> String {
-    let steps = |r: &RunSummary| (r.passed + r.flaky + r.failed + r.timed_out + r.skipped) as f64;
+    let steps = |r: &RunSummary| {
+        (r.passed + r.degraded + r.flaky + r.failed + r.timed_out + r.skipped) as f64
+    };
     let max_steps = runs.iter().map(|r| steps(r)).fold(1.0_f64, f64::max);
     let max_secs = runs.iter().map(|r| r.duration_s).fold(1e-3_f64, f64::max);
     let plot_w = WIDTH - LEFT - RIGHT;
@@ -56,7 +58,7 @@ fn svg(runs: &[&RunSummary]) -> String {
     for (index, run) in runs.iter().enumerate() {
         let x = LEFT + slot * index as f64 + (slot - bar) / 2.0;
         let failed = (run.failed + run.timed_out) as f64;
-        let passed = (run.passed + run.flaky) as f64;
+        let passed = (run.passed + run.degraded + run.flaky) as f64;
         let mut base = 0.0;
         for (count, color) in [
             (passed, "#2da44e"),
@@ -109,18 +111,19 @@ fn svg(runs: &[&RunSummary]) -> String {
 fn write_table(html: &mut String, oldest_first: &[&RunSummary]) {
     html.push_str(
         "<details class=\"runs\"><summary>The runs in numbers</summary>\n<table>\n\
-         <tr><th>run</th><th>started</th><th>passed</th><th>failed</th><th>timeouts</th>\
+         <tr><th>run</th><th>started</th><th>passed</th><th>degraded</th><th>failed</th><th>timeouts</th>\
          <th>skipped</th><th>duration</th><th>exit</th></tr>\n",
     );
     for run in oldest_first.iter().rev() {
         let _ = writeln!(
             html,
             "<tr><td class=\"mono\">{}</td><td>{}</td><td class=\"num passed\">{}</td>\
-             <td class=\"num failed\">{}</td><td class=\"num\">{}</td><td class=\"num skipped\">{}</td>\
+             <td class=\"num degraded\">{}</td><td class=\"num failed\">{}</td><td class=\"num\">{}</td><td class=\"num skipped\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             escape(&run.run_id),
             escape(&run.started_at),
-            run.passed + run.flaky,
+            run.passed + run.degraded + run.flaky,
+            run.degraded,
             run.failed + run.timed_out,
             run.timed_out,
             run.skipped,

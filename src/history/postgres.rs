@@ -34,8 +34,8 @@ const MIGRATION_LOCK: i64 = 0x736d_6b68_6973_7431;
 const PRUNE_LOCK: i64 = 0x736d_6b68_6973_7432;
 
 /// Forward migrations: entry `i` takes the schema from version `i` to `i + 1`. Never edit a
-/// released entry; append a new one. Version 1 is SQLite's schema 2 in PostgreSQL's types;
-/// a change to the schema is a new entry here and in `store::MIGRATIONS`.
+/// released entry; append a new one. Version 1 is SQLite's schema 2 in PostgreSQL's types,
+/// version 2 SQLite's 3; a change to the schema is a new entry here and in `store::MIGRATIONS`.
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: runs, suites, steps, failed checks.
     "CREATE TABLE runs (
@@ -88,6 +88,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         message TEXT NOT NULL,
         PRIMARY KEY (step_id, position)
     );",
+    // 2: the `degraded` outcome (passed, but slower than the step's `warn_duration`), as
+    // SQLite's 3. The constraint has PostgreSQL's own name for a column's CHECK.
+    "ALTER TABLE steps DROP CONSTRAINT steps_outcome_check;
+    ALTER TABLE steps ADD CONSTRAINT steps_outcome_check
+        CHECK (outcome IN ('passed', 'flaky', 'failed', 'timed_out', 'skipped', 'degraded'));",
 ];
 
 /// The schema version this build writes in PostgreSQL.

@@ -29,8 +29,10 @@ pub struct RunSummary {
     pub started_at: String,
     /// Wall time in seconds.
     pub duration_s: f64,
-    /// Steps that passed (on the first attempt).
+    /// Steps that passed (on the first attempt), not degraded.
     pub passed: u32,
+    /// Steps that passed (on the first attempt) but slower than their `warn_duration`.
+    pub degraded: u32,
     /// Steps that passed on a retry.
     pub flaky: u32,
     /// Steps that failed.
@@ -182,7 +184,8 @@ impl HistoryStore {
                     COUNT(s.id) FILTER (WHERE s.outcome = 'flaky'),
                     COUNT(s.id) FILTER (WHERE s.outcome = 'failed'),
                     COUNT(s.id) FILTER (WHERE s.outcome = 'timed_out'),
-                    COUNT(s.id) FILTER (WHERE s.outcome = 'skipped')
+                    COUNT(s.id) FILTER (WHERE s.outcome = 'skipped'),
+                    COUNT(s.id) FILTER (WHERE s.outcome = 'degraded')
              FROM runs r LEFT JOIN steps s ON s.run_id = r.id
              GROUP BY r.id
              ORDER BY r.started_at_ms DESC, r.id DESC
@@ -205,6 +208,7 @@ impl HistoryStore {
                     failed: row.u32(9)?,
                     timed_out: row.u32(10)?,
                     skipped: row.u32(11)?,
+                    degraded: row.u32(12)?,
                 })
             })
             .map_err(|e| self.error(e))

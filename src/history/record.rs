@@ -98,6 +98,8 @@ pub struct CheckRecord {
 pub enum Outcome {
     /// Every check held on the first attempt.
     Passed,
+    /// Passed on the first attempt, but took longer than its `warn_duration`.
+    Degraded,
     /// Passed, but only on a retry.
     Flaky,
     /// A check failed.
@@ -110,8 +112,9 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in the order reports list them.
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 6] = [
         Outcome::Passed,
+        Outcome::Degraded,
         Outcome::Flaky,
         Outcome::Failed,
         Outcome::TimedOut,
@@ -122,6 +125,7 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Passed => "passed",
+            Outcome::Degraded => "degraded",
             Outcome::Flaky => "flaky",
             Outcome::Failed => "failed",
             Outcome::TimedOut => "timed_out",
@@ -136,9 +140,9 @@ impl Outcome {
             .find(|outcome| outcome.as_str() == name)
     }
 
-    /// Whether the step ran and ended green (on the first attempt or a retry).
+    /// Whether the step ran and ended green (on the first attempt or a retry, degraded or not).
     pub fn is_pass(self) -> bool {
-        matches!(self, Outcome::Passed | Outcome::Flaky)
+        matches!(self, Outcome::Passed | Outcome::Degraded | Outcome::Flaky)
     }
 
     /// Whether the step ran and ended red.

@@ -151,6 +151,7 @@ impl State {
 fn step_record(step: &Step, result: &StepResult) -> StepRecord {
     let (outcome, skip_reason) = match &result.verdict {
         Verdict::Passed => (Outcome::Passed, None),
+        Verdict::Degraded => (Outcome::Degraded, None),
         Verdict::Flaky => (Outcome::Flaky, None),
         Verdict::Failed => (Outcome::Failed, None),
         Verdict::TimedOut => (Outcome::TimedOut, None),

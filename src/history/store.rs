@@ -105,6 +105,31 @@ pub(super) const MIGRATIONS: &[&str] = &[
     DROP TABLE steps;
     ALTER TABLE steps_new RENAME TO steps;
     CREATE INDEX steps_by_run_name ON steps (run_id, test_name);",
+    // 3: the `degraded` outcome (passed, but slower than the step's `warn_duration`). SQLite
+    // cannot change a CHECK in place: the table is rebuilt as in 2, its rows and index kept.
+    "CREATE TABLE steps_new (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        suite_id INTEGER NOT NULL REFERENCES suites (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        test_name TEXT NOT NULL,
+        file TEXT,
+        line INTEGER,
+        outcome TEXT NOT NULL
+            CHECK (outcome = 'passed' OR outcome = 'flaky' OR outcome = 'failed'
+                   OR outcome = 'timed_out' OR outcome = 'skipped' OR outcome = 'degraded'),
+        status TEXT NOT NULL,
+        duration_us INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        leftovers INTEGER NOT NULL,
+        log_path TEXT,
+        skip_reason TEXT,
+        output_tail TEXT NOT NULL
+    );
+    INSERT INTO steps_new SELECT * FROM steps;
+    DROP TABLE steps;
+    ALTER TABLE steps_new RENAME TO steps;
+    CREATE INDEX steps_by_run_name ON steps (run_id, test_name);",
 ];
 
 /// The schema version this build writes.

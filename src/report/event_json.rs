@@ -145,7 +145,7 @@ pub struct JsonStepFinished {
     pub step: JsonStep,
     /// Run only to set up a later step; not counted.
     pub setup: bool,
-    /// `passed`, `flaky`, `failed`, `timed_out`, `skipped`.
+    /// `passed`, `degraded`, `flaky`, `failed`, `timed_out`, `skipped`.
     pub outcome: String,
     /// Why it was skipped (only when it was).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -154,6 +154,12 @@ pub struct JsonStepFinished {
     pub status: JsonStatus,
     /// The last attempt's duration.
     pub duration_secs: f64,
+    /// The step's `max_duration` (its own or its suite's), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_duration_secs: Option<f64>,
+    /// The step's `warn_duration` (its own or its suite's), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warn_duration_secs: Option<f64>,
     /// Attempts made (0 when skipped).
     pub attempts: u32,
     /// The command as it ran.
@@ -316,8 +322,10 @@ pub struct JsonSkippedSuite {
 pub struct JsonCounts {
     /// `passed + flaky + failed + skipped`.
     pub total: usize,
-    /// Passed at once.
+    /// Passed at once (degraded steps included).
     pub passed: usize,
+    /// How many of `passed` took longer than their `warn_duration`.
+    pub degraded: usize,
     /// Passed on a retry.
     pub flaky: usize,
     /// Failed (timeouts included).
@@ -367,12 +375,18 @@ impl JsonEvent {
                 step,
                 setup,
                 result,
-            } => Self::StepFinished(Box::new(step_finished(
-                JsonSuite::of(suite),
-                JsonStep::of(step, *index),
-                *setup,
-                result,
-            ))),
+            } => {
+                let budgets = suite.budgets_of(step);
+                let mut finished = step_finished(
+                    JsonSuite::of(suite),
+                    JsonStep::of(step, *index),
+                    *setup,
+                    result,
+                );
+                finished.max_duration_secs = budgets.max.map(|max| max.as_secs_f64());
+                finished.warn_duration_secs = budgets.warn.map(|warn| warn.as_secs_f64());
+                Self::StepFinished(Box::new(finished))
+            }
             Event::SuiteFinished { suite, result } => {
                 Self::SuiteFinished(suite_finished(JsonSuite::of(suite), result))
             }
@@ -466,6 +480,7 @@ impl JsonCounts {
         Self {
             total: counts.total(),
             passed: counts.passed,
+            degraded: counts.degraded,
             flaky: counts.flaky,
             failed: counts.failed,
             timed_out: counts.timed_out,
@@ -511,6 +526,8 @@ fn step_finished(
         },
         status: JsonStatus::of(&result.status),
         duration_secs: result.duration.as_secs_f64(),
+        max_duration_secs: None,
+        warn_duration_secs: None,
         attempts: result.attempts,
         command: result.command_line.clone(),
         failures: result.failures.iter().map(failure).collect(),
@@ -586,6 +603,7 @@ fn failure(failure: &CheckFailure) -> JsonFailure {
 fn outcome_name(verdict: &Verdict) -> &'static str {
     match verdict {
         Verdict::Passed => "passed",
+        Verdict::Degraded => "degraded",
         Verdict::Flaky => "flaky",
         Verdict::Failed => "failed",
         Verdict::TimedOut => "timed_out",

@@ -112,7 +112,7 @@ pub enum Event {
         /// 1 for the first attempt.
         attempt: u32,
     },
-    /// A step is done: passed, failed, timed out, flaky or skipped.
+    /// A step is done: passed, degraded, flaky, failed, timed out or skipped.
     StepFinished {
         /// The suite.
         suite: Arc<Suite>,
@@ -210,6 +210,9 @@ pub enum Verdict {
     Passed,
     /// Failed at first, then passed on a later attempt.
     Flaky,
+    /// Passed, but took longer than its `warn_duration`. Counted as a pass (`Counts::passed`
+    /// includes it; `Counts::degraded` says how many of the passes were degraded).
+    Degraded,
     /// Ran (or could not start) and a check failed.
     Failed,
     /// Hit its deadline and was killed (and a timeout was not expected). Counted as a failure.
@@ -400,6 +403,8 @@ pub enum CheckKind {
     Json,
     /// `equals_file`: `expected` is the file as written, `actual` a unified diff.
     EqualsFile,
+    /// `max_duration`: `expected` is the budget, `actual` the time the attempt took.
+    Duration,
     /// Nothing could be checked: `expected` holds what went wrong.
     Error,
 }
@@ -418,6 +423,7 @@ impl CheckKind {
             Self::Absent => "absent",
             Self::Json => "json",
             Self::EqualsFile => "equals_file",
+            Self::Duration => "duration",
             Self::Error => "error",
         }
     }
@@ -506,6 +512,10 @@ impl fmt::Display for CheckFailure {
                 write!(f, "{subject} differs from {expected}:\n{}", diff.trim_end())
             }
             (CheckKind::EqualsFile, _) => write!(f, "{subject} differs from {expected}"),
+            (CheckKind::Duration, Actual::Text(took)) => {
+                write!(f, "took {took}, budget {expected}")
+            }
+            (CheckKind::Duration, _) => write!(f, "took longer than its budget, {expected}"),
         }
     }
 }
@@ -562,9 +572,12 @@ impl StepResult {
         }
     }
 
-    /// Whether the step counts as passed (flaky steps passed in the end).
+    /// Whether the step counts as passed (flaky and degraded steps passed in the end).
     pub fn passed(&self) -> bool {
-        matches!(self.verdict, Verdict::Passed | Verdict::Flaky)
+        matches!(
+            self.verdict,
+            Verdict::Passed | Verdict::Flaky | Verdict::Degraded
+        )
     }
 }
 
@@ -585,11 +598,15 @@ pub struct SuiteResult {
 }
 
 /// Step counts. Timeouts are failures: `failed` counts them, and `timed_out` says how many of
-/// the failures were timeouts. Every report shows these same numbers.
+/// the failures were timeouts. Degraded steps are passes in the same way: `passed` counts them,
+/// and `degraded` says how many of the passes were degraded. Every report shows these same
+/// numbers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
-    /// Steps that passed at the first attempt.
+    /// Steps that passed at the first attempt, degraded ones included.
     pub passed: usize,
+    /// Of the passed steps, those that took longer than their `warn_duration`.
+    pub degraded: usize,
     /// Steps that passed after failing (retries).
     pub flaky: usize,
     /// Steps that failed, timeouts included.
@@ -605,6 +622,10 @@ impl Counts {
     pub fn record(&mut self, verdict: &Verdict) {
         match verdict {
             Verdict::Passed => self.passed += 1,
+            Verdict::Degraded => {
+                self.passed += 1;
+                self.degraded += 1;
+            }
             Verdict::Flaky => self.flaky += 1,
             Verdict::Failed => self.failed += 1,
             Verdict::TimedOut => {
@@ -618,6 +639,7 @@ impl Counts {
     /// Adds another set of counts.
     pub fn add(&mut self, other: &Counts) {
         self.passed += other.passed;
+        self.degraded += other.degraded;
         self.flaky += other.flaky;
         self.failed += other.failed;
         self.timed_out += other.timed_out;
@@ -656,7 +678,7 @@ pub struct Summary {
     /// setup), by name, with the reason.
     pub skipped_suites: Vec<(String, SkipReason)>,
     /// Rules that fail the run although no step failed (`--fail-on-skip`, `--flaky-fails`,
-    /// a broken gate).
+    /// `--degraded-fails`, a broken gate).
     pub broken_rules: Vec<BrokenRule>,
     /// What the deploy gates found (`--gate`, `--max-failure-rate`); `None` without them.
     pub gates: Option<GateReport>,
@@ -691,6 +713,8 @@ pub enum BrokenRule {
     },
     /// `--flaky-fails`: steps passed only on a retry.
     FlakySteps(usize),
+    /// `--degraded-fails`: steps passed but took longer than their `warn_duration`.
+    DegradedSteps(usize),
     /// `--gate`: steps over the gate (`web::answer 2.01x`), or without the baseline it
     /// required.
     Gate {
@@ -722,6 +746,10 @@ impl fmt::Display for BrokenRule {
             Self::FlakySteps(count) => {
                 write!(f, "--flaky-fails: {count} step(s) passed only on a retry")
             }
+            Self::DegradedSteps(count) => write!(
+                f,
+                "--degraded-fails: {count} step(s) took longer than their warn_duration"
+            ),
             Self::Gate { gate, steps } => {
                 write!(f, "--gate `{gate}`: broken by {}", steps.join(", "))
             }

@@ -1,12 +1,16 @@
 //! GitHub Actions (when `GITHUB_ACTIONS=true`): an `::error` annotation on the suite file's line
-//! for each failing step, and the run's summary appended to `$GITHUB_STEP_SUMMARY` as Markdown
+//! for each failing step, a `::warning` for each degraded one (passed over its `warn_duration`),
+//! and the run's summary appended to `$GITHUB_STEP_SUMMARY` as Markdown
 //! (failures first, each with its reproduce command).
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::human::TimedOutNote;
-use super::{Event, GateReport, Summary, Verdict, gate_duration, gate_ratio, reproduce_command};
+use super::human::{DegradedCountNote, TimedOutNote};
+use super::{
+    DegradedNote, Event, GateReport, Summary, Verdict, gate_duration, gate_ratio, reproduce_command,
+};
+use crate::suite::Step;
 
 /// Writes annotations to `A` (standard output) and the step summary to `S` at the end.
 pub struct GithubReporter<A: Write, S: Write> {
@@ -65,6 +69,40 @@ impl<A: Write, S: Write> GithubReporter<A, S> {
         }
         self.annotations.flush()
     }
+
+    /// A `::warning` on the line of a step that passed over its `warn_duration`.
+    fn degraded_annotation(
+        &mut self,
+        step: &Step,
+        setup: bool,
+        note: Option<DegradedNote>,
+    ) -> io::Result<()> {
+        let setup_note = if setup { " (setup)" } else { "" };
+        let title = format!("{}{setup_note} degraded", step.test_name);
+        let message = note.map_or_else(
+            || "passed over its warn_duration".to_owned(),
+            |note| format!("passed, but {note}"),
+        );
+        writeln!(
+            self.annotations,
+            "::warning {}title={}::{}",
+            location_properties(step),
+            escape_property(&title),
+            escape_data(&message)
+        )?;
+        self.annotations.flush()
+    }
+}
+
+/// `file=…,line=…,` for an annotation on the step's line, when it has one.
+fn location_properties(step: &Step) -> String {
+    step.location.as_ref().map_or_else(String::new, |location| {
+        format!(
+            "file={},line={},",
+            escape_property(&location.file.display().to_string()),
+            location.line
+        )
+    })
 }
 
 impl<A: Write, S: Write> super::Reporter for GithubReporter<A, S> {
@@ -91,18 +129,10 @@ impl<A: Write, S: Write> super::Reporter for GithubReporter<A, S> {
                 let what = if timed_out { "timed out" } else { "failed" };
                 let setup_note = if *setup { " (setup)" } else { "" };
                 let title = format!("{}{setup_note} {what}", step.test_name);
-                let mut properties = String::new();
-                if let Some(location) = &step.location {
-                    let _ = write!(
-                        properties,
-                        "file={},line={},",
-                        escape_property(&location.file.display().to_string()),
-                        location.line
-                    );
-                }
                 writeln!(
                     self.annotations,
-                    "::error {properties}title={}::{}",
+                    "::error {}title={}::{}",
+                    location_properties(step),
                     escape_property(&title),
                     escape_data(&message)
                 )?;
@@ -115,6 +145,15 @@ impl<A: Write, S: Write> super::Reporter for GithubReporter<A, S> {
                     reproduce,
                 });
                 Ok(())
+            }
+            Event::StepFinished {
+                suite,
+                step,
+                setup,
+                result,
+                ..
+            } if result.verdict == Verdict::Degraded => {
+                self.degraded_annotation(step, *setup, DegradedNote::of(suite, step, result))
             }
             Event::RunFinished(summary) => {
                 if let Some(gates) = &summary.gates {
@@ -190,22 +229,24 @@ fn markdown(summary: &Summary, failures: &[FailureRow]) -> String {
     };
     let _ = writeln!(
         text,
-        "### {mark} smoke-runner: {} passed{flaky}, {} failed{}, {} skipped\n",
+        "### {mark} smoke-runner: {} passed{}{flaky}, {} failed{}, {} skipped\n",
         counts.passed,
+        DegradedCountNote(counts),
         counts.failed,
         TimedOutNote(counts),
         counts.skipped
     );
     let _ = writeln!(
         text,
-        "| Total | Passed | Flaky | Failed | Timeouts | Skipped | Duration |"
+        "| Total | Passed | Degraded | Flaky | Failed | Timeouts | Skipped | Duration |"
     );
-    let _ = writeln!(text, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(text, "|---|---|---|---|---|---|---|---|");
     let _ = writeln!(
         text,
-        "| {} | {} | {} | {} | {} | {} | {:.1}s |\n",
+        "| {} | {} | {} | {} | {} | {} | {} | {:.1}s |\n",
         counts.total(),
         counts.passed,
+        counts.degraded,
         counts.flaky,
         counts.failed,
         counts.timed_out,

@@ -26,9 +26,9 @@ pub use self::progress::live_progress_wanted;
 use self::progress::{RunningStep, Terminal, Ticking};
 use super::reproduce_command;
 use super::{
-    Baselines, CompactDuration, Counts, DetailField, EnvFileStatus, Event, ExitStatus,
-    FailureDetails, GateLine, Hint, Reporter, RunStart, SkipReason, StepResult, SuiteId,
-    SuiteResult, Summary, Verdict,
+    Baselines, CompactDuration, Counts, DegradedNote, DetailField, EnvFileStatus, Event,
+    ExitStatus, FailureDetails, GateLine, Hint, Reporter, RunStart, SkipReason, StepResult,
+    SuiteId, SuiteResult, Summary, Verdict,
 };
 use crate::suite::{Step, Suite};
 
@@ -198,6 +198,7 @@ impl<W: Write> HumanReporter<W> {
                     .then(|| reproduce_command(suite, step))
                     .flatten();
                 let line = StepLine {
+                    suite,
                     step,
                     name: &step.name,
                     setup: *setup,
@@ -261,6 +262,7 @@ impl<W: Write> Reporter for HumanReporter<W> {
 struct Palette {
     heading: Style,
     passed: Style,
+    degraded: Style,
     failed: Style,
     timed_out: Style,
     skipped: Style,
@@ -277,6 +279,7 @@ impl Palette {
             return Self {
                 heading: plain,
                 passed: plain,
+                degraded: plain,
                 failed: plain,
                 timed_out: plain,
                 skipped: plain,
@@ -289,6 +292,7 @@ impl Palette {
         Self {
             heading: plain.bold(),
             passed: plain.green(),
+            degraded: plain.yellow(),
             failed: plain.red(),
             timed_out: plain.yellow(),
             skipped: plain.dimmed(),
@@ -362,6 +366,7 @@ fn write_suite_heading(out: &mut dyn Write, palette: Palette, suite: &Suite) -> 
 /// How a step's result line is written.
 #[derive(Clone, Copy)]
 struct StepLine<'a> {
+    suite: &'a Suite,
     step: &'a Step,
     name: &'a str,
     /// A setup step: marked as such (it is not counted).
@@ -413,6 +418,20 @@ fn write_step_result(
         Verdict::Passed | Verdict::Flaky => {
             let flaky = FlakyNote(result);
             paint_line(out, palette.passed, format_args!("✓ {name}{flaky}{hint}"))?
+        }
+        Verdict::Degraded => {
+            let why = match DegradedNote::of(line.suite, line.step, result) {
+                Some(note) => format!("degraded: {note}"),
+                None => "degraded".to_owned(),
+            };
+            paint_line(
+                out,
+                palette.degraded,
+                format_args!("✓ {name} ({why}){hint}"),
+            )?;
+            if verbose && !result.output_tail.is_empty() {
+                write_output_tail(out, palette, &result.output_tail)?;
+            }
         }
         Verdict::Failed => {
             paint_line(out, palette.failed, format_args!("✗ {name}{hint}"))?;
@@ -564,6 +583,14 @@ fn write_summary(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io
     paint_line(out, palette.heading, format_args!("=== Test Summary ==="))?;
     writeln!(out, "Total tests: {}", counts.total())?;
     writeln!(out, "Passed: {}", counts.passed)?;
+    if counts.degraded > 0 {
+        // A part of `Passed`, as `Timeouts` is of `Failed`.
+        paint_line(
+            out,
+            palette.degraded,
+            format_args!("Degraded: {} (passed, over warn_duration)", counts.degraded),
+        )?;
+    }
     if counts.flaky > 0 {
         writeln!(out, "Flaky: {} (passed on a retry)", counts.flaky)?;
     }
@@ -621,8 +648,9 @@ fn write_summary(out: &mut dyn Write, palette: Palette, summary: &Summary) -> io
         out,
         style,
         format_args!(
-            "{} passed{flaky}, {} failed{}, {} skipped",
+            "{} passed{}{flaky}, {} failed{}, {} skipped",
             counts.passed,
+            DegradedCountNote(counts),
             counts.failed,
             TimedOutNote(counts),
             counts.skipped
@@ -639,6 +667,19 @@ impl fmt::Display for TimedOutNote<'_> {
         match self.0.timed_out {
             0 => Ok(()),
             n => write!(f, " ({n} timed out)"),
+        }
+    }
+}
+
+/// ` (N degraded)` after the passed count of a closing line when any step passed degraded; they
+/// are among the passes counted before it.
+pub(super) struct DegradedCountNote<'a>(pub(super) &'a Counts);
+
+impl fmt::Display for DegradedCountNote<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.degraded {
+            0 => Ok(()),
+            n => write!(f, " ({n} degraded)"),
         }
     }
 }

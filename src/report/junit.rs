@@ -2,9 +2,11 @@
 //!
 //! One `<testsuite>` per suite, one `<testcase>` per step (with `file` and `line`), `<failure>`
 //! with the failed checks and the output tail (`type="timeout"` for timeouts), `<skipped>` with
-//! the reason, flaky steps as passes with their failed attempts. A suite with timeouts says how
-//! many in a `timeouts` attribute (a part of its `failures`, as `Timeouts:` is of `Failed:`). Setup steps are not test cases,
-//! so the counts equal the summary's.
+//! the reason, flaky steps as passes with their failed attempts, degraded steps as passes with
+//! a `degraded` property saying how long they took beside their `warn_duration`. A suite with
+//! timeouts says how many in a `timeouts` attribute (a part of its `failures`, as `Timeouts:` is
+//! of `Failed:`), one with degraded steps in a `degraded` attribute (a part of its passes).
+//! Setup steps are not test cases, so the counts equal the summary's.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -14,8 +16,8 @@ use quick_junit::{
 };
 
 use super::{
-    Event, FailureDetails, GateReport, StepResult, SuiteId, Verdict, gate_duration, gate_ratio,
-    reproduce_command,
+    DegradedNote, Event, FailureDetails, GateReport, StepResult, SuiteId, Verdict, gate_duration,
+    gate_ratio, reproduce_command,
 };
 use crate::suite::{Step, Suite};
 
@@ -77,8 +79,10 @@ impl<W: Write> super::Reporter for JunitReporter<W> {
                 let case = test_case(suite, step, result);
                 let test_suite = self.suite(suite);
                 test_suite.add_test_case(case);
-                if result.verdict == Verdict::TimedOut {
-                    count_timeout(test_suite);
+                match result.verdict {
+                    Verdict::TimedOut => count_one_more(test_suite, "timeouts"),
+                    Verdict::Degraded => count_one_more(test_suite, "degraded"),
+                    _ => {}
                 }
             }
             Event::SuiteFinished { suite, result } => {
@@ -104,10 +108,10 @@ impl<W: Write> super::Reporter for JunitReporter<W> {
     }
 }
 
-/// One more timeout in the suite's `timeouts` attribute: like the summary's `Timeouts: N`, a
-/// part of its `failures`, never added to them.
-fn count_timeout(test_suite: &mut TestSuite) {
-    let key = XmlString::new("timeouts");
+/// One more in the suite's `timeouts` or `degraded` attribute: like the summary's `Timeouts: N`
+/// and `Degraded: N`, a part of its failures or passes, never added to them.
+fn count_one_more(test_suite: &mut TestSuite, attribute: &str) {
+    let key = XmlString::new(attribute);
     let count = test_suite
         .extra
         .get(&key)
@@ -118,7 +122,7 @@ fn count_timeout(test_suite: &mut TestSuite) {
 
 fn test_case(suite: &Suite, step: &Step, result: &StepResult) -> TestCase {
     let status = match &result.verdict {
-        Verdict::Passed => TestCaseStatus::success(),
+        Verdict::Passed | Verdict::Degraded => TestCaseStatus::success(),
         Verdict::Flaky => {
             let mut status = TestCaseStatus::success();
             for _ in 1..result.attempts {
@@ -157,6 +161,13 @@ fn test_case(suite: &Suite, step: &Step, result: &StepResult) -> TestCase {
     };
     let mut case = TestCase::new(step.test_name.as_str(), status);
     case.set_classname(suite.name.as_str());
+    if result.verdict == Verdict::Degraded {
+        let why = DegradedNote::of(suite, step, result).map(|note| note.to_string());
+        case.add_property(Property::new(
+            "degraded",
+            why.unwrap_or_else(|| "passed over its warn_duration".to_owned()),
+        ));
+    }
     if !matches!(result.verdict, Verdict::Skipped(_)) {
         case.set_time(result.duration);
     }

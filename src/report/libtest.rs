@@ -19,7 +19,8 @@ use owo_colors::Style;
 
 use super::gates::JsonGates;
 use super::{
-    Event, FailureDetails, Reporter, RunStart, StepResult, Summary, Verdict, reproduce_command,
+    DegradedNote, Event, FailureDetails, Reporter, RunStart, StepResult, Summary, Verdict,
+    reproduce_command,
 };
 use crate::suite::{Step, Suite};
 
@@ -145,13 +146,14 @@ impl<W: Write> LibtestReporter<W> {
                 } else if !(self.live_names && ran) {
                     self.write_name("test", name)?;
                 }
-                self.write_outcome(&result.verdict)?;
+                self.write_outcome(&result.verdict, DegradedNote::of(suite, step, result))?;
                 writeln!(self.out)?;
             }
             LibtestFormat::Terse if setup => {}
             LibtestFormat::Terse => {
                 let (c, style) = match &result.verdict {
                     Verdict::Passed | Verdict::Flaky => ('.', Style::new().green()),
+                    Verdict::Degraded => ('.', Style::new().yellow()),
                     Verdict::Failed | Verdict::TimedOut => ('F', Style::new().red()),
                     Verdict::Skipped(_) => ('i', Style::new().yellow()),
                 };
@@ -164,14 +166,17 @@ impl<W: Write> LibtestReporter<W> {
                         self.failures.last().map(|(_, report)| report.clone())
                     }
                     // As libtest captures it: whole lines.
-                    Verdict::Passed | Verdict::Flaky
+                    Verdict::Passed | Verdict::Flaky | Verdict::Degraded
                         if self.show_output && !result.output_tail.is_empty() =>
                     {
                         Some(lines(&result.output_tail))
                     }
-                    Verdict::Passed | Verdict::Flaky | Verdict::Skipped(_) => None,
+                    Verdict::Passed | Verdict::Flaky | Verdict::Degraded | Verdict::Skipped(_) => {
+                        None
+                    }
                 };
-                let line = json_test(name, result, stdout.as_deref());
+                let degraded = DegradedNote::of(suite, step, result);
+                let line = json_test(name, result, stdout.as_deref(), degraded);
                 self.out.write_all(line.as_bytes())?;
             }
         }
@@ -186,9 +191,17 @@ impl<W: Write> LibtestReporter<W> {
         }
     }
 
-    fn write_outcome(&mut self, verdict: &Verdict) -> io::Result<()> {
+    fn write_outcome(
+        &mut self,
+        verdict: &Verdict,
+        degraded: Option<DegradedNote>,
+    ) -> io::Result<()> {
         match verdict {
             Verdict::Passed => self.paint(Style::new().green(), "ok"),
+            Verdict::Degraded => match degraded {
+                Some(note) => self.paint(Style::new().yellow(), &format!("ok (degraded: {note})")),
+                None => self.paint(Style::new().yellow(), "ok (degraded)"),
+            },
             Verdict::Flaky => self.paint(Style::new().green(), "ok (flaky)"),
             Verdict::Failed => self.paint(Style::new().red(), "FAILED"),
             Verdict::TimedOut => self.paint(Style::new().red(), "FAILED (timed out)"),
@@ -229,6 +242,10 @@ impl<W: Write> LibtestReporter<W> {
                     // libtest has no timeouts; they are among the failures counted below.
                     writeln!(self.out, "\ntimeouts: {}", counts.timed_out)?;
                 }
+                if counts.degraded > 0 {
+                    // Nor degraded steps: they are among the passes.
+                    writeln!(self.out, "\ndegraded: {}", counts.degraded)?;
+                }
                 write!(self.out, "\ntest result: ")?;
                 if failed {
                     self.paint(Style::new().red(), "FAILED")?;
@@ -253,7 +270,7 @@ impl<W: Write> LibtestReporter<W> {
                     .unwrap_or_default();
                 writeln!(
                     self.out,
-                    r#"{{ "type": "suite", "event": "{}", "passed": {passed}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {}{}{gates} }}"#,
+                    r#"{{ "type": "suite", "event": "{}", "passed": {passed}, "failed": {}, "ignored": {}, "measured": 0, "filtered_out": {}, "exec_time": {}{}{}{gates} }}"#,
                     if failed { "failed" } else { "ok" },
                     counts.failed,
                     counts.skipped,
@@ -261,6 +278,11 @@ impl<W: Write> LibtestReporter<W> {
                     summary.duration.as_secs_f64(),
                     if counts.timed_out > 0 {
                         format!(r#", "timed_out": {}"#, counts.timed_out)
+                    } else {
+                        String::new()
+                    },
+                    if counts.degraded > 0 {
+                        format!(r#", "degraded": {}"#, counts.degraded)
                     } else {
                         String::new()
                     }
@@ -310,11 +332,16 @@ pub fn write_list<'s>(
 }
 
 /// One libtest JSON line for a finished test; `stdout` is the failure report or, with
-/// `--show-output`, a passing test's output.
-fn json_test(name: &str, result: &StepResult, stdout: Option<&str>) -> String {
+/// `--show-output`, a passing test's output; `degraded` why a passing test is degraded.
+fn json_test(
+    name: &str,
+    result: &StepResult,
+    stdout: Option<&str>,
+    degraded: Option<DegradedNote>,
+) -> String {
     let mut line = format!(r#"{{ "type": "test", "name": {}"#, json(name));
     let event = match &result.verdict {
-        Verdict::Passed | Verdict::Flaky => "ok",
+        Verdict::Passed | Verdict::Flaky | Verdict::Degraded => "ok",
         Verdict::Failed | Verdict::TimedOut => "failed",
         Verdict::Skipped(_) => "ignored",
     };
@@ -333,6 +360,12 @@ fn json_test(name: &str, result: &StepResult, stdout: Option<&str>) -> String {
     }
     if result.verdict == Verdict::Flaky {
         line.push_str(r#", "flaky": true"#);
+    }
+    if result.verdict == Verdict::Degraded {
+        line.push_str(r#", "degraded": true"#);
+        if let Some(note) = degraded {
+            let _ = write!(line, r#", "message": {}"#, json(&note.to_string()));
+        }
     }
     if !matches!(result.verdict, Verdict::Skipped(_)) {
         let _ = write!(line, r#", "exec_time": {}"#, result.duration.as_secs_f64());

@@ -8,6 +8,7 @@
 //! libtest's formats. [`ColorChoice`] and [`CompactDuration`] are shared by the formats that
 //! print for people.
 
+mod budget;
 mod color;
 mod compact_duration;
 mod event_json;
@@ -25,6 +26,7 @@ mod reproduce;
 mod tap;
 
 pub use crate::config::EnvFileStatus;
+pub use budget::{BudgetTime, DegradedNote};
 pub use color::ColorChoice;
 pub use compact_duration::CompactDuration;
 pub use event_json::{

@@ -5,7 +5,8 @@
 //! step's test name). The plan `1..N` comes last, when the number is known even after an
 //! interrupt. Failures carry a YAML diagnostic block (`message`, `severity`, `at`, the failed
 //! checks, the exit status, the output tail); skipped steps are `ok … # SKIP reason`; flaky steps
-//! are `ok` with their attempts in a diagnostic block. Setup steps are not test points, so the
+//! are `ok` with their attempts in a diagnostic block, degraded ones `ok` with their time beside
+//! their `warn_duration` (`severity: warn`). Setup steps are not test points, so the
 //! counts equal the summary's. Rules that fail the run without a failing step are comments; an
 //! interrupted run ends with `Bail out!`.
 //!
@@ -15,7 +16,9 @@
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, Write};
 
-use super::{Actual, CheckFailure, CheckSubject, Event, StepResult, Summary, Verdict};
+use super::{
+    Actual, CheckFailure, CheckSubject, DegradedNote, Event, StepResult, Summary, Verdict,
+};
 use super::{Reporter, reproduce_command};
 use crate::suite::{Step, Suite};
 
@@ -40,7 +43,9 @@ impl<W: Write> TapReporter<W> {
         let number = self.written;
         let name = description(&step.test_name);
         let mut text = match &result.verdict {
-            Verdict::Passed | Verdict::Flaky => format!("ok {number} - {name}\n"),
+            Verdict::Passed | Verdict::Flaky | Verdict::Degraded => {
+                format!("ok {number} - {name}\n")
+            }
             Verdict::Failed | Verdict::TimedOut => format!("not ok {number} - {name}\n"),
             Verdict::Skipped(reason) => {
                 format!(
@@ -52,6 +57,7 @@ impl<W: Write> TapReporter<W> {
         match result.verdict {
             Verdict::Failed | Verdict::TimedOut => failure_block(&mut text, suite, step, result),
             Verdict::Flaky => flaky_block(&mut text, result),
+            Verdict::Degraded => degraded_block(&mut text, DegradedNote::of(suite, step, result)),
             _ => {}
         }
         self.out.write_all(text.as_bytes())?;
@@ -172,6 +178,19 @@ fn flaky_block(text: &mut String, result: &StepResult) {
         &format!("flaky: passed on attempt {}", result.attempts),
     );
     let _ = writeln!(text, "  attempts: {}", result.attempts);
+    text.push_str("  ...\n");
+}
+
+/// The YAML block of a step that passed over its `warn_duration`.
+fn degraded_block(text: &mut String, note: Option<DegradedNote>) {
+    text.push_str("  ---\n");
+    let message = note.map_or_else(|| "degraded".to_owned(), |note| format!("degraded: {note}"));
+    field(text, "message", &message);
+    text.push_str("  severity: warn\n");
+    if let Some(note) = note {
+        let _ = writeln!(text, "  duration_ms: {}", note.took.as_millis());
+        let _ = writeln!(text, "  warn_duration_ms: {}", note.warn.as_millis());
+    }
     text.push_str("  ...\n");
 }
 

@@ -169,7 +169,8 @@ fn summarize(
     }
 }
 
-/// The rules the settings make of skips and flaky steps (`--fail-on-skip`, `--flaky-fails`).
+/// The rules the settings make of skips, flaky and degraded steps (`--fail-on-skip`,
+/// `--flaky-fails`, `--degraded-fails`).
 fn broken_rules(
     settings: &Settings,
     counts: &Counts,
@@ -197,6 +198,9 @@ fn broken_rules(
     }
     if settings.flaky_fails && counts.flaky > 0 {
         broken_rules.push(BrokenRule::FlakySteps(counts.flaky));
+    }
+    if settings.degraded_fails && counts.degraded > 0 {
+        broken_rules.push(BrokenRule::DegradedSteps(counts.degraded));
     }
     broken_rules
 }

@@ -303,7 +303,7 @@ fn mask_rule(masker: &Masker, rule: &mut BrokenRule) {
             masker.mask_in_place(suite);
             masker.mask_in_place(reason);
         }
-        BrokenRule::FlakySteps(_) => {}
+        BrokenRule::FlakySteps(_) | BrokenRule::DegradedSteps(_) => {}
         BrokenRule::Gate { gate, steps } => {
             masker.mask_in_place(gate);
             steps.iter_mut().for_each(|step| masker.mask_in_place(step));

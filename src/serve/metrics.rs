@@ -84,6 +84,23 @@ pub fn render(
     }
     header(
         &mut out,
+        "smoke_step_degraded",
+        "gauge",
+        "1 when the step passed but took longer than its warn_duration in its suite's latest run.",
+    );
+    for (name, state) in suites {
+        for (step, (verdict, _)) in &state.steps {
+            let _ = writeln!(
+                out,
+                "smoke_step_degraded{{suite=\"{}\",step=\"{}\"}} {}",
+                label(name),
+                label(step),
+                u8::from(*verdict == "degraded")
+            );
+        }
+    }
+    header(
+        &mut out,
         "smoke_step_duration_seconds",
         "gauge",
         "The step's duration in its suite's latest run.",

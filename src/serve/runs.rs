@@ -108,8 +108,10 @@ pub struct Progress {
 /// The run's counts so far.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct CountsView {
-    /// Passed steps (flaky ones included).
+    /// Passed steps (flaky and degraded ones included).
     pub passed: usize,
+    /// Of the passed, those slower than their `warn_duration`.
+    pub degraded: usize,
     /// Failed steps (timeouts included).
     pub failed: usize,
     /// Of the failed, the timeouts.
@@ -127,7 +129,7 @@ pub struct StepView {
     pub name: String,
     /// The suite's name.
     pub suite: String,
-    /// `passed`, `flaky`, `failed`, `timed_out`, `skipped`.
+    /// `passed`, `degraded`, `flaky`, `failed`, `timed_out`, `skipped`.
     pub verdict: &'static str,
     /// Milliseconds.
     pub duration_ms: u64,

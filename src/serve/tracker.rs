@@ -49,6 +49,10 @@ fn apply(view: &mut RunView, event: &Event) {
             let counts = &mut view.counts;
             match result.verdict {
                 Verdict::Passed => counts.passed += 1,
+                Verdict::Degraded => {
+                    counts.passed += 1;
+                    counts.degraded += 1;
+                }
                 Verdict::Flaky => {
                     counts.passed += 1;
                     counts.flaky += 1;
@@ -79,6 +83,7 @@ pub fn verdict_name(verdict: &Verdict) -> &'static str {
     match verdict {
         Verdict::Passed => "passed",
         Verdict::Flaky => "flaky",
+        Verdict::Degraded => "degraded",
         Verdict::Failed => "failed",
         Verdict::TimedOut => "timed_out",
         Verdict::Skipped(_) => "skipped",

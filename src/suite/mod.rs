@@ -21,8 +21,8 @@ pub use error::{Excerpt, LoadError, LoadErrorKind, LoadErrors, MAX_ERRORS_PER_FI
 pub use expand::{ExpandError, Template, TemplateError};
 pub use load::{MAX_SUITE_FILE_SIZE, load_file, load_paths, load_suites, parse_suite};
 pub use model::{
-    Action, Command, CustomCheck, ExpectedStatus, FileCheck, Healthcheck, HttpCheck, Location,
-    OnFailure, OutputCheck, Probe, Requirement, Retry, Service, Shell, Step, Suite,
+    Action, Budgets, Command, CustomCheck, ExpectedStatus, FileCheck, Healthcheck, HttpCheck,
+    Location, OnFailure, OutputCheck, Probe, Requirement, Retry, Service, Shell, Step, Suite,
 };
 pub use names::{TestNames, slug};
 pub use pacing::{Backoff, MAX_ATTEMPTS, Pacing};

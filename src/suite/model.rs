@@ -28,6 +28,9 @@ pub struct Suite {
     pub command: Option<Template>,
     /// Default timeout for steps; `None` means the settings' timeout (`PLANDEX_TIMEOUT`).
     pub timeout: Option<Duration>,
+    /// The default duration budgets of its steps (`max_duration`, `warn_duration`). They bound
+    /// each step, not the suite as a whole.
+    pub budgets: Budgets,
     /// Folders under the fixtures root copied into the test dir before the first step.
     pub fixtures: Vec<String>,
     /// The fixtures root, once the loader has found it (`--fixtures`, else the `fixtures/`
@@ -60,6 +63,25 @@ pub struct Suite {
     pub closing_notes: Vec<Template>,
 }
 
+impl Suite {
+    /// The duration budgets `step` is held to: its own, else its suite's, each on its own.
+    pub fn budgets_of(&self, step: &Step) -> Budgets {
+        Budgets {
+            max: step.budgets.max.or(self.budgets.max),
+            warn: step.budgets.warn.or(self.budgets.warn),
+        }
+    }
+}
+
+/// How long a step may take (`max_duration`, `warn_duration`), measured on each attempt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Budgets {
+    /// An attempt that takes longer fails, with a failed check saying by how much.
+    pub max: Option<Duration>,
+    /// A step whose passing attempt takes longer passes, but degraded.
+    pub warn: Option<Duration>,
+}
+
 /// What happens to the remaining steps of a suite once one has failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnFailure {
@@ -83,6 +105,9 @@ pub struct Step {
     pub action: Action,
     /// Per-step timeout; `None` means the suite's.
     pub timeout: Option<Duration>,
+    /// The step's own duration budgets; where one is `None`, the suite's holds (see
+    /// [`Suite::budgets_of`]).
+    pub budgets: Budgets,
     /// Environment set for this step only, applied after the suite's.
     pub env: Vec<(String, Template)>,
     /// Variables removed from this step's environment.

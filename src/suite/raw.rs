@@ -22,6 +22,8 @@ pub(crate) struct RawSuite {
     pub(crate) description: Option<String>,
     pub(crate) command: Option<Spanned<String>>,
     pub(crate) timeout: Option<Spanned<RawDuration>>,
+    pub(crate) max_duration: Option<Spanned<RawDuration>>,
+    pub(crate) warn_duration: Option<Spanned<RawDuration>>,
     #[serde(default)]
     pub(crate) fixtures: Vec<Spanned<String>>,
     #[serde(default)]
@@ -168,6 +170,8 @@ pub(crate) struct RawStep {
     #[serde(default)]
     pub(crate) files: Vec<RawFileCheck>,
     pub(crate) timeout: Option<Spanned<RawDuration>>,
+    pub(crate) max_duration: Option<Spanned<RawDuration>>,
+    pub(crate) warn_duration: Option<Spanned<RawDuration>>,
     pub(crate) retry: Option<RawRetry>,
     pub(crate) ignore: Option<String>,
     #[serde(default)]
@@ -385,7 +389,7 @@ impl<'de> Deserialize<'de> for RawStatus {
     }
 }
 
-/// `timeout` and `interval`: a duration string, or a number of seconds.
+/// `timeout`, `interval`, `max_duration`…: a duration string, or a number of seconds.
 #[derive(Debug)]
 pub(crate) enum RawDuration {
     Text(String),

@@ -1,5 +1,6 @@
 //! Every report format as a whole, from one fixed run: a step that passes, one that fails its
-//! checks, one that times out, an ignored one and a flaky one. Times, dates, temp paths and
+//! checks, one that times out, an ignored one, a flaky one, a degraded one (over its
+//! `warn_duration`) and one over its `max_duration` (each sleeping ten times its budget). Times, dates, temp paths and
 //! run ids are normalised; everything else a user reads is compared to the letter with insta
 //! (`tests/cli/snapshots/`). A changed report fails here until its snapshot is reviewed and
 //! accepted (`INSTA_UPDATE=always cargo test --test cli snapshots::`, then read the diff).
@@ -38,6 +39,16 @@ const BRAVO: &str = r#"
 name = "flaky"
 sh = "test -e marker || { touch marker; exit 1; }"
 retry = { attempts = 2 }
+
+[[step]]
+name = "slow"
+sh = "sleep 1"
+warn_duration = "100ms"
+
+[[step]]
+name = "over budget"
+sh = "sleep 1"
+max_duration = "100ms"
 "#;
 
 fn fixed_run() -> TestEnv {

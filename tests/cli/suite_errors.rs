@@ -37,7 +37,7 @@ fn unknown_top_level_key() {
     assert_eq!(
         load_error("nme = \"x\"\n\n[[step]]\nname = \"a\"\nrun = \"b\"\n"),
         "\
-error: unknown key `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `workdir`, `tags`, `step`, `service`
+error: unknown key `nme`, expected one of `name`, `description`, `command`, `timeout`, `max_duration`, `warn_duration`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `workdir`, `tags`, `step`, `service`
  --> suites/bad.toml:1:1
   |
 1 | nme = \"x\"
@@ -52,7 +52,7 @@ fn unknown_step_key() {
     assert_eq!(
         load_error("[[step]]\nname = \"a\"\nrun = \"b\"\nstdot.contains = \"x\"\n"),
         "\
-error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `tags`, `always`
+error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `max_duration`, `warn_duration`, `retry`, `ignore`, `tags`, `always`
  --> suites/bad.toml:4:1
   |
 4 | stdot.contains = \"x\"
@@ -276,7 +276,7 @@ error: an item of `stdout.contains` must be a string, not the integer 1
   |                          ^
   = help: quote it: `contains = [\"…\", \"…\"]`
 
-error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `tags`, `always`
+error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `max_duration`, `warn_duration`, `retry`, `ignore`, `tags`, `always`
  --> suites/bad.toml:9:1
   |
 9 | stdot = 1

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use super::*;
 use crate::report::{Actual, CheckFailure, CheckKind, CheckSubject, Counts, StepRef};
-use crate::suite::{Action, ExpectedStatus, OnFailure, Step, Template};
+use crate::suite::{Action, Budgets, ExpectedStatus, OnFailure, Step, Template};
 
 /// 2026-01-21 14:30:00 UTC.
 const STARTED_AT: u64 = 1_769_005_800;
@@ -18,6 +18,7 @@ fn step(name: &str, section: Option<&str>) -> Step {
         test_name: name.to_lowercase().replace(' ', "_"),
         action: Action::Shell(Template::literal("true")),
         timeout: None,
+        budgets: Budgets::default(),
         env: Vec::new(),
         env_remove: Vec::new(),
         stdin: None,
@@ -46,6 +47,7 @@ fn suite(name: &str, steps: Vec<Step>) -> Arc<Suite> {
         source: None,
         command: None,
         timeout: None,
+        budgets: Budgets::default(),
         fixtures: Vec::new(),
         fixtures_root: None,
         env: Vec::new(),
@@ -140,6 +142,7 @@ fn summary(counts: Counts) -> Summary {
 fn counts(passed: usize, failed: usize, timed_out: usize, skipped: usize) -> Counts {
     Counts {
         passed,
+        degraded: 0,
         flaky: 0,
         failed: failed + timed_out,
         timed_out,

@@ -16,7 +16,7 @@ use super::super::step_command::{
     PreparedStep, http_call, prepare, step_environment, step_timeout,
 };
 use super::SuiteRun;
-use super::judging::{Judging, captured_stdout, judge, judge_http};
+use super::judging::{Judging, captured_stdout, degrade_if_slow, judge, judge_http};
 
 /// A step ready to be tried, whatever its kind.
 enum Attempt<'s> {
@@ -105,6 +105,7 @@ impl SuiteRun<'_> {
                 if result.verdict == Verdict::Passed && attempt > 1 {
                     result.verdict = Verdict::Flaky;
                 }
+                degrade_if_slow(&mut result, self.suite.budgets_of(step).warn);
                 return (result, captured);
             }
             self.pause(
@@ -132,6 +133,7 @@ impl SuiteRun<'_> {
             attempt,
             interrupted: &interrupted,
             bless: (self.cx.settings.bless).then_some(&self.cx.settings.masker),
+            max_duration: self.suite.budgets_of(step).max,
         };
         match ready {
             Attempt::Command(prepared) => match self.cx.executor.run(&prepared.request) {

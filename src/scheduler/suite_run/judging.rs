@@ -9,7 +9,7 @@ use crate::exec::{CapturedOutput, Environment, Outcome, StreamSelector, Terminat
 use crate::http::{HttpError, HttpResponse};
 use crate::mask::Masker;
 use crate::report::{
-    Actual, CheckFailure, CheckKind, CheckSubject, ExitStatus, StepResult, Verdict,
+    Actual, BudgetTime, CheckFailure, CheckKind, CheckSubject, ExitStatus, StepResult, Verdict,
 };
 use crate::suite::{ExpectedStatus, HttpCheck, Step};
 
@@ -32,6 +32,8 @@ pub(super) struct Judging<'a> {
     pub interrupted: &'a dyn Fn() -> bool,
     /// With `--bless`: the masker golden files are written through.
     pub bless: Option<&'a Masker>,
+    /// The step's `max_duration` (its own or its suite's): a longer attempt fails.
+    pub max_duration: Option<Duration>,
 }
 
 /// At most this many bytes of stdout are kept by `capture`: a variable, not a file.
@@ -71,6 +73,7 @@ pub(super) fn judge_http(
         attempt,
         interrupted,
         bless,
+        max_duration,
     } = *judging;
     let mut result = StepResult {
         command_line: command_line.to_owned(),
@@ -121,6 +124,7 @@ pub(super) fn judge_http(
         test_dir,
         (interrupted, bless),
     ));
+    failures.extend(over_budget(max_duration, duration));
     result.verdict = if failures.is_empty() {
         Verdict::Passed
     } else {
@@ -169,6 +173,7 @@ pub(super) fn judge(
         attempt,
         interrupted,
         bless,
+        max_duration,
     } = *judging;
     let request = &prepared.request;
     let env = &request.env;
@@ -188,6 +193,7 @@ pub(super) fn judge(
             test_dir,
             (interrupted, bless),
         ));
+        failures.extend(over_budget(max_duration, outcome.duration));
     }
     let verdict = if unexpected_timeout {
         Verdict::TimedOut
@@ -215,6 +221,27 @@ pub(super) fn judge(
         leaked_processes: outcome.leaked_processes,
         test_dir: Some(test_dir.to_owned()),
         log_path: None,
+    }
+}
+
+/// The failed check of an attempt that took longer than its `max_duration`, if it did.
+fn over_budget(max_duration: Option<Duration>, took: Duration) -> Option<CheckFailure> {
+    let budget = max_duration.filter(|&budget| took > budget)?;
+    Some(CheckFailure {
+        subject: CheckSubject::Step,
+        kind: CheckKind::Duration,
+        expected: BudgetTime(budget).to_string(),
+        actual: Actual::Text(BudgetTime(took).to_string()),
+    })
+}
+
+/// A step that passed at its first attempt but took longer than its `warn_duration` passes
+/// degraded. The time is the passing attempt's (a step's duration is its last attempt's); a
+/// flaky step stays flaky, a retry being the stronger sign.
+pub(super) fn degrade_if_slow(result: &mut StepResult, warn_duration: Option<Duration>) {
+    if result.verdict == Verdict::Passed && warn_duration.is_some_and(|warn| result.duration > warn)
+    {
+        result.verdict = Verdict::Degraded;
     }
 }
 

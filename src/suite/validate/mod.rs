@@ -22,8 +22,8 @@ use super::command_line::split_arguments;
 use super::error::{Excerpt, LoadError, LoadErrorKind, MAX_ERRORS_PER_FILE};
 use super::expand::{Template, TemplateError};
 use super::model::{
-    Action, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Service, Shell,
-    Step, Suite,
+    Action, Budgets, ExpectedStatus, FileCheck, Location, OnFailure, OutputCheck, Retry, Service,
+    Shell, Step, Suite,
 };
 use super::names::{TestNames, slug};
 use super::pacing::{Backoff, MAX_ATTEMPTS, Pacing};
@@ -96,6 +96,9 @@ impl Validator<'_> {
         let timeout = raw
             .timeout
             .and_then(|timeout| errors.keep(self.duration(timeout)));
+        let budgets = errors
+            .keep(self.budgets(raw.max_duration, raw.warn_duration, Budgets::default()))
+            .unwrap_or_default();
         let fixture_excerpts = raw
             .fixtures
             .iter()
@@ -125,7 +128,7 @@ impl Validator<'_> {
         let mut pending_notes = Vec::new();
         let mut step_errors = false;
         for raw_step in raw.step.0 {
-            match errors.keep(self.step(raw_step, &mut names)) {
+            match errors.keep(self.step(raw_step, &mut names, budgets)) {
                 Some(Entry::Note(note)) => pending_notes.push(note),
                 Some(Entry::Step(mut step)) => {
                     pending_notes.append(&mut step.notes);
@@ -177,6 +180,7 @@ impl Validator<'_> {
             source: Some(self.path.to_owned()),
             command,
             timeout,
+            budgets,
             fixtures,
             env,
             requires,
@@ -200,7 +204,13 @@ impl Validator<'_> {
         })
     }
 
-    fn step(&self, raw: Spanned<RawStep>, names: &mut TestNames) -> Result<Entry, LoadError> {
+    /// One `[[step]]`; `suite_budgets` are the suite's, which its own must agree with.
+    fn step(
+        &self,
+        raw: Spanned<RawStep>,
+        names: &mut TestNames,
+        suite_budgets: Budgets,
+    ) -> Result<Entry, LoadError> {
         let header = raw.span();
         let raw = raw.into_inner();
         let note = raw
@@ -275,6 +285,7 @@ impl Validator<'_> {
                 .timeout
                 .map(|timeout| self.duration(timeout))
                 .transpose()?,
+            budgets: self.budgets(raw.max_duration, raw.warn_duration, suite_budgets)?,
             env: self.env(raw.env)?,
             env_remove: raw
                 .env_remove
@@ -536,6 +547,61 @@ impl Validator<'_> {
         .map_err(|error| self.error(span, LoadErrorKind::Duration(error)))
     }
 
+    /// `max_duration` and `warn_duration` of a suite, or of a step beside its suite's
+    /// (`inherited`): each more than zero, and the warning below the limit that holds with it
+    /// (a step over its limit fails, so a warning at or above it could never show).
+    fn budgets(
+        &self,
+        max: Option<Spanned<RawDuration>>,
+        warn: Option<Spanned<RawDuration>>,
+        inherited: Budgets,
+    ) -> Result<Budgets, LoadError> {
+        // The span of the table's own key that makes a conflict, the warning's first.
+        let blamed = (warn.as_ref().or(max.as_ref())).map(Spanned::span);
+        let own = Budgets {
+            max: max
+                .map(|max| self.budget(max, "max_duration"))
+                .transpose()?,
+            warn: warn
+                .map(|warn| self.budget(warn, "warn_duration"))
+                .transpose()?,
+        };
+        let (Some(span), Some(limit), Some(warning)) = (
+            blamed,
+            own.max.or(inherited.max),
+            own.warn.or(inherited.warn),
+        ) else {
+            return Ok(own);
+        };
+        if warning < limit {
+            return Ok(own);
+        }
+        let whose = |own: Option<Duration>| if own.is_some() { "" } else { ", the suite's" };
+        Err(self.invalid(
+            span,
+            format!(
+                "`warn_duration` ({warning:?}{}) is not below `max_duration` ({limit:?}{})",
+                whose(own.warn),
+                whose(own.max)
+            ),
+            "a step over `max_duration` fails, so a warning at or above it never shows: make `warn_duration` the smaller",
+        ))
+    }
+
+    /// One budget: a duration of more than zero.
+    fn budget(&self, raw: Spanned<RawDuration>, key: &str) -> Result<Duration, LoadError> {
+        let span = raw.span();
+        let budget = self.duration(raw)?;
+        if budget.is_zero() {
+            return Err(self.invalid(
+                span,
+                format!("`{key}` is 0: every step would be over it"),
+                "give a duration like \"300ms\" or \"2s\", or leave the key out for no budget",
+            ));
+        }
+        Ok(budget)
+    }
+
     fn retry(&self, raw: RawRetry) -> Result<Retry, LoadError> {
         let attempts = match u32::try_from(*raw.attempts.get_ref()) {
             Ok(attempts) if (1..=MAX_ATTEMPTS).contains(&attempts) => attempts,
@@ -767,6 +833,8 @@ fn has_command_keys(raw: &RawStep) -> bool {
         || raw.status.is_some()
         || !raw.files.is_empty()
         || raw.timeout.is_some()
+        || raw.max_duration.is_some()
+        || raw.warn_duration.is_some()
         || raw.retry.is_some()
         || raw.ignore.is_some()
         || raw.always

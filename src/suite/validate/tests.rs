@@ -363,7 +363,7 @@ fn unknown_key_at_top_level() {
     assert_eq!(
         error("nme = \"demo\"\n"),
         "\
-error: unknown key `nme`, expected one of `name`, `description`, `command`, `timeout`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `workdir`, `tags`, `step`, `service`
+error: unknown key `nme`, expected one of `name`, `description`, `command`, `timeout`, `max_duration`, `warn_duration`, `fixtures`, `env`, `requires`, `redact`, `on_failure`, `shell`, `exclusive`, `workdir`, `tags`, `step`, `service`
  --> suites/demo.toml:1:1
   |
 1 | nme = \"demo\"
@@ -378,7 +378,7 @@ fn unknown_key_in_a_step() {
     assert_eq!(
         error(source),
         "\
-error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `retry`, `ignore`, `tags`, `always`
+error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `max_duration`, `warn_duration`, `retry`, `ignore`, `tags`, `always`
   --> suites/demo.toml:12:1
    |
 12 | stdot.contains = \"x\"
@@ -1107,4 +1107,89 @@ fn a_nan_timeout_is_not_a_number_not_out_of_range() {
         error("name = \"s\"\ncommand = \"echo\"\n\n[[step]]\nrun = \"hi\"\ntimeout = nan\n");
     assert!(message.contains("not a number"), "{message}");
     assert!(!message.contains("out of range"), "{message}");
+}
+
+#[test]
+fn budgets_are_the_steps_own_else_the_suites() {
+    let suite = parse(
+        "max_duration = \"2s\"\nwarn_duration = 0.5\n\
+         [[step]]\nname = \"inherits\"\nrun = \"a\"\n\
+         [[step]]\nname = \"own\"\nrun = \"b\"\nmax_duration = \"300ms\"\nwarn_duration = \"100ms\"\n\
+         [[step]]\nname = \"own warning\"\nrun = \"c\"\nwarn_duration = \"1s\"\n",
+    );
+    let ms = |n| Some(Duration::from_millis(n));
+    assert_eq!((suite.budgets.max, suite.budgets.warn), (ms(2000), ms(500)));
+    let budgets: Vec<_> = suite
+        .steps
+        .iter()
+        .map(|step| {
+            let budgets = suite.budgets_of(step);
+            (budgets.max, budgets.warn)
+        })
+        .collect();
+    assert_eq!(
+        budgets,
+        [
+            (ms(2000), ms(500)),
+            (ms(300), ms(100)),
+            (ms(2000), ms(1000))
+        ]
+    );
+    assert_eq!(
+        suite.steps[0].budgets.max, None,
+        "the model keeps what the step says"
+    );
+}
+
+#[test]
+fn a_budget_of_zero_is_refused() {
+    assert_eq!(
+        error("[[step]]\nname = \"a\"\nrun = \"b\"\nmax_duration = \"0s\"\n"),
+        "\
+error: `max_duration` is 0: every step would be over it
+ --> suites/demo.toml:4:16
+  |
+4 | max_duration = \"0s\"
+  |                ^^^^
+  = help: give a duration like \"300ms\" or \"2s\", or leave the key out for no budget"
+    );
+}
+
+#[test]
+fn a_warning_at_or_above_the_limit_is_refused_where_it_is_written() {
+    assert_eq!(
+        error("max_duration = \"1s\"\nwarn_duration = \"1s\"\n[[step]]\nname = \"a\"\nrun = \"b\"\n"),
+        "\
+error: `warn_duration` (1s) is not below `max_duration` (1s)
+ --> suites/demo.toml:2:17
+  |
+2 | warn_duration = \"1s\"
+  |                 ^^^^
+  = help: a step over `max_duration` fails, so a warning at or above it never shows: make `warn_duration` the smaller"
+    );
+    // A step's own limit below its suite's warning: the step's key is the one to change.
+    assert_eq!(
+        error(
+            "warn_duration = \"2s\"\n[[step]]\nname = \"a\"\nrun = \"b\"\nmax_duration = \"500ms\"\n"
+        ),
+        "\
+error: `warn_duration` (2s, the suite's) is not below `max_duration` (500ms)
+ --> suites/demo.toml:5:16
+  |
+5 | max_duration = \"500ms\"
+  |                ^^^^^^^
+  = help: a step over `max_duration` fails, so a warning at or above it never shows: make `warn_duration` the smaller"
+    );
+}
+
+#[test]
+fn a_budget_that_is_not_a_duration_is_a_load_error() {
+    assert!(
+        error("[[step]]\nname = \"a\"\nrun = \"b\"\nwarn_duration = \"soon\"\n")
+            .contains(" --> suites/demo.toml:4:17\n"),
+    );
+    assert!(
+        error("[[step]]\nname = \"a\"\nrun = \"b\"\nmax_duration = true\n")
+            .contains("`max_duration`"),
+    );
 }
