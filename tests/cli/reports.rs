@@ -184,7 +184,7 @@ fn one_failing_run_writes_every_report_with_the_key_masked_everywhere() {
     assert_eq!(last["success"], false);
     assert_eq!(
         last["counts"],
-        serde_json::json!({ "total": 4, "passed": 2, "flaky": 0, "failed": 1, "timed_out": 0, "skipped": 1 })
+        serde_json::json!({ "total": 4, "passed": 2, "degraded": 0, "flaky": 0, "failed": 1, "timed_out": 0, "skipped": 1 })
     );
     let failed = events
         .iter()
