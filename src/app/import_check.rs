@@ -193,7 +193,7 @@ fn run_suite(suite: Suite, settings: Settings) -> Result<Vec<SuiteCheck>, String
             continue;
         };
         let verdict = match result.verdict {
-            StepVerdict::Passed | StepVerdict::Flaky => Verdict::Pass,
+            StepVerdict::Passed | StepVerdict::Flaky | StepVerdict::Degraded => Verdict::Pass,
             StepVerdict::Failed | StepVerdict::TimedOut => Verdict::Fail,
             StepVerdict::Skipped(_) => Verdict::NotRun,
         };
