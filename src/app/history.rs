@@ -12,7 +12,8 @@ use crate::config::{
 use crate::exec::{ExecRequest, Executor, StreamSelector, Termination};
 use crate::history::{
     HISTORY_ENV, HistoryConsumer, HistoryError, HistoryLocation, HistoryStore, HistoryTarget,
-    HtmlOptions, RunMeta, RunRecorder, find_git_dir, head_commit, import_events, render_html,
+    HtmlOptions, RunMeta, RunRecorder, RunSummary, find_git_dir, head_commit, import_events,
+    render_html,
 };
 use crate::report::Baselines;
 
@@ -55,9 +56,10 @@ pub fn history_main(args: &HistoryArgs) -> i32 {
     };
     let json = args.format == HistoryFormat::Json;
     let result = match &args.command {
-        HistoryCommand::Runs { last } => store
-            .runs(*last)
-            .map(|runs| render(json, &runs, || text::runs(&runs))),
+        HistoryCommand::Runs { last } => store.runs(*last).map(|runs| {
+            let runs = with_triggers(&path, runs);
+            render(json, &runs, || text::runs(&runs))
+        }),
         HistoryCommand::Flaky { runs } => store
             .flaky(*runs)
             .map(|steps| render(json, &steps, || text::flaky(&steps, *runs))),
@@ -180,6 +182,42 @@ fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A line of `history runs`: the run and what started it.
+#[derive(Debug, serde::Serialize)]
+struct TriggeredRun {
+    #[serde(flatten)]
+    run: RunSummary,
+    /// `schedule` or `api` (queued by `smoke-runner serve`), else `command_line` (`-` when
+    /// the history cannot say: PostgreSQL).
+    trigger: String,
+}
+
+/// `runs` with what started each: the monitor's record of it, else the command line.
+/// A PostgreSQL history holds no monitor state: its runs' trigger reads `-`.
+fn with_triggers(target: &HistoryTarget, runs: Vec<RunSummary>) -> Vec<TriggeredRun> {
+    let ids: Vec<&str> = runs.iter().map(|run| run.run_id.as_str()).collect();
+    let HistoryTarget::File(path) = target else {
+        return (runs.into_iter())
+            .map(|run| TriggeredRun {
+                trigger: "-".into(),
+                run,
+            })
+            .collect();
+    };
+    let known = crate::serve::triggers(path, &ids).unwrap_or_else(|error| {
+        stderr_line!("warning: cannot read what triggered the runs: {error}");
+        None
+    });
+    runs.into_iter()
+        .map(|run| TriggeredRun {
+            trigger: (known.as_ref())
+                .and_then(|known| known.get(&run.run_id).cloned())
+                .unwrap_or_else(|| "command_line".to_owned()),
+            run,
+        })
+        .collect()
+}
+
 fn render<T: serde::Serialize + ?Sized>(
     json: bool,
     value: &T,
@@ -213,7 +251,7 @@ fn print_out(output: &str) -> i32 {
 mod text {
     use std::fmt::Write as _;
 
-    use crate::history::{FlakyStep, RunSummary, SlowStep, StepHistoryEntry};
+    use crate::history::{FlakyStep, SlowStep, StepHistoryEntry};
 
     fn seconds(secs: f64) -> String {
         if secs < 1.0 {
@@ -223,12 +261,12 @@ mod text {
         }
     }
 
-    pub fn runs(runs: &[RunSummary]) -> String {
+    pub fn runs(runs: &[super::TriggeredRun]) -> String {
         if runs.is_empty() {
             return "no runs recorded yet\n".into();
         }
         let mut out = format!(
-            "{:<28} {:<20} {:>9} {:>6} {:>8} {:>6} {:>6} {:>8} {:>7} {:>4}  {}\n",
+            "{:<28} {:<20} {:>9} {:>6} {:>8} {:>6} {:>6} {:>8} {:>7} {:>4}  {:<12} {}\n",
             "run",
             "started",
             "duration",
@@ -239,12 +277,13 @@ mod text {
             "timeouts",
             "skipped",
             "exit",
+            "trigger",
             "shard"
         );
-        for run in runs {
+        for super::TriggeredRun { run, trigger } in runs {
             let _ = writeln!(
                 out,
-                "{:<28} {:<20} {:>9} {:>6} {:>8} {:>6} {:>6} {:>8} {:>7} {:>4}  {}",
+                "{:<28} {:<20} {:>9} {:>6} {:>8} {:>6} {:>6} {:>8} {:>7} {:>4}  {:<12} {}",
                 run.run_id,
                 run.started_at,
                 seconds(run.duration_s),
@@ -255,6 +294,7 @@ mod text {
                 run.timed_out,
                 run.skipped,
                 run.exit_status,
+                trigger,
                 run.shard.as_deref().unwrap_or("-"),
             );
         }

@@ -8,8 +8,11 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::ServeArgs;
-use crate::history::{HISTORY_ENV, HistoryLocation};
-use crate::serve::{Api, Catalog, EngineRuns, Monitor, TOKEN_ENV, Token, router, serve};
+use crate::history::{HISTORY_ENV, HistoryLocation, HistoryTarget};
+use crate::serve::{
+    Api, Catalog, EngineRuns, Monitor, OpenError, Recovered, StateStore, TOKEN_ENV, Token, recover,
+    router, serve,
+};
 
 use super::exit::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
@@ -47,18 +50,41 @@ pub fn serve_main(args: &ServeArgs) -> i32 {
             return EXIT_FAILED;
         }
     };
-    let history = history_location(args);
+    let history = match history_location(args) {
+        Ok(history) => history,
+        Err(error) => {
+            stderr_line!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
     let concurrency = catalog.config.concurrency;
-    let drain_timeout = catalog.config.drain_timeout;
+    let state = match open_state(history.as_deref(), &catalog.settings.temp_root) {
+        Ok(state) => state,
+        Err(error) => {
+            stderr_line!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
     let monitor = Arc::new(Monitor::new(
         catalog,
         Box::new(EngineRuns),
         history,
         id_prefix(),
     ));
-    let threads = start_threads(&monitor, concurrency);
+    let recovered = state.as_ref().map(|(state, instance)| {
+        monitor.runs.record_in(state.clone(), *instance);
+        recover(state, *instance)
+    });
+    monitor.start_workers(concurrency);
+    let scheduler = {
+        let monitor = monitor.clone();
+        std::thread::spawn(move || monitor.schedule())
+    };
     let bound = listener.local_addr().map_or(listen, |addr| addr);
     announce(&monitor, bound, token.is_some());
+    if let Some(recovered) = recovered {
+        announce_recovery(recovered);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -76,12 +102,7 @@ pub fn serve_main(args: &ServeArgs) -> i32 {
     });
     let served = runtime.block_on(async {
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        serve(
-            listener,
-            router(api),
-            lifecycle(monitor.clone(), args, drain_timeout),
-        )
-        .await;
+        serve(listener, router(api), lifecycle(monitor.clone(), args)).await;
         Ok::<_, std::io::Error>(())
     });
     if let Err(error) = served {
@@ -89,22 +110,60 @@ pub fn serve_main(args: &ServeArgs) -> i32 {
         monitor.stop();
     }
     runtime.shutdown_timeout(Duration::from_secs(1));
-    for thread in threads {
-        let _ = thread.join();
+    monitor.join_workers();
+    let _ = scheduler.join();
+    if let Some((state, instance)) = state {
+        state.flush(Duration::from_secs(10));
+        state.stopped(instance);
+        state.close();
     }
     EXIT_OK
 }
 
-/// The workers and the schedule.
-fn start_threads(monitor: &Arc<Monitor>, concurrency: usize) -> Vec<std::thread::JoinHandle<()>> {
-    let mut threads = Vec::new();
-    for _ in 0..concurrency {
-        let monitor = monitor.clone();
-        threads.push(std::thread::spawn(move || monitor.work()));
+/// The monitor's state in the history and this process's row in it; `None` without a history
+/// (or with one that cannot be written: a warning). Another monitor on the same history is an
+/// error.
+fn open_state(
+    history: Option<&std::path::Path>,
+    temp_root: &std::path::Path,
+) -> Result<Option<(Arc<StateStore>, i64)>, String> {
+    let Some(path) = history else {
+        return Ok(None);
+    };
+    let opened = StateStore::open(path).and_then(|state| {
+        let instance = state.register(temp_root).map_err(OpenError::Failed)?;
+        Ok((Arc::new(state), instance))
+    });
+    match opened {
+        Ok(opened) => Ok(Some(opened)),
+        Err(OpenError::InUse(message)) => Err(message),
+        Err(OpenError::Failed(message)) => {
+            stderr_line!(
+                "warning: runs, the queue and the audit log are not recorded, and a crash cannot be cleaned up after: {message}"
+            );
+            Ok(None)
+        }
     }
-    let scheduler = monitor.clone();
-    threads.push(std::thread::spawn(move || scheduler.schedule()));
-    threads
+}
+
+/// What cleaning up after a crashed monitor did, when it did anything.
+fn announce_recovery(recovered: Result<Recovered, String>) {
+    match recovered {
+        Ok(recovered) => {
+            if recovered.runs + recovered.processes + recovered.test_dirs > 0 {
+                stdout_line!(
+                    "→ After an unclean stop: {} run(s) marked interrupted, {} process(es) stopped, {} test dir(s) removed",
+                    recovered.runs,
+                    recovered.processes,
+                    recovered.test_dirs
+                );
+            }
+            for warning in recovered.warnings {
+                stderr_line!("warning: {warning}");
+            }
+        }
+        Err(error) => stderr_line!("warning: cannot clean up after an unclean stop: {error}"),
+    }
 }
 
 /// The first line a user (or a test) reads: where the monitor listens.
@@ -123,8 +182,9 @@ fn announce(monitor: &Monitor, bound: std::net::SocketAddr, has_token: bool) {
 }
 
 /// Waits for SIGTERM or SIGINT, reloading on SIGHUP meanwhile; then stops the schedule and the
-/// queue and lets running runs finish (at most `drain_timeout`).
-async fn lifecycle(monitor: Arc<Monitor>, args: &ServeArgs, drain_timeout: Duration) {
+/// queue and lets running runs finish (at most the configuration's `drain_timeout`, as last
+/// reloaded).
+async fn lifecycle(monitor: Arc<Monitor>, args: &ServeArgs) {
     let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
@@ -147,6 +207,7 @@ async fn lifecycle(monitor: Arc<Monitor>, args: &ServeArgs, drain_timeout: Durat
         }
     }
     monitor.stop();
+    let drain_timeout = monitor.catalog().config.drain_timeout;
     let drained = {
         let monitor = monitor.clone();
         tokio::task::spawn_blocking(move || monitor.runs.wait_idle(drain_timeout))
@@ -165,18 +226,24 @@ async fn lifecycle(monitor: Arc<Monitor>, args: &ServeArgs, drain_timeout: Durat
     }
 }
 
-/// `--history`, `SMOKE_HISTORY`, `--no-history`: where runs are recorded.
-fn history_location(args: &ServeArgs) -> Option<std::path::PathBuf> {
+/// `--history`, `SMOKE_HISTORY`, `--no-history`: where runs are recorded. The monitor keeps its
+/// state (runs, queue, audit log, crash recovery) in a SQLite history; a PostgreSQL one is
+/// refused rather than silently unused.
+fn history_location(args: &ServeArgs) -> Result<Option<std::path::PathBuf>, String> {
     let env = std::env::var(HISTORY_ENV).ok();
-    // The monitor keeps its history in a file; a PostgreSQL URL is not used by it yet.
-    HistoryLocation::resolve(
+    let location = HistoryLocation::resolve(
         args.run.history.as_deref(),
         env.as_deref(),
         args.run.no_history,
     )
-    .ok()?
-    .path()
-    .map(std::path::Path::to_path_buf)
+    .map_err(|error| error.to_string())?;
+    match location.target() {
+        None => Ok(None),
+        Some(HistoryTarget::File(path)) => Ok(Some(path.clone())),
+        Some(HistoryTarget::Postgres(_)) => Err(
+            "`serve` keeps its runs, queue and audit log in a SQLite history, and does not support PostgreSQL yet: pass --history FILE (or --no-history)".into(),
+        ),
+    }
 }
 
 /// Run ids of this monitor start with its start time and process id: `20261202-031500-4242`.

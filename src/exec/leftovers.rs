@@ -126,3 +126,39 @@ fn carries_tag(pid: i32, tag_entry: &[u8], buffer: &mut Vec<u8>) -> bool {
     }
     buffer.split(|&b| b == 0).any(|entry| entry == tag_entry)
 }
+
+/// Live processes whose environment has a [`TAG_VARIABLE`] entry starting with `tag_prefix`
+/// (`b"SMOKE_RUNNER_TAG=4242-"`: every command a runner with pid 4242 started, and their
+/// descendants). `serve` uses it after a crash, for the commands of the runner that crashed.
+pub fn find_tag_prefix(tag_prefix: &[u8]) -> Vec<i32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let own = std::process::id() as i32;
+    let mut environ = Vec::new();
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|name| name.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid == own || Stat::read(pid).is_none_or(|stat| stat.is_exiting()) {
+            continue;
+        }
+        environ.clear();
+        let Ok(mut file) = fs::File::open(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        if file.read_to_end(&mut environ).is_ok()
+            && environ
+                .split(|&b| b == 0)
+                .any(|entry| entry.starts_with(tag_prefix))
+        {
+            found.push(pid);
+        }
+    }
+    found
+}

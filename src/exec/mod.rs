@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use capture::{CapturedOutput, Stream, StreamSelector};
 pub use interrupt::{Interrupts, SignalGuard};
-pub use leftovers::TAG_VARIABLE;
+pub use leftovers::{TAG_VARIABLE, find_tag_prefix};
 pub use outcome::{Outcome, StartFailure, Termination, signal_name};
 pub use program::find_program;
 pub use request::{DEFAULT_KILL_GRACE, DEFAULT_MEMORY_CAP, Environment, ExecRequest, Stdin};

@@ -30,7 +30,7 @@ const ATTEMPTS: u32 = 5;
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What each suite was last told.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Announced {
     /// When the last "failing" alert was sent, while the suite fails.
     failing_since: Option<Instant>,
@@ -44,8 +44,20 @@ pub struct Alerts {
 }
 
 impl Alerts {
-    /// Alerts to `config.webhook`, masked with `masker`; starts the sending thread.
-    pub fn start(config: AlertConfig, masker: Masker) -> std::io::Result<Self> {
+    /// Alerts to `config.webhook`, masked with `masker`; starts the sending thread. After a
+    /// reload, what `previous` already announced (which suites are known to be failing, since
+    /// when) carries over, so a reload neither repeats a "failing" alert nor loses the
+    /// "recovered" one; alerts `previous` still has waiting go out through its own thread,
+    /// which ends when it is dropped.
+    pub fn start(
+        config: AlertConfig,
+        masker: Masker,
+        previous: Option<&Alerts>,
+    ) -> std::io::Result<Self> {
+        let announced = previous.map_or_else(HashMap::new, |previous| {
+            let mut announced = previous.announced.lock().unwrap_or_else(|p| p.into_inner());
+            std::mem::take(&mut *announced)
+        });
         let (outbox, pending) = sync_channel(PENDING_ALERTS);
         let webhook = config.webhook.clone();
         std::thread::Builder::new()
@@ -53,7 +65,7 @@ impl Alerts {
             .spawn(move || deliver(&webhook, &masker, &pending))?;
         Ok(Self {
             config,
-            announced: Mutex::new(HashMap::new()),
+            announced: Mutex::new(announced),
             outbox,
         })
     }

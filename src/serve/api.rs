@@ -9,17 +9,18 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use serde::Deserialize;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
+use super::audit::AuditNote;
 use super::monitor::Monitor;
 use super::runs::{CancelOutcome, EnqueueRefused, RunRequest, Trigger};
 use super::token::Token;
@@ -52,7 +53,12 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/api/runs", get(list_runs).post(trigger))
         .route("/api/runs/{id}", get(show_run).delete(cancel_run))
         .route("/api/runs/{id}/events", get(run_events))
+        .route("/api/audit", get(super::audit::audit_log))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(axum::middleware::from_fn_with_state(
+            api.clone(),
+            super::audit::record,
+        ))
         .with_state(api)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(RequestBodyLimitLayer::new(MAX_BODY))
@@ -69,7 +75,7 @@ pub fn error(status: StatusCode, message: &str) -> Response {
 }
 
 /// `None` when the request carries the token, else the 401 answer.
-fn refused(api: &Api, headers: &HeaderMap) -> Option<Response> {
+pub fn refused(api: &Api, headers: &HeaderMap) -> Option<Response> {
     let given = headers
         .get(header::AUTHORIZATION)
         .map(HeaderValue::as_bytes);
@@ -120,10 +126,15 @@ async fn trigger(State(api): Shared, headers: HeaderMap, body: Bytes) -> Respons
         Ok(request) => request,
         Err(message) => return error(StatusCode::BAD_REQUEST, &message),
     };
+    let suites = request.suites.clone();
     match api.monitor.runs.enqueue(Trigger::Api, request) {
         Ok(id) => (
             StatusCode::ACCEPTED,
             [(header::LOCATION, format!("/api/runs/{id}"))],
+            Extension(AuditNote {
+                suites: Some(suites),
+                run_id: Some(id.clone()),
+            }),
             axum::Json(json!({ "id": id, "status": "queued" })),
         )
             .into_response(),
@@ -188,10 +199,23 @@ fn check_trigger(api: &Api, body: TriggerBody) -> Result<RunRequest, String> {
     })
 }
 
+/// A run this monitor holds in memory, else as the history last recorded it (a run of an
+/// earlier monitor process, or one this one no longer keeps).
 async fn show_run(State(api): Shared, Path(id): Path<String>) -> Response {
-    match api.monitor.runs.view(&id) {
-        Some(view) => axum::Json(view).into_response(),
-        None => error(StatusCode::NOT_FOUND, "no run has this id"),
+    if let Some(view) = api.monitor.runs.view(&id) {
+        return axum::Json(view).into_response();
+    }
+    let monitor = api.monitor.clone();
+    let found = tokio::task::spawn_blocking(move || match monitor.runs.state() {
+        Some(state) => state.find_run(&id),
+        None => Ok(None),
+    })
+    .await
+    .unwrap_or_else(|_| Err("the history read failed".into()));
+    match found {
+        Ok(Some(view)) => axum::Json(view).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, "no run has this id"),
+        Err(message) => error(StatusCode::INTERNAL_SERVER_ERROR, &message),
     }
 }
 
@@ -201,9 +225,42 @@ struct ListQuery {
     limit: Option<usize>,
 }
 
+/// The newest runs first: this monitor's from memory (live), then the history's.
 async fn list_runs(State(api): Shared, Query(query): Query<ListQuery>) -> Response {
     let limit = query.limit.unwrap_or(20).min(MAX_LIST);
-    let runs = api.monitor.runs.list(query.suite.as_deref(), limit);
+    let live = api.monitor.runs.list(query.suite.as_deref(), limit);
+    let mut runs: Vec<serde_json::Value> = live
+        .iter()
+        .filter_map(|view| serde_json::to_value(view).ok())
+        .collect();
+    if runs.len() < limit {
+        let monitor = api.monitor.clone();
+        let suite = query.suite.clone();
+        let recorded = tokio::task::spawn_blocking(move || match monitor.runs.state() {
+            Some(state) => state.list_runs(suite.as_deref(), limit),
+            None => Ok(Vec::new()),
+        })
+        .await
+        .unwrap_or_else(|_| Err("the history read failed".into()));
+        let recorded = match recorded {
+            Ok(recorded) => recorded,
+            Err(message) => return error(StatusCode::INTERNAL_SERVER_ERROR, &message),
+        };
+        let seen: std::collections::HashSet<String> =
+            live.iter().map(|view| view.id.clone()).collect();
+        for mut view in recorded {
+            if runs.len() >= limit {
+                break;
+            }
+            if view["id"].as_str().is_some_and(|id| seen.contains(id)) {
+                continue;
+            }
+            if let Some(object) = view.as_object_mut() {
+                object.insert("steps".into(), json!([]));
+            }
+            runs.push(view);
+        }
+    }
     axum::Json(json!({ "runs": runs })).into_response()
 }
 
@@ -211,12 +268,17 @@ async fn cancel_run(State(api): Shared, headers: HeaderMap, Path(id): Path<Strin
     if let Some(response) = refused(&api, &headers) {
         return response;
     }
+    let note = Extension(AuditNote {
+        suites: None,
+        run_id: Some(id.clone()),
+    });
     match api.monitor.runs.cancel(&id) {
         CancelOutcome::Dequeued => {
-            axum::Json(json!({ "id": id, "status": "cancelled" })).into_response()
+            (note, axum::Json(json!({ "id": id, "status": "cancelled" }))).into_response()
         }
         CancelOutcome::Stopping => (
             StatusCode::ACCEPTED,
+            note,
             axum::Json(json!({ "id": id, "status": "cancelling" })),
         )
             .into_response(),

@@ -14,14 +14,17 @@
 
 mod alerts;
 mod api;
+mod audit;
 mod config;
 mod engine;
 mod health;
 mod metrics;
 mod monitor;
 mod pages;
+mod recovery;
 mod runs;
 mod server;
+mod state;
 mod status;
 mod token;
 mod tracker;
@@ -31,6 +34,8 @@ pub use config::{AlertConfig, ConfigError, DEFAULT_EVERY, ServeConfig};
 pub use engine::{EngineRuns, RunEngine, RunHandle, RunObserver};
 pub use health::{Health, SuiteState, Totals};
 pub use monitor::{Catalog, Monitor};
+pub use recovery::{Recovered, recover};
 pub use runs::{RunRequest, RunStatus, RunView, Runs, Trigger};
 pub use server::serve;
+pub use state::{AuditEntry, OpenError, StateStore, triggers};
 pub use token::{TOKEN_ENV, Token};

@@ -15,6 +15,7 @@ use crate::history::{HistoryStore, RunMeta, RunRecorder};
 use crate::scheduler::{Filter, Selection};
 use crate::suite::{Suite, load_suites};
 
+use super::alerts::Alerts;
 use super::config::ServeConfig;
 use super::engine::RunEngine;
 use super::health::Health;
@@ -99,7 +100,10 @@ pub struct Monitor {
     catalog: RwLock<Arc<Catalog>>,
     engine: Box<dyn RunEngine>,
     history: Option<PathBuf>,
-    alerts: Option<super::alerts::Alerts>,
+    alerts: RwLock<Option<Arc<Alerts>>>,
+    /// Worker threads started (they never end before the monitor stops; beyond the
+    /// configured concurrency they wait).
+    workers: Mutex<Vec<std::thread::JoinHandle<()>>>,
     stopping: Mutex<bool>,
     stop_signal: Condvar,
 }
@@ -112,14 +116,13 @@ impl Monitor {
         history: Option<PathBuf>,
         id_prefix: String,
     ) -> Self {
-        let alerts = (catalog.config.alerts.clone()).and_then(|config| {
-            super::alerts::Alerts::start(config, catalog.settings.masker.clone())
-                .map_err(|error| stderr_warning(&format!("alerts are off: {error}")))
-                .ok()
-        });
+        let alerts = start_alerts(&catalog, None);
+        let runs = Runs::new(catalog.config.queue, id_prefix);
+        runs.set_concurrency(catalog.config.concurrency);
         Self {
-            alerts,
-            runs: Arc::new(Runs::new(catalog.config.queue, id_prefix)),
+            alerts: RwLock::new(alerts),
+            workers: Mutex::new(Vec::new()),
+            runs: Arc::new(runs),
             health: Health::default(),
             catalog: RwLock::new(Arc::new(catalog)),
             engine,
@@ -137,11 +140,48 @@ impl Monitor {
             .clone()
     }
 
-    /// Replaces the catalog (SIGHUP): later runs and the schedule use the new one.
-    pub fn reload(&self, catalog: Catalog) {
+    /// Replaces the catalog (SIGHUP): later runs and the schedule use the new one, the queue
+    /// its new size, the workers its new concurrency (running runs go on), and alerts its new
+    /// `[alerts]` (what was already announced carries over).
+    pub fn reload(self: &Arc<Self>, catalog: Catalog) {
         self.runs.set_capacity(catalog.config.queue);
+        self.runs.set_concurrency(catalog.config.concurrency);
+        self.start_workers(catalog.config.concurrency);
+        let previous = self
+            .alerts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let alerts = start_alerts(&catalog, previous.as_deref());
+        *self.alerts.write().unwrap_or_else(|p| p.into_inner()) = alerts;
         *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
         self.stop_signal.notify_all();
+    }
+
+    /// Starts workers until there are `count`.
+    pub fn start_workers(self: &Arc<Self>, count: usize) {
+        let mut workers = self.workers.lock().unwrap_or_else(|p| p.into_inner());
+        while workers.len() < count {
+            let monitor = self.clone();
+            match std::thread::Builder::new()
+                .name("serve-worker".into())
+                .spawn(move || monitor.work())
+            {
+                Ok(worker) => workers.push(worker),
+                Err(error) => {
+                    stderr_warning(&format!("cannot start a worker: {error}"));
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Waits for the workers to end (after [`Monitor::stop`] and the drain).
+    pub fn join_workers(&self) {
+        let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|p| p.into_inner()));
+        for worker in workers {
+            let _ = worker.join();
+        }
     }
 
     /// The history file, when runs are recorded.
@@ -224,7 +264,12 @@ impl Monitor {
         };
         if let Some(view) = self.runs.view(id) {
             let changed = self.health.record(&view, status, started.elapsed());
-            if let Some(alerts) = &self.alerts {
+            let alerts = self
+                .alerts
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if let Some(alerts) = alerts {
                 for (suite, state) in &changed {
                     alerts.observe(suite, state);
                 }
@@ -300,6 +345,16 @@ impl Monitor {
                 .0;
         }
     }
+}
+
+/// The alerts `catalog` configures, carrying over what `previous` announced; `None` when it
+/// configures none or they cannot start (a warning).
+fn start_alerts(catalog: &Catalog, previous: Option<&Alerts>) -> Option<Arc<Alerts>> {
+    let config = catalog.config.alerts.clone()?;
+    Alerts::start(config, catalog.settings.masker.clone(), previous)
+        .map(Arc::new)
+        .map_err(|error| stderr_warning(&format!("alerts are off: {error}")))
+        .ok()
 }
 
 /// One warning line on standard error.

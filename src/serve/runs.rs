@@ -13,6 +13,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use super::engine::RunHandle;
+use super::state::StateStore;
 
 /// Finished runs kept in memory (with their events) for the API; older ones are in the history.
 pub const KEPT_FINISHED_RUNS: usize = 200;
@@ -185,6 +186,8 @@ struct State {
     order: VecDeque<String>,
     queue: VecDeque<String>,
     running: usize,
+    /// How many runs may run at once (the workers beyond it wait).
+    max_running: usize,
     accepting: bool,
     next: u64,
 }
@@ -219,6 +222,7 @@ pub struct Runs {
     wake: Condvar,
     capacity: Mutex<usize>,
     prefix: String,
+    recorded_in: std::sync::OnceLock<(Arc<StateStore>, i64)>,
 }
 
 impl Runs {
@@ -227,11 +231,39 @@ impl Runs {
         Self {
             state: Mutex::new(State {
                 accepting: true,
+                max_running: usize::MAX,
                 ..State::default()
             }),
             wake: Condvar::new(),
             capacity: Mutex::new(capacity),
             prefix,
+            recorded_in: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Records every run's changes (queued, started, ended) in `state`, as monitor process
+    /// `instance`. Set once, before the first run.
+    pub fn record_in(&self, state: Arc<StateStore>, instance: i64) {
+        let _ = self.recorded_in.set((state, instance));
+    }
+
+    /// Where runs are recorded, when they are.
+    pub fn state(&self) -> Option<&StateStore> {
+        self.recorded_in.get().map(|(state, _)| &**state)
+    }
+
+    /// Records `view`'s current state; called with the lock held, so that a run's writes
+    /// reach the history in the order they happened.
+    fn persist(&self, view: &RunView) {
+        if let Some((state, instance)) = self.recorded_in.get() {
+            state.run(*instance, view);
+        }
+    }
+
+    /// Records that run `id` made the test dir `path` (removed after a crash).
+    pub fn record_test_dir(&self, id: &str, path: &std::path::Path) {
+        if let Some((state, _)) = self.recorded_in.get() {
+            state.test_dir(id, path);
         }
     }
 
@@ -242,6 +274,13 @@ impl Runs {
     /// A new queue size (after a reload); runs already queued stay.
     pub fn set_capacity(&self, capacity: usize) {
         *self.capacity.lock().unwrap_or_else(|p| p.into_inner()) = capacity;
+    }
+
+    /// How many runs may run at once (after a reload): running runs go on, and no worker takes
+    /// a run while that many run.
+    pub fn set_concurrency(&self, concurrency: usize) {
+        self.lock().max_running = concurrency.max(1);
+        self.wake.notify_all();
     }
 
     /// Queues a run; its id.
@@ -269,6 +308,7 @@ impl Runs {
             steps: Vec::new(),
             note: None,
         };
+        self.persist(&view);
         let (published, _) = watch::channel(0);
         state.entries.insert(
             id.clone(),
@@ -318,12 +358,15 @@ impl Runs {
             if !state.accepting {
                 return None;
             }
-            if let Some(id) = state.queue.pop_front() {
+            let free = state.running < state.max_running;
+            if let Some(id) = free.then(|| state.queue.pop_front()).flatten() {
                 state.running += 1;
                 let entry = state.entries.get_mut(&id)?;
                 entry.view.status = RunStatus::Running;
                 entry.view.started_at = Some(rfc3339(SystemTime::now()));
-                return Some((id, entry.view.request.clone()));
+                let request = entry.view.request.clone();
+                self.persist(&entry.view);
+                return Some((id, request));
             }
             state = self.wake.wait(state).unwrap_or_else(|p| p.into_inner());
         }
@@ -346,6 +389,7 @@ impl Runs {
             entry.view.note = note;
             entry.handle = None;
             entry.published.send_replace(entry.events.len());
+            self.persist(&entry.view);
         }
         drop(state);
         self.wake.notify_all();
@@ -365,6 +409,7 @@ impl Runs {
                     entry.view.finished_at = Some(rfc3339(SystemTime::now()));
                     entry.view.note = Some("cancelled before it started".into());
                     entry.published.send_replace(entry.events.len());
+                    self.persist(&entry.view);
                 }
                 CancelOutcome::Dequeued
             }
@@ -391,8 +436,10 @@ impl Runs {
         for id in queued {
             if let Some(entry) = state.entries.get_mut(&id) {
                 entry.view.status = RunStatus::Cancelled;
+                entry.view.finished_at = Some(rfc3339(SystemTime::now()));
                 entry.view.note = Some("the monitor stopped before the run started".into());
                 entry.published.send_replace(entry.events.len());
+                self.persist(&entry.view);
             }
         }
         drop(state);

@@ -16,6 +16,10 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+/// The client's address, in every request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct RemoteAddr(pub std::net::SocketAddr);
+
 /// Connections served at once; the next client waits in the listen backlog.
 pub const MAX_CONNECTIONS: usize = 256;
 
@@ -42,9 +46,9 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 // Out of descriptors, or a connection reset before it was accepted: wait a
                 // moment rather than spin.
                 Err(_) => {
@@ -55,7 +59,12 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(router.clone());
+        // The client's address, for the audit log.
+        let inner = TowerToHyperService::new(router.clone());
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            request.extensions_mut().insert(RemoteAddr(remote));
+            hyper::service::Service::call(&inner, request)
+        });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             let _ = connection.await;

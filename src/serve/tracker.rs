@@ -27,6 +27,9 @@ impl RunTracker {
 impl Reporter for RunTracker {
     fn report(&mut self, event: &Event) -> io::Result<()> {
         self.recorder.consumer().report(event)?;
+        if let Event::SuiteStarted { test_dir, .. } = event {
+            self.runs.record_test_dir(&self.id, test_dir);
+        }
         let line = serde_json::to_string(&event_json(event)).ok();
         self.runs
             .record_event(&self.id, line, |view| apply(view, event));

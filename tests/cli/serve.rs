@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::support::{StopOnDrop, TestEnv, smoke_runner};
+use crate::support::{StopOnDrop, TestEnv, smoke_runner, stdout};
 
 const TOKEN: &str = "serve-test-token-0123456789";
 
@@ -785,5 +785,315 @@ fn cancelling_a_running_run_stops_its_processes_and_removes_its_test_dir() {
         b"",
     );
     assert_eq!(status, 409);
+    assert!(served.terminate().success());
+}
+
+/// A step that leaves two processes behind (one in a session of its own, one in its group)
+/// and then runs long; `$RELEASE.pids` says it got there.
+const CRASHY_SUITE: &str = r#"
+name = "crashy"
+command = ""
+timeout = "300s"
+
+[[step]]
+name = "leaves processes behind"
+run = ["sh", "-c", "\"$FAKE\" daemonize:300 > \"$RELEASE.daemon\"; \"$FAKE\" spawn-grandchild:300 > \"$RELEASE.child\"; echo $$ > \"$RELEASE.pids.tmp\"; cat \"$RELEASE.daemon\" \"$RELEASE.child\" >> \"$RELEASE.pids.tmp\"; mv \"$RELEASE.pids.tmp\" \"$RELEASE.pids\"; exec \"$FAKE\" sleep:300"]
+"#;
+
+/// Whether process `pid` runs (a zombie waiting for its parent does not).
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+        !(state.starts_with('Z') || state.starts_with('X'))
+    })
+}
+
+/// Live processes whose environment carries `SMOKE_RUNNER_TAG=<runner>-…`.
+fn tagged_by(runner: u32) -> Vec<i32> {
+    let prefix = format!("SMOKE_RUNNER_TAG={runner}-");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| {
+            alive(pid)
+                && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|environ| {
+                    environ
+                        .split(|&b| b == 0)
+                        .any(|entry| entry.starts_with(prefix.as_bytes()))
+                })
+        })
+        .collect()
+}
+
+/// Kills the listed processes when a test ends before its monitor cleaned them up.
+struct KillOnDrop(Vec<i32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for &pid in &self.0 {
+            if alive(pid) {
+                // SAFETY: a process this test's run started.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
+}
+
+#[test]
+fn after_kill_9_mid_run_a_restart_marks_the_run_interrupted_cleans_up_and_schedules_on() {
+    let env = TestEnv::new()
+        .suite("crashy", CRASHY_SUITE)
+        .suite("quick", QUICK_SUITE)
+        .file(
+            "serve.toml",
+            "every = \"1s\"\nconcurrency = 2\n[suite.crashy]\nscheduled = false\n",
+        );
+    let first = Served::start(&env, &["--config", "serve.toml"]);
+    let old_pid = first.process.0.id();
+    let id = run_id(&first.post("/api/runs", r#"{"suites": ["crashy"]}"#).1);
+    let pids_file = env.path().join("release.pids");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let pids: Vec<i32> = loop {
+        if let Ok(text) = std::fs::read_to_string(&pids_file) {
+            break text
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|n| n.parse().ok())
+                .collect();
+        }
+        assert!(Instant::now() < deadline, "the step never started");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let _guard = KillOnDrop(pids.clone());
+    assert_eq!(
+        pids.len(),
+        3,
+        "the step, its daemon and its grandchild: {pids:?}"
+    );
+    assert!(pids.iter().all(|&pid| alive(pid)), "{pids:?}");
+    let before: Vec<String> = test_dirs_named(&env, "plandex-crashy");
+    assert_eq!(before.len(), 1, "one test dir while the run runs");
+    let mut first = first;
+    // SAFETY: killing the monitor this test started.
+    unsafe { libc::kill(old_pid as i32, libc::SIGKILL) };
+    first.process.0.wait().unwrap();
+    assert!(
+        pids.iter().all(|&pid| alive(pid)),
+        "kill -9 leaves the step's processes"
+    );
+
+    let second = Served::start(&env, &["--config", "serve.toml"]);
+    let run = second.json(&format!("/api/runs/{id}"));
+    assert_eq!(run["status"], "interrupted", "{run}");
+    assert_eq!(run["trigger"], "api", "{run}");
+    assert!(
+        run["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("cleaned up")),
+        "{run}"
+    );
+    let left: Vec<i32> = pids.iter().copied().filter(|&pid| alive(pid)).collect();
+    assert!(left.is_empty(), "processes from before the crash: {left:?}");
+    assert!(tagged_by(old_pid).is_empty(), "{:?}", tagged_by(old_pid));
+    assert!(
+        test_dirs_named(&env, "plandex-crashy").is_empty(),
+        "test dirs from before the crash: {:?}",
+        test_dirs_named(&env, "plandex-crashy")
+    );
+    let listed = second.json("/api/runs?suite=crashy");
+    assert_eq!(listed["runs"][0]["id"], id.as_str(), "{listed}");
+    assert_eq!(listed["runs"][0]["status"], "interrupted", "{listed}");
+    // The schedule goes on: a run of `quick` queued by this monitor passes.
+    let new_prefix = format!("-{}-", second.process.0.id());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let runs = second.json("/api/runs?suite=quick&limit=5");
+        let passed = runs["runs"].as_array().unwrap().iter().any(|run| {
+            run["trigger"] == "schedule"
+                && run["status"] == "passed"
+                && run["id"]
+                    .as_str()
+                    .is_some_and(|id| id.contains(&new_prefix))
+        });
+        if passed {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no scheduled run after the restart: {runs}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(second.terminate().success());
+}
+
+/// Folders under the scratch folder's `tmp/` whose name starts with `prefix`.
+fn test_dirs_named(env: &TestEnv, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(env.path().join("tmp"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with(prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_audit_log_says_who_did_what_without_the_token_and_history_runs_shows_the_trigger() {
+    let env = TestEnv::new().suite("quick", QUICK_SUITE);
+    // A run from the command line first, on the same (default) history.
+    assert_eq!(env.run(&[]).status.code(), Some(0));
+    let served = Served::start(&env, &["--every", "1h"]);
+    let (status, _) = request(&served.addr, "POST", "/api/runs", None, b"");
+    assert_eq!(status, 401);
+    let wrong = "not-the-token-but-long-enough-0000";
+    let (status, _) = request(&served.addr, "POST", "/api/runs", Some(wrong), b"");
+    assert_eq!(status, 401);
+    let id = run_id(&served.post("/api/runs", r#"{"suites": ["quick"]}"#).1);
+    served.wait_run(&id, |run| run["status"] == "passed");
+    let (status, _) = request(
+        &served.addr,
+        "DELETE",
+        &format!("/api/runs/{id}"),
+        Some(TOKEN),
+        b"",
+    );
+    assert_eq!(status, 409, "the run is over");
+    let (status, _) = served.get("/api/audit");
+    assert_eq!(status, 401, "reading the audit log needs the token");
+
+    let (status, body) = request(&served.addr, "GET", "/api/audit?limit=10", Some(TOKEN), b"");
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains(TOKEN) && !body.contains(wrong), "{body}");
+    let log: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let entries = log["entries"].as_array().unwrap();
+    let summary: Vec<(String, String, String, u64)> = entries
+        .iter()
+        .map(|entry| {
+            (
+                entry["who"].as_str().unwrap().to_owned(),
+                entry["method"].as_str().unwrap().to_owned(),
+                entry["path"].as_str().unwrap().to_owned(),
+                entry["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expect = |who: &str, method: &str, path: &str, status: u64| {
+        (who.to_owned(), method.to_owned(), path.to_owned(), status)
+    };
+    assert_eq!(
+        summary,
+        vec![
+            expect("anonymous", "GET", "/api/audit", 401),
+            expect("token", "DELETE", &format!("/api/runs/{id}"), 409),
+            expect("token", "POST", "/api/runs", 202),
+            expect("wrong token", "POST", "/api/runs", 401),
+            expect("anonymous", "POST", "/api/runs", 401),
+        ],
+        "{log:#}"
+    );
+    let trigger = &entries[2];
+    assert_eq!(trigger["run_id"], id.as_str(), "{trigger}");
+    assert_eq!(trigger["suites"], serde_json::json!(["quick"]), "{trigger}");
+    assert_eq!(trigger["remote"], "127.0.0.1", "{trigger}");
+    assert!(served.terminate().success());
+
+    let output = env.run(&["history", "runs", "--format", "json"]);
+    let runs: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let triggers: Vec<&str> = (runs.as_array().unwrap().iter())
+        .map(|run| run["trigger"].as_str().unwrap())
+        .collect();
+    assert_eq!(triggers, ["api", "command_line"], "{runs:#}");
+    assert_eq!(runs[0]["run_id"], id.as_str(), "{runs:#}");
+    let text = stdout(&env.run(&["history", "runs"]));
+    assert!(text.lines().next().unwrap().contains("trigger"), "{text}");
+    assert!(text.lines().nth(1).unwrap().contains(" api "), "{text}");
+}
+
+#[test]
+fn a_second_monitor_on_the_same_history_is_refused() {
+    let env = TestEnv::new().suite("quick", QUICK_SUITE);
+    let first = Served::start(&env, &["--every", "1h"]);
+    let output = env
+        .command()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-env-file",
+            "--every",
+            "1h",
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("another `smoke-runner serve` is using the history")
+            && error.contains("--history"),
+        "{error}"
+    );
+    assert!(first.terminate().success());
+}
+
+const FAILING_SUITE: &str = r#"
+name = "failing"
+command = ""
+
+[[step]]
+name = "fails"
+run = ["sh", "-c", "exit 3"]
+"#;
+
+#[test]
+fn sighup_reloads_the_concurrency_and_the_alerts() {
+    let (webhook, alerts) = webhook_receiver();
+    let unscheduled =
+        "every = \"1h\"\n[suite.held]\nscheduled = false\n[suite.failing]\nscheduled = false\n";
+    let env = TestEnv::new()
+        .suite("held", HELD_SUITE)
+        .suite("failing", FAILING_SUITE)
+        .file("serve.toml", &format!("concurrency = 1\n{unscheduled}"));
+    let served = Served::start(&env, &["--config", "serve.toml"]);
+    let failed = run_id(&served.post("/api/runs", r#"{"suites": ["failing"]}"#).1);
+    served.wait_run(&failed, |run| run["status"] == "failed");
+    let first = run_id(&served.post("/api/runs", r#"{"suites": ["held"]}"#).1);
+    let second = run_id(&served.post("/api/runs", r#"{"suites": ["held"]}"#).1);
+    served.wait_run(&first, |run| run["status"] == "running");
+    assert_eq!(
+        served.json(&format!("/api/runs/{second}"))["status"],
+        "queued"
+    );
+    assert!(
+        alerts.recv_timeout(Duration::from_millis(200)).is_err(),
+        "no webhook is configured yet"
+    );
+
+    std::fs::write(
+        env.path().join("serve.toml"),
+        format!("concurrency = 2\n{unscheduled}[alerts]\nwebhook = \"{webhook}\"\nafter = 1\n"),
+    )
+    .unwrap();
+    // SAFETY: signalling the monitor this test started.
+    unsafe { libc::kill(served.process.0.id() as i32, libc::SIGHUP) };
+    // The queued run starts beside the running one.
+    served.wait_run(&second, |run| run["status"] == "running");
+    assert_eq!(
+        served.json(&format!("/api/runs/{first}"))["status"],
+        "running"
+    );
+    release(&env);
+    served.wait_run(&first, |run| run["status"] == "passed");
+    served.wait_run(&second, |run| run["status"] == "passed");
+    let again = run_id(&served.post("/api/runs", r#"{"suites": ["failing"]}"#).1);
+    served.wait_run(&again, |run| run["status"] == "failed");
+    let alert = alerts
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the reloaded webhook hears the failure");
+    assert_eq!(alert["event"], "failing", "{alert}");
+    assert_eq!(alert["suite"], "failing", "{alert}");
+    assert_eq!(alert["run"], again.as_str(), "{alert}");
     assert!(served.terminate().success());
 }
