@@ -1097,3 +1097,22 @@ fn sighup_reloads_the_concurrency_and_the_alerts() {
     assert_eq!(alert["run"], again.as_str(), "{alert}");
     assert!(served.terminate().success());
 }
+
+#[test]
+fn a_postgresql_history_is_refused_with_what_to_do() {
+    let env = TestEnv::new().suite("quick", QUICK_SUITE);
+    let output = env
+        .command()
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-env-file"])
+        .args(["--history", "postgres://smoke:hunter2@127.0.0.1:1/smoke"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("does not support PostgreSQL yet") && error.contains("--history FILE"),
+        "{error}"
+    );
+    assert!(!error.contains("hunter2"), "{error}");
+}
