@@ -24,6 +24,7 @@ fn main() {
         Some(Command::Report(args)) => smoke_runner::app::report_main(args),
         Some(Command::Import(args)) => smoke_runner::app::import_main(args),
         Some(Command::Serve(args)) => smoke_runner::app::serve_main(args),
+        Some(Command::Log(args)) => smoke_runner::app::log_main(args),
         None => smoke_runner::app::run_main(&cli.run),
     };
     std::process::exit(code);

@@ -1,5 +1,5 @@
 //! The command-line front ends: suites with the human or libtest report, `exec`, `import`,
-//! `history`, `report` and `serve`.
+//! `history`, `report`, `serve` and `log`.
 //!
 //! Glue only: settings in, library calls, an exit status out (by the one policy in
 //! [`exit`](RunEnd)).
@@ -27,6 +27,7 @@ mod exit;
 mod history;
 mod import;
 mod import_check;
+mod log;
 mod report_output;
 mod retention;
 mod run;
@@ -36,5 +37,6 @@ pub use exec::exec_main;
 pub use exit::{EXEC_RUNNER_FAILED, EXIT_FAILED, EXIT_OK, EXIT_REPORT_FAILED, EXIT_USAGE, RunEnd};
 pub use history::{history_main, report_main};
 pub use import::import_main;
+pub use log::log_main;
 pub use run::{run_main, run_suites, run_suites_with};
 pub use serve::serve_main;

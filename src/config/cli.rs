@@ -61,6 +61,25 @@ pub enum Command {
     /// --token-file; without one the API only reads. Stops on SIGTERM or SIGINT after the
     /// running runs end (at most --drain-timeout); SIGHUP reloads --config and the suites.
     Serve(Box<ServeArgs>),
+
+    /// Print one step's whole output, masked, from a run's step logs: every attempt, as the
+    /// run saved it in its suite's log (`<log dir>/<run>/<suite>.log`).
+    Log(LogArgs),
+}
+
+/// `smoke-runner log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// The run: its id (the folder's name under the log folder) or `last`.
+    #[arg(value_name = "RUN|last")]
+    pub run: String,
+    /// The step: its test name (`suite::step`, as reports show it), or part of one that
+    /// matches only one step of the run.
+    #[arg(value_name = "STEP")]
+    pub step: String,
+    /// The step-log folder (as `--log-dir` of a run).
+    #[arg(long, value_name = "DIR", default_value = "target/smoke-logs")]
+    pub log_dir: PathBuf,
 }
 
 /// `smoke-runner serve`.
@@ -388,7 +407,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
 
-    /// Save every step's full output (secrets masked) under DIR/<run-id>/<suite>/<nn>-<step>.log.
+    /// Save every step's full output (secrets masked) in one log per suite,
+    /// DIR/<run-id>/<suite>.log (`smoke-runner log RUN STEP` prints one step's part).
     #[arg(long, value_name = "DIR", default_value = "target/smoke-logs")]
     pub log_dir: PathBuf,
 

@@ -10,7 +10,7 @@ mod settings;
 
 pub use cli::{
     Cli, Command, ExecArgs, Format, HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat,
-    ImportArgs, Partition, ReportArgs, RetentionArgs, RunArgs, ServeArgs, Shard,
+    ImportArgs, LogArgs, Partition, ReportArgs, RetentionArgs, RunArgs, ServeArgs, Shard,
 };
 pub use duration::{DurationError, MAX_DURATION, duration_from_secs, parse_duration};
 pub use env_file::{

@@ -204,8 +204,14 @@ fn step_record(finished: JsonStepFinished) -> Result<(JsonSuite, StepRecord), St
         output_tail,
         leaked_processes,
         log,
+        log_span,
         ..
     } = finished;
+    // Recorded as the run recorded it: the step's place in its suite's log.
+    let log = match (log, log_span) {
+        (Some(log), Some(span)) => Some(format!("{log}:{}", span.line)),
+        (log, _) => log,
+    };
     let outcome =
         Outcome::from_name(&outcome).ok_or_else(|| format!("unknown outcome `{outcome}`"))?;
     let record = StepRecord {

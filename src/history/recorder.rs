@@ -172,7 +172,7 @@ fn step_record(step: &Step, result: &StepResult) -> StepRecord {
         duration: result.duration,
         attempts: result.attempts,
         leftovers: u32::try_from(result.leaked_processes).unwrap_or(u32::MAX),
-        log_path: result.log_path.as_ref().map(|p| p.display().to_string()),
+        log_path: result.log_place(),
         skip_reason,
         checks: result
             .failures

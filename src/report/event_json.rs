@@ -172,8 +172,22 @@ pub struct JsonStepFinished {
     pub leaked_processes: usize,
     /// The suite's test dir.
     pub test_dir: Option<String>,
-    /// The step's log.
+    /// The step's log: its suite's log file, shared with the suite's other steps.
     pub log: Option<String>,
+    /// Where in `log` the step's output is.
+    pub log_span: Option<JsonLogSpan>,
+}
+
+/// Where a step's output is in its suite's log.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JsonLogSpan {
+    /// The line of the step's heading, from 1.
+    pub line: u64,
+    /// The byte offset of that line.
+    pub offset: u64,
+    /// The bytes of the step's part, every attempt included.
+    pub length: u64,
 }
 
 /// How a step's command or request ended, by `kind`.
@@ -535,6 +549,11 @@ fn step_finished(
         leaked_processes: result.leaked_processes,
         test_dir: result.test_dir.as_deref().map(display),
         log: result.log_path.as_deref().map(display),
+        log_span: result.log_span.map(|span| JsonLogSpan {
+            line: span.line,
+            offset: span.offset,
+            length: span.length,
+        }),
     }
 }
 

@@ -541,11 +541,36 @@ pub struct StepResult {
     pub leaked_processes: usize,
     /// The suite's test dir the step ran in (`None` when skipped).
     pub test_dir: Option<PathBuf>,
-    /// Where the step's full output was saved, when it was.
+    /// The file holding the step's full output, when it was saved: its suite's log, shared
+    /// with the suite's other steps.
     pub log_path: Option<PathBuf>,
+    /// Where in [`StepResult::log_path`] the step's output is.
+    pub log_span: Option<LogSpan>,
+}
+
+/// Where one step's part of its suite's log is: every attempt, from the step's heading line
+/// to the end of its last attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogSpan {
+    /// The line of the step's heading, counted from 1.
+    pub line: u64,
+    /// The byte offset of that line.
+    pub offset: u64,
+    /// How many bytes the step's part holds.
+    pub length: u64,
 }
 
 impl StepResult {
+    /// Where a person finds the step's whole output: `<log>:<line>` (the line of the step's
+    /// heading in its suite's log), or the log alone when the line is unknown.
+    pub fn log_place(&self) -> Option<String> {
+        let path = self.log_path.as_deref()?.display();
+        Some(match self.log_span {
+            Some(span) => format!("{path}:{}", span.line),
+            None => path.to_string(),
+        })
+    }
+
     /// A result for a step that never ran.
     pub fn skipped(reason: SkipReason) -> Self {
         Self {
@@ -559,6 +584,7 @@ impl StepResult {
             leaked_processes: 0,
             test_dir: None,
             log_path: None,
+            log_span: None,
         }
     }
 

@@ -26,7 +26,7 @@ pub enum DetailField {
     Leftovers,
     /// The suite's test dir.
     TestDir,
-    /// The step's log.
+    /// Where the step's whole output is: its suite's log and the line its part starts at.
     Log,
 }
 
@@ -89,8 +89,8 @@ impl<'a> FailureDetails<'a> {
         if let Some(dir) = &result.test_dir {
             fields.push((DetailField::TestDir, dir.display().to_string()));
         }
-        if let Some(log) = &result.log_path {
-            fields.push((DetailField::Log, log.display().to_string()));
+        if let Some(log) = result.log_place() {
+            fields.push((DetailField::Log, log));
         }
         Self {
             fields,

@@ -30,13 +30,13 @@ pub use budget::{BudgetTime, DegradedNote};
 pub use color::ColorChoice;
 pub use compact_duration::CompactDuration;
 pub use event_json::{
-    EVENTS_SCHEMA, JsonCounts, JsonEnvFile, JsonEvent, JsonFailure, JsonRunFinished,
+    EVENTS_SCHEMA, JsonCounts, JsonEnvFile, JsonEvent, JsonFailure, JsonLogSpan, JsonRunFinished,
     JsonRunStarted, JsonSkip, JsonSkippedSuite, JsonStatus, JsonStep, JsonStepFinished,
     JsonStepStarted, JsonSuite, JsonSuiteFinished,
 };
 pub use events::{
-    Actual, BrokenRule, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, RunStart,
-    SkipReason, StepId, StepRef, StepResult, SuiteId, SuiteResult, Summary, Verdict,
+    Actual, BrokenRule, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, LogSpan,
+    RunStart, SkipReason, StepId, StepRef, StepResult, SuiteId, SuiteResult, Summary, Verdict,
 };
 pub use failure_details::{DetailField, FailureDetails};
 pub use gates::{

@@ -160,8 +160,8 @@ fn failure_block(text: &mut String, suite: &Suite, step: &Step, result: &StepRes
     if let Some(dir) = &result.test_dir {
         field(text, "test_dir", &dir.display().to_string());
     }
-    if let Some(log) = &result.log_path {
-        field(text, "log", &log.display().to_string());
+    if let Some(log) = result.log_place() {
+        field(text, "log", &log);
     }
     if let Some(command) = reproduce_command(suite, step) {
         field(text, "reproduce", &command);

@@ -43,7 +43,7 @@ const SIZES_FILE: &str = ".run-sizes";
 const SIZES_LIMIT: u64 = 1024 * 1024;
 
 /// Whether `name` is a run id: `YYYYMMDD-HHMMSS-PID`.
-fn is_run_id(name: &str) -> bool {
+pub fn is_run_id(name: &str) -> bool {
     let mut parts = name.split('-');
     let digits = |part: Option<&str>, len: Option<usize>| {
         part.is_some_and(|p| {
@@ -64,24 +64,10 @@ fn run_key(name: &str) -> (&str, u64) {
     (time, pid[1..].parse().unwrap_or(0))
 }
 
-/// Deletes the oldest run folders under `root` beyond `limits`, at most `budget` of them
-/// (`None`: all); `current` (the run that just ended) is never deleted. A missing `root` is
-/// nothing to do.
-pub fn prune_step_logs(
-    root: &Path,
-    current: Option<&str>,
-    limits: LogLimits,
-    budget: Option<usize>,
-) -> io::Result<LogsPruned> {
-    let entries = match std::fs::read_dir(root) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return Ok(LogsPruned::default());
-        }
-        Err(error) => return Err(error),
-    };
+/// The run folders under `root`, newest first (links named like a run are left out).
+pub fn run_folders(root: &Path) -> io::Result<Vec<String>> {
     let mut runs: Vec<String> = Vec::new();
-    for entry in entries {
+    for entry in std::fs::read_dir(root)? {
         let entry = entry?;
         let Ok(name) = entry.file_name().into_string() else {
             continue;
@@ -92,6 +78,25 @@ pub fn prune_step_logs(
         }
     }
     runs.sort_by(|a, b| run_key(b).cmp(&run_key(a)));
+    Ok(runs)
+}
+
+/// Deletes the oldest run folders under `root` beyond `limits`, at most `budget` of them
+/// (`None`: all); `current` (the run that just ended) is never deleted. A missing `root` is
+/// nothing to do.
+pub fn prune_step_logs(
+    root: &Path,
+    current: Option<&str>,
+    limits: LogLimits,
+    budget: Option<usize>,
+) -> io::Result<LogsPruned> {
+    let runs = match run_folders(root) {
+        Ok(runs) => runs,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            return Ok(LogsPruned::default());
+        }
+        Err(error) => return Err(error),
+    };
     let mut sizes = read_sizes(root);
     let mut known = HashMap::with_capacity(runs.len());
     let mut total = 0u64;

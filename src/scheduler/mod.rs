@@ -16,9 +16,10 @@ mod test_dir;
 
 pub use filterset::{FilterError, Filterset};
 pub use fixture_copy::CopyError;
-pub use log_retention::{LogLimits, LogsPruned, prune_step_logs};
+pub use log_retention::{LogLimits, LogsPruned, is_run_id, prune_step_logs, run_folders};
 pub use run::run;
 pub use selection::{Filter, Selection};
 pub use sink::{EventSink, Fanout, ReportFailure, ReportThread, Subscriber};
 pub use step_command::step_timeout;
+pub use step_log::{INDEX_SUFFIX, IndexEntry, read_index, read_part};
 pub use test_dir::TestDir;

@@ -1,258 +1,416 @@
-//! Each step's whole output, masked, in a file under the run's log folder:
-//! `<log dir>/<suite>/<nn>-<step>.log`, kept after the test dir is gone.
+//! Each step's whole output, masked, in one log per suite under the run's log folder:
+//! `<log dir>/<suite>.log`, the steps one after another, each under a heading line, kept after
+//! the test dir is gone. Beside it, `<suite>.log.index` says where each step's part is (one
+//! JSON line per attempt: step number, test name, line, byte offset and length), for
+//! `smoke-runner log`; each step's result carries the same place ([`LogSpan`]).
 //!
-//! The per-step path is hot (see `benches/`), and creating a file is among the dearest things
-//! a step does besides spawning. So a log is masked and assembled in memory on the suite's
-//! thread, and a writer thread of the suite's own creates the folder once and writes each
-//! file with one `write` while the next step runs. Logs longer than [`IN_MEMORY_LIMIT`] are
-//! streamed from the capture instead, once the writer has caught up. Nothing is synced: a log
-//! is as durable as any file the test wrote. The suite's logs are all on disk when
-//! [`StepLogs::finish`] returns, before the suite is reported finished.
+//! The per-step path is hot (see `benches/`). Creating and deleting files is dear, above all
+//! on a journal-less ext4 right after a mass deletion (benches/README.md): one file per step
+//! meant 200 creations per run of 200 steps, and as many deletions when retention dropped the
+//! run. So a suite's log and its index are created once, at its first step, and each step's
+//! part is assembled in memory (masked) and appended with one `write` on the suite's own
+//! thread: no thread to hand it to, no file to create. Parts longer than
+//! [`IN_MEMORY_LIMIT`] are streamed from the capture. Nothing is synced: a log is as durable as
+//! any file the test wrote. A step's part is in the file when its result is reported.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::ops::ControlFlow;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::thread::JoinHandle;
+
+use serde::{Deserialize, Serialize};
 
 use crate::exec::{Outcome, StreamSelector};
 use crate::mask::{Masker, MaskingWriter};
+use crate::report::LogSpan;
 
-/// Logs up to this size are assembled in memory and handed to the writer thread; longer ones
-/// are streamed to their file from the suite's thread.
+/// Parts up to this size are assembled in memory and written at once; longer ones are
+/// streamed to the log from the capture.
 const IN_MEMORY_LIMIT: u64 = 1024 * 1024;
-/// Logs waiting for the writer at most: a slow disk holds the steps back, not memory.
-const QUEUE: usize = 32;
-/// Room for the command line, the attempt marker and the closing status line.
+/// Room for the heading, the command line, the attempt marker and the closing status line.
 const FRAME_BYTES: usize = 512;
+/// The index of a suite's log is `<log>` with this added.
+pub const INDEX_SUFFIX: &str = ".index";
+
+/// One line of a suite log's index: where one step's part is, as of one attempt (a step
+/// retried has a line per attempt; the last one covers them all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    /// The step's position in its suite, from 1.
+    pub step: usize,
+    /// Its test name (`suite::step`), masked.
+    pub name: String,
+    /// The attempt this line was written after.
+    pub attempt: u32,
+    /// The line of the step's heading, from 1.
+    pub line: u64,
+    /// The byte offset of the heading.
+    pub offset: u64,
+    /// The bytes of the step's part so far.
+    pub length: u64,
+}
 
 /// The step logs of one suite.
 pub(super) struct StepLogs<'a> {
-    /// `<log dir>/<suite>`; `None` when logs are off.
-    dir: Option<PathBuf>,
+    /// The run's log folder; `None` when logs are off.
+    run_dir: Option<PathBuf>,
+    slug: &'a str,
     masker: &'a Masker,
-    /// Started with the first log.
-    writer: Option<Writer>,
-    /// The first log that could not be written from this thread.
+    /// Opened at the first step.
+    open: Option<OpenLog>,
+    /// The step whose part was written last, to which a retry appends.
+    current: Option<Part>,
+    /// The first log that could not be written.
     failure: Option<io::Error>,
 }
 
-struct Writer {
-    jobs: SyncSender<Job>,
-    thread: JoinHandle<io::Result<()>>,
+/// A suite's log and index, open for appending.
+struct OpenLog {
+    path: PathBuf,
+    log: File,
+    index: File,
+    /// Bytes in the log.
+    offset: u64,
+    /// Lines in the log (newlines).
+    lines: u64,
 }
 
-enum Job {
-    /// Write `bytes` to `path`, after what it holds when `append`.
-    Write {
-        path: PathBuf,
-        bytes: Vec<u8>,
-        append: bool,
-    },
-    /// Answer once every earlier job is done.
-    Flush(SyncSender<()>),
+/// Where the current step's part began.
+struct Part {
+    step: usize,
+    line: u64,
+    offset: u64,
 }
 
 impl<'a> StepLogs<'a> {
-    /// The logs of the suite `suite_slug` under `log_dir` (none when `log_dir` is `None`).
-    pub(super) fn new(log_dir: Option<&Path>, suite_slug: &str, masker: &'a Masker) -> Self {
+    /// The logs of the suite `suite_slug` in the run folder `run_dir` (none when `None`).
+    pub(super) fn new(run_dir: Option<&Path>, suite_slug: &'a str, masker: &'a Masker) -> Self {
         Self {
-            dir: log_dir.map(|dir| dir.join(suite_slug)),
+            run_dir: run_dir.map(Path::to_owned),
+            slug: suite_slug,
             masker,
-            writer: None,
+            open: None,
+            current: None,
             failure: None,
         }
     }
 
-    /// Saves an attempt's whole output, masked, as `<nn>-<name>.log` (`nn` from `index`, the
-    /// step's position from 0), after the earlier attempts' output. Returns the log's path;
-    /// `None` when logs are off.
+    /// Appends an attempt's whole output, masked, to the suite's log: under a heading for the
+    /// first attempt of the step at `index` (its position from 0) named `test_name`, after
+    /// the earlier attempts' output for a retry. Returns the log's path and the step's place
+    /// in it; `None` when logs are off or the log cannot be written (the error is kept for
+    /// [`StepLogs::finish`]).
     pub(super) fn write(
         &mut self,
         index: usize,
-        name: &str,
+        test_name: &str,
         attempt: u32,
         command_line: &str,
         outcome: &Outcome,
-    ) -> Option<PathBuf> {
-        let dir = self.dir.clone()?;
-        let path = dir.join(format!("{:02}-{name}.log", index + 1));
-        let append = attempt > 1;
-        let length = outcome.output.len(StreamSelector::Combined);
-        if length <= IN_MEMORY_LIMIT {
-            let capacity = length as usize + command_line.len() + FRAME_BYTES;
-            let mut bytes = Vec::with_capacity(capacity);
-            let assembled = self.fill(&mut bytes, attempt, command_line, outcome);
-            match assembled {
-                Ok(()) => {
-                    let job = Job::Write {
-                        path: path.clone(),
-                        bytes,
-                        append,
-                    };
-                    // Given back when there is no writer thread: written here.
-                    if let Some(Job::Write {
-                        path,
-                        bytes,
-                        append,
-                    }) = self.send(job)
-                    {
-                        self.note(write_file(&dir, &path, &bytes, append));
-                    }
-                }
-                Err(error) => self.note(Err(error)),
-            }
-        } else {
-            // Earlier attempts' logs first, then this one streamed from the capture.
-            self.flush();
-            let written = open(&dir, &path, append).and_then(|file| {
-                let mut out = BufWriter::with_capacity(64 * 1024, file);
-                self.fill(&mut out, attempt, command_line, outcome)?;
-                out.into_inner().map_err(|error| error.into_error())?;
-                Ok(())
+    ) -> Option<(PathBuf, LogSpan)> {
+        self.open()?;
+        let log = self.open.as_mut()?;
+        let retry = self.current.as_ref().is_some_and(|part| part.step == index);
+        if !retry {
+            self.current = Some(Part {
+                step: index,
+                line: log.lines + 1,
+                offset: log.offset,
             });
-            self.note(written);
         }
-        Some(path)
+        let heading = (!retry).then(|| format!("=== step {}: {test_name} ===\n", index + 1));
+        let frame = Frame {
+            heading: heading.as_deref(),
+            attempt,
+            command_line,
+            outcome,
+        };
+        let written = append(log, self.masker, &frame);
+        let part = self.current.as_ref()?;
+        let span = LogSpan {
+            line: part.line,
+            offset: part.offset,
+            length: log.offset - part.offset,
+        };
+        let entry = IndexEntry {
+            step: index + 1,
+            name: self.masker.mask(test_name).into_owned(),
+            attempt,
+            line: span.line,
+            offset: span.offset,
+            length: span.length,
+        };
+        let indexed = written.and_then(|()| write_entry(&mut log.index, &entry));
+        let path = log.path.clone();
+        match indexed {
+            Ok(()) => Some((path, span)),
+            Err(error) => {
+                self.failure.get_or_insert(error);
+                None
+            }
+        }
     }
 
-    /// Waits until every log is written; the first error, if one could not be.
-    pub(super) fn finish(mut self) -> Option<io::Error> {
-        if let Some(writer) = self.writer.take() {
-            drop(writer.jobs);
-            let result = writer
-                .thread
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the log writer stopped")));
-            if let Err(error) = result {
-                self.failure.get_or_insert(error);
-            }
-        }
+    /// The first error, if a log could not be written.
+    pub(super) fn finish(self) -> Option<io::Error> {
         self.failure
     }
 
-    /// The folder of this suite's logs.
-    pub(super) fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
+    /// Where the suite's log goes: `<run dir>/<suite>.log`.
+    pub(super) fn path(&self) -> Option<PathBuf> {
+        let dir = self.run_dir.as_ref()?;
+        Some(dir.join(format!("{}.log", self.slug)))
     }
 
-    /// The log text, masked: the attempt marker, the command line, the output, how it ended.
-    fn fill(
-        &self,
-        out: impl Write,
-        attempt: u32,
-        command_line: &str,
-        outcome: &Outcome,
-    ) -> io::Result<()> {
-        let mut out = MaskingWriter::new(self.masker, out);
-        if attempt > 1 {
-            writeln!(out, "\n--- attempt {attempt} ---")?;
+    /// Opens the log and its index at the first step; `None` when logs are off or they
+    /// cannot be opened (the error kept; no later step tries again).
+    fn open(&mut self) -> Option<()> {
+        if self.open.is_some() {
+            return Some(());
         }
-        writeln!(out, "$ {command_line}")?;
-        let mut failed = None;
-        outcome
-            .output
-            .for_each_chunk(StreamSelector::Combined, |chunk| {
-                match out.write_all(chunk) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(error) => {
-                        failed = Some(error);
-                        ControlFlow::Break(())
-                    }
-                }
-            })?;
-        if let Some(error) = failed {
-            return Err(error);
+        if self.failure.is_some() {
+            return None;
         }
-        writeln!(
-            out,
-            "\n[{} after {:.3}s]",
-            outcome.termination,
-            outcome.duration.as_secs_f64()
-        )?;
-        out.finish()?;
-        Ok(())
-    }
-
-    /// Hands `job` to the writer thread, started on first use; gives it back when there is no
-    /// writer thread (it could not be started, or it stopped).
-    fn send(&mut self, job: Job) -> Option<Job> {
-        if self.writer.is_none() {
-            let dir = self.dir.clone()?;
-            let (jobs, queue) = mpsc::sync_channel(QUEUE);
-            let thread = std::thread::Builder::new()
-                .name("step-logs".into())
-                .spawn(move || write_queue(&dir, &queue));
-            match thread {
-                Ok(thread) => self.writer = Some(Writer { jobs, thread }),
-                Err(_) => return Some(job),
+        let dir = self.run_dir.clone()?;
+        let path = self.path()?;
+        match OpenLog::open(&dir, path) {
+            Ok(open) => {
+                self.open = Some(open);
+                Some(())
+            }
+            Err(error) => {
+                self.failure = Some(error);
+                None
             }
         }
-        let writer = self.writer.as_ref()?;
-        writer.jobs.send(job).err().map(|error| error.0)
     }
+}
 
-    /// Waits until the writer thread has written every log handed to it.
-    fn flush(&mut self) {
-        let Some(writer) = &self.writer else {
-            return;
+impl OpenLog {
+    /// Opens `path` and its index in `dir` (made when missing) for appending. Normally both
+    /// are new; a suite run again in the same run (a repeated gate) appends after itself.
+    fn open(dir: &Path, path: PathBuf) -> io::Result<Self> {
+        let log = match open_append(&path) {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(dir)?;
+                open_append(&path)?
+            }
+            opened => opened?,
         };
-        let (done, wait) = mpsc::sync_channel(1);
-        if writer.jobs.send(Job::Flush(done)).is_ok() {
-            let _ = wait.recv();
-        }
+        let mut index_path = path.clone().into_os_string();
+        index_path.push(INDEX_SUFFIX);
+        let index = open_append(Path::new(&index_path))?;
+        let offset = log.metadata()?.len();
+        let lines = if offset == 0 {
+            0
+        } else {
+            count_lines(File::open(&path)?)?
+        };
+        Ok(Self {
+            path,
+            log,
+            index,
+            offset,
+            lines,
+        })
     }
+}
 
-    fn note(&mut self, result: io::Result<()>) {
-        if let Err(error) = result {
-            self.failure.get_or_insert(error);
+/// What one attempt adds to the log.
+struct Frame<'a> {
+    /// The step's heading, before its first attempt.
+    heading: Option<&'a str>,
+    attempt: u32,
+    command_line: &'a str,
+    outcome: &'a Outcome,
+}
+
+/// Appends `frame`, masked, to `log`, counting its bytes and lines.
+fn append(log: &mut OpenLog, masker: &Masker, frame: &Frame<'_>) -> io::Result<()> {
+    let length = frame.outcome.output.len(StreamSelector::Combined);
+    let result = if length <= IN_MEMORY_LIMIT {
+        let capacity = length as usize + frame.command_line.len() + FRAME_BYTES;
+        let mut bytes = Vec::with_capacity(capacity);
+        fill(&mut bytes, masker, frame).and_then(|()| {
+            (&log.log).write_all(&bytes)?;
+            Ok((bytes.len() as u64, newlines(&bytes)))
+        })
+    } else {
+        let mut out = Counting {
+            out: BufWriter::with_capacity(64 * 1024, &log.log),
+            bytes: 0,
+            lines: 0,
+        };
+        fill(&mut out, masker, frame).and_then(|()| {
+            out.out.flush()?;
+            Ok((out.bytes, out.lines))
+        })
+    };
+    match result {
+        Ok((bytes, lines)) => {
+            log.offset += bytes;
+            log.lines += lines;
+            Ok(())
+        }
+        Err(error) => {
+            // Whatever reached the file still counts, so that later offsets stay right.
+            if let Ok(metadata) = log.log.metadata() {
+                log.offset = metadata.len();
+            }
+            Err(error)
         }
     }
 }
 
-/// The writer thread: every job in order; the first error.
-fn write_queue(dir: &Path, queue: &Receiver<Job>) -> io::Result<()> {
-    let mut failure = None;
-    for job in queue {
-        match job {
-            Job::Write {
-                path,
-                bytes,
-                append,
-            } => {
-                if let Err(error) = write_file(dir, &path, &bytes, append) {
-                    failure.get_or_insert(error);
+/// The part's text, masked: the heading, the attempt marker, the command line, the output,
+/// how it ended.
+fn fill(out: impl Write, masker: &Masker, frame: &Frame<'_>) -> io::Result<()> {
+    let mut out = MaskingWriter::new(masker, out);
+    if let Some(heading) = frame.heading {
+        out.write_all(heading.as_bytes())?;
+    } else {
+        writeln!(out, "\n--- attempt {} ---", frame.attempt)?;
+    }
+    writeln!(out, "$ {}", frame.command_line)?;
+    let mut failed = None;
+    frame
+        .outcome
+        .output
+        .for_each_chunk(StreamSelector::Combined, |chunk| {
+            match out.write_all(chunk) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(error) => {
+                    failed = Some(error);
+                    ControlFlow::Break(())
                 }
             }
-            Job::Flush(done) => {
-                let _ = done.send(());
-            }
-        }
+        })?;
+    if let Some(error) = failed {
+        return Err(error);
     }
-    failure.map_or(Ok(()), Err)
+    writeln!(
+        out,
+        "\n[{} after {:.3}s]",
+        frame.outcome.termination,
+        frame.outcome.duration.as_secs_f64()
+    )?;
+    out.finish()?;
+    Ok(())
 }
 
-fn write_file(dir: &Path, path: &Path, bytes: &[u8], append: bool) -> io::Result<()> {
-    open(dir, path, append)?.write_all(bytes)
+/// A writer that counts the bytes and lines that pass through it.
+struct Counting<W> {
+    out: W,
+    bytes: u64,
+    lines: u64,
 }
 
-/// Opens a log for writing, making its folder when missing (at the first log, or when a step
-/// removed it).
-fn open(dir: &Path, path: &Path, append: bool) -> io::Result<File> {
-    let open = || {
-        OpenOptions::new()
-            .create(true)
-            .write(true)
-            .append(append)
-            .truncate(!append)
-            .open(path)
-    };
-    match open() {
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir)?;
-            open()
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.out.write(buf)?;
+        self.bytes += written as u64;
+        self.lines += newlines(&buf[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+fn newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&byte| byte == b'\n').count() as u64
+}
+
+fn count_lines(file: File) -> io::Result<u64> {
+    let mut reader = BufReader::with_capacity(64 * 1024, file);
+    let mut lines = 0;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(lines);
         }
-        opened => opened,
+        lines += newlines(chunk);
+        let length = chunk.len();
+        reader.consume(length);
+    }
+}
+
+fn write_entry(index: &mut File, entry: &IndexEntry) -> io::Result<()> {
+    let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
+    line.push(b'\n');
+    index.write_all(&line)
+}
+
+/// Opens `path` for appending, creating it; never through a link, never a FIFO's reader wait.
+fn open_append(path: &Path) -> io::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// The index entries of the suite log at `log`, in the order written; lines that cannot be
+/// read as entries are skipped. At most `limit` bytes of index are read.
+pub fn read_index(
+    log: &Path,
+    limit: u64,
+) -> Result<Vec<IndexEntry>, crate::regular_file::ReadError> {
+    let mut path = log.to_owned().into_os_string();
+    path.push(INDEX_SUFFIX);
+    let bytes = crate::regular_file::read(Path::new(&path), limit)?;
+    Ok(bytes
+        .split(|&byte| byte == b'\n')
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .collect())
+}
+
+/// The bytes `span` covers in the log file `log` (fewer when the file is shorter).
+pub fn read_part(log: &Path, offset: u64, length: u64) -> io::Result<Vec<u8>> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = crate::regular_file::open(log).map_err(io::Error::other)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut bytes = Vec::new();
+    file.take(length).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_counted_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, "one\ntwo\n\nfour").unwrap();
+        assert_eq!(count_lines(File::open(&path).unwrap()).unwrap(), 3);
+    }
+
+    #[test]
+    fn the_index_skips_lines_it_cannot_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("s.log");
+        let entry = IndexEntry {
+            step: 2,
+            name: "s::b".into(),
+            attempt: 1,
+            line: 5,
+            offset: 40,
+            length: 12,
+        };
+        let mut text = serde_json::to_string(&entry).unwrap();
+        text.push_str("\nnot json\n");
+        std::fs::write(dir.path().join("s.log.index"), text).unwrap();
+        assert_eq!(read_index(&log, 1024).unwrap(), [entry]);
     }
 }

@@ -269,11 +269,11 @@ impl<'a> SuiteRun<'a> {
 
     fn finish(self, kept_test_dir: Option<std::path::PathBuf>, started: Instant) -> SuiteResult {
         let logs = self.logs.into_inner();
-        let log_dir = logs.dir().map(Path::to_owned);
-        if let (Some(error), Some(dir)) = (logs.finish(), log_dir) {
+        let log_path = logs.path();
+        if let (Some(error), Some(path)) = (logs.finish(), log_path) {
             let text = format!(
                 "warning: cannot write the step logs in {}: {error}",
-                dir.display()
+                path.display()
             );
             self.cx.sink.emit(Event::Note {
                 suite: Arc::clone(self.suite),

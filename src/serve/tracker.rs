@@ -74,7 +74,7 @@ fn apply(view: &mut RunView, event: &Event) {
                 duration_ms: u64::try_from(result.duration.as_millis()).unwrap_or(u64::MAX),
                 attempts: result.attempts,
                 output_tail: tail(&result.output_tail, OUTPUT_TAIL_BYTES),
-                log: result.log_path.as_ref().map(|p| p.display().to_string()),
+                log: result.log_place(),
             });
         }
         _ => {}

@@ -181,7 +181,7 @@ duration: [TIME]
 check:    expected exit status 0, got exit status 3
 check:    stdout does not contain \"good\"
 test dir: [SCRATCH]/tmp/plandex-lib_test-[PID]-[RAND]
-log:      target/smoke-logs/[RUN]/lib_test/04-broken.log
+log:      target/smoke-logs/[RUN]/lib_test.log:11
 output (last lines):
   | bad
 re-run:   smoke-runner --suites suites/lt.toml --exact lib_test::broken

@@ -108,7 +108,7 @@ fn one_failing_run_writes_every_report_with_the_key_masked_everywhere() {
     // Every file, the retention's `.run-sizes` beside the run folders included.
     let logs = files_under(&env.path().join("logs"));
     let step_logs = logs.iter().filter(|(path, _)| is_log(path)).count();
-    assert_eq!(step_logs, 3, "one log per step that ran: {logs:?}");
+    assert_eq!(step_logs, 1, "one log for the suite: {logs:?}");
     let mut outputs: Vec<(String, &[u8])> = vec![
         ("stdout".into(), &output.stdout),
         ("stderr".into(), &output.stderr),
@@ -543,31 +543,107 @@ stdout.contains = "END-OF-LONG"
 
 [[step]]
 name = "After the long one"
-run = "out:short"
+run = "out:short exit:1"
 "#,
     );
     let output = env.run(&["--log-dir", "logs"]);
     let report = stdout(&output);
-    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert_eq!(output.status.code(), Some(1), "{report}");
     let mut logs = files_under(&env.path().join("logs"));
     logs.retain(|(path, _)| is_log(path));
-    assert_eq!(logs.len(), 3, "{logs:?}");
-    let retried = String::from_utf8(logs[0].1.clone()).unwrap();
-    let positions: Vec<usize> = ["attempt-1", "--- attempt 2 ---", "attempt-2"]
+    assert_eq!(logs.len(), 1, "one log for the suite: {logs:?}");
+    let (path, log) = &logs[0];
+    assert_eq!(path.file_name().unwrap(), "logged.log");
+    let text = String::from_utf8_lossy(log);
+    let positions: Vec<usize> = ["=== step 1: logged::third_time_lucky ===", "attempt-1"]
         .iter()
-        .chain(&["--- attempt 3 ---", "attempt-3"])
-        .map(|text| {
-            retried
-                .find(text)
-                .unwrap_or_else(|| panic!("{text}: {retried}"))
+        .chain(&[
+            "--- attempt 2 ---",
+            "attempt-2",
+            "--- attempt 3 ---",
+            "attempt-3",
+        ])
+        .chain(&["=== step 2: logged::long_output ===", "END-OF-LONG\n"])
+        .chain(&["=== step 3: logged::after_the_long_one ===", "short\n"])
+        .map(|part| {
+            text.find(part)
+                .unwrap_or_else(|| panic!("{part} not in the log"))
         })
         .collect();
-    assert!(positions.is_sorted(), "{retried}");
-    let long = &logs[1].1;
-    assert!(long.len() > 3 * 1024 * 1024, "{}", long.len());
-    assert!(contains(long, "END-OF-LONG\n"));
-    assert!(contains(&logs[2].1, "$ "), "{:?}", logs[2]);
-    assert!(contains(&logs[2].1, "short\n"), "{:?}", logs[2]);
+    assert!(positions.is_sorted(), "{positions:?}");
+    assert!(log.len() > 3 * 1024 * 1024, "{}", log.len());
+
+    // The failed step's report names the line of its heading, after the 3 MiB of output.
+    let place = report
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("log:"))
+        .unwrap_or_else(|| panic!("no log line: {report}"))
+        .trim();
+    let (file, line) = place.rsplit_once(':').unwrap();
+    assert_eq!(env.path().join(file), *path, "{place}");
+    let line: usize = line.parse().unwrap();
+    assert_eq!(
+        text.lines().nth(line - 1),
+        Some("=== step 3: logged::after_the_long_one ==="),
+        "{place}"
+    );
+
+    // `smoke-runner log` prints one step's part: every attempt, nothing of the others.
+    let shown = env
+        .command()
+        .args(["log", "--log-dir", "logs", "last", "third_time"])
+        .output()
+        .unwrap();
+    let shown_text = stdout(&shown);
+    assert_eq!(shown.status.code(), Some(0), "{}", stderr(&shown));
+    assert!(shown_text.starts_with("=== step 1: logged::third_time_lucky ===\n"));
+    assert!(shown_text.contains("attempt-1\n") && shown_text.contains("attempt-3\n"));
+    assert!(!shown_text.contains("=== step 2"), "{shown_text}");
+    let long = env
+        .command()
+        .args(["log", "--log-dir", "logs", "last", "logged::long_output"])
+        .output()
+        .unwrap();
+    assert!(long.stdout.len() > 3 * 1024 * 1024);
+    assert!(contains(&long.stdout, "END-OF-LONG\n"));
+    assert!(!contains(&long.stdout, "=== step 3"));
+}
+
+#[test]
+fn the_log_command_says_what_it_cannot_find() {
+    let env = TestEnv::new().suite(
+        "logged",
+        "command = \"${FAKE}\"\n[[step]]\nname = \"One\"\nrun = \"out:1\"\n[[step]]\nname = \"Other\"\nrun = \"out:2\"\n",
+    );
+    let output = env.run(&["--log-dir", "logs"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let log = |args: &[&str]| {
+        let output = env
+            .command()
+            .args(["log", "--log-dir", "logs"])
+            .args(args)
+            .output()
+            .unwrap();
+        (output.status.code(), stderr(&output))
+    };
+    let (code, said) = log(&["last", "o"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains("`o` matches 2 steps: logged::one, logged::other"),
+        "{said}"
+    );
+    let (code, said) = log(&["last", "nothing"]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("no step of run "), "{said}");
+    let (code, said) = log(&["20200101-000000-1", "one"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        said.contains("no step logs for run 20200101-000000-1"),
+        "{said}"
+    );
+    let (code, said) = log(&["../etc", "one"]);
+    assert_eq!(code, Some(2));
+    assert!(said.contains("`../etc` is not a run id"), "{said}");
 }
 
 #[test]

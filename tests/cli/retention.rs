@@ -65,13 +65,15 @@ fn many_runs_keep_at_most_the_configured_logs_and_history_runs() {
         size <= size_when_full + 8 * 4096,
         "the history grew from {size_when_full} to {size} bytes while holding 5 runs"
     );
-    // The newest run's logs are whole.
+    // The newest run's logs are whole: the suite's log holds every step, its index each.
     let newest = env
         .path()
         .join("target/smoke-logs")
-        .join(log_runs(&env).last().unwrap())
-        .join("many");
-    assert_eq!(std::fs::read_dir(newest).unwrap().count(), 20);
+        .join(log_runs(&env).last().unwrap());
+    let log = std::fs::read_to_string(newest.join("many.log")).unwrap();
+    assert_eq!(log.matches("\n=== step ").count() + 1, 20, "{log}");
+    let index = std::fs::read_to_string(newest.join("many.log.index")).unwrap();
+    assert_eq!(index.lines().count(), 20, "{index}");
 }
 
 #[test]

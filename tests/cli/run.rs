@@ -215,7 +215,7 @@ const FAILING_REPORT: &str = "\
     duration: [TIME]
     check:    stdout does not contain \"expected\"
     test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
-    log:      target/smoke-logs/[RUN]/failing/02-wrong_output.log
+    log:      target/smoke-logs/[RUN]/failing.log:6
     output (last 1 line):
       | actual
     re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_output
@@ -226,7 +226,7 @@ const FAILING_REPORT: &str = "\
     duration: [TIME]
     check:    expected exit status 0, got exit status 4
     test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
-    log:      target/smoke-logs/[RUN]/failing/03-wrong_status.log
+    log:      target/smoke-logs/[RUN]/failing.log:11
     output (last 1 line):
       | boom
     re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::wrong_status
@@ -237,7 +237,7 @@ const FAILING_REPORT: &str = "\
     duration: [TIME]
     check:    file nowhere.txt does not exist
     test dir: [SCRATCH]/tmp/plandex-failing-[PID]-[RAND]
-    log:      target/smoke-logs/[RUN]/failing/04-missing_file.log
+    log:      target/smoke-logs/[RUN]/failing.log:16
     output:   (none)
     re-run:   smoke-runner --suites suites/failing.toml --exact failing::checks::missing_file
 → Running (timeout [TIME]): $FAKE out:still-running

@@ -70,7 +70,7 @@ status:   timed out after [TIME] (stopped with SIGTERM)
 duration: [TIME]
 check:    expected exit status 0, got timed out (stopped with SIGTERM)
 test dir: [SCRATCH]/tmp/plandex-counts-[PID]-[RAND]
-log:      target/smoke-logs/[RUN]/counts/02-hangs.log
+log:      target/smoke-logs/[RUN]/counts.log:6
 re-run:   smoke-runner --suites suites/counts.toml --exact counts::hangs
 
 ---- counts::fails stdout ----
@@ -79,7 +79,7 @@ status:   exit status 3
 duration: [TIME]
 check:    expected exit status 0, got exit status 3
 test dir: [SCRATCH]/tmp/plandex-counts-[PID]-[RAND]
-log:      target/smoke-logs/[RUN]/counts/03-fails.log
+log:      target/smoke-logs/[RUN]/counts.log:10
 output (last lines):
   | broken
 re-run:   smoke-runner --suites suites/counts.toml --exact counts::fails
@@ -145,7 +145,7 @@ status:    timed out after [TIME] (stopped with SIGTERM)
 duration:  [TIME]
 check:     expected exit status 0, got timed out (stopped with SIGTERM)
 test dir:  [SCRATCH]/tmp/plandex-counts-[PID]-[RAND]
-log:       target/smoke-logs/[RUN]/counts/02-hangs.log
+log:       target/smoke-logs/[RUN]/counts.log:6
 reproduce: smoke-runner --suites suites/counts.toml --exact counts::hangs
 </failure>
         </testcase>
@@ -155,7 +155,7 @@ status:    exit status 3
 duration:  [TIME]
 check:     expected exit status 0, got exit status 3
 test dir:  [SCRATCH]/tmp/plandex-counts-[PID]-[RAND]
-log:       target/smoke-logs/[RUN]/counts/03-fails.log
+log:       target/smoke-logs/[RUN]/counts.log:10
 reproduce: smoke-runner --suites suites/counts.toml --exact counts::fails
 output (last lines):
   | broken

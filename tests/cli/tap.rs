@@ -92,7 +92,7 @@ not ok 2 - mixed::fails_with_a_hash
     - "\x1b[0m"
     - "oops"
   test_dir: "[SCRATCH]/tmp/plandex-mixed-[PID]-[RAND]"
-  log: "target/smoke-logs/[RUN]/mixed/02-fails_with_a_hash.log"
+  log: "target/smoke-logs/[RUN]/mixed.log:6"
   reproduce: "smoke-runner --suites suites/mixed.toml --exact mixed::fails_with_a_hash"
   ...
 ok 3 - mixed::second_time_lucky
@@ -119,7 +119,7 @@ not ok 5 - mixed::too_slow
       expected: "exit status 0"
       actual: "timed out (stopped with SIGTERM)"
   test_dir: "[SCRATCH]/tmp/plandex-mixed-[PID]-[RAND]"
-  log: "target/smoke-logs/[RUN]/mixed/05-too_slow.log"
+  log: "target/smoke-logs/[RUN]/mixed.log:22"
   reproduce: "smoke-runner --suites suites/mixed.toml --exact mixed::too_slow"
   ...
 1..5

@@ -88,6 +88,7 @@ fn ran(verdict: Verdict, command_line: &str, status: ExitStatus, millis: u64) ->
         leaked_processes: 0,
         test_dir: None,
         log_path: None,
+        log_span: None,
     }
 }
 

@@ -140,14 +140,14 @@ impl SuiteRun<'_> {
                 Ok(outcome) => {
                     let show_output = self.cx.settings.show_output;
                     let mut result = judge(&judging, &outcome, prepared, show_output);
-                    let name = step.test_name.rsplit("::").next();
-                    result.log_path = self.logs.borrow_mut().write(
+                    let logged = self.logs.borrow_mut().write(
                         index,
-                        name.unwrap_or(&step.test_name),
+                        &step.test_name,
                         attempt,
                         &prepared.command_line,
                         &outcome,
                     );
+                    (result.log_path, result.log_span) = logged.unzip();
                     (result, Some(outcome.output))
                 }
                 Err(error) => (

@@ -221,6 +221,7 @@ pub(super) fn judge(
         leaked_processes: outcome.leaked_processes,
         test_dir: Some(test_dir.to_owned()),
         log_path: None,
+        log_span: None,
     }
 }
 
