@@ -163,7 +163,7 @@ fn options(args: &ImportArgs, source: &str, target: &Path) -> ImportOptions {
     let libraries = sourced_paths(source)
         .into_iter()
         .filter_map(|written| {
-            let path = library_path(&written, &script_dir, &cwd)?;
+            let path = library_path(&written, &script_dir, &cwd, source)?;
             let bytes = regular_file::read(&path, MAX_SCRIPT_BYTES).ok()?;
             let text = String::from_utf8(bytes).ok()?;
             let path_for_steps = relative(&cwd, &path).display().to_string();
@@ -187,7 +187,12 @@ fn options(args: &ImportArgs, source: &str, target: &Path) -> ImportOptions {
 /// Where `source WRITTEN` finds its file: after the script's own folder (`$(dirname "$0")/`,
 /// `${BASH_SOURCE%/*}/`) it is in the script's folder; a relative path is looked up from the
 /// current folder, as bash does, then from the script's.
-fn library_path(written: &str, script_dir: &Path, cwd: &Path) -> Option<PathBuf> {
+fn library_path(written: &str, script_dir: &Path, cwd: &Path, source: &str) -> Option<PathBuf> {
+    if let Some(expanded) = expand_known(written, source).filter(|e| !e.contains('$')) {
+        return [cwd.join(&expanded), script_dir.join(&expanded)]
+            .into_iter()
+            .find(|p| p.is_file());
+    }
     let after_expansion = written
         .rfind([')', '}'])
         .filter(|_| written.contains('$'))
@@ -201,6 +206,44 @@ fn library_path(written: &str, script_dir: &Path, cwd: &Path) -> Option<PathBuf>
     [cwd.join(written), script_dir.join(written)]
         .into_iter()
         .find(|p| p.is_file())
+}
+
+/// `$NAME` and `${NAME}` in a sourced path, from the script's own literal settings before it:
+/// `NAME=value`, or `: "${NAME:=value}"` (where the environment's value comes first, as bash
+/// keeps a set variable). `None` when a name stays unknown.
+fn expand_known(written: &str, source: &str) -> Option<String> {
+    let assignment =
+        regex::Regex::new(r#"^\s*(?:export\s+)?([A-Za-z_]\w*)=["']?([^"'$`\s;]*)["']?\s*$"#)
+            .ok()?;
+    let default = regex::Regex::new(r#"^\s*:\s+"?\$\{([A-Za-z_]\w*):?=([^}$`"]*)\}"?\s*$"#).ok()?;
+    let mut known: Vec<(String, String)> = Vec::new();
+    for line in source.lines() {
+        if let Some(found) = assignment.captures(line) {
+            known.push((found[1].to_owned(), found[2].to_owned()));
+        } else if let Some(found) = default.captures(line) {
+            let value = std::env::var(&found[1])
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| found[2].to_owned());
+            known.push((found[1].to_owned(), value));
+        }
+    }
+    let reference = regex::Regex::new(r"\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)").ok()?;
+    let mut unknown = false;
+    let expanded = reference.replace_all(written, |found: &regex::Captures<'_>| {
+        let name = found
+            .get(1)
+            .or_else(|| found.get(2))
+            .map_or("", |m| m.as_str());
+        match known.iter().rev().find(|(n, _)| n == name) {
+            Some((_, value)) => value.clone(),
+            None => {
+                unknown = true;
+                String::new()
+            }
+        }
+    });
+    (!unknown).then(|| expanded.into_owned())
 }
 
 fn absolute(cwd: &Path, path: &Path) -> PathBuf {

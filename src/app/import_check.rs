@@ -157,7 +157,7 @@ fn run_script(
     Ok(if bats {
         bats_verdicts(&output, &bats_test_lines(source))
     } else {
-        script_verdicts(&output)
+        script_verdicts(&output).by_statement(source)
     })
 }
 

@@ -57,8 +57,11 @@ pub(crate) enum Family {
     Expect,
     /// A helper of another name that evals its first argument: the command succeeds.
     EvalFirst,
-    /// One that evals its second (`expect_pass NAME CMD`): the command succeeds.
+    /// One that evals its second (`expect_pass NAME CMD`, `test_expect_success [PREREQ] NAME
+    /// CMD`: the last): the command succeeds.
     EvalSecond,
+    /// `test_expect_failure NAME CMD`: a known breakage, run but never a failed check.
+    KnownBreakage,
 }
 
 /// The family of the function `name` with `body`, if it is a check helper.
@@ -77,7 +80,11 @@ pub(crate) fn family(name: &str, body: &str) -> Option<Family> {
         "check_output" | "expect_output" => Some(Family::OutputIsHereDoc),
         "begin_test" | "start_test" => Some(Family::BeginTest),
         "fail" | "die" | "bail" | "abort" | "fatal" => Some(Family::Failure),
-        "assert_end" | "done_testing" | "end_tests" | "test_summary" | "summary" => {
+        // `test_expect_success [PREREQ] NAME BODY`: BODY is evaluated, named by NAME.
+        "test_expect_success" | "expect_success" => Some(Family::EvalSecond),
+        // A known breakage: its failure is reported, never counted.
+        "test_expect_failure" => Some(Family::KnownBreakage),
+        "assert_end" | "done_testing" | "end_tests" | "test_summary" | "summary" | "test_done" => {
             Some(Family::Summary)
         }
         "describe" | "context" | "with" => Some(Family::Describe),
@@ -178,6 +185,7 @@ pub(crate) fn is_check(family: Family) -> bool {
             | Family::Describe
             | Family::Example
             | Family::End
+            | Family::KnownBreakage
     )
 }
 

@@ -121,6 +121,9 @@ struct Scan {
     words_seen: bool,
     /// The last word was `function`.
     after_function: bool,
+    /// What each open level is: `true` for a parenthesis, so that a `)` right after a word
+    /// (`(eval $1 <<< ${3:-})`) closes it, while in a `case` it ends a pattern.
+    open: Vec<bool>,
 }
 
 const OPENERS: &[&str] = &["if", "case", "for", "while", "until", "{", "("];
@@ -189,7 +192,14 @@ impl Scan {
                 ')' if word.is_empty() => {
                     if self.depth > 0 {
                         self.depth -= 1;
+                        self.open.pop();
                     }
+                    command_position = true;
+                }
+                ')' if self.open.last() == Some(&true) => {
+                    self.end_word(&mut word, &mut command_position);
+                    self.depth -= 1;
+                    self.open.pop();
                     command_position = true;
                 }
                 '<' if chars.get(i + 1) == Some(&'<') => {
@@ -231,8 +241,10 @@ impl Scan {
                     self.block_start = true;
                 }
                 self.depth += 1;
+                self.open.push(word == "(");
             } else if CLOSERS.contains(&word.as_str()) {
                 self.depth -= 1;
+                self.open.pop();
             }
             *command_position = LEADERS.contains(&word.as_str()) || word.ends_with("()");
             self.after_function = word == "function";
@@ -410,6 +422,25 @@ mod tests {
         assert_eq!(chars[11], ')');
         let open: Vec<char> = "$(a (b)".chars().collect();
         assert_eq!(command_substitution_end(&open, 0), open.len());
+    }
+
+    /// `(eval $1 <<< ${3:-}) > /dev/null` in a function left its level open: the function ran
+    /// to the end of the file, and no function after it was found.
+    #[test]
+    fn regression_a_parenthesis_closed_right_after_a_word_closes_its_level() {
+        let got = kinds(
+            "f() {\n  (eval $1 <<< ${3:-}) > /dev/null\n}\ng() {\n  case $1 in a) x ;; esac\n}\nreset\n",
+        );
+        assert!(
+            matches!(&got[0].1, Kind::Function { name, .. } if name == "f"),
+            "{got:?}"
+        );
+        assert!(
+            matches!(&got[1].1, Kind::Function { name, .. } if name == "g"),
+            "{got:?}"
+        );
+        assert_eq!(got[2], (7, Kind::Simple));
+        assert_eq!(got.len(), 3);
     }
 
     #[test]

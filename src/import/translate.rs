@@ -12,7 +12,9 @@ use super::emit;
 use super::helpers::{self, Helper};
 use super::library::{Family, Library};
 use super::script::{Kind, Statement, statements};
-use super::words::{OUTER, Token, Word, eval_text_to_run, is_name, protect, quote_arg, tokenize};
+use super::words::{
+    OUTER, Part, Token, Word, eval_text_to_run, is_name, protect, quote_arg, tokenize,
+};
 use crate::mask::looks_secret;
 
 /// The result of an import: the suite file's text, and what the reader should look at.
@@ -532,6 +534,7 @@ impl Translator {
                     "line {line}: `{text}` dropped: the run ends after the last step, its verdict is the steps'"
                 ));
             }
+            ":" if self.generic && self.default_value(words, form) => {}
             "cd" | "pushd" | "popd" if self.generic => self.change_dir(words, line, form.text),
             "cd" => self.shell_step(
                 line,
@@ -541,6 +544,29 @@ impl Translator {
             ),
             _ => return false,
         }
+        true
+    }
+
+    /// `: "${NAME:=VALUE}"`: NAME is VALUE unless the environment sets it. Returns whether
+    /// `words` was that.
+    fn default_value(&mut self, words: &[Word], form: &Form<'_>) -> bool {
+        let [_, word] = words else {
+            return false;
+        };
+        let text = word.eval_text();
+        let Some((name, value)) = (text.strip_prefix("${"))
+            .and_then(|t| t.strip_suffix('}'))
+            .and_then(|t| t.split_once(":=").or_else(|| t.split_once('=')))
+        else {
+            return false;
+        };
+        if !is_name(name) || value.contains(['$', '`', '}']) {
+            return false;
+        }
+        let default = Word {
+            parts: vec![Part::Expandable(format!("${{{name}:-{value}}}"))],
+        };
+        self.assign(form.line, name, &default, form.text);
         true
     }
 
@@ -1174,7 +1200,7 @@ fn uses_positional(body: &str) -> bool {
 }
 
 /// Removes the common indentation of a function body.
-fn dedent(body: &str) -> String {
+pub(super) fn dedent(body: &str) -> String {
     let indent = code_lines(body)
         .into_iter()
         .filter(|l| !l.trim().is_empty())

@@ -675,6 +675,24 @@ mod corpus {
         }
     }
 
+    /// Tests named first, with a body the library evaluates (git's test-suite style), testing
+    /// sort; the library is found through `: "${CORPUS_LIB:=lib}"`. Broken on purpose by a
+    /// `sort` first on PATH that ignores `-n`.
+    #[test]
+    fn named_test_bodies_against_sort_agree_with_bash() {
+        let broken_path = format!(
+            "{}:{}",
+            corpus().join("broken").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        import_check_agrees("expect_success.sh", &[], 0);
+        import_check_agrees(
+            "expect_success.sh",
+            &[("PATH", &broken_path), ("SORT_BREAK", "numeric")],
+            1,
+        );
+    }
+
     /// A suite edited by hand (an expected value changed, a check deleted) no longer says
     /// what the script says: `--check` names the checks and fails.
     #[test]
@@ -710,7 +728,7 @@ mod corpus {
             "{report}"
         );
         assert!(
-            report.ends_with("10 check(s), 2 difference(s)\n"),
+            report.ends_with("11 check(s), 2 difference(s)\n"),
             "{report}"
         );
     }
@@ -760,7 +778,7 @@ mod corpus {
         same_verdicts(&Case {
             script: "assert_lib.sh",
             errexit: false,
-            checks: (10, 10),
+            checks: (11, 11),
             broken: "upper",
             failing: 2,
         });

@@ -16,5 +16,6 @@ assert_fail "$CALC frobnicate"
 assert "echo abc | $CALC upper" "ABC"
 assert "$CALC upper" "SHOUT" "shout"
 assert "$CALC table 2" "1 x 2 = 2\n2 x 2 = 4"
+assert "head -n 2 < $0 | tail -n 1" "# calc, checked with command-as-string assertions from lib/assert.sh."
 
 assert_end calc

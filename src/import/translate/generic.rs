@@ -201,13 +201,19 @@ impl Translator {
             .find(|f| f.name == words[0].eval_text())
             .map(|f| style(&f.body))
             .unwrap_or_default();
-        let Some(text) = check_command(kind, words, style, &mut step) else {
+        let script = match self.script_dir.as_str() {
+            "" | "." => self.draft.script_name.clone(),
+            dir => format!("{dir}/{}", self.draft.script_name),
+        };
+        let Some(text) = check_command(kind, words, style, &script, &mut step) else {
             self.shell_step(line, form.text, Some("a check without its command"), "");
             return;
         };
         let label = match (kind, &self.pending_test) {
             (Family::Expect, Some(example)) => example.clone(),
-            (Family::EvalSecond, _) => words[1].eval_text(),
+            (Family::EvalSecond | Family::KnownBreakage, _) if words.len() >= 3 => {
+                words[words.len() - 2].eval_text()
+            }
             _ => form.text.replace('\n', " "),
         };
         step.name = Some(format!("{} (line {line})", super::shorten(&label)));
@@ -533,14 +539,22 @@ impl Translator {
 
 /// The command a check helper's call runs, with the step's expected status and output set.
 /// `None` when the call lacks its command.
-fn check_command(kind: Family, words: &[Word], style: Style, step: &mut Step) -> Option<String> {
+/// `script` is the script's path from the suite's `workdir`: what the caller's `$0` is.
+fn check_command(
+    kind: Family,
+    words: &[Word],
+    style: Style,
+    script: &str,
+    step: &mut Step,
+) -> Option<String> {
     let text = match kind {
         Family::OutputEquals
         | Family::OutputContains
         | Family::StatusIs
         | Family::Fails
         | Family::EvalFirst
-        | Family::EvalSecond => command_string_check(kind, words, style, step)?,
+        | Family::EvalSecond
+        | Family::KnownBreakage => command_string_check(kind, words, style, script, step)?,
         _ => argument_check(kind, words, step)?,
     };
     (!text.trim().is_empty()).then_some(text)
@@ -553,17 +567,23 @@ fn text_arg(words: &[Word], i: usize) -> Option<String> {
         .map(|w| w.template().unwrap_or_else(|_| protect(&w.eval_text())))
 }
 
-/// Helpers given the command as one string, which they `eval`.
+/// Helpers given the command as one string, which they `eval`. The caller's `$0` (expanded
+/// before `eval` sees the string) is the script's path.
 fn command_string_check(
     kind: Family,
     words: &[Word],
     style: Style,
+    script: &str,
     step: &mut Step,
 ) -> Option<String> {
+    let caller_zero = [format!("{OUTER}{{0}}"), format!("{OUTER}0")];
     let command = |i: usize| {
-        words
-            .get(i)
-            .map(|w| w.eval_text_marked().replace(OUTER, "$"))
+        words.get(i).map(|w| {
+            let marked = caller_zero.iter().fold(w.eval_text_marked(), |text, zero| {
+                text.replace(zero.as_str(), &shell_words::quote(script))
+            });
+            marked.replace(OUTER, "$")
+        })
     };
     if style.stdin_third && matches!(kind, Family::OutputEquals | Family::StatusIs) {
         step.stdin = Some(format!("{}\n", text_arg(words, 3).unwrap_or_default()));
@@ -586,9 +606,17 @@ fn command_string_check(
             step.status = Some(words.get(2).map_or("0".to_owned(), Word::eval_text));
         }
         Family::Fails => step.status = Some("failure".to_owned()),
+        Family::KnownBreakage => step.status = Some("any".to_owned()),
         _ => {}
     }
-    command(if kind == Family::EvalSecond { 2 } else { 1 })
+    match kind {
+        // `NAME CMD`, or `PREREQ NAME CMD`: the command is the last argument.
+        // A body written over several lines inside quotes: its own lines, dedented.
+        Family::EvalSecond | Family::KnownBreakage if words.len() >= 3 => {
+            command(words.len() - 1).map(|body| super::dedent(body.trim_matches('\n')))
+        }
+        _ => command(1),
+    }
 }
 
 /// Helpers given the command as words, values to compare, or a message.

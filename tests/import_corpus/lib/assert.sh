@@ -5,7 +5,8 @@
 _assert_passed=0
 _assert_failed=0
 
-# _assert_verdict STATUS DESCRIPTION
+# _assert_verdict STATUS DESCRIPTION. Its own status says nothing (with ASSERT_DOTS unset it
+# is 1 after a check that held): the counters and the lines printed are the verdict.
 _assert_verdict() {
     if [ "$1" -eq 0 ]; then
         _assert_passed=$((_assert_passed + 1))
@@ -14,6 +15,7 @@ _assert_verdict() {
         _assert_failed=$((_assert_failed + 1))
         echo "FAIL $2 (line ${BASH_LINENO[1]})"
     fi
+    [ -n "${ASSERT_DOTS:-}" ] && printf .
 }
 
 # assert COMMAND EXPECTED [INPUT]: the command's standard output is EXPECTED, whose `\n` and
