@@ -32,6 +32,16 @@ pub enum JsonEvent {
         /// Its test dir.
         test_dir: String,
     },
+    /// `requirement_checked`: a `requires` entry looked at.
+    RequirementChecked(JsonRequirementChecked),
+    /// `service_started`.
+    ServiceStarted(JsonServiceStarted),
+    /// `service_healthy`.
+    ServiceHealthy(JsonServiceHealthy),
+    /// `service_failed`.
+    ServiceFailed(JsonServiceFailed),
+    /// `service_stopped`.
+    ServiceStopped(JsonServiceStopped),
     /// `section_started`.
     SectionStarted {
         /// The suite.
@@ -99,6 +109,78 @@ pub struct JsonSuite {
     pub name: String,
     /// The suite file as given; null for suites built in Rust.
     pub file: Option<String>,
+}
+
+/// `requirement_checked`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JsonRequirementChecked {
+    /// The suite.
+    pub suite: JsonSuite,
+    /// `program` (looked up on `PATH`) or `check` (a command that must exit 0).
+    pub kind: String,
+    /// The program, or the check's command line.
+    pub requirement: String,
+    /// Whether it is met.
+    pub met: bool,
+    /// Why not, when not met.
+    pub reason: Option<String>,
+    /// How long looking took.
+    pub duration_secs: f64,
+}
+
+/// `service_started`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JsonServiceStarted {
+    /// The suite.
+    pub suite: JsonSuite,
+    /// The service's name.
+    pub service: String,
+    /// Its command line (masked).
+    pub command: String,
+    /// Its `port = "auto"` port.
+    pub port: Option<u16>,
+}
+
+/// `service_healthy`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JsonServiceHealthy {
+    /// The suite.
+    pub suite: JsonSuite,
+    /// The service's name.
+    pub service: String,
+    /// Time from its start.
+    pub after_secs: f64,
+}
+
+/// `service_failed`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JsonServiceFailed {
+    /// The suite.
+    pub suite: JsonSuite,
+    /// The service's name.
+    pub service: String,
+    /// Time from its start.
+    pub after_secs: f64,
+    /// What happened, its command, its log's last lines (masked).
+    pub message: String,
+}
+
+/// `service_stopped`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JsonServiceStopped {
+    /// The suite.
+    pub suite: JsonSuite,
+    /// The service's name.
+    pub service: String,
+    /// Time from its start to its end.
+    pub ran_for_secs: f64,
+    /// How it ended.
+    pub status: String,
 }
 
 /// A step as events name it; its id is its suite's plus `line` (else `index`).
@@ -405,6 +487,11 @@ impl JsonEvent {
                 Self::SuiteFinished(suite_finished(JsonSuite::of(suite), result))
             }
             Event::RunFinished(summary) => Self::RunFinished(run_finished(summary)),
+            Event::RequirementChecked { .. }
+            | Event::ServiceStarted { .. }
+            | Event::ServiceHealthy { .. }
+            | Event::ServiceFailed { .. }
+            | Event::ServiceStopped { .. } => setup_event(event),
         }
     }
 
@@ -500,6 +587,70 @@ impl JsonCounts {
             timed_out: counts.timed_out,
             skipped: counts.skipped,
         }
+    }
+}
+
+/// A requirement or service event as the schema writes it (any other event: `Other`).
+fn setup_event(event: &Event) -> JsonEvent {
+    match event {
+        Event::RequirementChecked {
+            suite,
+            requirement,
+            command,
+            met,
+            reason,
+            duration,
+        } => JsonEvent::RequirementChecked(JsonRequirementChecked {
+            suite: JsonSuite::of(suite),
+            kind: if *command { "check" } else { "program" }.to_owned(),
+            requirement: requirement.clone(),
+            met: *met,
+            reason: reason.clone(),
+            duration_secs: duration.as_secs_f64(),
+        }),
+        Event::ServiceStarted {
+            suite,
+            service,
+            command,
+            port,
+        } => JsonEvent::ServiceStarted(JsonServiceStarted {
+            suite: JsonSuite::of(suite),
+            service: service.clone(),
+            command: command.clone(),
+            port: *port,
+        }),
+        Event::ServiceHealthy {
+            suite,
+            service,
+            after,
+        } => JsonEvent::ServiceHealthy(JsonServiceHealthy {
+            suite: JsonSuite::of(suite),
+            service: service.clone(),
+            after_secs: after.as_secs_f64(),
+        }),
+        Event::ServiceFailed {
+            suite,
+            service,
+            after,
+            message,
+        } => JsonEvent::ServiceFailed(JsonServiceFailed {
+            suite: JsonSuite::of(suite),
+            service: service.clone(),
+            after_secs: after.as_secs_f64(),
+            message: message.clone(),
+        }),
+        Event::ServiceStopped {
+            suite,
+            service,
+            ran_for,
+            status,
+        } => JsonEvent::ServiceStopped(JsonServiceStopped {
+            suite: JsonSuite::of(suite),
+            service: service.clone(),
+            ran_for_secs: ran_for.as_secs_f64(),
+            status: status.clone(),
+        }),
+        _ => JsonEvent::Other,
     }
 }
 
@@ -661,6 +812,35 @@ mod tests {
             let read: JsonStatus = serde_json::from_str(&written).unwrap();
             assert_eq!(read.to_exit_status(), Some(status), "{written}");
         }
+    }
+
+    #[test]
+    fn setup_events_are_read_back_as_written() {
+        let line = r#"{"schema":1,"event":"service_failed","suite":{"name":"s","file":null},"service":"api","after_secs":0.25,"message":"exited"}"#;
+        let JsonEvent::ServiceFailed(failed) = serde_json::from_str(line).unwrap() else {
+            panic!("a service_failed event");
+        };
+        assert_eq!(
+            (
+                failed.service.as_str(),
+                failed.after_secs,
+                failed.message.as_str()
+            ),
+            ("api", 0.25, "exited")
+        );
+        let written = JsonEvent::RequirementChecked(JsonRequirementChecked {
+            kind: "check".into(),
+            requirement: "id postgres".into(),
+            reason: Some("no such user".into()),
+            ..JsonRequirementChecked::default()
+        })
+        .to_value();
+        assert_eq!(written["event"], "requirement_checked");
+        let read: JsonEvent = serde_json::from_value(written).unwrap();
+        assert!(
+            matches!(&read, JsonEvent::RequirementChecked(r) if r.reason.as_deref() == Some("no such user")),
+            "{read:?}"
+        );
     }
 
     #[test]

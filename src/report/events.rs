@@ -81,6 +81,64 @@ pub enum Event {
         /// Its fresh test dir.
         test_dir: PathBuf,
     },
+    /// A `requires` entry was looked at, before the suite's services and steps.
+    RequirementChecked {
+        /// The suite.
+        suite: Arc<Suite>,
+        /// The program (`git`, expanded) or the check's command line.
+        requirement: String,
+        /// `true` for a check command, `false` for a program looked up on `PATH`.
+        command: bool,
+        /// Whether the requirement is met; the first one not met skips the suite.
+        met: bool,
+        /// Why it is not met (the check's last line of output, or how it ended).
+        reason: Option<String>,
+        /// How long looking took (the check command's run).
+        duration: Duration,
+    },
+    /// A `[[service]]`'s command was started (its health check comes next).
+    ServiceStarted {
+        /// The suite.
+        suite: Arc<Suite>,
+        /// The service's name.
+        service: String,
+        /// Its command line, expanded.
+        command: String,
+        /// Its `port = "auto"` port, when it has one.
+        port: Option<u16>,
+    },
+    /// A service passed its health check (without one: it started), so the next one may start.
+    ServiceHealthy {
+        /// The suite.
+        suite: Arc<Suite>,
+        /// The service's name.
+        service: String,
+        /// Time from its start.
+        after: Duration,
+    },
+    /// A service could not start, exited before it was healthy or never became healthy: the
+    /// suite's steps do not run.
+    ServiceFailed {
+        /// The suite.
+        suite: Arc<Suite>,
+        /// The service's name.
+        service: String,
+        /// Time from its start.
+        after: Duration,
+        /// What happened, its command, the last lines of its log and of its last health check.
+        message: String,
+    },
+    /// A service was stopped, after the suite's last step or its failure.
+    ServiceStopped {
+        /// The suite.
+        suite: Arc<Suite>,
+        /// The service's name.
+        service: String,
+        /// Time from its start to its end.
+        ran_for: Duration,
+        /// How it ended (`killed by SIGTERM`, `exit status 0`).
+        status: String,
+    },
     /// The section changes within a suite (printed as a heading).
     SectionStarted {
         /// The suite.
@@ -142,6 +200,11 @@ impl Event {
         match self {
             Self::RunStarted(_) | Self::RunFinished(_) => None,
             Self::SuiteStarted { suite, .. }
+            | Self::RequirementChecked { suite, .. }
+            | Self::ServiceStarted { suite, .. }
+            | Self::ServiceHealthy { suite, .. }
+            | Self::ServiceFailed { suite, .. }
+            | Self::ServiceStopped { suite, .. }
             | Self::SectionStarted { suite, .. }
             | Self::Note { suite, .. }
             | Self::StepStarted { suite, .. }

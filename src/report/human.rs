@@ -121,6 +121,16 @@ impl<W: Write> HumanReporter<W> {
                 writeln!(target.out, "→ Test dir: {}", test_dir.display())?;
                 target.out.flush()
             }
+            Event::RequirementChecked { .. }
+            | Event::ServiceStarted { .. }
+            | Event::ServiceHealthy { .. }
+            | Event::ServiceFailed { .. }
+            | Event::ServiceStopped { .. } => {
+                let suite = event.suite().expect("a suite's event");
+                let target = self.suite_target(suite)?;
+                write_setup_event(target.out, palette, event)?;
+                target.out.flush()
+            }
             Event::SectionStarted { suite, section } => {
                 let target = self.suite_target(suite)?;
                 writeln!(target.out)?;
@@ -361,6 +371,81 @@ fn write_suite_heading(out: &mut dyn Write, palette: Palette, suite: &Suite) -> 
         palette.heading,
         format_args!("=== Suite {} ===", suite.name),
     )
+}
+
+/// One short line for a requirement looked at or a service's start, health, failure or stop:
+/// `→ Service api ready in 0.12s`. A failure shows its first line; the failed step below it
+/// has the rest (the command, the log's last lines).
+fn write_setup_event(out: &mut dyn Write, palette: Palette, event: &Event) -> io::Result<()> {
+    match event {
+        Event::RequirementChecked {
+            requirement,
+            command,
+            met,
+            reason,
+            duration,
+            ..
+        } => {
+            let took = if *command {
+                format!(" ({})", CompactDuration::elapsed(*duration))
+            } else {
+                String::new()
+            };
+            match (met, reason) {
+                (true, _) => writeln!(out, "→ Requirement met: {requirement}{took}"),
+                (false, reason) => paint_line(
+                    out,
+                    palette.skipped,
+                    format_args!(
+                        "→ Requirement not met: {requirement}{took}: {}",
+                        reason.as_deref().unwrap_or("no reason given")
+                    ),
+                ),
+            }
+        }
+        Event::ServiceStarted {
+            service,
+            command,
+            port,
+            ..
+        } => {
+            let port = port
+                .map(|port| format!(" (port {port})"))
+                .unwrap_or_default();
+            write!(out, "→ Starting service {service}{port}: ")?;
+            write_indented(out, command, 4)
+        }
+        Event::ServiceHealthy { service, after, .. } => writeln!(
+            out,
+            "→ Service {service} ready in {}",
+            CompactDuration::elapsed(*after)
+        ),
+        Event::ServiceFailed {
+            service,
+            after,
+            message,
+            ..
+        } => paint_line(
+            out,
+            palette.failed,
+            format_args!(
+                "✗ Service {service} failed after {}: {}",
+                CompactDuration::elapsed(*after),
+                message.lines().next().unwrap_or_default()
+            ),
+        ),
+        Event::ServiceStopped {
+            service,
+            ran_for,
+            status,
+            ..
+        } => writeln!(
+            out,
+            "→ Service {service} stopped after {} ({status})",
+            CompactDuration::elapsed(*ran_for)
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// How a step's result line is written.

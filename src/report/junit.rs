@@ -6,7 +6,9 @@
 //! a `degraded` property saying how long they took beside their `warn_duration`. A suite with
 //! timeouts says how many in a `timeouts` attribute (a part of its `failures`, as `Timeouts:` is
 //! of `Failed:`), one with degraded steps in a `degraded` attribute (a part of its passes).
-//! Setup steps are not test cases, so the counts equal the summary's.
+//! Setup steps are not test cases, so the counts equal the summary's. A suite's requirements
+//! and services are `<properties>` of its `<testsuite>` (`service api healthy` = `after 0.12s`),
+//! a service's failure in full in its `<system-out>`.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -16,8 +18,8 @@ use quick_junit::{
 };
 
 use super::{
-    DegradedNote, Event, FailureDetails, GateReport, StepResult, SuiteId, Verdict, gate_duration,
-    gate_ratio, reproduce_command,
+    CompactDuration, DegradedNote, Event, FailureDetails, GateReport, StepResult, SuiteId, Verdict,
+    gate_duration, gate_ratio, reproduce_command,
 };
 use crate::suite::{Step, Suite};
 
@@ -88,6 +90,19 @@ impl<W: Write> super::Reporter for JunitReporter<W> {
             Event::SuiteFinished { suite, result } => {
                 self.suite(suite).set_time(result.duration);
             }
+            Event::RequirementChecked { suite, .. }
+            | Event::ServiceStarted { suite, .. }
+            | Event::ServiceHealthy { suite, .. }
+            | Event::ServiceFailed { suite, .. }
+            | Event::ServiceStopped { suite, .. } => {
+                let test_suite = self.suite(suite);
+                if let Some((name, value)) = setup_property(event) {
+                    test_suite.add_property(Property::new(name, value));
+                }
+                if let Event::ServiceFailed { message, .. } = event {
+                    test_suite.set_system_out(message.as_str());
+                }
+            }
             Event::RunFinished(summary) => {
                 let mut report = Report::new("smoke-runner");
                 report.set_time(summary.duration);
@@ -118,6 +133,57 @@ fn count_one_more(test_suite: &mut TestSuite, attribute: &str) {
         .and_then(|n| n.as_str().parse::<usize>().ok())
         .unwrap_or(0);
     test_suite.extra.insert(key, (count + 1).to_string().into());
+}
+
+/// A requirement or service event as a suite's property: `service api healthy` = `after 0.12s`.
+fn setup_property(event: &Event) -> Option<(String, String)> {
+    let took = |duration: &std::time::Duration| CompactDuration::elapsed(*duration);
+    Some(match event {
+        Event::RequirementChecked {
+            requirement,
+            met,
+            reason,
+            duration,
+            ..
+        } => {
+            let verdict = if *met { "met" } else { "not met" };
+            let mut value = format!("{verdict} in {}", took(duration));
+            if let Some(reason) = reason {
+                let _ = write!(value, ": {reason}");
+            }
+            (format!("requirement {requirement}"), value)
+        }
+        Event::ServiceStarted {
+            service, command, ..
+        } => (format!("service {service} started"), command.clone()),
+        Event::ServiceHealthy { service, after, .. } => (
+            format!("service {service} healthy"),
+            format!("after {}", took(after)),
+        ),
+        Event::ServiceFailed {
+            service,
+            after,
+            message,
+            ..
+        } => (
+            format!("service {service} failed"),
+            format!(
+                "after {}: {}",
+                took(after),
+                message.lines().next().unwrap_or_default()
+            ),
+        ),
+        Event::ServiceStopped {
+            service,
+            ran_for,
+            status,
+            ..
+        } => (
+            format!("service {service} stopped"),
+            format!("after {}: {status}", took(ran_for)),
+        ),
+        _ => return None,
+    })
 }
 
 fn test_case(suite: &Suite, step: &Step, result: &StepResult) -> TestCase {

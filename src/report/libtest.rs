@@ -312,6 +312,11 @@ impl<W: Write> Reporter for LibtestReporter<W> {
             } => self.step_finished(suite, step, *setup, result),
             Event::RunFinished(summary) => self.run_finished(summary),
             Event::SuiteStarted { .. }
+            | Event::RequirementChecked { .. }
+            | Event::ServiceStarted { .. }
+            | Event::ServiceHealthy { .. }
+            | Event::ServiceFailed { .. }
+            | Event::ServiceStopped { .. }
             | Event::SectionStarted { .. }
             | Event::Note { .. }
             | Event::SuiteFinished { .. } => Ok(()),

@@ -7,11 +7,14 @@
 //! first (every 10 ms) and back off to `interval` (a thirty-second of the time waited so far): a
 //! service ready in 50 ms is seen as ready in about 50 ms. A service is given up on `start_period + retries × interval` after
 //! its start; one that exits before it is healthy fails at once.
+//!
+//! Each service's life is reported as it goes: [`Event::ServiceStarted`], then `ServiceHealthy`
+//! or `ServiceFailed`, and `ServiceStopped` when it is stopped, with the times.
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::exec::{
@@ -19,9 +22,10 @@ use crate::exec::{
 };
 use crate::http::send;
 use crate::mask::{Masker, MaskingWriter};
-use crate::report::CheckFailure;
+use crate::report::{CheckFailure, Event};
 use crate::suite::{Healthcheck, Probe, Service, Shell, Suite, slug};
 
+use super::sink::EventSink;
 use super::step_command::{apply, command_request, expand, http_call};
 
 /// The shortest pause between two health checks (the first ones).
@@ -155,10 +159,19 @@ pub(super) fn plan<'a>(
         .collect()
 }
 
+/// Where a suite's service events go.
+#[derive(Clone, Copy)]
+pub(super) struct ServiceEvents<'a> {
+    pub sink: &'a dyn EventSink,
+    pub suite: &'a Arc<Suite>,
+}
+
 /// A service that was started.
 pub(super) struct Started<'a> {
     plan: &'a Plan<'a>,
     handle: RunningCommand<'a>,
+    /// When it was started.
+    since: Instant,
     /// How it ended, once a failed step found it exited.
     exited: Option<Termination>,
 }
@@ -178,47 +191,87 @@ pub(super) fn start_all<'a>(
     executor: &'a Executor,
     test_dir: &Path,
     started: &mut Vec<Started<'a>>,
+    events: ServiceEvents<'_>,
 ) -> Result<(), StartError> {
     for plan in plans {
-        let name = &plan.service.name;
-        let handle = executor.start(&plan.request).map_err(|e| {
-            StartError::Failed(format!("service `{name}` could not be started: {e}"))
-        })?;
-        started.push(Started {
-            plan,
-            handle,
-            exited: None,
-        });
-        let last = started.last_mut().expect("just pushed");
-        match wait_healthy(last, executor, test_dir) {
-            Ok(()) => {}
-            Err(Unhealthy::Interrupted) => return Err(StartError::Interrupted),
-            Err(Unhealthy::Exited { last_check }) => {
-                let service = started.pop().expect("just pushed");
-                let never_started = service.handle.pid().is_none();
-                let status = match service.handle.stop() {
-                    Ok(outcome) => outcome.termination.to_string(),
-                    Err(e) => format!("unknown status ({e})"),
-                };
-                let what = if never_started {
-                    format!("service `{name}` could not start: {status}")
-                } else {
-                    format!("service `{name}` exited before it was healthy ({status})")
-                };
-                return Err(StartError::Failed(report(plan, &what, last_check.as_ref())));
-            }
-            Err(Unhealthy::GaveUp { after, last_check }) => {
-                let what = format!(
-                    "service `{name}` was not healthy after {}",
-                    humantime::format_duration(after)
-                );
-                return Err(StartError::Failed(report(plan, &what, last_check.as_ref())));
-            }
-            Err(Unhealthy::Runner(e)) => {
-                return Err(StartError::Failed(format!(
-                    "service `{name}`: smoke-runner could not watch it: {e}"
-                )));
-            }
+        let since = Instant::now();
+        let failed = |message: String| {
+            events.sink.emit(Event::ServiceFailed {
+                suite: Arc::clone(events.suite),
+                service: plan.service.name.clone(),
+                after: since.elapsed(),
+                message: message.clone(),
+            });
+            StartError::Failed(message)
+        };
+        start_one(plan, executor, test_dir, started, events, since).map_err(
+            |error| match error {
+                StartError::Failed(message) => failed(message),
+                StartError::Interrupted => StartError::Interrupted,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Starts one service and waits until it is healthy (or is not).
+fn start_one<'a>(
+    plan: &'a Plan<'a>,
+    executor: &'a Executor,
+    test_dir: &Path,
+    started: &mut Vec<Started<'a>>,
+    events: ServiceEvents<'_>,
+    since: Instant,
+) -> Result<(), StartError> {
+    let name = &plan.service.name;
+    let handle = executor
+        .start(&plan.request)
+        .map_err(|e| StartError::Failed(format!("service `{name}` could not be started: {e}")))?;
+    events.sink.emit(Event::ServiceStarted {
+        suite: Arc::clone(events.suite),
+        service: name.clone(),
+        command: plan.command_line.clone(),
+        port: plan.port,
+    });
+    started.push(Started {
+        plan,
+        handle,
+        since,
+        exited: None,
+    });
+    let last = started.last_mut().expect("just pushed");
+    match wait_healthy(last, executor, test_dir) {
+        Ok(()) => events.sink.emit(Event::ServiceHealthy {
+            suite: Arc::clone(events.suite),
+            service: name.clone(),
+            after: since.elapsed(),
+        }),
+        Err(Unhealthy::Interrupted) => return Err(StartError::Interrupted),
+        Err(Unhealthy::Exited { last_check }) => {
+            let service = started.pop().expect("just pushed");
+            let never_started = service.handle.pid().is_none();
+            let status = match service.handle.stop() {
+                Ok(outcome) => outcome.termination.to_string(),
+                Err(e) => format!("unknown status ({e})"),
+            };
+            let what = if never_started {
+                format!("service `{name}` could not start: {status}")
+            } else {
+                format!("service `{name}` exited before it was healthy ({status})")
+            };
+            return Err(StartError::Failed(report(plan, &what, last_check.as_ref())));
+        }
+        Err(Unhealthy::GaveUp { after, last_check }) => {
+            let what = format!(
+                "service `{name}` was not healthy after {}",
+                humantime::format_duration(after)
+            );
+            return Err(StartError::Failed(report(plan, &what, last_check.as_ref())));
+        }
+        Err(Unhealthy::Runner(e)) => {
+            return Err(StartError::Failed(format!(
+                "service `{name}`: smoke-runner could not watch it: {e}"
+            )));
         }
     }
     Ok(())
@@ -258,11 +311,21 @@ pub(super) fn exits_behind_failure(started: &mut [Started<'_>]) -> Vec<CheckFail
 
 /// Stops the services, last started first, each with everything it started. What a service
 /// started is its own, not a leftover: it is stopped with it and not counted.
-pub(super) fn stop_all(started: Vec<Started<'_>>) {
+pub(super) fn stop_all(started: Vec<Started<'_>>, events: ServiceEvents<'_>) {
     for service in started.into_iter().rev() {
-        // An error here means the runner could not watch the pipes; dropping the handle
-        // still kills the group.
-        let _ = service.handle.stop();
+        // An error means the runner could not watch the pipes; dropping the handle still
+        // kills the group.
+        let status = match (&service.exited, service.handle.stop()) {
+            (Some(exited), _) => format!("exited earlier ({exited})"),
+            (None, Ok(outcome)) => outcome.termination.to_string(),
+            (None, Err(e)) => format!("unknown status ({e})"),
+        };
+        events.sink.emit(Event::ServiceStopped {
+            suite: Arc::clone(events.suite),
+            service: service.plan.service.name.clone(),
+            ran_for: service.since.elapsed(),
+            status,
+        });
     }
 }
 

@@ -256,6 +256,35 @@ fn mask_event(masker: &Masker, event: &mut Event) {
         Event::StepStarted { command_line, .. } => masker.mask_in_place(command_line),
         Event::StepFinished { result, .. } => mask_result(masker, result),
         Event::Note { text, .. } => masker.mask_in_place(text),
+        Event::RequirementChecked {
+            requirement,
+            reason,
+            ..
+        } => {
+            masker.mask_in_place(requirement);
+            reason
+                .iter_mut()
+                .for_each(|reason| masker.mask_in_place(reason));
+        }
+        Event::ServiceStarted {
+            service, command, ..
+        } => {
+            masker.mask_in_place(service);
+            masker.mask_in_place(command);
+        }
+        Event::ServiceHealthy { service, .. } => masker.mask_in_place(service),
+        Event::ServiceFailed {
+            service, message, ..
+        } => {
+            masker.mask_in_place(service);
+            masker.mask_in_place(message);
+        }
+        Event::ServiceStopped {
+            service, status, ..
+        } => {
+            masker.mask_in_place(service);
+            masker.mask_in_place(status);
+        }
         Event::RunFinished(summary) => {
             for (_, reason) in &mut summary.skipped_suites {
                 mask_reason(masker, reason);

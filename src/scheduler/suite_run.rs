@@ -16,7 +16,7 @@ use crate::exec::{Environment, Executor};
 use crate::report::{Counts, Event, SkipReason, StepRef, StepResult, SuiteResult};
 use crate::suite::{OnFailure, Step, Suite, Template};
 
-use super::services::{self, Ports, StartError};
+use super::services::{self, Ports, ServiceEvents, StartError};
 use super::sink::EventSink;
 use super::step_log::StepLogs;
 use super::test_dir::TestDir;
@@ -116,12 +116,17 @@ impl<'a> SuiteRun<'a> {
             Err(message) => return self.fail_setup(selected, &message),
         };
         let mut started = Vec::with_capacity(plans.len());
-        match services::start_all(&plans, self.cx.executor, test_dir, &mut started) {
+        let events = ServiceEvents {
+            sink: self.cx.sink,
+            suite: self.suite,
+        };
+        let executor = self.cx.executor;
+        match services::start_all(&plans, executor, test_dir, &mut started, events) {
             Ok(()) => self.steps(selected, env, test_dir, &mut started),
             Err(StartError::Failed(message)) => self.fail_setup(selected, &message),
             Err(StartError::Interrupted) => self.skip_all(selected, SkipReason::Interrupted),
         }
-        services::stop_all(started);
+        services::stop_all(started, events);
         let settings = self.cx.settings;
         services::save_logs(
             &plans,

@@ -27,6 +27,7 @@ mod retry_backoff;
 mod run;
 mod serve;
 mod services;
+mod setup_events;
 mod setup_runs;
 mod snapshots;
 mod suite_errors;

@@ -1,10 +1,13 @@
 //! Before a suite's first step: its fixtures copied, its environment built, its ports
-//! allocated, and its `requires` (programs, check commands) looked at.
+//! allocated, and its `requires` (programs, check commands) looked at, each one reported as an
+//! [`Event::RequirementChecked`].
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::exec::{Environment, StreamSelector, Termination, find_program};
-use crate::report::SkipReason;
+use crate::report::{Event, SkipReason};
 use crate::suite::{Requirement, Suite, Template};
 
 use super::super::fixture_copy::CopyError;
@@ -26,7 +29,7 @@ pub(super) enum Setup {
 /// steps will look programs up: in the suite's environment, from the test dir; check commands
 /// run there too, within the suite's timeout.
 pub(super) fn prepare_suite(
-    suite: &Suite,
+    suite: &Arc<Suite>,
     cx: &SuiteContext<'_>,
     test_dir: &TestDir,
 ) -> Result<Setup, String> {
@@ -53,12 +56,14 @@ pub(super) fn prepare_suite(
     let ports = Ports::allocate(suite)?;
     let env = suite_environment(suite, settings, test_dir.path(), &ports.variables())?;
     for requirement in &suite.requires {
-        let missing = match requirement {
+        let looking = Instant::now();
+        let (shown, missing) = match requirement {
             Requirement::Program(program) => {
                 let program = required_program(program, &env)?;
-                find_program(program.as_ref(), &env, Some(test_dir.path()))
+                let missing = find_program(program.as_ref(), &env, Some(test_dir.path()))
                     .is_err()
-                    .then_some(SkipReason::MissingRequirement(program))
+                    .then(|| SkipReason::MissingRequirement(program.clone()));
+                (program, missing)
             }
             Requirement::Check(command) => {
                 requirement_check(suite, command, &env, test_dir.path(), cx)?
@@ -68,6 +73,12 @@ pub(super) fn prepare_suite(
         if interrupted() {
             return Ok(Setup::Interrupted);
         }
+        let checked = Checked {
+            shown,
+            command: matches!(requirement, Requirement::Check(_)),
+            duration: looking.elapsed(),
+        };
+        cx.sink.emit(checked.event(suite, missing.as_ref()));
         if let Some(reason) = missing {
             return Ok(Setup::Missing(reason));
         }
@@ -75,15 +86,41 @@ pub(super) fn prepare_suite(
     Ok(Setup::Ready(env, ports))
 }
 
-/// Runs a `requires` check; the reason to skip when it does not exit 0: the last line of its
-/// output, or how it ended when it printed nothing.
+/// A requirement looked at: what it is, as users read it, and how long looking took.
+struct Checked {
+    shown: String,
+    command: bool,
+    duration: Duration,
+}
+
+impl Checked {
+    /// The event saying so; `missing` is why the requirement is not met, if it is not.
+    fn event(self, suite: &Arc<Suite>, missing: Option<&SkipReason>) -> Event {
+        let reason = missing.map(|reason| match reason {
+            SkipReason::RequirementNotMet { reason, .. } => reason.clone(),
+            SkipReason::MissingRequirement(_) => "not found on PATH".to_owned(),
+            other => other.to_string(),
+        });
+        Event::RequirementChecked {
+            suite: Arc::clone(suite),
+            requirement: self.shown,
+            command: self.command,
+            met: missing.is_none(),
+            reason,
+            duration: self.duration,
+        }
+    }
+}
+
+/// Runs a `requires` check: its command line, and the reason to skip when it does not exit 0
+/// (the last line of its output, or how it ended when it printed nothing).
 fn requirement_check(
     suite: &Suite,
     command: &crate::suite::Command,
     env: &Environment,
     test_dir: &Path,
     cx: &SuiteContext<'_>,
-) -> Result<Option<SkipReason>, String> {
+) -> Result<(String, Option<SkipReason>), String> {
     let (request, check) = command_request(command, suite.shell.as_ref(), env, test_dir)
         .map_err(|e| format!("requires check: {e}"))?;
     let timeout = suite.timeout.unwrap_or(cx.settings.timeout);
@@ -93,7 +130,7 @@ fn requirement_check(
         .run(&request)
         .map_err(|e| format!("requires check `{check}`: smoke-runner could not run it: {e}"))?;
     if outcome.termination == Termination::Exited(0) {
-        return Ok(None);
+        return Ok((check, None));
     }
     let last_line = outcome
         .output
@@ -106,7 +143,10 @@ fn requirement_check(
     } else {
         last_line
     };
-    Ok(Some(SkipReason::RequirementNotMet { check, reason }))
+    Ok((
+        check.clone(),
+        Some(SkipReason::RequirementNotMet { check, reason }),
+    ))
 }
 
 /// The program a `requires` entry names: `${VAR}` expanded, first shell word (so

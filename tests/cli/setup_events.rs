@@ -1,0 +1,195 @@
+//! Typed setup events: each `requires` entry looked at, each service started, healthy, failed
+//! and stopped, with their times, in the event stream, JUnit and the human report; a secret in
+//! a service's name, command or log, or in a requirement's output, masked in every one of them.
+
+use crate::support::{TestEnv, stderr, stdout};
+
+const TOKEN: &str = "tok3n-value-99";
+
+/// A suite whose requirements are met and whose service (named after the secret, which its
+/// command prints) is ready at once.
+const READY: &str = r#"
+requires = ["sh", { sh = "echo checking ${SMOKE_TEST_TOKEN}" }]
+
+[[service]]
+name = "api-tok3n-value-99"
+sh = "echo serving ${SMOKE_TEST_TOKEN}; exec sleep 30"
+
+[[step]]
+name = "runs"
+sh = "true"
+"#;
+
+/// A service that prints the secret and exits before it is healthy.
+const BROKEN_SERVICE: &str = r#"
+[[service]]
+name = "leaky"
+sh = "echo the token is ${SMOKE_TEST_TOKEN}; exit 3"
+healthcheck = { sh = "false", interval = "50ms", retries = 100 }
+
+[[step]]
+name = "never runs"
+sh = "true"
+"#;
+
+/// A requirement check that fails printing the secret.
+const UNMET: &str = r#"
+requires = [{ sh = "echo no access with ${SMOKE_TEST_TOKEN}; exit 1" }]
+
+[[step]]
+name = "skipped"
+sh = "true"
+"#;
+
+fn events_of(env: &TestEnv) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(env.path().join("events.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// The setup events of `suite`, as `(event, the rest)`.
+fn setup_events<'e>(
+    events: &'e [serde_json::Value],
+    suite: &str,
+) -> Vec<(&'e str, &'e serde_json::Value)> {
+    let setup = [
+        "requirement_checked",
+        "service_started",
+        "service_healthy",
+        "service_failed",
+        "service_stopped",
+    ];
+    events
+        .iter()
+        .filter(|event| event["suite"]["name"] == suite)
+        .filter_map(|event| {
+            let kind = event["event"].as_str()?;
+            setup.contains(&kind).then_some((kind, event))
+        })
+        .collect()
+}
+
+#[test]
+fn setup_events_are_reported_with_their_times_and_secrets_masked() {
+    let env = TestEnv::new()
+        .suite("ready", READY)
+        .suite("broken", BROKEN_SERVICE)
+        .suite("unmet", UNMET)
+        .env("SMOKE_TEST_TOKEN", TOKEN);
+    let output = env.run(&[
+        "--no-history",
+        "--color",
+        "never",
+        "-j",
+        "1",
+        "--redact",
+        "SMOKE_TEST_TOKEN",
+        "--json",
+        "events.jsonl",
+        "--junit",
+        "junit.xml",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let human = stdout(&output);
+    let junit = std::fs::read_to_string(env.path().join("junit.xml")).unwrap();
+    let json = std::fs::read_to_string(env.path().join("events.jsonl")).unwrap();
+    for (what, text) in [("human", &human), ("junit", &junit), ("json", &json)] {
+        assert!(
+            !text.contains(TOKEN),
+            "the {what} report shows the secret:\n{text}"
+        );
+    }
+    let masked = "[redacted:SMOKE_TEST_TOKEN]";
+    let events = events_of(&env);
+
+    let ready = setup_events(&events, "ready");
+    let kinds: Vec<&str> = ready.iter().map(|(kind, _)| *kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "requirement_checked",
+            "requirement_checked",
+            "service_started",
+            "service_healthy",
+            "service_stopped"
+        ]
+    );
+    let program = ready[0].1;
+    assert_eq!(
+        (&program["kind"], &program["requirement"], &program["met"]),
+        (&"program".into(), &"sh".into(), &true.into())
+    );
+    let check = ready[1].1;
+    assert_eq!(check["kind"], "check");
+    assert_eq!(check["met"], true);
+    assert!(check["duration_secs"].as_f64().is_some(), "{check}");
+    let service = format!("api-{masked}");
+    let started = ready[2].1;
+    assert_eq!(started["service"], service.as_str());
+    assert_eq!(
+        started["command"],
+        format!("echo serving {masked}; exec sleep 30").as_str()
+    );
+    let healthy = ready[3].1;
+    assert_eq!(healthy["service"], service.as_str());
+    assert!(healthy["after_secs"].as_f64().is_some(), "{healthy}");
+    let stopped = ready[4].1;
+    assert_eq!(stopped["status"], "killed by SIGTERM", "{stopped}");
+    assert!(
+        stopped["ran_for_secs"].as_f64() >= healthy["after_secs"].as_f64(),
+        "{stopped} {healthy}"
+    );
+
+    let broken = setup_events(&events, "broken");
+    let kinds: Vec<&str> = broken.iter().map(|(kind, _)| *kind).collect();
+    assert_eq!(kinds, ["service_started", "service_failed"]);
+    let failed = broken[1].1;
+    let message = failed["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("service `leaky` exited before it was healthy (exit status 3)"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("the token is {masked}")),
+        "{message}"
+    );
+
+    let unmet = setup_events(&events, "unmet");
+    assert_eq!(unmet.len(), 1, "{unmet:?}");
+    let unmet = unmet[0].1;
+    assert_eq!(unmet["met"], false);
+    assert_eq!(
+        unmet["reason"],
+        format!("no access with {masked}").as_str(),
+        "{unmet}"
+    );
+
+    assert!(human.contains("\n→ Requirement met: sh\n"), "{human}");
+    assert!(
+        human.contains(&format!(
+            "\n→ Starting service api-{masked}: echo serving {masked}; exec sleep 30\n"
+        )),
+        "{human}"
+    );
+    assert!(
+        human.contains(&format!("\n→ Service api-{masked} ready in ")),
+        "{human}"
+    );
+    assert!(human.contains("\n✗ Service leaky failed after "), "{human}");
+    assert!(
+        human.contains(&format!(": no access with {masked}\n")),
+        "{human}"
+    );
+    assert!(
+        junit.contains(&format!(
+            r#"<property name="service api-{masked} healthy" value="after "#
+        )),
+        "{junit}"
+    );
+    assert!(
+        junit.contains(r#"<property name="service leaky failed" value="after "#),
+        "{junit}"
+    );
+}
