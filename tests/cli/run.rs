@@ -98,6 +98,7 @@ const EVERY_KEY_REPORT: &str = "\
 
 === Suite Every Key ===
 → Test dir: [SCRATCH]/tmp/plandex-every_key-[PID]-[RAND]
+→ Requirement met: bash
 
 === Testing Output ===
 → Running (timeout [TIME]): $FAKE out:hello 'out:two words' err:warn
