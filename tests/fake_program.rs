@@ -26,6 +26,14 @@
 //! - `pid`: write `pid:N`, the process's own id, to stdout.
 //! - `stamp:PATH`: write the wall-clock time (nanoseconds since the Unix epoch) to the file PATH.
 //!
+//! Questions (for steps run on a terminal):
+//! - `ask:PROMPT`: write PROMPT (no newline), then read one line from stdin as the answer; no
+//!   line (end of file) is a failure.
+//! - `answers`: write `answers: A, B` (every answer so far, in order) to stdout.
+//! - `terminal`: write `terminal: rows=R cols=C controlling=yes|no` about stdin: its window
+//!   size (`rows=? cols=?` when it is no terminal), and whether it is the controlling terminal
+//!   of the session this process leads (`/dev/tty` opens and the terminal's session is ours).
+//!
 //! Time, exit and signals:
 //! - `sleep:SECS`: sleep SECS seconds (fractional).
 //! - `exit:CODE`: exit now with CODE (0–255).
@@ -54,7 +62,7 @@ usage: fake-program ACTION...
 Actions run left to right:
   out:TEXT  marker:TEXT  err:TEXT  out-raw:HEX  err-raw:HEX  print-bytes:N[K|M|G]
   interleave:N  read-stdin  env:NAME  cwd  pid  stamp:PATH  sleep:SECS  exit:CODE  kill-self:SIG
-  ignore-term  spawn-grandchild:SECS  daemonize:SECS";
+  ignore-term  spawn-grandchild:SECS  daemonize:SECS  ask:PROMPT  answers  terminal";
 
 /// One parsed argument.
 #[derive(Debug)]
@@ -74,7 +82,13 @@ enum Action {
     IgnoreTerm,
     SpawnGrandchild(Duration),
     Daemonize(Duration),
+    Ask(String),
+    Answers,
+    Terminal,
 }
+
+/// The answers read by `ask:`, in order.
+static ANSWERS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -122,13 +136,18 @@ fn parse(arg: &str) -> Result<Action, String> {
         "kill-self" => Action::KillSelf(signal(needs_value()?)?),
         "spawn-grandchild" => Action::SpawnGrandchild(seconds(needs_value()?)?),
         "daemonize" => Action::Daemonize(seconds(needs_value()?)?),
-        "read-stdin" | "cwd" | "pid" | "ignore-term" if value.is_some() => {
+        "ask" => Action::Ask(needs_value()?.to_owned()),
+        "read-stdin" | "cwd" | "pid" | "ignore-term" | "answers" | "terminal"
+            if value.is_some() =>
+        {
             return Err(format!("`{name}` takes no value, got `{arg}`"));
         }
         "read-stdin" => Action::ReadStdin,
         "cwd" => Action::Cwd,
         "pid" => Action::Pid,
         "ignore-term" => Action::IgnoreTerm,
+        "answers" => Action::Answers,
+        "terminal" => Action::Terminal,
         _ => return Err(format!("unknown action `{arg}`")),
     };
     Ok(action)
@@ -281,6 +300,12 @@ fn run(action: &Action) -> io::Result<()> {
             let child = sleeper(*duration)?.stdin(Stdio::null()).spawn()?;
             writeln!(io::stdout(), "grandchild-pid:{}", child.id())
         }
+        Action::Ask(prompt) => ask(prompt),
+        Action::Answers => {
+            let answers = ANSWERS.lock().map_err(|_| io::Error::other("poisoned"))?;
+            writeln!(io::stdout(), "answers: {}", answers.join(", "))
+        }
+        Action::Terminal => describe_terminal(),
         Action::Daemonize(duration) => {
             let mut command = sleeper(*duration)?;
             command
@@ -300,6 +325,45 @@ fn run(action: &Action) -> io::Result<()> {
             writeln!(io::stdout(), "daemon-pid:{}", child.id())
         }
     }
+}
+
+/// Writes `prompt`, reads one line from stdin into [`ANSWERS`].
+fn ask(prompt: &str) -> io::Result<()> {
+    let mut stdout = io::stdout();
+    stdout.write_all(prompt.as_bytes())?;
+    stdout.flush()?;
+    let mut answer = String::new();
+    if io::stdin().read_line(&mut answer)? == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "no answer: end of file",
+        ));
+    }
+    let answer = answer.trim_end_matches(['\n', '\r']).to_owned();
+    ANSWERS
+        .lock()
+        .map_err(|_| io::Error::other("poisoned"))?
+        .push(answer);
+    Ok(())
+}
+
+/// `terminal: rows=R cols=C controlling=yes|no`, about stdin.
+fn describe_terminal() -> io::Result<()> {
+    // SAFETY: winsize is plain data; ioctl writes it for TIOCGWINSZ and nothing else.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let (rows, cols) = if unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut size) } == 0 {
+        (size.ws_row.to_string(), size.ws_col.to_string())
+    } else {
+        ("?".to_owned(), "?".to_owned())
+    };
+    let opens = std::fs::File::open("/dev/tty").is_ok();
+    // SAFETY: plain libc calls without memory arguments.
+    let ours = unsafe { libc::tcgetsid(0) == libc::getsid(0) && libc::getsid(0) == libc::getpid() };
+    let controlling = if opens && ours { "yes" } else { "no" };
+    writeln!(
+        io::stdout(),
+        "terminal: rows={rows} cols={cols} controlling={controlling}"
+    )
 }
 
 /// `fake-program sleep:SECS`, the body of every process we leave behind.

@@ -6,6 +6,7 @@
 //! and knows nothing about suites.
 
 mod capture;
+mod interact;
 mod interrupt;
 mod leftovers;
 mod outcome;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use capture::{CapturedOutput, Stream, StreamSelector};
+pub use interact::{Interaction, ScriptProgress, Terminal};
 pub use interrupt::{Interrupts, SignalGuard};
 pub use leftovers::{TAG_VARIABLE, find_tag_prefix};
 pub use outcome::{Outcome, StartFailure, Termination, signal_name};

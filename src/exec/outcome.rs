@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::capture::CapturedOutput;
+use super::interact::ScriptProgress;
 
 /// Why a command could not be started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,4 +106,6 @@ pub struct Outcome {
     pub output: CapturedOutput,
     /// Processes of the command still alive after it ended, which the runner killed.
     pub leaked_processes: usize,
+    /// On a pseudo-terminal: how far its script got; `None` without one.
+    pub script: Option<ScriptProgress>,
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use super::interact::Terminal;
 use super::leftovers::TAG_VARIABLE;
 
 /// Default pause between SIGTERM and SIGKILL when a command times out.
@@ -213,6 +214,10 @@ pub struct ExecRequest {
     /// Append stdout and stderr to this file instead of capturing them (long-running services:
     /// nothing has to read their pipes while other commands run).
     pub log: Option<PathBuf>,
+    /// Run on a pseudo-terminal of this size, driven by its script, instead of pipes: stdin,
+    /// stdout and stderr are the terminal (its output is captured as stdout), which is the
+    /// command's controlling terminal. `stdin` and `log` are then unused.
+    pub terminal: Option<Terminal>,
 }
 
 impl ExecRequest {
@@ -236,6 +241,7 @@ impl ExecRequest {
             capture: true,
             forward: false,
             log: None,
+            terminal: None,
         }
     }
 
@@ -301,6 +307,12 @@ impl ExecRequest {
     /// them; `forward` and `capture` then have nothing to act on.
     pub fn log_to(mut self, path: impl Into<PathBuf>) -> Self {
         self.log = Some(path.into());
+        self
+    }
+
+    /// Runs the command on a pseudo-terminal driven by `terminal`'s script.
+    pub fn terminal(mut self, terminal: Terminal) -> Self {
+        self.terminal = Some(terminal);
         self
     }
 

@@ -6,6 +6,7 @@
 //! command, which can be probed, waited on up to an instant, waited on to the end, or stopped.
 //! [`run`] is start + wait, with nothing added on the way.
 
+mod pty;
 mod spawn;
 mod supervise;
 
@@ -131,5 +132,6 @@ fn not_started(failure: StartFailure, started: Instant) -> Outcome {
         duration: started.elapsed(),
         output: CapturedOutput::new(0),
         leaked_processes: 0,
+        script: None,
     }
 }

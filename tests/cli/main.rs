@@ -14,6 +14,7 @@ mod golden;
 mod harness;
 mod history;
 mod import;
+mod interactive;
 mod interrupt;
 mod libtest;
 mod live_progress;

@@ -3,6 +3,8 @@
 //! `clone(CLONE_VFORK)` path (a `pre_exec` hook would force fork+exec; see ARCHITECTURE.md,
 //! "Decisions").
 //!
+//! A command that asks for a terminal gets one instead of pipes (`pty.rs`).
+//!
 //! This file only starts; watching the command is `supervise.rs`'s job.
 
 use std::ffi::CString;
@@ -16,6 +18,7 @@ use rustix::pipe::{PipeFlags, pipe_with};
 use rustix::process::Pid;
 
 use super::Tag;
+use super::pty::Pty;
 use crate::exec::outcome::StartFailure;
 use crate::exec::program::find_program;
 use crate::exec::request::{ExecRequest, Stdin};
@@ -41,18 +44,14 @@ pub(super) fn resolve_program(request: &ExecRequest) -> Result<CString, StartFai
 }
 
 /// Starts the command in a new session with its stdio on fresh pipes (stdin: `/dev/null`
-/// unless bytes are given). The outer `Err` is the runner's own failure.
+/// unless bytes are given), or on a pseudo-terminal when the request asks for one. The outer
+/// `Err` is the runner's own failure.
 pub(super) fn spawn(
     request: &ExecRequest,
     program: &CString,
     tag: &Tag,
 ) -> io::Result<Result<Child, StartFailure>> {
-    let output = OutputFds::open(request)?;
-    let stdin = StdinFds::open(&request.stdin)?;
-    let stdin_fd = match &stdin.child {
-        Some(fd) => fd.as_raw_fd(),
-        None => dev_null()?.as_raw_fd(),
-    };
+    let plumbing = Plumbing::open(request)?;
     let argv_owned: Vec<CString> = std::iter::once(request.program.as_os_str())
         .chain(request.args.iter().map(|a| a.as_os_str()))
         .map(|arg| c_string(arg.as_bytes()))
@@ -75,14 +74,7 @@ pub(super) fn spawn(
         .as_ref()
         .map(|dir| c_string(dir.as_os_str().as_bytes()))
         .transpose()?;
-    let config = SpawnConfig::new(
-        [
-            stdin_fd,
-            output.stdout_write.as_raw_fd(),
-            output.stderr_write.as_raw_fd(),
-        ],
-        cwd.as_ref(),
-    )?;
+    let config = SpawnConfig::new(&plumbing.child, cwd.as_ref())?;
     let mut pid: libc::pid_t = 0;
     // SAFETY: argv and envp are null-terminated arrays of pointers into live CStrings; the
     // configuration's objects are initialised.
@@ -100,12 +92,77 @@ pub(super) fn spawn(
     if let Some(failure) = start_failure(code, request)? {
         return Ok(Err(failure));
     }
+    let ends = plumbing.parent;
     Ok(Ok(Child {
         pid: Pid::from_raw(pid).expect("posix_spawn returns a positive pid"),
-        stdout: output.stdout_read,
-        stderr: output.stderr_read,
-        stdin: stdin.parent,
+        stdout: ends.stdout,
+        stderr: ends.stderr,
+        stdin: ends.stdin,
     }))
+}
+
+/// The command's stdio: what it gets as fds 0, 1 and 2, and the runner's ends.
+struct Plumbing {
+    child: ChildStdio,
+    parent: ParentEnds,
+    /// The command's ends of its pipes, open until it has started.
+    _child_ends: (Option<OutputFds>, Option<StdinFds>),
+}
+
+/// The runner's ends of a command's stdio (see [`Child`]).
+struct ParentEnds {
+    stdout: Option<OwnedFd>,
+    stderr: Option<OwnedFd>,
+    stdin: Option<OwnedFd>,
+}
+
+/// What the command's fds 0, 1 and 2 become.
+enum ChildStdio {
+    /// These descriptors of the runner, in order.
+    Fds([RawFd; 3]),
+    /// The terminal side of a pseudo-terminal, opened by this path in the new session.
+    Terminal(CString),
+}
+
+impl Plumbing {
+    fn open(request: &ExecRequest) -> io::Result<Self> {
+        if let Some(terminal) = &request.terminal {
+            let pty = Pty::open(terminal)?;
+            let writer = pty.writer()?;
+            return Ok(Self {
+                child: ChildStdio::Terminal(pty.path),
+                parent: ParentEnds {
+                    stdout: Some(pty.controller),
+                    stderr: None,
+                    stdin: Some(writer),
+                },
+                _child_ends: (None, None),
+            });
+        }
+        let output = OutputFds::open(request)?;
+        let stdin = StdinFds::open(&request.stdin)?;
+        let stdin_fd = match &stdin.child {
+            Some(fd) => fd.as_raw_fd(),
+            None => dev_null()?.as_raw_fd(),
+        };
+        let child = ChildStdio::Fds([
+            stdin_fd,
+            output.stdout_write.as_raw_fd(),
+            output.stderr_write.as_raw_fd(),
+        ]);
+        let mut output = output;
+        let mut stdin = stdin;
+        let parent = ParentEnds {
+            stdout: output.stdout_read.take(),
+            stderr: output.stderr_read.take(),
+            stdin: stdin.parent.take(),
+        };
+        Ok(Self {
+            child,
+            parent,
+            _child_ends: (Some(output), Some(stdin)),
+        })
+    }
 }
 
 /// What `posix_spawn`'s `code` means: started (`None`), a failure of the command, or (`Err`)
@@ -205,7 +262,7 @@ struct SpawnConfig {
 impl SpawnConfig {
     /// A new session, an empty signal mask, SIGPIPE back to its default, `stdio` as the
     /// command's fds 0, 1 and 2, and `cwd` as its working folder.
-    fn new(stdio: [RawFd; 3], cwd: Option<&CString>) -> io::Result<Box<Self>> {
+    fn new(stdio: &ChildStdio, cwd: Option<&CString>) -> io::Result<Box<Self>> {
         let mut config = Self::init()?;
         let flags = libc::POSIX_SPAWN_SETSID as libc::c_int
             | libc::POSIX_SPAWN_SETSIGMASK
@@ -224,8 +281,24 @@ impl SpawnConfig {
             check(libc::posix_spawnattr_setsigmask(attr, &empty))?;
             check(libc::posix_spawnattr_setsigdefault(attr, &defaults))?;
             let actions = &mut config.actions;
-            for (target, fd) in (0..).zip(stdio) {
-                check(libc::posix_spawn_file_actions_adddup2(actions, fd, target))?;
+            match stdio {
+                ChildStdio::Fds(fds) => {
+                    for (target, fd) in (0..).zip(*fds) {
+                        check(libc::posix_spawn_file_actions_adddup2(actions, fd, target))?;
+                    }
+                }
+                // Opened after `setsid`, without O_NOCTTY: the session's controlling terminal.
+                ChildStdio::Terminal(path) => {
+                    check(libc::posix_spawn_file_actions_addopen(
+                        actions,
+                        0,
+                        path.as_ptr(),
+                        libc::O_RDWR,
+                        0,
+                    ))?;
+                    check(libc::posix_spawn_file_actions_adddup2(actions, 0, 1))?;
+                    check(libc::posix_spawn_file_actions_adddup2(actions, 0, 2))?;
+                }
             }
             if let Some(cwd) = cwd {
                 check(libc::posix_spawn_file_actions_addchdir_np(

@@ -17,6 +17,7 @@ use rustix::process::{Pid, Signal, WaitOptions, WaitStatus};
 use super::Tag;
 use super::spawn::Child;
 use crate::exec::capture::{CapturedOutput, Stream};
+use crate::exec::interact::Dialogue;
 use crate::exec::interrupt::Interrupts;
 use crate::exec::leftovers;
 use crate::exec::outcome::{Outcome, Termination};
@@ -98,6 +99,8 @@ pub(in crate::exec) struct Supervisor<'a> {
     stop: StopState,
     output: CapturedOutput,
     leaked: usize,
+    /// On a pseudo-terminal: the script being played (its input goes to `pipes.stdin`).
+    dialogue: Option<Dialogue<'a>>,
 }
 
 impl<'a> Supervisor<'a> {
@@ -140,6 +143,7 @@ impl<'a> Supervisor<'a> {
             },
             output: CapturedOutput::new(memory_cap),
             leaked: 0,
+            dialogue: (request.terminal.as_ref()).map(|terminal| Dialogue::new(&terminal.script)),
         }
     }
 
@@ -371,7 +375,7 @@ impl<'a> Supervisor<'a> {
         let slots: [(Option<BorrowedFd<'_>>, PollFlags); 5] = [
             (self.pipes.stdout.as_ref().map(AsFd::as_fd), PollFlags::IN),
             (self.pipes.stderr.as_ref().map(AsFd::as_fd), PollFlags::IN),
-            (self.pipes.stdin.as_ref().map(AsFd::as_fd), PollFlags::OUT),
+            (self.stdin_to_write().map(AsFd::as_fd), PollFlags::OUT),
             (pidfd.map(AsFd::as_fd), PollFlags::IN),
             (interrupt_fd, PollFlags::IN),
         ];
@@ -411,7 +415,8 @@ impl<'a> Supervisor<'a> {
         // Read into uninitialised stack memory: no allocation and no zeroing per command.
         let mut buffer = [MaybeUninit::<u8>::uninit(); READ_BLOCK];
         let bytes: &[u8] = match rustix::io::read(fd, &mut buffer[..]) {
-            Ok(([], _)) => {
+            // EIO: the controlling side of a terminal nobody holds any more, its end.
+            Ok(([], _)) | Err(Errno::IO) => {
                 *slot = None;
                 return Ok(());
             }
@@ -430,10 +435,26 @@ impl<'a> Supervisor<'a> {
         if self.request.capture {
             self.output.push(stream, bytes)?;
         }
+        if let Some(dialogue) = &mut self.dialogue {
+            dialogue.observe(bytes);
+            if dialogue.is_over() {
+                self.pipes.stdin = None;
+            }
+        }
         Ok(())
     }
 
+    /// The stdin pipe or terminal when there is something to write to it.
+    fn stdin_to_write(&self) -> Option<&OwnedFd> {
+        let waiting = (self.dialogue.as_ref()).is_some_and(|d| d.pending_input().is_empty());
+        self.pipes.stdin.as_ref().filter(|_| !waiting)
+    }
+
     fn feed_stdin(&mut self) {
+        if let Some(dialogue) = &mut self.dialogue {
+            type_into_terminal(dialogue, &mut self.pipes.stdin);
+            return;
+        }
         let pipes = &mut self.pipes;
         let (Some(fd), Stdin::Bytes(bytes)) = (pipes.stdin.as_ref(), &self.request.stdin) else {
             return;
@@ -472,6 +493,7 @@ impl<'a> Supervisor<'a> {
             duration: self.started.elapsed(),
             output: std::mem::take(&mut self.output),
             leaked_processes: self.leaked,
+            script: self.dialogue.as_ref().map(Dialogue::progress),
         }
     }
 
@@ -529,6 +551,23 @@ fn signal_group_and(group: Pid, pids: &[i32], signal: Signal) {
     let _ = rustix::process::kill_process_group(group, signal);
     for pid in pids.iter().copied().filter_map(Pid::from_raw) {
         let _ = rustix::process::kill_process(pid, signal);
+    }
+}
+
+/// Writes the script's pending input into the terminal, as much as it takes now; closes the
+/// runner's writing end once the script is over.
+fn type_into_terminal(dialogue: &mut Dialogue<'_>, writer: &mut Option<OwnedFd>) {
+    let Some(fd) = writer.as_ref() else {
+        return;
+    };
+    match rustix::io::write(fd, dialogue.pending_input()) {
+        Ok(count) => dialogue.wrote(count),
+        Err(Errno::INTR | Errno::AGAIN) => {}
+        // EIO: nobody holds the terminal side any more; the input cannot be typed.
+        Err(_) => dialogue.input_refused(),
+    }
+    if dialogue.is_over() {
+        *writer = None;
     }
 }
 
