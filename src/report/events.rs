@@ -468,6 +468,13 @@ pub enum CheckKind {
     EqualsFile,
     /// `max_duration`: `expected` is the budget, `actual` the time the attempt took.
     Duration,
+    /// An `interact` entry `expect` the terminal never showed: `expected` is its text,
+    /// `actual` which entry and what ended the wait.
+    Expect,
+    /// An `interact` entry `expect_regex` never matched: `expected` is the regex.
+    ExpectRegex,
+    /// An `interact` entry `send` the terminal did not take: `expected` is the text.
+    Send,
     /// Nothing could be checked: `expected` holds what went wrong.
     Error,
 }
@@ -487,6 +494,9 @@ impl CheckKind {
             Self::Json => "json",
             Self::EqualsFile => "equals_file",
             Self::Duration => "duration",
+            Self::Expect => "expect",
+            Self::ExpectRegex => "expect_regex",
+            Self::Send => "send",
             Self::Error => "error",
         }
     }
@@ -579,7 +589,26 @@ impl fmt::Display for CheckFailure {
                 write!(f, "took {took}, budget {expected}")
             }
             (CheckKind::Duration, _) => write!(f, "took longer than its budget, {expected}"),
+            (CheckKind::Expect, actual) => {
+                write!(f, "the terminal never showed {expected:?}{}", why(actual))
+            }
+            (CheckKind::ExpectRegex, actual) => write!(
+                f,
+                "the terminal never showed a match of /{expected}/{}",
+                why(actual)
+            ),
+            (CheckKind::Send, actual) => {
+                write!(f, "the terminal did not take {expected:?}{}", why(actual))
+            }
         }
+    }
+}
+
+/// ` (…)` after an `interact` failure: which entry, and what ended the wait.
+fn why(actual: &Actual) -> String {
+    match actual {
+        Actual::Text(why) => format!(" ({why})"),
+        Actual::Unknown | Actual::Size(_) => String::new(),
     }
 }
 

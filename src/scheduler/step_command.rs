@@ -3,12 +3,13 @@
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Settings;
-use crate::exec::{Environment, ExecRequest, Stdin};
+use crate::exec::{Environment, ExecRequest, Interaction, Stdin, Terminal};
 use crate::http::HttpCall;
-use crate::suite::{Action, Command, HttpCheck, Shell, Step, Suite, Template};
+use crate::suite::{Action, Command, HttpCheck, InteractEntry, Pty, Shell, Step, Suite, Template};
 
 /// A step ready to run, or the reason it cannot be.
 #[derive(Debug)]
@@ -157,15 +158,49 @@ pub fn prepare(
         None => Stdin::Null,
     };
     let cwd = start_dir(suite, step, &env, test_dir)?;
-    let request = ExecRequest::with_env(program, env)
+    let terminal = step.pty.as_ref().map(|pty| terminal(pty, &env)).transpose()?;
+    let mut request = ExecRequest::with_env(program, env)
         .args(args)
         .cwd(&cwd)
         .stdin(stdin)
         .timeout(step_timeout(suite, step, settings))
         .kill_grace(settings.kill_grace);
+    request.terminal = terminal;
     Ok(PreparedStep {
         request,
         command_line,
+    })
+}
+
+/// The terminal of a `pty` step, its script's texts expanded.
+fn terminal(pty: &Pty, env: &Environment) -> Result<Terminal, String> {
+    let mut total = 0usize;
+    let mut expanded = |template: &Template| -> Result<Vec<u8>, String> {
+        let text = expand(template, env).map_err(|e| format!("interact: {e}"))?;
+        total += text.len();
+        if total > MAX_EXPANDED_ENV {
+            return Err(
+                "interact: the texts add up to more than the limit of 8 MiB after expansion"
+                    .to_owned(),
+            );
+        }
+        Ok(text.into_bytes())
+    };
+    let script = pty
+        .interact
+        .iter()
+        .map(|entry| {
+            Ok(match entry {
+                InteractEntry::Expect(text) => Interaction::Expect(expanded(text)?),
+                InteractEntry::ExpectRegex(regex) => Interaction::ExpectRegex(Arc::clone(regex)),
+                InteractEntry::Send(text) => Interaction::Send(expanded(text)?),
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(Terminal {
+        rows: pty.rows,
+        cols: pty.cols,
+        script,
     })
 }
 

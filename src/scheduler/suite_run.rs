@@ -3,6 +3,7 @@
 //! (`judging.rs`). This file decides which steps run, in which role, and reports them.
 
 mod attempts;
+mod interact;
 mod judging;
 mod requirements;
 

@@ -22,7 +22,8 @@ pub use expand::{ExpandError, Template, TemplateError};
 pub use load::{MAX_SUITE_FILE_SIZE, load_file, load_paths, load_suites, parse_suite};
 pub use model::{
     Action, Budgets, Command, CustomCheck, ExpectedStatus, FileCheck, Healthcheck, HttpCheck,
-    Location, OnFailure, OutputCheck, Probe, Requirement, Retry, Service, Shell, Step, Suite,
+    InteractEntry, Location, OnFailure, OutputCheck, Probe, Pty, Requirement, Retry, Service,
+    Shell, Step, Suite,
 };
 pub use names::{TestNames, slug};
 pub use pacing::{Backoff, MAX_ATTEMPTS, Pacing};

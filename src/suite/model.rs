@@ -144,6 +144,41 @@ pub struct Step {
     /// Lines written to the report when the step is reached, before it runs (its own `note`
     /// and those of note-only steps just before it).
     pub notes: Vec<Template>,
+    /// `pty = true`: the command runs on a pseudo-terminal, driven by its `interact` script.
+    /// `None`: pipes, no terminal at all (a program that wants one fails at once).
+    pub pty: Option<Pty>,
+}
+
+/// A step's pseudo-terminal: its window and the script played against it.
+#[derive(Debug, Clone)]
+pub struct Pty {
+    /// Lines of the window (`window = "COLSxROWS"`; 24 by default).
+    pub rows: u16,
+    /// Columns of the window (80 by default).
+    pub cols: u16,
+    /// The `interact` entries, in order.
+    pub interact: Vec<InteractEntry>,
+}
+
+impl Default for Pty {
+    fn default() -> Self {
+        Self {
+            rows: 24,
+            cols: 80,
+            interact: Vec::new(),
+        }
+    }
+}
+
+/// One entry of `interact`.
+#[derive(Debug, Clone)]
+pub enum InteractEntry {
+    /// Wait until the terminal shows this text (expanded), after the previous match.
+    Expect(Template),
+    /// Wait until the terminal shows a match of this regex, after the previous match.
+    ExpectRegex(Arc<Regex>),
+    /// Type this text (expanded; `\n` is Enter).
+    Send(Template),
 }
 
 /// The interpreter of `sh` steps: a program and its first arguments; the step's line is

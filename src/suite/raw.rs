@@ -178,6 +178,21 @@ pub(crate) struct RawStep {
     pub(crate) tags: Vec<Spanned<String>>,
     #[serde(default)]
     pub(crate) always: bool,
+    pub(crate) pty: Option<Spanned<bool>>,
+    pub(crate) window: Option<Spanned<String>>,
+    pub(crate) interact: Option<Spanned<Vec<Spanned<RawInteraction>>>>,
+}
+
+/// One entry of `interact`: exactly one of its keys (checked by `validate`).
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an `interact` entry like `{ expect = \"Continue? (y/n)\" }` or `{ send = \"y\\n\" }`"
+)]
+pub(crate) struct RawInteraction {
+    pub(crate) expect: Option<Spanned<String>>,
+    pub(crate) expect_regex: Option<Spanned<String>>,
+    pub(crate) send: Option<Spanned<String>>,
 }
 
 /// `stdout`, `stderr` and `output` tables.

@@ -124,9 +124,24 @@ pub(crate) const STEP: TableShape = TableShape {
         ("ignore", Shape::String),
         ("tags", Shape::Strings),
         ("always", Shape::Bool),
+        ("pty", Shape::Bool),
+        ("window", Shape::String),
+        ("interact", Shape::Tables(&INTERACTION)),
     ],
     required: &[],
     example: "",
+};
+
+/// One entry of a step's `interact`.
+pub(crate) const INTERACTION: TableShape = TableShape {
+    what: "an `interact` entry",
+    keys: &[
+        ("expect", Shape::String),
+        ("expect_regex", Shape::String),
+        ("send", Shape::String),
+    ],
+    required: &[],
+    example: "{ expect = \"Continue? (y/n)\" }",
 };
 
 /// One `[[service]]`.
@@ -600,8 +615,8 @@ mod tests {
     use serde::de::{self, Visitor};
 
     use super::super::raw::{
-        RawFileCheck, RawHealthcheck, RawHttp, RawRequirementCheck, RawRetry, RawService, RawStep,
-        RawStreamChecks, RawSuite,
+        RawFileCheck, RawHealthcheck, RawHttp, RawInteraction, RawRequirementCheck, RawRetry,
+        RawService, RawStep, RawStreamChecks, RawSuite,
     };
     use super::*;
 
@@ -653,6 +668,7 @@ mod tests {
         assert_eq!(keys(&FILE_CHECK), fields::<RawFileCheck>());
         assert_eq!(keys(&RETRY), fields::<RawRetry>());
         assert_eq!(keys(&REQUIREMENT_CHECK), fields::<RawRequirementCheck>());
+        assert_eq!(keys(&INTERACTION), fields::<RawInteraction>());
     }
 
     /// A value of each TOML type, and how a message names it.

@@ -12,7 +12,7 @@ use smoke_runner::exec::{
 };
 
 use crate::process_checks::assert_all_gone;
-use crate::support::{TestEnv, fake_program, stdout};
+use crate::support::{TestEnv, fake_program, stderr, stdout};
 
 fn expect(text: &str) -> Interaction {
     Interaction::Expect(text.as_bytes().to_vec())
@@ -156,4 +156,280 @@ fn processes_left_on_the_terminal_are_stopped_as_for_every_command() {
         .collect();
     assert_all_gone(&pids, &text);
     assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+/// A suite whose one step runs the fake program's quiz on a terminal, answering `colour`.
+fn quiz_suite(colour: &str) -> String {
+    format!(
+        r#"
+command = "${{FAKE}}"
+
+[[step]]
+name = "quiz"
+run = ["ask:Name? ", "ask:Colour? ", "answers"]
+pty = true
+interact = [
+  {{ expect = "Name? " }},
+  {{ send = "alice\n" }},
+  {{ expect_regex = 'Colou?r\? ' }},
+  {{ send = "{colour}\n" }},
+  {{ expect = "answers: alice, blue" }},
+]
+"#
+    )
+}
+
+/// Runs the suites of `env` with step logs under `logs/`; the output and every log's text.
+fn run_with_logs(env: &TestEnv) -> (std::process::Output, String) {
+    let output = env.run(&["--no-history", "--log-dir", "logs"]);
+    let mut logs = String::new();
+    let mut folders = vec![env.path().join("logs")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "log") {
+                logs.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    (output, logs)
+}
+
+#[test]
+fn an_interact_script_drives_a_program_that_asks_two_questions_to_its_end() {
+    let env = TestEnv::new().suite(
+        "quiz",
+        &(quiz_suite("blue") + "stdout.contains = \"Colour? blue\"\n"),
+    );
+    let (output, log) = run_with_logs(&env);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(report.contains("✓ quiz"), "{report}");
+    // The log holds the transcript: prompts, the echo of what was typed, the result.
+    assert!(
+        log.contains("Name? alice\nColour? blue\nanswers: alice, blue\n"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_wrong_answer_fails_with_the_entry_it_stopped_at_and_the_transcript() {
+    let env = TestEnv::new().suite("quiz", &quiz_suite("red"));
+    let (output, log) = run_with_logs(&env);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains(
+            "the terminal never showed \"answers: alice, blue\" \
+             (interact entry 5 of 5, before the program ended)"
+        ),
+        "{report}"
+    );
+    // The transcript, under the failure and in the log.
+    assert!(report.contains("Colour? red"), "{report}");
+    assert!(report.contains("answers: alice, red"), "{report}");
+    assert!(log.contains("Name? alice\nColour? red\nanswers: alice, red\n"), "{log}");
+}
+
+#[test]
+fn a_prompt_that_never_comes_fails_at_the_steps_timeout() {
+    let env = TestEnv::new().suite(
+        "login",
+        r#"
+command = "${FAKE}"
+
+[[step]]
+name = "login"
+run = ["ask:Name? ", "sleep:60"]
+pty = true
+timeout = "2s"
+interact = [{ expect = "Name? " }, { send = "alice\n" }, { expect = "Password: " }]
+"#,
+    );
+    let started = Instant::now();
+    let output = env.run(&["--no-history", "--no-log-dir"]);
+    let took = started.elapsed();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(report.contains("timed out"), "{report}");
+    assert!(
+        report.contains(
+            "the terminal never showed \"Password: \" (interact entry 3 of 3, before the step timed out)"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("Name? alice"), "{report}");
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+    assert!(took < Duration::from_secs(40), "{took:?}");
+}
+
+#[test]
+fn the_window_size_reaches_the_program() {
+    let env = TestEnv::new().suite(
+        "window",
+        r#"
+command = "${FAKE}"
+
+[[step]]
+name = "stty"
+sh = "stty size"
+pty = true
+window = "132x43"
+stdout.equals = "43 132"
+
+[[step]]
+name = "default size"
+run = ["terminal"]
+pty = true
+stdout.equals = "terminal: rows=24 cols=80 controlling=yes"
+
+[[step]]
+name = "no terminal"
+run = ["terminal"]
+stdout.equals = "terminal: rows=? cols=? controlling=no"
+"#,
+    );
+    let output = env.run(&["--no-history", "--no-log-dir"]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+}
+
+#[test]
+fn a_secret_typed_on_the_terminal_is_masked_in_the_report_and_the_log() {
+    const SECRET: &str = "hunter2-0f9c";
+    let env = TestEnv::new()
+        .env("QUIZ_TOKEN", SECRET)
+        .suite(
+            "secret",
+            r#"
+command = "${FAKE}"
+redact = ["QUIZ_TOKEN"]
+
+[[step]]
+name = "token"
+run = ["ask:Token? ", "answers", "exit:1"]
+pty = true
+interact = [{ expect = "Token? " }, { send = "${QUIZ_TOKEN}\n" }, { expect = "answers: ${QUIZ_TOKEN}" }]
+"#,
+        );
+    let (output, log) = run_with_logs(&env);
+    let report = stdout(&output) + &String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(!report.contains(SECRET), "{report}");
+    assert!(report.contains("Token? [redacted:QUIZ_TOKEN]"), "{report}");
+    assert!(!log.contains(SECRET), "{log}");
+    assert!(log.contains("answers: [redacted:QUIZ_TOKEN]"), "{log}");
+}
+
+/// Loads `toml` as `suites/bad.toml`: refused before anything runs (exit 2); its stderr.
+fn load_error(toml: &str) -> String {
+    let env = TestEnv::new().suite("bad", toml);
+    let output = env.run(&["--no-history", "--no-log-dir"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(stdout(&output), "", "nothing runs");
+    err
+}
+
+#[test]
+fn terminal_keys_where_they_cannot_be_are_load_errors_with_a_caret() {
+    let err = load_error(
+        r#"
+[[step]]
+name = "no pty"
+sh = "true"
+interact = [{ expect = "x" }]
+
+[[step]]
+name = "both"
+sh = "true"
+pty = true
+interact = [{ expect = "Continue?", send = "y\n" }]
+
+[[step]]
+name = "neither"
+sh = "true"
+pty = true
+interact = [{ expect = "Continue?" }, {}]
+
+[[step]]
+name = "http"
+http = { url = "http://127.0.0.1:1/" }
+pty = true
+
+[[step]]
+name = "window"
+sh = "true"
+pty = true
+window = "80 by 24"
+
+[[step]]
+name = "stdin"
+sh = "true"
+pty = true
+stdin = "y\n"
+"#,
+    );
+    assert_eq!(
+        err,
+        r#"error: step `no pty` has `interact` but does not run on a terminal
+ --> suites/bad.toml:5:12
+  |
+5 | interact = [{ expect = "x" }]
+  |            ^^^^^^^^^^^^^^^^^^
+  = help: add `pty = true` to run the step on a terminal
+
+error: an `interact` entry has more than one of `expect`, `expect_regex`, `send`
+  --> suites/bad.toml:11:13
+   |
+11 | interact = [{ expect = "Continue?", send = "y\n" }]
+   |             ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+   = help: write one per entry: `[{ expect = "Continue? (y/n)" }, { send = "y\n" }]`
+
+error: an `interact` entry has none of `expect`, `expect_regex`, `send`
+  --> suites/bad.toml:17:39
+   |
+17 | interact = [{ expect = "Continue?" }, {}]
+   |                                       ^^
+   = help: write one per entry: `[{ expect = "Continue? (y/n)" }, { send = "y\n" }]`
+
+error: step `http` sends an `http` request: it has no terminal
+  --> suites/bad.toml:22:7
+   |
+22 | pty = true
+   |       ^^^^
+   = help: `pty` runs a command (`run` or `sh`) on a terminal; remove it from this step
+
+error: invalid window "80 by 24"
+  --> suites/bad.toml:28:10
+   |
+28 | window = "80 by 24"
+   |          ^^^^^^^^^^
+   = help: write columns x rows, each from 1 to 1000: `window = "80x24"`
+
+error: step `stdin` runs on a terminal (`pty = true`) and has `stdin`
+  --> suites/bad.toml:34:9
+   |
+34 | stdin = "y\n"
+   |         ^^^^^
+   = help: type the input on the terminal instead: `interact = [{ send = "…\n" }]`
+"#
+    );
+}
+
+#[test]
+fn an_unknown_key_in_an_interact_entry_is_named_with_the_keys_it_takes() {
+    let err = load_error("[[step]]\nsh = \"true\"\npty = true\ninteract = [{ expcet = \"x\" }]\n");
+    assert_eq!(
+        err,
+        r#"error: unknown key `expcet` in an `interact` entry, expected one of `expect`, `expect_regex`, `send`
+ --> suites/bad.toml:4:15
+  |
+4 | interact = [{ expcet = "x" }]
+  |               ^^^^^^
+  = help: see the suite reference in docs/suites.md
+"#
+    );
 }

@@ -52,7 +52,7 @@ fn unknown_step_key() {
     assert_eq!(
         load_error("[[step]]\nname = \"a\"\nrun = \"b\"\nstdot.contains = \"x\"\n"),
         "\
-error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `max_duration`, `warn_duration`, `retry`, `ignore`, `tags`, `always`
+error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `max_duration`, `warn_duration`, `retry`, `ignore`, `tags`, `always`, `pty`, `window`, `interact`
  --> suites/bad.toml:4:1
   |
 4 | stdot.contains = \"x\"
@@ -276,7 +276,7 @@ error: an item of `stdout.contains` must be a string, not the integer 1
   |                          ^
   = help: quote it: `contains = [\"…\", \"…\"]`
 
-error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `max_duration`, `warn_duration`, `retry`, `ignore`, `tags`, `always`
+error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `max_duration`, `warn_duration`, `retry`, `ignore`, `tags`, `always`, `pty`, `window`, `interact`
  --> suites/bad.toml:9:1
   |
 9 | stdot = 1

@@ -36,6 +36,7 @@ fn step(name: &str, section: Option<&str>) -> Step {
         capture: None,
         workdir: None,
         notes: Vec::new(),
+        pty: None,
     }
 }
 

@@ -14,6 +14,7 @@ use crate::report::{
 use crate::suite::{ExpectedStatus, HttpCheck, Step};
 
 use super::super::step_command::PreparedStep;
+use super::interact::unfinished_script;
 
 /// Lines of output shown under a failed step.
 const TAIL_LINES: usize = 20;
@@ -185,6 +186,9 @@ pub(super) fn judge(
         outcome.termination,
         Termination::FailedToStart(_) | Termination::Interrupted { .. }
     );
+    if ran {
+        failures.extend(unfinished_script(request, outcome));
+    }
     if ran && !unexpected_timeout {
         failures.extend(check_output_and_files(
             step,

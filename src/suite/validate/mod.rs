@@ -14,6 +14,7 @@ use std::time::Duration;
 use regex::bytes::Regex;
 use toml::Spanned;
 
+mod pty;
 mod services;
 
 use crate::config::{duration_from_secs, parse_duration};
@@ -277,8 +278,17 @@ impl Validator<'_> {
                 unreachable!("a step without `run`, `sh` or `http` returned above")
             }
         };
+        let pty_keys = pty::PtyKeys {
+            pty: raw.pty,
+            window: raw.window,
+            interact: raw.interact,
+            stdin: raw.stdin.as_ref().map(Spanned::span),
+            checks_stderr: raw.stderr.is_some(),
+        };
+        let pty = self.pty(pty_keys, &action, &name)?;
         let (line, column) = self.lines.line_column(header.start);
         Ok(Entry::Step(Box::new(Step {
+            pty,
             test_name: names.next(section.as_deref(), &name),
             action,
             timeout: raw
@@ -838,6 +848,9 @@ fn has_command_keys(raw: &RawStep) -> bool {
         || raw.retry.is_some()
         || raw.ignore.is_some()
         || raw.always
+        || raw.pty.is_some()
+        || raw.window.is_some()
+        || raw.interact.is_some()
 }
 
 /// Longest default step name, in characters, before it is cut with `…`.

@@ -378,7 +378,7 @@ fn unknown_key_in_a_step() {
     assert_eq!(
         error(source),
         "\
-error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `max_duration`, `warn_duration`, `retry`, `ignore`, `tags`, `always`
+error: unknown key `stdot` in `[[step]]`, expected one of `section`, `name`, `run`, `sh`, `shell`, `capture`, `workdir`, `note`, `http`, `stdout`, `stderr`, `output`, `stdin`, `env`, `env_remove`, `status`, `files`, `timeout`, `max_duration`, `warn_duration`, `retry`, `ignore`, `tags`, `always`, `pty`, `window`, `interact`
   --> suites/demo.toml:12:1
    |
 12 | stdot.contains = \"x\"
