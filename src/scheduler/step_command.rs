@@ -158,7 +158,11 @@ pub fn prepare(
         None => Stdin::Null,
     };
     let cwd = start_dir(suite, step, &env, test_dir)?;
-    let terminal = step.pty.as_ref().map(|pty| terminal(pty, &env)).transpose()?;
+    let terminal = step
+        .pty
+        .as_ref()
+        .map(|pty| terminal(pty, &env))
+        .transpose()?;
     let mut request = ExecRequest::with_env(program, env)
         .args(args)
         .cwd(&cwd)

@@ -230,7 +230,10 @@ fn a_wrong_answer_fails_with_the_entry_it_stopped_at_and_the_transcript() {
     // The transcript, under the failure and in the log.
     assert!(report.contains("Colour? red"), "{report}");
     assert!(report.contains("answers: alice, red"), "{report}");
-    assert!(log.contains("Name? alice\nColour? red\nanswers: alice, red\n"), "{log}");
+    assert!(
+        log.contains("Name? alice\nColour? red\nanswers: alice, red\n"),
+        "{log}"
+    );
 }
 
 #[test]
