@@ -8,7 +8,7 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use crate::report::{Actual, Event, Reporter, StepResult, Verdict};
+use crate::report::{Actual, Event, Reporter, StepResult, SuiteTable, Verdict};
 use crate::suite::{Step, Suite};
 
 use super::record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
@@ -40,7 +40,7 @@ struct State {
     finished_at: Option<SystemTime>,
     interrupted: bool,
     /// Suites in the order their first event came.
-    suites: Vec<SuiteRecord>,
+    suites: SuiteTable<SuiteRecord>,
 }
 
 impl RunRecorder {
@@ -52,7 +52,7 @@ impl RunRecorder {
                 started_at: None,
                 finished_at: None,
                 interrupted: false,
-                suites: Vec::new(),
+                suites: SuiteTable::new(),
             })),
         }
     }
@@ -68,7 +68,7 @@ impl RunRecorder {
     pub fn into_record(self, exit_status: i32) -> Option<RunRecord> {
         // A consumer still held somewhere (its stream never ended) gives up what it gathered.
         let mut shared = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let state = State {
+        let mut state = State {
             meta: std::mem::take(&mut shared.meta),
             suites: std::mem::take(&mut shared.suites),
             ..*shared
@@ -84,7 +84,7 @@ impl RunRecorder {
             shard: state.meta.shard,
             exit_status,
             interrupted: state.interrupted,
-            suites: state.suites,
+            suites: state.suites.take(),
         })
     }
 }
@@ -124,27 +124,15 @@ fn observe(state: &Mutex<State>, event: &Event) {
 }
 
 impl State {
-    /// The record of `suite`, made on its first event. Suites are told apart by file and name.
+    /// The record of `suite`, made on its first event.
     fn suite(&mut self, suite: &Suite) -> &mut SuiteRecord {
-        let file = suite.source.as_ref().map(|p| p.display().to_string());
-        let found = self
-            .suites
-            .iter()
-            .position(|s| s.name == suite.name && s.file == file);
-        let index = match found {
-            Some(index) => index,
-            None => {
-                self.suites.push(SuiteRecord {
-                    name: suite.name.clone(),
-                    file,
-                    duration: std::time::Duration::ZERO,
-                    kept_test_dir: None,
-                    steps: Vec::new(),
-                });
-                self.suites.len() - 1
-            }
-        };
-        &mut self.suites[index]
+        self.suites.entry(suite, |suite| SuiteRecord {
+            name: suite.name.clone(),
+            file: suite.source.as_ref().map(|p| p.display().to_string()),
+            duration: std::time::Duration::ZERO,
+            kept_test_dir: None,
+            steps: Vec::new(),
+        })
     }
 }
 

@@ -18,8 +18,8 @@ use quick_junit::{
 };
 
 use super::{
-    CompactDuration, DegradedNote, Event, FailureDetails, GateReport, StepResult, SuiteId, Verdict,
-    gate_duration, gate_ratio, reproduce_command,
+    CompactDuration, DegradedNote, Event, FailureDetails, GateReport, StepResult, SuiteTable,
+    Verdict, gate_duration, gate_ratio, reproduce_command,
 };
 use crate::suite::{Step, Suite};
 
@@ -29,7 +29,7 @@ const SYSTEM_OUT_LIMIT: usize = 64 * 1024;
 /// Collects the run and writes JUnit XML to `W` at [`Event::RunFinished`].
 pub struct JunitReporter<W: Write> {
     out: Option<W>,
-    suites: Vec<(Option<std::path::PathBuf>, String, TestSuite)>,
+    suites: SuiteTable<TestSuite>,
 }
 
 impl<W: Write> JunitReporter<W> {
@@ -37,31 +37,20 @@ impl<W: Write> JunitReporter<W> {
     pub fn new(out: W) -> Self {
         Self {
             out: Some(out),
-            suites: Vec::new(),
+            suites: SuiteTable::new(),
         }
     }
 
     fn suite(&mut self, suite: &Suite) -> &mut TestSuite {
-        let id = SuiteId::of(suite);
-        let index = match self
-            .suites
-            .iter()
-            .position(|(file, name, _)| file.as_deref() == id.file && name == id.name)
-        {
-            Some(index) => index,
-            None => {
-                let mut test_suite = TestSuite::new(suite.name.as_str());
-                if let Some(file) = &suite.source {
-                    test_suite
-                        .extra
-                        .insert("file".into(), file.display().to_string().into());
-                }
-                self.suites
-                    .push((suite.source.clone(), suite.name.clone(), test_suite));
-                self.suites.len() - 1
+        self.suites.entry(suite, |suite| {
+            let mut test_suite = TestSuite::new(suite.name.as_str());
+            if let Some(file) = &suite.source {
+                test_suite
+                    .extra
+                    .insert("file".into(), file.display().to_string().into());
             }
-        };
-        &mut self.suites[index].2
+            test_suite
+        })
     }
 }
 
@@ -106,7 +95,7 @@ impl<W: Write> super::Reporter for JunitReporter<W> {
             Event::RunFinished(summary) => {
                 let mut report = Report::new("smoke-runner");
                 report.set_time(summary.duration);
-                report.add_test_suites(self.suites.drain(..).map(|(_, _, suite)| suite));
+                report.add_test_suites(self.suites.take());
                 if let Some(gates) = &summary.gates {
                     report.add_test_suite(gates_suite(gates));
                 }

@@ -23,6 +23,7 @@ mod junit;
 mod libtest;
 mod reporter;
 mod reproduce;
+mod suite_table;
 mod tap;
 
 pub use crate::config::EnvFileStatus;
@@ -51,4 +52,5 @@ pub use junit::JunitReporter;
 pub use libtest::{LibtestFormat, LibtestReporter, write_list};
 pub use reporter::Reporter;
 pub use reproduce::reproduce_command;
+pub use suite_table::SuiteTable;
 pub use tap::TapReporter;
