@@ -577,7 +577,8 @@ impl JsonSkip {
 }
 
 impl JsonCounts {
-    fn of(counts: &Counts) -> Self {
+    /// The schema's counts of `counts`.
+    pub fn of(counts: &Counts) -> Self {
         Self {
             total: counts.total(),
             passed: counts.passed,
@@ -587,6 +588,20 @@ impl JsonCounts {
             timed_out: counts.timed_out,
             skipped: counts.skipped,
         }
+    }
+
+    /// Counts one more step's verdict, by the one rule [`Counts::record`] holds.
+    pub fn record(&mut self, verdict: &Verdict) {
+        let mut counts = Counts {
+            passed: self.passed,
+            degraded: self.degraded,
+            flaky: self.flaky,
+            failed: self.failed,
+            timed_out: self.timed_out,
+            skipped: self.skipped,
+        };
+        counts.record(verdict);
+        *self = Self::of(&counts);
     }
 }
 
@@ -770,7 +785,9 @@ fn failure(failure: &CheckFailure) -> JsonFailure {
     }
 }
 
-fn outcome_name(verdict: &Verdict) -> &'static str {
+/// The schema's name of a verdict (a step's `outcome`): `passed`, `degraded`, `flaky`,
+/// `failed`, `timed_out`, `skipped`.
+pub fn outcome_name(verdict: &Verdict) -> &'static str {
     match verdict {
         Verdict::Passed => "passed",
         Verdict::Degraded => "degraded",

@@ -33,7 +33,7 @@ pub use compact_duration::CompactDuration;
 pub use event_json::{
     EVENTS_SCHEMA, JsonCounts, JsonEnvFile, JsonEvent, JsonFailure, JsonLogSpan, JsonRunFinished,
     JsonRunStarted, JsonSkip, JsonSkippedSuite, JsonStatus, JsonStep, JsonStepFinished,
-    JsonStepStarted, JsonSuite, JsonSuiteFinished,
+    JsonStepStarted, JsonSuite, JsonSuiteFinished, outcome_name,
 };
 pub use events::{
     Actual, BrokenRule, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, LogSpan,

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use super::engine::RunHandle;
 use super::state::StateStore;
+use crate::report::JsonCounts;
 
 /// Finished runs kept in memory (with their events) for the API; older ones are in the history.
 pub const KEPT_FINISHED_RUNS: usize = 200;
@@ -106,23 +107,6 @@ pub struct Progress {
     pub total: usize,
 }
 
-/// The run's counts so far.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
-pub struct CountsView {
-    /// Passed steps (flaky and degraded ones included).
-    pub passed: usize,
-    /// Of the passed, those slower than their `warn_duration`.
-    pub degraded: usize,
-    /// Failed steps (timeouts included).
-    pub failed: usize,
-    /// Of the failed, the timeouts.
-    pub timed_out: usize,
-    /// Passed on a retry.
-    pub flaky: usize,
-    /// Not run.
-    pub skipped: usize,
-}
-
 /// One finished step, as the API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct StepView {
@@ -162,8 +146,9 @@ pub struct RunView {
     pub finished_at: Option<String>,
     /// Steps done of total.
     pub progress: Progress,
-    /// Counts so far.
-    pub counts: CountsView,
+    /// Counts so far, as the `--json` schema's `run_finished` counts them (`passed` without
+    /// the flaky steps, `degraded` a part of `passed`, `timed_out` of `failed`).
+    pub counts: JsonCounts,
     /// Each finished step.
     pub steps: Vec<StepView>,
     /// Why it ended as it did, when that needs saying.
@@ -304,7 +289,7 @@ impl Runs {
             started_at: None,
             finished_at: None,
             progress: Progress::default(),
-            counts: CountsView::default(),
+            counts: JsonCounts::default(),
             steps: Vec::new(),
             note: None,
         };

@@ -6,7 +6,7 @@ use std::io;
 use std::sync::Arc;
 
 use crate::history::RunRecorder;
-use crate::report::{Event, Reporter, Verdict, event_json};
+use crate::report::{Event, Reporter, event_json, outcome_name};
 
 use super::runs::{OUTPUT_TAIL_BYTES, RunView, Runs, StepView};
 
@@ -49,28 +49,11 @@ fn apply(view: &mut RunView, event: &Event) {
             ..
         } => {
             view.progress.done += 1;
-            let counts = &mut view.counts;
-            match result.verdict {
-                Verdict::Passed => counts.passed += 1,
-                Verdict::Degraded => {
-                    counts.passed += 1;
-                    counts.degraded += 1;
-                }
-                Verdict::Flaky => {
-                    counts.passed += 1;
-                    counts.flaky += 1;
-                }
-                Verdict::Failed => counts.failed += 1,
-                Verdict::TimedOut => {
-                    counts.failed += 1;
-                    counts.timed_out += 1;
-                }
-                Verdict::Skipped(_) => counts.skipped += 1,
-            }
+            view.counts.record(&result.verdict);
             view.steps.push(StepView {
                 name: step.test_name.clone(),
                 suite: suite.name.clone(),
-                verdict: verdict_name(&result.verdict),
+                verdict: outcome_name(&result.verdict),
                 duration_ms: u64::try_from(result.duration.as_millis()).unwrap_or(u64::MAX),
                 attempts: result.attempts,
                 output_tail: tail(&result.output_tail, OUTPUT_TAIL_BYTES),
@@ -78,18 +61,6 @@ fn apply(view: &mut RunView, event: &Event) {
             });
         }
         _ => {}
-    }
-}
-
-/// The name the API gives a verdict (the `--json` schema's `outcome`).
-pub fn verdict_name(verdict: &Verdict) -> &'static str {
-    match verdict {
-        Verdict::Passed => "passed",
-        Verdict::Flaky => "flaky",
-        Verdict::Degraded => "degraded",
-        Verdict::Failed => "failed",
-        Verdict::TimedOut => "timed_out",
-        Verdict::Skipped(_) => "skipped",
     }
 }
 

@@ -1,7 +1,8 @@
 //! The monitor's tables, written and read back.
 
 use super::*;
-use crate::serve::runs::{CountsView, Progress, RunRequest, RunStatus, Trigger};
+use crate::report::JsonCounts;
+use crate::serve::runs::{Progress, RunRequest, RunStatus, Trigger};
 
 fn view(id: &str, status: RunStatus) -> RunView {
     RunView {
@@ -16,7 +17,7 @@ fn view(id: &str, status: RunStatus) -> RunView {
         started_at: None,
         finished_at: None,
         progress: Progress::default(),
-        counts: CountsView::default(),
+        counts: JsonCounts::default(),
         steps: Vec::new(),
         note: None,
     }
