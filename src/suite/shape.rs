@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::{DeArray, DeTable, DeValue};
 
 /// What a key holds.
 #[derive(Debug)]
@@ -331,151 +331,198 @@ fn check_table(
 
 fn check_value(value: &Spanned<DeValue<'_>>, shape: &Shape, path: &str, misfits: &mut Misfits) {
     let leaf = path.rsplit('.').next().unwrap_or(path);
-    let wrong = |expected: Cow<'static, str>, help: String| Some((expected, help));
-    let wrong = match (shape, value.get_ref()) {
+    let fits = match (shape, value.get_ref()) {
         (Shape::String, DeValue::String(_))
         | (Shape::Bool, DeValue::Boolean(_))
         | (Shape::Integer, DeValue::Integer(_))
         | (Shape::Duration, DeValue::String(_) | DeValue::Integer(_) | DeValue::Float(_))
         | (Shape::Status, DeValue::String(_) | DeValue::Integer(_))
         | (Shape::Texts | Shape::Run, DeValue::String(_))
-        | (Shape::AnyTable, DeValue::Table(_)) => None,
+        | (Shape::AnyTable, DeValue::Table(_)) => true,
         (Shape::Texts | Shape::Run | Shape::Strings, DeValue::Array(items)) => {
-            for item in items.iter() {
-                if !matches!(item.get_ref(), DeValue::String(_)) {
-                    misfits.push(Misfit {
-                        span: item.span(),
-                        message: format!(
-                            "an item of `{}` must be a string, not {}",
-                            shown_key(path),
-                            describe(item.get_ref())
-                        ),
-                        help: format!("quote it: `{leaf} = [\"…\", \"…\"]`"),
-                    });
-                }
-            }
-            None
+            check_string_items(items, path, leaf, misfits);
+            true
         }
-        (Shape::Keyword(words), DeValue::String(word)) => {
-            if words.contains(&word.as_ref()) {
-                None
-            } else {
-                wrong(one_of(words).into(), keyword_help(leaf, words))
-            }
-        }
+        (Shape::Keyword(words), DeValue::String(word)) => words.contains(&word.as_ref()),
         (Shape::Vars, DeValue::Table(vars)) => {
-            for (name, var) in vars {
-                if !matches!(var.get_ref(), DeValue::String(_)) {
-                    let name: &str = name.get_ref();
-                    misfits.push(Misfit {
-                        span: var.span(),
-                        message: format!(
-                            "`{}.{}` must be a string, not {}",
-                            shown_key(path),
-                            shown_key(name),
-                            describe(var.get_ref())
-                        ),
-                        help: format!(
-                            "values in `{leaf}` are strings: write `{} = \"…\"`",
-                            shown_key(name)
-                        ),
-                    });
-                }
-            }
-            None
+            check_vars(vars, path, leaf, misfits);
+            true
         }
         (Shape::StringsOrTables(table), DeValue::Array(items)) => {
-            for item in items.iter() {
-                match item.get_ref() {
-                    DeValue::String(_) => {}
-                    DeValue::Table(inner) => {
-                        check_table(inner, item.span(), table, path, misfits);
-                    }
-                    other => misfits.push(Misfit {
-                        span: item.span(),
-                        message: format!(
-                            "an item of `{}` must be a program name or a check like `{}`, not {}",
-                            shown_key(path),
-                            table.example,
-                            describe(other)
-                        ),
-                        help: format!("write `{leaf} = [\"psql\", {}]`", table.example),
-                    }),
-                }
-            }
-            None
+            check_strings_or_tables(items, table, path, leaf, misfits);
+            true
         }
         (Shape::Table(table), DeValue::Table(inner)) => {
             check_table(inner, value.span(), table, path, misfits);
-            None
+            true
         }
         (Shape::Tables(table), DeValue::Array(items)) => {
-            for item in items.iter() {
-                // Keys of a `[[step]]` or `[[service]]` are named as written under its header.
-                let inner_path = if table.what.starts_with("`[[") {
-                    ""
-                } else {
-                    path
-                };
-                match item.get_ref() {
-                    DeValue::Table(inner) => {
-                        check_table(inner, item.span(), table, inner_path, misfits);
-                    }
-                    other => misfits.push(Misfit {
-                        span: item.span(),
-                        message: format!(
-                            "an item of `{}` must be a table, not {}",
-                            shown_key(path),
-                            describe(other)
-                        ),
-                        help: tables_help(leaf, table),
-                    }),
-                }
-            }
-            None
+            check_tables(items, table, path, leaf, misfits);
+            true
         }
-        (Shape::String, _) => wrong("a string".into(), format!("quote it: `{leaf} = \"…\"`")),
-        (Shape::Bool, _) => wrong(
+        _ => false,
+    };
+    if fits {
+        check_range(value, path, misfits);
+        return;
+    }
+    let (expected, help) = expected_shape(shape, leaf);
+    misfits.push(Misfit {
+        span: value.span(),
+        message: format!(
+            "`{}` must be {expected}, not {}",
+            shown_key(path),
+            describe(value.get_ref())
+        ),
+        help,
+    });
+}
+
+/// Each item of an array of strings that is not a string.
+fn check_string_items(items: &DeArray<'_>, path: &str, leaf: &str, misfits: &mut Misfits) {
+    for item in items.iter() {
+        if !matches!(item.get_ref(), DeValue::String(_)) {
+            misfits.push(Misfit {
+                span: item.span(),
+                message: format!(
+                    "an item of `{}` must be a string, not {}",
+                    shown_key(path),
+                    describe(item.get_ref())
+                ),
+                help: format!("quote it: `{leaf} = [\"…\", \"…\"]`"),
+            });
+        }
+    }
+}
+
+/// Each value of a table of strings (`env`, `headers`) that is not a string.
+fn check_vars(vars: &DeTable<'_>, path: &str, leaf: &str, misfits: &mut Misfits) {
+    for (name, var) in vars {
+        if !matches!(var.get_ref(), DeValue::String(_)) {
+            let name: &str = name.get_ref();
+            misfits.push(Misfit {
+                span: var.span(),
+                message: format!(
+                    "`{}.{}` must be a string, not {}",
+                    shown_key(path),
+                    shown_key(name),
+                    describe(var.get_ref())
+                ),
+                help: format!(
+                    "values in `{leaf}` are strings: write `{} = \"…\"`",
+                    shown_key(name)
+                ),
+            });
+        }
+    }
+}
+
+/// Each item of `requires`: a program name, or a check table.
+fn check_strings_or_tables(
+    items: &DeArray<'_>,
+    table: &TableShape,
+    path: &str,
+    leaf: &str,
+    misfits: &mut Misfits,
+) {
+    for item in items.iter() {
+        match item.get_ref() {
+            DeValue::String(_) => {}
+            DeValue::Table(inner) => {
+                check_table(inner, item.span(), table, path, misfits);
+            }
+            other => misfits.push(Misfit {
+                span: item.span(),
+                message: format!(
+                    "an item of `{}` must be a program name or a check like `{}`, not {}",
+                    shown_key(path),
+                    table.example,
+                    describe(other)
+                ),
+                help: format!("write `{leaf} = [\"psql\", {}]`", table.example),
+            }),
+        }
+    }
+}
+
+/// Each item of an array of tables (`[[step]]`, `files`, `interact`).
+fn check_tables(
+    items: &DeArray<'_>,
+    table: &TableShape,
+    path: &str,
+    leaf: &str,
+    misfits: &mut Misfits,
+) {
+    for item in items.iter() {
+        // Keys of a `[[step]]` or `[[service]]` are named as written under its header.
+        let inner_path = if table.what.starts_with("`[[") {
+            ""
+        } else {
+            path
+        };
+        match item.get_ref() {
+            DeValue::Table(inner) => {
+                check_table(inner, item.span(), table, inner_path, misfits);
+            }
+            other => misfits.push(Misfit {
+                span: item.span(),
+                message: format!(
+                    "an item of `{}` must be a table, not {}",
+                    shown_key(path),
+                    describe(other)
+                ),
+                help: tables_help(leaf, table),
+            }),
+        }
+    }
+}
+
+/// What a key of `shape` takes, in TOML's words, and how to write it: for a value of the
+/// wrong type.
+fn expected_shape(shape: &Shape, leaf: &str) -> (Cow<'static, str>, String) {
+    match shape {
+        Shape::String => ("a string".into(), format!("quote it: `{leaf} = \"…\"`")),
+        Shape::Bool => (
             "`true` or `false`".into(),
             format!("write `{leaf} = true` or `{leaf} = false`, without quotes"),
         ),
-        (Shape::Integer, _) => wrong(
+        Shape::Integer => (
             "an integer".into(),
             format!("write a whole number without quotes, like `{leaf} = 3`"),
         ),
-        (Shape::Duration, _) => wrong(
+        Shape::Duration => (
             "a duration: a string like \"30s\" or a number of seconds".into(),
             format!("write `{leaf} = \"30s\"`, `\"500ms\"`, `\"2m\"`, or seconds: `{leaf} = 120`"),
         ),
-        (Shape::Status, _) => wrong(
+        Shape::Status => (
             "an exit code or one of \"success\", \"failure\", \"timeout\", \"any\"".into(),
             format!("write `{leaf} = 1` or `{leaf} = \"failure\"`"),
         ),
-        (Shape::Texts, _) => wrong(
+        Shape::Texts => (
             "a string or an array of strings".into(),
             format!("write `{leaf} = \"…\"` or `{leaf} = [\"…\", \"…\"]`"),
         ),
-        (Shape::Run, _) => wrong(
+        Shape::Run => (
             "a command line (a string) or its arguments (an array of strings)".into(),
             format!(
                 "write `{leaf} = \"new --name demo\"` or `{leaf} = [\"new\", \"--name\", \"demo\"]`"
             ),
         ),
-        (Shape::Keyword(words), _) => wrong(one_of(words).into(), keyword_help(leaf, words)),
-        (Shape::Strings, _) => wrong(
+        Shape::Keyword(words) => (one_of(words).into(), keyword_help(leaf, words)),
+        Shape::Strings => (
             "an array of strings".into(),
             format!("write `{leaf} = [\"…\"]`, even for one"),
         ),
-        (Shape::Vars, _) => wrong(
+        Shape::Vars => (
             "a table of strings like `{ NAME = \"value\" }`".into(),
             format!("write `{leaf} = {{ NAME = \"value\" }}`"),
         ),
-        (Shape::Table(table), _) => wrong(
+        Shape::Table(table) => (
             format!("a table like `{}`", table.example).into(),
             format!("write `{leaf} = {}`", table.example),
         ),
-        (Shape::Tables(table), _) => wrong("an array of tables".into(), tables_help(leaf, table)),
-        (Shape::StringsOrTables(table), _) => wrong(
+        Shape::Tables(table) => ("an array of tables".into(), tables_help(leaf, table)),
+        Shape::StringsOrTables(table) => (
             format!(
                 "an array of program names and checks like `{}`",
                 table.example
@@ -483,24 +530,10 @@ fn check_value(value: &Spanned<DeValue<'_>>, shape: &Shape, path: &str, misfits:
             .into(),
             format!("write `{leaf} = [\"psql\", {}]`", table.example),
         ),
-        (Shape::AnyTable, _) => wrong(
+        Shape::AnyTable => (
             "a table".into(),
             format!("write `{leaf} = {{ key = \"value\" }}`"),
         ),
-    };
-    if wrong.is_none() {
-        check_range(value, path, misfits);
-    }
-    if let Some((expected, help)) = wrong {
-        misfits.push(Misfit {
-            span: value.span(),
-            message: format!(
-                "`{}` must be {expected}, not {}",
-                shown_key(path),
-                describe(value.get_ref())
-            ),
-            help,
-        });
     }
 }
 
