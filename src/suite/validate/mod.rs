@@ -30,8 +30,8 @@ use super::names::{TestNames, slug};
 use super::pacing::{Backoff, MAX_ATTEMPTS, Pacing};
 use super::position::LineIndex;
 use super::raw::{
-    RawDuration, RawEnv, RawFileCheck, RawOnFailure, RawRetry, RawRun, RawStatus, RawStep,
-    RawStreamChecks, RawSuite, RawTexts,
+    RawDuration, RawEnv, RawFileCheck, RawOnFailure, RawRetry, RawRun, RawService, RawStatus,
+    RawStep, RawStreamChecks, RawSuite, RawTexts,
 };
 
 /// `retry.interval` when not given.
@@ -77,20 +77,7 @@ impl Validator<'_> {
     /// first problem found in each), in file order.
     fn suite(&self, raw: RawSuite) -> Result<Validated, Vec<LoadError>> {
         let mut errors = Collected::default();
-        let (name, name_excerpt) = match raw.name {
-            Some(name) => {
-                let span = name.span();
-                let name = errors.keep(self.name(name, "suite")).unwrap_or_default();
-                (name, Some(self.lines.excerpt(span)))
-            }
-            None => (
-                self.path
-                    .file_stem()
-                    .map(|stem| stem.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                None,
-            ),
-        };
+        let (name, name_excerpt) = self.suite_name(raw.name, &mut errors);
         let command = raw
             .command
             .and_then(|command| errors.keep(self.template(&command)));
@@ -124,52 +111,17 @@ impl Validator<'_> {
 
         let suite_tags = errors.keep(self.tags(raw.tags)).unwrap_or_default();
         let suite_slug = slug(&name);
-        let mut names = TestNames::new(&suite_slug);
-        let mut steps = Vec::with_capacity(raw.step.0.len());
-        let mut pending_notes = Vec::new();
-        let mut step_errors = false;
-        for raw_step in raw.step.0 {
-            match errors.keep(self.step(raw_step, &mut names, budgets)) {
-                Some(Entry::Note(note)) => pending_notes.push(note),
-                Some(Entry::Step(mut step)) => {
-                    pending_notes.append(&mut step.notes);
-                    step.notes = std::mem::take(&mut pending_notes);
-                    step.tags = inherit_tags(&suite_tags, std::mem::take(&mut step.tags));
-                    steps.push(*step);
-                }
-                None => step_errors = true,
-            }
-        }
-        if steps.is_empty() && !step_errors {
-            errors.push(LoadError::new(
-                self.path,
-                LoadErrorKind::NoSteps {
-                    suite: name.clone(),
-                },
-            ));
-        }
-        let mut services: Vec<Service> = Vec::with_capacity(raw.service.len());
-        for service in raw.service {
-            let span = service.get_ref().name.span();
-            let Some(service) = errors.keep(self.service(service)) else {
-                continue;
-            };
-            if services
-                .iter()
-                .any(|other| other.port_variable == service.port_variable)
-            {
-                errors.push(self.invalid(
-                    span,
-                    format!(
-                        "two services are named `{}` (or have the same `${{{}}}`)",
-                        service.name, service.port_variable
-                    ),
-                    "give every `[[service]]` its own name",
-                ));
-                continue;
-            }
-            services.push(service);
-        }
+        let (steps, closing_notes) = self.steps(
+            raw.step.0,
+            SuiteDefaults {
+                name: &name,
+                slug: &suite_slug,
+                tags: &suite_tags,
+                budgets,
+            },
+            &mut errors,
+        );
+        let services = self.services(raw.service, &mut errors);
         if !errors.kept.is_empty() {
             return Err(errors.into_sorted(self.path));
         }
@@ -194,7 +146,7 @@ impl Validator<'_> {
             exclusive,
             workdir,
             steps,
-            closing_notes: pending_notes,
+            closing_notes,
             fixtures_root: None,
             name,
         };
@@ -205,6 +157,91 @@ impl Validator<'_> {
         })
     }
 
+    /// The suite's name (its `name`, else the file stem) and where the `name` is written.
+    fn suite_name(
+        &self,
+        raw: Option<Spanned<String>>,
+        errors: &mut Collected,
+    ) -> (String, Option<Excerpt>) {
+        match raw {
+            Some(name) => {
+                let span = name.span();
+                let name = errors.keep(self.name(name, "suite")).unwrap_or_default();
+                (name, Some(self.lines.excerpt(span)))
+            }
+            None => (
+                self.path
+                    .file_stem()
+                    .map(|stem| stem.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                None,
+            ),
+        }
+    }
+
+    /// The steps, each with the notes of the note-only entries just before it and its suite's
+    /// tags; the notes after the last step. A file without steps (and no step errors) is an
+    /// error.
+    fn steps(
+        &self,
+        raw: Vec<Spanned<RawStep>>,
+        suite: SuiteDefaults<'_>,
+        errors: &mut Collected,
+    ) -> (Vec<Step>, Vec<Template>) {
+        let mut names = TestNames::new(suite.slug);
+        let mut steps = Vec::with_capacity(raw.len());
+        let mut pending_notes = Vec::new();
+        let mut step_errors = false;
+        for raw_step in raw {
+            match errors.keep(self.step(raw_step, &mut names, suite.budgets)) {
+                Some(Entry::Note(note)) => pending_notes.push(note),
+                Some(Entry::Step(mut step)) => {
+                    pending_notes.append(&mut step.notes);
+                    step.notes = std::mem::take(&mut pending_notes);
+                    step.tags = inherit_tags(suite.tags, std::mem::take(&mut step.tags));
+                    steps.push(*step);
+                }
+                None => step_errors = true,
+            }
+        }
+        if steps.is_empty() && !step_errors {
+            errors.push(LoadError::new(
+                self.path,
+                LoadErrorKind::NoSteps {
+                    suite: suite.name.to_owned(),
+                },
+            ));
+        }
+        (steps, pending_notes)
+    }
+
+    /// The `[[service]]` tables; two with the same port variable are an error.
+    fn services(&self, raw: Vec<Spanned<RawService>>, errors: &mut Collected) -> Vec<Service> {
+        let mut services: Vec<Service> = Vec::with_capacity(raw.len());
+        for service in raw {
+            let span = service.get_ref().name.span();
+            let Some(service) = errors.keep(self.service(service)) else {
+                continue;
+            };
+            if services
+                .iter()
+                .any(|other| other.port_variable == service.port_variable)
+            {
+                errors.push(self.invalid(
+                    span,
+                    format!(
+                        "two services are named `{}` (or have the same `${{{}}}`)",
+                        service.name, service.port_variable
+                    ),
+                    "give every `[[service]]` its own name",
+                ));
+                continue;
+            }
+            services.push(service);
+        }
+        services
+    }
+
     /// One `[[step]]`; `suite_budgets` are the suite's, which its own must agree with.
     fn step(
         &self,
@@ -213,7 +250,7 @@ impl Validator<'_> {
         suite_budgets: Budgets,
     ) -> Result<Entry, LoadError> {
         let header = raw.span();
-        let raw = raw.into_inner();
+        let mut raw = raw.into_inner();
         let note = raw
             .note
             .as_ref()
@@ -228,7 +265,7 @@ impl Validator<'_> {
             let step = raw.name.map_or_else(String::new, Spanned::into_inner);
             return Err(self.error(header, LoadErrorKind::NoAction { step }));
         }
-        let name = match raw.name {
+        let name = match raw.name.take() {
             Some(name) => self.name(name, "step")?,
             None => match &raw.http {
                 Some(http) => http.get_ref().url.get_ref().clone(),
@@ -237,9 +274,43 @@ impl Validator<'_> {
         };
         let section = raw
             .section
+            .take()
             .map(|section| self.name(section, "section"))
             .transpose()?;
-        let action = match (raw.run, raw.sh, raw.http) {
+        let action = self.action(&mut raw, &name)?;
+        let pty_keys = pty::PtyKeys {
+            pty: raw.pty.take(),
+            window: raw.window.take(),
+            interact: raw.interact.take(),
+            stdin: raw.stdin.as_ref().map(Spanned::span),
+            checks_stderr: raw.stderr.is_some(),
+        };
+        let pty = self.pty(pty_keys, &action, &name)?;
+        let (line, column) = self.lines.line_column(header.start);
+        let location = Location {
+            file: self.path.to_owned(),
+            line,
+            column,
+        };
+        let test_name = names.next(section.as_deref(), &name);
+        let step = Step {
+            name,
+            section,
+            test_name,
+            action,
+            pty,
+            location: Some(location),
+            notes: note.into_iter().collect(),
+            ..self.step_keys(raw, suite_budgets)?
+        };
+        Ok(Entry::Step(Box::new(step)))
+    }
+
+    /// What a step does: its `run`, `sh` or `http` (taken from `raw`), with the keys that
+    /// cannot go with it.
+    fn action(&self, raw: &mut RawStep, name: &str) -> Result<Action, LoadError> {
+        let name = name.to_owned();
+        Ok(match (raw.run.take(), raw.sh.take(), raw.http.take()) {
             (Some(run), None, None) => {
                 if let Some(shell) = &raw.shell {
                     return Err(self.error(shell.span(), LoadErrorKind::ShellOnRun { step: name }));
@@ -277,20 +348,20 @@ impl Validator<'_> {
             (None, None, None) => {
                 unreachable!("a step without `run`, `sh` or `http` returned above")
             }
-        };
-        let pty_keys = pty::PtyKeys {
-            pty: raw.pty,
-            window: raw.window,
-            interact: raw.interact,
-            stdin: raw.stdin.as_ref().map(Spanned::span),
-            checks_stderr: raw.stderr.is_some(),
-        };
-        let pty = self.pty(pty_keys, &action, &name)?;
-        let (line, column) = self.lines.line_column(header.start);
-        Ok(Entry::Step(Box::new(Step {
-            pty,
-            test_name: names.next(section.as_deref(), &name),
-            action,
+        })
+    }
+
+    /// The rest of a step's keys, as the model has them; its name, section, test name,
+    /// action, terminal, location and notes are filled in by [`Validator::step`].
+    fn step_keys(&self, raw: RawStep, suite_budgets: Budgets) -> Result<Step, LoadError> {
+        Ok(Step {
+            name: String::new(),
+            section: None,
+            test_name: String::new(),
+            action: Action::Shell(Template::literal("")),
+            pty: None,
+            location: None,
+            notes: Vec::new(),
             timeout: raw
                 .timeout
                 .map(|timeout| self.duration(timeout))
@@ -320,21 +391,13 @@ impl Validator<'_> {
             tags: self.tags(raw.tags)?,
             always: raw.always,
             ignore: raw.ignore,
-            location: Some(Location {
-                file: self.path.to_owned(),
-                line,
-                column,
-            }),
             shell: raw.shell.map(|shell| self.shell(shell)).transpose()?,
             capture: raw
                 .capture
                 .map(|capture| self.capture(capture))
                 .transpose()?,
             workdir: raw.workdir.map(|dir| self.template(&dir)).transpose()?,
-            notes: note.into_iter().collect(),
-            name,
-            section,
-        })))
+        })
     }
 
     fn shell(&self, shell: Spanned<String>) -> Result<Shell, LoadError> {
@@ -820,6 +883,15 @@ impl Collected {
         }
         errors
     }
+}
+
+/// What every step of a suite gets from it.
+#[derive(Clone, Copy)]
+struct SuiteDefaults<'a> {
+    name: &'a str,
+    slug: &'a str,
+    tags: &'a [String],
+    budgets: Budgets,
 }
 
 /// One `[[step]]` table: a step, or a note-only entry.
