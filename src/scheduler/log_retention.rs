@@ -13,6 +13,7 @@ use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::time::SystemTime;
 
 /// What the log folder keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,31 +43,35 @@ const SIZES_FILE: &str = ".run-sizes";
 /// The sizes file is read up to this size (a line is about 40 bytes).
 const SIZES_LIMIT: u64 = 1024 * 1024;
 
-/// Whether `name` is a run id: `YYYYMMDD-HHMMSS-PID`.
+/// Whether `name` is a run id: `YYYYMMDD-HHMMSS-PID`, or `YYYYMMDD-HHMMSS-PID-N` for the Nth
+/// run of one process (`serve`, the harness).
 pub fn is_run_id(name: &str) -> bool {
-    let mut parts = name.split('-');
-    let digits = |part: Option<&str>, len: Option<usize>| {
-        part.is_some_and(|p| {
-            !p.is_empty()
-                && len.is_none_or(|l| p.len() == l)
-                && p.bytes().all(|b| b.is_ascii_digit())
-        })
+    let parts: Vec<&str> = name.split('-').collect();
+    let digits = |part: &str, len: Option<usize>| {
+        !part.is_empty()
+            && len.is_none_or(|l| part.len() == l)
+            && part.bytes().all(|b| b.is_ascii_digit())
     };
-    digits(parts.next(), Some(8))
-        && digits(parts.next(), Some(6))
-        && digits(parts.next(), None)
-        && parts.next().is_none()
+    matches!(parts.len(), 3 | 4)
+        && digits(parts[0], Some(8))
+        && digits(parts[1], Some(6))
+        && parts[2..].iter().all(|part| digits(part, None))
 }
 
-/// Sort key of a run id: its time, then its pid as a number.
-fn run_key(name: &str) -> (&str, u64) {
-    let (time, pid) = name.split_at(15);
-    (time, pid[1..].parse().unwrap_or(0))
+/// Sort key of a run folder, newest greatest: its id's second; within one second the folder's
+/// last change (process ids wrap, so a newer run may have a smaller one); then the process id
+/// and the run's number within its process.
+fn run_key(name: &str, modified: Option<SystemTime>) -> (&str, Option<SystemTime>, u64, u64) {
+    let (time, rest) = name.split_at(15);
+    let mut numbers = rest[1..].split('-').map(|n| n.parse().unwrap_or(0));
+    let pid = numbers.next().unwrap_or(0);
+    let nth = numbers.next().unwrap_or(1);
+    (time, modified, pid, nth)
 }
 
 /// The run folders under `root`, newest first (links named like a run are left out).
 pub fn run_folders(root: &Path) -> io::Result<Vec<String>> {
-    let mut runs: Vec<String> = Vec::new();
+    let mut runs: Vec<(String, Option<SystemTime>)> = Vec::new();
     for entry in std::fs::read_dir(root)? {
         let entry = entry?;
         let Ok(name) = entry.file_name().into_string() else {
@@ -74,11 +79,12 @@ pub fn run_folders(root: &Path) -> io::Result<Vec<String>> {
         };
         // `file_type` does not follow links: a link named like a run is left alone.
         if is_run_id(&name) && entry.file_type()?.is_dir() {
-            runs.push(name);
+            let modified = entry.metadata().and_then(|m| m.modified()).ok();
+            runs.push((name, modified));
         }
     }
-    runs.sort_by(|a, b| run_key(b).cmp(&run_key(a)));
-    Ok(runs)
+    runs.sort_by(|(a, a_time), (b, b_time)| run_key(b, *b_time).cmp(&run_key(a, *a_time)));
+    Ok(runs.into_iter().map(|(name, _)| name).collect())
 }
 
 /// Deletes the oldest run folders under `root` beyond `limits`, at most `budget` of them
@@ -270,11 +276,80 @@ mod tests {
         assert_eq!(sizes, "20260101-000002-1 500\n");
     }
 
+    /// Process ids wrap (at 32768 on many machines): a run started later in the same second
+    /// may have a smaller one. Its folder was taken for the oldest and the newest logs deleted.
+    #[test]
+    fn within_one_second_the_folder_changed_last_is_the_newest() {
+        let root = tempfile::tempdir().unwrap();
+        for (name, age) in [
+            ("20260101-000000-32600", 30),
+            ("20260101-000000-32700", 20),
+            ("20260101-000000-400", 10),
+        ] {
+            make_run(root.path(), name, 10);
+            let when = SystemTime::now() - std::time::Duration::from_secs(age);
+            let folder = std::fs::File::open(root.path().join(name)).unwrap();
+            folder.set_modified(when).unwrap();
+        }
+        assert_eq!(
+            run_folders(root.path()).unwrap(),
+            [
+                "20260101-000000-400",
+                "20260101-000000-32700",
+                "20260101-000000-32600"
+            ]
+        );
+        let limits = LogLimits {
+            max_runs: 2,
+            max_bytes: u64::MAX,
+        };
+        prune_step_logs(root.path(), Some("20260101-000000-400"), limits, None).unwrap();
+        assert_eq!(
+            left(root.path()),
+            [".run-sizes", "20260101-000000-32700", "20260101-000000-400"]
+        );
+    }
+
+    /// The second and later runs of one process (`serve`) end in `-N`: they were not taken
+    /// for runs, so their logs were never deleted.
+    #[test]
+    fn a_processs_later_runs_are_runs_too_and_ordered_by_their_number() {
+        assert!(is_run_id("20260121-143000-4242-2"));
+        let root = tempfile::tempdir().unwrap();
+        for name in [
+            "20260101-000000-7",
+            "20260101-000000-7-2",
+            "20260101-000000-7-10",
+        ] {
+            make_run(root.path(), name, 10);
+        }
+        let same = SystemTime::now();
+        for name in [
+            "20260101-000000-7",
+            "20260101-000000-7-2",
+            "20260101-000000-7-10",
+        ] {
+            let folder = std::fs::File::open(root.path().join(name)).unwrap();
+            folder.set_modified(same).unwrap();
+        }
+        assert_eq!(
+            run_folders(root.path()).unwrap(),
+            [
+                "20260101-000000-7-10",
+                "20260101-000000-7-2",
+                "20260101-000000-7"
+            ]
+        );
+    }
+
     #[test]
     fn run_ids_are_told_from_other_names() {
         assert!(is_run_id("20260121-143000-4242"));
         for name in [
             "20260121-143000",
+            "20260121-143000-1-2-3",
+            "20260121-143000-1-",
+            "20260121-143000-1-x",
             "2026012-143000-1",
             "20260121-143000-",
             "x",
