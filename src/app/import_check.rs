@@ -104,30 +104,8 @@ fn run_script(
         .tempdir_in(&settings.temp_root)
         .map_err(|e| format!("cannot make a temp dir for the script: {e}"))?;
     let bats = is_bats(source);
-    let mut env = settings.env.clone();
-    env.set("TMPDIR", scratch.path().join("tmp"));
-    std::fs::create_dir(scratch.path().join("tmp"))
-        .map_err(|e| format!("cannot make a temp dir for the script: {e}"))?;
-    let (program, mut argv): (&str, Vec<OsString>) = if bats {
-        ("bats", vec!["--tap".into()])
-    } else {
-        let instrument = scratch.path().join("instrument.bash");
-        std::fs::write(&instrument, INSTRUMENT)
-            .map_err(|e| format!("cannot write {}: {e}", instrument.display()))?;
-        env.set("BASH_ENV", &instrument);
-        ("bash", vec!["--noprofile".into(), "--norc".into()])
-    };
-    argv.push(args.script.clone().into());
-    if !bats {
-        argv.extend(args.args.iter().map(OsString::from));
-    }
-    let request = ExecRequest::with_env(program, env)
-        .args(argv)
-        .cwd(std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
-        .stdin(Stdin::Null)
-        .timeout(settings.timeout)
-        .kill_grace(settings.kill_grace)
-        .memory_cap(OUTPUT_MEMORY);
+    let request = script_request(args, bats, scratch.path(), settings)?;
+    let program = request.program.to_string_lossy().into_owned();
     let outcome = Executor::new()
         .run(&request)
         .map_err(|e| format!("cannot run {program}: {e}"))?;
@@ -144,9 +122,12 @@ fn run_script(
             ));
         }
         Termination::TimedOut { .. } => stderr_line!(
-            "warning: {} did not finish within {}: the checks it had not reached count as not run",
-            args.script.display(),
-            humantime::format_duration(settings.timeout)
+            "warning: {}",
+            settings.masker.mask(&format!(
+                "{} did not finish within {}: the checks it had not reached count as not run",
+                args.script.display(),
+                humantime::format_duration(settings.timeout)
+            ))
         ),
         _ => {}
     }
@@ -159,6 +140,43 @@ fn run_script(
     } else {
         script_verdicts(&output).by_statement(source)
     })
+}
+
+/// How the script runs: `bats --tap FILE`, or `bash FILE ARGS` with the instrument loaded
+/// (written to `scratch`), from the current folder, with `TMPDIR` in `scratch`.
+fn script_request(
+    args: &ImportArgs,
+    bats: bool,
+    scratch: &Path,
+    settings: &Settings,
+) -> Result<ExecRequest, String> {
+    let mut env = settings.env.clone();
+    env.set("TMPDIR", scratch.join("tmp"));
+    std::fs::create_dir(scratch.join("tmp"))
+        .map_err(|e| format!("cannot make a temp dir for the script: {e}"))?;
+    let (program, mut argv): (&str, Vec<OsString>) = if bats {
+        ("bats", vec!["--tap".into(), args.script.clone().into()])
+    } else {
+        let instrument = scratch.join("instrument.bash");
+        std::fs::write(&instrument, INSTRUMENT)
+            .map_err(|e| format!("cannot write {}: {e}", instrument.display()))?;
+        env.set("BASH_ENV", &instrument);
+        let bash = ["--noprofile", "--norc"].map(OsString::from);
+        (
+            "bash",
+            [bash.to_vec(), vec![args.script.clone().into()]].concat(),
+        )
+    };
+    if !bats {
+        argv.extend(args.args.iter().map(OsString::from));
+    }
+    Ok(ExecRequest::with_env(program, env)
+        .args(argv)
+        .cwd(std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")))
+        .stdin(Stdin::Null)
+        .timeout(settings.timeout)
+        .kill_grace(settings.kill_grace)
+        .memory_cap(OUTPUT_MEMORY))
 }
 
 /// Runs the suite through the engine; its checks (steps named `… (line N)` that judge

@@ -986,14 +986,6 @@ impl Translator {
     /// The helpers that run a command: one step each.
     fn command_helper(&mut self, helper: Helper, words: &[Word], form: Form<'_>) {
         let line = form.line;
-        let plandex = matches!(
-            helper,
-            Helper::RunPlandexCmd
-                | Helper::ExpectPlandexFailure
-                | Helper::RunPlandexCmdWithTimeout
-                | Helper::CheckPlandexContains
-                | Helper::RunPlandexCmdOutput
-        );
         let Some(marked) = words.get(1).map(Word::eval_text_marked) else {
             self.shell_step(
                 line,
@@ -1011,73 +1003,97 @@ impl Translator {
             Helper::RunPlandexCmdOutput => (None, None, None),
             _ => (words.get(2), None, None),
         };
-        let command = marked.replace(OUTER, "$");
         let mut step = self.step();
         step.comments
             .push(format!("line {line}: {}", words[0].eval_text()));
         step.name = description
             .map(|d| d.eval_text())
             .filter(|d| !d.trim().is_empty());
+        self.helper_command(helper, &marked, &mut step);
+        if !self.helper_expectation(helper, expected, &mut step) {
+            self.shell_step(
+                line,
+                form.text,
+                Some("the expected text is not a plain string"),
+                "",
+            );
+            return;
+        }
+        if let Some(seconds) = seconds {
+            self.helper_timeout(line, seconds, &mut step);
+        }
+        self.finish(step, form);
+    }
+
+    /// How a helper's command runs: `run` for the Plandex command (given to a Plandex helper,
+    /// or named first), else `sh`.
+    fn helper_command(&mut self, helper: Helper, marked: &str, step: &mut Step) {
+        let plandex = matches!(
+            helper,
+            Helper::RunPlandexCmd
+                | Helper::ExpectPlandexFailure
+                | Helper::RunPlandexCmdWithTimeout
+                | Helper::CheckPlandexContains
+                | Helper::RunPlandexCmdOutput
+        );
+        let command = marked.replace(OUTER, "$");
         if plandex {
             self.draft.uses_plandex = true;
-            match eval_text_to_run(&marked) {
+            match eval_text_to_run(marked) {
                 Ok(run) => step.run = Some(run),
                 Err(_) => step.sh = Some(self.shell_text(&format!("$PLANDEX_CMD {command}"))),
             }
-        } else {
-            let words: Vec<&str> = command.split_whitespace().collect();
-            let via_plandex = words
-                .first()
-                .is_some_and(|w| is_plandex_command(w, &self.aliases));
-            let rest = marked
-                .trim_start()
-                .split_once(char::is_whitespace)
-                .map_or("", |(_, rest)| rest);
-            match eval_text_to_run(rest) {
-                Ok(run) if via_plandex => {
-                    self.draft.uses_plandex = true;
-                    step.run = Some(run);
-                }
-                _ => step.sh = Some(self.shell_text(&command)),
-            }
+            return;
         }
+        let via_plandex = command
+            .split_whitespace()
+            .next()
+            .is_some_and(|w| is_plandex_command(w, &self.aliases));
+        let rest = marked
+            .trim_start()
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, rest)| rest);
+        match eval_text_to_run(rest) {
+            Ok(run) if via_plandex => {
+                self.draft.uses_plandex = true;
+                step.run = Some(run);
+            }
+            _ => step.sh = Some(self.shell_text(&command)),
+        }
+    }
+
+    /// What a helper expects of its command: a failure, or a text in its output. `false` when
+    /// the expected text cannot be a check (not a plain string).
+    fn helper_expectation(&self, helper: Helper, expected: Option<&Word>, step: &mut Step) -> bool {
         match helper {
             Helper::ExpectFailure | Helper::ExpectPlandexFailure => {
-                step.status = Some("failure".to_owned())
+                step.status = Some("failure".to_owned());
             }
             Helper::CheckPlandexContains => {
                 step.status = Some("any".to_owned());
                 match expected.map(Word::template) {
                     Some(Ok(text)) => step.output_contains = Some(text),
-                    _ => {
-                        self.shell_step(
-                            line,
-                            form.text,
-                            Some("the expected text is not a plain string"),
-                            "",
-                        );
-                        return;
-                    }
+                    _ => return false,
                 }
             }
             _ => {}
         }
-        if let Some(seconds) = seconds {
-            let text = seconds.eval_text();
-            let text = text.trim();
-            if text.parse::<f64>().is_ok_and(|s| s > 0.0) {
-                step.timeout = Some(text.to_owned());
-            } else if !matches!(text, "$PLANDEX_TIMEOUT" | "${PLANDEX_TIMEOUT}") {
-                step.comments.push(format!(
-                    "timeout `{text}` is not a number: the step uses PLANDEX_TIMEOUT"
-                ));
-                self.warn(
-                    line,
-                    format!("timeout `{text}` is not a number: the step uses PLANDEX_TIMEOUT"),
-                );
-            }
+        true
+    }
+
+    /// A `*_with_timeout` helper's seconds as the step's `timeout`; a value that is not a
+    /// number leaves the default, with a warning.
+    fn helper_timeout(&mut self, line: usize, seconds: &Word, step: &mut Step) {
+        let text = seconds.eval_text();
+        let text = text.trim();
+        if text.parse::<f64>().is_ok_and(|s| s > 0.0) {
+            step.timeout = Some(text.to_owned());
+        } else if !matches!(text, "$PLANDEX_TIMEOUT" | "${PLANDEX_TIMEOUT}") {
+            let message =
+                format!("timeout `{text}` is not a number: the step uses PLANDEX_TIMEOUT");
+            step.comments.push(message.clone());
+            self.warn(line, message);
         }
-        self.finish(step, form);
     }
 }
 

@@ -172,87 +172,99 @@ pub(crate) fn expandable_to_template(text: &str) -> Result<String, NotTemplate> 
 /// begins a comment, returned apart. Fails on an unclosed quote.
 pub(crate) fn tokenize(line: &str) -> Result<(Vec<Token>, Option<String>), NotTemplate> {
     let chars: Vec<char> = line.chars().collect();
-    let mut tokens = Vec::new();
-    let mut word = Word::default();
-    let mut in_word = false;
+    let mut out = Tokens::default();
     let mut i = 0;
-    let flush = |word: &mut Word, in_word: &mut bool, tokens: &mut Vec<Token>| {
-        if *in_word {
-            tokens.push(Token::Word(std::mem::take(word)));
-            *in_word = false;
-        }
-    };
     while i < chars.len() {
         let c = chars[i];
         match c {
             ' ' | '\t' | '\n' => {
-                flush(&mut word, &mut in_word, &mut tokens);
+                out.flush();
                 i += 1;
             }
-            '#' if !in_word => {
-                flush(&mut word, &mut in_word, &mut tokens);
+            '#' if !out.in_word => {
+                out.flush();
                 let comment: String = chars[i + 1..].iter().collect();
-                return Ok((tokens, Some(comment.trim().to_owned())));
+                return Ok((out.tokens, Some(comment.trim().to_owned())));
             }
-            '|' | '&' | ';' | '<' | '>' => {
-                // `2>&1`, `2>` and friends: a digit word glued to a redirection.
-                let mut op = String::new();
-                if in_word
-                    && (c == '>' || c == '<')
-                    && word.parts.len() == 1
-                    && matches!(&word.parts[0], Part::Expandable(t) if t.chars().all(|d| d.is_ascii_digit()))
-                {
-                    op.push_str(&word.eval_text());
-                    word = Word::default();
-                    in_word = false;
-                }
-                flush(&mut word, &mut in_word, &mut tokens);
-                i = operator(&chars, i, &mut op);
-                tokens.push(Token::Op(op));
-            }
+            '|' | '&' | ';' | '<' | '>' => i = out.operator(&chars, i),
             '\'' => {
                 let end = chars[i + 1..]
                     .iter()
                     .position(|&c| c == '\'')
                     .ok_or_else(|| NotTemplate("unclosed single quote".to_owned()))?;
-                push(
-                    &mut word,
-                    Part::Literal(chars[i + 1..i + 1 + end].iter().collect()),
-                );
-                in_word = true;
+                out.push(Part::Literal(chars[i + 1..i + 1 + end].iter().collect()));
                 i += end + 2;
             }
             '"' => {
-                i = double_quoted(&chars, i, &mut word)?;
-                in_word = true;
+                i = double_quoted(&chars, i, &mut out.word)?;
+                out.in_word = true;
             }
             '\\' => {
-                if let Some(&next) = chars.get(i + 1) {
-                    if next != '\n' {
-                        push(&mut word, Part::Literal(next.to_string()));
-                        in_word = true;
-                    }
-                    i += 2;
-                } else {
-                    i += 1;
+                // A backslash quotes the next character; before a newline it joins the lines.
+                match chars.get(i + 1) {
+                    Some('\n') | None => {}
+                    Some(&next) => out.push(Part::Literal(next.to_string())),
                 }
+                i += 2;
             }
             '$' | '`' if c == '`' || matches!(chars.get(i + 1), Some('(' | '{')) => {
                 // Substitutions and `${…}` stay whole: the shell expands them when the step runs.
                 let end = expansion_end(&chars, i)?;
-                push(&mut word, Part::Expandable(chars[i..end].iter().collect()));
-                in_word = true;
+                out.push(Part::Expandable(chars[i..end].iter().collect()));
                 i = end;
             }
             _ => {
-                push(&mut word, Part::Expandable(c.to_string()));
-                in_word = true;
+                out.push(Part::Expandable(c.to_string()));
                 i += 1;
             }
         }
     }
-    flush(&mut word, &mut in_word, &mut tokens);
-    Ok((tokens, None))
+    out.flush();
+    Ok((out.tokens, None))
+}
+
+/// The tokens of a line so far, and the word being read.
+#[derive(Default)]
+struct Tokens {
+    tokens: Vec<Token>,
+    word: Word,
+    in_word: bool,
+}
+
+impl Tokens {
+    /// Ends the word being read, if any.
+    fn flush(&mut self) {
+        if self.in_word {
+            self.tokens
+                .push(Token::Word(std::mem::take(&mut self.word)));
+            self.in_word = false;
+        }
+    }
+
+    /// Adds a part to the word being read.
+    fn push(&mut self, part: Part) {
+        push(&mut self.word, part);
+        self.in_word = true;
+    }
+
+    /// The operator at `chars[at]` (`|`, `&&`, `;`, `>`…); a digit word glued to a
+    /// redirection (`2>&1`, `2>`) is part of it. Returns where reading goes on.
+    fn operator(&mut self, chars: &[char], at: usize) -> usize {
+        let mut op = String::new();
+        let glued_digits = self.in_word
+            && matches!(chars[at], '>' | '<')
+            && self.word.parts.len() == 1
+            && matches!(&self.word.parts[0], Part::Expandable(t) if t.chars().all(|d| d.is_ascii_digit()));
+        if glued_digits {
+            op.push_str(&self.word.eval_text());
+            self.word = Word::default();
+            self.in_word = false;
+        }
+        self.flush();
+        let next = operator(chars, at, &mut op);
+        self.tokens.push(Token::Op(op));
+        next
+    }
 }
 
 /// Index just past the `$(…)`, `${…}` or `` `…` `` starting at `chars[start]`.
