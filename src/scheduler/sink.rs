@@ -21,7 +21,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::mask::Masker;
-use crate::report::{BrokenRule, Event, Reporter, SkipReason, StepResult, Verdict};
+use crate::report::{Event, MaskSecrets, Reporter};
 
 /// Receives run events. Called from the threads that run suites, one event at a time per
 /// suite; implementations serialise as they need, and should return quickly: a step waits
@@ -193,7 +193,7 @@ impl Delivery {
         while queue.take(&mut batch, lingering) {
             for mut event in batch.drain(..) {
                 if !self.masker.is_empty() {
-                    mask_event(&self.masker, &mut event);
+                    event.mask_secrets(&self.masker);
                 }
                 self.deliver(&event);
             }
@@ -247,114 +247,6 @@ impl EventSink for ReportThread {
         // When the reports' thread is gone (a report panicked), the event stays queued and
         // `finish` says what happened.
         self.queue.push(event);
-    }
-}
-
-/// Masks every text of `event` that may hold a secret.
-fn mask_event(masker: &Masker, event: &mut Event) {
-    match event {
-        Event::StepStarted { command_line, .. } => masker.mask_in_place(command_line),
-        Event::StepFinished { result, .. } => mask_result(masker, result),
-        Event::Note { text, .. } => masker.mask_in_place(text),
-        Event::RequirementChecked {
-            requirement,
-            reason,
-            ..
-        } => {
-            masker.mask_in_place(requirement);
-            reason
-                .iter_mut()
-                .for_each(|reason| masker.mask_in_place(reason));
-        }
-        Event::ServiceStarted {
-            service, command, ..
-        } => {
-            masker.mask_in_place(service);
-            masker.mask_in_place(command);
-        }
-        Event::ServiceHealthy { service, .. } => masker.mask_in_place(service),
-        Event::ServiceFailed {
-            service, message, ..
-        } => {
-            masker.mask_in_place(service);
-            masker.mask_in_place(message);
-        }
-        Event::ServiceStopped {
-            service, status, ..
-        } => {
-            masker.mask_in_place(service);
-            masker.mask_in_place(status);
-        }
-        Event::RunFinished(summary) => {
-            for (_, reason) in &mut summary.skipped_suites {
-                mask_reason(masker, reason);
-            }
-            for rule in &mut summary.broken_rules {
-                mask_rule(masker, rule);
-            }
-        }
-        Event::SuiteFinished { result, .. } => {
-            if let Some(reason) = &mut result.skipped_because {
-                mask_reason(masker, reason);
-            }
-        }
-        Event::RunStarted(_) | Event::SuiteStarted { .. } | Event::SectionStarted { .. } => {}
-    }
-}
-
-/// Masks every secret in `result`: the command line, the checks, the output.
-fn mask_result(masker: &Masker, result: &mut StepResult) {
-    masker.mask_in_place(&mut result.command_line);
-    masker.mask_in_place(&mut result.output_tail);
-    for failure in &mut result.failures {
-        masker.mask_in_place(&mut failure.expected);
-        if let crate::report::Actual::Text(actual) = &mut failure.actual {
-            masker.mask_in_place(actual);
-        }
-        if let crate::report::CheckSubject::File(path) = &mut failure.subject {
-            masker.mask_in_place(path);
-        }
-    }
-    if let Verdict::Skipped(reason) = &mut result.verdict {
-        mask_reason(masker, reason);
-    }
-}
-
-/// A broken rule names what was skipped and why: a `requires` check's last line of output,
-/// or a program name expanded from the environment.
-fn mask_rule(masker: &Masker, rule: &mut BrokenRule) {
-    match rule {
-        BrokenRule::SkippedForMissingProgram { suite, program } => {
-            masker.mask_in_place(suite);
-            masker.mask_in_place(program);
-        }
-        BrokenRule::SkippedForUnmetRequirement { suite, reason } => {
-            masker.mask_in_place(suite);
-            masker.mask_in_place(reason);
-        }
-        BrokenRule::FlakySteps(_) | BrokenRule::DegradedSteps(_) => {}
-        BrokenRule::Gate { gate, steps } => {
-            masker.mask_in_place(gate);
-            steps.iter_mut().for_each(|step| masker.mask_in_place(step));
-        }
-        BrokenRule::FailureRate { description, steps } => {
-            masker.mask_in_place(description);
-            masker.mask_in_place(steps);
-        }
-    }
-}
-
-fn mask_reason(masker: &Masker, reason: &mut SkipReason) {
-    match reason {
-        SkipReason::Ignored(text)
-        | SkipReason::MissingRequirement(text)
-        | SkipReason::SetupFailed(text) => masker.mask_in_place(text),
-        SkipReason::EarlierFailure { step } => masker.mask_in_place(step),
-        SkipReason::RequirementNotMet { check, reason } => {
-            masker.mask_in_place(check);
-            masker.mask_in_place(reason);
-        }
-        SkipReason::Interrupted => {}
     }
 }
 
