@@ -99,12 +99,14 @@ pub(crate) fn import_bats(source: &str, script_name: &str, options: &ImportOptio
         let steps = match prelude.is_none().then(|| structured(test)).flatten() {
             Some(steps) => steps,
             None => {
+                let why = if prelude.is_some() {
+                    "the file has code outside its tests (setup, load, functions)"
+                } else {
+                    "not only `run` and checks of its status and output"
+                };
                 warnings.push(Warning {
                     line: test.line,
-                    message: format!(
-                        "`{}`: not only `run` and checks of its status and output: kept as an sh step",
-                        test.name
-                    ),
+                    message: format!("`{}`: {why}: kept as an sh step", test.name),
                 });
                 vec![kept(test, prelude.as_deref())]
             }
@@ -194,7 +196,9 @@ fn prelude(rest: &str) -> Option<String> {
 
 /// A test kept as shell: as bats runs it.
 fn kept(test: &Test, prelude: Option<&str>) -> Step {
-    let mut sh = String::from(RUN_FUNCTION);
+    // Bats gives tests a descriptor 3 for lines meant for its own output.
+    let mut sh = String::from("exec 3>&1\n");
+    sh.push_str(RUN_FUNCTION);
     sh.push('\n');
     if let Some(prelude) = prelude {
         sh.push_str(prelude);
@@ -377,6 +381,11 @@ mod tests {
         );
         assert_eq!(imported.warnings.len(), 1);
         assert_eq!(imported.warnings[0].line, 3);
+        assert!(
+            (imported.warnings[0].message).contains("the file has code outside its tests"),
+            "{:?}",
+            imported.warnings
+        );
         let toml = &imported.toml;
         assert!(toml.contains("name = \"inits (line 3)\""), "{toml}");
         assert!(
