@@ -63,6 +63,9 @@ pub(super) struct StepLogs<'a> {
     current: Option<Part>,
     /// The first log that could not be written.
     failure: Option<io::Error>,
+    /// Whether the run was interrupted: a part being written is then cut short, so that a
+    /// step's gigabytes of output do not hold up the exit.
+    interrupted: &'a (dyn Fn() -> bool + Sync),
 }
 
 /// A suite's log and index, open for appending.
@@ -85,7 +88,12 @@ struct Part {
 
 impl<'a> StepLogs<'a> {
     /// The logs of the suite `suite_slug` in the run folder `run_dir` (none when `None`).
-    pub(super) fn new(run_dir: Option<&Path>, suite_slug: &'a str, masker: &'a Masker) -> Self {
+    pub(super) fn new(
+        run_dir: Option<&Path>,
+        suite_slug: &'a str,
+        masker: &'a Masker,
+        interrupted: &'a (dyn Fn() -> bool + Sync),
+    ) -> Self {
         Self {
             run_dir: run_dir.map(Path::to_owned),
             slug: suite_slug,
@@ -93,6 +101,7 @@ impl<'a> StepLogs<'a> {
             open: None,
             current: None,
             failure: None,
+            interrupted,
         }
     }
 
@@ -126,7 +135,7 @@ impl<'a> StepLogs<'a> {
             command_line,
             outcome,
         };
-        let written = append(log, self.masker, &frame);
+        let written = append(log, self.masker, &frame, self.interrupted);
         let part = self.current.as_ref()?;
         let span = LogSpan {
             line: part.line,
@@ -227,12 +236,17 @@ struct Frame<'a> {
 }
 
 /// Appends `frame`, masked, to `log`, counting its bytes and lines.
-fn append(log: &mut OpenLog, masker: &Masker, frame: &Frame<'_>) -> io::Result<()> {
+fn append(
+    log: &mut OpenLog,
+    masker: &Masker,
+    frame: &Frame<'_>,
+    interrupted: &dyn Fn() -> bool,
+) -> io::Result<()> {
     let length = frame.outcome.output.len(StreamSelector::Combined);
     let result = if length <= IN_MEMORY_LIMIT {
         let capacity = length as usize + frame.command_line.len() + FRAME_BYTES;
         let mut bytes = Vec::with_capacity(capacity);
-        fill(&mut bytes, masker, frame).and_then(|()| {
+        fill(&mut bytes, masker, frame, interrupted).and_then(|()| {
             (&log.log).write_all(&bytes)?;
             Ok((bytes.len() as u64, newlines(&bytes)))
         })
@@ -242,7 +256,7 @@ fn append(log: &mut OpenLog, masker: &Masker, frame: &Frame<'_>) -> io::Result<(
             bytes: 0,
             lines: 0,
         };
-        fill(&mut out, masker, frame).and_then(|()| {
+        fill(&mut out, masker, frame, interrupted).and_then(|()| {
             out.out.flush()?;
             Ok((out.bytes, out.lines))
         })
@@ -264,8 +278,13 @@ fn append(log: &mut OpenLog, masker: &Masker, frame: &Frame<'_>) -> io::Result<(
 }
 
 /// The part's text, masked: the heading, the attempt marker, the command line, the output,
-/// how it ended.
-fn fill(out: impl Write, masker: &Masker, frame: &Frame<'_>) -> io::Result<()> {
+/// how it ended. After an interrupt the output stops at the next chunk, with a line saying so.
+fn fill(
+    out: impl Write,
+    masker: &Masker,
+    frame: &Frame<'_>,
+    interrupted: &dyn Fn() -> bool,
+) -> io::Result<()> {
     let mut out = MaskingWriter::new(masker, out);
     if let Some(heading) = frame.heading {
         out.write_all(heading.as_bytes())?;
@@ -274,10 +293,15 @@ fn fill(out: impl Write, masker: &Masker, frame: &Frame<'_>) -> io::Result<()> {
     }
     writeln!(out, "$ {}", frame.command_line)?;
     let mut failed = None;
+    let mut cut_short = false;
     frame
         .outcome
         .output
         .for_each_chunk(StreamSelector::Combined, |chunk| {
+            if interrupted() {
+                cut_short = true;
+                return ControlFlow::Break(());
+            }
             match out.write_all(chunk) {
                 Ok(()) => ControlFlow::Continue(()),
                 Err(error) => {
@@ -288,6 +312,12 @@ fn fill(out: impl Write, masker: &Masker, frame: &Frame<'_>) -> io::Result<()> {
         })?;
     if let Some(error) = failed {
         return Err(error);
+    }
+    if cut_short {
+        write!(
+            out,
+            "\n[the rest of the output is not logged: the run was interrupted]"
+        )?;
     }
     writeln!(
         out,

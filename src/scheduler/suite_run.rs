@@ -38,6 +38,7 @@ pub(super) fn run_suite(
     cx: &SuiteContext<'_>,
 ) -> SuiteResult {
     let started = Instant::now();
+    let interrupted = || cx.executor.interrupted().is_some();
     let mut run = SuiteRun {
         suite,
         cx,
@@ -50,6 +51,7 @@ pub(super) fn run_suite(
             cx.settings.log_dir.as_deref(),
             &suite.slug,
             &cx.settings.masker,
+            &interrupted,
         )),
     };
 

@@ -367,4 +367,27 @@ fn ctrl_c_during_output_checks_stops_the_reads() {
         "{report}"
     );
     assert!(env.test_dirs().is_empty(), "test dir removed");
+    // Nor does writing the step's log read all of it: the log says where it stopped.
+    let logs = env.path().join("target/smoke-logs");
+    let run = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.is_dir())
+        .expect("the run's log folder");
+    let log = run.join("output.log");
+    let size = std::fs::metadata(&log).unwrap().len();
+    assert!(size < 300_000_000, "{} is {size} bytes", log.display());
+    let mut tail = vec![0; size.min(200) as usize];
+    let mut file = std::fs::File::open(&log).unwrap();
+    std::io::Seek::seek(
+        &mut file,
+        std::io::SeekFrom::Start(size - tail.len() as u64),
+    )
+    .unwrap();
+    std::io::Read::read_exact(&mut file, &mut tail).unwrap();
+    let tail = String::from_utf8_lossy(&tail);
+    assert!(
+        tail.contains("[the rest of the output is not logged: the run was interrupted]"),
+        "{tail}"
+    );
 }
