@@ -115,6 +115,7 @@ fn run(n: usize, names: &[String]) -> RunRecord {
             file: Some("suites/suite.toml".into()),
             duration: Duration::from_secs(20),
             kept_test_dir: None,
+            setup: Vec::new(),
             steps,
         }],
     }

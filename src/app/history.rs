@@ -60,6 +60,9 @@ pub fn history_main(args: &HistoryArgs) -> i32 {
             let runs = with_triggers(&path, runs);
             render(json, &runs, || text::runs(&runs))
         }),
+        HistoryCommand::Setup { runs } => store
+            .setup(*runs)
+            .map(|entries| render(json, &entries, || text::setup(&entries, *runs))),
         HistoryCommand::Flaky { runs } => store
             .flaky(*runs)
             .map(|steps| render(json, &steps, || text::flaky(&steps, *runs))),
@@ -251,7 +254,7 @@ fn print_out(output: &str) -> i32 {
 mod text {
     use std::fmt::Write as _;
 
-    use crate::history::{FlakyStep, SlowStep, StepHistoryEntry};
+    use crate::history::{FlakyStep, SetupEntry, SlowStep, StepHistoryEntry};
 
     fn seconds(secs: f64) -> String {
         if secs < 1.0 {
@@ -296,6 +299,43 @@ mod text {
                 run.exit_status,
                 trigger,
                 run.shard.as_deref().unwrap_or("-"),
+            );
+        }
+        out
+    }
+
+    pub fn setup(entries: &[SetupEntry], runs: usize) -> String {
+        if entries.is_empty() {
+            return format!("no requirement or service in the last {runs} runs\n");
+        }
+        let width = |of: fn(&SetupEntry) -> &str, least: usize| {
+            entries
+                .iter()
+                .map(|e| of(e).chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(least)
+        };
+        let (suite, name) = (width(|e| &e.suite, 5), width(|e| &e.name, 4));
+        let mut out = format!(
+            "{:<28} {:<suite$}  {:<19}  {:<name$}  {:>9}  detail\n",
+            "run", "suite", "event", "name", "time"
+        );
+        for entry in entries {
+            let time = match entry.event.as_str() {
+                "service_started" => "-".to_owned(),
+                _ => seconds(entry.duration_s),
+            };
+            let detail = entry.detail.as_deref().and_then(|d| d.lines().next());
+            let _ = writeln!(
+                out,
+                "{:<28} {:<suite$}  {:<19}  {:<name$}  {:>9}  {}",
+                entry.run_id,
+                entry.suite,
+                entry.event,
+                entry.name,
+                time,
+                detail.unwrap_or_default(),
             );
         }
         out

@@ -206,6 +206,13 @@ pub enum HistoryCommand {
         #[arg(long, short = 'n', default_value_t = 20, value_name = "N")]
         last: usize,
     },
+    /// The setup of the last runs: each requirement looked at, each service started, healthy,
+    /// failed and stopped, with its time.
+    Setup {
+        /// How many of the last runs.
+        #[arg(long, short = 'n', default_value_t = 5, value_name = "N")]
+        runs: usize,
+    },
     /// Steps whose outcome changed across the last runs, by flip rate (changes / (runs − 1)).
     Flaky {
         /// How many of the last runs to look at.

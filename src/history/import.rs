@@ -11,11 +11,12 @@ use std::time::{Duration, SystemTime};
 use crate::fnv1a::Fnv1a;
 use crate::regular_file::{self, ReadError};
 use crate::report::{
-    EVENTS_SCHEMA, JsonEvent, JsonFailure, JsonRunFinished, JsonRunStarted, JsonStatus,
+    EVENTS_SCHEMA, JsonEvent, JsonFailure, JsonRequirementChecked, JsonRunFinished, JsonRunStarted,
+    JsonServiceFailed, JsonServiceHealthy, JsonServiceStarted, JsonServiceStopped, JsonStatus,
     JsonStepFinished, JsonSuite, JsonSuiteFinished,
 };
 
-use super::record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
+use super::record::{CheckRecord, Outcome, RunRecord, SetupRecord, StepRecord, SuiteRecord};
 
 /// The longest event line read (a step's output tail is bounded well below this).
 const MAX_LINE: usize = 16 * 1024 * 1024;
@@ -155,6 +156,14 @@ fn read_file(
                 run.started_at = run.started_at.min(time);
                 shards.extend(shard);
             }
+            JsonEvent::RequirementChecked(JsonRequirementChecked { ref suite, .. })
+            | JsonEvent::ServiceStarted(JsonServiceStarted { ref suite, .. })
+            | JsonEvent::ServiceHealthy(JsonServiceHealthy { ref suite, .. })
+            | JsonEvent::ServiceFailed(JsonServiceFailed { ref suite, .. })
+            | JsonEvent::ServiceStopped(JsonServiceStopped { ref suite, .. }) => {
+                let record = SetupRecord::of(&event);
+                suite_record(run, suite.clone()).setup.extend(record);
+            }
             JsonEvent::StepFinished(finished) if finished.setup => {}
             JsonEvent::StepFinished(finished) => {
                 let (suite, record) = step_record(*finished).map_err(event_error)?;
@@ -255,6 +264,7 @@ fn suite_record(run: &mut RunRecord, suite: JsonSuite) -> &mut SuiteRecord {
                 duration: Duration::ZERO,
                 kept_test_dir: None,
                 steps: Vec::new(),
+                setup: Vec::new(),
             });
             run.suites.len() - 1
         }

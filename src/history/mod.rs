@@ -36,8 +36,8 @@ pub use location::{
 };
 pub use postgres::{CONNECT_TIMEOUT, POSTGRES_SCHEMA_VERSION};
 pub use prune::{HistoryLimits, Pruned};
-pub use queries::{FlakyStep, RunSummary, SlowStep, StepHistoryEntry, Trend};
-pub use record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
+pub use queries::{FlakyStep, RunSummary, SetupEntry, SlowStep, StepHistoryEntry, Trend};
+pub use record::{CheckRecord, Outcome, RunRecord, SetupRecord, StepRecord, SuiteRecord};
 pub use recorder::{HistoryConsumer, RunMeta, RunRecorder};
 pub use stats::{median, p95};
 pub use store::{BUSY_TIMEOUT, HistoryStore, SCHEMA_VERSION};

@@ -35,7 +35,7 @@ const PRUNE_LOCK: i64 = 0x736d_6b68_6973_7432;
 
 /// Forward migrations: entry `i` takes the schema from version `i` to `i + 1`. Never edit a
 /// released entry; append a new one. Version 1 is SQLite's schema 2 in PostgreSQL's types,
-/// version 2 SQLite's 3; a change to the schema is a new entry here and in `store::MIGRATIONS`.
+/// version 2 SQLite's 3, version 3 SQLite's 4; a change to the schema is a new entry here and in `store::MIGRATIONS`.
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: runs, suites, steps, failed checks.
     "CREATE TABLE runs (
@@ -93,6 +93,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "ALTER TABLE steps DROP CONSTRAINT steps_outcome_check;
     ALTER TABLE steps ADD CONSTRAINT steps_outcome_check
         CHECK (outcome IN ('passed', 'flaky', 'failed', 'timed_out', 'skipped', 'degraded'));",
+    // 3: each suite's setup records, as SQLite's 4.
+    "ALTER TABLE suites ADD COLUMN setup TEXT;",
 ];
 
 /// The schema version this build writes in PostgreSQL.
@@ -275,14 +277,15 @@ pub(super) fn record(client: &mut Client, run: &RunRecord) -> Result<i64, postgr
     for suite in &run.suites {
         let suite_row: i64 = tx
             .query_one(
-                "INSERT INTO suites (run_id, name, file, duration_us, kept_test_dir)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                "INSERT INTO suites (run_id, name, file, duration_us, kept_test_dir, setup)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 &[
                     &run_row,
                     &suite.name,
                     &suite.file,
                     &micros(suite.duration),
                     &suite.kept_test_dir,
+                    &super::store::setup_json(&suite.setup),
                 ],
             )?
             .get(0);

@@ -11,7 +11,7 @@ use crate::report::{BASELINE_RUNS, Baselines, BaselinesFeed, PastRun};
 
 use super::backend::{DbError, DbRow, Param, Sql};
 use super::error::HistoryError;
-use super::record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
+use super::record::{CheckRecord, Outcome, RunRecord, SetupRecord, StepRecord, SuiteRecord};
 pub use super::stats::Trend;
 use super::stats::{flips, median, p95, trend};
 use super::store::{HistoryStore, from_micros, from_unix_ms};
@@ -402,7 +402,7 @@ impl HistoryStore {
                     exit_status, interrupted FROM runs WHERE id = ?1",
         );
         const SUITES: Sql = Sql::both(
-            "SELECT id, name, file, duration_us, kept_test_dir FROM suites
+            "SELECT id, name, file, duration_us, kept_test_dir, setup FROM suites
              WHERE run_id = ?1 ORDER BY id",
         );
         let read_run = |r: &DbRow<'_>| {
@@ -434,6 +434,7 @@ impl HistoryStore {
                         duration: from_micros(r.int(3)?),
                         kept_test_dir: r.opt_text(4)?,
                         steps: Vec::new(),
+                        setup: setup_records(r.opt_text(5)?.as_deref()),
                     },
                 ))
             })
@@ -614,6 +615,75 @@ impl HistoryStore {
 }
 
 /// A count or limit as a statement's parameter.
+/// One line of `history setup`: a requirement looked at or a moment of a service's life.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetupEntry {
+    /// The run's id.
+    pub run_id: String,
+    /// The run's start, RFC 3339 UTC.
+    pub started_at: String,
+    /// The suite's name.
+    pub suite: String,
+    /// `requirement_checked`, `service_started`, `service_healthy`, `service_failed`,
+    /// `service_stopped`.
+    pub event: String,
+    /// The requirement or the service.
+    pub name: String,
+    /// Whether it went well (met, started, healthy, stopped).
+    pub ok: bool,
+    /// Seconds: looking at a requirement; for a service, from its start.
+    pub duration_s: f64,
+    /// The reason, command, failure or end, when there is one.
+    pub detail: Option<String>,
+}
+
+impl HistoryStore {
+    /// The setup of the newest `runs` runs (requirements and services), newest run first,
+    /// each suite's in the order it happened.
+    pub fn setup(&self, runs: usize) -> Result<Vec<SetupEntry>, HistoryError> {
+        const SETUP: Sql = Sql::both(
+            "SELECT r.run_uid, r.started_at_ms, s.name, s.setup
+             FROM suites s JOIN runs r ON r.id = s.run_id
+             WHERE s.setup IS NOT NULL
+               AND r.id IN (SELECT id FROM runs ORDER BY started_at_ms DESC, id DESC LIMIT ?1)
+             ORDER BY r.started_at_ms DESC, r.id DESC, s.id",
+        );
+        let suites = self
+            .db
+            .query(&SETUP, &[count(runs)], |r| {
+                Ok((
+                    r.text(0)?,
+                    rfc3339(from_unix_ms(r.int(1)?)),
+                    r.text(2)?,
+                    setup_records(r.opt_text(3)?.as_deref()),
+                ))
+            })
+            .map_err(|e| self.error(e))?;
+        Ok(suites
+            .into_iter()
+            .flat_map(|(run_id, started_at, suite, records)| {
+                records.into_iter().map(move |record| SetupEntry {
+                    run_id: run_id.clone(),
+                    started_at: started_at.clone(),
+                    suite: suite.clone(),
+                    event: record.event,
+                    name: record.name,
+                    ok: record.ok,
+                    duration_s: record.duration_us as f64 / 1e6,
+                    detail: record.detail,
+                })
+            })
+            .collect())
+    }
+}
+
+/// A suite's stored setup records; none when there are none or they cannot be read (a history
+/// written by a later version may hold more than this one knows).
+fn setup_records(json: Option<&str>) -> Vec<SetupRecord> {
+    json.and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default()
+}
+
 fn count(n: usize) -> Param<'static> {
     Param::Int(i64::try_from(n).unwrap_or(i64::MAX))
 }

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::report::JsonEvent;
 
 /// One run of smoke-runner (or several shards imported as one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +50,73 @@ pub struct SuiteRecord {
     pub kept_test_dir: Option<String>,
     /// The suite's steps, in order.
     pub steps: Vec<StepRecord>,
+    /// Its requirements looked at and its services' lives, in order.
+    pub setup: Vec<SetupRecord>,
+}
+
+/// One requirement looked at, or one moment of a service's life, as the history keeps it (the
+/// suite's list of them is stored as JSON with the suite).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupRecord {
+    /// `requirement_checked`, `service_started`, `service_healthy`, `service_failed` or
+    /// `service_stopped`, as in the event stream.
+    pub event: String,
+    /// The requirement (program or check command) or the service.
+    pub name: String,
+    /// Whether it went well: a requirement met, a service started, healthy or stopped.
+    pub ok: bool,
+    /// Microseconds: looking at a requirement; for a service, from its start (0 when started).
+    pub duration_us: u64,
+    /// The reason a requirement is not met, a service's command, failure or end.
+    pub detail: Option<String>,
+}
+
+impl SetupRecord {
+    /// The record of a setup event of the stream (`None` for other events).
+    pub fn of(event: &JsonEvent) -> Option<Self> {
+        let micros = |secs: f64| Duration::try_from_secs_f64(secs).map_or(0, |d| d.as_micros());
+        let (event, name, ok, secs, detail) = match event {
+            JsonEvent::RequirementChecked(e) => (
+                "requirement_checked",
+                &e.requirement,
+                e.met,
+                e.duration_secs,
+                e.reason.clone(),
+            ),
+            JsonEvent::ServiceStarted(e) => (
+                "service_started",
+                &e.service,
+                true,
+                0.0,
+                Some(e.command.clone()),
+            ),
+            JsonEvent::ServiceHealthy(e) => {
+                ("service_healthy", &e.service, true, e.after_secs, None)
+            }
+            JsonEvent::ServiceFailed(e) => (
+                "service_failed",
+                &e.service,
+                false,
+                e.after_secs,
+                Some(e.message.clone()),
+            ),
+            JsonEvent::ServiceStopped(e) => (
+                "service_stopped",
+                &e.service,
+                true,
+                e.ran_for_secs,
+                Some(e.status.clone()),
+            ),
+            _ => return None,
+        };
+        Some(Self {
+            event: event.to_owned(),
+            name: name.clone(),
+            ok,
+            duration_us: u64::try_from(micros(secs)).unwrap_or(u64::MAX),
+            detail,
+        })
+    }
 }
 
 /// One step of a run.

@@ -8,10 +8,10 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use crate::report::{Actual, Event, Reporter, StepResult, SuiteTable, Verdict};
+use crate::report::{Actual, Event, JsonEvent, Reporter, StepResult, SuiteTable, Verdict};
 use crate::suite::{Step, Suite};
 
-use super::record::{CheckRecord, Outcome, RunRecord, StepRecord, SuiteRecord};
+use super::record::{CheckRecord, Outcome, RunRecord, SetupRecord, StepRecord, SuiteRecord};
 
 /// What is known about a run before it starts, besides its events.
 #[derive(Debug, Clone, Default)]
@@ -119,6 +119,14 @@ fn observe(state: &Mutex<State>, event: &Event) {
             state.finished_at = Some(summary.finished_at);
             state.interrupted = summary.interrupted;
         }
+        Event::RequirementChecked { suite, .. }
+        | Event::ServiceStarted { suite, .. }
+        | Event::ServiceHealthy { suite, .. }
+        | Event::ServiceFailed { suite, .. }
+        | Event::ServiceStopped { suite, .. } => {
+            let record = SetupRecord::of(&JsonEvent::from_event(event));
+            state.suite(suite).setup.extend(record);
+        }
         _ => {}
     }
 }
@@ -132,6 +140,7 @@ impl State {
             duration: std::time::Duration::ZERO,
             kept_test_dir: None,
             steps: Vec::new(),
+            setup: Vec::new(),
         })
     }
 }

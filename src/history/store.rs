@@ -130,6 +130,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     DROP TABLE steps;
     ALTER TABLE steps_new RENAME TO steps;
     CREATE INDEX steps_by_run_name ON steps (run_id, test_name);",
+    // 4: each suite's requirements looked at and its services' lives (`SetupRecord`s as a
+    // JSON array; NULL without any), written with the suite.
+    "ALTER TABLE suites ADD COLUMN setup TEXT;",
 ];
 
 /// The schema version this build writes.
@@ -457,8 +460,8 @@ pub(super) fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRecord) -> rus
     )?;
     let run_row = tx.last_insert_rowid();
     let mut insert_suite = tx.prepare(
-        "INSERT INTO suites (run_id, name, file, duration_us, kept_test_dir)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO suites (run_id, name, file, duration_us, kept_test_dir, setup)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     let mut insert_step = tx.prepare(
         "INSERT INTO steps (run_id, suite_id, position, test_name, file, line, outcome, status,
@@ -476,6 +479,7 @@ pub(super) fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRecord) -> rus
             suite.file,
             micros(suite.duration),
             suite.kept_test_dir,
+            setup_json(&suite.setup),
         ])?;
         let suite_row = tx.last_insert_rowid();
         for (position, step) in suite.steps.iter().enumerate() {
@@ -509,6 +513,11 @@ pub(super) fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRecord) -> rus
         }
     }
     Ok(run_row)
+}
+
+/// A suite's setup records as stored: a JSON array, or NULL when there are none.
+pub(super) fn setup_json(setup: &[super::record::SetupRecord]) -> Option<String> {
+    (!setup.is_empty()).then(|| serde_json::to_string(setup).expect("records serialize"))
 }
 
 /// Milliseconds since the Unix epoch (0 before it).

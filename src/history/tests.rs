@@ -51,6 +51,7 @@ fn run(n: u64, steps: Vec<StepRecord>) -> RunRecord {
             file: Some("suites/s.toml".into()),
             duration: Duration::from_secs(1),
             kept_test_dir: None,
+            setup: Vec::new(),
             steps,
         }],
     }

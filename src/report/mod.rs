@@ -32,9 +32,10 @@ pub use budget::{BudgetTime, DegradedNote};
 pub use color::ColorChoice;
 pub use compact_duration::CompactDuration;
 pub use event_json::{
-    EVENTS_SCHEMA, JsonCounts, JsonEnvFile, JsonEvent, JsonFailure, JsonLogSpan, JsonRunFinished,
-    JsonRunStarted, JsonSkip, JsonSkippedSuite, JsonStatus, JsonStep, JsonStepFinished,
-    JsonStepStarted, JsonSuite, JsonSuiteFinished, outcome_name,
+    EVENTS_SCHEMA, JsonCounts, JsonEnvFile, JsonEvent, JsonFailure, JsonLogSpan,
+    JsonRequirementChecked, JsonRunFinished, JsonRunStarted, JsonServiceFailed, JsonServiceHealthy,
+    JsonServiceStarted, JsonServiceStopped, JsonSkip, JsonSkippedSuite, JsonStatus, JsonStep,
+    JsonStepFinished, JsonStepStarted, JsonSuite, JsonSuiteFinished, outcome_name,
 };
 pub use events::{
     Actual, BrokenRule, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, LogSpan,

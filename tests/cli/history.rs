@@ -67,6 +67,7 @@ fn write_history(path: &Path) {
                     file: Some("suites/demo.toml".into()),
                     duration: Duration::from_secs(1),
                     kept_test_dir: None,
+                    setup: Vec::new(),
                     steps: vec![
                         step("demo::quick", Outcome::Passed, 5),
                         flip,
@@ -712,6 +713,7 @@ fn write_big_history(path: &Path) {
                     file: Some(format!("suites/suite_{s}.toml")),
                     duration: Duration::from_secs(2),
                     kept_test_dir: None,
+                    setup: Vec::new(),
                     steps,
                 }
             })

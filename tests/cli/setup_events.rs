@@ -193,3 +193,118 @@ fn setup_events_are_reported_with_their_times_and_secrets_masked() {
         "{junit}"
     );
 }
+
+#[test]
+fn the_history_keeps_each_suites_setup_live_and_imported() {
+    let env = TestEnv::new()
+        .suite("ready", READY)
+        .suite("broken", BROKEN_SERVICE)
+        .env("SMOKE_TEST_TOKEN", TOKEN);
+    let run = env.run(&[
+        "-j",
+        "1",
+        "--redact",
+        "SMOKE_TEST_TOKEN",
+        "--history",
+        "live.sqlite",
+        "--json",
+        "events.jsonl",
+    ]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    let import = env.run(&[
+        "history",
+        "import",
+        "events.jsonl",
+        "--history",
+        "imported.sqlite",
+    ]);
+    assert_eq!(import.status.code(), Some(0), "{}", stderr(&import));
+
+    let setup_of = |history: &str| {
+        let output = env.run(&["history", "setup", "--format", "json", "--history", history]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        let text = stdout(&output);
+        assert!(!text.contains(TOKEN), "{text}");
+        let entries: serde_json::Value = serde_json::from_str(&text).unwrap();
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let detail = e["detail"].as_str().and_then(|d| d.lines().next());
+                (
+                    e["suite"].as_str().unwrap().to_owned(),
+                    e["event"].as_str().unwrap().to_owned(),
+                    e["name"].as_str().unwrap().to_owned(),
+                    e["ok"].as_bool().unwrap(),
+                    detail.map(str::to_owned),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let live = setup_of("live.sqlite");
+    let masked = "[redacted:SMOKE_TEST_TOKEN]";
+    let service = format!("api-{masked}");
+    let own = |suite: &str, event: &str, name: &str, ok: bool, detail: Option<&str>| {
+        (
+            suite.to_owned(),
+            event.to_owned(),
+            name.to_owned(),
+            ok,
+            detail.map(str::to_owned),
+        )
+    };
+    let expected = [
+        own(
+            "broken",
+            "service_started",
+            "leaky",
+            true,
+            Some(&format!("echo the token is {masked}; exit 3")),
+        ),
+        own(
+            "broken",
+            "service_failed",
+            "leaky",
+            false,
+            Some("service `leaky` exited before it was healthy (exit status 3)"),
+        ),
+        own("ready", "requirement_checked", "sh", true, None),
+        own(
+            "ready",
+            "requirement_checked",
+            &format!("echo checking {masked}"),
+            true,
+            None,
+        ),
+        own(
+            "ready",
+            "service_started",
+            &service,
+            true,
+            Some(&format!("echo serving {masked}; exec sleep 30")),
+        ),
+        own("ready", "service_healthy", &service, true, None),
+        own(
+            "ready",
+            "service_stopped",
+            &service,
+            true,
+            Some("killed by SIGTERM"),
+        ),
+    ];
+    let mut sorted = live.clone();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(sorted, expected);
+    let mut imported = setup_of("imported.sqlite");
+    imported.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(imported, expected, "history import keeps the same setup");
+
+    let text = env.run(&["history", "setup", "--history", "live.sqlite"]);
+    let text = stdout(&text);
+    assert!(
+        text.lines()
+            .any(|line| line.contains(" ready ") && line.contains(" service_healthy ")),
+        "{text}"
+    );
+}
