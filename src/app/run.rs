@@ -24,7 +24,7 @@ use super::exit::RunEnd;
 use super::history::{RunHistory, last_failed_suites};
 use super::report_output::{InterruptibleStdout, ReaderNotReading, report_stdout};
 use super::retention;
-use crate::history::{HISTORY_ENV, HISTORY_PASSWORD, HistoryLocation};
+use crate::history::{HISTORY_ENV, HISTORY_PASSWORD, HistoryLocation, history_secrets};
 
 /// Runs suites as the command line asks and returns the exit status.
 pub fn run_main(args: &RunArgs) -> i32 {
@@ -139,12 +139,11 @@ fn resolve(
     })?;
     adjust(&mut settings);
     let history_location = history_location(args)?;
-    if let Some(target) = history_location
-        .target()
-        .filter(|t| !t.secrets().is_empty())
-    {
-        settings.extra_secrets = (target.secrets().iter())
-            .map(|value| (HISTORY_PASSWORD.to_owned(), value.clone()))
+    let env = std::env::var(HISTORY_ENV).ok();
+    let secrets = history_secrets(args.history.as_deref(), env.as_deref());
+    if !secrets.is_empty() {
+        settings.extra_secrets = (secrets.into_iter())
+            .map(|value| (HISTORY_PASSWORD.to_owned(), value))
             .collect();
         settings = settings.with_masker(&args.redact);
     }

@@ -154,6 +154,28 @@ impl ToHistoryTarget for HistoryTarget {
     }
 }
 
+/// The passwords in the history URLs of the flag and of the variable, whichever is used (and
+/// with `--no-history` too): the steps inherit the variable, so its password must be masked
+/// even when the flag names another history.
+pub fn history_secrets(flag: Option<&Path>, env: Option<&str>) -> Vec<String> {
+    let flag = flag.and_then(Path::to_str);
+    let mut secrets: Vec<String> = Vec::new();
+    for text in flag
+        .into_iter()
+        .chain(env)
+        .filter(|t| url_scheme(t).is_some())
+    {
+        match PostgresUrl::parse(text) {
+            Ok(url) => secrets.extend(url.secrets().iter().cloned()),
+            Err(_) => secrets.extend(raw_passwords(text).map(str::to_owned)),
+        }
+    }
+    secrets.retain(|s| !s.is_empty());
+    secrets.sort();
+    secrets.dedup();
+    secrets
+}
+
 /// `scheme` when `text` starts with `scheme://` (letters, digits, `+.-`, from a letter).
 fn url_scheme(text: &str) -> Option<&str> {
     let (scheme, _) = text.split_once("://")?;

@@ -18,7 +18,10 @@ mod interactive;
 mod interrupt;
 mod libtest;
 mod live_progress;
+#[path = "../pg_server/mod.rs"]
+mod pg_server;
 mod plandex;
+mod postgres_history;
 mod process_checks;
 mod properties;
 mod regression;
