@@ -1,20 +1,30 @@
-//! Gate evaluation over a long history: 10,000 runs × 200 steps in SQLite, and a `--gate` over
-//! the 200 steps of a run against `last:20` (reading the baseline and judging every step).
-//! Target: at most 200 ms.
+//! Gate evaluation over a long history: 10,000 runs × 200 steps, in SQLite and in PostgreSQL,
+//! and a `--gate` over the 200 steps of a run against `last:20` (opening the history, reading
+//! the baseline and judging every step). Target: at most 200 ms on each.
 //!
 //!     cargo bench --bench gate
 //!
 //! Prints the median of 15 evaluations (after 2 warm-ups) for the usual case (every step in
 //! every run) and for the worst (a step the history never saw: the whole window, 10·K runs
 //! between 200 and 500, is read), for `last:20` and `last:100`, and exits 1 when a median
-//! misses the target. `GATE_BENCH_RUNS=N` builds a smaller
-//! history, to check the plumbing.
+//! misses the target. `GATE_BENCH_RUNS=N` builds a smaller history, to check the plumbing.
+//!
+//! PostgreSQL: the bench starts a server of its own on loopback (`tests/pg_server`, as the
+//! tests do: `/usr/lib/postgresql/*/bin`, run as the `postgres` user when root) and connects
+//! over TCP with a password, as a machine reaching a shared history does. With
+//! `GATE_BENCH_POSTGRES_URL=postgres://…` it uses that database instead (which must hold no
+//! runs, or exactly the ones an earlier run of the bench recorded). Without PostgreSQL it
+//! prints a note and measures SQLite only.
 
 use std::time::{Duration, Instant, SystemTime};
 
 use smoke_runner::history::{
-    HistoryStore, Outcome, RunRecord, StepRecord, SuiteRecord, median, p95,
+    HistoryStore, HistoryTarget, Outcome, RunRecord, StepRecord, SuiteRecord, median, p95,
 };
+
+#[path = "../tests/pg_server/mod.rs"]
+#[expect(dead_code, reason = "shared with the tests, which use more of it")]
+mod pg_server;
 
 const STEPS: usize = 200;
 const TARGET: Duration = Duration::from_millis(200);
@@ -24,17 +34,53 @@ fn main() {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(10_000);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("history.sqlite");
-    let built = Instant::now();
-    let mut store = HistoryStore::open(&path).expect("history");
     let names: Vec<String> = (0..STEPS).map(|i| format!("suite::step {i:03}")).collect();
-    for n in 0..runs {
-        store.record(&run(n, &names)).expect("record");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = HistoryTarget::File(dir.path().join("history.sqlite"));
+    let mut missed = bench("SQLite", &sqlite, runs, &names);
+    // The server (when the bench starts one) lives until the end of its measurements.
+    let (server, url) = match std::env::var("GATE_BENCH_POSTGRES_URL") {
+        Ok(url) => (None, Some(url)),
+        Err(_) => match pg_server::postgres_bin() {
+            Some(bin) => {
+                let server = pg_server::PgServer::start(&bin);
+                let url = server.url();
+                (Some(server), Some(url))
+            }
+            None => {
+                println!(
+                    "note: PostgreSQL is not installed (/usr/lib/postgresql/*/bin): SQLite only"
+                );
+                (None, None)
+            }
+        },
+    };
+    if let Some(url) = url {
+        let target = HistoryTarget::parse(&url).expect("a postgres:// URL");
+        missed |= bench("PostgreSQL", &target, runs, &names);
+    }
+    drop(server);
+    std::process::exit(i32::from(missed));
+}
+
+/// Builds the history at `target` (unless it holds the runs already) and measures the gates
+/// on it; whether a median missed the target.
+fn bench(label: &str, target: &HistoryTarget, runs: usize, names: &[String]) -> bool {
+    let built = Instant::now();
+    let mut store = HistoryStore::open(target).expect("history");
+    let already = store.run_count().expect("count runs");
+    assert!(
+        already == 0 || already == runs,
+        "{target} holds {already} runs: give the bench an empty database"
+    );
+    if already == 0 {
+        for n in 0..runs {
+            store.record(&run(n, names)).expect("record");
+        }
     }
     drop(store);
     println!(
-        "history: {runs} runs x {STEPS} steps, built in {:.1} s",
+        "{label} history ({target}): {runs} runs x {STEPS} steps, built in {:.1} s",
         built.elapsed().as_secs_f64()
     );
     let mut missed = false;
@@ -42,19 +88,19 @@ fn main() {
     let mut worst = usual.clone();
     worst.push("suite::a step never recorded");
     for k in [20, 100] {
-        missed |= measure(&format!("200 steps, last:{k}"), &path, &usual, k);
+        missed |= measure(&format!("200 steps, last:{k}"), target, &usual, k);
         let label = format!("the same and a new step, last:{k}");
-        missed |= measure(&label, &path, &worst, k);
+        missed |= measure(&label, target, &worst, k);
     }
-    std::process::exit(i32::from(missed));
+    missed
 }
 
 /// Times opening the history, reading the baseline of `names` and judging each against it.
-fn measure(label: &str, path: &std::path::Path, names: &[&str], k: usize) -> bool {
+fn measure(label: &str, target: &HistoryTarget, names: &[&str], k: usize) -> bool {
     let mut times = Vec::new();
     for round in 0..17 {
         let start = Instant::now();
-        let store = HistoryStore::open_existing(path).expect("open");
+        let store = HistoryStore::open_existing(target).expect("open");
         let baseline = store
             .passing_durations(names.iter().copied(), k)
             .expect("baseline");

@@ -164,11 +164,13 @@ pub struct ImportArgs {
 /// Where the history is, for the commands that read it.
 #[derive(Debug, Args, Clone, Default)]
 pub struct HistoryFileArgs {
-    /// The history database. [default: SMOKE_HISTORY, else target/smoke-history.sqlite]
+    /// The history database: a SQLite file (PATH or sqlite:PATH), or a PostgreSQL database
+    /// shared by many machines (postgres://USER:PASSWORD@HOST:PORT/DB; the password is never
+    /// shown). [default: SMOKE_HISTORY, else target/smoke-history.sqlite]
     #[arg(
         id = "history_file",
         long = "history",
-        value_name = "PATH",
+        value_name = "PATH|URL",
         global = true
     )]
     pub history: Option<PathBuf>,
@@ -471,8 +473,11 @@ pub struct RunArgs {
     pub rerun_failed: bool,
 
     /// Record the run in this history database (read for the report's hints, and by
-    /// `smoke-runner history`). [default: SMOKE_HISTORY, else target/smoke-history.sqlite]
-    #[arg(long, value_name = "PATH")]
+    /// `smoke-runner history`): a SQLite file (PATH or sqlite:PATH), or a PostgreSQL database
+    /// shared by many machines (postgres://USER:PASSWORD@HOST:PORT/DB; the password is never
+    /// shown, and masked in every report). [default: SMOKE_HISTORY, else
+    /// target/smoke-history.sqlite]
+    #[arg(long, value_name = "PATH|URL")]
     pub history: Option<PathBuf>,
 
     /// Neither record the run nor read the history (wins over --history).

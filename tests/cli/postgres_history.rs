@@ -117,7 +117,7 @@ sh = "true"
     );
     assert_eq!(
         server.admin_sql("history", "SELECT version FROM smoke_history_schema"),
-        "1\n"
+        format!("{}\n", smoke_runner::history::POSTGRES_SCHEMA_VERSION)
     );
 }
 
