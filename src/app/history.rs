@@ -190,27 +190,22 @@ fn write_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 struct TriggeredRun {
     #[serde(flatten)]
     run: RunSummary,
-    /// `schedule` or `api` (queued by `smoke-runner serve`), else `command_line` (`-` when
-    /// the history cannot say: PostgreSQL).
+    /// `schedule` or `api` (queued by `smoke-runner serve`), else `command_line`.
     trigger: String,
 }
 
-/// `runs` with what started each: the monitor's record of it, else the command line.
-/// A PostgreSQL history holds no monitor state: its runs' trigger reads `-`.
+/// `runs` with what started each: the monitor's record of it, else the command line. The
+/// monitor records only into a SQLite history, so every run of a PostgreSQL one came from the
+/// command line (or `history import`), as the same runs in a file read.
 fn with_triggers(target: &HistoryTarget, runs: Vec<RunSummary>) -> Vec<TriggeredRun> {
     let ids: Vec<&str> = runs.iter().map(|run| run.run_id.as_str()).collect();
-    let HistoryTarget::File(path) = target else {
-        return (runs.into_iter())
-            .map(|run| TriggeredRun {
-                trigger: "-".into(),
-                run,
-            })
-            .collect();
+    let known = match target {
+        HistoryTarget::File(path) => crate::serve::triggers(path, &ids).unwrap_or_else(|error| {
+            stderr_line!("warning: cannot read what triggered the runs: {error}");
+            None
+        }),
+        HistoryTarget::Postgres(_) => None,
     };
-    let known = crate::serve::triggers(path, &ids).unwrap_or_else(|error| {
-        stderr_line!("warning: cannot read what triggered the runs: {error}");
-        None
-    });
     runs.into_iter()
         .map(|run| TriggeredRun {
             trigger: (known.as_ref())
