@@ -424,6 +424,23 @@ impl From<std::io::Error> for Unhealthy {
     }
 }
 
+/// The service's health check: its own, or for a service with a port and none of its own, a
+/// TCP connection to the port; `None` when there is nothing to check.
+fn health_check_of(plan: &Plan<'_>) -> Option<Healthcheck> {
+    match (&plan.service.healthcheck, plan.port) {
+        (Some(check), _) => Some(check.clone()),
+        (None, Some(port)) => Some(Healthcheck {
+            probe: Probe::Tcp(crate::suite::Template::literal(format!("127.0.0.1:{port}"))),
+            interval: IMPLICIT_INTERVAL,
+            timeout: IMPLICIT_TIMEOUT,
+            retries: IMPLICIT_RETRIES,
+            start_period: Duration::ZERO,
+            pacing: None,
+        }),
+        (None, None) => None,
+    }
+}
+
 /// Polls the service's health check until it passes, the service exits, the patience runs out,
 /// or the run is interrupted.
 fn wait_healthy(
@@ -433,24 +450,13 @@ fn wait_healthy(
 ) -> Result<(), Unhealthy> {
     let started = Instant::now();
     let plan = service.plan;
-    let check = match (&plan.service.healthcheck, plan.port) {
-        (Some(check), _) => check.clone(),
-        (None, Some(port)) => Healthcheck {
-            probe: Probe::Tcp(crate::suite::Template::literal(format!("127.0.0.1:{port}"))),
-            interval: IMPLICIT_INTERVAL,
-            timeout: IMPLICIT_TIMEOUT,
-            retries: IMPLICIT_RETRIES,
-            start_period: Duration::ZERO,
-            pacing: None,
-        },
-        (None, None) => {
-            // Ready once started; a command that could not start says so now.
-            return if service.handle.pid().is_none() {
-                Err(Unhealthy::Exited { last_check: None })
-            } else {
-                Ok(())
-            };
-        }
+    let Some(check) = health_check_of(plan) else {
+        // Ready once started; a command that could not start says so now.
+        return if service.handle.pid().is_none() {
+            Err(Unhealthy::Exited { last_check: None })
+        } else {
+            Ok(())
+        };
     };
     let patience = check.patience();
     let give_up = started.checked_add(patience);
@@ -530,80 +536,108 @@ fn probe(
     executor: &Executor,
     timeout: Duration,
 ) -> CheckResult {
-    let broken = |what: String, problem: String| CheckResult {
+    match probe {
+        Probe::Command(command) => probe_command(command, shell, env, test_dir, executor, timeout),
+        Probe::Http(check) => probe_http(check, env, timeout),
+        Probe::Tcp(address) => probe_tcp(address, env, timeout),
+    }
+}
+
+/// A check that could not be tried, or whose try broke: unhealthy, with the problem.
+fn broken(what: String, problem: String) -> CheckResult {
+    CheckResult {
         healthy: false,
         what,
         status: problem,
         output: String::new(),
+    }
+}
+
+/// A command check: healthy on exit status 0; its output's last lines kept.
+fn probe_command(
+    command: &crate::suite::Command,
+    shell: Option<&Shell>,
+    env: &Environment,
+    test_dir: &Path,
+    executor: &Executor,
+    timeout: Duration,
+) -> CheckResult {
+    let (request, line) = match command_request(command, shell, env, test_dir) {
+        Ok(ready) => ready,
+        Err(e) => return broken("command".to_owned(), e),
     };
-    match probe {
-        Probe::Command(command) => {
-            let (request, line) = match command_request(command, shell, env, test_dir) {
-                Ok(ready) => ready,
-                Err(e) => return broken("command".to_owned(), e),
+    let request = request.timeout(timeout).kill_grace(SHORTEST_CHECK);
+    match executor.run(&request) {
+        Ok(outcome) => CheckResult {
+            healthy: outcome.termination == Termination::Exited(0),
+            what: line,
+            status: outcome.termination.to_string(),
+            output: outcome
+                .output
+                .tail_lines(StreamSelector::Combined, CHECK_TAIL_LINES, CHECK_TAIL_BYTES)
+                .unwrap_or_default(),
+        },
+        Err(e) => broken(line, format!("smoke-runner could not run it: {e}")),
+    }
+}
+
+/// An HTTP check: healthy on the expected status (by default any 2xx); the body's end kept.
+fn probe_http(
+    check: &crate::suite::HttpCheck,
+    env: &Environment,
+    timeout: Duration,
+) -> CheckResult {
+    let (call, line) = match http_call(check, env, timeout) {
+        Ok(ready) => ready,
+        Err(e) => return broken("http".to_owned(), e),
+    };
+    match send(&call) {
+        Ok(response) => {
+            let healthy = match check.status {
+                Some(expected) => response.status == expected,
+                None => (200..300).contains(&response.status),
             };
-            let request = request.timeout(timeout).kill_grace(SHORTEST_CHECK);
-            match executor.run(&request) {
-                Ok(outcome) => CheckResult {
-                    healthy: outcome.termination == Termination::Exited(0),
-                    what: line,
-                    status: outcome.termination.to_string(),
-                    output: outcome
-                        .output
-                        .tail_lines(StreamSelector::Combined, CHECK_TAIL_LINES, CHECK_TAIL_BYTES)
-                        .unwrap_or_default(),
-                },
-                Err(e) => broken(line, format!("smoke-runner could not run it: {e}")),
+            let body = String::from_utf8_lossy(&response.body);
+            let start = body.len().saturating_sub(CHECK_TAIL_BYTES);
+            let start = (start..body.len())
+                .find(|&i| body.is_char_boundary(i))
+                .unwrap_or(body.len());
+            CheckResult {
+                healthy,
+                what: line,
+                status: format!("HTTP {}", response.status),
+                output: body[start..].to_owned(),
             }
         }
-        Probe::Http(check) => {
-            let (call, line) = match http_call(check, env, timeout) {
-                Ok(ready) => ready,
-                Err(e) => return broken("http".to_owned(), e),
-            };
-            match send(&call) {
-                Ok(response) => {
-                    let healthy = match check.status {
-                        Some(expected) => response.status == expected,
-                        None => (200..300).contains(&response.status),
-                    };
-                    let body = String::from_utf8_lossy(&response.body);
-                    let start = body.len().saturating_sub(CHECK_TAIL_BYTES);
-                    let start = (start..body.len())
-                        .find(|&i| body.is_char_boundary(i))
-                        .unwrap_or(body.len());
-                    CheckResult {
-                        healthy,
-                        what: line,
-                        status: format!("HTTP {}", response.status),
-                        output: body[start..].to_owned(),
-                    }
-                }
-                Err(e) => broken(line, e.to_string()),
-            }
-        }
-        Probe::Tcp(address) => {
-            let address = match expand(address, env) {
-                Ok(address) => address,
-                Err(e) => return broken("tcp".to_owned(), e),
-            };
-            let what = format!("tcp {address}");
-            let resolved = match address.to_socket_addrs() {
-                Ok(mut all) => all.next(),
-                Err(e) => return broken(what, format!("not a host:port address: {e}")),
-            };
-            let Some(target) = resolved else {
-                return broken(what, "the address resolves to nothing".to_owned());
-            };
-            match TcpStream::connect_timeout(&target, timeout) {
-                Ok(_) => CheckResult {
-                    healthy: true,
-                    what,
-                    status: "connected".to_owned(),
-                    output: String::new(),
-                },
-                Err(e) => broken(what, e.to_string()),
-            }
-        }
+        Err(e) => broken(line, e.to_string()),
+    }
+}
+
+/// A TCP check: healthy when a connection to the address opens.
+fn probe_tcp(
+    address: &crate::suite::Template,
+    env: &Environment,
+    timeout: Duration,
+) -> CheckResult {
+    let address = match expand(address, env) {
+        Ok(address) => address,
+        Err(e) => return broken("tcp".to_owned(), e),
+    };
+    let what = format!("tcp {address}");
+    let resolved = match address.to_socket_addrs() {
+        Ok(mut all) => all.next(),
+        Err(e) => return broken(what, format!("not a host:port address: {e}")),
+    };
+    let Some(target) = resolved else {
+        return broken(what, "the address resolves to nothing".to_owned());
+    };
+    match TcpStream::connect_timeout(&target, timeout) {
+        Ok(_) => CheckResult {
+            healthy: true,
+            what,
+            status: "connected".to_owned(),
+            output: String::new(),
+        },
+        Err(e) => broken(what, e.to_string()),
     }
 }
