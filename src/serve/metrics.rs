@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 
 use crate::mask::Masker;
 
@@ -19,106 +19,68 @@ pub fn render(
     running: usize,
 ) -> String {
     let mut out = String::new();
-    let label = |text: &str| escape(&masker.mask(text));
-    header(
+    let labels = Labels { masker, suites };
+    labels.suite_gauge(
         &mut out,
-        "smoke_suite_passed",
-        "gauge",
-        "1 when the suite's latest run passed, 0 when it failed.",
+        (
+            "smoke_suite_passed",
+            "1 when the suite's latest run passed, 0 when it failed.",
+        ),
+        |state| u8::from(state.passed).to_string(),
     );
-    for (name, state) in suites {
-        let _ = writeln!(
-            out,
-            "smoke_suite_passed{{suite=\"{}\"}} {}",
-            label(name),
-            u8::from(state.passed)
-        );
-    }
-    header(
+    labels.suite_gauge(
         &mut out,
-        "smoke_suite_consecutive_failures",
-        "gauge",
-        "Failed runs of the suite in a row.",
+        (
+            "smoke_suite_consecutive_failures",
+            "Failed runs of the suite in a row.",
+        ),
+        |state| state.consecutive_failures.to_string(),
     );
-    for (name, state) in suites {
-        let _ = writeln!(
-            out,
-            "smoke_suite_consecutive_failures{{suite=\"{}\"}} {}",
-            label(name),
-            state.consecutive_failures
-        );
-    }
-    header(
+    labels.suite_gauge(
         &mut out,
-        "smoke_suite_last_run_timestamp_seconds",
-        "gauge",
-        "When the suite's latest run ended (Unix time).",
+        (
+            "smoke_suite_last_run_timestamp_seconds",
+            "When the suite's latest run ended (Unix time).",
+        ),
+        |state| {
+            let at =
+                (state.finished_at.duration_since(UNIX_EPOCH)).map_or(0.0, |d| d.as_secs_f64());
+            format!("{at:.3}")
+        },
     );
-    for (name, state) in suites {
-        let at = state
-            .finished_at
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64());
-        let _ = writeln!(
-            out,
-            "smoke_suite_last_run_timestamp_seconds{{suite=\"{}\"}} {at:.3}",
-            label(name)
-        );
-    }
-    header(
+    labels.step_gauge(
         &mut out,
-        "smoke_step_passed",
-        "gauge",
-        "1 when the step passed (or was skipped) in its suite's latest run, 0 when it failed or timed out.",
+        (
+            "smoke_step_passed",
+            "1 when the step passed (or was skipped) in its suite's latest run, 0 when it failed or timed out.",
+        ),
+        |verdict, _| u8::from(!matches!(verdict, "failed" | "timed_out")).to_string(),
     );
-    for (name, state) in suites {
-        for (step, (verdict, _)) in &state.steps {
-            let passed = u8::from(!matches!(*verdict, "failed" | "timed_out"));
-            let _ = writeln!(
-                out,
-                "smoke_step_passed{{suite=\"{}\",step=\"{}\"}} {passed}",
-                label(name),
-                label(step)
-            );
-        }
-    }
-    header(
+    labels.step_gauge(
         &mut out,
-        "smoke_step_degraded",
-        "gauge",
-        "1 when the step passed but took longer than its warn_duration in its suite's latest run.",
+        (
+            "smoke_step_degraded",
+            "1 when the step passed but took longer than its warn_duration in its suite's latest run.",
+        ),
+        |verdict, _| u8::from(verdict == "degraded").to_string(),
     );
-    for (name, state) in suites {
-        for (step, (verdict, _)) in &state.steps {
-            let _ = writeln!(
-                out,
-                "smoke_step_degraded{{suite=\"{}\",step=\"{}\"}} {}",
-                label(name),
-                label(step),
-                u8::from(*verdict == "degraded")
-            );
-        }
-    }
-    header(
+    labels.step_gauge(
         &mut out,
-        "smoke_step_duration_seconds",
-        "gauge",
-        "The step's duration in its suite's latest run.",
+        (
+            "smoke_step_duration_seconds",
+            "The step's duration in its suite's latest run.",
+        ),
+        |_, duration| format!("{:.3}", duration.as_secs_f64()),
     );
-    for (name, state) in suites {
-        for (step, (_, duration)) in &state.steps {
-            let _ = writeln!(
-                out,
-                "smoke_step_duration_seconds{{suite=\"{}\",step=\"{}\"}} {:.3}",
-                label(name),
-                label(step),
-                duration.as_secs_f64()
-            );
-        }
-    }
     histogram(&mut out, totals);
+    runs(&mut out, totals, queued, running);
+    out
+}
+
+/// Runs by result, and the queue.
+fn runs(out: &mut String, totals: &Totals, queued: usize, running: usize) {
     header(
-        &mut out,
+        out,
         "smoke_runs_total",
         "counter",
         "Finished runs by result since the monitor started.",
@@ -127,16 +89,61 @@ pub fn render(
         let count = totals.runs_by_status.get(status).copied().unwrap_or(0);
         let _ = writeln!(out, "smoke_runs_total{{result=\"{status}\"}} {count}");
     }
-    header(
-        &mut out,
-        "smoke_queue_length",
-        "gauge",
-        "Runs waiting to start.",
-    );
+    header(out, "smoke_queue_length", "gauge", "Runs waiting to start.");
     let _ = writeln!(out, "smoke_queue_length {queued}");
-    header(&mut out, "smoke_runs_running", "gauge", "Runs running.");
+    header(out, "smoke_runs_running", "gauge", "Runs running.");
     let _ = writeln!(out, "smoke_runs_running {running}");
-    out
+}
+
+/// The watched suites, with their names (and their steps') made into masked label values.
+struct Labels<'a> {
+    masker: &'a Masker,
+    suites: &'a BTreeMap<String, SuiteState>,
+}
+
+impl Labels<'_> {
+    fn label(&self, text: &str) -> String {
+        escape(&self.masker.mask(text))
+    }
+
+    /// A gauge with one sample per suite, `(name, help)`.
+    fn suite_gauge(
+        &self,
+        out: &mut String,
+        (metric, help): (&str, &str),
+        value: impl Fn(&SuiteState) -> String,
+    ) {
+        header(out, metric, "gauge", help);
+        for (name, state) in self.suites {
+            let _ = writeln!(
+                out,
+                "{metric}{{suite=\"{}\"}} {}",
+                self.label(name),
+                value(state)
+            );
+        }
+    }
+
+    /// A gauge with one sample per step of each suite's latest run, `(name, help)`.
+    fn step_gauge(
+        &self,
+        out: &mut String,
+        (metric, help): (&str, &str),
+        value: impl Fn(&str, Duration) -> String,
+    ) {
+        header(out, metric, "gauge", help);
+        for (name, state) in self.suites {
+            for (step, (verdict, duration)) in &state.steps {
+                let _ = writeln!(
+                    out,
+                    "{metric}{{suite=\"{}\",step=\"{}\"}} {}",
+                    self.label(name),
+                    self.label(step),
+                    value(verdict, *duration)
+                );
+            }
+        }
+    }
 }
 
 fn histogram(out: &mut String, totals: &Totals) {
