@@ -18,53 +18,21 @@ use super::exit::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 /// Runs the monitor until SIGTERM or SIGINT; returns the exit status.
 pub fn serve_main(args: &ServeArgs) -> i32 {
-    let catalog = match Catalog::load(args) {
-        Ok(catalog) => catalog,
-        Err(error) => {
-            stderr_line!("error: {error}");
-            return EXIT_USAGE;
-        }
-    };
-    let token = match Token::load(
-        catalog.config.token_file.as_deref(),
-        std::env::var(TOKEN_ENV).ok(),
-    ) {
-        Ok(token) => token,
-        Err(error) => {
-            stderr_line!("error: {error}");
-            return EXIT_USAGE;
+    let Prepared {
+        catalog,
+        token,
+        listener,
+        history,
+        state,
+    } = match prepare(args) {
+        Ok(prepared) => prepared,
+        Err((code, message)) => {
+            stderr_line!("error: {message}");
+            return code;
         }
     };
     let listen = catalog.config.listen;
-    if token.is_none() && !listen.ip().is_loopback() {
-        stderr_line!(
-            "error: refusing to listen on {listen} without a token: anyone who can reach it could read the results; set {TOKEN_ENV} or --token-file, or listen on 127.0.0.1"
-        );
-        return EXIT_USAGE;
-    }
-    let listener = match StdListener::bind(listen).and_then(|l| l.set_nonblocking(true).map(|()| l))
-    {
-        Ok(listener) => listener,
-        Err(error) => {
-            stderr_line!("error: cannot listen on {listen}: {error}");
-            return EXIT_FAILED;
-        }
-    };
-    let history = match history_location(args) {
-        Ok(history) => history,
-        Err(error) => {
-            stderr_line!("error: {error}");
-            return EXIT_USAGE;
-        }
-    };
     let concurrency = catalog.config.concurrency;
-    let state = match open_state(history.as_deref(), &catalog.settings.temp_root) {
-        Ok(state) => state,
-        Err(error) => {
-            stderr_line!("error: {error}");
-            return EXIT_USAGE;
-        }
-    };
     let monitor = Arc::new(Monitor::new(
         catalog,
         Box::new(EngineRuns),
@@ -118,6 +86,46 @@ pub fn serve_main(args: &ServeArgs) -> i32 {
         state.close();
     }
     EXIT_OK
+}
+
+/// What serve holds before it starts its monitor: the suites and settings, the token, the
+/// bound socket, the history and serve's state in it.
+struct Prepared {
+    catalog: Catalog,
+    token: Option<Token>,
+    listener: StdListener,
+    history: Option<std::path::PathBuf>,
+    state: Option<(Arc<StateStore>, i64)>,
+}
+
+/// Loads and checks everything serve needs, binding its socket; an error is the exit status
+/// and what to print.
+fn prepare(args: &ServeArgs) -> Result<Prepared, (i32, String)> {
+    let usage = |error: String| (EXIT_USAGE, error);
+    let catalog = Catalog::load(args).map_err(usage)?;
+    let token = Token::load(
+        catalog.config.token_file.as_deref(),
+        std::env::var(TOKEN_ENV).ok(),
+    )
+    .map_err(usage)?;
+    let listen = catalog.config.listen;
+    if token.is_none() && !listen.ip().is_loopback() {
+        return Err(usage(format!(
+            "refusing to listen on {listen} without a token: anyone who can reach it could read the results; set {TOKEN_ENV} or --token-file, or listen on 127.0.0.1"
+        )));
+    }
+    let listener = StdListener::bind(listen)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|error| (EXIT_FAILED, format!("cannot listen on {listen}: {error}")))?;
+    let history = history_location(args).map_err(usage)?;
+    let state = open_state(history.as_deref(), &catalog.settings.temp_root).map_err(usage)?;
+    Ok(Prepared {
+        catalog,
+        token,
+        listener,
+        history,
+        state,
+    })
 }
 
 /// The monitor's state in the history and this process's row in it; `None` without a history
