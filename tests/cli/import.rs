@@ -399,16 +399,17 @@ fn regression_prompt_in_single_quotes_inside_a_helper_command_is_expanded() {
 }
 
 /// Scripts in the styles other projects write their shell tests in (our own, with their own
-/// helper libraries, in `tests/import_corpus/`), testing `calc` there: each script
-/// run by bash and its imported suite run by smoke-runner give the same verdict on every
-/// check, against the working program and against one broken on purpose.
+/// helper libraries, in `tests/import_corpus/`), each testing a real program (expr, seq,
+/// cut, sed, head, python3, grep, wc, tr, basename, sort, git): each script run by bash and
+/// its imported suite run by smoke-runner give the same verdict on every check, against the
+/// working program and against one broken on purpose by a shim of `broken/` put first on PATH.
 mod corpus {
     use std::collections::BTreeMap;
     use std::path::{Path, PathBuf};
 
     use crate::support::{TestEnv, repo_root, smoke_runner, stderr, stdout};
 
-    /// One script of the corpus: how many checks it has, and what breaking `calc` does to it.
+    /// One script of the corpus: how many checks it has, and what breaking its program does.
     struct Case {
         script: &'static str,
         /// A `set -e` script: no helper prints verdicts; bash's traps say which line failed.
@@ -416,8 +417,8 @@ mod corpus {
         /// How many checks the script has: against the working program, the broken one (a
         /// check that prints only when it fails is seen then).
         checks: (usize, usize),
-        /// `CALC_BREAK` for the broken run, and how many checks then fail.
-        broken: &'static str,
+        /// The shim's variable and value for the broken run, and how many checks then fail.
+        broken: Broken,
         failing: usize,
     }
 
@@ -432,8 +433,24 @@ mod corpus {
         repo_root().join("tests/import_corpus")
     }
 
-    fn calc() -> String {
-        corpus().join("calc").display().to_string()
+    /// A shim's variable and the value that breaks its program, e.g. `("SED_BREAK", "inplace")`.
+    type Broken = (&'static str, &'static str);
+
+    /// `PATH` with the shims of `broken/` first.
+    fn broken_path() -> String {
+        format!(
+            "{}:{}",
+            corpus().join("broken").display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+
+    /// The environment of a run: nothing more for the working program; the shims first on
+    /// PATH and the variable that breaks one of them for the broken program.
+    fn break_env(command: &mut std::process::Command, broken: Option<Broken>) {
+        if let Some((key, value)) = broken {
+            command.env("PATH", broken_path()).env(key, value);
+        }
     }
 
     /// `(line N)` at the end of a report line or step name.
@@ -444,17 +461,18 @@ mod corpus {
 
     /// The script's verdicts by line: from the PASS/FAIL (`ok`/`not ok`) lines its helpers
     /// print, or for a `set -e` script from bash's DEBUG and ERR traps (lines reached, the
-    /// line that failed).
+    /// line that failed; set in the script only, not in the bash shims it runs).
     fn script_verdicts(
         env: &TestEnv,
         case: &Case,
-        broken: Option<&str>,
+        broken: Option<Broken>,
     ) -> BTreeMap<usize, Verdict> {
         let log = env.path().join("trap.log");
         let traps = env.path().join("traps.bash");
         std::fs::write(
             &traps,
-            "trap 'echo \"reached $LINENO\" >> \"$VERDICT_LOG\"' DEBUG\n\
+            "unset BASH_ENV\n\
+             trap 'echo \"reached $LINENO\" >> \"$VERDICT_LOG\"' DEBUG\n\
              trap 'echo \"failed $LINENO\" >> \"$VERDICT_LOG\"' ERR\n",
         )
         .unwrap();
@@ -462,9 +480,8 @@ mod corpus {
         let mut bash = env.std_command("bash");
         bash.current_dir(corpus())
             .arg(corpus().join(case.script))
-            .arg(calc())
-            .env("CALC_BREAK", broken.unwrap_or(""))
             .env("VERDICT_LOG", &log);
+        break_env(&mut bash, broken);
         if case.errexit {
             bash.env("BASH_ENV", &traps);
         }
@@ -512,8 +529,6 @@ mod corpus {
             .current_dir(corpus())
             .args(["import", case.script, "-o"])
             .arg(&suite)
-            .arg("--")
-            .arg(calc())
             .output()
             .expect("run import");
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -524,18 +539,17 @@ mod corpus {
     fn suite_verdicts(
         env: &TestEnv,
         suite: &Path,
-        broken: Option<&str>,
+        broken: Option<Broken>,
     ) -> BTreeMap<usize, Verdict> {
         let json = env.path().join("events.jsonl");
-        let output = env
-            .command()
+        let mut command = env.std_command(smoke_runner());
+        command
             .args(["--no-history", "--color", "never", "--suites"])
             .arg(suite)
             .arg("--json")
-            .arg(&json)
-            .env("CALC_BREAK", broken.unwrap_or(""))
-            .output()
-            .expect("run smoke-runner");
+            .arg(&json);
+        break_env(&mut command, broken);
+        let output = command.output().expect("run smoke-runner");
         let events = std::fs::read_to_string(&json)
             .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&output), stderr(&output)));
         let mut verdicts = BTreeMap::new();
@@ -557,7 +571,7 @@ mod corpus {
     }
 
     /// Compares check by check; returns how many checks failed.
-    fn compare(case: &Case, broken: Option<&str>) -> usize {
+    fn compare(case: &Case, broken: Option<Broken>) -> usize {
         let env = TestEnv::new();
         let suite = import(&env, case);
         let toml = std::fs::read_to_string(&suite).unwrap();
@@ -577,7 +591,7 @@ mod corpus {
             checks.dedup();
         }
         let context = format!(
-            "{} with CALC_BREAK={broken:?}\nscript: {script:?}\nsuite: {imported:?}\n{toml}",
+            "{} broken by {broken:?}\nscript: {script:?}\nsuite: {imported:?}\n{toml}",
             case.script
         );
         let expected = if broken.is_some() {
@@ -613,29 +627,32 @@ mod corpus {
         assert_eq!(
             compare(case, None),
             0,
-            "{} fails against the working calc",
+            "{} fails against the working program",
             case.script
         );
         assert_eq!(
             compare(case, Some(case.broken)),
             case.failing,
-            "{} against a broken calc",
+            "{} against a broken program",
             case.script
         );
-        import_check_agrees(case.script, &[("CALC_BREAK", "")], 0);
-        import_check_agrees(case.script, &[("CALC_BREAK", case.broken)], case.failing);
+        import_check_agrees(case.script, &[], 0);
+        let (key, value) = case.broken;
+        import_check_agrees(
+            case.script,
+            &[("PATH", &broken_path()), (key, value)],
+            case.failing,
+        );
     }
 
-    /// `smoke-runner import --check SCRIPT -- calc` run from the corpus folder with `env`.
+    /// `smoke-runner import --check SCRIPT` run from the corpus folder with `env`.
     fn import_check(script: &str, env: &[(&str, &str)], extra: &[&str]) -> std::process::Output {
         let scratch = TestEnv::new();
         let mut command = scratch.std_command(smoke_runner());
         command
             .current_dir(corpus())
             .args(["import", "--check", script])
-            .args(extra)
-            .arg("--")
-            .arg(calc());
+            .args(extra);
         for (key, value) in env {
             command.env(key, value);
         }
@@ -660,11 +677,7 @@ mod corpus {
     /// kept as bats runs it. Broken on purpose by a `git` first on PATH.
     #[test]
     fn bats_tests_against_git_agree_with_bats() {
-        let broken_path = format!(
-            "{}:{}",
-            corpus().join("broken").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
+        let broken_path = broken_path();
         import_check_agrees("git.bats", &[], 0);
         for (break_what, failing) in [("hash", 1), ("config", 1)] {
             import_check_agrees(
@@ -680,11 +693,7 @@ mod corpus {
     /// `sort` first on PATH that ignores `-n`.
     #[test]
     fn named_test_bodies_against_sort_agree_with_bash() {
-        let broken_path = format!(
-            "{}:{}",
-            corpus().join("broken").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
+        let broken_path = broken_path();
         import_check_agrees("expect_success.sh", &[], 0);
         import_check_agrees(
             "expect_success.sh",
@@ -704,8 +713,6 @@ mod corpus {
             .current_dir(corpus())
             .args(["import", "assert_lib.sh", "-o"])
             .arg(&suite)
-            .arg("--")
-            .arg(calc())
             .output()
             .expect("run import");
         assert_eq!(imported.status.code(), Some(0), "{}", stderr(&imported));
@@ -719,7 +726,9 @@ mod corpus {
         let report = stdout(&output);
         assert_eq!(output.status.code(), Some(1), "{report}{}", stderr(&output));
         assert!(
-            report.contains("≠ line 9    script pass     suite fail      assert \"$CALC add 2 3\" \"5\" (line 9)"),
+            report.contains(
+                "≠ line 9    script pass     suite fail      assert \"expr 2 + 3\" \"5\" (line 9)"
+            ),
             "{report}"
         );
         // `assert_fail` lost its only check: the suite no longer judges line 15.
@@ -779,7 +788,7 @@ mod corpus {
             script: "assert_lib.sh",
             errexit: false,
             checks: (11, 11),
-            broken: "upper",
+            broken: ("EXPR_BREAK", "mul"),
             failing: 2,
         });
     }
@@ -790,8 +799,8 @@ mod corpus {
             script: "expect_style.sh",
             errexit: false,
             checks: (9, 9),
-            broken: "div",
-            failing: 2,
+            broken: ("SEQ_BREAK", "width"),
+            failing: 1,
         });
     }
 
@@ -801,7 +810,7 @@ mod corpus {
             script: "status_checks.sh",
             errexit: false,
             checks: (6, 6),
-            broken: "greet",
+            broken: ("CUT_BREAK", "chars"),
             failing: 1,
         });
     }
@@ -812,7 +821,7 @@ mod corpus {
             script: "tap_blocks.sh",
             errexit: false,
             checks: (4, 4),
-            broken: "upper",
+            broken: ("SED_BREAK", "inplace"),
             failing: 1,
         });
     }
@@ -823,7 +832,7 @@ mod corpus {
             script: "golden.sh",
             errexit: false,
             checks: (3, 3),
-            broken: "version",
+            broken: ("HEAD_BREAK", "bytes"),
             failing: 1,
         });
     }
@@ -834,7 +843,7 @@ mod corpus {
             script: "set_e.sh",
             errexit: true,
             checks: (7, 7),
-            broken: "version",
+            broken: ("PYTHON3_BREAK", "version"),
             failing: 1,
         });
     }
@@ -844,8 +853,8 @@ mod corpus {
         same_verdicts(&Case {
             script: "posix.sh",
             errexit: false,
-            checks: (4, 5),
-            broken: "div",
+            checks: (4, 6),
+            broken: ("GREP_BREAK", "missing"),
             failing: 2,
         });
     }
@@ -855,8 +864,8 @@ mod corpus {
         same_verdicts(&Case {
             script: "bdd.sh",
             errexit: false,
-            checks: (4, 4),
-            broken: "add",
+            checks: (5, 5),
+            broken: ("WC_BREAK", "words"),
             failing: 2,
         });
     }
@@ -867,7 +876,7 @@ mod corpus {
             script: "driver.sh",
             errexit: false,
             checks: (6, 6),
-            broken: "upper",
+            broken: ("TR_BREAK", "delete"),
             failing: 1,
         });
     }
@@ -878,7 +887,7 @@ mod corpus {
             script: "named_checks.sh",
             errexit: false,
             checks: (5, 5),
-            broken: "div",
+            broken: ("BASENAME_BREAK", "suffix"),
             failing: 1,
         });
     }

@@ -1,4 +1,4 @@
 #!/usr/bin/env bash
 # Never finished: the `if` has no `fi`.
-if [ -x ./calc ]; then
-    ./calc version
+if command -v git >/dev/null; then
+    git version

@@ -1,26 +1,27 @@
 #!/usr/bin/env bash
-# calc, described: nested describe/it blocks from lib/spec.sh.
+# wc, described: nested describe/it blocks from lib/spec.sh.
 source "$(dirname "$0")/lib/spec.sh"
 
-CALC=${1:-./calc}
-
-describe "calc"
-  describe "add"
-    it "adds two numbers"
-      expect "$("$CALC" add 1 2)" to_be 3
+describe "wc"
+  describe "-l"
+    it "counts lines"
+      expect "$(printf 'a\nb\n' | wc -l)" to_be 2
     end
-    it "adds a negative number"
-      expect "$("$CALC" add 5 -7)" to_be -2
+    it "counts no lines in empty input"
+      expect "$(wc -l < /dev/null)" to_be 0
     end
   end
 
-  describe "greet"
-    it "greets by name"
-      expect "$("$CALC" greet Mo)" to_be "hello, Mo"
+  describe "-w"
+    it "counts words"
+      expect "$(echo one two three | wc -w)" to_be 3
+    end
+    it "counts words across lines"
+      expect "$(printf 'a b\nc\n' | wc -w)" to_be 3
     end
   end
 
-  it "prints its version"
-    expect "$("$CALC" version)" to_be "calc 1.4.0"
+  it "counts bytes"
+    expect "$(printf abc | wc -c)" to_be 3
   end
 end

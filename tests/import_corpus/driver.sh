@@ -1,8 +1,7 @@
 #!/bin/sh
-# A compiler-driver style test: each command is followed by `check NAME`, which stops the
-# whole script at the first failure.
+# tr, in a compiler-driver style test: each command is followed by `check NAME`, which stops
+# the whole script at the first failure.
 
-CALC="$1"
 tmp=`mktemp -d`
 trap 'rm -rf $tmp' INT TERM HUP EXIT
 
@@ -15,15 +14,15 @@ check() {
     fi
 }
 
-$CALC add 1 1 > $tmp/two
-check add $LINENO
-[ "`cat $tmp/two`" = 2 ]
-check "add result" $LINENO
-echo hello | $CALC upper > $tmp/loud
+echo hello | tr a-z A-Z > $tmp/loud
 check upper $LINENO
 grep -qx HELLO $tmp/loud
 check "upper result" $LINENO
-$CALC greet Ann | grep -q 'hello, Ann'
-check greet $LINENO
-$CALC version > /dev/null
+echo a-b-c | tr -d - > $tmp/joined
+check delete $LINENO
+[ "`cat $tmp/joined`" = abc ]
+check "delete result" $LINENO
+echo 'aaa  bbb' | tr -s 'ab ' | grep -qx 'a b'
+check squeeze $LINENO
+tr --version > /dev/null
 check version $LINENO

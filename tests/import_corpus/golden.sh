@@ -1,22 +1,20 @@
 #!/usr/bin/env bash
-# calc's output, compared with golden text written in the script.
+# head's output, compared with golden text written in the script.
 . ./lib/golden.sh
 
-calc=${1:-./calc}
-
-run_test "$calc" table 3
+run_test head -n 3 data/people.csv
 check_output <<'EOF'
-1 x 2 = 2
-2 x 2 = 4
-3 x 2 = 6
+Ada,1815
+Grace,1906
+Lin,1959
 EOF
 
-run_test "$calc" greet Grace
+run_test head -n 1 data/names.expected
 check_output <<'EOF'
-hello, Grace
+Ada
 EOF
 
-run_test "$calc" version
+run_test head -c 9 data/people.csv
 check_output <<'EOF'
-calc 1.4.0
+Ada,1815
 EOF

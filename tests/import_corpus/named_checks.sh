@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
-# Checks named first: `expect_pass NAME CMD` and `CMD; pass_check $? NAME`.
+# basename, with checks named first: `expect_pass NAME CMD` and `CMD; pass_check $? NAME`.
 . lib/harness.sh
 
-calc=$1
-
-expect_pass "adds" "[ \"\$($calc add 2 2)\" = 4 ]"
-expect_pass "greets" "$calc greet | grep -q hello"
-$calc table 3 | grep -q '3 x 2 = 6'
-pass_check $? "table of three"
-! $calc div 1 0 2>/dev/null
-pass_check $? "division by zero"
-expect_pass "upper-cases" "[ \"\$(echo ab | $calc upper)\" = AB ]"
+expect_pass "strips the folder" "[ \"\$(basename /usr/lib/file.txt)\" = file.txt ]"
+expect_pass "strips a suffix" "basename /a/b.txt .txt | grep -qx b"
+basename -a /x/one /y/two | grep -qx two
+pass_check $? "several names"
+! basename 2>/dev/null
+pass_check $? "no name is an error"
+expect_pass "strips a trailing slash" "[ \"\$(basename /srv/data/)\" = data ]"
 
 [ "$failures" -eq 0 ]

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# A driver test in the style of compiler test scripts: run a command, then `check NAME`
-# reads its exit status. Output goes to a scratch folder; expected files are in data/.
+# cut, in a driver test in the style of compiler test scripts: run a command, then
+# `check NAME` reads its exit status. Output goes to a scratch folder; expected files are in data/.
 
-CALC=$1
 failures=0
 
 check() {
@@ -17,17 +16,17 @@ check() {
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$CALC" add 2 3 > "$work/sum"
-check "add writes the sum"
-grep -qx 5 "$work/sum"
-check "the sum is 5"
-"$CALC" greet > "$work/greeting"
-check "greet without a name"
-cmp -s "$work/greeting" data/greeting.expected
-check "the greeting is the expected file"
-"$CALC" div 8 2 | grep -qx 4
-check "div divides"
-! "$CALC" div 1 0 2> /dev/null
-check "division by zero fails"
+printf 'a:b:c\n' | cut -d: -f2 > "$work/field"
+check "cut writes the field"
+grep -qx b "$work/field"
+check "the field is b"
+cut -d, -f1 data/people.csv > "$work/names"
+check "cut reads a file"
+cmp -s "$work/names" data/names.expected
+check "the names are the expected file"
+printf 'hello\n' | cut -c 2-4 | grep -qx ell
+check "cut by characters"
+! cut -f 0 /dev/null 2> /dev/null
+check "a field of zero is refused"
 
 exit $failures

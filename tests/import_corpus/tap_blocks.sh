@@ -1,37 +1,39 @@
 #!/usr/bin/env bash
-# calc, in TAP blocks: each block is one test, run with `set -e` in a subshell.
+# sed, in TAP blocks: each block is one test, run with `set -e` in a subshell.
 . "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
-CALC="$1"
-
-begin_test "adding"
+begin_test "substituting"
 (
     set -e
-    [ "$("$CALC" add 1 2)" = 3 ]
-    [ "$("$CALC" add 10 -3)" = 7 ]
+    [ "$(echo hello | sed s/l/L/)" = heLlo ]
+    [ "$(echo hello | sed s/l/L/g)" = heLLo ]
 )
 end_test
 
-begin_test "greeting and version"
+begin_test "line addresses"
 (
     set -e
-    "$CALC" greet Lin | grep -q '^hello, Lin$'
-    "$CALC" version | grep -q 'calc 1'
+    [ "$(printf 'a\nb\nc\n' | sed -n 2p)" = b ]
+    [ "$(printf 'a\nb\nc\n' | sed 1d | wc -l)" -eq 2 ]
 )
 end_test
 
-begin_test "reading standard input"
+begin_test "editing a file in place"
 (
     set -e
-    out=$(printf 'mixed Case\n' | "$CALC" upper)
-    [ "$out" = "MIXED CASE" ]
+    file=$(mktemp)
+    echo old > "$file"
+    sed -i s/old/new/ "$file"
+    out=$(cat "$file")
+    rm -f "$file"
+    [ "$out" = new ]
 )
 end_test
 
 begin_test "errors go to standard error with a status"
 (
     set -e
-    ! "$CALC" div 3 0 2>/dev/null
-    "$CALC" div 3 0 2>&1 >/dev/null | grep -q 'division by zero'
+    ! sed 's/unclosed' </dev/null 2>/dev/null
+    sed 's/unclosed' 2>&1 >/dev/null </dev/null | grep -q 'unterminated'
 )
 end_test
