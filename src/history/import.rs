@@ -134,69 +134,85 @@ fn read_file(
             continue;
         }
         hash.add(&line);
-        let value: serde_json::Value =
-            serde_json::from_slice(&line).map_err(|e| event_error(format!("not JSON: {e}")))?;
-        match value.get("schema").and_then(serde_json::Value::as_u64) {
-            Some(schema) if schema <= u64::from(EVENTS_SCHEMA) => {}
-            Some(schema) => {
-                return Err(event_error(format!(
-                    "event schema {schema} is newer than this smoke-runner reads ({EVENTS_SCHEMA}); upgrade smoke-runner"
-                )));
-            }
-            None => return Err(event_error("no `schema` field: not a --json event".into())),
-        }
-        let event: JsonEvent =
-            serde_json::from_value(value).map_err(|e| event_error(e.to_string()))?;
-        match event {
-            JsonEvent::RunStarted(JsonRunStarted {
-                started_at, shard, ..
-            }) => {
-                started = true;
-                let time = parse_time(&started_at).map_err(event_error)?;
-                run.started_at = run.started_at.min(time);
-                shards.extend(shard);
-            }
-            JsonEvent::RequirementChecked(JsonRequirementChecked { ref suite, .. })
-            | JsonEvent::ServiceStarted(JsonServiceStarted { ref suite, .. })
-            | JsonEvent::ServiceHealthy(JsonServiceHealthy { ref suite, .. })
-            | JsonEvent::ServiceFailed(JsonServiceFailed { ref suite, .. })
-            | JsonEvent::ServiceStopped(JsonServiceStopped { ref suite, .. }) => {
-                let record = SetupRecord::of(&event);
-                suite_record(run, suite.clone()).setup.extend(record);
-            }
-            JsonEvent::StepFinished(finished) if finished.setup => {}
-            JsonEvent::StepFinished(finished) => {
-                let (suite, record) = step_record(*finished).map_err(event_error)?;
-                suite_record(run, suite).steps.push(record);
-            }
-            JsonEvent::SuiteFinished(JsonSuiteFinished {
-                suite,
-                duration_secs,
-                kept_test_dir,
-                ..
-            }) => {
-                let record = suite_record(run, suite);
-                record.duration = seconds(duration_secs);
-                record.kept_test_dir = kept_test_dir;
-            }
-            JsonEvent::RunFinished(JsonRunFinished {
-                success,
-                interrupted,
-                finished_at,
-                ..
-            }) => {
-                let time = parse_time(&finished_at).map_err(event_error)?;
-                run.finished_at = run.finished_at.max(time);
-                run.interrupted |= interrupted;
-                *failed |= !success;
-            }
-            _ => {}
-        }
+        let event = parse_event(&line).map_err(event_error)?;
+        started |= add_event(event, run, shards, failed).map_err(event_error)?;
     }
     match started {
         true => Ok(()),
         false => Err(ImportError::NotARun(path.to_owned())),
     }
+}
+
+/// One line of an events file as an event, refusing a schema newer than this build reads.
+fn parse_event(line: &[u8]) -> Result<JsonEvent, String> {
+    let value: serde_json::Value =
+        serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
+    match value.get("schema").and_then(serde_json::Value::as_u64) {
+        Some(schema) if schema <= u64::from(EVENTS_SCHEMA) => {}
+        Some(schema) => {
+            return Err(format!(
+                "event schema {schema} is newer than this smoke-runner reads ({EVENTS_SCHEMA}); upgrade smoke-runner"
+            ));
+        }
+        None => return Err("no `schema` field: not a --json event".into()),
+    }
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+/// Adds what `event` says to `run` (shards, and whether a run failed, beside it); whether the
+/// event was a run's start.
+fn add_event(
+    event: JsonEvent,
+    run: &mut RunRecord,
+    shards: &mut Vec<String>,
+    failed: &mut bool,
+) -> Result<bool, String> {
+    match event {
+        JsonEvent::RunStarted(JsonRunStarted {
+            started_at, shard, ..
+        }) => {
+            let time = parse_time(&started_at)?;
+            run.started_at = run.started_at.min(time);
+            shards.extend(shard);
+            return Ok(true);
+        }
+        JsonEvent::RequirementChecked(JsonRequirementChecked { ref suite, .. })
+        | JsonEvent::ServiceStarted(JsonServiceStarted { ref suite, .. })
+        | JsonEvent::ServiceHealthy(JsonServiceHealthy { ref suite, .. })
+        | JsonEvent::ServiceFailed(JsonServiceFailed { ref suite, .. })
+        | JsonEvent::ServiceStopped(JsonServiceStopped { ref suite, .. }) => {
+            let record = SetupRecord::of(&event);
+            suite_record(run, suite.clone()).setup.extend(record);
+        }
+        JsonEvent::StepFinished(finished) if finished.setup => {}
+        JsonEvent::StepFinished(finished) => {
+            let (suite, record) = step_record(*finished)?;
+            suite_record(run, suite).steps.push(record);
+        }
+        JsonEvent::SuiteFinished(JsonSuiteFinished {
+            suite,
+            duration_secs,
+            kept_test_dir,
+            ..
+        }) => {
+            let record = suite_record(run, suite);
+            record.duration = seconds(duration_secs);
+            record.kept_test_dir = kept_test_dir;
+        }
+        JsonEvent::RunFinished(JsonRunFinished {
+            success,
+            interrupted,
+            finished_at,
+            ..
+        }) => {
+            let time = parse_time(&finished_at)?;
+            run.finished_at = run.finished_at.max(time);
+            run.interrupted |= interrupted;
+            *failed |= !success;
+        }
+        _ => {}
+    }
+    Ok(false)
 }
 
 /// A finished step as the history records it, with its suite.
