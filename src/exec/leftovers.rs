@@ -28,22 +28,12 @@ pub fn find(pgid: i32, tag_entry: &[u8], first_pid: i32) -> Vec<i32> {
     if last == Some(first_pid) {
         return Vec::new();
     }
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
     // When pids wrapped around since the command started, newer processes can have lower pids.
     let wrapped = last.is_some_and(|last| last < first_pid);
     let own = std::process::id() as i32;
     let mut found = Vec::new();
     let mut environ = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|name| name.parse::<i32>().ok())
-        else {
-            continue;
-        };
+    for pid in proc_pids() {
         if pid == own || (!wrapped && pid < first_pid) {
             continue;
         }
@@ -54,7 +44,7 @@ pub fn find(pgid: i32, tag_entry: &[u8], first_pid: i32) -> Vec<i32> {
             continue;
         }
         let group = stat.group;
-        if group == pgid || carries_tag(pid, tag_entry, &mut environ) {
+        if group == pgid || environ_has(pid, &mut environ, |entry| entry == tag_entry) {
             found.push(pid);
         }
     }
@@ -116,7 +106,8 @@ impl Stat {
     }
 }
 
-fn carries_tag(pid: i32, tag_entry: &[u8], buffer: &mut Vec<u8>) -> bool {
+/// Whether an entry of `pid`'s environment (read into `buffer`) is one `matches` accepts.
+fn environ_has(pid: i32, buffer: &mut Vec<u8>, matches: impl Fn(&[u8]) -> bool) -> bool {
     buffer.clear();
     let Ok(mut file) = fs::File::open(format!("/proc/{pid}/environ")) else {
         return false;
@@ -124,41 +115,26 @@ fn carries_tag(pid: i32, tag_entry: &[u8], buffer: &mut Vec<u8>) -> bool {
     if file.read_to_end(buffer).is_err() {
         return false;
     }
-    buffer.split(|&b| b == 0).any(|entry| entry == tag_entry)
+    buffer.split(|&b| b == 0).any(matches)
 }
 
 /// Live processes whose environment has a [`TAG_VARIABLE`] entry starting with `tag_prefix`
 /// (`b"SMOKE_RUNNER_TAG=4242-"`: every command a runner with pid 4242 started, and their
 /// descendants). `serve` uses it after a crash, for the commands of the runner that crashed.
 pub fn find_tag_prefix(tag_prefix: &[u8]) -> Vec<i32> {
-    let Ok(entries) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
     let own = std::process::id() as i32;
     let mut environ = Vec::new();
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|name| name.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if pid == own || Stat::read(pid).is_none_or(|stat| stat.is_exiting()) {
-            continue;
-        }
-        environ.clear();
-        let Ok(mut file) = fs::File::open(format!("/proc/{pid}/environ")) else {
-            continue;
-        };
-        if file.read_to_end(&mut environ).is_ok()
-            && environ
-                .split(|&b| b == 0)
-                .any(|entry| entry.starts_with(tag_prefix))
-        {
-            found.push(pid);
-        }
-    }
-    found
+    proc_pids()
+        .filter(|&pid| pid != own && is_running(pid))
+        .filter(|&pid| environ_has(pid, &mut environ, |entry| entry.starts_with(tag_prefix)))
+        .collect()
+}
+
+/// The pids listed in `/proc` (none when it cannot be read).
+fn proc_pids() -> impl Iterator<Item = i32> {
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
 }
