@@ -752,8 +752,11 @@ mod tests {
     #[test]
     fn positional_arguments_and_their_defaults() {
         assert_eq!(positional("$1"), Some((1, None)));
-        assert_eq!(positional("${2:-./calc}"), Some((2, Some("./calc"))));
+        // The program under test as an argument, the one on PATH by default.
+        assert_eq!(positional("${2:-sqlite3}"), Some((2, Some("sqlite3"))));
+        assert_eq!(positional("${1-git}"), Some((1, Some("git"))));
         assert_eq!(positional("$HOME"), None);
+        assert_eq!(positional("$0"), None);
     }
 
     #[test]
