@@ -5,7 +5,8 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::config::ImportArgs;
-use crate::import::{ImportOptions, Imported, Library, import_script, is_bats, sourced_paths};
+use crate::import::sources::{self, Places, Sourced};
+use crate::import::{ImportOptions, Imported, Library, import_script, is_bats};
 use crate::regular_file;
 use crate::suite::{Suite, parse_suite};
 
@@ -155,27 +156,43 @@ fn bash_syntax_errors(script: &Path, source: &str) -> Vec<String> {
 }
 
 /// What the import needs beyond the script's text: its arguments, the libraries it sources
-/// (read here, bounded), where its folder and the current folder are from the suite file.
+/// (read here, bounded, with the libraries they source in turn), where its folder and the
+/// current folder are from the suite file.
 fn options(args: &ImportArgs, source: &str, target: &Path) -> ImportOptions {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let script_dir = absolute(&cwd, args.script.parent().unwrap_or(Path::new(".")));
     let suite_dir = absolute(&cwd, target.parent().unwrap_or(Path::new(".")));
-    let libraries = sourced_paths(source)
-        .into_iter()
-        .filter_map(|written| {
-            let path = library_path(&written, &script_dir, &cwd, source)?;
-            let bytes = regular_file::read(&path, MAX_SCRIPT_BYTES).ok()?;
-            let text = String::from_utf8(bytes).ok()?;
-            let path_for_steps = relative(&cwd, &path).display().to_string();
-            Some((
-                written,
-                Library {
-                    text,
-                    path_for_steps,
-                },
-            ))
-        })
-        .collect();
+    let mut reader = LibraryReader {
+        cwd: &cwd,
+        script_dir: &script_dir,
+        warnings: Vec::new(),
+    };
+    let mut libraries = Vec::new();
+    for line in sources::sourced(source) {
+        let texts = [source];
+        // What cannot be found here is named by the translation, at the script's line.
+        let Some(path) = reader.find(&line, &script_dir, &texts).ok() else {
+            continue;
+        };
+        let Ok(text) = read_library(&path) else {
+            continue;
+        };
+        let mut included = Vec::new();
+        let mut chain = vec![canonical(&path)];
+        reader.follow(&path, &text, &[source, &text], &mut chain, &mut included);
+        let path_for_steps = relative(&cwd, &path).display().to_string();
+        libraries.push((
+            line.written,
+            Library {
+                text,
+                path_for_steps,
+                included,
+            },
+        ));
+    }
+    for warning in &reader.warnings {
+        stderr_line!("warning: {warning}");
+    }
     ImportOptions {
         args: args.args.clone(),
         libraries,
@@ -184,66 +201,111 @@ fn options(args: &ImportArgs, source: &str, target: &Path) -> ImportOptions {
     }
 }
 
-/// Where `source WRITTEN` finds its file: after the script's own folder (`$(dirname "$0")/`,
-/// `${BASH_SOURCE%/*}/`) it is in the script's folder; a relative path is looked up from the
-/// current folder, as bash does, then from the script's.
-fn library_path(written: &str, script_dir: &Path, cwd: &Path, source: &str) -> Option<PathBuf> {
-    if let Some(expanded) = expand_known(written, source).filter(|e| !e.contains('$')) {
-        return [cwd.join(&expanded), script_dir.join(&expanded)]
-            .into_iter()
-            .find(|p| p.is_file());
-    }
-    let after_expansion = written
-        .rfind([')', '}'])
-        .filter(|_| written.contains('$'))
-        .map(|at| written[at + 1..].trim_start_matches(['"', '/']));
-    if let Some(rest) = after_expansion {
-        return Some(script_dir.join(rest)).filter(|p| p.is_file());
-    }
-    if written.contains('$') {
-        return None;
-    }
-    [cwd.join(written), script_dir.join(written)]
-        .into_iter()
-        .find(|p| p.is_file())
+/// How deep libraries that source libraries are followed: a test library nests two or three
+/// deep; past this, a loop bash would also never finish is likelier.
+const MAX_LIBRARY_DEPTH: usize = 8;
+
+/// Follows `source` lines through libraries, as bash reads them when the script sources the
+/// first one.
+struct LibraryReader<'a> {
+    cwd: &'a Path,
+    script_dir: &'a Path,
+    /// What could not be followed, each naming the library's line.
+    warnings: Vec<String>,
 }
 
-/// `$NAME` and `${NAME}` in a sourced path, from the script's own literal settings before it:
-/// `NAME=value`, or `: "${NAME:=value}"` (where the environment's value comes first, as bash
-/// keeps a set variable). `None` when a name stays unknown.
-fn expand_known(written: &str, source: &str) -> Option<String> {
-    let assignment =
-        regex::Regex::new(r#"^\s*(?:export\s+)?([A-Za-z_]\w*)=["']?([^"'$`\s;]*)["']?\s*$"#)
-            .ok()?;
-    let default = regex::Regex::new(r#"^\s*:\s+"?\$\{([A-Za-z_]\w*):?=([^}$`"]*)\}"?\s*$"#).ok()?;
-    let mut known: Vec<(String, String)> = Vec::new();
-    for line in source.lines() {
-        if let Some(found) = assignment.captures(line) {
-            known.push((found[1].to_owned(), found[2].to_owned()));
-        } else if let Some(found) = default.captures(line) {
-            let value = std::env::var(&found[1])
-                .ok()
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| found[2].to_owned());
-            known.push((found[1].to_owned(), value));
+impl LibraryReader<'_> {
+    /// The file a `source` line in a file of `this_dir` reads, given what `texts` set before.
+    fn find(&self, line: &Sourced, this_dir: &Path, texts: &[&str]) -> Result<PathBuf, String> {
+        let env = |name: &str| std::env::var(name).ok();
+        let places = Places {
+            cwd: self.cwd,
+            script_dir: self.script_dir,
+            this_dir,
+            texts,
+            env: &env,
+        };
+        let candidates = sources::candidates(&line.written, &places).map_err(|unresolved| {
+            format!(
+                "the import cannot tell what `{}` is (set it in the environment of `smoke-runner import`)",
+                unresolved.unknown
+            )
+        })?;
+        candidates
+            .iter()
+            .find(|path| path.is_file())
+            .cloned()
+            .ok_or_else(|| format!("no such file: {}", self.shown(&candidates[0])))
+    }
+
+    /// The libraries `text` (the file at `path`) sources, and what they source in turn, added
+    /// to `included` in the order bash reads them. `chain` holds the files being read, for
+    /// cycles; `texts` what they set.
+    fn follow(
+        &mut self,
+        path: &Path,
+        text: &str,
+        texts: &[&str],
+        chain: &mut Vec<PathBuf>,
+        included: &mut Vec<String>,
+    ) {
+        let this_dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        for line in sources::sourced(text) {
+            let at = format!("{}:{}: `{}`", self.shown(path), line.line, line.text);
+            let found = match self.find(&line, &this_dir, texts) {
+                Ok(found) => found,
+                Err(why) => {
+                    self.warnings.push(format!(
+                        "{at}: {why}; the functions it defines are unknown to the import"
+                    ));
+                    continue;
+                }
+            };
+            let key = canonical(&found);
+            if chain.contains(&key) {
+                self.warnings.push(format!(
+                    "{at}: sources {} again while it is being read (a cycle): not followed",
+                    self.shown(&found)
+                ));
+                continue;
+            }
+            if chain.len() >= MAX_LIBRARY_DEPTH {
+                self.warnings.push(format!(
+                    "{at}: libraries nested more than {MAX_LIBRARY_DEPTH} deep: not followed"
+                ));
+                continue;
+            }
+            let child = match read_library(&found) {
+                Ok(child) => child,
+                Err(why) => {
+                    self.warnings.push(format!("{at}: {why}"));
+                    continue;
+                }
+            };
+            chain.push(key);
+            let mut deeper: Vec<&str> = texts.to_vec();
+            deeper.push(&child);
+            self.follow(&found, &child, &deeper, chain, included);
+            chain.pop();
+            included.push(child);
         }
     }
-    let reference = regex::Regex::new(r"\$\{([A-Za-z_]\w*)\}|\$([A-Za-z_]\w*)").ok()?;
-    let mut unknown = false;
-    let expanded = reference.replace_all(written, |found: &regex::Captures<'_>| {
-        let name = found
-            .get(1)
-            .or_else(|| found.get(2))
-            .map_or("", |m| m.as_str());
-        match known.iter().rev().find(|(n, _)| n == name) {
-            Some((_, value)) => value.clone(),
-            None => {
-                unknown = true;
-                String::new()
-            }
-        }
-    });
-    (!unknown).then(|| expanded.into_owned())
+
+    /// A path as the user wrote it: from the current folder.
+    fn shown(&self, path: &Path) -> String {
+        relative(self.cwd, path).display().to_string()
+    }
+}
+
+/// A library's text: a regular file, bounded, UTF-8.
+fn read_library(path: &Path) -> Result<String, String> {
+    let bytes = regular_file::read(path, MAX_SCRIPT_BYTES)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn absolute(cwd: &Path, path: &Path) -> PathBuf {

@@ -12,6 +12,9 @@ pub struct Library {
     pub text: String,
     /// How a step started in the suite's `workdir` sources it.
     pub path_for_steps: String,
+    /// The texts of the libraries it sources in turn (and they in turn), in the order bash
+    /// reads them: their functions come with it.
+    pub included: Vec<String>,
 }
 
 /// What a call to a helper means.

@@ -15,9 +15,10 @@ mod emit;
 mod helpers;
 mod library;
 mod script;
+pub mod sources;
 mod translate;
 mod words;
 
 pub use bats::{bats_test_lines, is_bats};
 pub use library::Library;
-pub use translate::{ImportOptions, Imported, Warning, import_script, sourced_paths};
+pub use translate::{ImportOptions, Imported, Warning, import_script};

@@ -62,25 +62,6 @@ pub struct ImportOptions {
     pub workdir: Option<String>,
 }
 
-/// The paths a script sources (`source X`, `. X`), as written, for the caller to read.
-pub fn sourced_paths(source: &str) -> Vec<String> {
-    statements(source, 1)
-        .iter()
-        .filter(|s| s.kind == Kind::Simple)
-        .filter_map(|s| {
-            let (tokens, _) = tokenize(&s.text).ok()?;
-            match tokens.as_slice() {
-                [Token::Word(head), Token::Word(path), ..]
-                    if matches!(head.plain().as_deref(), Some("source" | ".")) =>
-                {
-                    Some(path.eval_text())
-                }
-                _ => None,
-            }
-        })
-        .collect()
-}
-
 /// Whether a script is written for `test_utils.sh` and the Plandex command (the import's
 /// first vocabulary) rather than with helpers of its own.
 fn is_plandex_script(source: &str) -> bool {

@@ -702,6 +702,84 @@ mod corpus {
         );
     }
 
+    /// A sharness-style script testing jq: the script sources `$TEST_DIRECTORY/test-lib.sh`,
+    /// which sources its helpers through the same variable, and they source `test_cmp` from
+    /// their own folder (`${BASH_SOURCE%/*}`). Steps that call the nested helpers source the
+    /// library the script sourced. Broken on purpose by a `jq` first on PATH that ignores `-r`.
+    #[test]
+    fn libraries_sourced_by_libraries_against_jq_agree_with_bash() {
+        let env = TestEnv::new();
+        let output = env
+            .std_command(smoke_runner())
+            .current_dir(corpus())
+            .args(["import", "sharness_style.sh"])
+            .output()
+            .expect("run import");
+        let toml = stdout(&output);
+        assert_eq!(stderr(&output), "", "{toml}");
+        // test_cmp (two libraries down) and test_must_fail (one down) are known as library
+        // functions: the steps calling them source test-lib.sh, which reads them.
+        assert!(
+            toml.contains("sh = \'\'\'\n. 'lib/sharness/test-lib.sh'\necho \"{\\\"name\\\":\\\"smoke\\\"}\" | jq .name >actual &&"),
+            "{toml}"
+        );
+        assert!(
+            toml.contains(". 'lib/sharness/test-lib.sh'\necho \"{\\\"ok\\\":false}\" | test_must_fail jq -e .ok"),
+            "{toml}"
+        );
+        import_check_agrees("sharness_style.sh", &[], 0);
+        import_check_agrees(
+            "sharness_style.sh",
+            &[("PATH", &broken_path()), ("JQ_BREAK", "raw")],
+            1,
+        );
+    }
+
+    /// A library's `source` line that cannot be followed is named with the library's file and
+    /// line: a variable nobody sets, a file that is not there, a library sourcing itself back.
+    #[test]
+    fn library_source_lines_that_cannot_be_followed_are_named() {
+        let env = TestEnv::new()
+            .file(
+                "t/check.sh",
+                ". \"$(dirname \"$0\")/lib/main.sh\"\nsay_ok hello\n",
+            )
+            .file(
+                "t/lib/main.sh",
+                "# helpers\n. \"$HELPERS_HOME/extra.sh\"\n. \"${BASH_SOURCE%/*}/missing.sh\"\n. \"${BASH_SOURCE%/*}/more.sh\"\nsay_ok() { echo \"ok $1\"; }\n",
+            )
+            .file(
+                "t/lib/more.sh",
+                ". \"$(dirname \"${BASH_SOURCE[0]}\")/main.sh\"\nmore() { :; }\n",
+            );
+        let output = env
+            .command()
+            .env_remove("HELPERS_HOME")
+            .args(["import", "t/check.sh"])
+            .output()
+            .expect("run import");
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(0), "{text}");
+        assert_eq!(
+            text,
+            "warning: t/lib/main.sh:2: `. \"$HELPERS_HOME/extra.sh\"`: the import cannot tell what `$HELPERS_HOME` is (set it in the environment of `smoke-runner import`); the functions it defines are unknown to the import\n\
+             warning: t/lib/main.sh:3: `. \"${BASH_SOURCE%/*}/missing.sh\"`: no such file: t/lib/missing.sh; the functions it defines are unknown to the import\n\
+             warning: t/lib/more.sh:1: `. \"$(dirname \"${BASH_SOURCE[0]}\")/main.sh\"`: sources t/lib/main.sh again while it is being read (a cycle): not followed\n"
+        );
+        // Set where bash would find it, the variable is followed.
+        let output = env
+            .command()
+            .env("HELPERS_HOME", env.path().join("t/lib"))
+            .args(["import", "t/check.sh"])
+            .output()
+            .expect("run import");
+        assert!(
+            stderr(&output).starts_with("warning: t/lib/main.sh:2: `. \"$HELPERS_HOME/extra.sh\"`: no such file: t/lib/extra.sh;"),
+            "{}",
+            stderr(&output)
+        );
+    }
+
     /// A suite edited by hand (an expected value changed, a check deleted) no longer says
     /// what the script says: `--check` names the checks and fails.
     #[test]

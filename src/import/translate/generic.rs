@@ -93,8 +93,10 @@ impl Translator {
             ));
             return;
         };
-        let before = self.functions.len();
-        for statement in super::statements(&library.text, 1) {
+        // What it sources is read first: its own definitions come after (and win).
+        let texts = library.included.iter().chain([&library.text]);
+        let mut defined: Vec<String> = Vec::new();
+        for statement in texts.flat_map(|text| super::statements(text, 1)) {
             if let Kind::Function {
                 name,
                 body,
@@ -102,6 +104,8 @@ impl Translator {
             } = statement.kind
             {
                 self.functions.retain(|f| f.name != name);
+                defined.retain(|n| n != &name);
+                defined.push(name.clone());
                 self.functions.push(super::Function {
                     name,
                     text: statement.text,
@@ -112,7 +116,7 @@ impl Translator {
             }
         }
         let mut names = Vec::new();
-        for function in &self.functions[before.min(self.functions.len())..] {
+        for function in self.functions.iter().filter(|f| defined.contains(&f.name)) {
             if let Some(kind) = family(&function.name, &function.body) {
                 self.families.retain(|(n, _)| n != &function.name);
                 self.families.push((function.name.clone(), kind));
