@@ -152,6 +152,8 @@ fn run(n: usize, names: &[String]) -> RunRecord {
         started_at,
         finished_at: started_at + Duration::from_secs(20),
         git_commit: None,
+        git_branch: None,
+        label: None,
         host: Some("bench".into()),
         shard: None,
         exit_status: 0,

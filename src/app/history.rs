@@ -12,8 +12,8 @@ use crate::config::{
 use crate::exec::{ExecRequest, Executor, StreamSelector, Termination};
 use crate::history::{
     HISTORY_ENV, HistoryConsumer, HistoryError, HistoryLocation, HistoryStore, HistoryTarget,
-    HtmlOptions, RunMeta, RunRecorder, RunSummary, find_git_dir, head_commit, import_events,
-    render_html,
+    HtmlOptions, RunMeta, RunRecorder, RunSummary, find_git_dir, head_branch, head_commit,
+    import_events, render_html,
 };
 use crate::report::Baselines;
 
@@ -259,12 +259,23 @@ mod text {
         }
     }
 
+    /// The width of a column of `values`, at least `least`.
+    fn width<'a>(values: impl Iterator<Item = Option<&'a str>>, least: usize) -> usize {
+        values
+            .map(|value| value.map_or(1, |text| text.chars().count()))
+            .max()
+            .unwrap_or(0)
+            .max(least)
+    }
+
     pub fn runs(runs: &[super::TriggeredRun]) -> String {
         if runs.is_empty() {
             return "no runs recorded yet\n".into();
         }
+        let branch = width(runs.iter().map(|r| r.run.git_branch.as_deref()), 6);
+        let label = width(runs.iter().map(|r| r.run.label.as_deref()), 5);
         let mut out = format!(
-            "{:<28} {:<20} {:>9} {:>6} {:>8} {:>6} {:>6} {:>8} {:>7} {:>4}  {:<12} {}\n",
+            "{:<28} {:<20} {:>9} {:>6} {:>8} {:>6} {:>6} {:>8} {:>7} {:>4}  {:<12} {:<branch$}  {:<label$}  {}\n",
             "run",
             "started",
             "duration",
@@ -276,12 +287,14 @@ mod text {
             "skipped",
             "exit",
             "trigger",
+            "branch",
+            "label",
             "shard"
         );
         for super::TriggeredRun { run, trigger } in runs {
             let _ = writeln!(
                 out,
-                "{:<28} {:<20} {:>9} {:>6} {:>8} {:>6} {:>6} {:>8} {:>7} {:>4}  {:<12} {}",
+                "{:<28} {:<20} {:>9} {:>6} {:>8} {:>6} {:>6} {:>8} {:>7} {:>4}  {:<12} {:<branch$}  {:<label$}  {}",
                 run.run_id,
                 run.started_at,
                 seconds(run.duration_s),
@@ -293,6 +306,8 @@ mod text {
                 run.skipped,
                 run.exit_status,
                 trigger,
+                run.git_branch.as_deref().unwrap_or("-"),
+                run.label.as_deref().unwrap_or("-"),
                 run.shard.as_deref().unwrap_or("-"),
             );
         }
@@ -395,18 +410,22 @@ mod text {
     }
 
     pub fn step(name: &str, entries: &[StepHistoryEntry]) -> String {
+        let branch = width(entries.iter().map(|e| e.git_branch.as_deref()), 6);
+        let label = width(entries.iter().map(|e| e.label.as_deref()), 5);
         let mut out = format!("{name}\n");
         let _ = writeln!(
             out,
-            "{:<28} {:<20} {:<10} {:>9} {:>8}  status",
-            "run", "started", "outcome", "duration", "attempts"
+            "{:<28} {:<20} {:<branch$}  {:<label$}  {:<10} {:>9} {:>8}  status",
+            "run", "started", "branch", "label", "outcome", "duration", "attempts"
         );
         for entry in entries {
             let _ = writeln!(
                 out,
-                "{:<28} {:<20} {:<10} {:>9} {:>8}  {}",
+                "{:<28} {:<20} {:<branch$}  {:<label$}  {:<10} {:>9} {:>8}  {}",
                 entry.run_id,
                 entry.started_at,
+                entry.git_branch.as_deref().unwrap_or("-"),
+                entry.label.as_deref().unwrap_or("-"),
                 entry.outcome.as_str(),
                 seconds(entry.duration_s),
                 entry.attempts,
@@ -549,6 +568,14 @@ fn git_commit() -> Option<String> {
     let here = std::env::current_dir().ok()?;
     let git_dir = find_git_dir(&here, std::env::var_os("GIT_DIR").as_deref())?;
     head_commit(&git_dir).or_else(git_rev_parse)
+}
+
+/// The branch checked out in the current folder, when it is in a git repository and `HEAD`
+/// names one (a file read; no `git` process).
+pub(super) fn git_branch() -> Option<String> {
+    let here = std::env::current_dir().ok()?;
+    let git_dir = find_git_dir(&here, std::env::var_os("GIT_DIR").as_deref())?;
+    head_branch(&git_dir)
 }
 
 /// `git rev-parse HEAD` in the current folder.

@@ -183,6 +183,9 @@ fn resolve(
             settings.masker.too_short().join(", ")
         );
     }
+    if settings.git_branch.is_none() {
+        settings.git_branch = super::history::git_branch();
+    }
     let run_id = run_id();
     if !args.no_log_dir {
         settings.log_dir = Some(args.log_dir.join(&run_id));

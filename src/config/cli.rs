@@ -484,6 +484,19 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_history: bool,
 
+    /// Record the run under this label, a name for a kind of run (`staging`, `prod-eu`): shown
+    /// by `history runs`, in the HTML report and in `--json`'s `run_started`, and what
+    /// `--baseline label:NAME` compares with. 1 to 64 letters, digits, `.`, `_` or `-`.
+    /// [default: SMOKE_LABEL; none when it is unset or empty]
+    #[arg(long, value_name = "NAME", value_parser = super::run_label::parse_label)]
+    pub label: Option<String>,
+
+    /// Record the run as one of this git branch, instead of the branch the checkout is on (read
+    /// from its `HEAD`). For CI checkouts with a detached `HEAD`, which name no branch:
+    /// `SMOKE_BRANCH=$CI_COMMIT_REF_NAME`. [default: SMOKE_BRANCH, else the checkout's]
+    #[arg(long, value_name = "NAME", value_parser = super::run_label::parse_branch)]
+    pub branch: Option<String>,
+
     /// What the step logs and the history keep: older runs are deleted after the report.
     #[command(flatten)]
     pub retention: RetentionArgs,
@@ -498,11 +511,13 @@ pub struct RunArgs {
 
     /// The runs a --gate compares with: `last:K` (K up to 100), each step's newest K runs in
     /// which it and the whole run passed (exit 0), among the history's newest 10·K passing runs
-    /// (200 to 500); a run that broke a gate is never a baseline. A step with fewer than 5
-    /// (or K, when smaller) has too little baseline: it is shown, and does not fail the run
-    /// without --require-baseline.
+    /// (200 to 500); a run that broke a gate is never a baseline. Add `branch:NAME` and/or
+    /// `label:NAME`, comma-separated, to count only runs of that git branch or --label:
+    /// `last:20,label:staging`, `branch:main` (K is then 20). A step with fewer than 5 (or K,
+    /// when smaller) has too little baseline: it is shown, and does not fail the run without
+    /// --require-baseline.
     /// [default: last:20]
-    #[arg(long, value_name = "last:K", value_parser = crate::gate::parse_baseline)]
+    #[arg(long, value_name = "last:K,branch:NAME,label:NAME", value_parser = crate::gate::parse_baseline)]
     pub baseline: Option<crate::gate::BaselineSpec>,
 
     /// A step with too little baseline breaks the --gate.

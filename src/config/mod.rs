@@ -6,6 +6,7 @@
 mod cli;
 mod duration;
 mod env_file;
+mod run_label;
 mod settings;
 
 pub use cli::{
@@ -17,6 +18,7 @@ pub use env_file::{
     EnvFile, EnvFileError, MAX_ENV_FILE_SIZE, MAX_ENV_FILE_VALUES, MAX_EXPANDED_VALUE, parse_env,
     read_env_file,
 };
+pub use run_label::{MAX_LABEL_LEN, parse_branch, parse_label};
 pub use settings::{
     DEFAULT_COMMAND, DEFAULT_ENV_FILE, DEFAULT_TIMEOUT, EnvFileStatus, Settings, SettingsError,
     timeout_from_env, utf8_var,

@@ -10,6 +10,7 @@ use crate::mask::{Masker, looks_secret};
 use super::cli::RunArgs;
 use super::duration::parse_duration;
 use super::env_file::{EnvFileError, read_env_file};
+use super::run_label::{parse_branch, parse_label};
 
 /// The env file used when neither `--env-file` nor `PLANDEX_ENV_FILE` says otherwise.
 pub const DEFAULT_ENV_FILE: &str = "../.env.client-keys";
@@ -72,6 +73,11 @@ pub struct Settings {
     pub flaky_fails: bool,
     /// A degraded step (passed, but over its `warn_duration`) fails the run.
     pub degraded_fails: bool,
+    /// `--label`: the run's label, recorded with it and shown in `run_started`.
+    pub label: Option<String>,
+    /// The git branch the run is recorded under: `--branch`, else (filled in by the caller) the
+    /// checkout's.
+    pub git_branch: Option<String>,
 }
 
 impl Settings {
@@ -102,6 +108,8 @@ impl Settings {
             fail_on_skip: false,
             flaky_fails: false,
             degraded_fails: false,
+            label: None,
+            git_branch: None,
         }
     }
 
@@ -128,6 +136,8 @@ impl Settings {
                 what: "--kill-after",
                 source,
             })?;
+        let label = flag_or_var(&args.label, &env, "SMOKE_LABEL", parse_label)?;
+        let git_branch = flag_or_var(&args.branch, &env, "SMOKE_BRANCH", parse_branch)?;
         let jobs = match args.jobs {
             Some(0) => return Err(SettingsError::ZeroJobs),
             Some(jobs) => jobs,
@@ -156,6 +166,8 @@ impl Settings {
             fail_on_skip: args.fail_on_skip,
             flaky_fails: args.flaky_fails,
             degraded_fails: args.degraded_fails,
+            label,
+            git_branch,
         }
         .with_masker(&args.redact))
     }
@@ -209,6 +221,29 @@ pub fn utf8_var<'a>(
     match env.get(name) {
         None => Ok(None),
         Some(value) => value.to_str().map(Some).ok_or(SettingsError::NotUtf8(name)),
+    }
+}
+
+/// The flag's value, else the variable `name`'s (unset or blank: none) checked by `parse`.
+fn flag_or_var(
+    flag: &Option<String>,
+    env: &Environment,
+    name: &'static str,
+    parse: fn(&str) -> Result<String, String>,
+) -> Result<Option<String>, SettingsError> {
+    if flag.is_some() {
+        return Ok(flag.clone());
+    }
+    match utf8_var(env, name)? {
+        Some(value) if !value.trim().is_empty() => {
+            parse(value)
+                .map(Some)
+                .map_err(|message| SettingsError::Invalid {
+                    what: name,
+                    message,
+                })
+        }
+        _ => Ok(None),
     }
 }
 
@@ -287,4 +322,12 @@ pub enum SettingsError {
     /// `--jobs 0`.
     #[error("--jobs must be at least 1")]
     ZeroJobs,
+    /// A variable holding a setting has a value the setting refuses.
+    #[error("{what}: {message}")]
+    Invalid {
+        /// Which variable.
+        what: &'static str,
+        /// What is wrong, with an example.
+        message: String,
+    },
 }

@@ -56,7 +56,7 @@ pub fn run_gated(
         (false, Some(path)) => Some(read_baseline(
             path,
             gated_steps(suites, selection),
-            plan.baseline.runs,
+            &plan.baseline,
         )),
         _ => None,
     };
@@ -80,8 +80,9 @@ fn gated_steps(suites: &[Arc<Suite>], selection: &Selection) -> Vec<String> {
 }
 
 /// Reads the baseline on a thread of its own; a missing history is an empty baseline.
-fn read_baseline(path: &HistoryTarget, names: Vec<String>, runs: usize) -> BaselineLoad {
+fn read_baseline(path: &HistoryTarget, names: Vec<String>, spec: &BaselineSpec) -> BaselineLoad {
     let path = path.clone();
+    let (runs, filter) = (spec.runs, spec.filter());
     std::thread::spawn(move || {
         let store = match HistoryStore::open_existing(&path) {
             Ok(store) => store,
@@ -89,7 +90,7 @@ fn read_baseline(path: &HistoryTarget, names: Vec<String>, runs: usize) -> Basel
             Err(error) => return Err(error.to_string()),
         };
         store
-            .passing_durations(names.iter().map(String::as_str), runs)
+            .passing_durations_of(names.iter().map(String::as_str), runs, &filter)
             .map_err(|error| error.to_string())
     })
 }

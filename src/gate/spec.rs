@@ -1,7 +1,10 @@
-//! What the gate flags say, parsed: `--gate "p95 <= 2x baseline"`, `--baseline last:20`,
-//! `--max-failure-rate 5%`. Text in, values out; nothing here reads the history or a clock.
+//! What the gate flags say, parsed: `--gate "p95 <= 2x baseline"`, `--baseline
+//! last:20,branch:main`, `--max-failure-rate 5%`. Text in, values out; nothing here reads the history or a clock.
 
 use std::fmt;
+
+use crate::config::{parse_branch, parse_label};
+use crate::history::RunFilter;
 
 /// The statistic a gate compares, on both sides: this run's samples of a step and its
 /// baseline's.
@@ -113,11 +116,16 @@ pub fn parse_gate(text: &str) -> Result<Gate, String> {
     })
 }
 
-/// Which past runs make the baseline: `--baseline last:K`, each step's newest K passing runs.
+/// Which past runs make the baseline: `--baseline last:K,branch:NAME,label:NAME`, each step's
+/// newest K passing runs, of one git branch and/or label when named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaselineSpec {
     /// How many passing runs of each step.
     pub runs: usize,
+    /// Only runs recorded on this git branch.
+    pub branch: Option<String>,
+    /// Only runs recorded with this `--label`.
+    pub label: Option<String>,
 }
 
 /// The most runs a baseline may ask for: enough for a p95, few enough that reading the history
@@ -131,24 +139,81 @@ impl Default for BaselineSpec {
     fn default() -> Self {
         Self {
             runs: DEFAULT_BASELINE_RUNS,
+            branch: None,
+            label: None,
+        }
+    }
+}
+
+impl BaselineSpec {
+    /// The runs it reads besides passing ones, as the history asks.
+    pub fn filter(&self) -> RunFilter {
+        RunFilter {
+            branch: self.branch.clone(),
+            label: self.label.clone(),
         }
     }
 }
 
 impl fmt::Display for BaselineSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "last:{}", self.runs)
+        write!(f, "last:{}", self.runs)?;
+        if let Some(branch) = &self.branch {
+            write!(f, ",branch:{branch}")?;
+        }
+        if let Some(label) = &self.label {
+            write!(f, ",label:{label}")?;
+        }
+        Ok(())
     }
 }
 
-/// Parses `last:20`.
+/// What `--baseline` accepts, for its error messages.
+const BASELINE_FORM: &str = "a baseline is `last:K` (1 <= K <= 100), `branch:NAME` and \
+                             `label:NAME`, one or more joined by commas (for example last:20, \
+                             last:20,branch:main or label:staging)";
+
+/// Parses `last:20`, `branch:main`, `label:staging`, or several of them joined by commas
+/// (`last:20,label:staging`), each at most once; K is 20 when not given.
 pub fn parse_baseline(text: &str) -> Result<BaselineSpec, String> {
-    let bad = || format!("`{text}` is not last:K with 1 <= K <= 100 (for example last:20)");
-    let (kind, count) = text.trim().split_once(':').ok_or_else(bad)?;
-    match (kind.trim(), count.trim().parse::<usize>()) {
-        ("last", Ok(runs)) if (1..=MAX_BASELINE_RUNS).contains(&runs) => Ok(BaselineSpec { runs }),
-        _ => Err(bad()),
+    let bad = |what: String| format!("`{text}`: {what}; {BASELINE_FORM}");
+    let mut spec = BaselineSpec::default();
+    let (mut runs, mut branch, mut label) = (None, None, None);
+    for part in text.split(',') {
+        let part = part.trim();
+        let Some((kind, value)) = part.split_once(':') else {
+            return Err(bad(match part {
+                "" => "an empty part".to_owned(),
+                _ => format!("`{part}` has no `:`"),
+            }));
+        };
+        let value = value.trim();
+        let (seen, parsed) = match kind.trim() {
+            "last" => {
+                let count = value.parse::<usize>().ok();
+                let count = count.filter(|runs| (1..=MAX_BASELINE_RUNS).contains(runs));
+                let count =
+                    count.ok_or_else(|| bad(format!("`{value}` is not a K from 1 to 100")))?;
+                (runs.replace(count).is_some(), "last")
+            }
+            "branch" => {
+                let name = parse_branch(value).map_err(bad)?;
+                (branch.replace(name).is_some(), "branch")
+            }
+            "label" => {
+                let name = parse_label(value).map_err(bad)?;
+                (label.replace(name).is_some(), "label")
+            }
+            other => return Err(bad(format!("unknown part `{other}:`"))),
+        };
+        if seen {
+            return Err(bad(format!("`{parsed}:` is given twice")));
+        }
     }
+    spec.runs = runs.unwrap_or(spec.runs);
+    spec.branch = branch;
+    spec.label = label;
+    Ok(spec)
 }
 
 /// Parses `5%` or `0.05` into a fraction in [0, 1].
@@ -218,9 +283,53 @@ mod tests {
     fn baselines() {
         assert_eq!(parse_baseline("last:10").unwrap().runs, 10);
         assert_eq!(parse_baseline(" last: 3 ").unwrap().to_string(), "last:3");
-        for bad in ["last:0", "last:x", "20", "tag:x", "last:101"] {
+        for bad in ["last:0", "last:x", "last:101"] {
             let error = parse_baseline(bad).unwrap_err();
-            assert!(error.contains("last:K"), "{error}");
+            assert!(error.contains("is not a K from 1 to 100"), "{error}");
+            assert!(error.contains("for example last:20"), "{error}");
+        }
+    }
+
+    #[test]
+    fn baselines_of_a_branch_or_a_label() {
+        let spec = parse_baseline("last:20,branch:main").unwrap();
+        assert_eq!(
+            (spec.runs, spec.branch.as_deref(), spec.label.as_deref()),
+            (20, Some("main"), None)
+        );
+        let spec = parse_baseline("label:staging").unwrap();
+        assert_eq!((spec.runs, spec.label.as_deref()), (20, Some("staging")));
+        assert_eq!(spec.to_string(), "last:20,label:staging");
+        let spec = parse_baseline(" label:prod-eu , branch:release/2.1, last:5").unwrap();
+        assert_eq!(spec.to_string(), "last:5,branch:release/2.1,label:prod-eu");
+        assert_eq!(
+            spec.filter(),
+            RunFilter {
+                branch: Some("release/2.1".into()),
+                label: Some("prod-eu".into())
+            }
+        );
+    }
+
+    #[test]
+    fn bad_baselines_say_what_is_wrong_and_show_examples() {
+        for (text, says) in [
+            ("20", "`20` has no `:`"),
+            ("tag:x", "unknown part `tag:`"),
+            ("last:20,", "an empty part"),
+            ("last:5,last:6", "`last:` is given twice"),
+            ("branch:a,branch:b", "`branch:` is given twice"),
+            ("branch:a b", "not a branch name"),
+            ("branch:", "not a branch name"),
+            ("label:prod eu", "not a run label"),
+            ("label:", "it is empty"),
+        ] {
+            let error = parse_baseline(text).unwrap_err();
+            assert!(error.contains(says), "{text}: {error}");
+            assert!(
+                error.contains("last:20,branch:main or label:staging"),
+                "{error}"
+            );
         }
     }
 

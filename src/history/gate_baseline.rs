@@ -1,5 +1,6 @@
 //! The baselines of the deploy gates: each step's durations in the newest passing runs (runs
-//! that exited 0: a run that broke a gate, or failed otherwise, never becomes a baseline).
+//! that exited 0: a run that broke a gate, or failed otherwise, never becomes a baseline),
+//! of one git branch or label when asked.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -23,14 +24,40 @@ pub const GATE_SCAN_MIN: usize = 200;
 /// The largest window [`gate_scan_runs`] reads.
 pub const GATE_SCAN_MAX: usize = 500;
 
-/// The passing results of the newest passing runs, newest run first.
-const PASSING_STEPS: Sql = Sql::both(
-    "SELECT test_name, duration_us FROM steps
-     WHERE run_id IN (SELECT id FROM runs WHERE exit_status = 0
+/// The passing results of the newest passing runs that match `$runs` (a condition on `runs`),
+/// newest run first.
+macro_rules! passing_steps {
+    ($runs:literal) => {
+        Sql::both(concat!(
+            "SELECT test_name, duration_us FROM steps
+     WHERE run_id IN (SELECT id FROM runs WHERE ",
+            $runs,
+            "
                       ORDER BY id DESC LIMIT ?1)
        AND (outcome = 'passed' OR outcome = 'flaky' OR outcome = 'degraded')
-     ORDER BY run_id DESC",
-);
+     ORDER BY run_id DESC"
+        ))
+    };
+}
+
+/// Of every passing run.
+const PASSING_STEPS: Sql = passing_steps!("exit_status = 0");
+/// Of the passing runs of one branch (`?2`), along the index on (branch, id).
+const PASSING_STEPS_OF_BRANCH: Sql = passing_steps!("git_branch = ?2 AND exit_status = 0");
+/// Of the passing runs with one label (`?2`), along the index on (label, id).
+const PASSING_STEPS_OF_LABEL: Sql = passing_steps!("label = ?2 AND exit_status = 0");
+/// Of the passing runs of one branch (`?2`) with one label (`?3`).
+const PASSING_STEPS_OF_BOTH: Sql =
+    passing_steps!("git_branch = ?2 AND label = ?3 AND exit_status = 0");
+
+/// Which runs may be a baseline besides passing ones: `--baseline branch:NAME`, `label:NAME`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunFilter {
+    /// Only runs recorded on this git branch.
+    pub branch: Option<String>,
+    /// Only runs recorded with this `--label`.
+    pub label: Option<String>,
+}
 
 impl HistoryStore {
     /// For each of `test_names`, the durations of its newest `runs` passing results (passed,
@@ -44,6 +71,17 @@ impl HistoryStore {
         test_names: impl IntoIterator<Item = &'n str>,
         runs: usize,
     ) -> Result<HashMap<String, Vec<Duration>>, HistoryError> {
+        self.passing_durations_of(test_names, runs, &RunFilter::default())
+    }
+
+    /// [`passing_durations`](Self::passing_durations) among the passing runs that `filter`
+    /// lets through only (the window counts those runs alone).
+    pub fn passing_durations_of<'n>(
+        &self,
+        test_names: impl IntoIterator<Item = &'n str>,
+        runs: usize,
+        filter: &RunFilter,
+    ) -> Result<HashMap<String, Vec<Duration>>, HistoryError> {
         let mut found: HashMap<String, Vec<Duration>> = test_names
             .into_iter()
             .map(|name| (name.to_owned(), Vec::new()))
@@ -53,8 +91,17 @@ impl HistoryStore {
             return Ok(found);
         }
         let window = i64::try_from(gate_scan_runs(runs)).unwrap_or(i64::MAX);
+        let (sql, params) = match (&filter.branch, &filter.label) {
+            (None, None) => (&PASSING_STEPS, vec![window.into()]),
+            (Some(branch), None) => (&PASSING_STEPS_OF_BRANCH, vec![window.into(), branch.into()]),
+            (None, Some(label)) => (&PASSING_STEPS_OF_LABEL, vec![window.into(), label.into()]),
+            (Some(branch), Some(label)) => (
+                &PASSING_STEPS_OF_BOTH,
+                vec![window.into(), branch.into(), label.into()],
+            ),
+        };
         self.db
-            .for_each(&PASSING_STEPS, &[window.into()], |row| {
+            .for_each(sql, &params, |row| {
                 let found = &mut found;
                 let durations = row.with_str(0, move |name| {
                     name.and_then(|name| found.get_mut(name))

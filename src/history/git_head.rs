@@ -1,5 +1,5 @@
-//! The commit a folder's git checkout is on, read from the repository's files: a run records
-//! it without starting a `git` process beside its steps.
+//! The commit and branch a folder's git checkout is on, read from the repository's files: a run
+//! records them without starting a `git` process beside its steps.
 //!
 //! Covers what `git rev-parse HEAD` answers in ordinary checkouts: `.git` folders and `.git`
 //! files (worktrees, submodules), `GIT_DIR`, a detached `HEAD`, loose and packed refs, and
@@ -41,6 +41,34 @@ pub fn find_git_dir(start: &Path, git_dir: Option<&OsStr>) -> Option<PathBuf> {
         return (!target.is_empty()).then(|| folder.join(target));
     }
     None
+}
+
+/// The branch checked out in `git_dir`'s work tree (`main` for `refs/heads/main`), read from its
+/// `HEAD`: `None` when `HEAD` is detached (as many CI checkouts are) or not a branch git would
+/// accept. A branch without commits yet has its name.
+pub fn head_branch(git_dir: &Path) -> Option<String> {
+    let head = small_text(&git_dir.join("HEAD"))?;
+    let name = head.trim().strip_prefix("ref:")?.trim();
+    let branch = name.strip_prefix("refs/heads/")?;
+    (is_ref_name(name) && is_branch_name(branch)).then(|| branch.to_owned())
+}
+
+/// Whether `name` is a branch name git accepts (`git check-ref-format --branch`'s rules):
+/// no control characters, spaces or `~^:?*[\`, no `..` or `@{`, no part starting with `.` or
+/// ending with `.lock`, no trailing `/` or `.`, not `@` alone, at most 255 bytes.
+pub fn is_branch_name(name: &str) -> bool {
+    let forbidden = |c: char| c.is_control() || " ~^:?*[\\".contains(c);
+    !name.is_empty()
+        && name.len() <= 255
+        && name != "@"
+        && !name.starts_with('-')
+        && !name.contains("..")
+        && !name.contains("@{")
+        && !name.chars().any(forbidden)
+        && !name.ends_with('.')
+        && name
+            .split('/')
+            .all(|part| !part.is_empty() && !part.starts_with('.') && !part.ends_with(".lock"))
 }
 
 /// The full hash of the commit checked out in `git_dir`'s work tree, if it can be read from
@@ -168,6 +196,74 @@ mod tests {
         git(repo.path(), &["checkout", "--quiet", "--detach", "HEAD~1"]);
         let (read, expected) = both(&sub);
         assert_eq!(read.as_deref(), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn reads_the_branch_as_git_names_it_and_none_when_detached() {
+        let repo = repository_with_two_commits();
+        let git_dir = find_git_dir(repo.path(), None).unwrap();
+        assert_eq!(head_branch(&git_dir).as_deref(), Some("main"));
+        git(
+            repo.path(),
+            &["checkout", "--quiet", "-b", "feature/slow-login"],
+        );
+        assert_eq!(
+            head_branch(&git_dir),
+            Some(git(repo.path(), &["symbolic-ref", "--short", "HEAD"]))
+        );
+        git(repo.path(), &["checkout", "--quiet", "--detach", "HEAD"]);
+        assert_eq!(head_branch(&git_dir), None);
+
+        let unborn = tempfile::tempdir().unwrap();
+        git(
+            unborn.path(),
+            &["init", "--quiet", "--initial-branch=trunk"],
+        );
+        let git_dir = find_git_dir(unborn.path(), None).unwrap();
+        assert_eq!(head_branch(&git_dir).as_deref(), Some("trunk"));
+        // What reftable repositories keep in `HEAD`, and names git refuses.
+        for head in [
+            "ref: refs/heads/.invalid\n",
+            "ref: refs/heads/a..b\n",
+            "ref: refs/tags/v1\n",
+            "ref: refs/heads/x.lock\n",
+        ] {
+            std::fs::write(git_dir.join("HEAD"), head).unwrap();
+            assert_eq!(head_branch(&git_dir), None, "{head}");
+        }
+    }
+
+    #[test]
+    fn branch_names_follow_gits_rules() {
+        for good in ["main", "release/2.1", "prod-eu", "feature/x_y", "v1.2"] {
+            assert!(is_branch_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "@",
+            "-x",
+            "a b",
+            "a..b",
+            "a~1",
+            "a^",
+            "a:b",
+            "a?",
+            "a*",
+            "a[",
+            "a\\b",
+            "a/",
+            "/a",
+            "a//b",
+            ".a",
+            "a/.b",
+            "a.lock",
+            "a.",
+            "a@{1}",
+            "tab\there",
+        ] {
+            assert!(!is_branch_name(bad), "{bad:?}");
+        }
+        assert!(!is_branch_name(&"x".repeat(256)));
     }
 
     #[test]

@@ -119,6 +119,8 @@ fn write_header(html: &mut String, run: &RunRecord) {
     );
     for (label, value) in [
         ("commit", &run.git_commit),
+        ("branch", &run.git_branch),
+        ("label", &run.label),
         ("host", &run.host),
         ("shard", &run.shard),
     ] {

@@ -111,17 +111,19 @@ fn svg(runs: &[&RunSummary]) -> String {
 fn write_table(html: &mut String, oldest_first: &[&RunSummary]) {
     html.push_str(
         "<details class=\"runs\"><summary>The runs in numbers</summary>\n<table>\n\
-         <tr><th>run</th><th>started</th><th>passed</th><th>degraded</th><th>failed</th><th>timeouts</th>\
+         <tr><th>run</th><th>started</th><th>branch</th><th>label</th><th>passed</th><th>degraded</th><th>failed</th><th>timeouts</th>\
          <th>skipped</th><th>duration</th><th>exit</th></tr>\n",
     );
     for run in oldest_first.iter().rev() {
         let _ = writeln!(
             html,
-            "<tr><td class=\"mono\">{}</td><td>{}</td><td class=\"num passed\">{}</td>\
+            "<tr><td class=\"mono\">{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"num passed\">{}</td>\
              <td class=\"num degraded\">{}</td><td class=\"num failed\">{}</td><td class=\"num\">{}</td><td class=\"num skipped\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             escape(&run.run_id),
             escape(&run.started_at),
+            escape(run.git_branch.as_deref().unwrap_or("-")),
+            escape(run.label.as_deref().unwrap_or("-")),
             run.passed + run.degraded + run.flaky,
             run.degraded,
             run.failed + run.timed_out,

@@ -66,6 +66,8 @@ pub fn import_events(files: &[PathBuf], failed_exit: i32) -> Result<RunRecord, I
         started_at: SystemTime::now(),
         finished_at: SystemTime::UNIX_EPOCH,
         git_commit: None,
+        git_branch: None,
+        label: None,
         host: None,
         shard: None,
         exit_status: 0,
@@ -169,11 +171,18 @@ fn add_event(
 ) -> Result<bool, String> {
     match event {
         JsonEvent::RunStarted(JsonRunStarted {
-            started_at, shard, ..
+            started_at,
+            shard,
+            label,
+            git_branch,
+            ..
         }) => {
             let time = parse_time(&started_at)?;
             run.started_at = run.started_at.min(time);
             shards.extend(shard);
+            // Shards of one run share them; the first file's (in name order) is kept.
+            run.label = run.label.take().or(label);
+            run.git_branch = run.git_branch.take().or(git_branch);
             return Ok(true);
         }
         JsonEvent::RequirementChecked(JsonRequirementChecked { ref suite, .. })

@@ -25,8 +25,8 @@ mod stats;
 mod store;
 
 pub use error::HistoryError;
-pub use gate_baseline::{GATE_SCAN_MAX, GATE_SCAN_MIN, gate_scan_runs};
-pub use git_head::{find_git_dir, head_commit};
+pub use gate_baseline::{GATE_SCAN_MAX, GATE_SCAN_MIN, RunFilter, gate_scan_runs};
+pub use git_head::{find_git_dir, head_branch, head_commit, is_branch_name};
 pub(crate) use html::escape as escape_html;
 pub use html::{HtmlOptions, render_html};
 pub use import::{ImportError, import_events};

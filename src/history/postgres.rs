@@ -35,7 +35,7 @@ const PRUNE_LOCK: i64 = 0x736d_6b68_6973_7432;
 
 /// Forward migrations: entry `i` takes the schema from version `i` to `i + 1`. Never edit a
 /// released entry; append a new one. Version 1 is SQLite's schema 2 in PostgreSQL's types,
-/// version 2 SQLite's 3, version 3 SQLite's 4; a change to the schema is a new entry here and in `store::MIGRATIONS`.
+/// version 2 SQLite's 3, version 3 SQLite's 4, version 4 SQLite's 5; a change to the schema is a new entry here and in `store::MIGRATIONS`.
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: runs, suites, steps, failed checks.
     "CREATE TABLE runs (
@@ -95,6 +95,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         CHECK (outcome IN ('passed', 'flaky', 'failed', 'timed_out', 'skipped', 'degraded'));",
     // 3: each suite's setup records, as SQLite's 4.
     "ALTER TABLE suites ADD COLUMN setup TEXT;",
+    // 4: each run's git branch and label, as SQLite's 5.
+    "ALTER TABLE runs ADD COLUMN git_branch TEXT;
+    ALTER TABLE runs ADD COLUMN label TEXT;
+    CREATE INDEX runs_by_branch ON runs (git_branch, id);
+    CREATE INDEX runs_by_label ON runs (label, id);",
 ];
 
 /// The schema version this build writes in PostgreSQL.
@@ -260,8 +265,8 @@ pub(super) fn record(client: &mut Client, run: &RunRecord) -> Result<i64, postgr
     let run_row: i64 = tx
         .query_one(
             "INSERT INTO runs (run_uid, started_at_ms, finished_at_ms, git_commit, host, shard,
-                               exit_status, interrupted)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                               exit_status, interrupted, git_branch, label)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             &[
                 &run.run_id,
                 &unix_ms(run.started_at),
@@ -271,6 +276,8 @@ pub(super) fn record(client: &mut Client, run: &RunRecord) -> Result<i64, postgr
                 &run.shard,
                 &i64::from(run.exit_status),
                 &run.interrupted,
+                &run.git_branch,
+                &run.label,
             ],
         )?
         .get(0);

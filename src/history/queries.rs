@@ -47,6 +47,10 @@ pub struct RunSummary {
     pub shard: Option<String>,
     /// The commit, when run in a git repository.
     pub git_commit: Option<String>,
+    /// The git branch, when known.
+    pub git_branch: Option<String>,
+    /// The run's `--label`.
+    pub label: Option<String>,
     /// The host.
     pub host: Option<String>,
 }
@@ -104,6 +108,10 @@ pub struct StepHistoryEntry {
     pub attempts: u32,
     /// How its process ended, in words.
     pub status: String,
+    /// The run's git branch, when known.
+    pub git_branch: Option<String>,
+    /// The run's `--label`.
+    pub label: Option<String>,
 }
 
 /// A step's outcomes and durations over the runs looked at, oldest first.
@@ -179,7 +187,7 @@ impl HistoryStore {
     pub fn runs(&self, limit: usize) -> Result<Vec<RunSummary>, HistoryError> {
         const RUNS: Sql = Sql::both(
             "SELECT r.run_uid, r.started_at_ms, r.finished_at_ms, r.exit_status, r.shard,
-                    r.git_commit, r.host,
+                    r.git_commit, r.host, r.git_branch, r.label,
                     COUNT(s.id) FILTER (WHERE s.outcome = 'passed'),
                     COUNT(s.id) FILTER (WHERE s.outcome = 'flaky'),
                     COUNT(s.id) FILTER (WHERE s.outcome = 'failed'),
@@ -203,12 +211,14 @@ impl HistoryStore {
                     shard: row.opt_text(4)?,
                     git_commit: row.opt_text(5)?,
                     host: row.opt_text(6)?,
-                    passed: row.u32(7)?,
-                    flaky: row.u32(8)?,
-                    failed: row.u32(9)?,
-                    timed_out: row.u32(10)?,
-                    skipped: row.u32(11)?,
-                    degraded: row.u32(12)?,
+                    git_branch: row.opt_text(7)?,
+                    label: row.opt_text(8)?,
+                    passed: row.u32(9)?,
+                    flaky: row.u32(10)?,
+                    failed: row.u32(11)?,
+                    timed_out: row.u32(12)?,
+                    skipped: row.u32(13)?,
+                    degraded: row.u32(14)?,
                 })
             })
             .map_err(|e| self.error(e))
@@ -339,7 +349,8 @@ impl HistoryStore {
         limit: usize,
     ) -> Result<(String, Vec<StepHistoryEntry>), StepLookupError> {
         const STEP: Sql = Sql::both(
-            "SELECT r.run_uid, r.started_at_ms, s.outcome, s.duration_us, s.attempts, s.status
+            "SELECT r.run_uid, r.started_at_ms, s.outcome, s.duration_us, s.attempts, s.status,
+                    r.git_branch, r.label
              FROM steps s JOIN runs r ON r.id = s.run_id
              WHERE s.test_name = ?1
              ORDER BY r.started_at_ms DESC, r.id DESC LIMIT ?2",
@@ -355,6 +366,8 @@ impl HistoryStore {
                     duration_s: from_micros(row.int(3)?).as_secs_f64(),
                     attempts: row.u32(4)?,
                     status: row.text(5)?,
+                    git_branch: row.opt_text(6)?,
+                    label: row.opt_text(7)?,
                 })
             })
             .map_err(|e| self.error(e))?;
@@ -399,7 +412,7 @@ impl HistoryStore {
     pub fn load_run(&self, row: i64) -> Result<RunRecord, HistoryError> {
         const RUN: Sql = Sql::both(
             "SELECT run_uid, started_at_ms, finished_at_ms, git_commit, host, shard,
-                    exit_status, interrupted FROM runs WHERE id = ?1",
+                    exit_status, interrupted, git_branch, label FROM runs WHERE id = ?1",
         );
         const SUITES: Sql = Sql::both(
             "SELECT id, name, file, duration_us, kept_test_dir, setup FROM suites
@@ -415,6 +428,8 @@ impl HistoryStore {
                 shard: r.opt_text(5)?,
                 exit_status: r.i32(6)?,
                 interrupted: r.bool(7)?,
+                git_branch: r.opt_text(8)?,
+                label: r.opt_text(9)?,
                 suites: Vec::new(),
             })
         };

@@ -18,6 +18,10 @@ pub struct RunRecord {
     pub finished_at: SystemTime,
     /// The commit checked out where the run started, when that is a git repository.
     pub git_commit: Option<String>,
+    /// The git branch: `--branch`, else the one checked out where the run started.
+    pub git_branch: Option<String>,
+    /// The run's `--label` (`staging`, `prod-eu`).
+    pub label: Option<String>,
     /// The machine's host name.
     pub host: Option<String>,
     /// `K/N` when the run was one shard; several joined by `,` for imported shards.

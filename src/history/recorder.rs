@@ -39,6 +39,9 @@ struct State {
     started_at: Option<SystemTime>,
     finished_at: Option<SystemTime>,
     interrupted: bool,
+    /// What `run_started` said (masked, like every event).
+    git_branch: Option<String>,
+    label: Option<String>,
     /// Suites in the order their first event came.
     suites: SuiteTable<SuiteRecord>,
 }
@@ -52,6 +55,8 @@ impl RunRecorder {
                 started_at: None,
                 finished_at: None,
                 interrupted: false,
+                git_branch: None,
+                label: None,
                 suites: SuiteTable::new(),
             })),
         }
@@ -71,6 +76,8 @@ impl RunRecorder {
         let mut state = State {
             meta: std::mem::take(&mut shared.meta),
             suites: std::mem::take(&mut shared.suites),
+            git_branch: shared.git_branch.take(),
+            label: shared.label.take(),
             ..*shared
         };
         drop(shared);
@@ -80,6 +87,8 @@ impl RunRecorder {
             started_at,
             finished_at: state.finished_at.unwrap_or(started_at),
             git_commit: state.meta.git_commit,
+            git_branch: state.git_branch,
+            label: state.label,
             host: state.meta.host,
             shard: state.meta.shard,
             exit_status,
@@ -93,7 +102,11 @@ impl RunRecorder {
 fn observe(state: &Mutex<State>, event: &Event) {
     let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
     match event {
-        Event::RunStarted(start) => state.started_at = Some(start.started_at),
+        Event::RunStarted(start) => {
+            state.started_at = Some(start.started_at);
+            state.git_branch.clone_from(&start.git_branch);
+            state.label.clone_from(&start.label);
+        }
         Event::SuiteStarted { suite, .. } => {
             state.suite(suite);
         }

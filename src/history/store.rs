@@ -133,6 +133,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 4: each suite's requirements looked at and its services' lives (`SetupRecord`s as a
     // JSON array; NULL without any), written with the suite.
     "ALTER TABLE suites ADD COLUMN setup TEXT;",
+    // 5: each run's git branch and `--label`, and an index on each, newest run last, so that a
+    // gate's baseline of one branch or label (`--baseline branch:main`) reads only its runs.
+    "ALTER TABLE runs ADD COLUMN git_branch TEXT;
+    ALTER TABLE runs ADD COLUMN label TEXT;
+    CREATE INDEX runs_by_branch ON runs (git_branch, id);
+    CREATE INDEX runs_by_label ON runs (label, id);",
 ];
 
 /// The schema version this build writes.
@@ -445,8 +451,8 @@ impl SqliteFile {
 pub(super) fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRecord) -> rusqlite::Result<i64> {
     tx.execute(
         "INSERT INTO runs (run_uid, started_at_ms, finished_at_ms, git_commit, host, shard,
-                           exit_status, interrupted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           exit_status, interrupted, git_branch, label)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             run.run_id,
             unix_ms(run.started_at),
@@ -456,6 +462,8 @@ pub(super) fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRecord) -> rus
             run.shard,
             run.exit_status,
             run.interrupted,
+            run.git_branch,
+            run.label,
         ],
     )?;
     let run_row = tx.last_insert_rowid();

@@ -42,6 +42,8 @@ fn run(n: u64, steps: Vec<StepRecord>) -> RunRecord {
         started_at,
         finished_at: started_at + Duration::from_secs(2),
         git_commit: Some("0123abcd".into()),
+        git_branch: Some("main".into()),
+        label: None,
         host: Some("ci-1".into()),
         shard: None,
         exit_status: i32::from(steps.iter().any(|s| s.outcome.is_fail())),
@@ -637,4 +639,58 @@ fn gate_baselines_are_the_newest_passing_results_of_runs_that_passed() {
     };
     assert_eq!(found["s::web"], ms(&[15, 14, 13, 12]));
     assert!(found["s::never"].is_empty());
+}
+
+#[test]
+fn gate_baselines_of_one_branch_or_label_skip_the_other_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = HistoryStore::open(&dir.path().join("h.sqlite")).unwrap();
+    // main/staging at 10 ms, main/prod at 20 ms, feature/staging at 500 ms; newest last.
+    let tagged = |n: u64, branch: &str, label: &str, ms: u64| RunRecord {
+        git_branch: Some(branch.into()),
+        label: Some(label.into()),
+        ..run(n, vec![step("s::web", Outcome::Passed, ms)])
+    };
+    for n in 0..3 {
+        store.record(&tagged(n, "main", "staging", 10 + n)).unwrap();
+        store
+            .record(&tagged(10 + n, "main", "prod", 20 + n))
+            .unwrap();
+        store
+            .record(&tagged(20 + n, "feature", "staging", 500 + n))
+            .unwrap();
+    }
+    // A run from before branches were recorded is nobody's.
+    store
+        .record(&RunRecord {
+            git_branch: None,
+            ..run(30, vec![step("s::web", Outcome::Passed, 900)])
+        })
+        .unwrap();
+    let of = |branch: Option<&str>, label: Option<&str>| -> Vec<u64> {
+        let filter = RunFilter {
+            branch: branch.map(str::to_owned),
+            label: label.map(str::to_owned),
+        };
+        let found = store.passing_durations_of(["s::web"], 3, &filter).unwrap();
+        found["s::web"]
+            .iter()
+            .map(|d| d.as_millis() as u64)
+            .collect()
+    };
+    assert_eq!(of(None, None), [900, 502, 22]);
+    assert_eq!(of(Some("main"), None), [22, 12, 21]);
+    assert_eq!(of(None, Some("staging")), [502, 12, 501]);
+    assert_eq!(of(Some("main"), Some("staging")), [12, 11, 10]);
+    assert_eq!(of(Some("nowhere"), None), Vec::<u64>::new());
+    let runs = store.runs(1).unwrap();
+    assert_eq!(
+        (runs[0].git_branch.as_deref(), runs[0].label.as_deref()),
+        (None, None)
+    );
+    let runs = store.runs(2).unwrap();
+    assert_eq!(
+        (runs[1].git_branch.as_deref(), runs[1].label.as_deref()),
+        (Some("feature"), Some("staging"))
+    );
 }

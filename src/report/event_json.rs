@@ -88,6 +88,12 @@ pub struct JsonRunStarted {
     /// `K/N` of a sharded run. Read by `history import`; the runner does not write it yet.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// The run's `--label`, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The git branch the run is recorded under, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git_branch: Option<String>,
 }
 
 /// The environment file's fate: `status` is `loaded`, `default_missing` or `disabled`.
@@ -686,6 +692,8 @@ fn run_started(start: &RunStart) -> JsonRunStarted {
         filtered_out: start.filtered_out,
         jobs: start.jobs,
         shard: None,
+        label: start.label.clone(),
+        git_branch: start.git_branch.clone(),
     }
 }
 

@@ -264,6 +264,10 @@ pub struct RunStart {
     pub longest_name: usize,
     /// How many suites may run at once.
     pub jobs: usize,
+    /// The run's `--label`.
+    pub label: Option<String>,
+    /// The git branch the run is recorded under.
+    pub git_branch: Option<String>,
 }
 
 /// How a step ended.

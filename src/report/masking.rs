@@ -125,8 +125,9 @@ impl MaskSecrets for Event {
 }
 
 impl MaskSecrets for RunStart {
-    fn mask_secrets(&mut self, _: &Masker) {
-        // Numbers, a time, and the env file's path as given on the command line.
+    fn mask_secrets(&mut self, masker: &Masker) {
+        // Numbers, a time, and the env file's path as given on the command line; the label and
+        // branch are the user's words, which may happen to be a secret's value.
         let RunStart {
             started_at: _,
             env_file: _,
@@ -135,7 +136,12 @@ impl MaskSecrets for RunStart {
             filtered_out: _,
             longest_name: _,
             jobs: _,
+            label,
+            git_branch,
         } = self;
+        for text in [label, git_branch].into_iter().flatten() {
+            text.mask_secrets(masker);
+        }
     }
 }
 

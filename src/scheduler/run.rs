@@ -83,6 +83,8 @@ fn run_start(
         filtered_out: all_steps.saturating_sub(steps),
         longest_name,
         jobs,
+        label: settings.label.clone(),
+        git_branch: settings.git_branch.clone(),
     }
 }
 

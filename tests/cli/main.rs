@@ -3,6 +3,7 @@
 //! One test binary, themed modules. `support` holds the builders; `fake-program` (an example
 //! target, `tests/fake_program.rs`) is the process the executor tests run.
 
+mod baselines;
 mod budgets;
 mod engine;
 mod exec;

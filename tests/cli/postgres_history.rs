@@ -133,10 +133,18 @@ fn history_answers_from_postgres_are_those_from_sqlite_for_the_same_runs() {
         let sleep = format!("0.0{}", run + 1);
         let run_text = run.to_string();
         let vars = [("RUN", run_text.as_str()), ("SLEEP", sleep.as_str())];
+        let label = if run % 2 == 0 { "nightly" } else { "prod-eu" };
         run_with(
             &env,
             &vars,
-            &["--no-history", "--no-log-dir", "--json", &events],
+            &[
+                "--no-history",
+                "--no-log-dir",
+                "--json",
+                &events,
+                "--label",
+                label,
+            ],
         );
         for at in [url.as_str(), "h.sqlite"] {
             let output = history(&env, at, &["import", &events]);
@@ -172,6 +180,8 @@ fn history_answers_from_postgres_are_those_from_sqlite_for_the_same_runs() {
     }
     let flaky = stdout(&history(&env, &url, &["flaky"]));
     assert!(flaky.contains("drift::flip"), "{flaky}");
+    let runs = stdout(&history(&env, &url, &["runs"]));
+    assert_eq!(runs.matches(" nightly ").count(), 3, "{runs}");
 
     // The HTML report: the same page from both.
     for (at, file) in [(url.as_str(), "pg.html"), ("h.sqlite", "lite.html")] {
@@ -252,6 +262,68 @@ fn gates_read_their_baseline_from_postgres() {
         .find(|line| line.trim_start().starts_with("drift::sleeper"))
         .unwrap_or_else(|| panic!("no table row: {report}"));
     assert!(row.ends_with(" BROKEN"), "{row}");
+}
+
+#[test]
+fn a_gate_against_branch_main_in_postgres_ignores_slow_runs_from_another_branch() {
+    let Some(server) = pg_server::start_or_skip("baselines of one branch on PostgreSQL") else {
+        return;
+    };
+    let env = drifting_env();
+    crate::baselines::make_repository(env.path());
+    let url = server.url();
+    let base = [
+        "--no-log-dir",
+        "--history",
+        url.as_str(),
+        "-E",
+        "test(sleeper)",
+        "--label",
+        "staging",
+    ];
+    let run_at = |sleep: &str, extra: &[&str]| {
+        let args = [&base[..], extra].concat();
+        run_with(&env, &[("RUN", "0"), ("SLEEP", sleep)], &args)
+    };
+    for _ in 0..3 {
+        let output = run_at("0.05", &[]);
+        assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    }
+    crate::baselines::git(env.path(), &["checkout", "--quiet", "-b", "feature"]);
+    for _ in 0..3 {
+        let output = run_at("0.6", &[]);
+        assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    }
+    crate::baselines::git(env.path(), &["checkout", "--quiet", "main"]);
+    let gate = ["--gate", "p95 <= 1.5x baseline", "--baseline"];
+    let output = run_at(
+        "0.3",
+        &[&gate[..], &["last:3,branch:main,label:staging"]].concat(),
+    );
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}{}", stderr(&output));
+    assert!(
+        report.contains("against baseline last:3,branch:main,label:staging:"),
+        "{report}"
+    );
+    let output = run_at("0.3", &[&gate[..], &["last:3"]].concat());
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+
+    let output = history(&env, &url, &["runs", "--format", "json"]);
+    let runs: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).expect("JSON");
+    let seen: Vec<(&str, &str)> = runs
+        .iter()
+        .map(|run| {
+            (
+                run["git_branch"].as_str().unwrap(),
+                run["label"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let mut expected = vec![("main", "staging"); 2];
+    expected.extend([("feature", "staging"); 3]);
+    expected.extend([("main", "staging"); 3]);
+    assert_eq!(seen, expected);
 }
 
 #[test]
