@@ -41,7 +41,9 @@ pub fn serve_main(args: &ServeArgs) -> i32 {
     ));
     let recovered = state.as_ref().map(|(state, instance)| {
         monitor.runs.record_in(state.clone(), *instance);
-        recover(state, *instance)
+        let recovered = recover(state, *instance);
+        monitor.seed_health(state);
+        recovered
     });
     monitor.start_workers(concurrency);
     let scheduler = {

@@ -295,11 +295,11 @@ async fn cancel_run(State(api): Shared, headers: HeaderMap, Path(id): Path<Strin
 }
 
 /// The run's events as JSON lines (the `--json` schema), from its first event, following it
-/// until it ends.
+/// until it ends; a run this process no longer holds, from its saved events (`stored_events`).
 async fn run_events(State(api): Shared, Path(id): Path<String>) -> Response {
     let runs = api.monitor.runs.clone();
     if runs.events_from(&id, 0).is_none() {
-        return error(StatusCode::NOT_FOUND, "no run has this id");
+        return super::stored_events::answer(&api, id).await;
     }
     let stream = futures_util::stream::unfold(Some(0usize), move |from| {
         let runs = runs.clone();

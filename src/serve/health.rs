@@ -1,9 +1,13 @@
 //! Each watched suite's latest results, kept as runs end: what `/healthz`, `/metrics`, the
-//! status page and the alerts read. Nothing here starts a run.
+//! status page and the alerts read. At start-up each suite's state is seeded from the newest
+//! result an earlier monitor stored ([`Health::seed`]), so a restart does not read `unknown`
+//! until every suite has run again. Nothing here starts a run.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
 
 use super::runs::{RunStatus, RunView};
 
@@ -27,6 +31,9 @@ pub struct SuiteState {
     pub consecutive_failures: u32,
     /// Each step's verdict and duration in that run.
     pub steps: BTreeMap<String, (&'static str, Duration)>,
+    /// Whether that run was one of an earlier monitor process, read from the history at
+    /// start-up; it stands until this monitor runs the suite.
+    pub from_earlier_process: bool,
 }
 
 /// Counters over the monitor's life.
@@ -101,6 +108,7 @@ impl Health {
                         (step.name.clone(), (step.verdict, duration))
                     })
                     .collect(),
+                from_earlier_process: false,
             };
             suites.insert(name.clone(), state.clone());
             changed.push((name.clone(), state));
@@ -108,8 +116,81 @@ impl Health {
         changed
     }
 
+    /// Sets each suite's state that this monitor has not seen run yet from its newest
+    /// finished runs stored by an earlier monitor (`stored`: run views, newest first; a run
+    /// cancelled or interrupted says nothing about a suite and is passed over). The failures
+    /// in a row are counted among those runs only.
+    pub fn seed<'v>(&self, suite: &str, stored: impl IntoIterator<Item = &'v Value>) {
+        let mut judged = stored.into_iter().filter_map(|view| judge(suite, view));
+        let Some(newest) = judged.next() else {
+            return;
+        };
+        let mut state = newest;
+        if !state.passed {
+            let earlier = judged.take_while(|earlier| !earlier.passed).count();
+            state.consecutive_failures = u32::try_from(earlier + 1).unwrap_or(u32::MAX);
+        }
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        guard.0.entry(suite.to_owned()).or_insert(state);
+    }
+
     /// Every suite's latest state, and the totals.
     pub fn snapshot(&self) -> (BTreeMap<String, SuiteState>, Totals) {
         self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
+
+/// `suite`'s state after the stored run `view` (as `GET /api/runs/{id}` shows a run), when the
+/// run passed or failed and ran the suite. Judged as [`Health::record`] judges: a run of the
+/// suite alone by its status, a suite among others by its steps.
+fn judge(suite: &str, view: &Value) -> Option<SuiteState> {
+    let suites = view["suites"].as_array()?;
+    if !suites.iter().any(|name| name == suite) {
+        return None;
+    }
+    let status = view["status"].as_str()?;
+    if !matches!(status, "passed" | "failed") {
+        return None;
+    }
+    let finished_at = humantime::parse_rfc3339_weak(view["finished_at"].as_str()?).ok()?;
+    let mut failing_steps = Vec::new();
+    let mut steps = BTreeMap::new();
+    let of_suite =
+        (view["steps"].as_array().into_iter().flatten()).filter(|step| step["suite"] == suite);
+    for step in of_suite {
+        let (Some(name), Some(verdict)) = (step["name"].as_str(), step["verdict"].as_str()) else {
+            continue;
+        };
+        let Some(verdict) = VERDICTS.iter().copied().find(|known| *known == verdict) else {
+            continue;
+        };
+        if matches!(verdict, "failed" | "timed_out") {
+            failing_steps.push(name.to_owned());
+        }
+        let duration = Duration::from_millis(step["duration_ms"].as_u64().unwrap_or(0));
+        steps.insert(name.to_owned(), (verdict, duration));
+    }
+    let passed = match suites.len() {
+        1 => status == "passed",
+        _ => failing_steps.is_empty(),
+    };
+    Some(SuiteState {
+        passed,
+        run_id: view["id"].as_str()?.to_owned(),
+        finished_at,
+        failing_steps,
+        consecutive_failures: u32::from(!passed),
+        steps,
+        from_earlier_process: true,
+    })
+}
+
+/// The step verdicts a run view holds (`StepView::verdict`).
+const VERDICTS: [&str; 6] = [
+    "passed",
+    "degraded",
+    "flaky",
+    "failed",
+    "timed_out",
+    "skipped",
+];

@@ -26,6 +26,7 @@ mod runs;
 mod server;
 mod state;
 mod status;
+mod stored_events;
 mod token;
 mod tracker;
 

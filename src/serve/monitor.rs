@@ -91,6 +91,10 @@ impl Catalog {
     }
 }
 
+/// The stored runs read per suite at start-up: the newest finished one sets its state, and
+/// failures in a row are counted among them.
+const SEEDED_RUNS: usize = 50;
+
 /// Everything the monitor's threads and handlers share.
 pub struct Monitor {
     /// The runs and the queue.
@@ -129,6 +133,24 @@ impl Monitor {
             history,
             stopping: Mutex::new(false),
             stop_signal: Condvar::new(),
+        }
+    }
+
+    /// Seeds each watched suite's health from the newest runs an earlier monitor stored in
+    /// `state`, so `/healthz` and `/metrics` answer from them until the suite runs again. A
+    /// history that cannot be read is a warning: the suites then read `unknown` as before.
+    pub fn seed_health(&self, state: &super::state::StateStore) {
+        for suite in &self.catalog().suites {
+            match state.list_runs(Some(&suite.name), SEEDED_RUNS) {
+                Ok(views) => self.health.seed(&suite.name, &views),
+                Err(error) => {
+                    stderr_warning(&format!(
+                        "cannot read suite `{}`'s last results from the history: {error}",
+                        suite.name
+                    ));
+                    return;
+                }
+            }
         }
     }
 
@@ -249,6 +271,7 @@ impl Monitor {
         self.runs.set_handle(id, handle.clone());
         let started = Instant::now();
         let outcome = handle.wait();
+        self.save_events(&catalog, id);
         let (status, note) = match &outcome {
             None => (
                 RunStatus::Failed,
@@ -277,6 +300,23 @@ impl Monitor {
         }
         self.record_history(recorder, status);
         (status, note)
+    }
+
+    /// Saves the ended run's events in its log folder, where the events endpoint finds them
+    /// once this process no longer holds the run; a folder that cannot be written is a warning.
+    fn save_events(&self, catalog: &Catalog, id: &str) {
+        let Some(path) = (catalog.log_root.as_deref())
+            .and_then(|root| super::stored_events::events_path(root, id))
+        else {
+            return;
+        };
+        let lines = self.runs.events_from(id, 0).map(|batch| batch.lines);
+        if let Err(error) = super::stored_events::save(&path, &lines.unwrap_or_default()) {
+            stderr_warning(&format!(
+                "cannot save the events of run {id} in {}: {error}",
+                path.display()
+            ));
+        }
     }
 
     /// Writes the run into the history; a history that cannot be written is a warning.

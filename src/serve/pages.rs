@@ -13,7 +13,8 @@ use super::api::Api;
 use super::runs::rfc3339;
 
 /// `GET /healthz`: 200 when the latest run of every scheduled suite passed, else 503; a JSON
-/// body per suite (outcome, age, failing steps).
+/// body per suite (outcome, age, failing steps, and whether that run was an earlier monitor
+/// process's, seeded from the history at start-up).
 pub async fn healthz(State(api): State<Arc<Api>>) -> Response {
     let catalog = api.monitor.catalog();
     let (states, _) = api.monitor.health.snapshot();
@@ -24,14 +25,21 @@ pub async fn healthz(State(api): State<Arc<Api>>) -> Response {
         let entry = match states.get(&suite.name) {
             Some(state) => {
                 healthy &= state.passed;
-                json!({
+                let mut entry = json!({
                     "outcome": if state.passed { "passed" } else { "failed" },
                     "run": state.run_id,
                     "finished_at": rfc3339(state.finished_at),
                     "age_seconds": now.duration_since(state.finished_at).map_or(0, |age| age.as_secs()),
                     "failing_steps": state.failing_steps,
                     "consecutive_failures": state.consecutive_failures,
-                })
+                    "from_earlier_process": state.from_earlier_process,
+                });
+                if state.from_earlier_process {
+                    entry["note"] = json!(
+                        "a run of an earlier monitor process, read from the history at start-up; it stands until this monitor runs the suite"
+                    );
+                }
+                entry
             }
             None => {
                 healthy = false;

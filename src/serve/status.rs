@@ -93,7 +93,13 @@ fn suites_table(monitor: &Monitor) -> String {
             Some(state) => (
                 if state.passed { "passed" } else { "failed" },
                 if state.passed { "#1a7f37" } else { "#cf222e" },
-                rfc3339(state.finished_at),
+                match state.from_earlier_process {
+                    true => format!(
+                        "{} (before this monitor started)",
+                        rfc3339(state.finished_at)
+                    ),
+                    false => rfc3339(state.finished_at),
+                },
                 state.consecutive_failures,
                 state.failing_steps.join(", "),
             ),

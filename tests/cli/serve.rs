@@ -902,6 +902,10 @@ fn after_kill_9_mid_run_a_restart_marks_the_run_interrupted_cleans_up_and_schedu
     let listed = second.json("/api/runs?suite=crashy");
     assert_eq!(listed["runs"][0]["id"], id.as_str(), "{listed}");
     assert_eq!(listed["runs"][0]["status"], "interrupted", "{listed}");
+    // Its events died with the monitor: the events endpoint says so.
+    let (status, body) = second.get(&format!("/api/runs/{id}/events"));
+    assert_eq!(status, 410, "{body}");
+    assert!(body.contains("the run was interrupted"), "{body}");
     // The schedule goes on: a run of `quick` queued by this monitor passes.
     let new_prefix = format!("-{}-", second.process.0.id());
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -1115,4 +1119,165 @@ fn a_postgresql_history_is_refused_with_what_to_do() {
         "{error}"
     );
     assert!(!error.contains("hunter2"), "{error}");
+}
+
+/// Two scheduled suites whose step waits for `$RELEASE`; `broken` then fails until
+/// `$RELEASE.fixed` exists.
+const RELEASED_SUITES: [(&str, &str); 2] = [
+    (
+        "steady",
+        r#"
+name = "steady"
+timeout = "120s"
+
+[[step]]
+name = "waits then passes"
+sh = 'while [ ! -e "$RELEASE" ]; do sleep 0.02; done'
+"#,
+    ),
+    (
+        "broken",
+        r#"
+name = "broken"
+timeout = "120s"
+
+[[step]]
+name = "waits then fails"
+sh = 'while [ ! -e "$RELEASE" ]; do sleep 0.02; done; test -e "$RELEASE.fixed"'
+"#,
+    ),
+];
+
+/// Polls `GET path` until `done` holds for its JSON body (at most a minute).
+fn wait_for(
+    served: &Served,
+    path: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, body) = served.get(path);
+        let value: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"));
+        if done(&value) {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "GET {path} never got there: {value}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn after_a_restart_healthz_reads_the_stored_results_and_earlier_runs_events_are_served() {
+    let mut env = TestEnv::new();
+    for (name, suite) in RELEASED_SUITES {
+        env = env.suite(name, suite);
+    }
+    let env = env.file("serve.toml", "every = \"1h\"\njitter = \"0s\"\n");
+    let first = Served::start(&env, &["--config", "serve.toml"]);
+    release(&env);
+    // Both scheduled runs end; a second run of `broken` makes two failures in a row.
+    wait_for(&first, "/healthz", |health| {
+        health["suites"]["broken"]["outcome"] == "failed"
+            && health["suites"]["steady"]["outcome"] == "passed"
+    });
+    let id = run_id(&first.post("/api/runs", r#"{"suites": ["broken"]}"#).1);
+    first.wait_run(&id, |run| run["status"] == "failed");
+    let before = wait_for(&first, "/healthz", |health| {
+        health["suites"]["broken"]["consecutive_failures"] == 2
+    });
+    let (status, events_before) = first.get(&format!("/api/runs/{id}/events"));
+    assert_eq!(status, 200, "{events_before}");
+    assert!(first.terminate().success());
+
+    // The next monitor's scheduled runs wait for the release: until then its health is the
+    // stored one, said to come from an earlier process.
+    std::fs::remove_file(env.path().join("release")).unwrap();
+    let second = Served::start(&env, &["--config", "serve.toml"]);
+    let (status, body) = second.get("/healthz");
+    assert_eq!(status, 503, "{body}");
+    let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+    for suite in ["steady", "broken"] {
+        let (now, then) = (&health["suites"][suite], &before["suites"][suite]);
+        assert_eq!(now["from_earlier_process"], true, "{health}");
+        assert!(
+            now["note"]
+                .as_str()
+                .unwrap()
+                .contains("earlier monitor process"),
+            "{health}"
+        );
+        for field in [
+            "outcome",
+            "run",
+            "finished_at",
+            "failing_steps",
+            "consecutive_failures",
+        ] {
+            assert_eq!(
+                now[field], then[field],
+                "{suite} {field}: {health} / {before}"
+            );
+        }
+    }
+    assert_eq!(health["suites"]["broken"]["run"], id.as_str());
+    assert_eq!(
+        health["suites"]["broken"]["failing_steps"][0],
+        "broken::waits_then_fails"
+    );
+    let (_, metrics) = second.get("/metrics");
+    assert!(
+        metrics.contains("smoke_suite_passed{suite=\"steady\"} 1"),
+        "{metrics}"
+    );
+
+    // The earlier process's run: its events as that process streamed them.
+    let (status, events_after) = second.get(&format!("/api/runs/{id}/events"));
+    assert_eq!(status, 200, "{events_after}");
+    assert_eq!(events_after, events_before);
+    assert!(
+        events_after
+            .lines()
+            .last()
+            .unwrap()
+            .contains("\"run_finished\"")
+    );
+    // A run whose log folder is gone: 410, saying why and where to look; an unknown id: 404.
+    let steady_run = health["suites"]["steady"]["run"].as_str().unwrap();
+    std::fs::remove_dir_all(env.path().join("target/smoke-logs").join(steady_run)).unwrap();
+    let (status, body) = second.get(&format!("/api/runs/{steady_run}/events"));
+    assert_eq!(status, 410, "{body}");
+    let gone: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(gone["status"], "passed", "{gone}");
+    let error = gone["error"].as_str().unwrap();
+    assert!(error.contains("is gone"), "{gone}");
+    assert!(
+        gone["look_at"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("GET /api/runs/{steady_run}"))
+    );
+    let (status, body) = second.get("/api/runs/no-such-run/events");
+    assert_eq!(
+        (status, body.contains("no run has this id")),
+        (404, true),
+        "{body}"
+    );
+
+    // Once this monitor's own runs end, they replace the stored results.
+    std::fs::write(env.path().join("release.fixed"), "").unwrap();
+    release(&env);
+    let health = wait_for(&second, "/healthz", |health| health["status"] == "healthy");
+    assert_eq!(
+        health["suites"]["broken"]["from_earlier_process"], false,
+        "{health}"
+    );
+    assert_eq!(
+        health["suites"]["broken"]["consecutive_failures"], 0,
+        "{health}"
+    );
+    assert!(second.terminate().success());
 }
