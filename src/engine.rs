@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 use crate::config::Settings;
 use crate::exec::{Executor, Interrupts};
 use crate::gate::{GatePlan, run_gated};
-use crate::report::Summary;
+use crate::report::{PlannedSuite, Summary};
 use crate::scheduler::{Fanout, ReportFailure, Selection};
 use crate::suite::Suite;
 
@@ -28,8 +28,8 @@ use crate::suite::Suite;
 /// it starts.
 #[derive(Debug)]
 pub struct RunPlan {
-    /// The suites, shared with the run's events.
-    pub suites: Vec<Arc<Suite>>,
+    /// The suites, shared with the run's events, each with its id in the run (its place here).
+    pub suites: Vec<PlannedSuite>,
     /// Which steps of each suite run.
     pub selection: Selection,
     /// The settings (masker, log folder, temp root, jobs…).
@@ -44,7 +44,7 @@ impl RunPlan {
     /// A plan for the selected steps of `suites` with `settings`.
     pub fn new(suites: Vec<Suite>, selection: Selection, settings: Settings) -> Self {
         Self {
-            suites: suites.into_iter().map(Arc::new).collect(),
+            suites: PlannedSuite::plan(suites),
             selection,
             settings,
             gates: GatePlan::default(),

@@ -1,14 +1,11 @@
 //! The gates of one run, resolved from the flags, and the run they judge: repeated as asked,
 //! its baseline read beside it, judged at its end.
 
-use std::sync::Arc;
-
 use crate::config::Settings;
 use crate::exec::Executor;
 use crate::history::{HistoryStore, HistoryTarget};
-use crate::report::Summary;
+use crate::report::{PlannedSuite, Summary};
 use crate::scheduler::{self, EventSink, Selection};
-use crate::suite::Suite;
 
 use super::judge::{BaselineLoad, Judge};
 use super::repeat::{Repeated, Repetition};
@@ -42,7 +39,7 @@ impl GatePlan {
 pub fn run_gated(
     plan: &GatePlan,
     history: Option<&HistoryTarget>,
-    (suites, selection): (&[Arc<Suite>], &Selection),
+    (suites, selection): (&[PlannedSuite], &Selection),
     settings: &Settings,
     executor: &Executor,
     sink: &dyn EventSink,
@@ -69,7 +66,7 @@ pub fn run_gated(
 }
 
 /// The test names of the selected steps: the steps the gates judge.
-fn gated_steps(suites: &[Arc<Suite>], selection: &Selection) -> Vec<String> {
+fn gated_steps(suites: &[PlannedSuite], selection: &Selection) -> Vec<String> {
     suites
         .iter()
         .zip(&selection.steps)

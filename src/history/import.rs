@@ -4,6 +4,7 @@
 //! The files are read line by line; each line is one event object carrying its `schema`
 //! version. Events this version does not use are skipped; a newer schema is refused.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -112,6 +113,7 @@ fn read_file(
     })?;
     let mut reader = BufReader::new(file);
     let mut started = false;
+    let mut ids = FileSuites::default();
     let mut line = Vec::new();
     let mut number = 0;
     loop {
@@ -137,7 +139,7 @@ fn read_file(
         }
         hash.add(&line);
         let event = parse_event(&line).map_err(event_error)?;
-        started |= add_event(event, run, shards, failed).map_err(event_error)?;
+        started |= add_event(event, (run, &mut ids), shards, failed).map_err(event_error)?;
     }
     match started {
         true => Ok(()),
@@ -165,7 +167,7 @@ fn parse_event(line: &[u8]) -> Result<JsonEvent, String> {
 /// event was a run's start.
 fn add_event(
     event: JsonEvent,
-    run: &mut RunRecord,
+    (run, ids): (&mut RunRecord, &mut FileSuites),
     shards: &mut Vec<String>,
     failed: &mut bool,
 ) -> Result<bool, String> {
@@ -191,12 +193,12 @@ fn add_event(
         | JsonEvent::ServiceFailed(JsonServiceFailed { ref suite, .. })
         | JsonEvent::ServiceStopped(JsonServiceStopped { ref suite, .. }) => {
             let record = SetupRecord::of(&event);
-            suite_record(run, suite.clone()).setup.extend(record);
+            suite_record(run, ids, suite.clone()).setup.extend(record);
         }
         JsonEvent::StepFinished(finished) if finished.setup => {}
         JsonEvent::StepFinished(finished) => {
             let (suite, record) = step_record(*finished)?;
-            suite_record(run, suite).steps.push(record);
+            suite_record(run, ids, suite).steps.push(record);
         }
         JsonEvent::SuiteFinished(JsonSuiteFinished {
             suite,
@@ -204,7 +206,7 @@ fn add_event(
             kept_test_dir,
             ..
         }) => {
-            let record = suite_record(run, suite);
+            let record = suite_record(run, ids, suite);
             record.duration = seconds(duration_secs);
             record.kept_test_dir = kept_test_dir;
         }
@@ -274,14 +276,30 @@ fn check_record(failure: JsonFailure) -> CheckRecord {
     }
 }
 
-/// The record of `suite` in `run`; the same suite in two shards is one suite.
-fn suite_record(run: &mut RunRecord, suite: JsonSuite) -> &mut SuiteRecord {
-    let index = match run
-        .suites
-        .iter()
-        .position(|s| s.name == suite.name && s.file == suite.file)
-    {
-        Some(index) => index,
+/// The suites one file's events name by id, and the record each one's events go to.
+#[derive(Default)]
+struct FileSuites(HashMap<usize, usize>);
+
+/// The record of `suite` in `run`. Within one file, suites are told apart by their id in the
+/// run (two suites of one run may share a file and a name); across files, a suite with the
+/// same file and name is the same suite (each shard runs a share of the suites, so one suite
+/// appears in one shard's file only). Files written before suites had ids tell them apart by
+/// file and name alone.
+fn suite_record<'r>(
+    run: &'r mut RunRecord,
+    ids: &mut FileSuites,
+    suite: JsonSuite,
+) -> &'r mut SuiteRecord {
+    if let Some(&index) = suite.id.and_then(|id| ids.0.get(&id)) {
+        return &mut run.suites[index];
+    }
+    let same = |(index, s): &(usize, &SuiteRecord)| {
+        s.name == suite.name
+            && s.file == suite.file
+            && (suite.id.is_none() || !ids.0.values().any(|taken| taken == index))
+    };
+    let index = match run.suites.iter().enumerate().find(same) {
+        Some((index, _)) => index,
         None => {
             run.suites.push(SuiteRecord {
                 name: suite.name,
@@ -294,6 +312,9 @@ fn suite_record(run: &mut RunRecord, suite: JsonSuite) -> &mut SuiteRecord {
             run.suites.len() - 1
         }
     };
+    if let Some(id) = suite.id {
+        ids.0.insert(id, index);
+    }
     &mut run.suites[index]
 }
 

@@ -8,8 +8,10 @@ use std::io;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use crate::report::{Actual, Event, JsonEvent, Reporter, StepResult, SuiteTable, Verdict};
-use crate::suite::{Step, Suite};
+use crate::report::{
+    Actual, Event, JsonEvent, PlannedSuite, Reporter, StepResult, SuiteTable, Verdict,
+};
+use crate::suite::Step;
 
 use super::record::{CheckRecord, Outcome, RunRecord, SetupRecord, StepRecord, SuiteRecord};
 
@@ -146,7 +148,7 @@ fn observe(state: &Mutex<State>, event: &Event) {
 
 impl State {
     /// The record of `suite`, made on its first event.
-    fn suite(&mut self, suite: &Suite) -> &mut SuiteRecord {
+    fn suite(&mut self, suite: &PlannedSuite) -> &mut SuiteRecord {
         self.suites.entry(suite, |suite| SuiteRecord {
             name: suite.name.clone(),
             file: suite.source.as_ref().map(|p| p.display().to_string()),

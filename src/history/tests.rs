@@ -363,6 +363,44 @@ fn shards_event_files_import_as_one_run_once() {
     assert_eq!(again.run_id, run.run_id);
 }
 
+/// Regression: suites were found by file and name, so one suite run twice at once in one run
+/// (its copies have ids 0 and 1) became one suite whose steps were both copies'.
+#[test]
+fn one_suite_twice_in_a_run_is_imported_as_two_suites_told_apart_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.jsonl");
+    let suite = |id: usize| serde_json::json!({"id": id, "name": "a", "file": "suites/a.toml"});
+    let step = |id: usize, outcome: &str| {
+        serde_json::json!({"schema": 1, "event": "step_finished", "suite": suite(id),
+            "step": {"name": "one", "test_name": "a::one", "index": 0, "line": 2},
+            "outcome": outcome, "status": {"kind": "exited", "code": 0}, "duration_secs": 0.25})
+    };
+    let finished = |id: usize, secs: f64| serde_json::json!({"schema": 1, "event": "suite_finished", "suite": suite(id), "duration_secs": secs});
+    let events = [
+        serde_json::json!({"schema": 1, "event": "run_started", "started_at": "2026-11-23T10:00:00.000Z"}),
+        step(0, "passed"),
+        step(1, "failed"),
+        finished(1, 2.0),
+        finished(0, 1.0),
+        serde_json::json!({"schema": 1, "event": "run_finished", "success": false, "finished_at": "2026-11-23T10:00:03.000Z"}),
+    ];
+    let text: String = events.iter().map(|event| format!("{event}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    let run = import_events(std::slice::from_ref(&path), 1).unwrap();
+    let suites: Vec<(&str, Duration, usize)> = (run.suites.iter())
+        .map(|s| (s.name.as_str(), s.duration, s.steps.len()))
+        .collect();
+    assert_eq!(
+        suites,
+        [
+            ("a", Duration::from_secs(1), 1),
+            ("a", Duration::from_secs(2), 1)
+        ]
+    );
+    assert_eq!(run.suites[0].steps[0].outcome, Outcome::Passed);
+    assert_eq!(run.suites[1].steps[0].outcome, Outcome::Failed);
+}
+
 #[test]
 fn a_file_that_is_not_an_event_stream_is_refused_with_its_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::gates::JsonGates;
 use super::{
-    Actual, CheckFailure, CheckSubject, Counts, EnvFileStatus, Event, ExitStatus, RunStart,
-    SkipReason, StepResult, SuiteResult, Summary, Verdict,
+    Actual, CheckFailure, CheckSubject, Counts, EnvFileStatus, Event, ExitStatus, PlannedSuite,
+    RunStart, SkipReason, StepResult, SuiteResult, Summary, Verdict,
 };
-use crate::suite::{Step, Suite};
+use crate::suite::Step;
 
 /// The version of the event schema; bumped when a field changes meaning or goes away.
 pub const EVENTS_SCHEMA: u32 = 1;
@@ -107,10 +107,14 @@ pub struct JsonEnvFile {
     pub path: Option<String>,
 }
 
-/// A suite as events name it; its id is its `file`, else its `name`.
+/// A suite as events name it: by its `id` in the run; its `name` and `file` are data (two
+/// suites of one run may share them).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct JsonSuite {
+    /// The suite's id in its run (its place in the run's plan, from 0). Absent from files
+    /// written before it was added: readers then tell suites apart by `file` and `name`.
+    pub id: Option<usize>,
     /// The suite's name.
     pub name: String,
     /// The suite file as given; null for suites built in Rust.
@@ -513,8 +517,9 @@ impl JsonEvent {
 }
 
 impl JsonSuite {
-    fn of(suite: &Suite) -> Self {
+    fn of(suite: &PlannedSuite) -> Self {
         Self {
+            id: Some(suite.id().0),
             name: suite.name.clone(),
             file: suite.source.as_deref().map(display),
         }

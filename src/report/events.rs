@@ -8,7 +8,7 @@
 //! aside).
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -17,52 +17,77 @@ use crate::config::EnvFileStatus;
 use crate::exec::{StartFailure, signal_name};
 use crate::suite::{Step, Suite};
 
-/// A suite's identity within and across runs: its file, or its name for suites built in Rust.
+/// A suite's id within one run: its place in the run's plan (from 0), given when the plan is
+/// made and carried by every event about the suite.
 ///
-/// Borrowed from the suite, so it costs nothing to make; two suites loaded from different files
-/// never share one, even with the same name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SuiteId<'a> {
-    /// The suite file, when the suite came from one.
-    pub file: Option<&'a Path>,
-    /// The suite's name.
-    pub name: &'a str,
-}
+/// Two suites of one plan never share an id, even when they come from the same file or have
+/// the same name (a suite asked for twice, suites built in Rust). The repetitions of a run
+/// (`--repeat`) run the same plan, so a suite keeps its id across them and every report shows
+/// its repetitions as one suite. Across runs a suite is known by its data: its file and name
+/// (`Suite::source`, `Suite::name`), and a step by its test name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SuiteId(pub usize);
 
-impl<'a> SuiteId<'a> {
-    /// The id of `suite`.
-    pub fn of(suite: &'a Suite) -> Self {
-        Self {
-            file: suite.source.as_deref(),
-            name: &suite.name,
-        }
+impl fmt::Display for SuiteId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }
 
-/// A step's identity within and across runs: its suite, and its line in the suite file (its
-/// position in the suite for steps built in Rust).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct StepId<'a> {
+/// A step's id within one run: its suite's id and its position in the suite (from 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StepId {
     /// The suite.
-    pub suite: SuiteId<'a>,
-    /// The line of the step in the suite file (from 1), when it came from one.
-    pub line: Option<usize>,
+    pub suite: SuiteId,
     /// The step's position in its suite, from 0.
     pub index: usize,
 }
 
-impl<'a> StepId<'a> {
-    /// The id of the `index`th step of `suite`.
-    pub fn of(suite: &'a Suite, index: usize) -> Self {
-        Self {
-            suite: SuiteId::of(suite),
-            line: suite
-                .steps
-                .get(index)
-                .and_then(|step| step.location.as_ref())
-                .map(|location| location.line),
+/// A suite as a run holds it: its id in the run and the suite, shared with every event about
+/// it. It dereferences to the [`Suite`].
+#[derive(Debug, Clone)]
+pub struct PlannedSuite {
+    id: SuiteId,
+    suite: Arc<Suite>,
+}
+
+impl PlannedSuite {
+    /// `suite`, with the id `id` in its run.
+    pub fn new(id: SuiteId, suite: Arc<Suite>) -> Self {
+        Self { id, suite }
+    }
+
+    /// Every suite of `suites` with its place as its id.
+    pub fn plan(suites: impl IntoIterator<Item = Suite>) -> Vec<Self> {
+        (suites.into_iter().enumerate())
+            .map(|(index, suite)| Self::new(SuiteId(index), Arc::new(suite)))
+            .collect()
+    }
+
+    /// The suite's id in its run.
+    pub fn id(&self) -> SuiteId {
+        self.id
+    }
+
+    /// The suite, shared.
+    pub fn shared(&self) -> &Arc<Suite> {
+        &self.suite
+    }
+
+    /// The id of its `index`th step.
+    pub fn step_id(&self, index: usize) -> StepId {
+        StepId {
+            suite: self.id,
             index,
         }
+    }
+}
+
+impl std::ops::Deref for PlannedSuite {
+    type Target = Suite;
+
+    fn deref(&self) -> &Suite {
+        &self.suite
     }
 }
 
@@ -77,14 +102,14 @@ pub enum Event {
     /// A suite's test dir is ready (fixtures copied) and its first step is about to start.
     SuiteStarted {
         /// The suite.
-        suite: Arc<Suite>,
+        suite: PlannedSuite,
         /// Its fresh test dir.
         test_dir: PathBuf,
     },
     /// A `requires` entry was looked at, before the suite's services and steps.
     RequirementChecked {
         /// The suite.
-        suite: Arc<Suite>,
+        suite: PlannedSuite,
         /// The program (`git`, expanded) or the check's command line.
         requirement: String,
         /// `true` for a check command, `false` for a program looked up on `PATH`.
@@ -99,7 +124,7 @@ pub enum Event {
     /// A `[[service]]`'s command was started (its health check comes next).
     ServiceStarted {
         /// The suite.
-        suite: Arc<Suite>,
+        suite: PlannedSuite,
         /// The service's name.
         service: String,
         /// Its command line, expanded.
@@ -110,7 +135,7 @@ pub enum Event {
     /// A service passed its health check (without one: it started), so the next one may start.
     ServiceHealthy {
         /// The suite.
-        suite: Arc<Suite>,
+        suite: PlannedSuite,
         /// The service's name.
         service: String,
         /// Time from its start.
@@ -120,7 +145,7 @@ pub enum Event {
     /// suite's steps do not run.
     ServiceFailed {
         /// The suite.
-        suite: Arc<Suite>,
+        suite: PlannedSuite,
         /// The service's name.
         service: String,
         /// Time from its start.
@@ -131,7 +156,7 @@ pub enum Event {
     /// A service was stopped, after the suite's last step or its failure.
     ServiceStopped {
         /// The suite.
-        suite: Arc<Suite>,
+        suite: PlannedSuite,
         /// The service's name.
         service: String,
         /// Time from its start to its end.
@@ -142,21 +167,21 @@ pub enum Event {
     /// The section changes within a suite (printed as a heading).
     SectionStarted {
         /// The suite.
-        suite: Arc<Suite>,
+        suite: PlannedSuite,
         /// The new section's name.
         section: String,
     },
     /// A `note` from the suite file, written when the run reaches it.
     Note {
         /// The suite.
-        suite: Arc<Suite>,
+        suite: PlannedSuite,
         /// The note, expanded.
         text: String,
     },
     /// A step's command is about to run (once per attempt).
     StepStarted {
         /// The suite.
-        suite: Arc<Suite>,
+        suite: PlannedSuite,
         /// The step's position in `suite.steps`.
         index: usize,
         /// The step.
@@ -173,7 +198,7 @@ pub enum Event {
     /// A step is done: passed, degraded, flaky, failed, timed out or skipped.
     StepFinished {
         /// The suite.
-        suite: Arc<Suite>,
+        suite: PlannedSuite,
         /// The step's position in `suite.steps`.
         index: usize,
         /// The step.
@@ -186,7 +211,7 @@ pub enum Event {
     /// A suite is done.
     SuiteFinished {
         /// The suite.
-        suite: Arc<Suite>,
+        suite: PlannedSuite,
         /// How it ended.
         result: SuiteResult,
     },
@@ -196,7 +221,7 @@ pub enum Event {
 
 impl Event {
     /// The suite the event belongs to; `None` for run events.
-    pub fn suite(&self) -> Option<&Suite> {
+    pub fn suite(&self) -> Option<&PlannedSuite> {
         match self {
             Self::RunStarted(_) | Self::RunFinished(_) => None,
             Self::SuiteStarted { suite, .. }
@@ -217,7 +242,7 @@ impl Event {
 /// One step of a shared suite, usable as the [`Step`] itself (it dereferences to it).
 #[derive(Debug, Clone)]
 pub struct StepRef {
-    suite: Arc<Suite>,
+    suite: PlannedSuite,
     index: usize,
 }
 
@@ -226,15 +251,20 @@ impl StepRef {
     ///
     /// # Panics
     /// When `suite` has no such step: a scheduler bug, not an input error.
-    pub fn new(suite: &Arc<Suite>, index: usize) -> Self {
+    pub fn new(suite: &PlannedSuite, index: usize) -> Self {
         assert!(
             index < suite.steps.len(),
             "step {index} of a suite with fewer"
         );
         Self {
-            suite: Arc::clone(suite),
+            suite: suite.clone(),
             index,
         }
+    }
+
+    /// The step's id in its run.
+    pub fn id(&self) -> StepId {
+        self.suite.step_id(self.index)
     }
 }
 

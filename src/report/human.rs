@@ -27,8 +27,8 @@ use self::progress::{RunningStep, Terminal, Ticking};
 use super::reproduce_command;
 use super::{
     Baselines, CompactDuration, Counts, DegradedNote, DetailField, EnvFileStatus, Event,
-    ExitStatus, FailureDetails, GateLine, Hint, Reporter, RunStart, SkipReason, StepResult,
-    SuiteId, SuiteResult, Summary, Verdict,
+    ExitStatus, FailureDetails, GateLine, Hint, PlannedSuite, Reporter, RunStart, SkipReason,
+    StepResult, SuiteResult, Summary, Verdict,
 };
 use crate::suite::{Step, Suite};
 
@@ -116,7 +116,7 @@ impl<W: Write> HumanReporter<W> {
                 out.flush()
             }
             Event::SuiteStarted { suite, test_dir } => {
-                let target = self.output.suite(SuiteId::of(suite));
+                let target = self.output.suite(suite.id());
                 write_suite_heading(target.out, palette, suite)?;
                 writeln!(target.out, "→ Test dir: {}", test_dir.display())?;
                 target.out.flush()
@@ -222,7 +222,7 @@ impl<W: Write> HumanReporter<W> {
             Event::SuiteFinished { suite, result } => {
                 let target = self.suite_target(suite)?;
                 write_suite_end(target.out, result)?;
-                self.output.finish(SuiteId::of(suite))
+                self.output.finish(suite.id())
             }
             Event::RunFinished(summary) => {
                 self.output.finish_all()?;
@@ -241,8 +241,11 @@ impl<W: Write> HumanReporter<W> {
 
     /// Where `suite`'s text goes; a suite first seen without [`Event::SuiteStarted`] (its setup
     /// failed, say) still gets its heading so its lines have a context.
-    fn suite_target(&mut self, suite: &Suite) -> io::Result<grouping::SuiteTarget<'_, SuiteState>> {
-        let target = self.output.suite(SuiteId::of(suite));
+    fn suite_target(
+        &mut self,
+        suite: &PlannedSuite,
+    ) -> io::Result<grouping::SuiteTarget<'_, SuiteState>> {
+        let target = self.output.suite(suite.id());
         if target.is_new {
             write_suite_heading(target.out, self.palette, suite)?;
         }

@@ -18,8 +18,8 @@ use quick_junit::{
 };
 
 use super::{
-    CompactDuration, DegradedNote, Event, FailureDetails, GateReport, StepResult, SuiteTable,
-    Verdict, gate_duration, gate_ratio, reproduce_command,
+    CompactDuration, DegradedNote, Event, FailureDetails, GateReport, PlannedSuite, StepResult,
+    SuiteTable, Verdict, gate_duration, gate_ratio, reproduce_command,
 };
 use crate::suite::{Step, Suite};
 
@@ -41,7 +41,7 @@ impl<W: Write> JunitReporter<W> {
         }
     }
 
-    fn suite(&mut self, suite: &Suite) -> &mut TestSuite {
+    fn suite(&mut self, suite: &PlannedSuite) -> &mut TestSuite {
         self.suites.entry(suite, |suite| {
             let mut test_suite = TestSuite::new(suite.name.as_str());
             if let Some(file) = &suite.source {

@@ -39,7 +39,8 @@ pub use event_json::{
 };
 pub use events::{
     Actual, BrokenRule, CheckFailure, CheckKind, CheckSubject, Counts, Event, ExitStatus, LogSpan,
-    RunStart, SkipReason, StepId, StepRef, StepResult, SuiteId, SuiteResult, Summary, Verdict,
+    PlannedSuite, RunStart, SkipReason, StepId, StepRef, StepResult, SuiteId, SuiteResult, Summary,
+    Verdict,
 };
 pub use failure_details::{DetailField, FailureDetails};
 pub use gates::{

@@ -1,20 +1,18 @@
 //! `SuiteTable`: what a report gathers per suite, found by the suite's id.
 //!
 //! Reports that collect a whole run before writing (JUnit, the history's record) keep one value
-//! per suite. Events name their suite by [`SuiteId`] (its file and name); this table is the one
-//! place that turns an id into that suite's value, in the order suites first appeared, with a
-//! hash lookup rather than a scan per event.
+//! per suite. Events name their suite by its [`SuiteId`] in the run (never by its name or file:
+//! two suites of a run may share both); this table is the one place that turns an id into that
+//! suite's value, in the order suites first appeared.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
-use super::SuiteId;
-use crate::suite::Suite;
+use super::{PlannedSuite, SuiteId};
 
 /// One `T` per suite, in the order of each suite's first event.
 #[derive(Debug)]
 pub struct SuiteTable<T> {
-    index: HashMap<(Option<PathBuf>, String), usize>,
+    index: HashMap<SuiteId, usize>,
     values: Vec<T>,
 }
 
@@ -34,10 +32,12 @@ impl<T> SuiteTable<T> {
     }
 
     /// `suite`'s value, made by `first` when the suite is new to the table.
-    pub fn entry(&mut self, suite: &Suite, first: impl FnOnce(&Suite) -> T) -> &mut T {
-        let id = SuiteId::of(suite);
-        let key = (id.file.map(ToOwned::to_owned), id.name.to_owned());
-        let position = *self.index.entry(key).or_insert_with(|| {
+    pub fn entry(
+        &mut self,
+        suite: &PlannedSuite,
+        first: impl FnOnce(&PlannedSuite) -> T,
+    ) -> &mut T {
+        let position = *self.index.entry(suite.id()).or_insert_with(|| {
             self.values.push(first(suite));
             self.values.len() - 1
         });
@@ -63,28 +63,33 @@ impl<T> SuiteTable<T> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
     use super::*;
 
-    fn suite(file: Option<&str>, name: &str) -> Suite {
+    fn suite(id: usize, file: &str, name: &str) -> PlannedSuite {
         let text = format!("name = \"{name}\"\n[[step]]\nname = \"s\"\nrun = \"true\"\n");
         let mut suite = crate::suite::parse_suite(&text, std::path::Path::new("x.toml"))
             .expect("a valid suite");
-        suite.source = file.map(PathBuf::from);
-        suite
+        suite.source = Some(PathBuf::from(file));
+        PlannedSuite::new(SuiteId(id), Arc::new(suite))
     }
 
     #[test]
-    fn suites_are_told_apart_by_file_and_name_and_kept_in_first_seen_order() {
+    fn suites_are_told_apart_by_their_id_in_the_run_and_kept_in_first_seen_order() {
         let mut table = SuiteTable::new();
-        let a = suite(Some("suites/a.toml"), "web");
-        let b = suite(Some("suites/b.toml"), "web");
-        let unnamed_file = suite(None, "web");
-        *table.entry(&a, |_| 0) += 1;
+        let a = suite(0, "suites/a.toml", "web");
+        let b = suite(1, "suites/b.toml", "web");
+        // The same file asked for twice in one run: two suites, one file, one name.
+        let a_again = suite(2, "suites/a.toml", "web");
         *table.entry(&b, |_| 10) += 1;
+        *table.entry(&a, |_| 0) += 1;
+        *table.entry(&b, |_| unreachable!("b is known")) += 1;
+        *table.entry(&a_again, |s| s.name.len() * 100) += 1;
         *table.entry(&a, |_| unreachable!("a is known")) += 1;
-        *table.entry(&unnamed_file, |s| s.name.len()) += 1;
         assert_eq!(table.len(), 3);
-        assert_eq!(table.take(), vec![2, 11, 4]);
+        assert_eq!(table.take(), vec![12, 2, 301]);
         assert!(table.is_empty());
     }
 }

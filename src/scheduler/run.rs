@@ -1,13 +1,14 @@
 //! The run: suites in parallel (up to `jobs` at a time), each suite's steps in order.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::time::{Instant, SystemTime};
 
 use crate::config::Settings;
 use crate::exec::Executor;
-use crate::report::{BrokenRule, Counts, Event, RunStart, SkipReason, SuiteResult, Summary};
-use crate::suite::Suite;
+use crate::report::{
+    BrokenRule, Counts, Event, PlannedSuite, RunStart, SkipReason, SuiteResult, Summary,
+};
 
 use super::exclusive::lock_resource;
 use super::selection::Selection;
@@ -16,7 +17,7 @@ use super::suite_run::{SuiteContext, run_suite};
 
 /// Runs the selected steps of `suites` and returns the summary (also sent as the last event).
 pub fn run(
-    suites: &[Arc<Suite>],
+    suites: &[PlannedSuite],
     selection: &Selection,
     settings: &Settings,
     executor: &Executor,
@@ -59,7 +60,7 @@ pub fn run(
 
 /// The `RunStarted` event: how many suites and steps will run, and the widest test name.
 fn run_start(
-    suites: &[Arc<Suite>],
+    suites: &[PlannedSuite],
     selection: &Selection,
     settings: &Settings,
     suites_to_run: usize,
@@ -91,7 +92,7 @@ fn run_start(
 /// Runs the suites in `order` on `jobs` workers (suites sharing an `exclusive` resource one at
 /// a time) and hands back each suite's result with its index, in run order.
 fn run_suites(
-    suites: &[Arc<Suite>],
+    suites: &[PlannedSuite],
     selection: &Selection,
     cx: &SuiteContext<'_>,
     order: Vec<usize>,
@@ -139,7 +140,7 @@ struct Ended {
 
 /// The run's summary: the suites' counts added up, and the rules the run broke.
 fn summarize(
-    suites: &[Arc<Suite>],
+    suites: &[PlannedSuite],
     results: &[(usize, SuiteResult)],
     settings: &Settings,
     ended: Ended,
@@ -219,7 +220,7 @@ impl Drop for Release<'_, '_> {
 /// The suites waiting to run, handed out in order, except that a suite whose `exclusive`
 /// resource is held by a running suite waits for it while later suites go ahead.
 struct SuiteQueue<'a> {
-    suites: &'a [Arc<Suite>],
+    suites: &'a [PlannedSuite],
     state: Mutex<QueueState<'a>>,
     released: Condvar,
 }
@@ -230,7 +231,7 @@ struct QueueState<'a> {
 }
 
 impl<'a> SuiteQueue<'a> {
-    fn new(suites: &'a [Arc<Suite>], order: Vec<usize>) -> Self {
+    fn new(suites: &'a [PlannedSuite], order: Vec<usize>) -> Self {
         Self {
             suites,
             state: Mutex::new(QueueState {

@@ -14,7 +14,7 @@
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::exec::{
@@ -22,7 +22,7 @@ use crate::exec::{
 };
 use crate::http::send;
 use crate::mask::{Masker, MaskingWriter};
-use crate::report::{CheckFailure, Event};
+use crate::report::{CheckFailure, Event, PlannedSuite};
 use crate::suite::{Healthcheck, Probe, Service, Shell, Suite, slug};
 
 use super::sink::EventSink;
@@ -163,7 +163,7 @@ pub(super) fn plan<'a>(
 #[derive(Clone, Copy)]
 pub(super) struct ServiceEvents<'a> {
     pub sink: &'a dyn EventSink,
-    pub suite: &'a Arc<Suite>,
+    pub suite: &'a PlannedSuite,
 }
 
 /// A service that was started.
@@ -197,7 +197,7 @@ pub(super) fn start_all<'a>(
         let since = Instant::now();
         let failed = |message: String| {
             events.sink.emit(Event::ServiceFailed {
-                suite: Arc::clone(events.suite),
+                suite: events.suite.clone(),
                 service: plan.service.name.clone(),
                 after: since.elapsed(),
                 message: message.clone(),
@@ -228,7 +228,7 @@ fn start_one<'a>(
         .start(&plan.request)
         .map_err(|e| StartError::Failed(format!("service `{name}` could not be started: {e}")))?;
     events.sink.emit(Event::ServiceStarted {
-        suite: Arc::clone(events.suite),
+        suite: events.suite.clone(),
         service: name.clone(),
         command: plan.command_line.clone(),
         port: plan.port,
@@ -242,7 +242,7 @@ fn start_one<'a>(
     let last = started.last_mut().expect("just pushed");
     match wait_healthy(last, executor, test_dir) {
         Ok(()) => events.sink.emit(Event::ServiceHealthy {
-            suite: Arc::clone(events.suite),
+            suite: events.suite.clone(),
             service: name.clone(),
             after: since.elapsed(),
         }),
@@ -321,7 +321,7 @@ pub(super) fn stop_all(started: Vec<Started<'_>>, events: ServiceEvents<'_>) {
             (None, Err(e)) => format!("unknown status ({e})"),
         };
         events.sink.emit(Event::ServiceStopped {
-            suite: Arc::clone(events.suite),
+            suite: events.suite.clone(),
             service: service.plan.service.name.clone(),
             ran_for: service.since.elapsed(),
             status,

@@ -9,12 +9,11 @@ mod requirements;
 
 use std::cell::RefCell;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Settings;
 use crate::exec::{Environment, Executor};
-use crate::report::{Counts, Event, SkipReason, StepRef, StepResult, SuiteResult};
+use crate::report::{Counts, Event, PlannedSuite, SkipReason, StepRef, StepResult, SuiteResult};
 use crate::suite::{OnFailure, Step, Suite, Template};
 
 use super::services::{self, Ports, ServiceEvents, StartError};
@@ -33,7 +32,7 @@ pub(super) struct SuiteContext<'a> {
 
 /// Runs the selected steps of `suite` and reports every one of them.
 pub(super) fn run_suite(
-    suite: &Arc<Suite>,
+    suite: &PlannedSuite,
     selected: &[bool],
     cx: &SuiteContext<'_>,
 ) -> SuiteResult {
@@ -63,7 +62,7 @@ pub(super) fn run_suite(
                 cx.settings.temp_root.display()
             );
             cx.sink.emit(Event::SuiteStarted {
-                suite: Arc::clone(suite),
+                suite: suite.clone(),
                 test_dir: cx.settings.temp_root.clone(),
             });
             run.fail_setup(selected, &message);
@@ -71,7 +70,7 @@ pub(super) fn run_suite(
         }
     };
     cx.sink.emit(Event::SuiteStarted {
-        suite: Arc::clone(suite),
+        suite: suite.clone(),
         test_dir: test_dir.path().to_owned(),
     });
 
@@ -91,7 +90,7 @@ pub(super) fn run_suite(
 }
 
 struct SuiteRun<'a> {
-    suite: &'a Arc<Suite>,
+    suite: &'a PlannedSuite,
     cx: &'a SuiteContext<'a>,
     counts: Counts,
     leaked_processes: usize,
@@ -206,7 +205,7 @@ impl<'a> SuiteRun<'a> {
                 .expand(|name| env.get_str(name))
                 .map_or_else(|_| note.source().to_owned(), |text| text.into_owned());
             self.cx.sink.emit(Event::Note {
-                suite: Arc::clone(self.suite),
+                suite: self.suite.clone(),
                 text,
             });
         }
@@ -231,7 +230,7 @@ impl<'a> SuiteRun<'a> {
             && self.section != Some(section)
         {
             self.cx.sink.emit(Event::SectionStarted {
-                suite: Arc::clone(self.suite),
+                suite: self.suite.clone(),
                 section: section.to_owned(),
             });
         }
@@ -267,7 +266,7 @@ impl<'a> SuiteRun<'a> {
         }
         self.leaked_processes += result.leaked_processes;
         self.cx.sink.emit(Event::StepFinished {
-            suite: Arc::clone(self.suite),
+            suite: self.suite.clone(),
             index,
             step: StepRef::new(self.suite, index),
             setup,
@@ -284,7 +283,7 @@ impl<'a> SuiteRun<'a> {
                 path.display()
             );
             self.cx.sink.emit(Event::Note {
-                suite: Arc::clone(self.suite),
+                suite: self.suite.clone(),
                 text,
             });
         }
@@ -296,7 +295,7 @@ impl<'a> SuiteRun<'a> {
             skipped_because: self.skipped_because,
         };
         self.cx.sink.emit(Event::SuiteFinished {
-            suite: Arc::clone(self.suite),
+            suite: self.suite.clone(),
             result: result.clone(),
         });
         result

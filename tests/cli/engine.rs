@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use smoke_runner::engine::{self, RunPlan};
 use smoke_runner::exec::Interrupts;
-use smoke_runner::report::Event;
+use smoke_runner::report::{Event, HumanOptions, HumanReporter, JsonReporter, JunitReporter};
 use smoke_runner::scheduler::{Fanout, Subscriber};
 
 use crate::support::{StopOnDrop, TestEnv, smoke_runner};
@@ -254,4 +254,103 @@ fn two_runs_in_one_process_each_with_its_own_cancellation() {
         text_b.contains("[redacted:SECRET_B]") && text_b.contains(SECRET_A),
         "{text_b}"
     );
+}
+
+/// Regression: events named suites by their file and name, so one suite asked for twice in a
+/// run (as `serve` does for `["a", "b", "a"]`) ran twice at once, but JUnit and the history
+/// merged the two into one suite and the human report mixed their lines under one heading.
+#[test]
+fn one_suite_twice_in_a_run_is_two_suites_in_every_report() {
+    let env = TestEnv::new();
+    let meeting = env.path().join("meeting");
+    std::fs::create_dir(&meeting).unwrap();
+    // Each copy's first step waits until both copies are in it: they run at once.
+    let suite = format!(
+        r#"
+name = "twice"
+
+[[step]]
+name = "meet"
+sh = "touch '{meeting}'/$$; until [ $(ls '{meeting}' | wc -l) -ge 2 ]; do sleep 0.05; done"
+timeout = "60s"
+
+[[step]]
+name = "after"
+sh = "true"
+"#,
+        meeting = meeting.display()
+    );
+    let env = env.suite("twice", &suite);
+    let file = env.path().join("suites/twice.toml");
+    let mut suites = smoke_runner::suite::load_paths(&[file]).unwrap();
+    suites.push(suites[0].clone());
+    let selection = smoke_runner::scheduler::Selection::all(&suites);
+    let mut settings = smoke_runner::config::Settings::new();
+    settings.jobs = 2;
+    settings.log_dir = None;
+    let plan = RunPlan::new(suites, selection, settings);
+    assert_eq!(
+        plan.suites.iter().map(|s| s.id().0).collect::<Vec<_>>(),
+        [0, 1]
+    );
+
+    let out = |name: &str| std::fs::File::create(env.path().join(name)).unwrap();
+    let mut reports = Fanout::new();
+    reports.add("JUnit", JunitReporter::new(out("junit.xml")));
+    reports.add("JSON", JsonReporter::new(out("events.jsonl")));
+    let options = HumanOptions {
+        color: false,
+        verbose: false,
+    };
+    reports.add("human", HumanReporter::new(out("human.txt"), options));
+    let outcome = engine::start(plan, reports, Interrupts::new().unwrap())
+        .unwrap()
+        .wait();
+    assert!(outcome.summary.success(), "{:?}", outcome.summary);
+    assert_eq!(outcome.summary.counts.passed, 4);
+
+    let read = |name: &str| std::fs::read_to_string(env.path().join(name)).unwrap();
+    let junit = read("junit.xml");
+    assert_eq!(
+        junit
+            .matches(r#"<testsuite name="twice" tests="2""#)
+            .count(),
+        2,
+        "{junit}"
+    );
+    // Every suite event names its suite by id; each copy has its own start, steps and end.
+    let mut per_id = std::collections::BTreeMap::<u64, Vec<String>>::new();
+    for line in read("events.jsonl").lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        if let Some(suite) = event.get("suite") {
+            assert_eq!(suite["name"], "twice");
+            let id = suite["id"].as_u64().expect("a suite id");
+            let kind = event["event"].as_str().unwrap().to_owned();
+            per_id.entry(id).or_default().push(kind);
+        }
+    }
+    let expected = [
+        "suite_started",
+        "step_started",
+        "step_finished",
+        "step_started",
+        "step_finished",
+        "suite_finished",
+    ];
+    assert_eq!(per_id.keys().copied().collect::<Vec<_>>(), [0, 1]);
+    assert!(
+        per_id.values().all(|kinds| kinds == &expected),
+        "{per_id:?}"
+    );
+    // The human report shows each copy whole under its own heading.
+    let human = read("human.txt");
+    let lines: Vec<&str> = human
+        .lines()
+        .filter(|line| line.starts_with("✓ ") || *line == "=== Suite twice ===")
+        .collect();
+    assert_eq!(lines.len(), 6, "{human}");
+    for copy in lines.chunks(3) {
+        assert!(copy[1].starts_with("✓ meet"), "{human}");
+        assert!(copy[2].starts_with("✓ after"), "{human}");
+    }
 }

@@ -11,23 +11,7 @@
 use std::collections::VecDeque;
 use std::io::{self, BufWriter, Write};
 
-use std::path::PathBuf;
-
 use crate::report::SuiteId;
-
-/// A running suite's id, kept between its events (see [`SuiteId`]: its file and name, so two
-/// suite files with the same name stay apart).
-#[derive(Debug, PartialEq, Eq)]
-struct HeldId {
-    file: Option<PathBuf>,
-    name: String,
-}
-
-impl HeldId {
-    fn is(&self, id: SuiteId<'_>) -> bool {
-        self.file.as_deref() == id.file && self.name == id.name
-    }
-}
 
 /// The output, plus the held text and reporter state `S` of each running suite.
 pub(super) struct GroupedOutput<W: Write, S> {
@@ -37,7 +21,7 @@ pub(super) struct GroupedOutput<W: Write, S> {
 }
 
 struct RunningSuite<S> {
-    id: HeldId,
+    id: SuiteId,
     /// Text written while in the background; empty for the foreground.
     held: Vec<u8>,
     finished: bool,
@@ -68,16 +52,13 @@ impl<W: Write, S: Default> GroupedOutput<W, S> {
     }
 
     /// Where `id`'s text goes, registering the suite (last in start order) on first sight.
-    pub(super) fn suite(&mut self, id: SuiteId<'_>) -> SuiteTarget<'_, S> {
+    pub(super) fn suite(&mut self, id: SuiteId) -> SuiteTarget<'_, S> {
         // A linear scan: at most `--jobs` suites run at once.
-        let (index, is_new) = match self.running.iter().position(|suite| suite.id.is(id)) {
+        let (index, is_new) = match self.running.iter().position(|suite| suite.id == id) {
             Some(index) => (index, false),
             None => {
                 self.running.push_back(RunningSuite {
-                    id: HeldId {
-                        file: id.file.map(ToOwned::to_owned),
-                        name: id.name.to_owned(),
-                    },
+                    id,
                     held: Vec::new(),
                     finished: false,
                     state: S::default(),
@@ -101,8 +82,8 @@ impl<W: Write, S: Default> GroupedOutput<W, S> {
     /// Marks `id` finished. When it is the foreground, writes out the held text of the suites
     /// that follow it, up to and including the first one still running, which becomes the
     /// foreground.
-    pub(super) fn finish(&mut self, id: SuiteId<'_>) -> io::Result<()> {
-        match self.running.iter().position(|suite| suite.id.is(id)) {
+    pub(super) fn finish(&mut self, id: SuiteId) -> io::Result<()> {
+        match self.running.iter().position(|suite| suite.id == id) {
             None => Ok(()),
             Some(0) => {
                 self.running.pop_front();

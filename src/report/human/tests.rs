@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::*;
-use crate::report::{Actual, CheckFailure, CheckKind, CheckSubject, Counts, StepRef};
+use crate::report::{
+    Actual, CheckFailure, CheckKind, CheckSubject, Counts, PlannedSuite, StepRef, SuiteId,
+};
 use crate::suite::{Action, Budgets, ExpectedStatus, OnFailure, Step, Template};
 
 /// 2026-01-21 14:30:00 UTC.
@@ -40,8 +42,11 @@ fn step(name: &str, section: Option<&str>) -> Step {
     }
 }
 
-fn suite(name: &str, steps: Vec<Step>) -> Arc<Suite> {
-    Arc::new(Suite {
+/// A suite with an id of its own, as a run's plan would give it.
+fn suite(name: &str, steps: Vec<Step>) -> PlannedSuite {
+    static NEXT_ID: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let id = SuiteId(NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let suite = Arc::new(Suite {
         name: name.to_owned(),
         slug: name.to_lowercase(),
         description: None,
@@ -62,7 +67,8 @@ fn suite(name: &str, steps: Vec<Step>) -> Arc<Suite> {
         tags: Vec::new(),
         steps,
         closing_notes: Vec::new(),
-    })
+    });
+    PlannedSuite::new(id, suite)
 }
 
 fn run_start(suites: usize, steps: usize, jobs: usize, env_file: EnvFileStatus) -> RunStart {
@@ -173,10 +179,10 @@ fn index_of(suite: &Suite, step: &Step) -> usize {
         .expect("a step of the suite")
 }
 
-fn started(suite: &Arc<Suite>, step: &Step, command_line: &str) -> Event {
+fn started(suite: &PlannedSuite, step: &Step, command_line: &str) -> Event {
     let index = index_of(suite, step);
     Event::StepStarted {
-        suite: Arc::clone(suite),
+        suite: PlannedSuite::clone(suite),
         index,
         step: StepRef::new(suite, index),
         setup: false,
@@ -186,10 +192,10 @@ fn started(suite: &Arc<Suite>, step: &Step, command_line: &str) -> Event {
     }
 }
 
-fn finished(suite: &Arc<Suite>, step: &Step, result: &StepResult) -> Event {
+fn finished(suite: &PlannedSuite, step: &Step, result: &StepResult) -> Event {
     let index = index_of(suite, step);
     Event::StepFinished {
-        suite: Arc::clone(suite),
+        suite: PlannedSuite::clone(suite),
         index,
         step: StepRef::new(suite, index),
         setup: false,
@@ -199,9 +205,9 @@ fn finished(suite: &Arc<Suite>, step: &Step, result: &StepResult) -> Event {
 
 const TEST_DIR: &str = "/tmp/smoke-plans";
 
-fn suite_started(suite: &Arc<Suite>) -> Event {
+fn suite_started(suite: &PlannedSuite) -> Event {
     Event::SuiteStarted {
-        suite: Arc::clone(suite),
+        suite: PlannedSuite::clone(suite),
         test_dir: TEST_DIR.into(),
     }
 }
@@ -231,7 +237,7 @@ fn passing_run() {
         Event::RunStarted(start.clone()),
         suite_started(&plans),
         Event::SectionStarted {
-            suite: Arc::clone(&plans),
+            suite: PlannedSuite::clone(&plans),
             section: "Plan Management".into(),
         },
         started(&plans, create, &results[0].command_line),
@@ -239,13 +245,13 @@ fn passing_run() {
         started(&plans, current, &results[1].command_line),
         finished(&plans, current, &results[1]),
         Event::SectionStarted {
-            suite: Arc::clone(&plans),
+            suite: PlannedSuite::clone(&plans),
             section: "Context Management".into(),
         },
         started(&plans, load, &results[2].command_line),
         finished(&plans, load, &results[2]),
         Event::SuiteFinished {
-            suite: Arc::clone(&plans),
+            suite: PlannedSuite::clone(&plans),
             result: suite_done.clone(),
         },
         Event::RunFinished(end.clone()),
@@ -361,7 +367,7 @@ fn multi_line_values_stay_inside_their_block() {
         Event::StepStarted {
             index: 0,
             setup: false,
-            suite: Arc::clone(&shell),
+            suite: PlannedSuite::clone(&shell),
             step: StepRef::new(&shell, 0),
             command_line: result.command_line.clone(),
             timeout: Duration::from_millis(1500),
@@ -430,7 +436,7 @@ fn timeout_names_the_deadline() {
         Event::StepStarted {
             index: 0,
             setup: false,
-            suite: Arc::clone(&slow),
+            suite: PlannedSuite::clone(&slow),
             step: StepRef::new(&slow, 0),
             command_line: result.command_line.clone(),
             timeout: Duration::from_millis(500),
@@ -569,7 +575,7 @@ fn kept_test_dir_is_named_after_the_suite_and_in_the_summary() {
         suite_started(&plans),
         finished(&plans, &plans.steps[0], &result),
         Event::SuiteFinished {
-            suite: Arc::clone(&plans),
+            suite: PlannedSuite::clone(&plans),
             result: suite_done.clone(),
         },
         Event::RunFinished(end.clone()),
@@ -649,8 +655,8 @@ fn parallel_suites_are_grouped_in_start_order() {
     let ok = passed("true", 10);
     let done = suite_result(counts(1, 0, 0, 0), None);
     let end = summary(counts(5, 0, 0, 0));
-    let suite_done = |suite: &Arc<Suite>| Event::SuiteFinished {
-        suite: Arc::clone(suite),
+    let suite_done = |suite: &PlannedSuite| Event::SuiteFinished {
+        suite: PlannedSuite::clone(suite),
         result: done.clone(),
     };
     let output = render(&[
@@ -795,7 +801,7 @@ fn render_everything(color: bool) -> String {
             Event::RunStarted(start.clone()),
             suite_started(&all),
             Event::SectionStarted {
-                suite: Arc::clone(&all),
+                suite: PlannedSuite::clone(&all),
                 section: "Everything".into(),
             },
             started(&all, &all.steps[0], "true"),
@@ -804,7 +810,7 @@ fn render_everything(color: bool) -> String {
             finished(&all, &all.steps[2], &hang),
             finished(&all, &all.steps[3], &skip),
             Event::SuiteFinished {
-                suite: Arc::clone(&all),
+                suite: PlannedSuite::clone(&all),
                 result: done.clone(),
             },
             Event::RunFinished(end.clone()),

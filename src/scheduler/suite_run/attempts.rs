@@ -4,7 +4,6 @@
 //! the same for all.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::exec::{CapturedOutput, Environment};
@@ -90,7 +89,7 @@ impl SuiteRun<'_> {
         let mut attempt = 1;
         loop {
             self.cx.sink.emit(Event::StepStarted {
-                suite: Arc::clone(self.suite),
+                suite: self.suite.clone(),
                 index,
                 step: StepRef::new(self.suite, index),
                 setup,

@@ -3,11 +3,10 @@
 //! [`Event::RequirementChecked`].
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::exec::{Environment, StreamSelector, Termination, find_program};
-use crate::report::{Event, SkipReason};
+use crate::report::{Event, PlannedSuite, SkipReason};
 use crate::suite::{Requirement, Suite, Template};
 
 use super::super::fixture_copy::CopyError;
@@ -29,7 +28,7 @@ pub(super) enum Setup {
 /// steps will look programs up: in the suite's environment, from the test dir; check commands
 /// run there too, within the suite's timeout.
 pub(super) fn prepare_suite(
-    suite: &Arc<Suite>,
+    suite: &PlannedSuite,
     cx: &SuiteContext<'_>,
     test_dir: &TestDir,
 ) -> Result<Setup, String> {
@@ -95,14 +94,14 @@ struct Checked {
 
 impl Checked {
     /// The event saying so; `missing` is why the requirement is not met, if it is not.
-    fn event(self, suite: &Arc<Suite>, missing: Option<&SkipReason>) -> Event {
+    fn event(self, suite: &PlannedSuite, missing: Option<&SkipReason>) -> Event {
         let reason = missing.map(|reason| match reason {
             SkipReason::RequirementNotMet { reason, .. } => reason.clone(),
             SkipReason::MissingRequirement(_) => "not found on PATH".to_owned(),
             other => other.to_string(),
         });
         Event::RequirementChecked {
-            suite: Arc::clone(suite),
+            suite: suite.clone(),
             requirement: self.shown,
             command: self.command,
             met: missing.is_none(),
