@@ -1,10 +1,11 @@
 //! What every report shows under a failed or timed-out step, as one value: the human report,
-//! libtest's `---- name stdout ----` block and JUnit's `<failure>` text render the same fields,
-//! rounded the same way, each in its own layout. A field added here reaches all of them.
+//! libtest's `---- name stdout ----` block, JUnit's `<failure>` text and TAP's YAML diagnostics
+//! render the same fields, rounded the same way, each in its own layout. A field added here
+//! reaches all of them.
 
 use std::time::Duration;
 
-use super::{CompactDuration, ExitStatus, StepResult};
+use super::{CheckFailure, CompactDuration, ExitStatus, StepResult};
 use crate::suite::Step;
 
 /// One labelled line of the details.
@@ -45,6 +46,22 @@ impl DetailField {
             Self::Log => "log:",
         }
     }
+
+    /// The key in reports that write fields as keys (TAP's YAML): `command`, `test_dir`. One
+    /// key per field; checks, which may be several, are `check` each.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Command => "command",
+            Self::Status => "status",
+            Self::Duration => "duration",
+            Self::Attempts => "attempts",
+            Self::Check => "check",
+            Self::Env => "env",
+            Self::Leftovers => "leaked",
+            Self::TestDir => "test_dir",
+            Self::Log => "log",
+        }
+    }
 }
 
 /// The details of a failed step: labelled fields in the order reports print them (empty ones
@@ -52,6 +69,9 @@ impl DetailField {
 #[derive(Debug, Clone)]
 pub struct FailureDetails<'a> {
     fields: Vec<(DetailField, String)>,
+    /// The failed checks the [`DetailField::Check`] fields describe, in the same order, for
+    /// reports that show a check's parts (subject, expected, actual) apart.
+    pub checks: &'a [CheckFailure],
     /// The output's last lines (empty when there was none).
     pub output_tail: &'a str,
 }
@@ -94,6 +114,7 @@ impl<'a> FailureDetails<'a> {
         }
         Self {
             fields,
+            checks: &result.failures,
             output_tail: &result.output_tail,
         }
     }

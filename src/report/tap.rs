@@ -3,10 +3,12 @@
 //! One test point per selected step, numbered in the order steps finish (suites running in
 //! parallel interleave, and TAP numbers are an order, not an identity; the description is the
 //! step's test name). The plan `1..N` comes last, when the number is known even after an
-//! interrupt. Failures carry a YAML diagnostic block (`message`, `severity`, `at`, the failed
-//! checks, the exit status, the output tail); skipped steps are `ok … # SKIP reason`; flaky steps
-//! are `ok` with their attempts in a diagnostic block, degraded ones `ok` with their time beside
-//! their `warn_duration` (`severity: warn`). Setup steps are not test points, so the
+//! interrupt. Failures carry a YAML diagnostic block (`message`, `severity`, `at`, then the
+//! [`FailureDetails`] every report shows: command, status, duration, attempts, the failed
+//! checks, env changes, leftovers, test dir, log; the output tail, the command that reproduces
+//! it); skipped steps are `ok … # SKIP reason`; flaky steps are `ok` with their attempts in a
+//! diagnostic block, degraded ones `ok` with their time beside their `warn_duration`
+//! (`severity: warn`). Setup steps are not test points, so the
 //! counts equal the summary's. Rules that fail the run without a failing step are comments; an
 //! interrupted run ends with `Bail out!`.
 //!
@@ -17,7 +19,8 @@ use std::fmt::Write as _;
 use std::io::{self, BufWriter, Write};
 
 use super::{
-    Actual, CheckFailure, CheckSubject, DegradedNote, Event, StepResult, Summary, Verdict,
+    Actual, CheckFailure, CheckSubject, DegradedNote, DetailField, Event, FailureDetails,
+    StepResult, Summary, Verdict,
 };
 use super::{Reporter, reproduce_command};
 use crate::suite::{Step, Suite};
@@ -117,7 +120,9 @@ fn one_line(text: &str) -> String {
         .collect()
 }
 
-/// The YAML block of a failed step.
+/// The YAML block of a failed step: its message and place, then the step's
+/// [`FailureDetails`] (the fields every report shows, each under its key; the checks as one
+/// list with their parts), the output's last lines, and the command that re-runs it.
 fn failure_block(text: &mut String, suite: &Suite, step: &Step, result: &StepResult) {
     let message = match (&result.verdict, result.failures.first()) {
         (Verdict::TimedOut, _) | (_, None) => result.status.to_string(),
@@ -135,33 +140,27 @@ fn failure_block(text: &mut String, suite: &Suite, step: &Step, result: &StepRes
             location.line
         );
     }
-    if !result.command_line.is_empty() {
-        field(text, "command", &result.command_line);
-    }
-    field(text, "status", &result.status.to_string());
-    let _ = writeln!(text, "  duration_ms: {}", result.duration.as_millis());
-    let _ = writeln!(text, "  attempts: {}", result.attempts);
-    if !result.failures.is_empty() {
-        text.push_str("  failures:\n");
-        for failure in &result.failures {
-            check_item(text, failure);
+    let details = FailureDetails::new(step, result);
+    let mut checks_written = false;
+    for (detail, value) in details.fields() {
+        match detail {
+            DetailField::Check if checks_written => {}
+            DetailField::Check => {
+                checks_written = true;
+                text.push_str("  failures:\n");
+                for failure in details.checks {
+                    check_item(text, failure);
+                }
+            }
+            _ => field(text, detail.key(), value),
         }
     }
-    if result.leaked_processes > 0 {
-        let _ = writeln!(text, "  leaked_processes: {}", result.leaked_processes);
-    }
-    let tail: Vec<&str> = result.output_tail.lines().collect();
+    let tail: Vec<&str> = details.output_tail.lines().collect();
     if !tail.is_empty() {
         text.push_str("  output:\n");
         for line in tail {
             let _ = writeln!(text, "    - {}", quoted(line));
         }
-    }
-    if let Some(dir) = &result.test_dir {
-        field(text, "test_dir", &dir.display().to_string());
-    }
-    if let Some(log) = result.log_place() {
-        field(text, "log", &log);
     }
     if let Some(command) = reproduce_command(suite, step) {
         field(text, "reproduce", &command);
