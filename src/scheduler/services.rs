@@ -125,7 +125,7 @@ pub(super) fn plan<'a>(
     suite: &'a Suite,
     env: &Environment,
     ports: &Ports,
-    log_dir: &Path,
+    (log_dir, masker): (&Path, &Masker),
     kill_grace: Duration,
 ) -> Result<Vec<Plan<'a>>, String> {
     suite
@@ -142,7 +142,7 @@ pub(super) fn plan<'a>(
             let (request, command_line) =
                 command_request(&service.command, suite.shell.as_ref(), &env, log_dir)
                     .map_err(problem)?;
-            let log = log_dir.join(format!("{}.service.log", slug(&service.name)));
+            let log = log_dir.join(format!("{}.service.log", log_name(service, masker)));
             Ok(Plan {
                 service,
                 shell: suite.shell.as_ref(),
@@ -346,7 +346,7 @@ pub(super) fn save_logs(
         let Ok(mut raw) = std::fs::File::open(&plan.log) else {
             continue;
         };
-        let target = dir.join(format!("service-{}.log", slug(&plan.service.name)));
+        let target = dir.join(format!("service-{}.log", log_name(plan.service, masker)));
         let mut copy = || -> std::io::Result<()> {
             std::fs::create_dir_all(&dir)?;
             let file = std::io::BufWriter::new(std::fs::File::create(&target)?);
@@ -356,6 +356,13 @@ pub(super) fn save_logs(
         };
         let _ = copy();
     }
+}
+
+/// The part of `service`'s log file names that names it: its name masked, then made a slug.
+/// File names reach reports (failure messages, the kept test dir, the log folder), so a
+/// secret in a service's name must not become one.
+fn log_name(service: &Service, masker: &Masker) -> String {
+    slug(&masker.mask(&service.name))
 }
 
 /// The failure message: what happened, the command, the log's last lines, the last check.

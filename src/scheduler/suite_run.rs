@@ -112,8 +112,9 @@ impl<'a> SuiteRun<'a> {
         if self.suite.services.is_empty() {
             return self.steps(selected, env, test_dir, &mut []);
         }
-        let kill_grace = self.cx.settings.kill_grace;
-        let plans = match services::plan(self.suite, env, ports, test_dir, kill_grace) {
+        let settings = self.cx.settings;
+        let logs = (test_dir, &settings.masker);
+        let plans = match services::plan(self.suite, env, ports, logs, settings.kill_grace) {
             Ok(plans) => plans,
             Err(message) => return self.fail_setup(selected, &message),
         };
@@ -129,7 +130,6 @@ impl<'a> SuiteRun<'a> {
             Err(StartError::Interrupted) => self.skip_all(selected, SkipReason::Interrupted),
         }
         services::stop_all(started, events);
-        let settings = self.cx.settings;
         services::save_logs(
             &plans,
             settings.log_dir.as_deref(),

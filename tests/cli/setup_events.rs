@@ -308,3 +308,60 @@ fn the_history_keeps_each_suites_setup_live_and_imported() {
         "{text}"
     );
 }
+
+/// Every path under `dir`, files and folders, recursively.
+fn paths_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            paths.extend(paths_under(&path));
+        }
+        paths.push(path);
+    }
+    paths
+}
+
+/// Regression: a service's log files were named after its name unmasked, so a secret in the
+/// name reached the kept test dir, the log folder and the failure messages that show the path.
+#[test]
+fn a_secret_in_a_service_name_never_names_its_log_files() {
+    let env = TestEnv::new()
+        .suite("ready", READY)
+        .env("SMOKE_TEST_TOKEN", TOKEN);
+    let output = env.run(&[
+        "--no-history",
+        "--keep-temp",
+        "--log-dir",
+        "logs",
+        "--redact",
+        "SMOKE_TEST_TOKEN",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let paths: Vec<String> = paths_under(env.path())
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    // File names are slugs: the secret's `-` become `_`.
+    let slugged = TOKEN.replace('-', "_");
+    let leaked: Vec<&String> = (paths.iter())
+        .filter(|p| p.contains(TOKEN) || p.contains(&slugged))
+        .collect();
+    assert!(leaked.is_empty(), "{leaked:#?}");
+    // Both logs are there, named after the masked name.
+    let named = |suffix: &str| {
+        paths
+            .iter()
+            .filter(|path| path.ends_with(suffix))
+            .collect::<Vec<_>>()
+    };
+    let raw = named("/api_redacted_smoke_test_token_.service.log");
+    let saved = named("/service-api_redacted_smoke_test_token_.log");
+    assert_eq!((raw.len(), saved.len()), (1, 1), "{paths:#?}");
+    assert!(raw[0].contains("/tmp/plandex-ready-"), "{raw:?}");
+    let saved_text = std::fs::read_to_string(saved[0]).unwrap();
+    assert!(
+        saved_text.contains("serving [redacted:SMOKE_TEST_TOKEN]"),
+        "{saved_text}"
+    );
+}
