@@ -169,7 +169,7 @@ fn options(args: &ImportArgs, source: &str, target: &Path) -> ImportOptions {
     };
     let mut libraries = Vec::new();
     for line in sources::sourced(source) {
-        let texts = [source];
+        let texts = [(source, script_dir.as_path())];
         // What cannot be found here is named by the translation, at the script's line.
         let Some(path) = reader.find(&line, &script_dir, &texts).ok() else {
             continue;
@@ -179,7 +179,12 @@ fn options(args: &ImportArgs, source: &str, target: &Path) -> ImportOptions {
         };
         let mut included = Vec::new();
         let mut chain = vec![canonical(&path)];
-        reader.follow(&path, &text, &[source, &text], &mut chain, &mut included);
+        let lib_dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let texts = [
+            (source, script_dir.as_path()),
+            (text.as_str(), lib_dir.as_path()),
+        ];
+        reader.follow(&path, &text, &texts, &mut chain, &mut included);
         let path_for_steps = relative(&cwd, &path).display().to_string();
         libraries.push((
             line.written,
@@ -216,7 +221,12 @@ struct LibraryReader<'a> {
 
 impl LibraryReader<'_> {
     /// The file a `source` line in a file of `this_dir` reads, given what `texts` set before.
-    fn find(&self, line: &Sourced, this_dir: &Path, texts: &[&str]) -> Result<PathBuf, String> {
+    fn find(
+        &self,
+        line: &Sourced,
+        this_dir: &Path,
+        texts: &[(&str, &Path)],
+    ) -> Result<PathBuf, String> {
         let env = |name: &str| std::env::var(name).ok();
         let places = Places {
             cwd: self.cwd,
@@ -245,7 +255,7 @@ impl LibraryReader<'_> {
         &mut self,
         path: &Path,
         text: &str,
-        texts: &[&str],
+        texts: &[(&str, &Path)],
         chain: &mut Vec<PathBuf>,
         included: &mut Vec<String>,
     ) {
@@ -283,8 +293,9 @@ impl LibraryReader<'_> {
                 }
             };
             chain.push(key);
-            let mut deeper: Vec<&str> = texts.to_vec();
-            deeper.push(&child);
+            let child_dir = found.parent().unwrap_or(Path::new("/")).to_path_buf();
+            let mut deeper: Vec<(&str, &Path)> = texts.to_vec();
+            deeper.push((&child, &child_dir));
             self.follow(&found, &child, &deeper, chain, included);
             chain.pop();
             included.push(child);

@@ -77,18 +77,19 @@ fn settings(args: &ImportArgs) -> Result<Settings, String> {
 /// Both runs, compared.
 fn check(args: &ImportArgs, settings: Settings) -> Result<Vec<Row>, String> {
     let source = super::import::read_script(&args.script)?;
+    // The import also says which functions report failures, for the script's run.
+    let (imported, fresh) = super::import::translate(args)?;
     let suite = match &args.suite {
         Some(path) => load_file(path).map_err(|e| e.to_string())?,
         None => {
-            let (imported, suite) = super::import::translate(args)?;
             if let Some(path) = &args.output {
                 std::fs::write(path, &imported.toml)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             }
-            suite
+            fresh
         }
     };
-    let script = run_script(args, &source, &settings)?;
+    let script = run_script(args, &source, &imported.reporters, &settings)?;
     let checks = run_suite(suite, settings)?;
     Ok(compare(&script, &checks))
 }
@@ -97,6 +98,7 @@ fn check(args: &ImportArgs, settings: Settings) -> Result<Vec<Row>, String> {
 fn run_script(
     args: &ImportArgs,
     source: &str,
+    reporters: &[String],
     settings: &Settings,
 ) -> Result<ScriptVerdicts, String> {
     let scratch = tempfile::Builder::new()
@@ -104,7 +106,7 @@ fn run_script(
         .tempdir_in(&settings.temp_root)
         .map_err(|e| format!("cannot make a temp dir for the script: {e}"))?;
     let bats = is_bats(source);
-    let request = script_request(args, bats, scratch.path(), settings)?;
+    let request = script_request(args, bats, scratch.path(), reporters, settings)?;
     let program = request.program.to_string_lossy().into_owned();
     let outcome = Executor::new()
         .run(&request)
@@ -143,11 +145,13 @@ fn run_script(
 }
 
 /// How the script runs: `bats --tap FILE`, or `bash FILE ARGS` with the instrument loaded
-/// (written to `scratch`), from the current folder, with `TMPDIR` in `scratch`.
+/// (written to `scratch`, told the script's path and the failure reporters to watch), from
+/// the current folder, with `TMPDIR` in `scratch`.
 fn script_request(
     args: &ImportArgs,
     bats: bool,
     scratch: &Path,
+    reporters: &[String],
     settings: &Settings,
 ) -> Result<ExecRequest, String> {
     let mut env = settings.env.clone();
@@ -161,6 +165,8 @@ fn script_request(
         std::fs::write(&instrument, INSTRUMENT)
             .map_err(|e| format!("cannot write {}: {e}", instrument.display()))?;
         env.set("BASH_ENV", &instrument);
+        env.set("__SMOKE_SCRIPT", &args.script);
+        env.set("__SMOKE_REPORTERS", reporters.join(" "));
         let bash = ["--noprofile", "--norc"].map(OsString::from);
         (
             "bash",

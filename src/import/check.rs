@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::script::statements;
+use super::script::{Kind, statements};
 
 /// The bash file loaded before the script (`BASH_ENV`): see the module docs.
 pub const INSTRUMENT: &str = include_str!("check/instrument.bash");
@@ -46,7 +46,10 @@ impl fmt::Display for Verdict {
 pub struct LineRecord {
     /// Why the line is judged failed (empty: it passed).
     pub failures: Vec<String>,
-    /// It printed a line that reads like a check's report (passed or failed).
+    /// Of those, the non-zero statuses it left (no verdict when the next statement reads `$?`).
+    pub statuses: Vec<String>,
+    /// It printed a line that reads like a check's report (passed or failed), or called a
+    /// failure reporter.
     pub reported: bool,
 }
 
@@ -55,6 +58,9 @@ pub struct LineRecord {
 pub struct ScriptVerdicts {
     /// Each line that ran, by line number.
     pub lines: BTreeMap<usize, LineRecord>,
+    /// For a line inside one of the script's functions, the lines its function was called
+    /// from (and those called from), each time it ran.
+    pub callers: BTreeMap<usize, Vec<usize>>,
 }
 
 impl ScriptVerdicts {
@@ -67,9 +73,16 @@ impl ScriptVerdicts {
         }
     }
 
-    /// Why the check at `line` failed, for the report.
-    pub fn why(&self, line: usize) -> Option<&str> {
-        (self.lines.get(&line)?.failures.first()).map(String::as_str)
+    /// Why the check at `line` failed, for the report: the first three reasons.
+    pub fn why(&self, line: usize) -> Option<String> {
+        let failures = &self.lines.get(&line)?.failures;
+        let mut reasons: Vec<&str> = Vec::new();
+        for failure in failures {
+            if !reasons.contains(&failure.as_str()) && reasons.len() < 3 {
+                reasons.push(failure);
+            }
+        }
+        (!reasons.is_empty()).then(|| reasons.join("; "))
     }
 }
 
@@ -80,8 +93,10 @@ const RECORD: &str = "\u{1e}smoke ";
 /// them). A line still running when the output ends (the script was killed) is not judged.
 pub fn script_verdicts(output: &str) -> ScriptVerdicts {
     let mut verdicts = ScriptVerdicts::default();
-    // The line running now, the counter when it started, and what it printed so far.
+    // The line running now, the counter when it started, and what it printed so far; the
+    // lines of the calls it is inside.
     let mut current: Option<(usize, u64)> = None;
+    let mut chain: Vec<usize> = Vec::new();
     let mut chunks = output.split('\u{1e}');
     let mut printed = chunks.next().unwrap_or_default().to_owned();
     for chunk in chunks {
@@ -93,6 +108,18 @@ pub fn script_verdicts(output: &str) -> ScriptVerdicts {
         let (record, after) = rest.split_once('\n').unwrap_or((rest, ""));
         let fields: Vec<&str> = record.split(' ').collect();
         let number = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+        if let ("report", Some(line), Some(name)) = (fields[0], number(1), fields.get(2)) {
+            // Observed, not read from text: the reporter ran while the line was open.
+            if let Some(line) = usize::try_from(line).ok().filter(|l| *l > 0) {
+                let entry = verdicts.lines.entry(line).or_default();
+                entry.reported = true;
+                entry
+                    .failures
+                    .push(format!("called the failure reporter `{name}`"));
+            }
+            printed.push_str(after);
+            continue;
+        }
         let (Some(status), Some(count), Some(flags)) = (number(2), number(3), fields.get(4)) else {
             printed.push_str(&chunk);
             continue;
@@ -103,15 +130,28 @@ pub fn script_verdicts(output: &str) -> ScriptVerdicts {
                 counted: count > counted,
                 ended: fields[0] == "end",
                 // A helper's own status says nothing where the script counts its failures
-                // (assert.sh's `assert` returns 1 after a check that held).
-                status_judges: !(flags.contains('f') && flags.contains('c')),
+                // (assert.sh's `assert` returns 1 after a check that held); nor is it the
+                // line's own while a function it called still runs.
+                status_judges: !(flags.contains('n') || flags.contains('f') && flags.contains('c')),
             };
-            close_line(&mut verdicts, line, &printed, left);
+            close_line(&mut verdicts, line, &printed, left, &chain);
         }
         current = match (fields[0], number(5)) {
             ("line", Some(next)) => usize::try_from(next).ok().map(|n| (n, count)),
             _ => None,
         };
+        chain = (fields.get(6).unwrap_or(&"0").split(','))
+            .filter_map(|c| c.parse::<usize>().ok())
+            .filter(|c| *c > 0)
+            .collect();
+        if let Some((next, _)) = current {
+            let known = verdicts.callers.entry(next).or_default();
+            for caller in &chain {
+                if !known.contains(caller) && *caller != next {
+                    known.push(*caller);
+                }
+            }
+        }
         printed = after.to_owned();
     }
     verdicts
@@ -129,14 +169,43 @@ struct Left {
     status_judges: bool,
 }
 
-/// Records one run of `line`: what it printed and how it was left.
-fn close_line(verdicts: &mut ScriptVerdicts, line: usize, printed: &str, left: Left) {
+/// Records one run of `line`: what it printed and how it was left. A failure other than its
+/// status, and a report, count for the lines of the calls it ran in (`chain`) too: their steps
+/// judge it when the function's lines are not steps of their own.
+fn close_line(
+    verdicts: &mut ScriptVerdicts,
+    line: usize,
+    printed: &str,
+    left: Left,
+    chain: &[usize],
+) {
     if line == 0 {
         return;
     }
     let record = verdicts.lines.entry(line).or_default();
-    for report in printed.lines().map(str::trim_start) {
-        let report = report.trim_start_matches('[');
+    let before = (record.failures.len(), record.reported);
+    judge_line(record, printed, left);
+    let why = (record.failures[before.0..].iter())
+        .find(|f| !record.statuses.contains(f))
+        .cloned();
+    let reported = record.reported && !before.1;
+    for caller in chain.iter().filter(|c| **c != line) {
+        let outer = verdicts.lines.entry(*caller).or_default();
+        outer.reported |= reported;
+        if let Some(why) = &why {
+            let inside = format!("line {line} inside: {why}");
+            if !outer.failures.contains(&inside) {
+                outer.failures.push(inside);
+            }
+        }
+    }
+}
+
+/// What one run of a line printed and how it was left, added to its record.
+fn judge_line(record: &mut LineRecord, printed: &str, left: Left) {
+    for report in printed.lines() {
+        let plain = without_colours(report);
+        let report = plain.trim_start().trim_start_matches(['[', ' ']);
         // TAP: a test marked TODO (a known breakage) or SKIP fails nothing.
         let excused = report.contains("# TODO") || report.contains("# SKIP");
         if excused {
@@ -145,7 +214,7 @@ fn close_line(verdicts: &mut ScriptVerdicts, line: usize, printed: &str, left: L
             record.reported = true;
             record
                 .failures
-                .push(format!("printed `{}`", shorten(report)));
+                .push(format!("printed `{}`", shorten(plain.trim())));
         } else if PASS_REPORTS.iter().any(|p| report.starts_with(p)) {
             record.reported = true;
         }
@@ -157,37 +226,153 @@ fn close_line(verdicts: &mut ScriptVerdicts, line: usize, printed: &str, left: L
     if left.status != 0 && left.ended {
         (record.failures).push(format!("the script ended here with status {}", left.status));
     } else if left.status != 0 && left.status_judges {
-        (record.failures).push(format!("exit status {}", left.status));
+        let why = format!("exit status {}", left.status);
+        record.statuses.push(why.clone());
+        record.failures.push(why);
     }
 }
 
 impl ScriptVerdicts {
     /// The records of the lines of one statement (a command over several lines, a block)
     /// merged into its first line, which the suite's steps are named after: bash reports a
-    /// line inside it.
+    /// line inside it. The statements of the script's functions are statements of their own.
+    /// A statement followed by one that starts by reading `$?` is one check with it, judged
+    /// by what that one makes of the status. A failure inside a function counts for the line
+    /// that called it too (its step, when the function's lines are not steps of their own).
     pub fn by_statement(self, source: &str) -> Self {
-        let spans: Vec<(usize, usize)> = statements(source, 1)
-            .iter()
-            .map(|s| (s.line, s.line + s.text.lines().count().max(1) - 1))
-            .collect();
-        let mut merged = Self::default();
-        for (line, record) in self.lines {
-            let start = spans
+        let mut spans: Vec<Span> = Vec::new();
+        collect_spans(source, 1, &mut spans, 0);
+        let find = |line: usize| {
+            spans
                 .iter()
-                .find(|(first, last)| (*first..=*last).contains(&line))
-                .map_or(line, |(first, _)| *first);
+                .filter(|s| (s.first..=s.last).contains(&line))
+                .min_by_key(|s| s.last - s.first)
+        };
+        let self_callers = self.callers;
+        let mut merged = Self::default();
+        for (line, mut record) in self.lines {
+            let span = find(line);
+            let start = span.map_or(line, |s| s.check);
+            // The status of a statement whose next one reads `$?` is that one's to judge.
+            if span.is_some_and(|s| s.status_read) {
+                record.failures.retain(|f| !record.statuses.contains(f));
+                record.statuses.clear();
+            }
             let into = merged.lines.entry(start).or_default();
             into.failures.extend(record.failures);
+            into.statuses.extend(record.statuses);
             into.reported |= record.reported;
         }
+        merged.callers = (self_callers.into_iter())
+            .map(|(line, callers)| {
+                let at = |l: usize| find(l).map_or(l, |s| s.check);
+                (at(line), callers.into_iter().map(at).collect())
+            })
+            .collect();
         merged
+    }
+
+    /// Every line that called, directly or not, the function `line` is in.
+    pub fn callers_of(&self, line: usize) -> &[usize] {
+        self.callers.get(&line).map_or(&[], Vec::as_slice)
     }
 }
 
+/// The lines of one statement, and the line its check is named after.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    first: usize,
+    last: usize,
+    /// The first line of the check it belongs to: itself, or the statement after it when
+    /// that one reads its `$?` first (`cmd; pass_check $? NAME` is one check, named after
+    /// the line that judges).
+    check: usize,
+    /// The statement after it reads its `$?` first.
+    status_read: bool,
+}
+
+/// The statements of `text` (starting at `first_line`) and of the functions it defines.
+fn collect_spans(text: &str, first_line: usize, spans: &mut Vec<Span>, depth: usize) {
+    let list = statements(text, first_line);
+    let mut previous: Option<usize> = None;
+    for statement in &list {
+        let first = statement.line;
+        let last = first + statement.text.lines().count().max(1) - 1;
+        if let Kind::Function {
+            body, body_line, ..
+        } = &statement.kind
+        {
+            if depth < 8 {
+                collect_spans(body, *body_line, spans, depth + 1);
+            }
+            previous = None;
+            continue;
+        }
+        if matches!(statement.kind, Kind::Comment(_)) {
+            continue;
+        }
+        if let Some(index) = previous.filter(|_| reads_status_first(&statement.text)) {
+            spans[index].status_read = true;
+            spans[index].check = first;
+        }
+        spans.push(Span {
+            first,
+            last,
+            check: first,
+            status_read: false,
+        });
+        previous = Some(spans.len() - 1);
+    }
+}
+
+/// Whether a statement starts by reading `$?` (`if [ "$?" == 0 ]`, `[ $? -eq 1 ] && …`,
+/// `status=$?`).
+pub(crate) fn reads_status_first(text: &str) -> bool {
+    let first = text.trim_start().lines().next().unwrap_or_default();
+    let first = first.split([';', '&', '|']).next().unwrap_or_default();
+    first.contains("$?") || first.contains("${?}")
+}
+
 /// How a line that reports a failed check starts.
-const FAILURE_REPORTS: [&str; 4] = ["FAIL", "not ok", "\u{2717}", "\u{2718}"];
+/// (A fallback: the failure reporters the import knows are watched for when they run.)
+const FAILURE_REPORTS: [&str; 10] = [
+    "FAIL",
+    "not ok",
+    "\u{2717}",
+    "\u{2718}",
+    "\u{2716}",
+    "\u{274c}",
+    "ERROR",
+    "Assertion failed",
+    "assertion failed",
+    "ASSERT:",
+];
 /// How a line that reports a passed check starts.
-const PASS_REPORTS: [&str; 4] = ["PASS", "ok ", "\u{2713}", "\u{2714}"];
+const PASS_REPORTS: [&str; 5] = ["PASS", "ok ", "\u{2713}", "\u{2714}", "\u{2705}"];
+
+/// A printed line without its terminal colour codes (`ESC [ … m` and the like).
+fn without_colours(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameters and intermediates, up to the final byte (`@` to `~`).
+            for next in chars.by_ref() {
+                if ('@'..='~').contains(&next) {
+                    break;
+                }
+            }
+        } else {
+            chars.next();
+        }
+    }
+    out
+}
 
 /// The verdicts of `bats --tap`: each test's `ok N` / `not ok N`, by its line in the file
 /// (`test_lines[N - 1]`). Skipped tests (`# skip`) did not run.
@@ -267,7 +452,7 @@ pub fn compare(script: &ScriptVerdicts, suite: &[SuiteCheck]) -> Vec<Row> {
             name: check.name.clone(),
             script: script.verdict(check.line),
             suite: Some(Verdict::Pass),
-            why: script.why(check.line).map(str::to_owned),
+            why: script.why(check.line),
         });
         row.suite = match (row.suite, check.verdict) {
             (Some(Verdict::Fail), _) | (_, Verdict::Fail) => Some(Verdict::Fail),
@@ -276,7 +461,16 @@ pub fn compare(script: &ScriptVerdicts, suite: &[SuiteCheck]) -> Vec<Row> {
         };
     }
     for (line, record) in &script.lines {
-        if record.reported && !by_line.contains_key(line) {
+        // A line inside a helper whose call the suite judges is judged there.
+        let judged_by_caller =
+            || (script.callers_of(*line).iter()).any(|caller| by_line.contains_key(caller));
+        // A call whose function's lines the suite judges one by one is judged there.
+        let judged_inside = || {
+            (script.callers.iter())
+                .any(|(inner, callers)| callers.contains(line) && by_line.contains_key(inner))
+        };
+        if record.reported && !by_line.contains_key(line) && !judged_by_caller() && !judged_inside()
+        {
             by_line.insert(
                 *line,
                 Row {
@@ -284,7 +478,7 @@ pub fn compare(script: &ScriptVerdicts, suite: &[SuiteCheck]) -> Vec<Row> {
                     name: "(no step of the suite stands for this line)".to_owned(),
                     script: script.verdict(*line),
                     suite: None,
-                    why: script.why(*line).map(str::to_owned),
+                    why: script.why(*line),
                 },
             );
         }
@@ -325,12 +519,111 @@ mod tests {
         let verdicts = script_verdicts(&output);
         assert_eq!(verdicts.verdict(3), Verdict::Pass);
         assert_eq!(verdicts.verdict(4), Verdict::Fail);
-        assert_eq!(verdicts.why(4), Some("printed `FAIL greets (line 4)`"));
+        assert_eq!(
+            verdicts.why(4).as_deref(),
+            Some("printed `FAIL greets (line 4)`")
+        );
         assert_eq!(verdicts.verdict(5), Verdict::Fail);
-        assert_eq!(verdicts.why(5), Some("exit status 1"));
-        assert_eq!(verdicts.why(6), Some("a failure counter went up"));
-        assert_eq!(verdicts.why(7), Some("the script ended here with status 2"));
+        assert_eq!(verdicts.why(5).as_deref(), Some("exit status 1"));
+        assert_eq!(
+            verdicts.why(6).as_deref(),
+            Some("a failure counter went up")
+        );
+        assert_eq!(
+            verdicts.why(7).as_deref(),
+            Some("the script ended here with status 2")
+        );
         assert_eq!(verdicts.verdict(8), Verdict::NotRun);
+    }
+
+    /// Each way a script reports a failed check, one line each: observed (a status, the end
+    /// of a `set -e` script, a watched reporter's call, a counter) or read as a fallback from
+    /// what it printed (`[FAIL]`, `ERROR:`, `✘`, `Assertion failed`, colours around `✖`).
+    #[test]
+    fn every_form_of_a_failed_check() {
+        let output = [
+            record(0, 0, 0, 2),
+            record(2, 1, 0, 3),
+            "[FAIL] sorts\n".to_owned(),
+            record(3, 0, 0, 4),
+            "ERROR: expected 3, got 4\n".to_owned(),
+            record(4, 0, 0, 5),
+            "\u{2718} greets\n".to_owned(),
+            record(5, 0, 0, 6),
+            "Assertion failed: x == y\n".to_owned(),
+            record(6, 0, 0, 7),
+            "\u{1b}[31m\u{2716} adds\u{1b}[00m\n".to_owned(),
+            record(7, 0, 0, 8),
+            "\u{1e}smoke report 8 tap_fail\n".to_owned(),
+            "not ok 3 counts\n".to_owned(),
+            record(8, 0, 0, 9),
+            "--- expected\n+++ actual\n@@ -1 +1 @@\n-a\n+b\n".to_owned(),
+            record(9, 1, 0, 10),
+            record(10, 0, 1, 11),
+            "\u{1b}[32m\u{2714} holds\u{1b}[00m\n".to_owned(),
+            record(11, 0, 1, 12),
+            "\u{1e}smoke end 12 1 1 -\n".to_owned(),
+        ]
+        .concat();
+        let verdicts = script_verdicts(&output);
+        let why = |line| verdicts.why(line).unwrap_or_default();
+        assert_eq!(why(2), "exit status 1");
+        assert_eq!(why(3), "printed `[FAIL] sorts`");
+        assert_eq!(why(4), "printed `ERROR: expected 3, got 4`");
+        assert_eq!(why(5), "printed `\u{2718} greets`");
+        assert_eq!(why(6), "printed `Assertion failed: x == y`");
+        assert_eq!(why(7), "printed `\u{2716} adds`");
+        assert_eq!(
+            why(8),
+            "called the failure reporter `tap_fail`; printed `not ok 3 counts`"
+        );
+        // A diff on its own is no verdict; `diff`'s status is.
+        assert_eq!(why(9), "exit status 1");
+        assert_eq!(why(10), "a failure counter went up");
+        assert_eq!(verdicts.verdict(11), Verdict::Pass);
+        assert!(verdicts.lines[&11].reported);
+        assert_eq!(why(12), "the script ended here with status 1");
+    }
+
+    /// Lines inside the script's own functions are recorded with the lines that called them:
+    /// a helper's report counts for its caller, a status handed to `$?` readers is theirs.
+    #[test]
+    fn helpers_report_for_their_callers_and_status_readers_judge_the_command_before() {
+        let source = "ok() { echo \"PASS $1\"; }\nbad() { echo \"FAIL $1\"; }\n\
+                      true\nok one\nfalse\nif [ $? -eq 1 ]; then ok two; else bad two; fi\n\
+                      test 1 = 2\nbad three\n";
+        let output = [
+            "\u{1e}smoke line 0 0 0 - 3 0\n",
+            "\u{1e}smoke line 3 0 0 - 4 0\n",
+            "\u{1e}smoke line 4 0 0 n 1 4\n",
+            "PASS one\n",
+            "\u{1e}smoke line 1 0 0 f- 4 0\n",
+            "\u{1e}smoke line 4 0 0 f- 5 0\n",
+            "\u{1e}smoke line 5 1 0 - 6 0\n",
+            "\u{1e}smoke line 6 1 0 n 1 6\n",
+            "PASS two\n",
+            "\u{1e}smoke line 1 0 0 f- 6 0\n",
+            "\u{1e}smoke line 6 0 0 f- 7 0\n",
+            "\u{1e}smoke line 7 1 0 - 8 0\n",
+            "\u{1e}smoke line 8 1 0 n 2 8\n",
+            "FAIL three\n",
+            "\u{1e}smoke line 2 0 0 f- 8 0\n",
+            "\u{1e}smoke end 8 0 0 f-\n",
+        ]
+        .concat();
+        let verdicts = script_verdicts(&output).by_statement(source);
+        assert_eq!(verdicts.verdict(4), Verdict::Pass);
+        assert!(verdicts.lines[&4].reported);
+        // `false` then a block reading `$?`: one check, named after the block, that held.
+        assert_eq!(verdicts.verdict(6), Verdict::Pass);
+        assert!(!verdicts.lines.contains_key(&5));
+        assert_eq!(verdicts.callers_of(1), &[4, 6]);
+        // `test 1 = 2` left 1, and `bad three` reported a failure from inside `bad`.
+        assert_eq!(verdicts.why(7).as_deref(), Some("exit status 1"));
+        assert_eq!(
+            verdicts.why(8).as_deref(),
+            Some("line 2 inside: printed `FAIL three`")
+        );
     }
 
     #[test]
@@ -345,8 +638,11 @@ mod tests {
         .concat();
         let verdicts = script_verdicts(&output);
         assert_eq!(verdicts.verdict(2), Verdict::Pass);
-        assert_eq!(verdicts.why(3), Some("exit status 1"));
-        assert_eq!(verdicts.why(4), Some("a failure counter went up"));
+        assert_eq!(verdicts.why(3).as_deref(), Some("exit status 1"));
+        assert_eq!(
+            verdicts.why(4).as_deref(),
+            Some("a failure counter went up")
+        );
     }
 
     #[test]

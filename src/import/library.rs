@@ -97,7 +97,9 @@ pub(crate) fn family(name: &str, body: &str) -> Option<Family> {
         _ => None,
     };
     by_name.or_else(|| {
-        if reads_last_status(body) {
+        if reports_failure(body) {
+            Some(Family::Failure)
+        } else if reads_last_status(body) {
             Some(Family::StatusChecker)
         } else if evals(body, '1') {
             Some(Family::EvalFirst)
@@ -107,6 +109,83 @@ pub(crate) fn family(name: &str, body: &str) -> Option<Family> {
             None
         }
     })
+}
+
+/// Whether a body reports a failed check whenever it is called: it prints a failure report
+/// (`not ok`, `FAIL`, `[FAIL]`, `✗`, `✖`, `✘`, `ERROR`, after colour variables such as `${RED}`)
+/// or adds to a failure count (`TAP_FAIL_COUNT=$((…+1))`, `((failures++))`), and decides
+/// nothing (no `if`, `case`, `&&`, `||`, `[`): `tap_fail`, `log_failure`.
+fn reports_failure(body: &str) -> bool {
+    let code: Vec<&str> = body
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let decides = code.iter().any(|line| {
+        line.split_whitespace().any(|w| {
+            matches!(
+                w,
+                "if" | "case" | "&&" | "||" | "[" | "[[" | "while" | "for"
+            )
+        })
+    });
+    !decides
+        && code
+            .iter()
+            .any(|line| prints_failure(line) || counts_failure(line))
+}
+
+/// `echo "not ok …"`, `printf "${RED}✖ %s…"`: a line printing a failure report.
+fn prints_failure(line: &str) -> bool {
+    let Some(rest) = line
+        .strip_prefix("echo ")
+        .or_else(|| line.strip_prefix("printf "))
+    else {
+        return false;
+    };
+    let mut text = rest.trim_start();
+    while let Some(option) = text.strip_prefix('-').filter(|_| !text.starts_with("--")) {
+        text = option
+            .split_once(char::is_whitespace)
+            .map_or("", |(_, r)| r)
+            .trim_start();
+    }
+    let mut text = text.trim_start_matches(['"', '\'']);
+    // Colour variables before the report: `${RED}`, `$BOLD`, or printf's `%s` for one.
+    loop {
+        if let Some(rest) = text.strip_prefix("%s").or_else(|| text.strip_prefix("%b")) {
+            text = rest;
+        } else if let Some(rest) = text.strip_prefix("${") {
+            text = rest.split_once('}').map_or("", |(_, r)| r);
+        } else if let Some(rest) = text
+            .strip_prefix('$')
+            .filter(|r| r.starts_with(char::is_alphabetic))
+        {
+            text = rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        } else {
+            break;
+        }
+    }
+    let text = text.trim_start_matches(['[', ' ']);
+    [
+        "not ok", "FAIL", "\u{2717}", "\u{2716}", "\u{2718}", "\u{274c}", "ERROR",
+    ]
+    .iter()
+    .any(|marker| text.starts_with(marker))
+}
+
+/// `NAME=$((NAME + 1))`, `((NAME++))`, `let NAME+=1` for a name that counts failures.
+fn counts_failure(line: &str) -> bool {
+    let name: String = line
+        .trim_start_matches(['(', ' '])
+        .trim_start_matches("let ")
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let upper = name.to_ascii_uppercase();
+    let counted =
+        line.contains("++") || line.contains("+=") || line.contains("+ 1") || line.contains("+1");
+    (upper.contains("FAIL") || upper.contains("ERROR")) && counted
 }
 
 /// Whether a body runs its argument `n` as a command string (`eval "$2"`).
@@ -212,6 +291,24 @@ mod tests {
             Some(Family::EvalSecond)
         );
         assert_eq!(family("assert", ""), Some(Family::OutputEquals));
+        // Reporters: called, they report a failed check.
+        for body in [
+            "  TAP_TEST_COUNT=$(( TAP_TEST_COUNT+1 ))\n  echo \"not ok $TAP_TEST_COUNT $1\"",
+            "  printf \"${RED}\u{2716} %s${NORMAL}\\n\" \"$@\" >&2",
+            "echo -e \"[FAIL] $*\"",
+            "((failures++))",
+            "printf '%s\u{2716} %s%s\\n' \"$RED\" \"$*\" \"$RESET\" >&2",
+        ] {
+            assert_eq!(family("report", body), Some(Family::Failure), "{body}");
+        }
+        // Not reporters: they decide (a check), or report passes.
+        for body in [
+            "if [ \"$1\" = \"$2\" ]; then tap_pass; else echo \"not ok\"; fi",
+            "echo \"ok $n $1\"",
+            "printf \"${GREEN}\u{2714} %s\\n\" \"$@\"",
+        ] {
+            assert_eq!(family("report", body), None, "{body}");
+        }
         assert_eq!(unescape("a\\nb\\tc\\\\d\\q"), "a\nb\tc\\d\\q");
         let styled = style("expected=$(echo -ne \"$2\")\ngot=$(eval \"$1\" <<< \"$3\")");
         assert!(styled.escapes && styled.stdin_third);

@@ -59,9 +59,9 @@ pub struct Places<'a> {
     pub script_dir: &'a Path,
     /// The folder of the file holding the `source` line (`$BASH_SOURCE`), absolute.
     pub this_dir: &'a Path,
-    /// The texts whose literal settings are known when the line runs: the script, then each
-    /// library down to the one holding the line.
-    pub texts: &'a [&'a str],
+    /// The texts whose literal settings are known when the line runs, each with its folder
+    /// (its `$BASH_SOURCE`): the script, then each library down to the one holding the line.
+    pub texts: &'a [(&'a str, &'a Path)],
     /// The environment's value of a name (bash keeps a set variable's value).
     pub env: &'a dyn Fn(&str) -> Option<String>,
 }
@@ -92,7 +92,7 @@ pub fn candidates(written: &str, places: &Places<'_>) -> Result<Vec<PathBuf>, Un
 
 /// `written` with every expansion replaced by its value, or what stays unknown.
 fn expand(written: &str, places: &Places<'_>) -> Result<String, Unresolved> {
-    let text = folders(written, places);
+    let text = folders(written, places, places.this_dir);
     let known = known_settings(places);
     let mut unknown: Option<String> = None;
     let expanded = REFERENCE.replace_all(&text, |found: &Captures<'_>| {
@@ -152,11 +152,11 @@ static PWD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\$\(\s*pwd(?:\s+-[PL])?\s*\)|\$\{PWD\}|\$PWD\b").expect("valid pattern")
 });
 
-/// The folder forms replaced by the folders they stand for.
-fn folders(text: &str, places: &Places<'_>) -> String {
+/// The folder forms replaced by the folders they stand for, in a file of `this_dir`.
+fn folders(text: &str, places: &Places<'_>, this_dir: &Path) -> String {
     let folder_of = |of: &str| {
         if of.contains("BASH_SOURCE") {
-            places.this_dir
+            this_dir
         } else {
             places.script_dir
         }
@@ -182,7 +182,7 @@ fn folders(text: &str, places: &Places<'_>) -> String {
 /// value}"` and `NAME=${NAME:-value}` (the environment's value first).
 fn known_settings(places: &Places<'_>) -> Vec<(String, String)> {
     static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"^\s*(?:export\s+)?(?P<name>[A-Za-z_]\w*)=(?P<value>"[^"`]*"|'[^']*'|[^"'`\s;]*)\s*(?:;\s*export\s+[A-Za-z_]\w*\s*)?$"#)
+        Regex::new(r#"^\s*(?:export\s+)?(?P<name>[A-Za-z_]\w*)=(?P<value>\$\(.*\)|"[^"`]*"|'[^']*'|[^"'`\s;]*)\s*(?:;\s*export\s+[A-Za-z_]\w*\s*)?$"#)
             .expect("valid pattern")
     });
     static DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
@@ -190,7 +190,11 @@ fn known_settings(places: &Places<'_>) -> Vec<(String, String)> {
             .expect("valid pattern")
     });
     let mut known: Vec<(String, String)> = Vec::new();
-    for line in places.texts.iter().flat_map(|t| t.lines()) {
+    for (line, this_dir) in places
+        .texts
+        .iter()
+        .flat_map(|(text, dir)| text.lines().map(move |line| (line, *dir)))
+    {
         if let Some(found) = DEFAULT.captures(line) {
             let value = (places.env)(&found["name"])
                 .filter(|v| !v.is_empty())
@@ -201,8 +205,13 @@ fn known_settings(places: &Places<'_>) -> Vec<(String, String)> {
         let Some(found) = ASSIGNMENT.captures(line) else {
             continue;
         };
-        let value = found["value"].trim_matches(['"', '\'']);
-        let value = folders(value, places);
+        let value = &found["value"];
+        let value = if value.starts_with("$(") {
+            value
+        } else {
+            value.trim_matches(['"', '\''])
+        };
+        let value = folders(value, places, this_dir);
         let mut unknown = false;
         let expanded = REFERENCE.replace_all(&value, |r: &Captures<'_>| {
             let name = r
@@ -249,7 +258,10 @@ fn normalize(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn places<'a>(texts: &'a [&'a str], env: &'a dyn Fn(&str) -> Option<String>) -> Places<'a> {
+    fn places<'a>(
+        texts: &'a [(&'a str, &'a Path)],
+        env: &'a dyn Fn(&str) -> Option<String>,
+    ) -> Places<'a> {
         Places {
             cwd: Path::new("/project"),
             script_dir: Path::new("/project/t"),
@@ -263,8 +275,11 @@ mod tests {
         None
     }
 
+    /// The first candidate, the texts being the script's and then a library's.
     fn first(written: &str, texts: &[&str]) -> Result<PathBuf, Unresolved> {
-        candidates(written, &places(texts, &no_env)).map(|c| c[0].clone())
+        let dirs = [Path::new("/project/t"), Path::new("/project/t/lib")];
+        let texts: Vec<(&str, &Path)> = texts.iter().copied().zip(dirs).collect();
+        candidates(written, &places(&texts, &no_env)).map(|c| c[0].clone())
     }
 
     #[test]
@@ -301,6 +316,11 @@ mod tests {
     #[test]
     fn variables_set_in_the_script_or_a_library_above() {
         let script = "TEST_DIRECTORY=$(pwd)\n. ./test-lib.sh\n";
+        let own = "DIR=$( cd \"$( dirname \"${BASH_SOURCE[0]}\" )\" && pwd )\n";
+        assert_eq!(
+            first("$DIR/assert.sh", &[own]),
+            Ok(PathBuf::from("/project/t/assert.sh"))
+        );
         let library = "SRC=\"$TEST_DIRECTORY/lib\"\n";
         assert_eq!(
             first("$SRC/test-lib-functions.sh", &[script, library]),
@@ -311,7 +331,8 @@ mod tests {
             Ok(PathBuf::from("/project/lib/h.sh"))
         );
         let env = |name: &str| (name == "LIBDIR").then(|| "/opt/lib".to_owned());
-        let with_env = places(&[": \"${LIBDIR:=lib}\"\n"], &env);
+        let texts = [(": \"${LIBDIR:=lib}\"\n", Path::new("/project/t"))];
+        let with_env = places(&texts, &env);
         assert_eq!(
             candidates("$LIBDIR/a.sh", &with_env).unwrap()[0],
             PathBuf::from("/opt/lib/a.sh")

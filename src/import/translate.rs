@@ -26,6 +26,9 @@ pub struct Imported {
     pub warnings: Vec<Warning>,
     /// How many steps the suite has.
     pub steps: usize,
+    /// The functions of the script and its libraries that report a failed check whenever
+    /// they are called (`tap_fail`, `log_failure`): `import --check` watches for their calls.
+    pub reporters: Vec<String>,
 }
 
 /// A line the import could not translate.
@@ -129,10 +132,15 @@ pub fn import_script(source: &str, script_name: &str, options: &ImportOptions) -
         .iter()
         .filter(|i| matches!(i, Item::Step(_)))
         .count();
+    let reporters = (translator.families.iter())
+        .filter(|(_, kind)| *kind == Family::Failure)
+        .map(|(name, _)| name.clone())
+        .collect();
     Imported {
         toml: emit::suite(&translator.draft),
         warnings: translator.warnings,
         steps,
+        reporters,
     }
 }
 
@@ -166,6 +174,8 @@ struct Translator {
     libraries: Vec<(String, Library)>,
     args: Vec<String>,
     script_dir: String,
+    /// Arrays the script set (`NAME=(…)`): name and the assignment, the latest last.
+    arrays: Vec<(String, String)>,
     /// `begin_test NAME`: the name of the block that follows.
     pending_test: Option<String>,
     /// Where steps start after a `cd` (a template, relative to the suite's workdir).
@@ -183,7 +193,26 @@ const MAX_INLINE_DEPTH: usize = 8;
 
 impl Translator {
     fn statements(&mut self, list: &[Statement], depth: usize) {
-        for statement in list {
+        let mut merged_into_next = false;
+        for (index, statement) in list.iter().enumerate() {
+            if std::mem::take(&mut merged_into_next) {
+                continue;
+            }
+            if let Some(reader) = list
+                .get(index + 1)
+                .filter(|r| self.reads_status_of(statement, r))
+            {
+                // `cmd` then `if [ "$?" == 1 ]; then …`: one check, judged by the reader.
+                let text = format!("{}\n{}", statement.text.trim_end(), reader.text);
+                self.shell_step(
+                    reader.line,
+                    &text,
+                    None,
+                    &format!("line {}, whose `$?` this reads", statement.line),
+                );
+                merged_into_next = true;
+                continue;
+            }
             match &statement.kind {
                 Kind::Blank => self.flush_comments(),
                 Kind::Comment(text) => {
@@ -208,6 +237,52 @@ impl Translator {
                 Kind::Simple => self.simple(statement, depth),
             }
         }
+    }
+
+    /// `NAME=(a "b c")`: an array, defined again in every `sh` step that uses it (a step of
+    /// its own would lose it with its shell).
+    fn array(&mut self, statement: &Statement) -> bool {
+        let text = statement.text.trim();
+        let Some((name, rest)) = text.split_once("=(") else {
+            return false;
+        };
+        if !is_name(name) || !rest.ends_with(')') || text.contains('\n') || rest.contains("$(") {
+            return false;
+        }
+        self.arrays.retain(|(n, _)| n != name);
+        self.arrays.push((name.to_owned(), text.to_owned()));
+        self.comment(format!(
+            "line {}: `{}`: the array is defined in the steps that use it",
+            statement.line,
+            shorten(text)
+        ));
+        true
+    }
+
+    /// Whether `reader` judges the status `command` leaves: a block or command that starts by
+    /// reading `$?` (not an assignment keeping it, nor a helper call handed it, which are
+    /// translated on their own).
+    fn reads_status_of(&self, command: &Statement, reader: &Statement) -> bool {
+        if !self.generic
+            || command.kind != Kind::Simple
+            || !matches!(reader.kind, Kind::Simple | Kind::Block)
+            || !super::check::reads_status_first(&reader.text)
+        {
+            return false;
+        }
+        let head = reader.text.split_whitespace().next().unwrap_or_default();
+        let assignment = head.split_once('=').is_some_and(|(name, _)| is_name(name));
+        let command_head = command.text.split_whitespace().next().unwrap_or_default();
+        // A helper handed `$?` (`pass_check $? NAME`) is translated on its own.
+        let helper =
+            self.family_of(head).is_some() || self.functions.iter().any(|f| f.name == head);
+        !assignment
+            && !helper
+            && !command_head.contains('=')
+            && !matches!(
+                command_head,
+                "source" | "." | "cd" | "export" | "local" | "set"
+            )
     }
 
     fn flush_comments(&mut self) {
@@ -346,6 +421,12 @@ impl Translator {
         if self.generic {
             let (sources, overrides) = self.library_prelude(&format!("{out}\n{text}"));
             out = format!("{sources}{out}{overrides}");
+            for (name, assignment) in &self.arrays {
+                if uses_array(text, name) {
+                    out.push_str(assignment);
+                    out.push('\n');
+                }
+            }
         }
         self.prelude = !out.is_empty();
         out.push_str(text.trim_end());
@@ -354,6 +435,9 @@ impl Translator {
 
     fn simple(&mut self, statement: &Statement, depth: usize) {
         let line = statement.line;
+        if self.generic && self.array(statement) {
+            return;
+        }
         let (mut tokens, trailing) = match tokenize(&statement.text) {
             Ok(parsed) => parsed,
             Err(reason) => {
@@ -1145,6 +1229,20 @@ fn calls(text: &str, name: &str) -> bool {
             starts_command && after.is_none_or(|b| b" \t;|&)}`".contains(&b))
         })
     })
+}
+
+/// Whether `text` reads the array `name` (`${name[@]}`, `name[@]` handed to a helper,
+/// `${#name[@]}`, `$name`).
+fn uses_array(text: &str, name: &str) -> bool {
+    [
+        format!("${{{name}["),
+        format!("${{#{name}["),
+        format!("{name}[@]"),
+        format!("{name}[*]"),
+        format!("${name}"),
+    ]
+    .iter()
+    .any(|form| text.contains(form.as_str()))
 }
 
 /// The lines of `text` that are code: here-document bodies left out.

@@ -735,6 +735,20 @@ mod corpus {
         );
     }
 
+    /// Checks inside test functions, each a command followed by an `if [ $? … ]` block that
+    /// reports a coloured ✔ or ✖ on standard error through a helper, with arrays set before
+    /// (testing comm). The script's side is observed: its lines inside functions, the
+    /// reporter's calls. Broken on purpose by a `comm` first on PATH whose `-12` is wrong.
+    #[test]
+    fn status_blocks_inside_test_functions_against_comm_agree_with_bash() {
+        import_check_agrees("function_checks.sh", &[], 0);
+        import_check_agrees(
+            "function_checks.sh",
+            &[("PATH", &broken_path()), ("COMM_BREAK", "common")],
+            1,
+        );
+    }
+
     /// A library's `source` line that cannot be followed is named with the library's file and
     /// line: a variable nobody sets, a file that is not there, a library sourcing itself back.
     #[test]
@@ -854,7 +868,9 @@ mod corpus {
             "{report}"
         );
         assert!(
-            report.contains("the script: printed `FAIL token "),
+            report.contains(
+                "the script: called the failure reporter `fail`; line 1 inside: printed `FAIL token "
+            ),
             "{report}"
         );
         assert!(!report.contains(secret), "{report}");

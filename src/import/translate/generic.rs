@@ -525,19 +525,40 @@ impl Translator {
             }
         }
         let mut overrides = String::new();
+        let reached = self.reached(text);
         for (name, kind) in &self.families {
-            if *kind == Family::Failure && super::calls(text, name) {
+            // A reporter called by a helper the text calls (`tap_cmp_str` calls `tap_fail`)
+            // is redefined too: functions are looked up when called.
+            if *kind == Family::Failure && reached.contains(&name.as_str()) {
                 overrides.push_str(&format!("{name}{FAIL_NOW}\n"));
             }
         }
         (out, overrides)
     }
 
-    /// Whether a kept shell text holds a check (a failure helper, an assertion helper).
+    /// Whether a kept shell text holds a check (a failure helper, an assertion helper), or
+    /// calls a function that does.
     pub(super) fn holds_check(&self, text: &str) -> bool {
+        let reached = self.reached(text);
         self.families
             .iter()
-            .any(|(name, kind)| is_check(*kind) && super::calls(text, name))
+            .any(|(name, kind)| is_check(*kind) && reached.contains(&name.as_str()))
+    }
+
+    /// The functions `text` calls, and those they call in turn.
+    fn reached(&self, text: &str) -> Vec<&str> {
+        let mut reached: Vec<&str> = Vec::new();
+        let mut queue: Vec<&str> = vec![text];
+        while let Some(body) = queue.pop() {
+            for function in &self.functions {
+                if !reached.contains(&function.name.as_str()) && super::calls(body, &function.name)
+                {
+                    reached.push(&function.name);
+                    queue.push(&function.body);
+                }
+            }
+        }
+        reached
     }
 }
 
