@@ -70,6 +70,19 @@ impl Alerts {
         })
     }
 
+    /// `suite` starts in `state`, left by an earlier monitor process (read from the history):
+    /// when it had failed often enough to be announced, it counts as announced (reminders
+    /// counting from now), so a restart does not repeat the "failing" alert and the recovery
+    /// still sends "recovered".
+    pub fn carry_over(&self, suite: &str, state: &SuiteState) {
+        if state.passed || state.consecutive_failures < self.config.after {
+            return;
+        }
+        let mut announced = self.announced.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = announced.entry(suite.to_owned()).or_default();
+        entry.failing_since.get_or_insert_with(Instant::now);
+    }
+
     /// A run of `suite` ended in `state`: queues a "failing", reminder or "recovered" alert
     /// when one is due.
     pub fn observe(&self, suite: &str, state: &SuiteState) {

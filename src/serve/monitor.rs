@@ -148,8 +148,19 @@ impl Monitor {
                         "cannot read suite `{}`'s last results from the history: {error}",
                         suite.name
                     ));
-                    return;
+                    break;
                 }
+            }
+        }
+        let alerts = self
+            .alerts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(alerts) = alerts {
+            let (states, _) = self.health.snapshot();
+            for (suite, state) in states.iter().filter(|(_, s)| s.from_earlier_process) {
+                alerts.carry_over(suite, state);
             }
         }
     }

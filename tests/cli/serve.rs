@@ -1176,7 +1176,11 @@ fn after_a_restart_healthz_reads_the_stored_results_and_earlier_runs_events_are_
     for (name, suite) in RELEASED_SUITES {
         env = env.suite(name, suite);
     }
-    let env = env.file("serve.toml", "every = \"1h\"\njitter = \"0s\"\n");
+    let (webhook, alerts) = webhook_receiver();
+    let env = env.file(
+        "serve.toml",
+        &format!("every = \"1h\"\njitter = \"0s\"\n[alerts]\nwebhook = \"{webhook}\"\nafter = 2\n"),
+    );
     let first = Served::start(&env, &["--config", "serve.toml"]);
     release(&env);
     // Both scheduled runs end; a second run of `broken` makes two failures in a row.
@@ -1191,6 +1195,14 @@ fn after_a_restart_healthz_reads_the_stored_results_and_earlier_runs_events_are_
     });
     let (status, events_before) = first.get(&format!("/api/runs/{id}/events"));
     assert_eq!(status, 200, "{events_before}");
+    let failing = alerts
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a failing alert");
+    assert_eq!(
+        (&failing["event"], &failing["suite"]),
+        (&"failing".into(), &"broken".into()),
+        "{failing}"
+    );
     assert!(first.terminate().success());
 
     // The next monitor's scheduled runs wait for the release: until then its health is the
@@ -1267,17 +1279,30 @@ fn after_a_restart_healthz_reads_the_stored_results_and_earlier_runs_events_are_
         "{body}"
     );
 
-    // Once this monitor's own runs end, they replace the stored results.
-    std::fs::write(env.path().join("release.fixed"), "").unwrap();
+    // This monitor's own runs replace the stored results, and count on from them: `broken`
+    // fails a third time in a row, which was announced already (no second "failing" alert),
+    // then passes ("recovered", the next alert).
     release(&env);
-    let health = wait_for(&second, "/healthz", |health| health["status"] == "healthy");
+    let health = wait_for(&second, "/healthz", |health| {
+        health["suites"]["broken"]["from_earlier_process"] == false
+            && health["suites"]["steady"]["from_earlier_process"] == false
+    });
     assert_eq!(
-        health["suites"]["broken"]["from_earlier_process"], false,
+        health["suites"]["broken"]["consecutive_failures"], 3,
         "{health}"
     );
+    assert_eq!(health["suites"]["steady"]["outcome"], "passed", "{health}");
+    std::fs::write(env.path().join("release.fixed"), "").unwrap();
+    let id = run_id(&second.post("/api/runs", r#"{"suites": ["broken"]}"#).1);
+    second.wait_run(&id, |run| run["status"] == "passed");
+    let health = wait_for(&second, "/healthz", |health| health["status"] == "healthy");
     assert_eq!(
         health["suites"]["broken"]["consecutive_failures"], 0,
         "{health}"
     );
+    let next = alerts
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a recovered alert");
+    assert_eq!(next["event"], "recovered", "{next}");
     assert!(second.terminate().success());
 }
