@@ -8,10 +8,14 @@
 //! on a journal-less ext4 right after a mass deletion (benches/README.md): one file per step
 //! meant 200 creations per run of 200 steps, and as many deletions when retention dropped the
 //! run. So a suite's log and its index are created once, at its first step, and each step's
-//! part is assembled in memory (masked) and appended with one `write` on the suite's own
-//! thread: no thread to hand it to, no file to create. Parts longer than
-//! [`IN_MEMORY_LIMIT`] are streamed from the capture. Nothing is synced: a log is as durable as
-//! any file the test wrote. A step's part is in the file when its result is reported.
+//! part is assembled in memory (masked) on the suite's own thread: no thread to hand it to, no
+//! file to create. Parts and index lines gather in a buffer written with one `write` each when
+//! it holds [`FLUSH_AT`] bytes, before a step that did not pass is reported
+//! ([`StepLogs::flush`]), and at the suite's end: a run of 200 passing steps writes each file
+//! once instead of 200 times. Parts longer than [`IN_MEMORY_LIMIT`] are streamed from the
+//! capture. Nothing is synced: a log is as durable as any file the test wrote. A failing
+//! step's part is in the file when its result is reported; a passing step's by its suite's
+//! end.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
@@ -30,6 +34,8 @@ use crate::report::LogSpan;
 const IN_MEMORY_LIMIT: u64 = 1024 * 1024;
 /// Room for the heading, the command line, the attempt marker and the closing status line.
 const FRAME_BYTES: usize = 512;
+/// Buffered parts and index lines are written once they hold this many bytes.
+const FLUSH_AT: usize = 64 * 1024;
 /// The index of a suite's log is `<log>` with this added.
 pub const INDEX_SUFFIX: &str = ".index";
 
@@ -73,10 +79,14 @@ struct OpenLog {
     path: PathBuf,
     log: File,
     index: File,
-    /// Bytes in the log.
+    /// Bytes in the log, the buffered ones included.
     offset: u64,
-    /// Lines in the log (newlines).
+    /// Lines in the log (newlines), the buffered ones included.
     lines: u64,
+    /// Parts not yet written to `log`.
+    pending: Vec<u8>,
+    /// Index lines not yet written to `index`.
+    pending_index: Vec<u8>,
 }
 
 /// Where the current step's part began.
@@ -128,9 +138,8 @@ impl<'a> StepLogs<'a> {
                 offset: log.offset,
             });
         }
-        let heading = (!retry).then(|| format!("=== step {}: {test_name} ===\n", index + 1));
         let frame = Frame {
-            heading: heading.as_deref(),
+            heading: (!retry).then_some((index + 1, test_name)),
             attempt,
             command_line,
             outcome,
@@ -150,7 +159,7 @@ impl<'a> StepLogs<'a> {
             offset: span.offset,
             length: span.length,
         };
-        let indexed = written.and_then(|()| write_entry(&mut log.index, &entry));
+        let indexed = written.and_then(|()| log.add_entry(&entry));
         let path = log.path.clone();
         match indexed {
             Ok(()) => Some((path, span)),
@@ -161,9 +170,26 @@ impl<'a> StepLogs<'a> {
         }
     }
 
-    /// The first error, if a log could not be written.
-    pub(super) fn finish(self) -> Option<io::Error> {
-        self.failure
+    /// Writes the buffered parts and index lines, so that every place handed out so far is
+    /// in the files: before a step that did not pass is reported. `false` when they could not
+    /// be written (the error is kept for [`StepLogs::finish`]).
+    pub(super) fn flush(&mut self) -> bool {
+        let Some(log) = self.open.as_mut() else {
+            return true;
+        };
+        match log.flush() {
+            Ok(()) => true,
+            Err(error) => {
+                self.failure.get_or_insert(error);
+                false
+            }
+        }
+    }
+
+    /// Writes what is buffered; the first error, if a log could not be written.
+    pub(super) fn finish(mut self) -> Option<io::Error> {
+        self.flush();
+        self.failure.take()
     }
 
     /// Where the suite's log goes: `<run dir>/<suite>.log`.
@@ -222,14 +248,58 @@ impl OpenLog {
             index,
             offset,
             lines,
+            pending: Vec::with_capacity(FLUSH_AT + FRAME_BYTES),
+            pending_index: Vec::new(),
         })
     }
+
+    /// Buffers an index line (written with the parts, see [`OpenLog::flush`]).
+    fn add_entry(&mut self, entry: &IndexEntry) -> io::Result<()> {
+        serde_json::to_writer(&mut self.pending_index, entry).map_err(io::Error::other)?;
+        self.pending_index.push(b'\n');
+        if self.pending.len() >= FLUSH_AT || self.pending_index.len() >= FLUSH_AT {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the buffered parts, then their index lines (so that a line never points past
+    /// the log's end). On an error the buffers are dropped and the offset follows the file.
+    fn flush(&mut self) -> io::Result<()> {
+        let written = write_buffered(&self.log, &mut self.pending)
+            .and_then(|()| write_buffered(&self.index, &mut self.pending_index));
+        if written.is_err() {
+            self.pending.clear();
+            self.pending_index.clear();
+            if let Ok(metadata) = self.log.metadata() {
+                self.offset = metadata.len();
+            }
+        }
+        written
+    }
+}
+
+impl Drop for OpenLog {
+    /// A suite that ends without [`StepLogs::finish`] (a panic) still leaves its parts.
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+/// Writes `buffer` to `file` and empties it.
+fn write_buffered(mut file: &File, buffer: &mut Vec<u8>) -> io::Result<()> {
+    if buffer.is_empty() {
+        return Ok(());
+    }
+    let written = file.write_all(buffer);
+    buffer.clear();
+    written
 }
 
 /// What one attempt adds to the log.
 struct Frame<'a> {
-    /// The step's heading, before its first attempt.
-    heading: Option<&'a str>,
+    /// The step's number (from 1) and test name, for its heading before its first attempt.
+    heading: Option<(usize, &'a str)>,
     attempt: u32,
     command_line: &'a str,
     outcome: &'a Outcome,
@@ -243,38 +313,60 @@ fn append(
     interrupted: &dyn Fn() -> bool,
 ) -> io::Result<()> {
     let length = frame.outcome.output.len(StreamSelector::Combined);
-    let result = if length <= IN_MEMORY_LIMIT {
-        let capacity = length as usize + frame.command_line.len() + FRAME_BYTES;
-        let mut bytes = Vec::with_capacity(capacity);
-        fill(&mut bytes, masker, frame, interrupted).and_then(|()| {
-            (&log.log).write_all(&bytes)?;
-            Ok((bytes.len() as u64, newlines(&bytes)))
-        })
+    let (bytes, lines) = if length <= IN_MEMORY_LIMIT {
+        buffer_part(log, masker, frame, interrupted)?
     } else {
-        let mut out = Counting {
-            out: BufWriter::with_capacity(64 * 1024, &log.log),
-            bytes: 0,
-            lines: 0,
-        };
-        fill(&mut out, masker, frame, interrupted).and_then(|()| {
-            out.out.flush()?;
-            Ok((out.bytes, out.lines))
-        })
+        stream_part(log, masker, frame, interrupted)?
     };
-    match result {
-        Ok((bytes, lines)) => {
-            log.offset += bytes;
-            log.lines += lines;
-            Ok(())
+    log.offset += bytes;
+    log.lines += lines;
+    Ok(())
+}
+
+/// Streams a part too long for memory to the log, after what is buffered; its bytes and lines.
+fn stream_part(
+    log: &mut OpenLog,
+    masker: &Masker,
+    frame: &Frame<'_>,
+    interrupted: &dyn Fn() -> bool,
+) -> io::Result<(u64, u64)> {
+    log.flush()?;
+    let mut out = Counting {
+        out: BufWriter::with_capacity(64 * 1024, &log.log),
+        bytes: 0,
+        lines: 0,
+    };
+    let streamed = fill(&mut out, masker, frame, interrupted).and_then(|()| out.out.flush());
+    let counted = (out.bytes, out.lines);
+    drop(out);
+    if let Err(error) = streamed {
+        // Whatever reached the file still counts, so that later offsets stay right.
+        if let Ok(metadata) = log.log.metadata() {
+            log.offset = metadata.len();
         }
-        Err(error) => {
-            // Whatever reached the file still counts, so that later offsets stay right.
-            if let Ok(metadata) = log.log.metadata() {
-                log.offset = metadata.len();
-            }
-            Err(error)
-        }
+        return Err(error);
     }
+    Ok(counted)
+}
+
+/// Adds the part to the log's buffer (dropped again when it cannot be assembled); its bytes
+/// and lines.
+fn buffer_part(
+    log: &mut OpenLog,
+    masker: &Masker,
+    frame: &Frame<'_>,
+    interrupted: &dyn Fn() -> bool,
+) -> io::Result<(u64, u64)> {
+    let start = log.pending.len();
+    let length = frame.outcome.output.len(StreamSelector::Combined) as usize;
+    log.pending
+        .reserve(length + frame.command_line.len() + FRAME_BYTES);
+    if let Err(error) = fill(&mut log.pending, masker, frame, interrupted) {
+        log.pending.truncate(start);
+        return Err(error);
+    }
+    let part = &log.pending[start..];
+    Ok((part.len() as u64, newlines(part)))
 }
 
 /// The part's text, masked: the heading, the attempt marker, the command line, the output,
@@ -286,8 +378,8 @@ fn fill(
     interrupted: &dyn Fn() -> bool,
 ) -> io::Result<()> {
     let mut out = MaskingWriter::new(masker, out);
-    if let Some(heading) = frame.heading {
-        out.write_all(heading.as_bytes())?;
+    if let Some((number, test_name)) = frame.heading {
+        writeln!(out, "=== step {number}: {test_name} ===")?;
     } else {
         writeln!(out, "\n--- attempt {} ---", frame.attempt)?;
     }
@@ -367,12 +459,6 @@ fn count_lines(file: File) -> io::Result<u64> {
     }
 }
 
-fn write_entry(index: &mut File, entry: &IndexEntry) -> io::Result<()> {
-    let mut line = serde_json::to_vec(entry).map_err(io::Error::other)?;
-    line.push(b'\n');
-    index.write_all(&line)
-}
-
 /// Opens `path` for appending, creating it; never through a link, never a FIFO's reader wait.
 fn open_append(path: &Path) -> io::Result<File> {
     let file = OpenOptions::new()
@@ -424,6 +510,51 @@ mod tests {
         let path = dir.path().join("a.log");
         std::fs::write(&path, "one\ntwo\n\nfour").unwrap();
         assert_eq!(count_lines(File::open(&path).unwrap()).unwrap(), 3);
+    }
+
+    fn outcome(text: &str) -> Outcome {
+        let mut output = crate::exec::CapturedOutput::new(1024);
+        output
+            .push(crate::exec::Stream::Stdout, text.as_bytes())
+            .unwrap();
+        Outcome {
+            termination: crate::exec::Termination::Exited(0),
+            duration: std::time::Duration::from_millis(1),
+            output,
+            leaked_processes: 0,
+            script: None,
+        }
+    }
+
+    #[test]
+    fn parts_reach_the_file_when_flushed_and_at_the_suites_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let masker = Masker::none();
+        let never = || false;
+        let mut logs = StepLogs::new(Some(dir.path()), "s", &masker, &never);
+        let (path, first) = logs.write(0, "s::a", 1, "echo a", &outcome("a\n")).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"", "buffered, not written");
+        let (_, second) = logs.write(1, "s::b", 1, "echo b", &outcome("b\n")).unwrap();
+        assert!(logs.flush());
+        let part = read_part(&path, second.offset, second.length).unwrap();
+        assert!(
+            part.starts_with(b"=== step 2: s::b ===\n$ echo b\nb\n"),
+            "{part:?}"
+        );
+        assert_eq!(
+            read_part(&path, first.offset, first.length).unwrap(),
+            b"=== step 1: s::a ===\n$ echo a\na\n\n[exit status 0 after 0.001s]\n"
+        );
+        let (_, third) = logs.write(2, "s::c", 1, "echo c", &outcome("c\n")).unwrap();
+        assert!(logs.finish().is_none());
+        let part = read_part(&path, third.offset, third.length).unwrap();
+        assert!(part.starts_with(b"=== step 3: s::c ===\n"), "{part:?}");
+        let names: Vec<String> = read_index(&path, 1 << 20)
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.name)
+            .collect();
+        assert_eq!(names, ["s::a", "s::b", "s::c"]);
     }
 
     #[test]

@@ -260,7 +260,11 @@ impl<'a> SuiteRun<'a> {
     }
 
     /// Reports a finished step; setup steps are not counted.
-    fn finish_step(&mut self, index: usize, setup: bool, result: StepResult) {
+    fn finish_step(&mut self, index: usize, setup: bool, mut result: StepResult) {
+        // A failure's report names its place in the log: it must be in the file by then.
+        if !result.passed() && result.log_path.is_some() && !self.logs.get_mut().flush() {
+            (result.log_path, result.log_span) = (None, None);
+        }
         if !setup {
             self.counts.record(&result.verdict);
         }
