@@ -33,18 +33,24 @@ pub fn find_program(
     }
     let search = env.get("PATH").map_or(DEFAULT_PATH, OsStr::as_bytes);
     let mut saw_non_executable = false;
-    // One buffer for every candidate: this runs before every command.
-    let mut candidate = PathBuf::new();
+    // One buffer for every candidate, and no allocation per candidate: this runs before every
+    // command. A folder listed twice in PATH gives the same answer twice: looked at once.
+    let mut candidate = Vec::with_capacity(256);
+    let mut looked_at: Vec<&[u8]> = Vec::new();
     for dir in search.split(|&b| b == b':') {
-        let dir = Path::new(OsStr::from_bytes(if dir.is_empty() { b"." } else { dir }));
-        candidate.clear();
-        if let (Some(cwd), true) = (cwd, dir.is_relative()) {
-            candidate.push(cwd);
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        if looked_at.contains(&dir) {
+            continue;
         }
-        candidate.push(dir);
-        candidate.push(name);
-        match executable(&candidate) {
-            Some(true) => return Ok(candidate),
+        looked_at.push(dir);
+        candidate.clear();
+        if let (Some(cwd), false) = (cwd, dir.starts_with(b"/")) {
+            push_component(&mut candidate, cwd.as_os_str().as_bytes());
+        }
+        push_component(&mut candidate, dir);
+        push_component(&mut candidate, bytes);
+        match executable_c(&mut candidate) {
+            Some(true) => return Ok(PathBuf::from(OsStr::from_bytes(&candidate))),
             Some(false) => saw_non_executable = true,
             None => {}
         }
@@ -54,6 +60,27 @@ pub fn find_program(
     } else {
         StartFailure::NotFound
     })
+}
+
+/// Appends `part` to the path in `buffer` as `PathBuf::push` does for a relative part: after
+/// a `/` unless the buffer is empty or ends with one.
+fn push_component(buffer: &mut Vec<u8>, part: &[u8]) {
+    if !buffer.is_empty() && !buffer.ends_with(b"/") {
+        buffer.push(b'/');
+    }
+    buffer.extend_from_slice(part);
+}
+
+/// [`executable`] for the path in `path` (a NUL is added for the call and taken off again).
+fn executable_c(path: &mut Vec<u8>) -> Option<bool> {
+    path.push(0);
+    let status = std::ffi::CStr::from_bytes_with_nul(path)
+        .ok()
+        .and_then(|c_path| rustix::fs::stat(c_path).ok());
+    path.pop();
+    let status = status?;
+    let regular = rustix::fs::FileType::from_raw_mode(status.st_mode).is_file();
+    Some(regular && status.st_mode & 0o111 != 0)
 }
 
 /// `None`: no such file; `Some(false)`: present but not an executable regular file.
@@ -81,6 +108,32 @@ mod tests {
         assert_eq!(
             find_program(OsStr::new("sh"), &empty, None),
             Err(StartFailure::NotFound)
+        );
+    }
+
+    #[test]
+    fn candidates_are_joined_as_paths_are() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let tool = bin.join("tool");
+        std::fs::write(&tool, "#!/bin/sh\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // A relative folder is found from the command's folder; one listed twice is fine.
+        let env: Environment = [("PATH", "/nonexistent:bin:/nonexistent:bin")]
+            .into_iter()
+            .collect();
+        assert_eq!(
+            find_program(OsStr::new("tool"), &env, Some(dir.path())),
+            Ok(tool)
+        );
+        let slash = format!("{}/", bin.display());
+        let env: Environment = [("PATH", slash.as_str())].into_iter().collect();
+        assert_eq!(
+            find_program(OsStr::new("tool"), &env, None),
+            Ok(bin.join("tool")),
+            "no doubled slash"
         );
     }
 
