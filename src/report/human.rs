@@ -107,7 +107,6 @@ impl<W: Write> HumanReporter<W> {
     }
 
     fn write_event(&mut self, event: &Event) -> io::Result<()> {
-        let live_progress = self.output.writer().ticking().is_some();
         let palette = self.palette;
         match event {
             Event::RunStarted(start) => {
@@ -133,18 +132,7 @@ impl<W: Write> HumanReporter<W> {
             }
             Event::SectionStarted { suite, section } => {
                 let target = self.suite_target(suite)?;
-                writeln!(target.out)?;
-                // A section already named "Testing …" is not prefixed again.
-                let prefix = if section.starts_with("Testing") {
-                    ""
-                } else {
-                    "Testing "
-                };
-                paint_line(
-                    target.out,
-                    palette.heading,
-                    format_args!("=== {prefix}{section} ==="),
-                )?;
+                write_section_heading(target.out, palette, section)?;
                 target.out.flush()
             }
             Event::Note { suite, text } => {
@@ -160,65 +148,14 @@ impl<W: Write> HumanReporter<W> {
                 timeout,
                 attempt,
                 ..
-            } => {
-                let target = self.suite_target(suite)?;
-                target.state.timeout = Some(*timeout);
-                if live_progress {
-                    target.state.running = Some(RunningStep {
-                        since: Instant::now(),
-                        timeout: *timeout,
-                    });
-                }
-                let timeout = CompactDuration::timeout(*timeout);
-                if *setup {
-                    write!(target.out, "→ Setting up (timeout {timeout}): ")?;
-                } else if *attempt > 1 {
-                    write!(
-                        target.out,
-                        "→ Retrying (attempt {attempt}, timeout {timeout}): "
-                    )?;
-                } else {
-                    write!(target.out, "→ Running (timeout {timeout}): ")?;
-                }
-                write_indented(target.out, command_line, 4)?;
-                target.out.flush()
-            }
+            } => self.step_started(suite, (*setup, *attempt), command_line, *timeout),
             Event::StepFinished {
                 suite,
                 step,
                 setup,
                 result,
                 ..
-            } => {
-                let verbose = self.verbose;
-                let hint = match (&result.verdict, setup) {
-                    (Verdict::Skipped(_), _) | (_, true) => None,
-                    (verdict, false) => {
-                        self.hints
-                            .hint(&step.test_name, !verdict.is_failure(), result.duration)
-                    }
-                };
-                let target = self.suite_target(suite)?;
-                let timeout = target.state.timeout.take();
-                target.state.running = None;
-                // The command that runs this step again, with its suite's earlier steps as setup.
-                let rerun = result
-                    .verdict
-                    .is_failure()
-                    .then(|| reproduce_command(suite, step))
-                    .flatten();
-                let line = StepLine {
-                    suite,
-                    step,
-                    name: &step.name,
-                    setup: *setup,
-                    verbose,
-                    rerun: rerun.as_deref(),
-                    hint,
-                };
-                write_step_result(target.out, palette, line, result, timeout)?;
-                target.out.flush()
-            }
+            } => self.step_finished(suite, step, *setup, result),
             Event::SuiteFinished { suite, result } => {
                 let target = self.suite_target(suite)?;
                 write_suite_end(target.out, result)?;
@@ -237,6 +174,78 @@ impl<W: Write> HumanReporter<W> {
     /// dropped: report [`Event::RunFinished`] first to write it out.
     pub fn into_inner(self) -> io::Result<W> {
         self.output.into_inner()?.into_inner()
+    }
+
+    /// A step's attempt starts: its command line, and its deadline kept for its result (and
+    /// for the elapsed-time line on a terminal).
+    fn step_started(
+        &mut self,
+        suite: &PlannedSuite,
+        (setup, attempt): (bool, u32),
+        command_line: &str,
+        timeout: Duration,
+    ) -> io::Result<()> {
+        let live_progress = self.output.writer().ticking().is_some();
+        let target = self.suite_target(suite)?;
+        target.state.timeout = Some(timeout);
+        if live_progress {
+            target.state.running = Some(RunningStep {
+                since: Instant::now(),
+                timeout,
+            });
+        }
+        let timeout = CompactDuration::timeout(timeout);
+        if setup {
+            write!(target.out, "→ Setting up (timeout {timeout}): ")?;
+        } else if attempt > 1 {
+            write!(
+                target.out,
+                "→ Retrying (attempt {attempt}, timeout {timeout}): "
+            )?;
+        } else {
+            write!(target.out, "→ Running (timeout {timeout}): ")?;
+        }
+        write_indented(target.out, command_line, 4)?;
+        target.out.flush()
+    }
+
+    /// A step is done: its line, the history's hint, and under a failure its details and the
+    /// command that runs it again.
+    fn step_finished(
+        &mut self,
+        suite: &PlannedSuite,
+        step: &Step,
+        setup: bool,
+        result: &StepResult,
+    ) -> io::Result<()> {
+        let (palette, verbose) = (self.palette, self.verbose);
+        let hint = match (&result.verdict, setup) {
+            (Verdict::Skipped(_), _) | (_, true) => None,
+            (verdict, false) => {
+                self.hints
+                    .hint(&step.test_name, !verdict.is_failure(), result.duration)
+            }
+        };
+        let target = self.suite_target(suite)?;
+        let timeout = target.state.timeout.take();
+        target.state.running = None;
+        // The command that runs this step again, with its suite's earlier steps as setup.
+        let rerun = result
+            .verdict
+            .is_failure()
+            .then(|| reproduce_command(suite, step))
+            .flatten();
+        let line = StepLine {
+            suite,
+            step,
+            name: &step.name,
+            setup,
+            verbose,
+            rerun: rerun.as_deref(),
+            hint,
+        };
+        write_step_result(target.out, palette, line, result, timeout)?;
+        target.out.flush()
     }
 
     /// Where `suite`'s text goes; a suite first seen without [`Event::SuiteStarted`] (its setup
@@ -364,6 +373,22 @@ fn write_run_start(out: &mut dyn Write, palette: Palette, start: &RunStart) -> i
         start.suites,
         plural(start.suites, "suite", "suites"),
         start.jobs,
+    )
+}
+
+/// A section's heading: `=== Testing NAME ===` (a section already named "Testing …" is not
+/// prefixed again).
+fn write_section_heading(out: &mut dyn Write, palette: Palette, section: &str) -> io::Result<()> {
+    writeln!(out)?;
+    let prefix = if section.starts_with("Testing") {
+        ""
+    } else {
+        "Testing "
+    };
+    paint_line(
+        out,
+        palette.heading,
+        format_args!("=== {prefix}{section} ==="),
     )
 }
 
