@@ -100,9 +100,7 @@ struct Resolved {
 impl Resolved {
     /// The run's history, with the baselines of the steps it shows hints for.
     fn open_history(&self, args: &RunArgs) -> RunHistory {
-        let shard = (args.shard)
-            .map(|shard| format!("{}/{}", shard.index, shard.count))
-            .or_else(|| args.partition.map(|partition| partition.to_string()));
+        let shard = self.plan.selection.shard.clone();
         // Only the human report shows hints: the others need no baselines read.
         let hinted = format(args) == Format::Human;
         let test_names = (self.plan.suites.iter())
@@ -209,6 +207,8 @@ fn select(
     history_location: &HistoryLocation,
 ) -> Result<Selection, RunEnd> {
     let mut selection = Selection::new(suites, filter);
+    let shard = (args.shard).map(|shard| format!("{}/{}", shard.index, shard.count));
+    selection.shard = shard.or_else(|| args.partition.map(|partition| partition.to_string()));
     match (args.shard, args.partition) {
         (Some(shard), _) | (None, Some(Partition::Hash(shard))) => {
             keep_shard(suites, &mut selection, shard);

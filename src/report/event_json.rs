@@ -85,7 +85,9 @@ pub struct JsonRunStarted {
     pub filtered_out: usize,
     /// Suites at once.
     pub jobs: usize,
-    /// `K/N` of a sharded run. Read by `history import`; the runner does not write it yet.
+    /// The share of the suites a run is (`--shard 2/3`: `2/3`; `--partition count:2/3`:
+    /// `count:2/3`), absent when it ran them all. `history import` records the shards it joins
+    /// (`1/3,2/3`), so a missing one shows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
     /// The run's `--label`, when it has one.
@@ -696,7 +698,7 @@ fn run_started(start: &RunStart) -> JsonRunStarted {
         steps: start.steps,
         filtered_out: start.filtered_out,
         jobs: start.jobs,
-        shard: None,
+        shard: start.shard.clone(),
         label: start.label.clone(),
         git_branch: start.git_branch.clone(),
     }

@@ -294,6 +294,8 @@ pub struct RunStart {
     pub longest_name: usize,
     /// How many suites may run at once.
     pub jobs: usize,
+    /// The share of the suites this run is (`2/3`, `count:2/3`), when it is one.
+    pub shard: Option<String>,
     /// The run's `--label`.
     pub label: Option<String>,
     /// The git branch the run is recorded under.

@@ -126,8 +126,9 @@ impl MaskSecrets for Event {
 
 impl MaskSecrets for RunStart {
     fn mask_secrets(&mut self, masker: &Masker) {
-        // Numbers, a time, and the env file's path as given on the command line; the label and
-        // branch are the user's words, which may happen to be a secret's value.
+        // Numbers, a time, the env file's path as given on the command line, and the shard (two
+        // numbers from a flag); the label and branch are the user's words, which may happen to
+        // be a secret's value.
         let RunStart {
             started_at: _,
             env_file: _,
@@ -136,6 +137,7 @@ impl MaskSecrets for RunStart {
             filtered_out: _,
             longest_name: _,
             jobs: _,
+            shard: _,
             label,
             git_branch,
         } = self;

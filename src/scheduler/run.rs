@@ -84,6 +84,7 @@ fn run_start(
         filtered_out: all_steps.saturating_sub(steps),
         longest_name,
         jobs,
+        shard: selection.shard.clone(),
         label: settings.label.clone(),
         git_branch: settings.git_branch.clone(),
     }

@@ -66,6 +66,9 @@ pub struct Selection {
     pub steps: Vec<Vec<bool>>,
     /// Run steps marked `ignore` instead of reporting them as ignored.
     pub run_ignored: bool,
+    /// The share of the suites this run is, when it is one (`--shard 2/3`: `2/3`;
+    /// `--partition count:2/3`: `count:2/3`), for the reports and the history.
+    pub shard: Option<String>,
 }
 
 impl Selection {
@@ -84,6 +87,7 @@ impl Selection {
         Self {
             steps,
             run_ignored: filter.runs_ignored(),
+            shard: None,
         }
     }
 

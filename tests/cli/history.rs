@@ -537,6 +537,11 @@ fn shard_event_files_import_as_one_run_with_every_step() {
         first.contains("step_finished") && second.contains("step_finished"),
         "both shards ran steps"
     );
+    let run_started = |events: &str| -> serde_json::Value {
+        serde_json::from_str(events.lines().next().expect("a first event")).unwrap()
+    };
+    assert_eq!(run_started(&first)["shard"], "1/2");
+    assert_eq!(run_started(&second)["shard"], "2/2");
 
     let output = env.run(&["history", "import", "shard-1.jsonl", "shard-2.jsonl"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -549,6 +554,7 @@ fn shard_event_files_import_as_one_run_with_every_step() {
     let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).expect("JSON");
     assert_eq!(runs.as_array().unwrap().len(), 1, "{runs:#}");
     assert_eq!(runs[0]["passed"], 8, "{runs:#}");
+    assert_eq!(runs[0]["shard"], "1/2,2/2", "{runs:#}");
     let slow = env.run(&["history", "slow", "--format", "json"]);
     let slow: serde_json::Value = serde_json::from_slice(&slow.stdout).expect("JSON");
     let mut names: Vec<&str> = slow

@@ -80,6 +80,7 @@ fn run_start(suites: usize, steps: usize, jobs: usize, env_file: EnvFileStatus) 
         filtered_out: 0,
         longest_name: 0,
         jobs,
+        shard: None,
         label: None,
         git_branch: None,
     }
