@@ -354,3 +354,53 @@ sh = "true"
         assert!(copy[2].starts_with("✓ after"), "{human}");
     }
 }
+
+/// `--repeat` runs the same plan again: each suite keeps its id, so the reports show a suite's
+/// repetitions as one suite (JUnit: one testsuite with a test case per repetition).
+#[test]
+fn repetitions_keep_their_suites_ids() {
+    let env = TestEnv::new()
+        .suite("alpha", "[[step]]\nname = \"one\"\nsh = \"true\"\n")
+        .suite("bravo", "[[step]]\nname = \"two\"\nsh = \"true\"\n");
+    let output = env.run(&[
+        "--no-history",
+        "--no-log-dir",
+        "--repeat",
+        "3",
+        "--json",
+        "events.jsonl",
+        "--junit",
+        "junit.xml",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        crate::support::stderr(&output)
+    );
+    let events = std::fs::read_to_string(env.path().join("events.jsonl")).unwrap();
+    let mut started = Vec::new();
+    for line in events.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        if event["event"] == "suite_started" {
+            let suite = &event["suite"];
+            started.push((suite["id"].as_u64().unwrap(), suite["name"].clone()));
+        }
+    }
+    started.sort_by_key(|(id, _)| *id);
+    assert_eq!(
+        started,
+        [
+            (0, "alpha".into()),
+            (0, "alpha".into()),
+            (0, "alpha".into()),
+            (1, "bravo".into()),
+            (1, "bravo".into()),
+            (1, "bravo".into())
+        ]
+    );
+    let junit = std::fs::read_to_string(env.path().join("junit.xml")).unwrap();
+    for name in ["alpha", "bravo"] {
+        let opening = format!(r#"<testsuite name="{name}" tests="3""#);
+        assert_eq!(junit.matches(&opening).count(), 1, "{junit}");
+    }
+}
