@@ -463,7 +463,7 @@ impl JsonEvent {
             },
             Event::StepStarted {
                 suite,
-                index,
+                id,
                 step,
                 setup,
                 command_line,
@@ -471,7 +471,7 @@ impl JsonEvent {
                 attempt,
             } => Self::StepStarted(JsonStepStarted {
                 suite: JsonSuite::of(suite),
-                step: JsonStep::of(step, *index),
+                step: JsonStep::of(step, id.index),
                 setup: *setup,
                 attempt: *attempt,
                 timeout_secs: timeout.as_secs_f64(),
@@ -479,7 +479,7 @@ impl JsonEvent {
             }),
             Event::StepFinished {
                 suite,
-                index,
+                id,
                 step,
                 setup,
                 result,
@@ -487,7 +487,7 @@ impl JsonEvent {
                 let budgets = suite.budgets_of(step);
                 let mut finished = step_finished(
                     JsonSuite::of(suite),
-                    JsonStep::of(step, *index),
+                    JsonStep::of(step, id.index),
                     *setup,
                     result,
                 );

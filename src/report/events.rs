@@ -182,8 +182,8 @@ pub enum Event {
     StepStarted {
         /// The suite.
         suite: PlannedSuite,
-        /// The step's position in `suite.steps`.
-        index: usize,
+        /// The step's id in the run: its suite's id and its position in `suite.steps`.
+        id: StepId,
         /// The step.
         step: StepRef,
         /// Whether the step runs only to set up a later one: shown as setup, never counted.
@@ -199,8 +199,8 @@ pub enum Event {
     StepFinished {
         /// The suite.
         suite: PlannedSuite,
-        /// The step's position in `suite.steps`.
-        index: usize,
+        /// The step's id in the run: its suite's id and its position in `suite.steps`.
+        id: StepId,
         /// The step.
         step: StepRef,
         /// Whether the step ran only to set up a later one: shown as setup, never counted.
@@ -260,11 +260,6 @@ impl StepRef {
             suite: suite.clone(),
             index,
         }
-    }
-
-    /// The step's id in its run.
-    pub fn id(&self) -> StepId {
-        self.suite.step_id(self.index)
     }
 }
 

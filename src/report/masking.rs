@@ -104,7 +104,7 @@ impl MaskSecrets for Event {
             Event::Note { suite: _, text } => text.mask_secrets(masker),
             Event::StepStarted {
                 suite: _,
-                index: _,
+                id: _,
                 step: _,
                 setup: _,
                 command_line,
@@ -113,7 +113,7 @@ impl MaskSecrets for Event {
             } => command_line.mask_secrets(masker),
             Event::StepFinished {
                 suite: _,
-                index: _,
+                id: _,
                 step: _,
                 setup: _,
                 result,

@@ -271,7 +271,7 @@ impl<'a> SuiteRun<'a> {
         self.leaked_processes += result.leaked_processes;
         self.cx.sink.emit(Event::StepFinished {
             suite: self.suite.clone(),
-            index,
+            id: self.suite.step_id(index),
             step: StepRef::new(self.suite, index),
             setup,
             result: Box::new(result),

@@ -184,7 +184,7 @@ fn started(suite: &PlannedSuite, step: &Step, command_line: &str) -> Event {
     let index = index_of(suite, step);
     Event::StepStarted {
         suite: PlannedSuite::clone(suite),
-        index,
+        id: suite.step_id(index),
         step: StepRef::new(suite, index),
         setup: false,
         command_line: command_line.to_owned(),
@@ -197,7 +197,7 @@ fn finished(suite: &PlannedSuite, step: &Step, result: &StepResult) -> Event {
     let index = index_of(suite, step);
     Event::StepFinished {
         suite: PlannedSuite::clone(suite),
-        index,
+        id: suite.step_id(index),
         step: StepRef::new(suite, index),
         setup: false,
         result: Box::new(result.clone()),
@@ -366,7 +366,7 @@ fn multi_line_values_stay_inside_their_block() {
     result.failures = vec![CheckFailure::error("stdout differs:\n- hello\n+ bye")];
     let output = render(&[
         Event::StepStarted {
-            index: 0,
+            id: shell.step_id(0),
             setup: false,
             suite: PlannedSuite::clone(&shell),
             step: StepRef::new(&shell, 0),
@@ -435,7 +435,7 @@ fn timeout_names_the_deadline() {
     let output = render(&[
         suite_started(&slow),
         Event::StepStarted {
-            index: 0,
+            id: slow.step_id(0),
             setup: false,
             suite: PlannedSuite::clone(&slow),
             step: StepRef::new(&slow, 0),

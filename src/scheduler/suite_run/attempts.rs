@@ -90,7 +90,7 @@ impl SuiteRun<'_> {
         loop {
             self.cx.sink.emit(Event::StepStarted {
                 suite: self.suite.clone(),
-                index,
+                id: self.suite.step_id(index),
                 step: StepRef::new(self.suite, index),
                 setup,
                 command_line: ready.command_line().to_owned(),
