@@ -552,12 +552,7 @@ fn write_step_result(
             write_rerun(out, palette, rerun)?;
         }
         Verdict::TimedOut => {
-            // The deadline reads better than the wall time, which includes the kill's grace.
-            let after = match (&result.status, timeout) {
-                (ExitStatus::TimedOut { after, .. }, _) => CompactDuration::timeout(*after),
-                (_, Some(timeout)) => CompactDuration::timeout(timeout),
-                (_, None) => CompactDuration::elapsed(result.duration),
-            };
+            let after = timed_out_after(result, timeout);
             paint_line(
                 out,
                 palette.timed_out,
@@ -574,18 +569,37 @@ fn write_step_result(
             )?;
         }
     }
-    if result.leaked_processes > 0 {
-        let count = result.leaked_processes;
-        paint_line(
-            out,
-            palette.warning,
-            format_args!(
-                "⚠ killed {count} leftover {} after {name}",
-                plural(count, "process", "processes")
-            ),
-        )?;
+    write_leftovers(out, palette, result.leaked_processes, name)
+}
+
+/// The deadline a timed-out step hit, which reads better than its wall time (that includes
+/// the kill's grace).
+fn timed_out_after(result: &StepResult, timeout: Option<Duration>) -> CompactDuration {
+    match (&result.status, timeout) {
+        (ExitStatus::TimedOut { after, .. }, _) => CompactDuration::timeout(*after),
+        (_, Some(timeout)) => CompactDuration::timeout(timeout),
+        (_, None) => CompactDuration::elapsed(result.duration),
     }
-    Ok(())
+}
+
+/// The warning under a step that left `count` processes behind (none: nothing).
+fn write_leftovers(
+    out: &mut dyn Write,
+    palette: Palette,
+    count: usize,
+    name: &str,
+) -> io::Result<()> {
+    if count == 0 {
+        return Ok(());
+    }
+    paint_line(
+        out,
+        palette.warning,
+        format_args!(
+            "⚠ killed {count} leftover {} after {name}",
+            plural(count, "process", "processes")
+        ),
+    )
 }
 
 /// The indented block under a failed or timed-out step. Empty fields are left out.
