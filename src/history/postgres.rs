@@ -167,6 +167,14 @@ fn connect(url: &PostgresUrl) -> Result<Client, HistoryError> {
     if config.get_application_name().is_none() {
         config.application_name("smoke-runner");
     }
+    // The history's statements are short. On a table the planner has no statistics for yet
+    // (loaded faster than autovacuum analyzes), its estimates are wild and JIT compiling a
+    // statement took 90 ms of a 100 ms gate baseline (benches/README.md).
+    let options = match config.get_options() {
+        Some(given) => format!("{given} -c jit=off"),
+        None => "-c jit=off".to_owned(),
+    };
+    config.options(&options);
     let (sender, receiver) = mpsc::channel();
     std::thread::Builder::new()
         .name("history-connect".into())

@@ -264,6 +264,80 @@ fn gates_read_their_baseline_from_postgres() {
     assert!(row.ends_with(" BROKEN"), "{row}");
 }
 
+/// The gate's baseline column, by step, from a report's table.
+fn gate_baselines(report: &str) -> Vec<(String, String)> {
+    report
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let step = words.next()?;
+            (step.starts_with("drift::") || step.starts_with("steady::"))
+                .then(|| (step.to_owned(), words.next().unwrap_or_default().to_owned()))
+        })
+        .filter(|(_, baseline)| baseline.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+#[test]
+fn gate_baselines_from_postgres_are_those_from_sqlite_for_the_same_runs() {
+    let Some(server) = pg_server::start_or_skip("gate baselines, PostgreSQL against SQLite") else {
+        return;
+    };
+    let env = drifting_env();
+    let url = server.url();
+    // Odd runs fail (`flip`), so they are no baseline; the newest two passing ones are 4 and 2.
+    for run in 0..6 {
+        let events = format!("events-{run}.jsonl");
+        let sleep = match run % 2 {
+            0 => format!("0.{}", run + 1),
+            _ => "1.2".to_owned(),
+        };
+        let run_text = run.to_string();
+        let vars = [("RUN", run_text.as_str()), ("SLEEP", sleep.as_str())];
+        run_with(
+            &env,
+            &vars,
+            &["--no-history", "--no-log-dir", "--json", &events],
+        );
+        for at in [url.as_str(), "h.sqlite"] {
+            let output = history(&env, at, &["import", &events]);
+            assert_eq!(output.status.code(), Some(0), "{at}: {}", stderr(&output));
+        }
+    }
+    let mut tables = Vec::new();
+    for at in [url.as_str(), "h.sqlite"] {
+        let args = [
+            "--no-log-dir",
+            "--history",
+            at,
+            "--gate",
+            "max <= 1000x baseline",
+            "--baseline",
+            "last:2",
+        ];
+        let output = run_with(&env, &[("RUN", "0"), ("SLEEP", "0")], &args);
+        assert_eq!(output.status.code(), Some(0), "{at}: {}", stdout(&output));
+        // Suites run in parallel: the table's order is theirs.
+        let mut table = gate_baselines(&stdout(&output));
+        table.sort();
+        tables.push(table);
+    }
+    assert_eq!(tables[0], tables[1]);
+    let sleeper = tables[0].iter().find(|(step, _)| step == "drift::sleeper");
+    // The newest passing runs slept 0.5 s and 0.3 s: the baseline's max is run 4's. With the
+    // failed runs (1.2 s) it would be over a second; with the oldest passing ones, 0.3 s.
+    let millis = sleeper.and_then(|(_, baseline)| match baseline.strip_suffix("ms") {
+        Some(ms) => ms.parse::<f64>().ok(),
+        None => Some(baseline.strip_suffix('s')?.parse::<f64>().ok()? * 1000.0),
+    });
+    assert!(
+        millis.is_some_and(|ms| (500.0..1100.0).contains(&ms)),
+        "{:?}",
+        tables[0]
+    );
+    assert_eq!(tables[0].len(), 4, "{:?}", tables[0]);
+}
+
 #[test]
 fn a_gate_against_branch_main_in_postgres_ignores_slow_runs_from_another_branch() {
     let Some(server) = pg_server::start_or_skip("baselines of one branch on PostgreSQL") else {
