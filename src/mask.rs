@@ -24,6 +24,21 @@ pub fn looks_secret(name: &str) -> bool {
         || name.contains("PASSWORD")
 }
 
+/// A secret too short to mask wherever it appears (it would hide every word that holds it),
+/// masked where what surrounds it says what it is: a URL's `user:PASSWORD@`, a
+/// `password=PASSWORD` parameter. The frame stays: `:[redacted:NAME]@`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FramedSecret {
+    /// The secret's name, shown in its place.
+    pub name: String,
+    /// What comes before the value.
+    pub before: &'static str,
+    /// The value.
+    pub value: String,
+    /// What comes after it.
+    pub after: &'static str,
+}
+
 /// Replaces secret values with `[redacted:NAME]`.
 #[derive(Debug, Clone, Default)]
 pub struct Masker {
@@ -45,7 +60,15 @@ impl Masker {
     /// A masker for these `(name, value)` secrets. Empty values are ignored; values shorter
     /// than [`MIN_SECRET_LEN`] are not masked and are listed by [`Masker::too_short`].
     pub fn new<'a>(secrets: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let mut patterns: Vec<&str> = Vec::new();
+        Self::with_framed(secrets, &[])
+    }
+
+    /// [`Masker::new`], and `framed` secrets masked within their frames whatever their length.
+    pub fn with_framed<'a>(
+        secrets: impl IntoIterator<Item = (&'a str, &'a str)>,
+        framed: &[FramedSecret],
+    ) -> Self {
+        let mut patterns: Vec<String> = Vec::new();
         let mut replacements = Vec::new();
         let mut too_short: Vec<String> = Vec::new();
         for (name, value) in secrets {
@@ -58,11 +81,25 @@ impl Masker {
                 }
                 continue;
             }
-            if patterns.contains(&value) {
+            if patterns.iter().any(|p| p == value) {
                 continue;
             }
-            patterns.push(value);
+            patterns.push(value.to_owned());
             replacements.push(format!("[redacted:{name}]"));
+        }
+        for secret in framed.iter().filter(|secret| !secret.value.is_empty()) {
+            let FramedSecret {
+                name,
+                before,
+                value,
+                after,
+            } = secret;
+            let pattern = format!("{before}{value}{after}");
+            if patterns.contains(&pattern) {
+                continue;
+            }
+            patterns.push(pattern);
+            replacements.push(format!("{before}[redacted:{name}]{after}"));
         }
         let longest = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
         let searcher = (!patterns.is_empty()).then(|| {
@@ -195,6 +232,29 @@ impl<W: Write> Write for MaskingWriter<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_framed_secret_is_masked_within_its_frame_whatever_its_length() {
+        let framed = |before, after| FramedSecret {
+            name: "PW".into(),
+            before,
+            value: "pw".into(),
+            after,
+        };
+        let masker = Masker::with_framed([], &[framed(":", "@"), framed("password=", "")]);
+        assert_eq!(
+            masker.mask("u:pw@h password=pw pw upwards"),
+            "u:[redacted:PW]@h password=[redacted:PW] pw upwards"
+        );
+        assert!(masker.too_short().is_empty());
+        // Across writes, as step output arrives.
+        let mut out = Vec::new();
+        let mut writer = MaskingWriter::new(&masker, &mut out);
+        writer.write_all(b"u:p").unwrap();
+        writer.write_all(b"w@h").unwrap();
+        writer.finish().unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "u:[redacted:PW]@h");
+    }
 
     #[test]
     fn secrets_are_replaced_by_their_names_and_short_ones_are_listed() {

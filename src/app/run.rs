@@ -24,7 +24,9 @@ use super::exit::RunEnd;
 use super::history::{RunHistory, last_failed_suites};
 use super::report_output::{InterruptibleStdout, ReaderNotReading, report_stdout};
 use super::retention;
-use crate::history::{HISTORY_ENV, HISTORY_PASSWORD, HistoryLocation, history_secrets};
+use crate::history::{
+    HISTORY_ENV, HISTORY_PASSWORD, HistoryLocation, history_secrets, password_masks,
+};
 
 /// Runs suites as the command line asks and returns the exit status.
 pub fn run_main(args: &RunArgs) -> i32 {
@@ -140,9 +142,8 @@ fn resolve(
     let env = std::env::var(HISTORY_ENV).ok();
     let secrets = history_secrets(args.history.as_deref(), env.as_deref());
     if !secrets.is_empty() {
-        settings.extra_secrets = (secrets.into_iter())
-            .map(|value| (HISTORY_PASSWORD.to_owned(), value))
-            .collect();
+        (settings.extra_secrets, settings.framed_secrets) =
+            password_masks(HISTORY_PASSWORD, &secrets);
         settings = settings.with_masker(&args.redact);
     }
     let filter = filter(args).map_err(|error| {
@@ -174,6 +175,11 @@ fn resolve(
     let selection = select(args, &filter, &suites, &state, &history_location)?;
     if args.list {
         return Err(list(&suites, &selection, interrupts));
+    }
+    if !settings.framed_secrets.is_empty() {
+        stderr_line!(
+            "note: {HISTORY_PASSWORD} is shorter than {MIN_SECRET_LEN} characters: it is masked where it reads as a password (`user:PASSWORD@`, `password=PASSWORD`), not wherever it appears; a longer password is masked everywhere"
+        );
     }
     if !settings.masker.too_short().is_empty() {
         stderr_line!(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::exec::{DEFAULT_KILL_GRACE, Environment};
-use crate::mask::{Masker, looks_secret};
+use crate::mask::{FramedSecret, Masker, looks_secret};
 
 use super::cli::RunArgs;
 use super::duration::parse_duration;
@@ -61,6 +61,9 @@ pub struct Settings {
     /// Secrets that are no variable's value (the history URL's password): name, value. Kept
     /// by [`Settings::with_masker`].
     pub extra_secrets: Vec<(String, String)>,
+    /// Secrets too short to mask wherever they appear (a short history password), masked in
+    /// the frames that say what they are. Kept by [`Settings::with_masker`].
+    pub framed_secrets: Vec<FramedSecret>,
     /// Where this run's step logs go (`<dir>/<suite>/<nn>-<step>.log`); `None`: not saved.
     pub log_dir: Option<PathBuf>,
     /// Keep the output of passing steps for the reports too.
@@ -102,6 +105,7 @@ impl Settings {
             masker: Masker::none(),
             secret_names: Vec::new(),
             extra_secrets: Vec::new(),
+            framed_secrets: Vec::new(),
             log_dir: None,
             show_output: false,
             bless: false,
@@ -160,6 +164,7 @@ impl Settings {
             masker: Masker::none(),
             secret_names,
             extra_secrets: Vec::new(),
+            framed_secrets: Vec::new(),
             log_dir: None,
             show_output: args.show_output || args.nocapture,
             bless: args.bless,
@@ -183,11 +188,12 @@ impl Settings {
             .collect();
         let extra =
             (self.extra_secrets.iter()).map(|(name, value)| (name.as_str(), value.as_str()));
-        self.masker = Masker::new(
+        self.masker = Masker::with_framed(
             names
                 .iter()
                 .filter_map(|name| Some((*name, self.env.get_str(name)?)))
                 .chain(extra),
+            &self.framed_secrets,
         );
         self
     }

@@ -10,6 +10,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::error::HistoryError;
+use crate::mask::{FramedSecret, MIN_SECRET_LEN};
 
 /// The history file when neither `--history` nor `SMOKE_HISTORY` names one.
 pub const DEFAULT_HISTORY_FILE: &str = "target/smoke-history.sqlite";
@@ -241,12 +242,61 @@ impl PostgresUrl {
     }
 }
 
-/// `text` with each of `secrets` replaced by `***`, longest first.
+/// Where a password shorter than [`MIN_SECRET_LEN`] is hidden and masked: only where it reads
+/// as a password, a URL's `user:PASSWORD@` and a `password=` parameter (in libpq's key/value
+/// form too, and in `PGPASSWORD=`-style lines). Wherever it appears, a password of three
+/// letters would hide every word holding them; a longer password is hidden wherever it
+/// appears.
+const SHORT_PASSWORD_FRAMES: &[(&str, &str)] = &[(":", "@"), ("password=", ""), ("PASSWORD=", "")];
+
+/// `passwords` as the run's masker takes them, under `name`: those of at least
+/// [`MIN_SECRET_LEN`] bytes masked wherever they appear, shorter ones in their frames
+/// ([`SHORT_PASSWORD_FRAMES`]).
+pub fn password_masks(
+    name: &str,
+    passwords: &[String],
+) -> (Vec<(String, String)>, Vec<FramedSecret>) {
+    let (whole, short): (Vec<&String>, Vec<&String>) = passwords
+        .iter()
+        .filter(|p| !p.is_empty())
+        .partition(|p| p.len() >= MIN_SECRET_LEN);
+    let whole = whole
+        .into_iter()
+        .map(|p| (name.to_owned(), p.clone()))
+        .collect();
+    let framed = short
+        .into_iter()
+        .flat_map(|value| {
+            SHORT_PASSWORD_FRAMES
+                .iter()
+                .map(|&(before, after)| FramedSecret {
+                    name: name.to_owned(),
+                    before,
+                    value: value.clone(),
+                    after,
+                })
+        })
+        .collect();
+    (whole, framed)
+}
+
+/// `text` with each of `secrets` replaced by `***`, longest first; a short one only in its
+/// frames, which stay ([`SHORT_PASSWORD_FRAMES`]).
 pub(super) fn hide(text: &str, secrets: &[String]) -> String {
     let mut sorted: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
     sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
     sorted.into_iter().fold(text.to_owned(), |out, secret| {
-        out.replace(secret.as_str(), HIDDEN)
+        if secret.len() >= MIN_SECRET_LEN {
+            return out.replace(secret.as_str(), HIDDEN);
+        }
+        SHORT_PASSWORD_FRAMES
+            .iter()
+            .fold(out, |out, (before, after)| {
+                out.replace(
+                    &format!("{before}{secret}{after}"),
+                    &format!("{before}{HIDDEN}{after}"),
+                )
+            })
     })
 }
 
@@ -320,6 +370,31 @@ mod tests {
         assert!(url.secrets().contains(&"s%40cret-pw".to_owned()));
         assert!(url.secrets().contains(&"other-pw".to_owned()));
         assert_eq!(url.as_secret_str(), text);
+    }
+
+    #[test]
+    fn a_short_password_is_hidden_and_masked_where_it_reads_as_one_and_nowhere_else() {
+        let text = "postgres://lab:ab@lab.internal:5432/lab?password=ab";
+        let Ok(HistoryTarget::Postgres(url)) = HistoryTarget::parse(text) else {
+            panic!("not a postgres url");
+        };
+        assert_eq!(
+            url.to_string(),
+            "postgres://lab:***@lab.internal:5432/lab?password=***"
+        );
+        let (whole, framed) = password_masks(HISTORY_PASSWORD, url.secrets());
+        assert!(whole.is_empty(), "{whole:?}");
+        let masker = crate::mask::Masker::with_framed([], &framed);
+        assert_eq!(
+            masker.mask(&format!("{text} PGPASSWORD=ab; a table, abc, ab")),
+            "postgres://lab:[redacted:SMOKE_HISTORY_PASSWORD]@lab.internal:5432/lab\
+             ?password=[redacted:SMOKE_HISTORY_PASSWORD] \
+             PGPASSWORD=[redacted:SMOKE_HISTORY_PASSWORD]; a table, abc, ab"
+        );
+        // A password of six bytes or more is masked wherever it appears.
+        let (whole, framed) = password_masks(HISTORY_PASSWORD, &["abcdef".to_owned()]);
+        assert_eq!(whole, [(HISTORY_PASSWORD.to_owned(), "abcdef".to_owned())]);
+        assert!(framed.is_empty());
     }
 
     #[test]

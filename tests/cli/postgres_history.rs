@@ -402,6 +402,70 @@ fn a_gate_against_branch_main_in_postgres_ignores_slow_runs_from_another_branch(
 }
 
 #[test]
+fn a_short_password_is_masked_where_it_reads_as_a_password_and_words_holding_it_stay() {
+    let Some(server) = pg_server::start_or_skip("a short password masked") else {
+        return;
+    };
+    // Three characters: masked wherever they appear, they would hide `Q7xylophone` too.
+    server.admin_sql("postgres", "ALTER ROLE smoke PASSWORD 'Q7x'");
+    let url = server.url_with_password("Q7x");
+    let env = TestEnv::new()
+        .suite(
+            "leaky",
+            r#"[[step]]
+name = "prints the url"
+sh = 'echo "history: $SMOKE_HISTORY"; echo "conninfo: user=smoke password=${SMOKE_HISTORY#*smoke:}"'
+
+[[step]]
+name = "prints a word"
+sh = 'echo "a word: Q7xylophone"'
+"#,
+        )
+        .env("SMOKE_HISTORY", &url);
+    let output = env.run(&[
+        "--color",
+        "never",
+        "--show-output",
+        "--json",
+        "events.jsonl",
+    ]);
+    let (report, notes) = (stdout(&output), stderr(&output));
+    assert_eq!(output.status.code(), Some(0), "{report}{notes}");
+    assert!(
+        report.contains("history: postgres://smoke:[redacted:SMOKE_HISTORY_PASSWORD]@127.0.0.1:"),
+        "{report}"
+    );
+    assert!(
+        report.contains("conninfo: user=smoke password=[redacted:SMOKE_HISTORY_PASSWORD]@"),
+        "{report}"
+    );
+    assert!(report.contains("a word: Q7xylophone"), "{report}");
+    assert!(
+        notes.contains("SMOKE_HISTORY_PASSWORD is shorter than 6 characters: it is masked where it reads as a password"),
+        "{notes}"
+    );
+    let listed = history(&env, &url, &["runs"]);
+    assert_eq!(listed.status.code(), Some(0), "{}", stderr(&listed));
+    let wrong = history(&env, &server.url_with_password("Q7y"), &["runs"]);
+    assert!(
+        stderr(&wrong).contains("postgres://smoke:***@127.0.0.1:"),
+        "{}",
+        stderr(&wrong)
+    );
+    let mut texts = vec![report, notes, stdout(&listed), stderr(&wrong)];
+    for file in files_under(env.path()) {
+        texts.push(String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned());
+    }
+    texts.push(server.admin_sql("history", "SELECT t::text FROM steps t"));
+    texts.push(server.admin_sql("history", "SELECT t::text FROM runs t"));
+    for text in &texts {
+        for form in [":Q7x@", "password=Q7x@", "password=Q7x "] {
+            assert!(!text.contains(form), "{form} in:\n{text}");
+        }
+    }
+}
+
+#[test]
 fn the_password_reaches_no_output_log_report_or_history_row() {
     let Some(server) = pg_server::start_or_skip("the password masked") else {
         return;
