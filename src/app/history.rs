@@ -194,9 +194,9 @@ struct TriggeredRun {
     trigger: String,
 }
 
-/// `runs` with what started each: the monitor's record of it, else the command line. The
-/// monitor records only into a SQLite history, so every run of a PostgreSQL one came from the
-/// command line (or `history import`), as the same runs in a file read.
+/// `runs` with what started each: the monitor's record of it, else the command line. Beside a
+/// PostgreSQL history the monitor keeps its record in a file of its machine's (`serve
+/// --state`), so the runs of a PostgreSQL history read as from the command line.
 fn with_triggers(target: &HistoryTarget, runs: Vec<RunSummary>) -> Vec<TriggeredRun> {
     let ids: Vec<&str> = runs.iter().map(|run| run.run_id.as_str()).collect();
     let known = match target {

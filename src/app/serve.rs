@@ -16,6 +16,9 @@ use crate::serve::{
 
 use super::exit::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
+/// The monitor's own tables beside a PostgreSQL history, unless `--state` says otherwise.
+pub const DEFAULT_STATE_FILE: &str = "target/smoke-serve-state.sqlite";
+
 /// Runs the monitor until SIGTERM or SIGINT; returns the exit status.
 pub fn serve_main(args: &ServeArgs) -> i32 {
     let Prepared {
@@ -96,7 +99,7 @@ struct Prepared {
     catalog: Catalog,
     token: Option<Token>,
     listener: StdListener,
-    history: Option<std::path::PathBuf>,
+    history: Option<HistoryTarget>,
     state: Option<(Arc<StateStore>, i64)>,
 }
 
@@ -120,7 +123,8 @@ fn prepare(args: &ServeArgs) -> Result<Prepared, (i32, String)> {
         .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .map_err(|error| (EXIT_FAILED, format!("cannot listen on {listen}: {error}")))?;
     let history = history_location(args).map_err(usage)?;
-    let state = open_state(history.as_deref(), &catalog.settings.temp_root).map_err(usage)?;
+    let state_file = state_file(args, history.as_ref());
+    let state = open_state(state_file.as_deref(), &catalog.settings.temp_root).map_err(usage)?;
     Ok(Prepared {
         catalog,
         token,
@@ -130,14 +134,14 @@ fn prepare(args: &ServeArgs) -> Result<Prepared, (i32, String)> {
     })
 }
 
-/// The monitor's state in the history and this process's row in it; `None` without a history
-/// (or with one that cannot be written: a warning). Another monitor on the same history is an
-/// error.
+/// The monitor's state in its file and this process's row in it; `None` without a history
+/// (or with a state file that cannot be written: a warning). Another monitor on the same file
+/// is an error.
 fn open_state(
-    history: Option<&std::path::Path>,
+    state_file: Option<&std::path::Path>,
     temp_root: &std::path::Path,
 ) -> Result<Option<(Arc<StateStore>, i64)>, String> {
-    let Some(path) = history else {
+    let Some(path) = state_file else {
         return Ok(None);
     };
     let opened = StateStore::open(path).and_then(|state| {
@@ -236,10 +240,9 @@ async fn lifecycle(monitor: Arc<Monitor>, args: &ServeArgs) {
     }
 }
 
-/// `--history`, `SMOKE_HISTORY`, `--no-history`: where runs are recorded. The monitor keeps its
-/// state (runs, queue, audit log, crash recovery) in a SQLite history; a PostgreSQL one is
-/// refused rather than silently unused.
-fn history_location(args: &ServeArgs) -> Result<Option<std::path::PathBuf>, String> {
+/// `--history`, `SMOKE_HISTORY`, `--no-history`: where runs are recorded, a SQLite file or a
+/// PostgreSQL database.
+fn history_location(args: &ServeArgs) -> Result<Option<HistoryTarget>, String> {
     let env = std::env::var(HISTORY_ENV).ok();
     let location = HistoryLocation::resolve(
         args.run.history.as_deref(),
@@ -247,12 +250,18 @@ fn history_location(args: &ServeArgs) -> Result<Option<std::path::PathBuf>, Stri
         args.run.no_history,
     )
     .map_err(|error| error.to_string())?;
-    match location.target() {
-        None => Ok(None),
-        Some(HistoryTarget::File(path)) => Ok(Some(path.clone())),
-        Some(HistoryTarget::Postgres(_)) => Err(
-            "`serve` keeps its runs, queue and audit log in a SQLite history, and does not support PostgreSQL yet: pass --history FILE (or --no-history)".into(),
-        ),
+    Ok(location.target().cloned())
+}
+
+/// Where the monitor keeps its own tables (the runs it queued, the audit log, its processes
+/// and their test dirs): `--state`, else the history file; beside a PostgreSQL history, which
+/// many machines share, a file of this machine's (what a crashed monitor left is cleaned up
+/// on the machine it ran on). `None` without a history.
+fn state_file(args: &ServeArgs, history: Option<&HistoryTarget>) -> Option<std::path::PathBuf> {
+    match (history?, &args.state) {
+        (_, Some(state)) => Some(state.clone()),
+        (HistoryTarget::File(path), None) => Some(path.clone()),
+        (HistoryTarget::Postgres(_), None) => Some(DEFAULT_STATE_FILE.into()),
     }
 }
 

@@ -119,6 +119,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DUR")]
     pub drain_timeout: Option<String>,
 
+    /// A SQLite file for the monitor's own tables: the runs it queued (the queue included), the
+    /// audit log, and its processes and test dirs, to clean up after a crash. They belong to
+    /// this machine, so beside a PostgreSQL --history (shared by many) they are kept here.
+    /// [default: the --history file, or target/smoke-serve-state.sqlite beside PostgreSQL]
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
     /// Settings for the runs: the same as running suites from the command line.
     #[command(flatten)]
     pub run: RunArgs,

@@ -11,7 +11,10 @@ use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::config::{ServeArgs, Settings};
-use crate::history::{HistoryStore, RunMeta, RunRecorder};
+use crate::history::{
+    HISTORY_ENV, HISTORY_PASSWORD, HistoryStore, HistoryTarget, RunMeta, RunRecorder,
+    history_secrets, password_masks,
+};
 use crate::scheduler::{Filter, Selection};
 use crate::suite::{Suite, load_suites};
 
@@ -68,6 +71,11 @@ impl Catalog {
         let mut names: Vec<String> = args.run.redact.clone();
         names.extend(suites.iter().flat_map(|suite| suite.redact.iter().cloned()));
         names.push(super::token::TOKEN_ENV.to_owned());
+        // The history URL's password: the runs' steps inherit SMOKE_HISTORY.
+        let env = std::env::var(HISTORY_ENV).ok();
+        let passwords = history_secrets(args.run.history.as_deref(), env.as_deref());
+        (settings.extra_secrets, settings.framed_secrets) =
+            password_masks(HISTORY_PASSWORD, &passwords);
         settings = settings.with_masker(&names);
         // The API shows every step's output tail, not only failing ones'.
         settings.show_output = true;
@@ -103,7 +111,7 @@ pub struct Monitor {
     pub health: Health,
     catalog: RwLock<Arc<Catalog>>,
     engine: Box<dyn RunEngine>,
-    history: Option<PathBuf>,
+    history: Option<HistoryTarget>,
     alerts: RwLock<Option<Arc<Alerts>>>,
     /// Worker threads started (they never end before the monitor stops; beyond the
     /// configured concurrency they wait).
@@ -117,7 +125,7 @@ impl Monitor {
     pub fn new(
         catalog: Catalog,
         engine: Box<dyn RunEngine>,
-        history: Option<PathBuf>,
+        history: Option<HistoryTarget>,
         id_prefix: String,
     ) -> Self {
         let alerts = start_alerts(&catalog, None);
@@ -217,9 +225,9 @@ impl Monitor {
         }
     }
 
-    /// The history file, when runs are recorded.
-    pub fn history(&self) -> Option<&std::path::Path> {
-        self.history.as_deref()
+    /// The history (a SQLite file or a PostgreSQL database), when runs are recorded.
+    pub fn history(&self) -> Option<&HistoryTarget> {
+        self.history.as_ref()
     }
 
     /// Stops the schedule and the queue; running runs go on.
@@ -332,14 +340,15 @@ impl Monitor {
 
     /// Writes the run into the history; a history that cannot be written is a warning.
     fn record_history(&self, recorder: Arc<RunRecorder>, status: RunStatus) {
-        let (Some(path), Ok(recorder)) = (&self.history, Arc::try_unwrap(recorder)) else {
+        let (Some(history), Ok(recorder)) = (&self.history, Arc::try_unwrap(recorder)) else {
             return;
         };
         let exit = i32::from(status != RunStatus::Passed);
         let Some(record) = recorder.into_record(exit) else {
             return;
         };
-        if let Err(error) = HistoryStore::open(path).and_then(|mut store| store.record(&record)) {
+        if let Err(error) = HistoryStore::open(history).and_then(|mut store| store.record(&record))
+        {
             stderr_warning(&format!(
                 "cannot record run {} in the history: {error}",
                 record.run_id

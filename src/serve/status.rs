@@ -48,7 +48,7 @@ fn page(monitor: &Monitor) -> String {
     let refresh = format!("<meta http-equiv=\"refresh\" content=\"{REFRESH_SECS}\">\n");
     let report = monitor
         .history()
-        .and_then(|path| HistoryStore::open_existing(path).ok())
+        .and_then(|history| HistoryStore::open_existing(history).ok())
         .and_then(|store| {
             let options = HtmlOptions {
                 runs: PAGE_RUNS,

@@ -1103,22 +1103,74 @@ fn sighup_reloads_the_concurrency_and_the_alerts() {
 }
 
 #[test]
-fn a_postgresql_history_is_refused_with_what_to_do() {
-    let env = TestEnv::new().suite("quick", QUICK_SUITE);
+fn serve_records_into_a_postgresql_history_and_keeps_its_own_tables_in_a_local_file() {
+    let Some(server) = crate::pg_server::start_or_skip("serve with a PostgreSQL history") else {
+        return;
+    };
+    let password = crate::pg_server::PASSWORD;
+    // The history from SMOKE_HISTORY, which the steps inherit: one of them prints it.
+    let env = TestEnv::new()
+        .suite("quick", QUICK_SUITE)
+        .suite(
+            "leaky",
+            r#"
+name = "leaky"
+command = ""
+
+[[step]]
+name = "prints the history"
+run = ["sh", "-c", "echo \"history: $SMOKE_HISTORY\""]
+"#,
+        )
+        .env("SMOKE_HISTORY", &server.url());
+    let served = Served::start(&env, &["--every", "1h"]);
+    let (status, body) = served.post("/api/runs", r#"{"suites": ["leaky", "quick"]}"#);
+    assert_eq!(status, 202, "{body}");
+    let id = run_id(&body);
+    let run = served.wait_run(&id, |run| {
+        run["status"] != "queued" && run["status"] != "running"
+    });
+    assert_eq!(run["status"], "passed", "{run}");
+    let shown = run.to_string();
+    assert!(
+        shown.contains("[redacted:SMOKE_HISTORY_PASSWORD]"),
+        "{shown}"
+    );
+    let listed = served.json("/api/runs?limit=5");
+    assert_eq!(listed["runs"][0]["id"], id.as_str(), "{listed}");
+    // The status page renders the history's report, read from PostgreSQL.
+    let (status, page) = served.get("/");
+    assert_eq!(status, 200);
+    assert!(page.contains("leaky::prints_the_history"), "{page}");
+    assert!(served.terminate().success());
+
+    // The run is in PostgreSQL, as `smoke-runner history` reads it…
     let output = env
         .command()
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-env-file"])
-        .args(["--history", "postgres://smoke:hunter2@127.0.0.1:1/smoke"])
-        .timeout(Duration::from_secs(60))
+        .args(["history", "runs", "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let error = String::from_utf8_lossy(&output.stderr);
+    let runs: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(runs[0]["run_id"], id.as_str(), "{runs}");
+    assert_eq!(runs[0]["passed"], 2, "{runs}");
+    let tails = server.admin_sql("history", "SELECT output_tail FROM steps");
     assert!(
-        error.contains("does not support PostgreSQL yet") && error.contains("--history FILE"),
-        "{error}"
+        tails.contains("[redacted:SMOKE_HISTORY_PASSWORD]"),
+        "{tails}"
     );
-    assert!(!error.contains("hunter2"), "{error}");
+    // …and the monitor's own tables (queue, audit log, processes) in this machine's file.
+    let state = env.path().join("target/smoke-serve-state.sqlite");
+    assert!(state.is_file(), "no state file at {}", state.display());
+    let audit = server.admin_sql(
+        "history",
+        "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'serve%'",
+    );
+    assert_eq!(audit, "0\n", "no monitor table in the shared history");
+    for text in [shown, page, tails, stdout(&output), listed.to_string()] {
+        assert!(!text.contains(password), "the password in: {text}");
+    }
+    let bytes = std::fs::read(&state).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains(password));
 }
 
 /// Two scheduled suites whose step waits for `$RELEASE`; `broken` then fails until
