@@ -160,7 +160,9 @@ fn check_trigger(api: &Api, body: TriggerBody) -> Result<RunRequest, String> {
             .map(|suite| suite.name.clone())
             .collect();
     }
-    suites.dedup();
+    // A suite named twice runs once: two copies at once would share its log files.
+    let mut seen = std::collections::HashSet::new();
+    suites.retain(|name| seen.insert(name.clone()));
     if let Some(unknown) = suites.iter().find(|name| catalog.suite(name).is_none()) {
         let known: Vec<&str> = catalog.suites.iter().map(|s| s.name.as_str()).collect();
         return Err(format!(

@@ -943,6 +943,24 @@ fn test_dirs_named(env: &TestEnv, prefix: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Regression: only neighbouring duplicates were dropped, so `["quick", "other", "quick"]` ran
+/// `quick` twice at once, both copies writing the same step-log files.
+#[test]
+fn a_suite_named_twice_in_a_trigger_runs_once() {
+    let other = QUICK_SUITE.replace("name = \"quick\"", "name = \"other\"");
+    let env = TestEnv::new()
+        .suite("quick", QUICK_SUITE)
+        .suite("other", &other);
+    let served = Served::start(&env, &["--every", "1h"]);
+    let body = r#"{"suites": ["quick", "other", "quick"]}"#;
+    let id = run_id(&served.post("/api/runs", body).1);
+    let run = served.wait_run(&id, |run| run["status"] != "running");
+    assert_eq!(run["status"], "passed", "{run}");
+    assert_eq!(run["progress"]["total"], 2, "{run}");
+    assert_eq!(run["counts"]["passed"], 2, "{run}");
+    assert!(served.terminate().success());
+}
+
 #[test]
 fn the_audit_log_says_who_did_what_without_the_token_and_history_runs_shows_the_trigger() {
     let env = TestEnv::new().suite("quick", QUICK_SUITE);
