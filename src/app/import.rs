@@ -185,7 +185,15 @@ fn options(args: &ImportArgs, source: &str, target: &Path) -> ImportOptions {
             (text.as_str(), lib_dir.as_path()),
         ];
         reader.follow(&path, &text, &texts, &mut chain, &mut included);
-        let path_for_steps = relative(&cwd, &path).display().to_string();
+        // Found on PATH (`. shunit2`): steps find it there too, as the script does.
+        let on_path = !line.written.contains('/')
+            && !cwd.join(&line.written).is_file()
+            && !script_dir.join(&line.written).is_file();
+        let path_for_steps = if on_path {
+            line.written.clone()
+        } else {
+            relative(&cwd, &path).display().to_string()
+        };
         libraries.push((
             line.written,
             Library {

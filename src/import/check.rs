@@ -61,6 +61,9 @@ pub struct ScriptVerdicts {
     /// For a line inside one of the script's functions, the lines its function was called
     /// from (and those called from), each time it ran.
     pub callers: BTreeMap<usize, Vec<usize>>,
+    /// For a check inside one of the script's functions, the line the function is defined on
+    /// (a step named after it, as shUnit2's tests are, judges its lines).
+    pub enclosing: BTreeMap<usize, usize>,
 }
 
 impl ScriptVerdicts {
@@ -241,7 +244,7 @@ impl ScriptVerdicts {
     /// that called it too (its step, when the function's lines are not steps of their own).
     pub fn by_statement(self, source: &str) -> Self {
         let mut spans: Vec<Span> = Vec::new();
-        collect_spans(source, 1, &mut spans, 0);
+        collect_spans(source, 1, &mut spans, 0, 0);
         let find = |line: usize| {
             spans
                 .iter()
@@ -250,6 +253,9 @@ impl ScriptVerdicts {
         };
         let self_callers = self.callers;
         let mut merged = Self::default();
+        for span in spans.iter().filter(|s| s.function > 0) {
+            merged.enclosing.insert(span.check, span.function);
+        }
         for (line, mut record) in self.lines {
             let span = find(line);
             let start = span.map_or(line, |s| s.check);
@@ -289,10 +295,19 @@ struct Span {
     check: usize,
     /// The statement after it reads its `$?` first.
     status_read: bool,
+    /// The line of the function it is in (0: none).
+    function: usize,
 }
 
-/// The statements of `text` (starting at `first_line`) and of the functions it defines.
-fn collect_spans(text: &str, first_line: usize, spans: &mut Vec<Span>, depth: usize) {
+/// The statements of `text` (starting at `first_line`, in the function defined at `function`)
+/// and of the functions it defines.
+fn collect_spans(
+    text: &str,
+    first_line: usize,
+    spans: &mut Vec<Span>,
+    depth: usize,
+    function: usize,
+) {
     let list = statements(text, first_line);
     let mut previous: Option<usize> = None;
     for statement in &list {
@@ -303,7 +318,7 @@ fn collect_spans(text: &str, first_line: usize, spans: &mut Vec<Span>, depth: us
         } = &statement.kind
         {
             if depth < 8 {
-                collect_spans(body, *body_line, spans, depth + 1);
+                collect_spans(body, *body_line, spans, depth + 1, first);
             }
             previous = None;
             continue;
@@ -320,6 +335,7 @@ fn collect_spans(text: &str, first_line: usize, spans: &mut Vec<Span>, depth: us
             last,
             check: first,
             status_read: false,
+            function,
         });
         previous = Some(spans.len() - 1);
     }
@@ -460,30 +476,70 @@ pub fn compare(script: &ScriptVerdicts, suite: &[SuiteCheck]) -> Vec<Row> {
             _ => Some(Verdict::Pass),
         };
     }
-    for (line, record) in &script.lines {
-        // A line inside a helper whose call the suite judges is judged there.
-        let judged_by_caller =
-            || (script.callers_of(*line).iter()).any(|caller| by_line.contains_key(caller));
-        // A call whose function's lines the suite judges one by one is judged there.
-        let judged_inside = || {
-            (script.callers.iter())
-                .any(|(inner, callers)| callers.contains(line) && by_line.contains_key(inner))
-        };
-        if record.reported && !by_line.contains_key(line) && !judged_by_caller() && !judged_inside()
-        {
-            by_line.insert(
-                *line,
-                Row {
-                    line: *line,
-                    name: "(no step of the suite stands for this line)".to_owned(),
-                    script: script.verdict(*line),
-                    suite: None,
-                    why: script.why(*line),
-                },
-            );
+    let folded = fold_into_functions(script, &mut by_line);
+    let mut judged: Vec<usize> = by_line.keys().copied().chain(folded).collect();
+    judged.sort_unstable();
+    // A call whose function's lines the suite judges is judged there (`. shunit2`).
+    for (inner, callers) in &script.callers {
+        if judged.binary_search(inner).is_ok() {
+            judged.extend(callers.iter().copied());
         }
     }
+    judged.sort_unstable();
+    let judged = |line: &usize| judged.binary_search(line).is_ok();
+    let mut lost = Vec::new();
+    for (line, record) in &script.lines {
+        // A line inside a helper whose call the suite judges is judged there (so are the
+        // lines of `setUp` and `tearDown`, called where shUnit2's tests are).
+        let judged_by_caller = || script.callers_of(*line).iter().any(judged);
+        if record.reported && !judged(line) && !judged_by_caller() {
+            lost.push(Row {
+                line: *line,
+                name: "(no step of the suite stands for this line)".to_owned(),
+                script: script.verdict(*line),
+                suite: None,
+                why: script.why(*line),
+            });
+        }
+    }
+    by_line.extend(lost.into_iter().map(|row| (row.line, row)));
     by_line.into_values().collect()
+}
+
+/// The lines inside a function whose definition line the suite has a check for (a shUnit2
+/// test), judged there: the check failed if one of them did, ran if one ran.
+fn fold_into_functions(script: &ScriptVerdicts, by_line: &mut BTreeMap<usize, Row>) -> Vec<usize> {
+    let mut folded = Vec::new();
+    let unjudged: Vec<usize> = (script.lines.keys())
+        .filter(|l| !by_line.contains_key(l))
+        .copied()
+        .collect();
+    for line in &unjudged {
+        let mut at = *line;
+        let mut hops = 0;
+        while let Some(&function) = script.enclosing.get(&at) {
+            hops += 1;
+            if let Some(row) = by_line.get_mut(&function) {
+                match script.verdict(*line) {
+                    Verdict::Fail => {
+                        row.script = Verdict::Fail;
+                        if row.why.is_none() {
+                            row.why = script.why(*line).map(|w| format!("line {line}: {w}"));
+                        }
+                    }
+                    Verdict::Pass if row.script == Verdict::NotRun => row.script = Verdict::Pass,
+                    _ => {}
+                }
+                folded.push(*line);
+                break;
+            }
+            if hops > 16 || function == at {
+                break;
+            }
+            at = function;
+        }
+    }
+    folded
 }
 
 /// A long report line, cut.

@@ -74,15 +74,23 @@ pub struct Unresolved {
 }
 
 /// The files `written` may be, in the order bash would try them: an absolute path is itself;
-/// a relative one is looked up from the current folder, then (as the script may expect to be
-/// run from its own folder) from the script's folder.
+/// a name without a slash is looked up on `PATH` first (`. shunit2`); a relative path from the
+/// current folder, then (as the script may expect to be run from its own folder) from the
+/// script's folder.
 pub fn candidates(written: &str, places: &Places<'_>) -> Result<Vec<PathBuf>, Unresolved> {
     let expanded = expand(written, places)?;
     let path = Path::new(&expanded);
     if path.is_absolute() {
         return Ok(vec![normalize(path)]);
     }
-    let mut out = vec![normalize(&places.cwd.join(path))];
+    let mut out = Vec::new();
+    if !expanded.contains('/') {
+        let search = (places.env)("PATH").unwrap_or_default();
+        for dir in search.split(':').filter(|d| d.starts_with('/')) {
+            out.push(normalize(&Path::new(dir).join(path)));
+        }
+    }
+    out.push(normalize(&places.cwd.join(path)));
     let from_script = normalize(&places.script_dir.join(path));
     if !out.contains(&from_script) {
         out.push(from_script);

@@ -44,6 +44,8 @@ pub struct Warning {
 #[derive(Debug, Clone)]
 struct Function {
     name: String,
+    /// The line of its definition.
+    line: usize,
     text: String,
     body: String,
     body_line: usize,
@@ -107,6 +109,7 @@ pub fn import_script(source: &str, script_name: &str, options: &ImportOptions) -
         {
             translator.functions.push(Function {
                 name: name.clone(),
+                line: statement.line,
                 text: statement.text.clone(),
                 body: body.clone(),
                 body_line: *body_line,
@@ -689,6 +692,10 @@ impl Translator {
     fn source(&mut self, words: &[Word], form: &Form<'_>) {
         let line = form.line;
         let written = words.get(1).map(Word::eval_text).unwrap_or_default();
+        if self.generic && (written == "shunit2" || written.ends_with("/shunit2")) {
+            self.shunit2_tests(line, &written, form.text);
+            return;
+        }
         if self.generic && !written.ends_with("test_utils.sh") {
             self.source_library(line, &written, form.text);
             return;

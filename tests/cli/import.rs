@@ -749,6 +749,37 @@ mod corpus {
         );
     }
 
+    /// shUnit2's style, testing base64: test functions with assertions between `setUp` and
+    /// `tearDown`, shUnit2 sourced last from PATH. Each test is a step running shUnit2 on it
+    /// alone; the script's side judges each test by the lines inside it. Broken on purpose
+    /// by a `base64` first on PATH whose `-d` does not decode.
+    #[test]
+    fn shunit2_tests_against_base64_agree_with_bash() {
+        let env = TestEnv::new();
+        let output = env
+            .std_command(smoke_runner())
+            .current_dir(corpus())
+            .args(["import", "shunit2_style.sh"])
+            .output()
+            .expect("run import");
+        let toml = stdout(&output);
+        assert!(
+            toml.contains("name = \"testDecodesWhatItEncoded (line 18)\""),
+            "{toml}{}",
+            stderr(&output)
+        );
+        assert!(
+            toml.contains("suite() { suite_addTest testDecodesWhatItEncoded; }\\n. 'shunit2'\""),
+            "{toml}"
+        );
+        import_check_agrees("shunit2_style.sh", &[], 0);
+        import_check_agrees(
+            "shunit2_style.sh",
+            &[("PATH", &broken_path()), ("BASE64_BREAK", "decode")],
+            2,
+        );
+    }
+
     /// A library's `source` line that cannot be followed is named with the library's file and
     /// line: a variable nobody sets, a file that is not there, a library sourcing itself back.
     #[test]

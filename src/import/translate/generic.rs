@@ -97,6 +97,7 @@ impl Translator {
         let texts = library.included.iter().chain([&library.text]);
         let mut defined: Vec<String> = Vec::new();
         for statement in texts.flat_map(|text| super::statements(text, 1)) {
+            let defined_at = statement.line;
             if let Kind::Function {
                 name,
                 body,
@@ -108,6 +109,7 @@ impl Translator {
                 defined.push(name.clone());
                 self.functions.push(super::Function {
                     name,
+                    line: defined_at,
                     text: statement.text,
                     body,
                     body_line,
@@ -129,6 +131,49 @@ impl Translator {
             library.path_for_steps,
             if names.is_empty() { "none".to_owned() } else { names.join(", ") }
         ));
+    }
+
+    /// `. shunit2` at the end of a script: shUnit2 runs the script's `test…` functions, each
+    /// between `setUp` and `tearDown`. Each becomes a step named after its function's line that
+    /// runs shUnit2 on that test alone (a `suite` adding it), with the script's functions.
+    pub(super) fn shunit2_tests(&mut self, line: usize, written: &str, text: &str) {
+        let path = self
+            .libraries
+            .iter()
+            .find(|(w, _)| w == written)
+            .map_or_else(|| written.to_owned(), |(_, l)| l.path_for_steps.clone());
+        let own: Vec<super::Function> = (self.functions.iter())
+            .filter(|f| f.library.is_none())
+            .cloned()
+            .collect();
+        let tests: Vec<&super::Function> =
+            own.iter().filter(|f| f.name.starts_with("test")).collect();
+        self.comment(format!(
+            "line {line}: `{}`: shUnit2 runs the test functions; each is a step running shUnit2 on it alone",
+            text.trim()
+        ));
+        if tests.is_empty() {
+            self.warn(
+                line,
+                format!("`{}`: no test functions (`test…`) before it", text.trim()),
+            );
+        }
+        let definitions: String = own.iter().map(|f| format!("{}\n", f.text)).collect();
+        for test in tests {
+            let mut step = self.step();
+            let defined_at = test.line;
+            step.name = Some(format!("{} (line {defined_at})", test.name));
+            step.comments
+                .push(format!("line {defined_at}: shUnit2 test `{}`", test.name));
+            let run = format!(
+                "{definitions}suite() {{ suite_addTest {}; }}\n. {}",
+                test.name,
+                shell_quote(&path)
+            );
+            step.sh = Some(protect(&run));
+            step.check = true;
+            self.push(step);
+        }
     }
 
     /// Every step of a generic script is named after its line; in a script without `set -e`,
