@@ -15,7 +15,7 @@ use crate::history::{
     HISTORY_ENV, HISTORY_PASSWORD, HistoryStore, HistoryTarget, RunMeta, RunRecorder,
     history_secrets, password_masks,
 };
-use crate::scheduler::{Filter, Selection};
+use crate::scheduler::{Filter, LogLimits, Selection, prune_step_logs};
 use crate::suite::{Suite, load_suites};
 
 use super::alerts::Alerts;
@@ -36,6 +36,8 @@ pub struct Catalog {
     pub settings: Arc<Settings>,
     /// Where each run's step logs go (a folder per run), unless logs are off.
     pub log_root: Option<PathBuf>,
+    /// How many run folders (and bytes) the log root keeps: `--keep-logs`, `--max-log-size`.
+    pub log_limits: LogLimits,
 }
 
 impl Catalog {
@@ -80,11 +82,16 @@ impl Catalog {
         // The API shows every step's output tail, not only failing ones'.
         settings.show_output = true;
         let log_root = (!args.run.no_log_dir).then(|| args.run.log_dir.clone());
+        let log_limits = LogLimits {
+            max_runs: args.run.retention.keep_logs as usize,
+            max_bytes: args.run.retention.max_log_size,
+        };
         Ok(Self {
             config,
             suites,
             settings: Arc::new(settings),
             log_root,
+            log_limits,
         })
     }
 
@@ -98,6 +105,10 @@ impl Catalog {
         (self.suites.iter()).filter(|suite| !self.config.unscheduled.contains(&suite.name))
     }
 }
+
+/// Old run folders deleted after each run at most (a backlog shrinks over the next runs, as
+/// after runs from the command line).
+const LOG_PRUNE_BUDGET: usize = 2;
 
 /// The stored runs read per suite at start-up: the newest finished one sets its state, and
 /// failures in a row are counted among them.
@@ -323,18 +334,34 @@ impl Monitor {
 
     /// Saves the ended run's events in its log folder, where the events endpoint finds them
     /// once this process no longer holds the run; a folder that cannot be written is a warning.
+    /// Then the oldest run folders beyond `--keep-logs` / `--max-log-size` go, at most
+    /// [`LOG_PRUNE_BUDGET`] a run, as after a run from the command line.
     fn save_events(&self, catalog: &Catalog, id: &str) {
-        let Some(path) = (catalog.log_root.as_deref())
-            .and_then(|root| super::stored_events::events_path(root, id))
-        else {
+        let Some(root) = catalog.log_root.as_deref() else {
             return;
         };
-        let lines = self.runs.events_from(id, 0).map(|batch| batch.lines);
-        if let Err(error) = super::stored_events::save(&path, &lines.unwrap_or_default()) {
-            stderr_warning(&format!(
-                "cannot save the events of run {id} in {}: {error}",
-                path.display()
-            ));
+        if let Some(path) = super::stored_events::events_path(root, id) {
+            let lines = self.runs.events_from(id, 0).map(|batch| batch.lines);
+            if let Err(error) = super::stored_events::save(&path, &lines.unwrap_or_default()) {
+                stderr_warning(&format!(
+                    "cannot save the events of run {id} in {}: {error}",
+                    path.display()
+                ));
+            }
+        }
+        match prune_step_logs(root, Some(id), catalog.log_limits, Some(LOG_PRUNE_BUDGET)) {
+            Ok(pruned) => {
+                for (run, error) in pruned.errors {
+                    stderr_warning(&format!(
+                        "cannot delete old run folder {}: {error}",
+                        root.join(run).display()
+                    ));
+                }
+            }
+            Err(error) => stderr_warning(&format!(
+                "cannot delete old run folders in {}: {error}",
+                root.display()
+            )),
         }
     }
 

@@ -1376,3 +1376,35 @@ fn after_a_restart_healthz_reads_the_stored_results_and_earlier_runs_events_are_
     assert_eq!(next["event"], "recovered", "{next}");
     assert!(second.terminate().success());
 }
+
+#[test]
+fn run_folders_beyond_keep_logs_are_deleted_and_each_kept_one_holds_its_events() {
+    let env = TestEnv::new()
+        .suite("quick", QUICK_SUITE)
+        .file("serve.toml", "[suite.quick]\nscheduled = false\n");
+    let served = Served::start(&env, &["--config", "serve.toml", "--keep-logs", "2"]);
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let id = run_id(&served.post("/api/runs", r#"{"suites": ["quick"]}"#).1);
+        served.wait_run(&id, |run| run["status"] == "passed");
+        ids.push(id);
+    }
+    // A run reads `passed` only once its events are saved and old folders deleted.
+    let logs = env.path().join("target/smoke-logs");
+    assert!(logs.join(&ids[3]).join("events.jsonl").exists());
+    let mut kept: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    kept.sort();
+    let mut expected = vec![ids[2].clone(), ids[3].clone()];
+    expected.sort();
+    assert_eq!(kept, expected);
+    for id in &ids[2..] {
+        let saved = std::fs::read_to_string(logs.join(id).join("events.jsonl")).unwrap();
+        let (_, live) = served.get(&format!("/api/runs/{id}/events"));
+        assert_eq!(saved, live, "{id}");
+    }
+    assert!(served.terminate().success());
+}
