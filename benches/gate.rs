@@ -8,7 +8,9 @@
 //! (opening the history: for PostgreSQL connecting, authenticating and checking the schema;
 //! reading the baseline), for the usual case (every step in every run) and for the worst (a
 //! step the history never saw: the whole window, 10·K runs between 200 and 500, is read), for
-//! `last:20` and `last:100`, and exits 1 when a median misses the target. PostgreSQL is
+//! `last:20` and `last:100`, each also for `branch:main` (one run in ten is on main: its
+//! window is 10·K runs of main, read along the runs' index on (branch, id)), and exits 1 when
+//! a median misses the target. PostgreSQL is
 //! measured twice: right after the bulk load, before autovacuum has analyzed the tables (the
 //! planner has no statistics), and after an `ANALYZE`. `GATE_BENCH_RUNS=N` builds a smaller history, to check the plumbing.
 //!
@@ -22,7 +24,8 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use smoke_runner::history::{
-    HistoryStore, HistoryTarget, Outcome, RunRecord, StepRecord, SuiteRecord, median, p95,
+    HistoryStore, HistoryTarget, Outcome, RunFilter, RunRecord, StepRecord, SuiteRecord, median,
+    p95,
 };
 
 #[path = "../tests/pg_server/mod.rs"]
@@ -94,24 +97,39 @@ fn bench(label: &str, target: &HistoryTarget, runs: usize, names: &[String]) -> 
     let usual: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut worst = usual.clone();
     worst.push("suite::a step never recorded");
+    let main = RunFilter {
+        branch: Some("main".into()),
+        label: None,
+    };
     for k in [20, 100] {
-        missed |= measure(&format!("200 steps, last:{k}"), target, &usual, k);
+        let every = RunFilter::default();
+        missed |= measure(&format!("200 steps, last:{k}"), target, &usual, k, &every);
         let label = format!("the same and a new step, last:{k}");
-        missed |= measure(&label, target, &worst, k);
+        missed |= measure(&label, target, &worst, k, &every);
+        let label = format!("200 steps, last:{k},branch:main");
+        missed |= measure(&label, target, &usual, k, &main);
+        let label = format!("and a new step, last:{k},branch:main");
+        missed |= measure(&label, target, &worst, k, &main);
     }
     missed
 }
 
 /// Times opening the history, reading the baseline of `names` and judging each against it,
 /// and each part alone; whether the median of the whole missed the target.
-fn measure(label: &str, target: &HistoryTarget, names: &[&str], k: usize) -> bool {
+fn measure(
+    label: &str,
+    target: &HistoryTarget,
+    names: &[&str],
+    k: usize,
+    filter: &RunFilter,
+) -> bool {
     let (mut whole, mut opening, mut reading) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..17 {
         let start = Instant::now();
         let store = HistoryStore::open_existing(target).expect("open");
         let opened = start.elapsed();
         let baseline = store
-            .passing_durations(names.iter().copied(), k)
+            .passing_durations_of(names.iter().copied(), k, filter)
             .expect("baseline");
         let read = start.elapsed() - opened;
         let now = Duration::from_millis(150);
@@ -168,8 +186,12 @@ fn run(n: usize, names: &[String]) -> RunRecord {
         started_at,
         finished_at: started_at + Duration::from_secs(20),
         git_commit: None,
-        git_branch: None,
-        label: None,
+        // One run in ten on main, the others on feature branches; a label in four.
+        git_branch: Some(match n % 10 {
+            0 => "main".into(),
+            other => format!("feature-{other}"),
+        }),
+        label: Some(if n.is_multiple_of(4) { "staging" } else { "prod" }.into()),
         host: Some("bench".into()),
         shard: None,
         exit_status: 0,
