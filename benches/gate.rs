@@ -191,7 +191,14 @@ fn run(n: usize, names: &[String]) -> RunRecord {
             0 => "main".into(),
             other => format!("feature-{other}"),
         }),
-        label: Some(if n.is_multiple_of(4) { "staging" } else { "prod" }.into()),
+        label: Some(
+            if n.is_multiple_of(4) {
+                "staging"
+            } else {
+                "prod"
+            }
+            .into(),
+        ),
         host: Some("bench".into()),
         shard: None,
         exit_status: 0,
