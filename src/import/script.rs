@@ -37,6 +37,25 @@ pub(crate) enum Kind {
 }
 
 /// Splits `source` into statements.
+/// `name()`, `function name`, `function name()` alone: a function whose body follows.
+fn is_function_header(text: &str) -> bool {
+    let text = text.trim();
+    let (rest, keyword) = match text.strip_prefix("function ") {
+        Some(rest) => (rest.trim(), true),
+        None => (text, false),
+    };
+    let (name, parens) = match rest.split_once('(') {
+        Some((name, after)) => (name.trim_end(), after.trim() == ")"),
+        None => (rest, false),
+    };
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_:.-".contains(c))
+        && !name.starts_with('-');
+    valid && (parens || keyword)
+}
+
 pub(crate) fn statements(source: &str, first_line: usize) -> Vec<Statement> {
     let lines: Vec<&str> = source.lines().collect();
     let mut out = Vec::new();
@@ -83,7 +102,12 @@ pub(crate) fn statements(source: &str, first_line: usize) -> Vec<Statement> {
                 }
             }
             let open = scan.quote.is_some() || scan.depth > 0 || scan.continued;
-            if !open || i >= lines.len() {
+            // `name()` with its body's brace on the next line (`name()\n{`).
+            let header = !open
+                && i < lines.len()
+                && lines[i].trim_start().starts_with(['{', '('])
+                && is_function_header(&lines[start..i].join("\n"));
+            if (!open && !header) || i >= lines.len() {
                 break;
             }
         }
@@ -383,6 +407,23 @@ mod tests {
         assert_eq!(got[3], (9, Kind::Simple));
         assert_eq!(got[4], (11, Kind::Comment("done".to_owned())));
         assert_eq!(got.len(), 5);
+    }
+
+    /// `name()` on a line of its own, `{` on the next: the definition was cut at the header,
+    /// so the function was unknown and steps calling it did not source its library.
+    #[test]
+    fn regression_a_function_s_brace_on_the_next_line_belongs_to_it() {
+        let got = statements(
+            "greet()\n{\n  echo hi\n}\nfunction other\n{\n  :\n}\nx\n",
+            1,
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(
+            matches!(&got[0].kind, Kind::Function { name, body_line: 3, .. } if name == "greet")
+        );
+        assert!(matches!(&got[1].kind, Kind::Function { name, .. } if name == "other"));
+        assert_eq!(got[2].line, 9);
+        assert!(!is_function_header("echo hi") && !is_function_header("run (x)"));
     }
 
     #[test]
