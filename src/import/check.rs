@@ -127,6 +127,11 @@ pub fn script_verdicts(output: &str) -> ScriptVerdicts {
             printed.push_str(&chunk);
             continue;
         };
+        // What a line printed after its last newline begins the next line's report.
+        let carried = printed
+            .rfind('\n')
+            .map_or(printed.as_str(), |at| &printed[at + 1..])
+            .to_owned();
         if let Some((line, counted)) = current {
             let left = Left {
                 status,
@@ -155,7 +160,11 @@ pub fn script_verdicts(output: &str) -> ScriptVerdicts {
                 }
             }
         }
-        printed = after.to_owned();
+        printed = if carried.trim().is_empty() {
+            after.to_owned()
+        } else {
+            format!("{carried}\u{1f}{after}")
+        };
     }
     verdicts
 }
@@ -206,7 +215,16 @@ fn close_line(
 
 /// What one run of a line printed and how it was left, added to its record.
 fn judge_line(record: &mut LineRecord, printed: &str, left: Left) {
-    for report in printed.lines() {
+    // A report written in parts by several commands (`printf "not "` then `echo "ok 1"`) is
+    // whole at the line that ends it: `\u{1f}` marks where the part before it ends.
+    let joined = printed.split_once('\u{1f}').map(|(before, after)| {
+        let first = after.lines().next().unwrap_or_default();
+        format!("{before}{first}")
+    });
+    let printed = printed
+        .split_once('\u{1f}')
+        .map_or(printed, |(_, after)| after);
+    for report in printed.lines().chain(joined.as_deref()) {
         let plain = without_colours(report);
         let report = plain.trim_start().trim_start_matches(['[', ' ']);
         // TAP: a test marked TODO (a known breakage) or SKIP fails nothing.

@@ -65,6 +65,9 @@ pub(crate) enum Family {
     EvalSecond,
     /// `test_expect_failure NAME CMD`: a known breakage, run but never a failed check.
     KnownBreakage,
+    /// A helper that prints a TAP line, `ok N …` or `not ok N …` as it decides: its call
+    /// failed when it printed `not ok`.
+    TapReport,
 }
 
 /// The family of the function `name` with `body`, if it is a check helper.
@@ -101,6 +104,8 @@ pub(crate) fn family(name: &str, body: &str) -> Option<Family> {
             Some(Family::Failure)
         } else if reads_last_status(body) {
             Some(Family::StatusChecker)
+        } else if prints_tap(body) {
+            Some(Family::TapReport)
         } else if evals(body, '1') {
             Some(Family::EvalFirst)
         } else if evals(body, '2') {
@@ -133,6 +138,18 @@ fn reports_failure(body: &str) -> bool {
         && code
             .iter()
             .any(|line| prints_failure(line) || counts_failure(line))
+}
+
+/// Whether a body decides between printing a TAP `ok` and `not ok` line (`[ "$out" != "$3" ]
+/// && printf "not "` then `echo "ok …"`).
+fn prints_tap(body: &str) -> bool {
+    let prints = |needle: &str| {
+        body.lines().any(|line| {
+            let line = line.trim_start();
+            (line.contains("echo") || line.contains("printf")) && line.contains(needle)
+        })
+    };
+    (prints("\"not ok") || prints("\"not \"") || prints("'not '")) && prints("\"ok ")
 }
 
 /// `echo "not ok …"`, `printf "${RED}✖ %s…"`: a line printing a failure report.
@@ -301,6 +318,13 @@ mod tests {
         ] {
             assert_eq!(family("report", body), Some(Family::Failure), "{body}");
         }
+        assert_eq!(
+            family(
+                "test_output",
+                "\tout=$(tap_ok \"$@\")\n\t[ \"$out\" != \"$3\" ] && printf \"not \"\n\techo \"ok $n $2\""
+            ),
+            Some(Family::TapReport)
+        );
         // Not reporters: they decide (a check), or report passes.
         for body in [
             "if [ \"$1\" = \"$2\" ]; then tap_pass; else echo \"not ok\"; fi",

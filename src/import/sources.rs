@@ -190,7 +190,7 @@ fn folders(text: &str, places: &Places<'_>, this_dir: &Path) -> String {
 /// value}"` and `NAME=${NAME:-value}` (the environment's value first).
 fn known_settings(places: &Places<'_>) -> Vec<(String, String)> {
     static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r#"^\s*(?:export\s+)?(?P<name>[A-Za-z_]\w*)=(?P<value>\$\(.*\)|"[^"`]*"|'[^']*'|[^"'`\s;]*)\s*(?:;\s*export\s+[A-Za-z_]\w*\s*)?$"#)
+        Regex::new(r#"^\s*(?:export\s+)?(?P<name>[A-Za-z_]\w*)=(?P<value>\$\(.*\)|"\$\(.*\)"|"[^"`]*"|'[^']*'|[^"'`\s;]*)\s*(?:;\s*export\s+[A-Za-z_]\w*\s*)?$"#)
             .expect("valid pattern")
     });
     static DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
@@ -216,6 +216,8 @@ fn known_settings(places: &Places<'_>) -> Vec<(String, String)> {
         let value = &found["value"];
         let value = if value.starts_with("$(") {
             value
+        } else if value.starts_with("\"$(") {
+            &value[1..value.len() - 1]
         } else {
             value.trim_matches(['"', '\''])
         };
@@ -325,6 +327,11 @@ mod tests {
     fn variables_set_in_the_script_or_a_library_above() {
         let script = "TEST_DIRECTORY=$(pwd)\n. ./test-lib.sh\n";
         let own = "DIR=$( cd \"$( dirname \"${BASH_SOURCE[0]}\" )\" && pwd )\n";
+        let up = "SRC=\"$( cd \"$( dirname \"${0}\" )/../\" && pwd )\"\n";
+        assert_eq!(
+            first("$SRC/tap.sh", &[up]),
+            Ok(PathBuf::from("/project/tap.sh"))
+        );
         assert_eq!(
             first("$DIR/assert.sh", &[own]),
             Ok(PathBuf::from("/project/t/assert.sh"))

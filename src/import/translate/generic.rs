@@ -238,6 +238,18 @@ impl Translator {
             Family::Describe | Family::Example | Family::End => {
                 return self.spec_block(kind, words, line, form.text);
             }
+            Family::TapReport => {
+                let mut step = self.step();
+                step.check = true;
+                step.comments.push(format!(
+                    "line {line}: {}: a TAP report, failed when it prints `not ok`",
+                    words[0].eval_text()
+                ));
+                let text = self.shell_text(form.text);
+                step.origin = self.origin(form.text);
+                step.sh = Some(judged_as_tap(&text));
+                return self.push(step);
+            }
             _ => {}
         }
         let mut step = self.step();
@@ -605,6 +617,14 @@ impl Translator {
         }
         reached
     }
+}
+
+/// A kept text whose verdict is the TAP lines it prints: run as written (its output shown),
+/// failed when a line starts `not ok` (not a `# TODO` or `# SKIP` one).
+fn judged_as_tap(text: &str) -> String {
+    format!(
+        "__tap=$(\n{text}\n)\nprintf '%s\\n' \"$__tap\"\n! printf '%s\\n' \"$__tap\" | grep '^not ok' | grep -qv '# \\(TODO\\|SKIP\\)'"
+    )
 }
 
 /// The command a check helper's call runs, with the step's expected status and output set.
