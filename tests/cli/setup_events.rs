@@ -326,8 +326,15 @@ fn paths_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// name reached the kept test dir, the log folder and the failure messages that show the path.
 #[test]
 fn a_secret_in_a_service_name_never_names_its_log_files() {
+    // Healthy once its line is written: without the handshake the step could finish and the
+    // service be stopped before it printed anything.
+    let suite = READY.replace(
+        "exec sleep 30\"",
+        "touch printed; exec sleep 30\"\nhealthcheck = { sh = \"test -e printed\", interval = \"20ms\", retries = 1500 }",
+    );
+    assert_ne!(suite, READY);
     let env = TestEnv::new()
-        .suite("ready", READY)
+        .suite("ready", &suite)
         .env("SMOKE_TEST_TOKEN", TOKEN);
     let output = env.run(&[
         "--no-history",
