@@ -286,13 +286,16 @@ impl Drop for OpenLog {
     }
 }
 
-/// Writes `buffer` to `file` and empties it.
+/// Writes `buffer` to `file` and empties it; memory a long part took is given back.
 fn write_buffered(mut file: &File, buffer: &mut Vec<u8>) -> io::Result<()> {
     if buffer.is_empty() {
         return Ok(());
     }
     let written = file.write_all(buffer);
     buffer.clear();
+    if buffer.capacity() > 4 * FLUSH_AT {
+        buffer.shrink_to(FLUSH_AT + FRAME_BYTES);
+    }
     written
 }
 
