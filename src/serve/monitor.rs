@@ -171,11 +171,7 @@ impl Monitor {
                 }
             }
         }
-        let alerts = self
-            .alerts
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let alerts = self.current_alerts();
         if let Some(alerts) = alerts {
             let (states, _) = self.health.snapshot();
             for (suite, state) in states.iter().filter(|(_, s)| s.from_earlier_process) {
@@ -192,6 +188,14 @@ impl Monitor {
             .clone()
     }
 
+    /// The alerts in force now (those of the latest configuration), if any.
+    fn current_alerts(&self) -> Option<Arc<Alerts>> {
+        self.alerts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Replaces the catalog (SIGHUP): later runs and the schedule use the new one, the queue
     /// its new size, the workers its new concurrency (running runs go on), and alerts its new
     /// `[alerts]` (what was already announced carries over).
@@ -199,11 +203,7 @@ impl Monitor {
         self.runs.set_capacity(catalog.config.queue);
         self.runs.set_concurrency(catalog.config.concurrency);
         self.start_workers(catalog.config.concurrency);
-        let previous = self
-            .alerts
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let previous = self.current_alerts();
         let alerts = start_alerts(&catalog, previous.as_deref());
         *self.alerts.write().unwrap_or_else(|p| p.into_inner()) = alerts;
         *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(catalog);
@@ -317,11 +317,7 @@ impl Monitor {
         };
         if let Some(view) = self.runs.view(id) {
             let changed = self.health.record(&view, status, started.elapsed());
-            let alerts = self
-                .alerts
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
+            let alerts = self.current_alerts();
             if let Some(alerts) = alerts {
                 for (suite, state) in &changed {
                     alerts.observe(suite, state);
