@@ -297,7 +297,7 @@ fn html_report_opens_in_headless_chromium_without_network() {
 
 /// A suite whose `flip` step passes on even `RUN`s and fails on odd ones, and whose `sleeper`
 /// sleeps `SLEEP` seconds.
-fn drifting_suite() -> TestEnv {
+pub(crate) fn drifting_suite() -> TestEnv {
     TestEnv::new().suite(
         "drift",
         r#"on_failure = "continue"
@@ -666,21 +666,7 @@ fn a_run_in_a_git_checkout_records_its_commit_and_one_outside_records_none() {
         let runs: serde_json::Value = serde_json::from_str(&stdout(&runs)).unwrap();
         runs[0]["git_commit"].clone()
     };
-    let git = |args: &[&str]| {
-        let output = env
-            .std_command("git")
-            .args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "git {args:?}: {output:?}");
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
-    };
+    let git = |args: &[&str]| crate::baselines::git(env.path(), args);
     // The scratch folder is in the temp folder, outside any checkout (unless TMPDIR is in one).
     let outside = env
         .std_command("git")

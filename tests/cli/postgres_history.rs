@@ -7,37 +7,20 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::history::drifting_suite;
 use crate::pg_server::{self, PASSWORD};
 use crate::support::{TestEnv, stderr, stdout};
 
 /// A suite whose `flip` step fails in odd runs (`RUN`), whose `sleeper` sleeps `SLEEP`, and
 /// a steady suite beside it.
 fn drifting_env() -> TestEnv {
-    TestEnv::new()
-        .suite(
-            "drift",
-            r#"on_failure = "continue"
-
-[[step]]
-name = "quick"
-sh = "true"
-
-[[step]]
-name = "flip"
-sh = "test $(( ${RUN} % 2 )) -eq 0"
-
-[[step]]
-name = "sleeper"
-sh = "sleep ${SLEEP}"
-"#,
-        )
-        .suite(
-            "steady",
-            r#"[[step]]
+    drifting_suite().suite(
+        "steady",
+        r#"[[step]]
 name = "always"
 sh = "true"
 "#,
-        )
+    )
 }
 
 fn run_with(env: &TestEnv, vars: &[(&str, &str)], args: &[&str]) -> Output {
