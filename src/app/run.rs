@@ -24,9 +24,7 @@ use super::exit::RunEnd;
 use super::history::{RunHistory, last_failed_suites};
 use super::report_output::{InterruptibleStdout, ReaderNotReading, report_stdout};
 use super::retention;
-use crate::history::{
-    HISTORY_ENV, HISTORY_PASSWORD, HistoryLocation, history_secrets, password_masks,
-};
+use crate::history::{HISTORY_ENV, HistoryLocation, history_password_masks, short_password_note};
 
 /// Runs suites as the command line asks and returns the exit status.
 pub fn run_main(args: &RunArgs) -> i32 {
@@ -139,11 +137,9 @@ fn resolve(
     })?;
     adjust(&mut settings);
     let history_location = history_location(args)?;
-    let env = std::env::var(HISTORY_ENV).ok();
-    let secrets = history_secrets(args.history.as_deref(), env.as_deref());
-    if !secrets.is_empty() {
-        (settings.extra_secrets, settings.framed_secrets) =
-            password_masks(HISTORY_PASSWORD, &secrets);
+    let (whole, framed) = history_password_masks(args.history.as_deref());
+    if !whole.is_empty() || !framed.is_empty() {
+        (settings.extra_secrets, settings.framed_secrets) = (whole, framed);
         settings = settings.with_masker(&args.redact);
     }
     let filter = filter(args).map_err(|error| {
@@ -177,9 +173,7 @@ fn resolve(
         return Err(list(&suites, &selection, interrupts));
     }
     if !settings.framed_secrets.is_empty() {
-        stderr_line!(
-            "note: {HISTORY_PASSWORD} is shorter than {MIN_SECRET_LEN} characters: it is masked where it reads as a password (`user:PASSWORD@`, `password=PASSWORD`), not wherever it appears; a longer password is masked everywhere"
-        );
+        stderr_line!("{}", short_password_note());
     }
     if !settings.masker.too_short().is_empty() {
         stderr_line!(

@@ -188,6 +188,9 @@ fn announce(monitor: &Monitor, bound: std::net::SocketAddr, has_token: bool) {
         catalog.suites.len(),
         humantime::format_duration(catalog.config.every)
     );
+    if !catalog.settings.framed_secrets.is_empty() {
+        stderr_line!("{}", crate::history::short_password_note());
+    }
     if !has_token {
         stdout_line!(
             "note: no token ({TOKEN_ENV} or --token-file): the API only reads; triggering and cancelling runs are refused"

@@ -280,6 +280,21 @@ pub fn password_masks(
     (whole, framed)
 }
 
+/// The masks for the history's password ([`history_secrets`] of `--history` and
+/// `SMOKE_HISTORY`), as the run's masker takes them: the one place a run and the monitor get
+/// them from.
+pub fn history_password_masks(flag: Option<&Path>) -> (Vec<(String, String)>, Vec<FramedSecret>) {
+    let env = std::env::var(HISTORY_ENV).ok();
+    password_masks(HISTORY_PASSWORD, &history_secrets(flag, env.as_deref()))
+}
+
+/// What a user is told when the history's password is too short to be masked everywhere.
+pub fn short_password_note() -> String {
+    format!(
+        "note: {HISTORY_PASSWORD} is shorter than {MIN_SECRET_LEN} characters: it is masked where it reads as a password (`user:PASSWORD@`, `password=PASSWORD`), not wherever it appears; a longer password is masked everywhere"
+    )
+}
+
 /// `text` with each of `secrets` replaced by `***`, longest first; a short one only in its
 /// frames, which stay ([`SHORT_PASSWORD_FRAMES`]).
 pub(super) fn hide(text: &str, secrets: &[String]) -> String {

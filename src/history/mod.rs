@@ -32,7 +32,7 @@ pub use html::{HtmlOptions, render_html};
 pub use import::{ImportError, import_events};
 pub use location::{
     DEFAULT_HISTORY_FILE, HISTORY_ENV, HISTORY_PASSWORD, HistoryLocation, HistoryTarget,
-    PostgresUrl, ToHistoryTarget, history_secrets, password_masks,
+    PostgresUrl, ToHistoryTarget, history_password_masks, short_password_note,
 };
 pub use postgres::{CONNECT_TIMEOUT, POSTGRES_SCHEMA_VERSION};
 pub use prune::{HistoryLimits, Pruned};

@@ -11,10 +11,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::config::{ServeArgs, Settings};
-use crate::history::{
-    HISTORY_ENV, HISTORY_PASSWORD, HistoryStore, HistoryTarget, RunMeta, RunRecorder,
-    history_secrets, password_masks,
-};
+use crate::history::{HistoryStore, HistoryTarget, RunMeta, RunRecorder, history_password_masks};
 use crate::scheduler::{Filter, LogLimits, Selection, prune_step_logs};
 use crate::suite::{Suite, load_suites};
 
@@ -74,10 +71,8 @@ impl Catalog {
         names.extend(suites.iter().flat_map(|suite| suite.redact.iter().cloned()));
         names.push(super::token::TOKEN_ENV.to_owned());
         // The history URL's password: the runs' steps inherit SMOKE_HISTORY.
-        let env = std::env::var(HISTORY_ENV).ok();
-        let passwords = history_secrets(args.run.history.as_deref(), env.as_deref());
         (settings.extra_secrets, settings.framed_secrets) =
-            password_masks(HISTORY_PASSWORD, &passwords);
+            history_password_masks(args.run.history.as_deref());
         settings = settings.with_masker(&names);
         // The API shows every step's output tail, not only failing ones'.
         settings.show_output = true;
