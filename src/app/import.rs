@@ -1,6 +1,7 @@
 //! `smoke-runner import SCRIPT.sh [-o FILE]`: read the script (bounded, text only), translate
 //! it, check that the suite loads, write it; warnings on stderr name the script's lines.
 
+use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -166,6 +167,7 @@ fn options(args: &ImportArgs, source: &str, target: &Path) -> ImportOptions {
         cwd: &cwd,
         script_dir: &script_dir,
         warnings: Vec::new(),
+        read: HashSet::new(),
     };
     let mut libraries = Vec::new();
     for line in sources::sourced(source) {
@@ -179,6 +181,7 @@ fn options(args: &ImportArgs, source: &str, target: &Path) -> ImportOptions {
         };
         let mut included = Vec::new();
         let mut chain = vec![canonical(&path)];
+        reader.read = chain.iter().cloned().collect();
         let lib_dir = path.parent().unwrap_or(Path::new("/")).to_path_buf();
         let texts = [
             (source, script_dir.as_path()),
@@ -225,6 +228,9 @@ struct LibraryReader<'a> {
     script_dir: &'a Path,
     /// What could not be followed, each naming the library's line.
     warnings: Vec<String>,
+    /// The libraries already read under the current top-level one: one sourced from several
+    /// places is read once (its functions are known), so fan-out cannot multiply the reads.
+    read: HashSet<PathBuf>,
 }
 
 impl LibraryReader<'_> {
@@ -235,7 +241,12 @@ impl LibraryReader<'_> {
         this_dir: &Path,
         texts: &[(&str, &Path)],
     ) -> Result<PathBuf, String> {
-        let env = |name: &str| std::env::var(name).ok();
+        // A secret-looking variable's value never reaches the suite (a library path) or a warning.
+        let env = |name: &str| {
+            (!crate::mask::looks_secret(name))
+                .then(|| std::env::var(name).ok())
+                .flatten()
+        };
         let places = Places {
             cwd: self.cwd,
             script_dir: self.script_dir,
@@ -291,6 +302,9 @@ impl LibraryReader<'_> {
                 self.warnings.push(format!(
                     "{at}: libraries nested more than {MAX_LIBRARY_DEPTH} deep: not followed"
                 ));
+                continue;
+            }
+            if !self.read.insert(key.clone()) {
                 continue;
             }
             let child = match read_library(&found) {

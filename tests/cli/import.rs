@@ -825,6 +825,47 @@ mod corpus {
         );
     }
 
+    /// Regression: a library sourced from several places was read again each time, so seven
+    /// levels of libraries each sourcing the next ten times meant 10^7 reads (a hang).
+    #[test]
+    fn a_library_sourced_many_times_over_is_read_once() {
+        let mut env = TestEnv::new().file(
+            "t/check.sh",
+            ". \"$(dirname \"$0\")/lib/l0.sh\"\nsay_ok hi\n",
+        );
+        for level in 0..7 {
+            let next = format!(". \"${{BASH_SOURCE%/*}}/l{}.sh\"\n", level + 1).repeat(10);
+            env = env.file(&format!("t/lib/l{level}.sh"), &next);
+        }
+        let env = env.file("t/lib/l7.sh", "say_ok() { echo \"ok $1\"; }\n");
+        let output = env.run(&["import", "t/check.sh"]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+    }
+
+    /// A library path built from a secret-looking variable is not followed: its value would
+    /// reach the warnings (a file not found) and the suite file.
+    #[test]
+    fn a_secret_looking_variable_never_names_a_library() {
+        let secret = "tok-0123456789-not-a-folder";
+        let env = TestEnv::new()
+            .file("t/check.sh", ". \"$API_TOKEN/lib.sh\"\nsay_ok hi\n")
+            .file("t/lib.sh", "say_ok() { echo \"ok $1\"; }\n");
+        let output = env
+            .command()
+            .env("API_TOKEN", secret)
+            .args(["import", "t/check.sh"])
+            .output()
+            .expect("run import");
+        assert!(!stdout(&output).contains(secret), "{}", stdout(&output));
+        assert!(!stderr(&output).contains(secret), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("t/check.sh:1:"),
+            "{}",
+            stderr(&output)
+        );
+    }
+
     /// A suite edited by hand (an expected value changed, a check deleted) no longer says
     /// what the script says: `--check` names the checks and fails.
     #[test]
