@@ -36,20 +36,22 @@ pub fn find_program(
     // One buffer for every candidate, and no allocation per candidate: this runs before every
     // command. A folder listed twice in PATH gives the same answer twice: looked at once.
     let mut candidate = Vec::with_capacity(256);
-    let mut looked_at: Vec<&[u8]> = Vec::new();
-    for dir in search.split(|&b| b == b':') {
-        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        if looked_at.contains(&dir) {
+    for (index, dir) in search.split(|&b| b == b':').enumerate() {
+        let dir = as_folder(dir);
+        if search
+            .split(|&b| b == b':')
+            .take(index)
+            .any(|earlier| as_folder(earlier) == dir)
+        {
             continue;
         }
-        looked_at.push(dir);
         candidate.clear();
         if let (Some(cwd), false) = (cwd, dir.starts_with(b"/")) {
             push_component(&mut candidate, cwd.as_os_str().as_bytes());
         }
         push_component(&mut candidate, dir);
         push_component(&mut candidate, bytes);
-        match executable_c(&mut candidate) {
+        match executable(Path::new(OsStr::from_bytes(&candidate))) {
             Some(true) => return Ok(PathBuf::from(OsStr::from_bytes(&candidate))),
             Some(false) => saw_non_executable = true,
             None => {}
@@ -62,6 +64,11 @@ pub fn find_program(
     })
 }
 
+/// A `PATH` entry as a folder: the empty entry is the current folder.
+fn as_folder(entry: &[u8]) -> &[u8] {
+    if entry.is_empty() { b"." } else { entry }
+}
+
 /// Appends `part` to the path in `buffer` as `PathBuf::push` does for a relative part: after
 /// a `/` unless the buffer is empty or ends with one.
 fn push_component(buffer: &mut Vec<u8>, part: &[u8]) {
@@ -69,18 +76,6 @@ fn push_component(buffer: &mut Vec<u8>, part: &[u8]) {
         buffer.push(b'/');
     }
     buffer.extend_from_slice(part);
-}
-
-/// [`executable`] for the path in `path` (a NUL is added for the call and taken off again).
-fn executable_c(path: &mut Vec<u8>) -> Option<bool> {
-    path.push(0);
-    let status = std::ffi::CStr::from_bytes_with_nul(path)
-        .ok()
-        .and_then(|c_path| rustix::fs::stat(c_path).ok());
-    path.pop();
-    let status = status?;
-    let regular = rustix::fs::FileType::from_raw_mode(status.st_mode).is_file();
-    Some(regular && status.st_mode & 0o111 != 0)
 }
 
 /// `None`: no such file; `Some(false)`: present but not an executable regular file.
