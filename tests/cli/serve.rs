@@ -97,6 +97,14 @@ impl Served {
         }
     }
 
+    /// Waits until run `id` is over (neither queued nor running): a check of `!= "running"` alone
+    /// returned a run still queued behind the scheduler.
+    fn wait_finished(&self, id: &str) -> serde_json::Value {
+        self.wait_run(id, |run| {
+            !matches!(run["status"].as_str(), Some("queued" | "running"))
+        })
+    }
+
     /// SIGTERM; the exit status.
     fn terminate(mut self) -> std::process::ExitStatus {
         let child = &mut self.process.0;
@@ -233,7 +241,7 @@ fn triggered_run_streams_its_events_live_and_ends_passed_with_masked_output() {
         Some("run_finished"),
         "{kinds:?}"
     );
-    let run = served.wait_run(&id, |run| run["status"] != "running");
+    let run = served.wait_finished(&id);
     assert_eq!(run["status"], "passed", "{run}");
     assert_eq!(run["trigger"], "api");
     assert_eq!(run["commit"], "abc123");
@@ -306,7 +314,7 @@ fn a_full_queue_answers_429_and_a_queued_run_can_be_cancelled() {
         "cancelled"
     );
     release(&env);
-    let run = served.wait_run(&first, |run| run["status"] != "running");
+    let run = served.wait_finished(&first);
     assert_eq!(run["status"], "passed", "{run}");
     assert!(served.terminate().success());
 }
@@ -770,7 +778,7 @@ fn cancelling_a_running_run_stops_its_processes_and_removes_its_test_dir() {
         "step process gone {:?} after DELETE",
         cancelled_at.elapsed()
     );
-    let run = served.wait_run(&id, |run| run["status"] != "running");
+    let run = served.wait_finished(&id);
     assert_eq!(run["status"], "cancelled", "{run}");
     assert!(
         test_dirs(&env).is_empty(),
@@ -954,7 +962,7 @@ fn a_suite_named_twice_in_a_trigger_runs_once() {
     let served = Served::start(&env, &["--every", "1h"]);
     let body = r#"{"suites": ["quick", "other", "quick"]}"#;
     let id = run_id(&served.post("/api/runs", body).1);
-    let run = served.wait_run(&id, |run| run["status"] != "running");
+    let run = served.wait_finished(&id);
     assert_eq!(run["status"], "passed", "{run}");
     assert_eq!(run["progress"]["total"], 2, "{run}");
     assert_eq!(run["counts"]["passed"], 2, "{run}");
@@ -1145,9 +1153,7 @@ run = ["sh", "-c", "echo \"history: $SMOKE_HISTORY\""]
     let (status, body) = served.post("/api/runs", r#"{"suites": ["leaky", "quick"]}"#);
     assert_eq!(status, 202, "{body}");
     let id = run_id(&body);
-    let run = served.wait_run(&id, |run| {
-        run["status"] != "queued" && run["status"] != "running"
-    });
+    let run = served.wait_finished(&id);
     assert_eq!(run["status"], "passed", "{run}");
     let shown = run.to_string();
     assert!(
