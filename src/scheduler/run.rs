@@ -13,6 +13,7 @@ use crate::report::{
 use super::exclusive::lock_resource;
 use super::selection::Selection;
 use super::sink::EventSink;
+use super::step_log::file_names;
 use super::suite_run::{SuiteContext, run_suite};
 
 /// Runs the selected steps of `suites` and returns the summary (also sent as the last event).
@@ -43,7 +44,8 @@ pub fn run(
         sink,
         run_ignored: selection.run_ignored,
     };
-    let results = run_suites(suites, selection, &cx, order, jobs);
+    let file_names = file_names(suites, &settings.masker);
+    let results = run_suites((suites, &file_names), selection, &cx, order, jobs);
     let summary = summarize(
         suites,
         &results,
@@ -91,9 +93,10 @@ fn run_start(
 }
 
 /// Runs the suites in `order` on `jobs` workers (suites sharing an `exclusive` resource one at
-/// a time) and hands back each suite's result with its index, in run order.
+/// a time), each with its file name, and hands back each suite's result with its index, in
+/// run order.
 fn run_suites(
-    suites: &[PlannedSuite],
+    (suites, file_names): (&[PlannedSuite], &[String]),
     selection: &Selection,
     cx: &SuiteContext<'_>,
     order: Vec<usize>,
@@ -110,7 +113,8 @@ fn run_suites(
                 .exclusive
                 .as_deref()
                 .and_then(|resource| lock_resource(&cx.settings.temp_root, resource, cx.executor));
-            let result = run_suite(&suites[index], &selection.steps[index], cx);
+            let suite = (&suites[index], file_names[index].as_str());
+            let result = run_suite(suite, &selection.steps[index], cx);
             finished
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

@@ -330,18 +330,19 @@ pub(super) fn stop_all(started: Vec<Started<'_>>, events: ServiceEvents<'_>) {
 }
 
 /// Copies each service's log, masked, to `<log_dir>/<suite>/service-<name>.log` beside the
-/// steps' logs (the raw log stays in the test dir, which is removed after a passing run).
-/// A log that cannot be copied is left out: logs never fail a run.
+/// steps' logs (the raw log stays in the test dir, which is removed after a passing run);
+/// `<suite>` is the suite's file name in the run (`step_log::file_names`). A log that cannot
+/// be copied is left out: logs never fail a run.
 pub(super) fn save_logs(
     plans: &[Plan<'_>],
     log_dir: Option<&Path>,
-    suite_slug: &str,
+    suite_file_name: &str,
     masker: &Masker,
 ) {
     let Some(log_dir) = log_dir else {
         return;
     };
-    let dir = log_dir.join(suite_slug);
+    let dir = log_dir.join(suite_file_name);
     for plan in plans {
         let Ok(mut raw) = std::fs::File::open(&plan.log) else {
             continue;

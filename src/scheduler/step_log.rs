@@ -1,6 +1,7 @@
 //! Each step's whole output, masked, in one log per suite under the run's log folder:
 //! `<log dir>/<suite>.log`, the steps one after another, each under a heading line, kept after
-//! the test dir is gone. Beside it, `<suite>.log.index` says where each step's part is (one
+//! the test dir is gone. `<suite>` is the suite's name masked and slugged, unique in the run
+//! ([`file_names`]). Beside it, `<suite>.log.index` says where each step's part is (one
 //! JSON line per attempt: step number, test name, line, byte offset and length), for
 //! `smoke-runner log`; each step's result carries the same place ([`LogSpan`]).
 //!
@@ -17,6 +18,7 @@
 //! step's part is in the file when its result is reported; a passing step's by its suite's
 //! end.
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::ops::ControlFlow;
@@ -27,7 +29,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::exec::{Outcome, StreamSelector};
 use crate::mask::{Masker, MaskingWriter};
-use crate::report::LogSpan;
+use crate::report::{LogSpan, PlannedSuite};
+use crate::suite::slug;
 
 /// Parts up to this size are assembled in memory and written at once; longer ones are
 /// streamed to the log from the capture.
@@ -57,11 +60,34 @@ pub struct IndexEntry {
     pub length: u64,
 }
 
+/// The name of each suite's files in a run (its log and index, its services' log folder, its
+/// test dir), in the order of `suites`: its name masked, then made a slug, since file names
+/// reach every report and a secret in a suite's name must not become one. Suites whose names
+/// come out alike (one suite planned twice, names that differ only where the slug drops
+/// characters) get `-2`, `-3`, … in run order, so that no two write one log. A slug holds no
+/// `-`, so a suffixed name is never another suite's own.
+pub(super) fn file_names(suites: &[PlannedSuite], masker: &Masker) -> Vec<String> {
+    let mut seen: HashMap<String, u32> = HashMap::with_capacity(suites.len());
+    suites
+        .iter()
+        .map(|suite| {
+            let name = slug(&masker.mask(&suite.name));
+            let count = seen.entry(name.clone()).or_insert(0);
+            *count += 1;
+            match *count {
+                1 => name,
+                count => format!("{name}-{count}"),
+            }
+        })
+        .collect()
+}
+
 /// The step logs of one suite.
 pub(super) struct StepLogs<'a> {
     /// The run's log folder; `None` when logs are off.
     run_dir: Option<PathBuf>,
-    slug: &'a str,
+    /// The suite's file name in the run ([`file_names`]).
+    file_name: &'a str,
     masker: &'a Masker,
     /// Opened at the first step.
     open: Option<OpenLog>,
@@ -97,16 +123,17 @@ struct Part {
 }
 
 impl<'a> StepLogs<'a> {
-    /// The logs of the suite `suite_slug` in the run folder `run_dir` (none when `None`).
+    /// The logs of the suite whose file name is `file_name` in the run folder `run_dir` (none
+    /// when `None`).
     pub(super) fn new(
         run_dir: Option<&Path>,
-        suite_slug: &'a str,
+        file_name: &'a str,
         masker: &'a Masker,
         interrupted: &'a (dyn Fn() -> bool + Sync),
     ) -> Self {
         Self {
             run_dir: run_dir.map(Path::to_owned),
-            slug: suite_slug,
+            file_name,
             masker,
             open: None,
             current: None,
@@ -192,10 +219,10 @@ impl<'a> StepLogs<'a> {
         self.failure.take()
     }
 
-    /// Where the suite's log goes: `<run dir>/<suite>.log`.
+    /// Where the suite's log goes: `<run dir>/<file name>.log`.
     pub(super) fn path(&self) -> Option<PathBuf> {
         let dir = self.run_dir.as_ref()?;
-        Some(dir.join(format!("{}.log", self.slug)))
+        Some(dir.join(format!("{}.log", self.file_name)))
     }
 
     /// Opens the log and its index at the first step; `None` when logs are off or they
@@ -558,6 +585,30 @@ mod tests {
             .map(|entry| entry.name)
             .collect();
         assert_eq!(names, ["s::a", "s::b", "s::c"]);
+    }
+
+    #[test]
+    fn file_names_are_masked_slugs_numbered_in_run_order_when_alike() {
+        let planned: Vec<PlannedSuite> = ["a b", "a/b", "Deploy s3cret-value", "a b", "a_b_2"]
+            .iter()
+            .map(|name| {
+                let text = format!("name = \"{name}\"\n[[step]]\nname = \"s\"\nrun = \"true\"\n");
+                crate::suite::parse_suite(&text, Path::new("x.toml")).expect("a valid suite")
+            })
+            .enumerate()
+            .map(|(id, suite)| PlannedSuite::new(crate::report::SuiteId(id), suite.into()))
+            .collect();
+        let masker = Masker::new([("DEPLOY_TOKEN", "s3cret-value")]);
+        assert_eq!(
+            file_names(&planned, &masker),
+            [
+                "a_b",
+                "a_b-2",
+                "deploy_redacted_deploy_token_",
+                "a_b-3",
+                "a_b_2"
+            ]
+        );
     }
 
     #[test]

@@ -30,9 +30,10 @@ pub(super) struct SuiteContext<'a> {
     pub run_ignored: bool,
 }
 
-/// Runs the selected steps of `suite` and reports every one of them.
+/// Runs the selected steps of `suite`, whose files are named `file_name` in the run, and
+/// reports every one of them.
 pub(super) fn run_suite(
-    suite: &PlannedSuite,
+    (suite, file_name): (&PlannedSuite, &str),
     selected: &[bool],
     cx: &SuiteContext<'_>,
 ) -> SuiteResult {
@@ -46,15 +47,16 @@ pub(super) fn run_suite(
         first_failure: None,
         section: None,
         skipped_because: None,
+        file_name,
         logs: RefCell::new(StepLogs::new(
             cx.settings.log_dir.as_deref(),
-            &suite.slug,
+            file_name,
             &cx.settings.masker,
             &interrupted,
         )),
     };
 
-    let test_dir = match TestDir::create(&cx.settings.temp_root, &suite.slug) {
+    let test_dir = match TestDir::create(&cx.settings.temp_root, file_name) {
         Ok(dir) => dir,
         Err(error) => {
             let message = format!(
@@ -97,6 +99,8 @@ struct SuiteRun<'a> {
     first_failure: Option<&'a str>,
     section: Option<&'a str>,
     skipped_because: Option<SkipReason>,
+    /// What names the suite's files in the run (see `step_log::file_names`).
+    file_name: &'a str,
     logs: RefCell<StepLogs<'a>>,
 }
 
@@ -133,7 +137,7 @@ impl<'a> SuiteRun<'a> {
         services::save_logs(
             &plans,
             settings.log_dir.as_deref(),
-            &self.suite.slug,
+            self.file_name,
             &settings.masker,
         );
     }

@@ -355,6 +355,126 @@ sh = "true"
     }
 }
 
+/// Regression: a suite's log was named after its slug alone, so one suite twice in a run (as
+/// `serve` runs `["a", "b", "a"]`) and suites whose names make one slug ("a b", "a/b") wrote
+/// one log at once: their parts interleaved, and a failure's place pointed at others' bytes.
+#[test]
+fn suites_whose_names_make_one_slug_each_write_their_own_log() {
+    let env = TestEnv::new();
+    let meeting = env.path().join("meeting");
+    std::fs::create_dir(&meeting).unwrap();
+    // Each suite's first step waits until all three are in it, then prints: they log at once.
+    let suite = |name: &str| {
+        format!(
+            r#"
+name = "{name}"
+
+[[step]]
+name = "meet"
+sh = "touch '{meeting}'/$$; until [ $(ls '{meeting}' | wc -l) -ge 3 ]; do sleep 0.05; done; for i in $(seq 300); do echo \"$TEST_DIR $i\"; done"
+timeout = "60s"
+
+[[step]]
+name = "fails"
+sh = "echo \"$TEST_DIR failed\"; exit 1"
+"#,
+            meeting = meeting.display()
+        )
+    };
+    let env = env
+        .suite("space", &suite("a b"))
+        .suite("slash", &suite("a/b"));
+    let load = |file: &str| {
+        smoke_runner::suite::load_paths(&[env.path().join("suites").join(file)]).unwrap()
+    };
+    let mut suites = load("space.toml");
+    suites.extend(load("slash.toml"));
+    suites.push(suites[1].clone());
+    let selection = smoke_runner::scheduler::Selection::all(&suites);
+    let mut settings = smoke_runner::config::Settings::new();
+    settings.jobs = 3;
+    let logs = env.path().join("logs");
+    settings.log_dir = Some(logs.clone());
+    settings.temp_root = env.path().join("tmp");
+    std::fs::create_dir_all(&settings.temp_root).unwrap();
+    let plan = RunPlan::new(suites, selection, settings);
+
+    let (subscriber, events) = Subscriber::channel();
+    let mut reports = Fanout::new();
+    reports.add("events", subscriber);
+    let options = HumanOptions {
+        color: false,
+        verbose: false,
+    };
+    let human_file = std::fs::File::create(env.path().join("human.txt")).unwrap();
+    reports.add("human", HumanReporter::new(human_file, options));
+    let outcome = engine::start(plan, reports, Interrupts::new().unwrap())
+        .unwrap()
+        .wait();
+    assert_eq!(outcome.summary.counts.failed, 3, "{:?}", outcome.summary);
+
+    let mut test_dirs = [None, None, None];
+    let mut failures = [None, None, None];
+    for event in events.try_iter() {
+        match event {
+            Event::SuiteStarted { suite, test_dir } => test_dirs[suite.id().0] = Some(test_dir),
+            Event::StepFinished { suite, result, .. } if result.verdict.is_failure() => {
+                failures[suite.id().0] = Some(result);
+            }
+            _ => {}
+        }
+    }
+    // One log each, named in run order; the first suite keeps the plain name.
+    let mut names: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".log"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a_b-2.log", "a_b-3.log", "a_b.log"]);
+    let human = std::fs::read_to_string(env.path().join("human.txt")).unwrap();
+    for (id, file) in ["a_b.log", "a_b-2.log", "a_b-3.log"]
+        .into_iter()
+        .enumerate()
+    {
+        let own = test_dirs[id].as_ref().unwrap().display().to_string();
+        let result = failures[id].as_ref().unwrap();
+        let log = logs.join(file);
+        assert_eq!(
+            result.log_path.as_deref(),
+            Some(log.as_path()),
+            "suite {id}"
+        );
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(
+            text.matches("=== step 1: a_b::meet ===").count(),
+            1,
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("=== step 2: a_b::fails ===").count(),
+            1,
+            "{text}"
+        );
+        assert!(text.contains(&format!("\n{own} 300\n")), "{text}");
+        for (other, dir) in test_dirs.iter().enumerate().filter(|(o, _)| *o != id) {
+            let dir = dir.as_ref().unwrap().display().to_string();
+            assert!(
+                !text.contains(&dir),
+                "suite {other}'s output in {file}:\n{text}"
+            );
+        }
+        // Its failure's place reads its own part, and the human report names that place.
+        let span = result.log_span.unwrap();
+        let part = smoke_runner::scheduler::read_part(&log, span.offset, span.length).unwrap();
+        let part = String::from_utf8(part).unwrap();
+        assert!(part.starts_with("=== step 2: a_b::fails ===\n"), "{part}");
+        assert!(part.contains(&format!("\n{own} failed\n")), "{part}");
+        let place = format!("log:      {}:{}", log.display(), span.line);
+        assert_eq!(human.matches(&place).count(), 1, "{place}\n{human}");
+    }
+}
+
 /// `--repeat` runs the same plan again: each suite keeps its id, so the reports show a suite's
 /// repetitions as one suite (JUnit: one testsuite with a test case per repetition).
 #[test]

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{TestEnv, stderr, stdout};
+use crate::support::{TestEnv, paths_under, stderr, stdout};
 
 const KEY: &str = "sk-test-0123456789abcdef";
 
@@ -522,6 +522,80 @@ fn a_suite_can_name_variables_to_redact() {
         report.contains("      | [redacted:DEPLOY_URL]\n"),
         "{report}"
     );
+}
+
+/// Regression: a suite's log (and test dir) was named after its name unmasked, so a secret in
+/// the name reached the log folder and every report that shows the path.
+#[test]
+fn a_secret_in_a_suite_name_never_names_its_files() {
+    const TOKEN: &str = "tok3n-value-99";
+    const NAME: &str = "deploy tok3n-value-99";
+    let env = TestEnv::new()
+        .suite(
+            "named",
+            &format!(
+                "name = \"{NAME}\"\ncommand = \"${{FAKE}}\"\n[[step]]\nname = \"fails\"\nrun = \"out:first-line out:${{SMOKE_TEST_TOKEN}} print-bytes:64K out:last-line exit:1\"\n"
+            ),
+        )
+        .env("SMOKE_TEST_TOKEN", TOKEN);
+    let output = env.run(&[
+        "--no-history",
+        "--redact",
+        "SMOKE_TEST_TOKEN",
+        "--json",
+        "out/events.jsonl",
+        "--junit",
+        "out/junit.xml",
+        "--log-dir",
+        "logs",
+    ]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}{}", stderr(&output));
+
+    // File names are slugs: the secret's `-` become `_`.
+    let slugged = TOKEN.replace('-', "_");
+    let leaks = |text: &str| text.contains(TOKEN) || text.contains(&slugged);
+    let leaked: Vec<_> = (paths_under(env.path()).into_iter())
+        .filter(|path| leaks(&path.display().to_string()))
+        .collect();
+    assert!(leaked.is_empty(), "{leaked:#?}");
+    // The suite's name and its test names are shown as the suite file writes them; nothing
+    // else may hold the secret (the paths of its log and test dir above all).
+    let read = |file: &str| std::fs::read_to_string(env.path().join(file)).unwrap();
+    for (name, text) in [
+        ("stdout", report.clone()),
+        ("stderr", stderr(&output)),
+        ("json", read("out/events.jsonl")),
+        ("junit", read("out/junit.xml")),
+    ] {
+        let rest = text
+            .replace(NAME, "<name>")
+            .replace(&format!("deploy_{slugged}::"), "<suite>::");
+        assert!(!leaks(&rest), "{name} holds the secret:\n{rest}");
+    }
+
+    // The report names the log, which holds the step's whole output, masked.
+    let place = report
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("log:"))
+        .unwrap_or_else(|| panic!("no log line: {report}"))
+        .trim();
+    let (file, _) = place.rsplit_once(':').unwrap();
+    assert!(
+        file.ends_with("/deploy_redacted_smoke_test_token_.log"),
+        "{place}"
+    );
+    let log = std::fs::read(env.path().join(file)).unwrap();
+    assert!(log.len() > 64 * 1024, "{}", log.len());
+    for line in [
+        "first-line\n",
+        "[redacted:SMOKE_TEST_TOKEN]\n",
+        "last-line\n",
+    ] {
+        assert!(contains(&log, line), "{line} not in {file}");
+    }
+    let events = read("out/events.jsonl");
+    assert!(events.contains(&format!("\"log\":\"{file}\"")), "{events}");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! and stopped, with their times, in the event stream, JUnit and the human report; a secret in
 //! a service's name, command or log, or in a requirement's output, masked in every one of them.
 
-use crate::support::{TestEnv, stderr, stdout};
+use crate::support::{TestEnv, paths_under, stderr, stdout};
 
 const TOKEN: &str = "tok3n-value-99";
 
@@ -307,19 +307,6 @@ fn the_history_keeps_each_suites_setup_live_and_imported() {
             .any(|line| line.contains(" ready ") && line.contains(" service_healthy ")),
         "{text}"
     );
-}
-
-/// Every path under `dir`, files and folders, recursively.
-fn paths_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut paths = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            paths.extend(paths_under(&path));
-        }
-        paths.push(path);
-    }
-    paths
 }
 
 /// Regression: a service's log files were named after its name unmasked, so a secret in the

@@ -173,6 +173,19 @@ pub fn normalize_report(text: &str, env: &TestEnv) -> String {
     normalize(&text, env.path())
 }
 
+/// Every path under `dir`, files and folders, recursively.
+pub fn paths_under(dir: &Path) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            paths.extend(paths_under(&path));
+        }
+        paths.push(path);
+    }
+    paths
+}
+
 impl TestEnv {
     /// The test dirs left in the scratch `tmp/` folder (the runs' `TMPDIR`), sorted.
     pub fn test_dirs(&self) -> Vec<PathBuf> {
