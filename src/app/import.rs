@@ -48,7 +48,7 @@ pub fn import_main(args: &ImportArgs) -> i32 {
 /// Imports the script: writes the suite to `--output` and returns `None`, or returns the
 /// suite's text for standard output.
 fn import(args: &ImportArgs) -> Result<Option<String>, String> {
-    let (imported, _) = translate(args)?;
+    let (imported, _) = translate(args, &read(args)?)?;
     let shown = args.script.display();
     match &args.output {
         Some(path) => {
@@ -66,24 +66,45 @@ fn import(args: &ImportArgs) -> Result<Option<String>, String> {
     }
 }
 
-/// Reads and translates the script (warnings on stderr) and checks that the suite loads; the
-/// suite's text and the suite, as if read from `--output` (or `SCRIPT.toml` here).
-pub(super) fn translate(args: &ImportArgs) -> Result<(Imported, Suite), String> {
-    let shown = args.script.display();
+/// The script, read once: its text, its file name, and what the import knows beyond the text
+/// (the libraries it sources, read; its folder and the suite's from the current one).
+pub(super) struct Script {
+    pub(super) source: String,
+    /// The file's name, for the suite's default name and for messages.
+    pub(super) name: String,
+    pub(super) options: ImportOptions,
+}
+
+/// Reads the script and the libraries it sources (warnings about those on stderr).
+pub(super) fn read(args: &ImportArgs) -> Result<Script, String> {
     let source = read_script(&args.script)?;
-    let script_name = args
-        .script
-        .file_name()
-        .map_or_else(|| shown.to_string(), |n| n.to_string_lossy().into_owned());
-    for message in bash_syntax_errors(&args.script, &source) {
+    let name = args.script.file_name().map_or_else(
+        || args.script.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let options = options(args, &source, &target(args, &name));
+    Ok(Script {
+        source,
+        name,
+        options,
+    })
+}
+
+/// Where the suite goes: `--output`, or `SCRIPT.toml` here.
+fn target(args: &ImportArgs, script_name: &str) -> PathBuf {
+    args.output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{script_name}.toml")))
+}
+
+/// Translates the script (warnings on stderr) and checks that the suite loads; the suite's
+/// text and the suite, as if read from `--output` (or `SCRIPT.toml` here).
+pub(super) fn translate(args: &ImportArgs, script: &Script) -> Result<(Imported, Suite), String> {
+    let shown = args.script.display();
+    for message in bash_syntax_errors(&args.script, &script.source) {
         stderr_line!("warning: {shown}: bash cannot parse it: {message}");
     }
-    let target = args
-        .output
-        .clone()
-        .unwrap_or_else(|| Path::new(&format!("{script_name}.toml")).to_path_buf());
-    let options = options(args, &source, &target);
-    let imported = import_script(&source, &script_name, &options);
+    let imported = import_script(&script.source, &script.name, &script.options);
     for warning in &imported.warnings {
         stderr_line!("warning: {shown}:{}: {}", warning.line, warning.message);
     }
@@ -93,7 +114,7 @@ pub(super) fn translate(args: &ImportArgs) -> Result<(Imported, Suite), String> 
         ));
     }
     // The promise is a suite that loads without edits: check it before handing it over.
-    let suite = parse_suite(&imported.toml, &target).map_err(|e| {
+    let suite = parse_suite(&imported.toml, &target(args, &script.name)).map_err(|e| {
         format!("the suite translated from {shown} does not load, please report this:\n{e}")
     })?;
     Ok((imported, suite))
@@ -101,7 +122,7 @@ pub(super) fn translate(args: &ImportArgs) -> Result<(Imported, Suite), String> 
 
 /// The script's text: a regular file (never a FIFO or device, which could block or never end),
 /// at most [`MAX_SCRIPT_BYTES`], UTF-8 without NUL bytes.
-pub(super) fn read_script(path: &Path) -> Result<String, String> {
+fn read_script(path: &Path) -> Result<String, String> {
     let shown = path.display();
     let bytes = regular_file::read(path, MAX_SCRIPT_BYTES).map_err(|e| match e {
         regular_file::ReadError::TooLarge { .. } => format!(

@@ -18,10 +18,10 @@ use crate::import::check::{
     INSTRUMENT, Row, ScriptVerdicts, SuiteCheck, Verdict, bats_verdicts, compare, line_of_step,
     script_verdicts,
 };
-use crate::import::{bats_test_lines, is_bats};
+use crate::import::{WatchedHelpers, bats_test_lines, is_bats, watched_helpers};
 use crate::report::{Event, Verdict as StepVerdict};
 use crate::scheduler::{Fanout, Filter, Selection, Subscriber};
-use crate::suite::{ExpectedStatus, Step, Suite, load_file};
+use crate::suite::{ExpectedStatus, LoadErrors, Step, Suite, load_file};
 
 use super::exit::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
@@ -50,10 +50,29 @@ pub fn check_main(args: &ImportArgs) -> i32 {
                 EXIT_OK
             }
         }
-        Err(message) => {
+        Err(CheckError::Message(message)) => {
             stderr_line!("error: {}", masker.mask(&message));
             EXIT_USAGE
         }
+        Err(CheckError::Suite(errors)) => {
+            stderr_line!("{}", masker.mask(&errors.to_string()));
+            EXIT_USAGE
+        }
+    }
+}
+
+/// Why the script and the suite could not be compared.
+enum CheckError {
+    /// What went wrong, said after `error: `.
+    Message(String),
+    /// The suite `--suite` names does not load: its errors, each at `file:line:col`, as a run
+    /// prints them.
+    Suite(LoadErrors),
+}
+
+impl From<String> for CheckError {
+    fn from(message: String) -> Self {
+        Self::Message(message)
     }
 }
 
@@ -74,31 +93,32 @@ fn settings(args: &ImportArgs) -> Result<Settings, String> {
     Ok(settings)
 }
 
-/// Both runs, compared.
-fn check(args: &ImportArgs, settings: Settings) -> Result<Vec<Row>, String> {
-    let source = super::import::read_script(&args.script)?;
-    // The import also says which functions report failures, for the script's run.
-    let (imported, fresh) = super::import::translate(args)?;
+/// Both runs, compared. The script is read once; it is translated only when `--suite` does not
+/// give the suite (the script's run needs only its helpers, read without translating).
+fn check(args: &ImportArgs, settings: Settings) -> Result<Vec<Row>, CheckError> {
+    let script = super::import::read(args)?;
+    let helpers = watched_helpers(&script.source, &script.options);
     let suite = match &args.suite {
-        Some(path) => load_file(path).map_err(|e| e.to_string())?,
+        Some(path) => load_file(path).map_err(CheckError::Suite)?,
         None => {
+            let (imported, suite) = super::import::translate(args, &script)?;
             if let Some(path) = &args.output {
                 std::fs::write(path, &imported.toml)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             }
-            fresh
+            suite
         }
     };
-    let script = run_script(args, &source, &imported.reporters, &settings)?;
+    let verdicts = run_script(args, &script.source, &helpers, &settings)?;
     let checks = run_suite(suite, settings)?;
-    Ok(compare(&script, &checks))
+    Ok(compare(&verdicts, &checks))
 }
 
 /// Runs the script, instrumented, and reads its verdicts.
 fn run_script(
     args: &ImportArgs,
     source: &str,
-    reporters: &[String],
+    helpers: &WatchedHelpers,
     settings: &Settings,
 ) -> Result<ScriptVerdicts, String> {
     let scratch = tempfile::Builder::new()
@@ -106,7 +126,7 @@ fn run_script(
         .tempdir_in(&settings.temp_root)
         .map_err(|e| format!("cannot make a temp dir for the script: {e}"))?;
     let bats = is_bats(source);
-    let request = script_request(args, bats, scratch.path(), reporters, settings)?;
+    let request = script_request(args, bats, scratch.path(), &helpers.reporters, settings)?;
     let program = request.program.to_string_lossy().into_owned();
     let outcome = Executor::new()
         .run(&request)
@@ -140,7 +160,7 @@ fn run_script(
     Ok(if bats {
         bats_verdicts(&output, &bats_test_lines(source))
     } else {
-        script_verdicts(&output).by_statement(source)
+        script_verdicts(&output).by_statement(source, &helpers.status_checkers)
     })
 }
 

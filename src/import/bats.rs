@@ -120,7 +120,6 @@ pub(crate) fn import_bats(source: &str, script_name: &str, options: &ImportOptio
         toml: emit::suite(&draft),
         warnings,
         steps,
-        reporters: Vec::new(),
     }
 }
 

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::script::{Kind, statements};
+use super::status_read;
 
 /// The bash file loaded before the script (`BASH_ENV`): see the module docs.
 pub const INSTRUMENT: &str = include_str!("check/instrument.bash");
@@ -257,12 +258,18 @@ impl ScriptVerdicts {
     /// The records of the lines of one statement (a command over several lines, a block)
     /// merged into its first line, which the suite's steps are named after: bash reports a
     /// line inside it. The statements of the script's functions are statements of their own.
-    /// A statement followed by one that starts by reading `$?` is one check with it, judged
-    /// by what that one makes of the status. A failure inside a function counts for the line
+    /// A statement whose `$?` the next one reads (by [`status_read`](super::status_read)'s
+    /// rule, the translation's too; `status_checkers` names the `$?` checker helpers) is one
+    /// check with it, judged by what that one makes of the status. A failure inside a function counts for the line
     /// that called it too (its step, when the function's lines are not steps of their own).
-    pub fn by_statement(self, source: &str) -> Self {
+    pub fn by_statement(self, source: &str, status_checkers: &[String]) -> Self {
         let mut spans: Vec<Span> = Vec::new();
-        collect_spans(source, 1, &mut spans, 0, 0);
+        let walk = Walk {
+            status_checkers,
+            depth: 0,
+            function: 0,
+        };
+        collect_spans(source, 1, &mut spans, walk);
         let find = |line: usize| {
             spans
                 .iter()
@@ -307,64 +314,71 @@ impl ScriptVerdicts {
 struct Span {
     first: usize,
     last: usize,
-    /// The first line of the check it belongs to: itself, or the statement after it when
-    /// that one reads its `$?` first (`cmd; pass_check $? NAME` is one check, named after
-    /// the line that judges).
+    /// The first line of the check it belongs to: itself, or the statement reading its `$?`
+    /// (`cmd; pass_check $? NAME` is one check, named after the line that judges).
     check: usize,
-    /// The statement after it reads its `$?` first.
+    /// A later statement reads its `$?`.
     status_read: bool,
     /// The line of the function it is in (0: none).
     function: usize,
 }
 
-/// The statements of `text` (starting at `first_line`, in the function defined at `function`)
-/// and of the functions it defines.
-fn collect_spans(
-    text: &str,
-    first_line: usize,
-    spans: &mut Vec<Span>,
+/// Where [`collect_spans`] is: how deep in function definitions, in which function (its line,
+/// 0: none), with which `$?` checkers.
+#[derive(Clone, Copy)]
+struct Walk<'a> {
+    status_checkers: &'a [String],
     depth: usize,
     function: usize,
-) {
+}
+
+/// The statements of `text` (starting at `first_line`) and of the functions it defines. A
+/// statement whose `$?` a later one reads (the rule of [`status_read`](super::status_read))
+/// belongs to that one's check, and so down a chain of readers.
+fn collect_spans(text: &str, first_line: usize, spans: &mut Vec<Span>, walk: Walk<'_>) {
     let list = statements(text, first_line);
-    let mut previous: Option<usize> = None;
-    for statement in &list {
+    // The span of each statement of `list` (none for comments and functions).
+    let mut span_of: Vec<Option<usize>> = vec![None; list.len()];
+    for (index, statement) in list.iter().enumerate() {
         let first = statement.line;
         let last = first + statement.text.lines().count().max(1) - 1;
         if let Kind::Function {
             body, body_line, ..
         } = &statement.kind
         {
-            if depth < 8 {
-                collect_spans(body, *body_line, spans, depth + 1, first);
+            if walk.depth < 8 {
+                let inner = Walk {
+                    depth: walk.depth + 1,
+                    function: first,
+                    ..walk
+                };
+                collect_spans(body, *body_line, spans, inner);
             }
-            previous = None;
             continue;
         }
         if matches!(statement.kind, Kind::Comment(_)) {
             continue;
         }
-        if let Some(index) = previous.filter(|_| reads_status_first(&statement.text)) {
-            spans[index].status_read = true;
-            spans[index].check = first;
-        }
+        span_of[index] = Some(spans.len());
         spans.push(Span {
             first,
             last,
             check: first,
             status_read: false,
-            function,
+            function: walk.function,
         });
-        previous = Some(spans.len() - 1);
     }
-}
-
-/// Whether a statement starts by reading `$?` (`if [ "$?" == 0 ]`, `[ $? -eq 1 ] && …`,
-/// `status=$?`).
-pub(crate) fn reads_status_first(text: &str) -> bool {
-    let first = text.trim_start().lines().next().unwrap_or_default();
-    let first = first.split([';', '&', '|']).next().unwrap_or_default();
-    first.contains("$?") || first.contains("${?}")
+    // From the last, so a chain's first command takes its last reader's line.
+    for command in (0..list.len()).rev() {
+        let Some(reader) = status_read::reader_of(&list, command, walk.status_checkers) else {
+            continue;
+        };
+        let (Some(span), Some(reader)) = (span_of[command], span_of[reader]) else {
+            continue;
+        };
+        spans[span].status_read = true;
+        spans[span].check = spans[reader].check;
+    }
 }
 
 /// How a line that reports a failed check starts.
@@ -685,7 +699,7 @@ mod tests {
             "\u{1e}smoke end 8 0 0 f-\n",
         ]
         .concat();
-        let verdicts = script_verdicts(&output).by_statement(source);
+        let verdicts = script_verdicts(&output).by_statement(source, &[]);
         assert_eq!(verdicts.verdict(4), Verdict::Pass);
         assert!(verdicts.lines[&4].reported);
         // `false` then a block reading `$?`: one check, named after the block, that held.
@@ -698,6 +712,37 @@ mod tests {
             verdicts.why(8).as_deref(),
             Some("line 2 inside: printed `FAIL three`")
         );
+    }
+
+    /// The rule of `status_read`, as the translation pairs them: a `$?` checker's call reads
+    /// the command before it (what that printed counts for the call's check), and a reader
+    /// reads past a comment.
+    #[test]
+    fn status_checker_calls_and_readers_past_comments_judge_the_command_before() {
+        let source = "check() { if [ $? -eq 0 ]; then echo \"PASS $1\"; else echo \"FAIL $1\"; fi; }\n\
+                      printf 'ok 1\\n'\ncheck first\nfalse\n# it fails\n[ $? -eq 1 ] || echo \"FAIL second\"\n";
+        let output = [
+            "\u{1e}smoke line 0 0 0 - 2 0\n",
+            "ok 1\n",
+            "\u{1e}smoke line 2 0 0 - 3 0\n",
+            "\u{1e}smoke line 3 0 0 n 1 3\n",
+            "PASS first\n",
+            "\u{1e}smoke line 1 0 0 f- 3 0\n",
+            "\u{1e}smoke line 3 0 0 f- 4 0\n",
+            "\u{1e}smoke line 4 1 0 - 6 0\n",
+            "\u{1e}smoke end 6 0 0 -\n",
+        ]
+        .concat();
+        let verdicts = script_verdicts(&output).by_statement(source, &["check".to_owned()]);
+        assert_eq!(verdicts.verdict(3), Verdict::Pass);
+        assert!(verdicts.lines[&3].reported);
+        assert!(!verdicts.lines.contains_key(&2));
+        // `false` left 1 for the line after the comment to judge.
+        assert_eq!(verdicts.verdict(6), Verdict::Pass);
+        assert!(!verdicts.lines.contains_key(&4));
+        // Without knowing `check`, `printf`'s report is a line of its own.
+        let unknown = script_verdicts(&output).by_statement(source, &[]);
+        assert!(unknown.lines[&2].reported);
     }
 
     #[test]
@@ -724,7 +769,7 @@ mod tests {
         let output =
             [record(0, 0, 0, 3), record(3, 1, 0, 5)].concat() + "\u{1e}smoke end 5 0 0 -\n";
         let source = "x\ny\nassert \"echo 1;\necho 2\" \"1\\n2\"\nz\n";
-        let verdicts = script_verdicts(&output).by_statement(source);
+        let verdicts = script_verdicts(&output).by_statement(source, &[]);
         assert_eq!(verdicts.verdict(3), Verdict::Fail);
         assert_eq!(verdicts.verdict(5), Verdict::Pass);
     }

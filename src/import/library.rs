@@ -4,6 +4,8 @@
 //! Functions are classified by name and, where the name does not say, by what their body
 //! reads (`$?`, `"$@"`, an `eval` of their first argument).
 
+use super::status_read::reads_status_first;
+
 /// A sourced helper library, read by the caller (`smoke-runner import` reads files; this
 /// module never does).
 #[derive(Debug, Clone)]
@@ -264,14 +266,15 @@ pub(crate) fn unescape(text: &str) -> String {
     out
 }
 
-/// Whether a function body starts by reading `$?`: the status of the command before the call.
+/// Whether a function body starts by reading `$?` (the status of the command before the
+/// call): its first line of code does, by [`reads_status_first`]'s rule.
 fn reads_last_status(body: &str) -> bool {
     let first = body
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or_default();
-    first.contains("$?") || first.contains("${?}")
+    reads_status_first(first)
 }
 
 /// Whether a call's result is judged (a check), as opposed to a helper that only runs things.

@@ -7,6 +7,8 @@
 //! holding the original lines, with a warning naming the line. This module never runs
 //! anything and never reads files: the caller hands it the script's text. `check` reads the
 //! verdicts of an instrumented run of the script and compares them with the suite's.
+//! `status_read` is the one rule saying which statement reads the `$?` another left: the
+//! translation and `check` both pair a command with its `$?` checker through it.
 
 mod bats;
 pub mod check;
@@ -16,9 +18,12 @@ mod helpers;
 mod library;
 mod script;
 pub mod sources;
+mod status_read;
 mod translate;
 mod words;
 
 pub use bats::{bats_test_lines, is_bats};
 pub use library::Library;
-pub use translate::{ImportOptions, Imported, Warning, import_script};
+pub use translate::{
+    ImportOptions, Imported, Warning, WatchedHelpers, import_script, watched_helpers,
+};

@@ -10,8 +10,9 @@ pub(crate) use generic::requote;
 use super::draft::{Draft, Item, Step};
 use super::emit;
 use super::helpers::{self, Helper};
-use super::library::{Family, Library};
+use super::library::{Family, Library, family};
 use super::script::{Kind, Statement, statements};
+use super::status_read;
 use super::words::{
     OUTER, Part, Token, Word, eval_text_to_run, is_name, protect, quote_arg, tokenize,
 };
@@ -26,9 +27,6 @@ pub struct Imported {
     pub warnings: Vec<Warning>,
     /// How many steps the suite has.
     pub steps: usize,
-    /// The functions of the script and its libraries that report a failed check whenever
-    /// they are called (`tap_fail`, `log_failure`): `import --check` watches for their calls.
-    pub reporters: Vec<String>,
 }
 
 /// A line the import could not translate.
@@ -135,16 +133,65 @@ pub fn import_script(source: &str, script_name: &str, options: &ImportOptions) -
         .iter()
         .filter(|i| matches!(i, Item::Step(_)))
         .count();
-    let reporters = (translator.families.iter())
-        .filter(|(_, kind)| *kind == Family::Failure)
-        .map(|(name, _)| name.clone())
-        .collect();
     Imported {
         toml: emit::suite(&translator.draft),
         warnings: translator.warnings,
         steps,
-        reporters,
     }
+}
+
+/// The script's helpers `import --check` needs to know of when it runs the script.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatchedHelpers {
+    /// The functions that report a failed check whenever they are called (`tap_fail`,
+    /// `log_failure`): their calls are watched for.
+    pub reporters: Vec<String>,
+    /// The `$?` checkers (`check NAME`): a call of one and the command before it are one check.
+    pub status_checkers: Vec<String>,
+}
+
+/// The helpers of a script written with its own (not a bats file, not a `test_utils.sh` one),
+/// read from its functions and the libraries it sources, by the families the translation
+/// gives them ([`library::family`](super::library)): each name as bash last defines it at the
+/// script's top level. It does not translate the script.
+pub fn watched_helpers(source: &str, options: &ImportOptions) -> WatchedHelpers {
+    if super::bats::is_bats(source) || is_plandex_script(source) {
+        return WatchedHelpers::default();
+    }
+    let sourced = super::sources::sourced(source);
+    let mut families: Vec<(String, Option<Family>)> = Vec::new();
+    let mut define = |statement: &Statement| {
+        if let Kind::Function { name, body, .. } = &statement.kind {
+            families.retain(|(n, _)| n != name);
+            families.push((name.clone(), family(name, body)));
+        }
+    };
+    for statement in statements(source, 1) {
+        define(&statement);
+        let library = (sourced.iter())
+            .find(|s| s.line == statement.line)
+            .filter(|s| !is_shunit2(&s.written) && !s.written.ends_with("test_utils.sh"))
+            .and_then(|s| options.libraries.iter().find(|(w, _)| *w == s.written));
+        let texts = library.map(|(_, l)| l.included.iter().chain([&l.text]));
+        for text in texts.into_iter().flatten() {
+            statements(text, 1).iter().for_each(&mut define);
+        }
+    }
+    let named = |wanted: Family| {
+        (families.iter())
+            .filter(|(_, kind)| *kind == Some(wanted))
+            .map(|(name, _)| name.clone())
+            .collect()
+    };
+    WatchedHelpers {
+        reporters: named(Family::Failure),
+        status_checkers: named(Family::StatusChecker),
+    }
+}
+
+/// `. shunit2`: shUnit2 itself, which runs the script's tests rather than lending helpers.
+fn is_shunit2(written: &str) -> bool {
+    written == "shunit2" || written.ends_with("/shunit2")
 }
 
 #[derive(Debug, Default)]
@@ -196,24 +243,22 @@ const MAX_INLINE_DEPTH: usize = 8;
 
 impl Translator {
     fn statements(&mut self, list: &[Statement], depth: usize) {
-        let mut merged_into_next = false;
+        let mut next = 0;
         for (index, statement) in list.iter().enumerate() {
-            if std::mem::take(&mut merged_into_next) {
+            if index < next {
                 continue;
             }
-            if let Some(reader) = list
-                .get(index + 1)
-                .filter(|r| self.reads_status_of(statement, r))
-            {
-                // `cmd` then `if [ "$?" == 1 ]; then …`: one check, judged by the reader.
-                let text = format!("{}\n{}", statement.text.trim_end(), reader.text);
+            if let Some(last) = self.status_readers(list, index) {
+                // `cmd` then `if [ "$?" == 1 ]; then …`: one check, judged by the reader (the
+                // lines between, blank or comments, kept as written).
+                let text: Vec<&str> = list[index..=last].iter().map(|s| s.text.as_str()).collect();
                 self.shell_step(
-                    reader.line,
-                    &text,
+                    list[last].line,
+                    &text.join("\n"),
                     None,
                     &format!("line {}, whose `$?` this reads", statement.line),
                 );
-                merged_into_next = true;
+                next = last + 1;
                 continue;
             }
             match &statement.kind {
@@ -262,30 +307,46 @@ impl Translator {
         true
     }
 
-    /// Whether `reader` judges the status `command` leaves: a block or command that starts by
-    /// reading `$?` (not an assignment keeping it, nor a helper call handed it, which are
-    /// translated on their own).
-    fn reads_status_of(&self, command: &Statement, reader: &Statement) -> bool {
-        if !self.generic
-            || command.kind != Kind::Simple
-            || !matches!(reader.kind, Kind::Simple | Kind::Block)
-            || !super::check::reads_status_first(&reader.text)
-        {
-            return false;
+    /// The last of the statements that read, one after the other, the status `list[command]`
+    /// leaves ([`status_read::reader_of`]), when the translation makes them one step with it.
+    /// A reader that keeps the status (`status=$?`) or hands it to a helper (`pass_check $?
+    /// NAME`) is translated on its own; a command that changes what later steps see (`cd`,
+    /// `export`, an assignment) keeps that effect as its own line, and a warning says that
+    /// the check reading its status cannot fail in the suite.
+    fn status_readers(&mut self, list: &[Statement], command: usize) -> Option<usize> {
+        let checkers: Vec<String> = (self.families.iter())
+            .filter(|(_, kind)| *kind == Family::StatusChecker)
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut last = None;
+        let mut at = command;
+        while let Some(reader) = status_read::reader_of(list, at, &checkers) {
+            if !self.generic || !self.judges_alone(&list[reader]) {
+                break;
+            }
+            if let Some(effect) = lasting_effect(&list[at]) {
+                let message = format!(
+                    "`{}` reads the status of line {} (`{effect}`), which the suite keeps as state for the steps after it, not as a step: this check cannot fail in the suite",
+                    shorten(list[reader].text.trim().lines().next().unwrap_or_default()),
+                    list[at].line
+                );
+                self.warn(list[reader].line, message);
+                break;
+            }
+            last = Some(reader);
+            at = reader;
         }
+        last
+    }
+
+    /// Whether a statement reading `$?` is a check of its own: not an assignment keeping the
+    /// status, nor a call of a helper or script function handed it.
+    fn judges_alone(&self, reader: &Statement) -> bool {
         let head = reader.text.split_whitespace().next().unwrap_or_default();
         let assignment = head.split_once('=').is_some_and(|(name, _)| is_name(name));
-        let command_head = command.text.split_whitespace().next().unwrap_or_default();
-        // A helper handed `$?` (`pass_check $? NAME`) is translated on its own.
         let helper =
             self.family_of(head).is_some() || self.functions.iter().any(|f| f.name == head);
-        !assignment
-            && !helper
-            && !command_head.contains('=')
-            && !matches!(
-                command_head,
-                "source" | "." | "cd" | "export" | "local" | "set"
-            )
+        !assignment && !helper
     }
 
     fn flush_comments(&mut self) {
@@ -692,7 +753,7 @@ impl Translator {
     fn source(&mut self, words: &[Word], form: &Form<'_>) {
         let line = form.line;
         let written = words.get(1).map(Word::eval_text).unwrap_or_default();
-        if self.generic && (written == "shunit2" || written.ends_with("/shunit2")) {
+        if self.generic && is_shunit2(&written) {
             self.shunit2_tests(line, &written, form.text);
             return;
         }
@@ -1315,6 +1376,42 @@ pub(super) fn dedent(body: &str) -> String {
         .join("\n")
 }
 
+/// What a command line changes for the steps after it (`cd DIR`, `export X=…`, `x=$(…)`): the
+/// translation keeps that as state, so the line cannot also be one step with the check reading
+/// its status. `None` for a line that changes nothing after it, or that stays shell anyway (a
+/// list, a pipeline).
+fn lasting_effect(statement: &Statement) -> Option<String> {
+    if statement.kind != Kind::Simple {
+        return None;
+    }
+    let text = statement.text.trim();
+    let (tokens, _) = tokenize(text).ok()?;
+    let words: Vec<&Word> = (tokens.iter())
+        .map(|t| match t {
+            Token::Word(word) => Some(word),
+            Token::Op(_) => None,
+        })
+        .collect::<Option<_>>()?;
+    let head = words.first()?.plain().unwrap_or_default();
+    let builtin = matches!(
+        head.as_str(),
+        "source"
+            | "."
+            | "cd"
+            | "pushd"
+            | "popd"
+            | "export"
+            | "unset"
+            | "local"
+            | "declare"
+            | "readonly"
+            | "set"
+            | "alias"
+    );
+    let assignments = words.iter().all(|w| w.assignment().is_some());
+    (builtin || assignments).then(|| shorten(text))
+}
+
 /// The command without a `|| true` (given as `status`) — other forms stay in the shell line.
 fn strip_forms(text: &str) -> &str {
     let trimmed = text.trim_end();
@@ -1399,6 +1496,83 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A command and the statements reading its `$?` (the rule of `status_read`, which
+    /// `import --check` judges by too) are one step, named after the last reader's line.
+    #[test]
+    fn a_command_and_the_lines_reading_its_status_are_one_step() {
+        let script = "fail() { echo \"FAIL $*\"; }\n\
+                      grep -q b f\n# the file holds b\n\n[ $? -eq 0 ] || fail \"holds b\"\n\
+                      if [ -f f ]; then grep -q a f; fi\n[ $? -eq 0 ] || fail \"holds a\"\n\
+                      sort -c <<TXT\na\nTXT\nif [ $? -ne 0 ]; then fail sorted; fi\n\
+                      false\n[ $? -eq 1 ] || fail \"false fails\"\n[ $? -eq 0 ] || fail again\n\
+                      cd sub\n[ $? -eq 0 ] || fail \"cd sub\"\n";
+        let imported = import_script(script, "t.sh", &ImportOptions::default());
+        let toml = &imported.toml;
+        let definitions =
+            "fail() { echo \"FAIL $*\"; }\nfail() { printf '%s\\n' \"$*\" >&2; exit 1; }\n";
+        let step = |name: &str, lines: &str| {
+            let expected = format!("name = \"{name}\"\nsh = '''\n{definitions}{lines}\n'''");
+            assert!(toml.contains(&expected), "{expected}\n---\n{toml}");
+        };
+        // Past a comment and a blank line, which run nothing.
+        step(
+            "grep -q b f (line 5)",
+            "grep -q b f\n# the file holds b\n\n[ $? -eq 0 ] || fail \"holds b\"",
+        );
+        // After a block, or a command with a here-document.
+        step(
+            "if [ -f f ]; then grep -q a f; fi (line 7)",
+            "if [ -f f ]; then grep -q a f; fi\n[ $? -eq 0 ] || fail \"holds a\"",
+        );
+        step(
+            "sort -c <<TXT (line 11)",
+            "sort -c <<TXT\na\nTXT\nif [ $? -ne 0 ]; then fail sorted; fi",
+        );
+        // A reader whose own status is read in turn.
+        step(
+            "false (line 14)",
+            "false\n[ $? -eq 1 ] || fail \"false fails\"\n[ $? -eq 0 ] || fail again",
+        );
+        // `cd` stays state for the steps after it: the reader cannot judge it, and says so.
+        assert_eq!(
+            imported.warnings,
+            [Warning {
+                line: 16,
+                message:
+                    "`[ $? -eq 0 ] || fail \"cd sub\"` reads the status of line 15 (`cd sub`), \
+                          which the suite keeps as state for the steps after it, not as a step: \
+                          this check cannot fail in the suite"
+                        .to_owned(),
+            }]
+        );
+    }
+
+    /// What `import --check` watches for, read without translating: the script's functions and
+    /// its libraries', each name as bash last defines it.
+    #[test]
+    fn watched_helpers_come_from_the_script_and_its_libraries() {
+        let library = Library {
+            text: "tap_fail() { echo \"not ok $1\"; }\ncheck() {\n  [ $? -eq 0 ] || tap_fail \"$1\"\n}\n"
+                .to_owned(),
+            path_for_steps: "lib.sh".to_owned(),
+            included: vec!["log_failure() { echo \"FAIL $*\"; }\n".to_owned()],
+        };
+        let options = ImportOptions {
+            libraries: vec![("lib.sh".to_owned(), library)],
+            ..ImportOptions::default()
+        };
+        let script = "die() { exit 1; }\n. lib.sh\ntap_fail() { :; }\ntrue\ncheck it\n";
+        assert_eq!(
+            watched_helpers(script, &options),
+            WatchedHelpers {
+                reporters: vec!["die".to_owned(), "log_failure".to_owned()],
+                status_checkers: vec!["check".to_owned()],
+            }
+        );
+        let bats = "@test \"x\" {\n  true\n}\n";
+        assert_eq!(watched_helpers(bats, &options), WatchedHelpers::default());
     }
 
     #[test]

@@ -1058,6 +1058,81 @@ mod corpus {
         });
     }
 
+    /// Lines reading `$?` past a comment and a blank line, after a block and after a
+    /// here-document, and a `check NAME` helper after a command that prints a line like a
+    /// passed check's report: each pairs with the command before it in the suite and in
+    /// `import --check` alike (they disagreed: a lone reader's step that could not fail, a
+    /// line the suite had no step for). Broken on purpose by a `sort` that ignores `-n`.
+    #[test]
+    fn status_readers_past_comments_after_blocks_and_checker_helpers() {
+        same_verdicts(&Case {
+            script: "status_readers.sh",
+            errexit: false,
+            checks: (5, 5),
+            broken: ("SORT_BREAK", "numeric"),
+            failing: 4,
+        });
+    }
+
+    /// Given the suite, `import --check` reads the script for its helpers and does not
+    /// translate it (no translation warnings); a suite that does not load is named at
+    /// `file:line:col`.
+    #[test]
+    fn import_check_with_a_suite_leaves_the_script_untranslated() {
+        let env = TestEnv::new()
+            .file("data.txt", "a\nb\n")
+            .file(
+                "holds.sh",
+                "fail() { echo \"FAIL $*\"; }\ngrep -q b data.txt\nstatus=$?\n[ \"$status\" -eq 0 ] || fail \"holds b\"\n",
+            )
+            .suite(
+                "holds",
+                "name = \"holds\"\nworkdir = \"..\"\n[[step]]\nname = \"holds b (line 4)\"\nsh = \"grep -q b data.txt\"\n",
+            )
+            .suite("bad", "name = \"bad\"\n[[step]]\nnme = \"x\"\n");
+        let translated = env.run(&["import", "holds.sh"]);
+        assert!(
+            stderr(&translated).contains("warning: holds.sh:3: "),
+            "{}",
+            stderr(&translated)
+        );
+        for (data, verdict) in [("a\nb\n", "pass"), ("a\n", "fail")] {
+            std::fs::write(env.path().join("data.txt"), data).unwrap();
+            let output = env.run(&[
+                "import",
+                "--check",
+                "holds.sh",
+                "--suite",
+                "suites/holds.toml",
+            ]);
+            let report = stdout(&output);
+            assert_eq!(stderr(&output), "", "{report}");
+            assert_eq!(output.status.code(), Some(0), "{report}");
+            assert!(
+                report.contains(&format!(
+                    "= line 4    script {verdict:<7}  suite {verdict:<8}  holds b (line 4)\n"
+                )),
+                "{report}"
+            );
+            assert!(
+                report.ends_with("1 check(s), 0 difference(s)\n"),
+                "{report}"
+            );
+        }
+        let output = env.run(&[
+            "import",
+            "--check",
+            "holds.sh",
+            "--suite",
+            "suites/bad.toml",
+        ]);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(text.starts_with("error: unknown key `nme`"), "{text}");
+        assert!(text.contains("--> suites/bad.toml:3:1\n"), "{text}");
+        assert_eq!(stdout(&output), "");
+    }
+
     /// A script bash cannot parse was imported without a word.
     #[test]
     fn a_script_bash_cannot_parse_is_imported_with_bash_s_message() {
