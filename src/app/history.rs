@@ -3,17 +3,16 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{
-    HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat, ReportArgs, RetentionArgs,
-};
+use crate::config::{HistoryArgs, HistoryCommand, HistoryFileArgs, HistoryFormat, ReportArgs};
 use crate::exec::{ExecRequest, Executor, StreamSelector, Termination};
 use crate::history::{
-    HISTORY_ENV, HistoryConsumer, HistoryError, HistoryLocation, HistoryStore, HistoryTarget,
-    HtmlOptions, RunMeta, RunRecorder, RunSummary, find_git_dir, head_branch, head_commit,
-    import_events, render_html,
+    HISTORY_ENV, HistoryConsumer, HistoryError, HistoryLimits, HistoryLocation, HistoryStore,
+    HistoryTarget, HtmlOptions, RunMeta, RunRecord, RunRecorder, RunSummary, find_git_dir,
+    head_branch, head_commit, import_events, render_html,
 };
 use crate::report::Baselines;
 
@@ -436,42 +435,66 @@ mod text {
     }
 }
 
-/// What the history's thread hands back: the open store and the commit the run is on.
-type Opened = (HistoryStore, Option<String>);
+/// What the history's thread is told once the run is over: the run to record (`None`: the
+/// run never started, nothing to record).
+type Finish = Option<RunRecord>;
 
 /// The history's side of one run: opened before it (the hints' baselines), fed by the event
 /// stream, written after it. Every failure is one line on standard error; the run goes on.
 pub(super) struct RunHistory {
-    /// The history's thread: it opens the history and reads the hints' baselines and the
-    /// commit while the suites run, and hands the store back for the record (`None` from it
-    /// when the history could not be opened). `None` when nothing is recorded.
-    beside: Option<JoinHandle<Option<Opened>>>,
+    /// The history's thread: while the suites run, it opens the history, reads the hints'
+    /// baselines and the commit, and deletes a few of the oldest runs beyond the retention
+    /// limits (leaving room for this one); then it waits for the run's record, writes it and
+    /// closes the file (its closing checkpoint syncs the disk) while the main thread deletes
+    /// old step logs. `None` when nothing is recorded.
+    beside: Option<(JoinHandle<()>, mpsc::Sender<Finish>)>,
     recorder: RunRecorder,
     baselines: Baselines,
+}
+
+/// A run's record being written by the history's thread; [`FinishingHistory::wait`] before
+/// the process exits.
+#[must_use = "the record is written only when waited for"]
+pub(super) struct FinishingHistory(Option<JoinHandle<()>>);
+
+impl FinishingHistory {
+    /// Waits until the run is recorded (or said not to be).
+    pub(super) fn wait(self) {
+        if let Some(thread) = self.0
+            && thread.join().is_err()
+        {
+            stderr_line!(
+                "warning: this run was not recorded in the run history: its thread failed"
+            );
+        }
+    }
 }
 
 impl RunHistory {
     /// Opens the history at `location` (nothing at all with `--no-history`) for the run
     /// `run_id`, which is shard `K/N` when `shard` says so.
     /// The hints' baselines are read for `test_names` (none: no report shows hints), in that
-    /// order, beside the run: a hint waits only for its own step's.
+    /// order, beside the run: a hint waits only for its own step's. Runs beyond `limits` are
+    /// deleted after that, counting this run among those kept.
     pub(super) fn open<'n>(
         location: &HistoryLocation,
         run_id: String,
         shard: Option<String>,
         test_names: impl IntoIterator<Item = &'n str>,
+        limits: HistoryLimits,
     ) -> Self {
         let (baselines, feed) = Baselines::loading();
         let beside = location.target().and_then(|target| {
             let path = target.clone();
             let names: Vec<String> = test_names.into_iter().map(str::to_owned).collect();
+            let (finish, finished) = mpsc::channel::<Finish>();
             // Opening (and, once, migrating) the file is done here too, beside the first steps.
             let work = move || {
                 let store = match HistoryStore::open(&path) {
                     Ok(store) => store,
                     Err(error) => {
                         stderr_line!("warning: run history off for this run: {error}");
-                        return None;
+                        return;
                     }
                 };
                 let found = store.feed_baselines(names.iter().map(String::as_str), &feed);
@@ -480,13 +503,24 @@ impl RunHistory {
                 }
                 // Hints stop waiting; the commit is needed only at the end.
                 drop(feed);
-                Some((store, git_commit()))
+                let mut store = store;
+                super::retention::prune_history_before_run(&mut store, limits);
+                let git_commit = git_commit();
+                // A closed channel: the run ended without a word (its main thread failed).
+                if let Ok(Some(mut record)) = finished.recv() {
+                    record.git_commit = git_commit;
+                    if let Err(error) = store.record(&record) {
+                        stderr_line!(
+                            "warning: this run was not recorded in the run history: {error}"
+                        );
+                    }
+                }
             };
             match std::thread::Builder::new()
                 .name("history".into())
                 .spawn(work)
             {
-                Ok(thread) => Some(thread),
+                Ok(thread) => Some((thread, finish)),
                 Err(error) => {
                     stderr_line!(
                         "warning: run history off for this run: cannot start its thread: {error}"
@@ -519,32 +553,16 @@ impl RunHistory {
         self.beside.as_ref().map(|_| self.recorder.consumer())
     }
 
-    /// Writes the run, which ended with `exit_status`.
-    /// Records the run, then deletes a few of the oldest runs beyond `retention`'s limits.
-    pub(super) fn finish(self, exit_status: i32, retention: &RetentionArgs) {
-        let Some(beside) = self.beside else {
-            return;
+    /// Hands the run, which ended with `exit_status`, to the history's thread, which records
+    /// it and closes the history. The caller does its own closing work meanwhile and then
+    /// waits.
+    pub(super) fn finish(self, exit_status: i32) -> FinishingHistory {
+        let Some((thread, finish)) = self.beside else {
+            return FinishingHistory(None);
         };
-        let (mut store, git_commit) = match beside.join() {
-            Ok(Some(opened)) => opened,
-            // It could not be opened: said when that was found.
-            Ok(None) => return,
-            Err(_) => {
-                stderr_line!(
-                    "warning: this run was not recorded in the run history: its thread failed"
-                );
-                return;
-            }
-        };
-        let Some(mut record) = self.recorder.into_record(exit_status) else {
-            return;
-        };
-        record.git_commit = git_commit;
-        if let Err(error) = store.record(&record) {
-            stderr_line!("warning: this run was not recorded in the run history: {error}");
-            return;
-        }
-        super::retention::prune_history_after_run(&mut store, retention);
+        // The thread is gone only when the history could not be opened: said then.
+        let _ = finish.send(self.recorder.into_record(exit_status));
+        FinishingHistory(Some(thread))
     }
 }
 

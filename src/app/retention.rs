@@ -1,21 +1,27 @@
-//! What runs leave on disk, bounded: after a run's report, a few of the oldest surplus runs
-//! of the step logs and the history are deleted; `smoke-runner history prune` deletes all of
-//! them at once and gives the history's space back.
+//! What runs leave on disk, bounded: while a run goes on, a few of the oldest surplus runs of
+//! the step logs (on a thread of their own) and of the history (on the history's thread) are
+//! deleted, room left for the run; after it, only the run's own log size is checked against
+//! the cap. `smoke-runner history prune` deletes all of them at once and gives the history's
+//! space back.
 
-use std::path::Path;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime};
 
 use crate::config::RetentionArgs;
 use crate::history::{HistoryError, HistoryLimits, HistoryStore, HistoryTarget};
-use crate::scheduler::{LogLimits, LogsPruned, prune_step_logs};
+use crate::scheduler::{
+    LogLimits, LogsPruned, prune_before_run, prune_step_logs, settle_after_run,
+};
 
 use super::exit::{EXIT_FAILED, EXIT_OK};
 
-/// After a run, at most this many old runs are deleted from the step logs, and from the
+/// A run deletes at most this many old runs from the step logs, and from the
 /// history: a backlog (a log folder from before the limits) shrinks by this many a run, so no
 /// run pays for deleting thousands of files, which on a journal-less ext4 also slows creating
 /// files for minutes (benches/README.md).
-pub(super) const AFTER_RUN_BUDGET: usize = 2;
+pub(super) const RUN_BUDGET: usize = 2;
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -34,17 +40,67 @@ fn log_limits(args: &RetentionArgs) -> LogLimits {
     }
 }
 
-/// After the run `run_id`'s report: the oldest surplus run folders under `root`, a few.
-pub(super) fn prune_logs_after_run(root: &Path, run_id: &str, args: &RetentionArgs) {
-    match prune_step_logs(root, Some(run_id), log_limits(args), Some(AFTER_RUN_BUDGET)) {
-        Ok(pruned) => warn_about(root, &pruned),
-        Err(error) => {
-            stderr_line!(
-                "warning: cannot delete old step logs in {}: {error}",
-                root.display()
-            );
+/// The step logs' retention around one run: the oldest surplus run folders under `root` are
+/// deleted on a thread of its own while the run goes on (a few), and [`LogRetention::finish`]
+/// checks after the run that it did not take the folder past its size limit.
+pub(super) struct LogRetention {
+    root: PathBuf,
+    run_id: String,
+    limits: LogLimits,
+    before: Option<JoinHandle<io::Result<LogsPruned>>>,
+}
+
+impl LogRetention {
+    /// Starts deleting, beside the run `run_id`, what the step logs under `root` hold beyond
+    /// `args`' limits.
+    pub(super) fn start(root: &Path, run_id: &str, args: &RetentionArgs) -> Self {
+        let (root, run_id, limits) = (root.to_owned(), run_id.to_owned(), log_limits(args));
+        let work = {
+            let (root, run_id) = (root.clone(), run_id.clone());
+            move || prune_before_run(&root, &run_id, limits, Some(RUN_BUDGET))
+        };
+        let before = std::thread::Builder::new()
+            .name("log retention".into())
+            .spawn(work)
+            .inspect_err(|error| {
+                stderr_line!("warning: old step logs are kept: cannot start a thread: {error}");
+            })
+            .ok();
+        Self {
+            root,
+            run_id,
+            limits,
+            before,
         }
     }
+
+    /// After the run's report: waits for the deleting, says what failed, and deletes more when
+    /// this run took the folder past its size limit.
+    pub(super) fn finish(self) {
+        let Some(thread) = self.before else {
+            return;
+        };
+        let before = match thread.join() {
+            Ok(Ok(pruned)) => pruned,
+            Ok(Err(error)) => return warn_cannot_delete(&self.root, &error),
+            Err(_) => {
+                return warn_cannot_delete(&self.root, &io::Error::other("its thread failed"));
+            }
+        };
+        warn_about(&self.root, &before);
+        let limits = self.limits;
+        match settle_after_run(&self.root, &self.run_id, limits, &before, Some(RUN_BUDGET)) {
+            Ok(after) => warn_about(&self.root, &after),
+            Err(error) => warn_cannot_delete(&self.root, &error),
+        }
+    }
+}
+
+fn warn_cannot_delete(root: &Path, error: &io::Error) {
+    stderr_line!(
+        "warning: cannot delete old step logs in {}: {error}",
+        root.display()
+    );
 }
 
 fn warn_about(root: &Path, pruned: &LogsPruned) {
@@ -56,10 +112,14 @@ fn warn_about(root: &Path, pruned: &LogsPruned) {
     }
 }
 
-/// After a run is recorded: the oldest surplus runs of the history, a few.
-pub(super) fn prune_history_after_run(store: &mut HistoryStore, args: &RetentionArgs) {
-    let limits = history_limits(args);
-    if let Err(error) = store.prune(limits, SystemTime::now(), Some(AFTER_RUN_BUDGET), false) {
+/// While a run goes on, before it is recorded: the oldest surplus runs of the history, a few,
+/// counting the run among those kept (its own record comes after).
+pub(super) fn prune_history_before_run(store: &mut HistoryStore, limits: HistoryLimits) {
+    let limits = HistoryLimits {
+        max_runs: limits.max_runs.saturating_sub(1),
+        ..limits
+    };
+    if let Err(error) = store.prune(limits, SystemTime::now(), Some(RUN_BUDGET), false) {
         stderr_line!("warning: cannot delete old runs from the run history: {error}");
     }
 }

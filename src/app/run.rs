@@ -66,6 +66,9 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         Ok(reports) => reports,
         Err(end) => return end,
     };
+    // Old step logs are deleted beside the run, not after it.
+    let log_retention = (!args.no_log_dir)
+        .then(|| retention::LogRetention::start(&args.log_dir, &resolved.run_id, &args.retention));
     let outcome = match engine::start(resolved.plan, reports, interrupts) {
         Ok(run) => run.wait(),
         Err(error) => return report_failed("the run's threads", &error),
@@ -82,10 +85,12 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
             resolved.state.path.display()
         );
     }
-    history.finish(end.code(), &args.retention);
-    if !args.no_log_dir {
-        retention::prune_logs_after_run(&args.log_dir, &resolved.run_id, &args.retention);
+    // The history is written on its own thread while the step logs are settled here.
+    let recording = history.finish(end.code());
+    if let Some(log_retention) = log_retention {
+        log_retention.finish();
     }
+    recording.wait();
     end
 }
 
@@ -111,6 +116,7 @@ impl Resolved {
             self.run_id.clone(),
             shard,
             test_names,
+            retention::history_limits(&args.retention),
         )
     }
 }

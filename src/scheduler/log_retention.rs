@@ -1,5 +1,7 @@
 //! Which runs' step logs stay: the newest runs up to a count and a total size, older run
-//! folders deleted after the run's report.
+//! folders deleted while a run goes on ([`prune_before_run`], on a thread of its own: deleting
+//! files is slow on some disks, and a run should not wait for it), then a check at its end
+//! that the run itself did not push the total past the size limit ([`settle_after_run`]).
 //!
 //! Only folders named like a run id (`20260121-143000-<pid>`) are ever touched, so a log
 //! folder shared with anything else loses nothing else. Each folder's size is kept in
@@ -36,6 +38,9 @@ pub struct LogsPruned {
     pub left_over: usize,
     /// Folders that could not be deleted, with why.
     pub errors: Vec<(String, io::Error)>,
+    /// The bytes of the run folders kept within the limits (those left over by the budget are
+    /// not counted).
+    pub kept_bytes: u64,
 }
 
 /// The file beside the run folders that remembers their sizes.
@@ -96,13 +101,75 @@ pub fn prune_step_logs(
     limits: LogLimits,
     budget: Option<usize>,
 ) -> io::Result<LogsPruned> {
-    let runs = match run_folders(root) {
+    match run_folders(root) {
+        Ok(runs) => prune_runs(root, &runs, current, limits, budget),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(LogsPruned::default()),
+        Err(error) => Err(error),
+    }
+}
+
+/// While the run `run_id` goes on: deletes the oldest run folders under `root` beyond
+/// `limits` with room left for this run (one run fewer; the size limit counts the others),
+/// at most `budget` of them. This run's own folder, which may appear meanwhile, is left out.
+pub fn prune_before_run(
+    root: &Path,
+    run_id: &str,
+    limits: LogLimits,
+    budget: Option<usize>,
+) -> io::Result<LogsPruned> {
+    let mut runs = match run_folders(root) {
         Ok(runs) => runs,
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             return Ok(LogsPruned::default());
         }
         Err(error) => return Err(error),
     };
+    runs.retain(|run| run != run_id);
+    let room = LogLimits {
+        max_runs: limits.max_runs.saturating_sub(1),
+        ..limits
+    };
+    prune_runs(root, &runs, None, room, budget)
+}
+
+/// After the run `run_id`, whose folders before it were pruned into `before`: when this run
+/// took the total past the size limit, the oldest runs go as [`prune_step_logs`] would delete
+/// them; otherwise its size is noted (one line appended) and nothing else is touched.
+pub fn settle_after_run(
+    root: &Path,
+    run_id: &str,
+    limits: LogLimits,
+    before: &LogsPruned,
+    budget: Option<usize>,
+) -> io::Result<LogsPruned> {
+    let size = folder_bytes(&root.join(run_id));
+    if before.kept_bytes.saturating_add(size) > limits.max_bytes {
+        return prune_step_logs(root, Some(run_id), limits, budget);
+    }
+    let mut file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(root.join(SIZES_FILE))?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular(root));
+    }
+    file.write_all(format!("{run_id} {size}\n").as_bytes())?;
+    Ok(LogsPruned {
+        kept_bytes: before.kept_bytes.saturating_add(size),
+        ..LogsPruned::default()
+    })
+}
+
+/// Deletes the oldest of `runs` (newest first) beyond `limits`, at most `budget` of them;
+/// `current` is counted but never deleted. Rewrites the sizes file for the runs kept.
+fn prune_runs(
+    root: &Path,
+    runs: &[String],
+    current: Option<&str>,
+    limits: LogLimits,
+    budget: Option<usize>,
+) -> io::Result<LogsPruned> {
     let mut sizes = read_sizes(root);
     let mut known = HashMap::with_capacity(runs.len());
     let mut total = 0u64;
@@ -139,9 +206,20 @@ pub fn prune_step_logs(
             }
         }
     }
+    // The runs within the limits; those left by the budget wait for later runs.
+    pruned.kept_bytes = known
+        .values()
+        .fold(0u64, |sum, size| sum.saturating_add(*size));
     known.extend(doomed);
     write_sizes(root, &known)?;
     Ok(pruned)
+}
+
+fn not_regular(root: &Path) -> io::Error {
+    io::Error::other(format!(
+        "{} is not a regular file",
+        root.join(SIZES_FILE).display()
+    ))
 }
 
 /// The bytes of the regular files under `dir` (links are not followed).
@@ -196,10 +274,7 @@ fn write_sizes(root: &Path, sizes: &HashMap<String, u64>) -> io::Result<()> {
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(root.join(SIZES_FILE))?;
     if !file.metadata()?.is_file() {
-        return Err(io::Error::other(format!(
-            "{} is not a regular file",
-            root.join(SIZES_FILE).display()
-        )));
+        return Err(not_regular(root));
     }
     file.write_all(text.as_bytes())
 }
@@ -274,6 +349,63 @@ mod tests {
         assert_eq!(left(root.path()), [".run-sizes", "20260101-000002-1"]);
         let sizes = std::fs::read_to_string(root.path().join(SIZES_FILE)).unwrap();
         assert_eq!(sizes, "20260101-000002-1 500\n");
+    }
+
+    /// Pruned in two halves around a run: before it, room is left for it and its own folder
+    /// (made meanwhile) is not touched; after it, its size is appended while within the cap.
+    #[test]
+    fn before_a_run_room_is_left_for_it_and_after_it_its_size_is_noted() {
+        let root = tempfile::tempdir().unwrap();
+        for second in 0..5 {
+            make_run(root.path(), &format!("20260101-00000{second}-9"), 10);
+        }
+        let current = "20260101-000009-9";
+        make_run(root.path(), current, 1);
+        let limits = LogLimits {
+            max_runs: 3,
+            max_bytes: 1000,
+        };
+        let before = prune_before_run(root.path(), current, limits, None).unwrap();
+        assert_eq!((before.runs, before.kept_bytes), (3, 20));
+        make_run(root.path(), current, 30);
+        let after = settle_after_run(root.path(), current, limits, &before, None).unwrap();
+        assert_eq!((after.runs, after.kept_bytes), (0, 50));
+        assert_eq!(
+            left(root.path()),
+            [
+                ".run-sizes",
+                "20260101-000003-9",
+                "20260101-000004-9",
+                current
+            ]
+        );
+        let sizes = read_sizes(root.path());
+        assert_eq!(sizes.get(current), Some(&30), "{sizes:?}");
+        assert_eq!(sizes.len(), 3, "{sizes:?}");
+    }
+
+    /// A run that takes the folder past the size cap deletes the oldest runs after it, as a
+    /// prune after the run always did, and keeps itself whatever its size.
+    #[test]
+    fn a_run_that_takes_the_total_past_the_cap_deletes_older_runs_after_it() {
+        let root = tempfile::tempdir().unwrap();
+        for second in 0..3 {
+            make_run(root.path(), &format!("20260101-00000{second}-9"), 100);
+        }
+        let current = "20260101-000009-9";
+        let limits = LogLimits {
+            max_runs: 10,
+            max_bytes: 250,
+        };
+        let before = prune_before_run(root.path(), current, limits, None).unwrap();
+        assert_eq!((before.runs, before.kept_bytes), (1, 200));
+        make_run(root.path(), current, 100);
+        let after = settle_after_run(root.path(), current, limits, &before, None).unwrap();
+        assert_eq!(after.runs, 1);
+        assert_eq!(
+            left(root.path()),
+            [".run-sizes", "20260101-000002-9", current]
+        );
     }
 
     /// Process ids wrap (at 32768 on many machines): a run started later in the same second

@@ -16,7 +16,10 @@ mod test_dir;
 
 pub use filterset::{FilterError, Filterset};
 pub use fixture_copy::CopyError;
-pub use log_retention::{LogLimits, LogsPruned, is_run_id, prune_step_logs, run_folders};
+pub use log_retention::{
+    LogLimits, LogsPruned, is_run_id, prune_before_run, prune_step_logs, run_folders,
+    settle_after_run,
+};
 pub use run::run;
 pub use selection::{Filter, Selection};
 pub use sink::{EventSink, Fanout, ReportFailure, ReportThread, Subscriber};
