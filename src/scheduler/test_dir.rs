@@ -33,6 +33,19 @@ impl TestDir {
         &self.path
     }
 
+    /// Removes the folder. A process that was stopped just before may still be adding a
+    /// file while it is emptied: removing is tried again a few times before giving up.
+    fn remove(dir: tempfile::TempDir) {
+        let path = dir.keep();
+        for attempt in 1..=5u64 {
+            match std::fs::remove_dir_all(&path) {
+                Ok(()) => return,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => return,
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(10 * attempt)),
+            }
+        }
+    }
+
     /// Keeps the folder on disk and returns its path.
     pub fn keep(mut self) -> PathBuf {
         if let Some(dir) = self.dir.take() {
@@ -52,6 +65,14 @@ impl TestDir {
         interrupted: &dyn Fn() -> bool,
     ) -> Result<(), CopyError> {
         copy_fixture(root, fixture, &self.path, interrupted)
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            Self::remove(dir);
+        }
     }
 }
 

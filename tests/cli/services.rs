@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crate::process_checks::{assert_all_gone, is_running, reported_pids};
-use crate::support::{StopOnDrop, TestEnv, repo_root, smoke_runner, stdout};
+use crate::support::{StopOnDrop, TestEnv, repo_root, smoke_runner, stderr, stdout};
 
 /// A small HTTP server over the test dir on its own free port, healthy on `/health`.
 fn http_suite(name: &str) -> String {
@@ -519,7 +519,12 @@ fn the_shipped_service_suites_leave_no_process_and_no_test_dir() {
         unsafe { libc::kill(*pid, libc::SIGKILL) };
     }
     assert!(left.is_empty(), "still running: {left:?}\n{report}");
-    assert!(env.test_dirs().is_empty(), "{report}");
+    let dirs = env.test_dirs();
+    assert!(
+        dirs.is_empty(),
+        "test dirs left: {dirs:?}\n{report}\n{}",
+        stderr(&output)
+    );
 }
 
 /// Running processes whose working folder or command line is inside `dir`.

@@ -316,6 +316,14 @@ impl<'a> Supervisor<'a> {
             let now = Instant::now();
             if now >= kill_at {
                 signal_group_and(group, &alive, Signal::KILL);
+                // A killed process may be inside a call that still writes (into the test dir,
+                // removed next): wait until they are gone, a short while at most.
+                let gone_by = now + LEFTOVER_GRACE;
+                while alive.iter().any(|&pid| leftovers::is_running(pid))
+                    && Instant::now() < gone_by
+                {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
                 return Ok(());
             }
             self.wait_once(Some(kill_at.min(now + Duration::from_millis(10))), false)?;
