@@ -445,9 +445,13 @@ pub(super) struct RunHistory {
     /// The history's thread: while the suites run, it opens the history, reads the hints'
     /// baselines and the commit, and deletes a few of the oldest runs beyond the retention
     /// limits (leaving room for this one); then it waits for the run's record, writes it and
-    /// closes the file (its closing checkpoint syncs the disk) while the main thread deletes
-    /// old step logs. `None` when nothing is recorded.
-    beside: Option<(JoinHandle<()>, mpsc::Sender<Finish>)>,
+    /// closes the file (its closing checkpoint syncs the disk) while the main thread checks
+    /// the step logs. Its work waits in `work` until [`RunHistory::start`]; `None` (and no
+    /// `finish`) when nothing is recorded.
+    work: Option<Box<dyn FnOnce() + Send>>,
+    thread: Option<JoinHandle<()>>,
+    /// Where the run's record goes once it is over.
+    finish: Option<mpsc::Sender<Finish>>,
     recorder: RunRecorder,
     baselines: Baselines,
 }
@@ -484,7 +488,7 @@ impl RunHistory {
         limits: HistoryLimits,
     ) -> Self {
         let (baselines, feed) = Baselines::loading();
-        let beside = location.target().and_then(|target| {
+        let beside = location.target().map(|target| {
             let path = target.clone();
             let names: Vec<String> = test_names.into_iter().map(str::to_owned).collect();
             let (finish, finished) = mpsc::channel::<Finish>();
@@ -516,20 +520,10 @@ impl RunHistory {
                     }
                 }
             };
-            match std::thread::Builder::new()
-                .name("history".into())
-                .spawn(work)
-            {
-                Ok(thread) => Some((thread, finish)),
-                Err(error) => {
-                    stderr_line!(
-                        "warning: run history off for this run: cannot start its thread: {error}"
-                    );
-                    None
-                }
-            }
+            (Box::new(work) as Box<dyn FnOnce() + Send>, finish)
         });
         let host = beside.as_ref().and_then(|_| host_name());
+        let (work, finish) = beside.unzip();
         let recorder = RunRecorder::new(RunMeta {
             run_id,
             git_commit: None,
@@ -537,9 +531,30 @@ impl RunHistory {
             shard,
         });
         Self {
-            beside,
+            work,
+            thread: None,
+            finish,
             recorder,
             baselines,
+        }
+    }
+
+    /// Starts the history's thread (once the steps have theirs: it is not needed before).
+    pub(super) fn start(&mut self) {
+        let Some(work) = self.work.take() else {
+            return;
+        };
+        match std::thread::Builder::new()
+            .name("history".into())
+            .spawn(work)
+        {
+            Ok(thread) => self.thread = Some(thread),
+            Err(error) => {
+                stderr_line!(
+                    "warning: run history off for this run: cannot start its thread: {error}"
+                );
+                self.finish = None;
+            }
         }
     }
 
@@ -550,14 +565,15 @@ impl RunHistory {
 
     /// The consumer to add to the run's event stream; none when nothing will be recorded.
     pub(super) fn consumer(&self) -> Option<HistoryConsumer> {
-        self.beside.as_ref().map(|_| self.recorder.consumer())
+        self.finish.as_ref().map(|_| self.recorder.consumer())
     }
 
     /// Hands the run, which ended with `exit_status`, to the history's thread, which records
     /// it and closes the history. The caller does its own closing work meanwhile and then
     /// waits.
-    pub(super) fn finish(self, exit_status: i32) -> FinishingHistory {
-        let Some((thread, finish)) = self.beside else {
+    pub(super) fn finish(mut self, exit_status: i32) -> FinishingHistory {
+        self.start();
+        let (Some(thread), Some(finish)) = (self.thread, self.finish) else {
             return FinishingHistory(None);
         };
         // The thread is gone only when the history could not be opened: said then.

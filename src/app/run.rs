@@ -60,19 +60,22 @@ pub fn run_suites_with(args: &RunArgs, adjust: impl FnOnce(&mut Settings)) -> Ru
         Ok(resolved) => resolved,
         Err(end) => return end,
     };
-    let history = resolved.open_history(args);
+    let mut history = resolved.open_history(args);
     let failed_suites = FailedSuites::default();
     let reports = match build_reports(args, &resolved.plan, &history, &failed_suites, &interrupts) {
         Ok(reports) => reports,
         Err(end) => return end,
     };
-    // Old step logs are deleted beside the run, not after it.
-    let log_retention = (!args.no_log_dir)
-        .then(|| retention::LogRetention::start(&args.log_dir, &resolved.run_id, &args.retention));
-    let outcome = match engine::start(resolved.plan, reports, interrupts) {
-        Ok(run) => run.wait(),
+    let run = match engine::start(resolved.plan, reports, interrupts) {
+        Ok(run) => run,
         Err(error) => return report_failed("the run's threads", &error),
     };
+    // The history's thread and the deleting of old step logs go beside the run, once its
+    // steps have their threads.
+    history.start();
+    let log_retention = (!args.no_log_dir)
+        .then(|| retention::LogRetention::start(&args.log_dir, &resolved.run_id, &args.retention));
+    let outcome = run.wait();
     for warning in &outcome.warnings {
         stderr_line!("warning: {warning}");
     }
