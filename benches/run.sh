@@ -129,6 +129,18 @@ echo_steps() {
   done
 }
 
+# cpu_times: the machine's CPU times from /proc/stat (user ... steal), one line.
+cpu_times() { awk '/^cpu / { print $2, $3, $4, $5, $6, $7, $8, $9; exit }' /proc/stat 2>/dev/null; }
+# steal_percent BEFORE AFTER: the share of CPU time stolen by the hypervisor between the two.
+steal_percent() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    n = split(a, x, " "); split(b, y, " "); total = 0
+    for (i = 1; i <= n; i++) total += y[i] - x[i]
+    if (n < 8 || total <= 0) exit 1
+    printf "%.1f", 100 * (y[8] - x[8]) / total
+  }'
+}
+
 # W1: 200 trivial steps in one suite, the per-step overhead.
 {
   printf 'name = "w1 echo"\ncommand = "echo"\ntimeout = "10s"\n'
@@ -247,7 +259,7 @@ time_failing() {
 }
 
 disk_before='' disk_after='' disk_waited=0
-floor='' w1='' w1_terse='' w1_masked='' w1_no_logs='' w1_no_history='' w1_bare='' w2_kib='' w2_wall='' w2_method='' w3='' w4='' w5='' w5_never='' w5_dies=''
+w1_steal='' floor='' w1='' w1_terse='' w1_masked='' w1_no_logs='' w1_no_history='' w1_bare='' w2_kib='' w2_wall='' w2_method='' w3='' w4='' w5='' w5_never='' w5_dies=''
 
 # probe_disk: microseconds to create a small file in a new folder of the work dir, where the
 # step logs go (the mean over 200 files, which stay until the work dir goes).
@@ -283,6 +295,7 @@ if wants W1; then
   # The W1 rows are ratios to the floor and to each other: time them in interleaved rounds (one
   # run of each per round), so that a change in load moves every row alike.
   log "w1: the floor and six W1 variants, $w1_rounds interleaved rounds"
+  cpu_before=$(cpu_times)
   if python3 "$here/interleaved.py" --runs "$w1_rounds" --warmup "$warmup" --json w1.json \
     --case floor ./spawn_floor 200 \
     --case w1 "$bin" --suites w1.toml \
@@ -301,6 +314,7 @@ print(" ".join(str(m[k]) for k in keys))' w1.json)
   else
     failed+=(W1)
   fi
+  w1_steal=$(steal_percent "$cpu_before" "$(cpu_times)") || w1_steal=""
   disk_after=$(probe_disk)
 fi
 
@@ -465,6 +479,14 @@ if wants W5; then
   fi
   row 'W5 dies at start, fail time' "$(seconds "$w5_dies")" '' '' '<= 0.5 s' \
     "$(verdict "$w5_dies" 0.5)"
+fi
+if [[ -n ${w1_steal:-} ]]; then
+  echo
+  echo "CPU time the hypervisor took from this machine (steal) during W1: ${w1_steal} %."
+  if awk -v s="$w1_steal" 'BEGIN { exit !(s > 2) }'; then
+    echo "That is a lot: W1's ratios then move by a few hundredths from run to run" \
+      "(benches/README.md)."
+  fi
 fi
 if [[ -n $disk_before ]]; then
   echo
