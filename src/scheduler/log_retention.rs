@@ -142,7 +142,15 @@ pub fn settle_after_run(
     before: &LogsPruned,
     budget: Option<usize>,
 ) -> io::Result<LogsPruned> {
-    let size = folder_bytes(&root.join(run_id));
+    let folder = root.join(run_id);
+    if std::fs::symlink_metadata(&folder).is_err() {
+        // The run wrote no log (stopped before its first step, say): nothing to note.
+        return Ok(LogsPruned {
+            kept_bytes: before.kept_bytes,
+            ..LogsPruned::default()
+        });
+    }
+    let size = folder_bytes(&folder);
     if before.kept_bytes.saturating_add(size) > limits.max_bytes {
         return prune_step_logs(root, Some(run_id), limits, budget);
     }
@@ -382,6 +390,22 @@ mod tests {
         let sizes = read_sizes(root.path());
         assert_eq!(sizes.get(current), Some(&30), "{sizes:?}");
         assert_eq!(sizes.len(), 3, "{sizes:?}");
+    }
+
+    /// A run that wrote no log (stopped before its first step) leaves the folder as it was,
+    /// even when the log folder itself does not exist.
+    #[test]
+    fn a_run_without_a_log_folder_settles_quietly() {
+        let root = tempfile::tempdir().unwrap();
+        let missing = root.path().join("never-made");
+        let limits = LogLimits {
+            max_runs: 3,
+            max_bytes: 1000,
+        };
+        let before = prune_before_run(&missing, "20260101-000009-9", limits, None).unwrap();
+        let after = settle_after_run(&missing, "20260101-000009-9", limits, &before, None).unwrap();
+        assert_eq!((after.runs, after.errors.len()), (0, 0));
+        assert!(!missing.exists());
     }
 
     /// A run that takes the folder past the size cap deletes the oldest runs after it, as a
