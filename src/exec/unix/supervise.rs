@@ -304,6 +304,9 @@ impl<'a> Supervisor<'a> {
         let kill_at = Instant::now()
             .checked_add(grace)
             .unwrap_or_else(|| Instant::now() + LEFTOVER_GRACE);
+        // Once SIGKILL is sent: how long to wait for the killed to be gone. One may still be
+        // inside a call that writes (into the test dir, removed next).
+        let mut gone_by = None;
         loop {
             let alive: Vec<i32> = pids
                 .iter()
@@ -314,19 +317,16 @@ impl<'a> Supervisor<'a> {
                 return Ok(());
             }
             let now = Instant::now();
-            if now >= kill_at {
-                signal_group_and(group, &alive, Signal::KILL);
-                // A killed process may be inside a call that still writes (into the test dir,
-                // removed next): wait until they are gone, a short while at most.
-                let gone_by = now + LEFTOVER_GRACE;
-                while alive.iter().any(|&pid| leftovers::is_running(pid))
-                    && Instant::now() < gone_by
-                {
-                    std::thread::sleep(Duration::from_millis(2));
+            match gone_by {
+                Some(at) if now >= at => return Ok(()),
+                None if now >= kill_at => {
+                    signal_group_and(group, &alive, Signal::KILL);
+                    gone_by = Some(now + LEFTOVER_GRACE);
                 }
-                return Ok(());
+                _ => {}
             }
-            self.wait_once(Some(kill_at.min(now + Duration::from_millis(10))), false)?;
+            let next = gone_by.unwrap_or(kill_at);
+            self.wait_once(Some(next.min(now + Duration::from_millis(10))), false)?;
         }
     }
 
