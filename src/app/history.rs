@@ -446,14 +446,17 @@ pub(super) struct RunHistory {
     /// baselines and the commit, and deletes a few of the oldest runs beyond the retention
     /// limits (leaving room for this one); then it waits for the run's record, writes it and
     /// closes the file (its closing checkpoint syncs the disk) while the main thread checks
-    /// the step logs. Its work waits in `work` until [`RunHistory::start`]; `None` (and no
-    /// `finish`) when nothing is recorded.
-    work: Option<Box<dyn FnOnce() + Send>>,
-    thread: Option<JoinHandle<()>>,
-    /// Where the run's record goes once it is over.
-    finish: Option<mpsc::Sender<Finish>>,
+    /// the step logs. Its work waits until [`RunHistory::start`]; with it, where the run's
+    /// record goes once it is over. `None` when nothing is recorded.
+    beside: Option<(Beside, mpsc::Sender<Finish>)>,
     recorder: RunRecorder,
     baselines: Baselines,
+}
+
+/// The history's thread, before and after it is started.
+enum Beside {
+    Waiting(Box<dyn FnOnce() + Send>),
+    Started(JoinHandle<()>),
 }
 
 /// A run's record being written by the history's thread; [`FinishingHistory::wait`] before
@@ -520,10 +523,9 @@ impl RunHistory {
                     }
                 }
             };
-            (Box::new(work) as Box<dyn FnOnce() + Send>, finish)
+            (Beside::Waiting(Box::new(work)), finish)
         });
         let host = beside.as_ref().and_then(|_| host_name());
-        let (work, finish) = beside.unzip();
         let recorder = RunRecorder::new(RunMeta {
             run_id,
             git_commit: None,
@@ -531,9 +533,7 @@ impl RunHistory {
             shard,
         });
         Self {
-            work,
-            thread: None,
-            finish,
+            beside,
             recorder,
             baselines,
         }
@@ -541,21 +541,23 @@ impl RunHistory {
 
     /// Starts the history's thread (once the steps have theirs: it is not needed before).
     pub(super) fn start(&mut self) {
-        let Some(work) = self.work.take() else {
-            return;
-        };
-        match std::thread::Builder::new()
-            .name("history".into())
-            .spawn(work)
-        {
-            Ok(thread) => self.thread = Some(thread),
-            Err(error) => {
-                stderr_line!(
-                    "warning: run history off for this run: cannot start its thread: {error}"
-                );
-                self.finish = None;
+        self.beside = match self.beside.take() {
+            Some((Beside::Waiting(work), finish)) => {
+                match std::thread::Builder::new()
+                    .name("history".into())
+                    .spawn(work)
+                {
+                    Ok(thread) => Some((Beside::Started(thread), finish)),
+                    Err(error) => {
+                        stderr_line!(
+                            "warning: run history off for this run: cannot start its thread: {error}"
+                        );
+                        None
+                    }
+                }
             }
-        }
+            other => other,
+        };
     }
 
     /// Each step's recent runs, for the live report's hints.
@@ -565,7 +567,7 @@ impl RunHistory {
 
     /// The consumer to add to the run's event stream; none when nothing will be recorded.
     pub(super) fn consumer(&self) -> Option<HistoryConsumer> {
-        self.finish.as_ref().map(|_| self.recorder.consumer())
+        self.beside.as_ref().map(|_| self.recorder.consumer())
     }
 
     /// Hands the run, which ended with `exit_status`, to the history's thread, which records
@@ -573,7 +575,7 @@ impl RunHistory {
     /// waits.
     pub(super) fn finish(mut self, exit_status: i32) -> FinishingHistory {
         self.start();
-        let (Some(thread), Some(finish)) = (self.thread, self.finish) else {
+        let Some((Beside::Started(thread), finish)) = self.beside else {
             return FinishingHistory(None);
         };
         // The thread is gone only when the history could not be opened: said then.
