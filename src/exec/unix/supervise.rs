@@ -39,6 +39,13 @@ const EXITING_GRACE: Duration = Duration::from_millis(500);
 /// How often to look again when there is no pidfd to wait on.
 const FALLBACK_TICK: Duration = Duration::from_millis(5);
 
+/// How long after its start a command's output pipes are left unwatched, its exit alone
+/// waited for. A command that is over by then (a `--version`, an `echo`) is seen in one
+/// wake-up, its exit, instead of one for its output, one for the pipes' end and one for the
+/// exit; its output waits in the pipes (64 KiB each) and is read when it has exited. A command
+/// that fills a pipe meanwhile waits at most this long once.
+const QUIET_START: Duration = Duration::from_millis(5);
+
 /// The largest read from a pipe at once.
 const READ_BLOCK: usize = 64 * 1024;
 
@@ -101,6 +108,9 @@ pub(in crate::exec) struct Supervisor<'a> {
     leaked: usize,
     /// On a pseudo-terminal: the script being played (its input goes to `pipes.stdin`).
     dialogue: Option<Dialogue<'a>>,
+    /// Until when the output pipes are not polled (see [`QUIET_START`]); `None` when they
+    /// always are (no pidfd, input to feed, a terminal, output shown live).
+    quiet_until: Option<Instant>,
 }
 
 impl<'a> Supervisor<'a> {
@@ -113,6 +123,12 @@ impl<'a> Supervisor<'a> {
     ) -> Self {
         let pidfd =
             rustix::process::pidfd_open(child.pid, rustix::process::PidfdFlags::empty()).ok();
+        let quiet_until = (pidfd.is_some()
+            && request.terminal.is_none()
+            && !request.forward
+            && child.stdin.is_none())
+        .then(|| started.checked_add(QUIET_START))
+        .flatten();
         let memory_cap = if request.capture {
             request.memory_cap
         } else {
@@ -144,6 +160,7 @@ impl<'a> Supervisor<'a> {
             output: CapturedOutput::new(memory_cap),
             leaked: 0,
             dialogue: (request.terminal.as_ref()).map(|terminal| Dialogue::new(&terminal.script)),
+            quiet_until,
         }
     }
 
@@ -207,7 +224,13 @@ impl<'a> Supervisor<'a> {
                 None => Some(now + FALLBACK_TICK),
                 Some(_) => None,
             };
-            let wake_at = [wake_at, tick, until].into_iter().flatten().min();
+            if self.quiet_until.is_some_and(|quiet| quiet <= now) {
+                self.quiet_until = None;
+            }
+            let wake_at = [wake_at, tick, until, self.quiet_until]
+                .into_iter()
+                .flatten()
+                .min();
             self.look(wake_at)?;
         }
         Ok(())
@@ -370,8 +393,8 @@ impl<'a> Supervisor<'a> {
 
     /// Polls until `wake_at`: which of stdout, stderr, stdin, the pidfd (with `watch_exit`)
     /// and the interrupt pipe are ready. `None` when a signal cut the poll short.
-    fn poll_ready(
-        &self,
+    fn poll_ready<'s>(
+        &'s self,
         wake_at: Option<Instant>,
         watch_exit: bool,
     ) -> io::Result<Option<[bool; 5]>> {
@@ -380,9 +403,12 @@ impl<'a> Supervisor<'a> {
             .filter(|_| self.stop.interrupted.is_none())
             .map(Interrupts::fd);
         let pidfd = self.process.pidfd.as_ref().filter(|_| watch_exit);
+        // While the command is young, only its exit (or an interrupt) wakes the runner.
+        let quiet = watch_exit && pidfd.is_some() && self.quiet_until.is_some();
+        let pipe = |end: &'s Option<OwnedFd>| end.as_ref().filter(|_| !quiet).map(AsFd::as_fd);
         let slots: [(Option<BorrowedFd<'_>>, PollFlags); 5] = [
-            (self.pipes.stdout.as_ref().map(AsFd::as_fd), PollFlags::IN),
-            (self.pipes.stderr.as_ref().map(AsFd::as_fd), PollFlags::IN),
+            (pipe(&self.pipes.stdout), PollFlags::IN),
+            (pipe(&self.pipes.stderr), PollFlags::IN),
             (self.stdin_to_write().map(AsFd::as_fd), PollFlags::OUT),
             (pidfd.map(AsFd::as_fd), PollFlags::IN),
             (interrupt_fd, PollFlags::IN),
