@@ -48,6 +48,9 @@ struct Loaded {
     steps: HashMap<String, Vec<PastRun>>,
     /// Whether nothing more will arrive.
     complete: bool,
+    /// Hints waiting for their step's runs. Waking them is a system call even when none
+    /// waits, once per step looked up: skipped when none does (most runs).
+    waiting: usize,
 }
 
 /// The loading end of [`Baselines::loading`]. Dropping it (done, failed or panicked) says that
@@ -62,8 +65,11 @@ impl BaselinesFeed {
     /// the last [`BASELINE_RUNS`] are kept.
     pub fn add(&self, test_name: String, mut runs: Vec<PastRun>) {
         runs.drain(..runs.len().saturating_sub(BASELINE_RUNS));
-        self.shared.lock().steps.insert(test_name, runs);
-        self.shared.arrived.notify_all();
+        let mut loaded = self.shared.lock();
+        loaded.steps.insert(test_name, runs);
+        if loaded.waiting > 0 {
+            self.shared.arrived.notify_all();
+        }
     }
 }
 
@@ -123,6 +129,7 @@ impl Baselines {
             state: Mutex::new(Loaded {
                 steps: HashMap::new(),
                 complete: false,
+                waiting: 0,
             }),
             arrived: Condvar::new(),
         });
@@ -140,14 +147,12 @@ impl Baselines {
         if passed && duration < SLOWER_MIN_EXCESS {
             return None;
         }
-        let loaded = self.shared.lock();
-        let loaded = self
-            .shared
-            .arrived
-            .wait_while(loaded, |loaded| {
-                !loaded.complete && !loaded.steps.contains_key(test_name)
-            })
-            .unwrap_or_else(|p| p.into_inner());
+        let mut loaded = self.shared.lock();
+        while !loaded.complete && !loaded.steps.contains_key(test_name) {
+            loaded.waiting += 1;
+            loaded = (self.shared.arrived.wait(loaded)).unwrap_or_else(|p| p.into_inner());
+            loaded.waiting -= 1;
+        }
         let past = loaded.steps.get(test_name)?;
         if passed {
             let mut durations: Vec<Duration> = past
@@ -237,13 +242,28 @@ mod tests {
             let baselines = baselines.clone();
             move || baselines.hint("s::later", false, Duration::ZERO)
         });
+        // Once the hint waits: the runs that arrive then must wake it.
+        wait_for_a_waiting_hint(&baselines);
         feed.add("s::first".to_owned(), runs(&[(true, 5)]));
         feed.add("s::later".to_owned(), runs(&[(true, 5), (true, 5)]));
         assert_eq!(asking.join().unwrap(), Some(Hint::NewlyFailing));
         // A step the history never held: answered once loading is over, not before.
-        let never = std::thread::spawn(move || baselines.hint("s::new", false, Duration::ZERO));
+        let never = std::thread::spawn({
+            let baselines = baselines.clone();
+            move || baselines.hint("s::new", false, Duration::ZERO)
+        });
+        wait_for_a_waiting_hint(&baselines);
         drop(feed);
         assert_eq!(never.join().unwrap(), None);
+    }
+
+    /// Returns once a hint waits for runs (a handshake, not a sleep); fails after 30 s.
+    fn wait_for_a_waiting_hint(baselines: &Baselines) {
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        while baselines.shared.lock().waiting == 0 {
+            assert!(std::time::Instant::now() < until, "no hint came to wait");
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// A step that passed in less than the excess a slower step needs cannot get a hint: it
