@@ -209,9 +209,19 @@ impl HistoryStore {
     pub fn record(&mut self, run: &RunRecord) -> Result<i64, HistoryError> {
         let recorded = match &mut self.db {
             Backend::Sqlite(conn) => (|| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let run_row = insert_run(&tx, run)?;
-                tx.commit()?;
+                // Every row's parents are the run's own, inserted just before it in the same
+                // transaction: looking each one up again (two B-tree searches a step) is
+                // work with no possible failure. Off for the transaction, on again after.
+                conn.pragma_update(None, "foreign_keys", false)?;
+                let recorded = (|| -> rusqlite::Result<i64> {
+                    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                    let run_row = insert_run(&tx, run)?;
+                    tx.commit()?;
+                    Ok(run_row)
+                })();
+                let restored = conn.pragma_update(None, "foreign_keys", true);
+                let run_row = recorded?;
+                restored?;
                 Ok(run_row)
             })()
             .map_err(DbError::Sqlite),

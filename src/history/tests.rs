@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use super::backend::Backend;
 use super::*;
 use crate::report::Hint;
 
@@ -98,6 +99,31 @@ fn a_recorded_run_reads_back_whole() {
         store.last_failed().unwrap(),
         Some(("run-1".to_owned(), vec!["s::a".to_owned()]))
     );
+}
+
+#[test]
+fn recording_leaves_foreign_keys_on() {
+    // Recording turns them off for its own transaction (its rows' parents are its own).
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = HistoryStore::open(&dir.path().join("h.sqlite")).unwrap();
+    store
+        .record(&run(1, vec![step("s::a", Outcome::Passed, 5)]))
+        .unwrap();
+    let Backend::Sqlite(conn) = &store.db else {
+        panic!("a file history is SQLite");
+    };
+    let on: i64 = conn
+        .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(on, 1);
+    let orphan = conn.execute(
+        "INSERT INTO suites (run_id, name, duration_us) VALUES (999, 'x', 0)",
+        [],
+    );
+    let error = orphan
+        .expect_err("a suite of no run was accepted")
+        .to_string();
+    assert!(error.contains("FOREIGN KEY"), "{error}");
 }
 
 #[test]
