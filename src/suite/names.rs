@@ -10,6 +10,12 @@ use std::collections::{HashMap, HashSet};
 /// `_` (nothing is trimmed, so `"Create named plan!"` becomes `create_named_plan_`).
 pub fn slug(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    push_slug(&mut out, text);
+    out
+}
+
+/// Appends the slug of `text` to `out`.
+fn push_slug(out: &mut String, text: &str) {
     let mut in_gap = false;
     for c in text.chars() {
         let c = c.to_ascii_lowercase();
@@ -21,7 +27,6 @@ pub fn slug(text: &str) -> String {
             in_gap = true;
         }
     }
-    out
 }
 
 /// Hands out the test names of one suite's steps, unique within the suite.
@@ -49,14 +54,18 @@ impl TestNames {
 
     /// The test name of the next step, `suite::section::step` or `suite::step`.
     pub fn next(&mut self, section: Option<&str>, step: &str) -> String {
-        let mut prefix = format!("{}::", self.suite_slug);
+        let mut plain = String::with_capacity(
+            self.suite_slug.len() + section.map_or(0, |s| s.len() + 2) + step.len() + 2,
+        );
+        plain.push_str(&self.suite_slug);
+        plain.push_str("::");
         if let Some(section) = section {
-            prefix.push_str(&slug(section));
-            prefix.push_str("::");
+            push_slug(&mut plain, section);
+            plain.push_str("::");
         }
-        let step = slug(step);
-        let plain = format!("{prefix}{step}");
-        if self.taken.insert(plain.clone()) {
+        push_slug(&mut plain, step);
+        if !self.taken.contains(&plain) {
+            self.taken.insert(plain.clone());
             return plain;
         }
         let counter = self.last_suffix.entry(plain.clone()).or_insert(1);

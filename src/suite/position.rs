@@ -48,10 +48,14 @@ impl<'a> LineIndex<'a> {
         let offset = self.char_boundary(offset);
         let line = self.line_starts.partition_point(|&start| start <= offset);
         let start = self.line_starts[line - 1];
-        (
-            line,
-            self.chars_before(offset) - self.chars_before(start) + 1,
-        )
+        // Within a block of its line's start (every step header), count the characters between
+        // them; past that, two block lookups bound the work however long the line is.
+        let column = if offset - start <= BLOCK {
+            count_chars(&self.source.as_bytes()[start..offset])
+        } else {
+            self.chars_before(offset) - self.chars_before(start)
+        };
+        (line, column + 1)
     }
 
     /// The excerpt for `span`: its first line (the part of it around the span when the line
