@@ -342,6 +342,35 @@ fn a_started_command_can_be_probed_then_stopped_with_what_it_started() {
 }
 
 #[test]
+fn a_probe_reads_the_output_that_is_ready_at_once() {
+    // A command run to its end has its output read once it exits (or after its first 5 ms);
+    // a probe reads what is ready whenever it is called, a young command's too.
+    let dir = tempfile::tempdir().unwrap();
+    let stamp = dir.path().join("written");
+    let request = fake(&[
+        "out:ready",
+        &format!("stamp:{}", stamp.display()),
+        "sleep:60",
+    ]);
+    let executor = Executor::new();
+    let mut running = executor.start(&request).unwrap();
+    // Handshake: the stamp is made after `ready` was written.
+    let until = Instant::now() + Duration::from_secs(30);
+    while !stamp.exists() {
+        assert!(Instant::now() < until, "the command never made its stamp");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(running.is_running().unwrap());
+    let output = running.output().expect("it started");
+    assert_eq!(
+        output.text_lossy(StreamSelector::Stdout).unwrap(),
+        "ready\n"
+    );
+    let outcome = running.stop().unwrap();
+    assert_eq!(outcome.termination, Termination::Signaled(SIGTERM));
+}
+
+#[test]
 fn a_command_logging_to_a_file_is_never_blocked_by_a_full_pipe() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("big.log");

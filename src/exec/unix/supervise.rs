@@ -109,7 +109,8 @@ pub(in crate::exec) struct Supervisor<'a> {
     /// On a pseudo-terminal: the script being played (its input goes to `pipes.stdin`).
     dialogue: Option<Dialogue<'a>>,
     /// Until when the output pipes are not polled (see [`QUIET_START`]); `None` when they
-    /// always are (no pidfd, input to feed, a terminal, output shown live).
+    /// always are (no pidfd, input to feed, a terminal, output shown live) or once the
+    /// command is probed (`RunningCommand::is_running`).
     quiet_until: Option<Instant>,
 }
 
@@ -198,6 +199,11 @@ impl<'a> Supervisor<'a> {
     /// asked to stop). With `until`, returns at that instant, or on an interrupt, without
     /// signalling the command: the caller decides what happens next.
     pub(super) fn supervise(&mut self, until: Option<Instant>) -> io::Result<()> {
+        if until.is_some() {
+            // A probe reads whatever output is ready (`RunningCommand::is_running`): the pipes
+            // are watched from then on.
+            self.quiet_until = None;
+        }
         while !self.has_exited() {
             let now = Instant::now();
             if let Some(until) = until {
