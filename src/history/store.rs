@@ -208,23 +208,7 @@ impl HistoryStore {
     /// an error (the caller picks fresh ids).
     pub fn record(&mut self, run: &RunRecord) -> Result<i64, HistoryError> {
         let recorded = match &mut self.db {
-            Backend::Sqlite(conn) => (|| {
-                // Every row's parents are the run's own, inserted just before it in the same
-                // transaction: looking each one up again (two B-tree searches a step) is
-                // work with no possible failure. Off for the transaction, on again after.
-                conn.pragma_update(None, "foreign_keys", false)?;
-                let recorded = (|| -> rusqlite::Result<i64> {
-                    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                    let run_row = insert_run(&tx, run)?;
-                    tx.commit()?;
-                    Ok(run_row)
-                })();
-                let restored = conn.pragma_update(None, "foreign_keys", true);
-                let run_row = recorded?;
-                restored?;
-                Ok(run_row)
-            })()
-            .map_err(DbError::Sqlite),
+            Backend::Sqlite(conn) => record_sqlite(conn, run).map_err(DbError::Sqlite),
             Backend::Postgres(client) => {
                 super::postgres::record(client.get_mut(), run).map_err(DbError::Postgres)
             }
@@ -456,6 +440,25 @@ impl SqliteFile {
         let restored = conn.pragma_update(None, "foreign_keys", true);
         result.and(restored).map_err(|e| self.sqlite(e))
     }
+}
+
+/// Writes `run` in one transaction, with foreign keys off for it: every row's parents are the
+/// run's own, inserted just before it in the same transaction, so looking each one up again
+/// (two B-tree searches a step) is work that cannot fail. They are on again after, whatever
+/// the outcome.
+fn record_sqlite(conn: &mut Connection, run: &RunRecord) -> rusqlite::Result<i64> {
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let recorded = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .and_then(|tx| {
+            let run_row = insert_run(&tx, run)?;
+            tx.commit()?;
+            Ok(run_row)
+        });
+    let restored = conn.pragma_update(None, "foreign_keys", true);
+    let run_row = recorded?;
+    restored?;
+    Ok(run_row)
 }
 
 pub(super) fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRecord) -> rusqlite::Result<i64> {

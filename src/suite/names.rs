@@ -64,8 +64,7 @@ impl TestNames {
             plain.push_str("::");
         }
         push_slug(&mut plain, step);
-        if !self.taken.contains(&plain) {
-            self.taken.insert(plain.clone());
+        if self.taken.insert(plain.clone()) {
             return plain;
         }
         let counter = self.last_suffix.entry(plain.clone()).or_insert(1);
