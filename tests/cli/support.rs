@@ -35,12 +35,26 @@ fn example(name: &str) -> PathBuf {
     let path = target.join("examples").join(name);
     if !path.exists() {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--example", name])
+        let mut build = std::process::Command::new(cargo);
+        build.args(["build", "--example", name]);
+        // Built for the profile this test binary was built for (`target/release/…` under
+        // `cargo test --release`), so that the path below is the one that gets built.
+        if target
+            .file_name()
+            .is_some_and(|profile| profile == "release")
+        {
+            build.arg("--release");
+        }
+        let status = build
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .unwrap_or_else(|e| panic!("run cargo build --example {name}: {e}"));
         assert!(status.success(), "cargo build --example {name} failed");
+        assert!(
+            path.exists(),
+            "cargo build --example {name} did not make {}",
+            path.display()
+        );
     }
     path
 }
