@@ -7,7 +7,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use crate::config::RetentionArgs;
 use crate::history::{HistoryError, HistoryLimits, HistoryStore, HistoryTarget};
@@ -23,14 +23,9 @@ use super::exit::{EXIT_FAILED, EXIT_OK};
 /// files for minutes (benches/README.md).
 pub(super) const RUN_BUDGET: usize = 2;
 
-const DAY: Duration = Duration::from_secs(24 * 60 * 60);
-
 /// The history's limits from the settings.
 pub(super) fn history_limits(args: &RetentionArgs) -> HistoryLimits {
-    HistoryLimits {
-        max_runs: args.keep_history as usize,
-        max_age: DAY * args.keep_history_days,
-    }
+    HistoryLimits::keeping(args.keep_history, args.keep_history_days)
 }
 
 fn log_limits(args: &RetentionArgs) -> LogLimits {

@@ -25,6 +25,18 @@ pub struct HistoryLimits {
     pub max_age: Duration,
 }
 
+impl HistoryLimits {
+    /// The newest `runs` runs, none older than `days` days (`--keep-history`,
+    /// `--keep-history-days`).
+    pub fn keeping(runs: u32, days: u32) -> Self {
+        const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+        Self {
+            max_runs: runs as usize,
+            max_age: DAY * days,
+        }
+    }
+}
+
 /// What a prune did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {

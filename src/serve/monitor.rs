@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 use std::hash::{BuildHasher, RandomState};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::{ServeArgs, Settings};
-use crate::history::{HistoryStore, HistoryTarget, RunMeta, RunRecorder, history_password_masks};
+use crate::history::{
+    HistoryLimits, HistoryStore, HistoryTarget, RunMeta, RunRecorder, history_password_masks,
+};
 use crate::scheduler::{Filter, LogLimits, Selection, prune_step_logs};
 use crate::suite::{Suite, load_suites};
 
@@ -35,6 +37,8 @@ pub struct Catalog {
     pub log_root: Option<PathBuf>,
     /// How many run folders (and bytes) the log root keeps: `--keep-logs`, `--max-log-size`.
     pub log_limits: LogLimits,
+    /// How many runs (and how old) the history keeps: `--keep-history`, `--keep-history-days`.
+    pub history_limits: HistoryLimits,
 }
 
 impl Catalog {
@@ -81,12 +85,16 @@ impl Catalog {
             max_runs: args.run.retention.keep_logs as usize,
             max_bytes: args.run.retention.max_log_size,
         };
+        let retention = &args.run.retention;
+        let history_limits =
+            HistoryLimits::keeping(retention.keep_history, retention.keep_history_days);
         Ok(Self {
             config,
             suites,
             settings: Arc::new(settings),
             log_root,
             log_limits,
+            history_limits,
         })
     }
 
@@ -104,6 +112,9 @@ impl Catalog {
 /// Old run folders deleted after each run at most (a backlog shrinks over the next runs, as
 /// after runs from the command line).
 const LOG_PRUNE_BUDGET: usize = 2;
+
+/// Old runs deleted from the history after each run at most, likewise.
+const HISTORY_PRUNE_BUDGET: usize = 2;
 
 /// The stored runs read per suite at start-up: the newest finished one sets its state, and
 /// failures in a row are counted among them.
@@ -319,7 +330,7 @@ impl Monitor {
                 }
             }
         }
-        self.record_history(recorder, status);
+        self.record_history(recorder, status, catalog.history_limits);
         (status, note)
     }
 
@@ -356,8 +367,11 @@ impl Monitor {
         }
     }
 
-    /// Writes the run into the history; a history that cannot be written is a warning.
-    fn record_history(&self, recorder: Arc<RunRecorder>, status: RunStatus) {
+    /// Writes the run into the history, then deletes the oldest runs beyond `limits` (at most
+    /// [`HISTORY_PRUNE_BUDGET`], this run counted), as a run from the command line does: a
+    /// monitor that runs for months keeps the history bounded. A history that cannot be written
+    /// is a warning.
+    fn record_history(&self, recorder: Arc<RunRecorder>, status: RunStatus, limits: HistoryLimits) {
         let (Some(history), Ok(recorder)) = (&self.history, Arc::try_unwrap(recorder)) else {
             return;
         };
@@ -365,12 +379,22 @@ impl Monitor {
         let Some(record) = recorder.into_record(exit) else {
             return;
         };
-        if let Err(error) = HistoryStore::open(history).and_then(|mut store| store.record(&record))
-        {
-            stderr_warning(&format!(
-                "cannot record run {} in the history: {error}",
-                record.run_id
-            ));
+        let mut store = match HistoryStore::open(history).and_then(|mut store| {
+            store.record(&record)?;
+            Ok(store)
+        }) {
+            Ok(store) => store,
+            Err(error) => {
+                stderr_warning(&format!(
+                    "cannot record run {} in the history: {error}",
+                    record.run_id
+                ));
+                return;
+            }
+        };
+        let pruned = store.prune(limits, SystemTime::now(), Some(HISTORY_PRUNE_BUDGET), false);
+        if let Err(error) = pruned {
+            stderr_warning(&format!("cannot delete old runs from the history: {error}"));
         }
     }
 

@@ -1414,3 +1414,38 @@ fn run_folders_beyond_keep_logs_are_deleted_and_each_kept_one_holds_its_events()
     }
     assert!(served.terminate().success());
 }
+
+#[test]
+fn runs_beyond_keep_history_are_deleted_from_the_history_after_each_run() {
+    let env = TestEnv::new()
+        .suite("quick", QUICK_SUITE)
+        .file("serve.toml", "[suite.quick]\nscheduled = false\n");
+    let served = Served::start(&env, &["--config", "serve.toml", "--keep-history", "2"]);
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let id = run_id(&served.post("/api/runs", r#"{"suites": ["quick"]}"#).1);
+        // A run reads `passed` only once it is recorded and old runs are deleted.
+        served.wait_run(&id, |run| run["status"] == "passed");
+        ids.push(id);
+    }
+    let history = rusqlite::Connection::open(env.path().join("target/smoke-history.sqlite"))
+        .expect("the monitor's history");
+    let mut kept: Vec<String> = history
+        .prepare("SELECT run_uid FROM runs ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    kept.sort();
+    let mut expected = ids[2..].to_vec();
+    expected.sort();
+    assert_eq!(kept, expected, "recorded: {ids:?}");
+    // The monitor's own list still has every run: only the history's steps went.
+    let (status, listed) = served.get("/api/runs");
+    assert_eq!(status, 200, "{listed}");
+    for id in &ids {
+        assert!(listed.contains(id.as_str()), "{id} not listed: {listed}");
+    }
+    assert!(served.terminate().success());
+}
