@@ -56,6 +56,12 @@ impl Sql {
         }
     }
 
+    /// SQLite's text (for looking at its query plan in tests).
+    #[cfg(test)]
+    pub(super) fn sqlite_text(&self) -> &'static str {
+        self.sqlite
+    }
+
     fn postgres_text(&self) -> String {
         dollar_params(self.postgres.unwrap_or(self.sqlite))
     }

@@ -35,7 +35,7 @@ const PRUNE_LOCK: i64 = 0x736d_6b68_6973_7432;
 
 /// Forward migrations: entry `i` takes the schema from version `i` to `i + 1`. Never edit a
 /// released entry; append a new one. Version 1 is SQLite's schema 2 in PostgreSQL's types,
-/// version 2 SQLite's 3, version 3 SQLite's 4, version 4 SQLite's 5; a change to the schema is a new entry here and in `store::MIGRATIONS`.
+/// version 2 SQLite's 3, version 3 SQLite's 4, version 4 SQLite's 5, version 5 SQLite's 6; a change to the schema is a new entry here and in `store::MIGRATIONS`.
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: runs, suites, steps, failed checks.
     "CREATE TABLE runs (
@@ -100,6 +100,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN label TEXT;
     CREATE INDEX runs_by_branch ON runs (git_branch, id);
     CREATE INDEX runs_by_label ON runs (label, id);",
+    // 5: the index on (run, test name) carries each step's outcome and duration, as SQLite's
+    // 6, so that reading the recent runs' results is an index-only scan.
+    "CREATE INDEX steps_by_run_name_result ON steps (run_id, test_name) INCLUDE (outcome, duration_us);
+    DROP INDEX steps_by_run_name;",
 ];
 
 /// The schema version this build writes in PostgreSQL.

@@ -20,6 +20,15 @@ use super::store::{HistoryStore, from_micros, from_unix_ms};
 /// this many, whichever steps they ran. A step that ran in none of them gets no hint.
 pub const BASELINE_WINDOW: i64 = 50;
 
+/// The results of the steps of the newest `?1` runs, newest run first: read from the index on
+/// (run, test name, outcome, duration) alone.
+pub(super) const RECENT_STEPS: Sql = Sql::both(
+    "SELECT test_name, outcome, duration_us FROM steps
+     WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)
+       AND outcome != 'skipped'
+     ORDER BY run_id DESC",
+);
+
 /// One line of `history runs`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {
@@ -533,12 +542,6 @@ impl HistoryStore {
         test_names: impl IntoIterator<Item = &'n str>,
         feed: &BaselinesFeed,
     ) -> Result<(), HistoryError> {
-        const RECENT_STEPS: Sql = Sql::both(
-            "SELECT test_name, outcome, duration_us FROM steps
-             WHERE run_id IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?1)
-               AND outcome != 'skipped'
-             ORDER BY run_id DESC",
-        );
         // Each wanted name with its runs so far, newest first; `None` once fed.
         let mut wanted: HashMap<&str, Option<Vec<PastRun>>> = HashMap::new();
         let mut order = Vec::new();
