@@ -24,7 +24,7 @@ pub use interact::{Interaction, ScriptProgress, Terminal};
 pub use interrupt::{Interrupts, SignalGuard};
 pub use leftovers::{TAG_VARIABLE, find_tag_prefix};
 pub use outcome::{Outcome, StartFailure, Termination, signal_name};
-pub use program::{ProgramCache, find_program};
+pub use program::find_program;
 pub use request::{DEFAULT_KILL_GRACE, DEFAULT_MEMORY_CAP, Environment, ExecRequest, Stdin};
 
 /// Numbers commands across every [`Executor`] in this process. The tag built from it is how
@@ -33,13 +33,9 @@ static NEXT_TAG: AtomicU64 = AtomicU64::new(0);
 
 /// Runs commands. Cheap to share between threads; one per run is enough, and several in one
 /// process never touch each other's commands.
-///
-/// An executor remembers where it found each program in `PATH` (see [`ProgramCache`]): one
-/// per run keeps that memory to the run.
 #[derive(Debug, Default, Clone)]
 pub struct Executor {
     interrupts: Option<Arc<Interrupts>>,
-    programs: Arc<ProgramCache>,
 }
 
 impl Executor {
@@ -52,7 +48,6 @@ impl Executor {
     pub fn with_interrupts(interrupts: Arc<Interrupts>) -> Self {
         Self {
             interrupts: Some(interrupts),
-            programs: Arc::default(),
         }
     }
 
@@ -72,12 +67,7 @@ impl Executor {
     /// Runs `request` to completion: it has exited or been killed, its leftover processes are
     /// killed, its output is collected. `Err` means the runner itself failed (pipes, temp file).
     pub fn run(&self, request: &ExecRequest) -> io::Result<Outcome> {
-        unix::run(
-            request,
-            next_tag(),
-            self.interrupts.as_deref(),
-            &self.programs,
-        )
+        unix::run(request, next_tag(), self.interrupts.as_deref())
     }
 
     /// Starts `request` and returns at once with a handle to probe, wait on or stop it. A
@@ -85,12 +75,7 @@ impl Executor {
     /// (`timeout`) still applies while it is waited on; `Duration::MAX` means none.
     pub fn start<'a>(&'a self, request: &'a ExecRequest) -> io::Result<RunningCommand<'a>> {
         Ok(RunningCommand {
-            inner: unix::start(
-                request,
-                next_tag(),
-                self.interrupts.as_deref(),
-                &self.programs,
-            )?,
+            inner: unix::start(request, next_tag(), self.interrupts.as_deref())?,
         })
     }
 }

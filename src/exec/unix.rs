@@ -16,7 +16,6 @@ use std::time::Instant;
 use super::capture::CapturedOutput;
 use super::interrupt::Interrupts;
 use super::outcome::{Outcome, StartFailure, Termination};
-use super::program::ProgramCache;
 use super::request::ExecRequest;
 use spawn::{resolve_program, spawn};
 use supervise::Supervisor;
@@ -34,37 +33,25 @@ pub(super) fn run(
     request: &ExecRequest,
     tag: Tag,
     interrupts: Option<&Interrupts>,
-    programs: &ProgramCache,
 ) -> io::Result<Outcome> {
-    start(request, tag, interrupts, programs)?.wait()
+    start(request, tag, interrupts)?.wait()
 }
 
 /// Starts `request`. A command that cannot start (not found, not executable) is a [`Running`]
 /// whose outcome is already known; `Err` is the runner's own failure.
-///
-/// A program remembered from an earlier lookup that no longer starts from there is forgotten
-/// and looked up again, once.
 pub(super) fn start<'a>(
     request: &'a ExecRequest,
     tag: Tag,
     interrupts: Option<&'a Interrupts>,
-    programs: &ProgramCache,
 ) -> io::Result<Running<'a>> {
     let started = Instant::now();
-    let mut retried = false;
-    let child = loop {
-        let (program, remembered) = match resolve_program(request, programs) {
-            Ok(found) => found,
-            Err(failure) => return Ok(Running::NotStarted(failure, started)),
-        };
-        match spawn(request, &program, &tag)? {
-            Ok(child) => break child,
-            Err(_) if remembered && !retried => {
-                programs.forget(&request.program, &request.env, request.cwd.as_deref());
-                retried = true;
-            }
-            Err(failure) => return Ok(Running::NotStarted(failure, started)),
-        }
+    let program = match resolve_program(request) {
+        Ok(program) => program,
+        Err(failure) => return Ok(Running::NotStarted(failure, started)),
+    };
+    let child = match spawn(request, &program, &tag)? {
+        Ok(child) => child,
+        Err(failure) => return Ok(Running::NotStarted(failure, started)),
     };
     Ok(Running::Started(Box::new(Supervisor::new(
         request, child, tag, interrupts, started,

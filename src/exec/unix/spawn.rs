@@ -20,7 +20,7 @@ use rustix::process::Pid;
 use super::Tag;
 use super::pty::Pty;
 use crate::exec::outcome::StartFailure;
-use crate::exec::program::ProgramCache;
+use crate::exec::program::find_program;
 use crate::exec::request::{ExecRequest, Stdin};
 
 /// The parent's ends of a started command.
@@ -33,22 +33,14 @@ pub(super) struct Child {
     pub stdin: Option<OwnedFd>,
 }
 
-/// The program as a C string: paths with a `/` as given, names looked up in the command's PATH
-/// (or remembered from an earlier lookup in `programs`: then the `bool` is true).
-pub(super) fn resolve_program(
-    request: &ExecRequest,
-    programs: &ProgramCache,
-) -> Result<(CString, bool), StartFailure> {
+/// The program as a C string: paths with a `/` as given, names looked up in the command's PATH.
+pub(super) fn resolve_program(request: &ExecRequest) -> Result<CString, StartFailure> {
     let program = request.program.as_bytes();
     if program.contains(&b'/') {
-        let path = CString::new(program).map_err(|_| StartFailure::NotFound)?;
-        return Ok((path, false));
+        return CString::new(program).map_err(|_| StartFailure::NotFound);
     }
-    let (path, remembered) =
-        programs.find(&request.program, &request.env, request.cwd.as_deref())?;
-    let path =
-        CString::new(path.into_os_string().into_vec()).map_err(|_| StartFailure::NotFound)?;
-    Ok((path, remembered))
+    let path = find_program(&request.program, &request.env, request.cwd.as_deref())?;
+    CString::new(path.into_os_string().into_vec()).map_err(|_| StartFailure::NotFound)
 }
 
 /// Starts the command in a new session with its stdio on fresh pipes (stdin: `/dev/null`
