@@ -614,3 +614,75 @@ stdout.contains = "END"
     assert!(report.contains("\n✓ prints a lot\n"), "{report}");
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// A program is found where a fresh lookup would find it, step after step: one installed
+/// mid-run is found, one put in an earlier PATH folder wins over the one found before, and one
+/// removed gives way to the next in PATH.
+#[test]
+fn each_step_starts_the_program_a_fresh_path_lookup_finds() {
+    let env = TestEnv::new()
+        .file("scripts/second", "#!/bin/sh\necho from second\n")
+        .file("scripts/first", "#!/bin/sh\necho from first\n");
+    let root = env.path().display().to_string();
+    let put = |script: &str, folder: &str| {
+        format!(
+            "mkdir -p '{root}/{folder}' && cp '{root}/scripts/{script}' '{root}/{folder}/tool' && chmod +x '{root}/{folder}/tool'"
+        )
+    };
+    let suite = format!(
+        r#"
+name = "moving"
+command = ""
+timeout = "20s"
+on_failure = "continue"
+env = {{ PATH = "{root}/first:{root}/second:/usr/bin:/bin" }}
+
+[[step]]
+name = "not there yet"
+run = ["tool"]
+
+[[step]]
+name = "install in the second folder"
+sh = "{second}"
+
+[[step]]
+name = "found in the second folder"
+run = ["tool"]
+stdout.equals = "from second"
+
+[[step]]
+name = "found there again"
+run = ["tool"]
+stdout.equals = "from second"
+
+[[step]]
+name = "install in the first folder too"
+sh = "{first}"
+
+[[step]]
+name = "found in the first folder"
+run = ["tool"]
+stdout.equals = "from first"
+
+[[step]]
+name = "removed from the first folder"
+sh = "rm '{root}/first/tool'"
+
+[[step]]
+name = "found in the second folder once more"
+run = ["tool"]
+stdout.equals = "from second"
+"#,
+        second = put("second", "second"),
+        first = put("first", "first"),
+    );
+    let env = env.suite("moving", &suite);
+    let output = env.run(&["--no-history", "--no-log-dir"]);
+    let report = stdout(&output);
+    assert!(report.contains("status:   command not found"), "{report}");
+    assert!(
+        report.contains("7 passed, 1 failed"),
+        "{report}\n{}",
+        stderr(&output)
+    );
+}
