@@ -35,7 +35,8 @@ const PRUNE_LOCK: i64 = 0x736d_6b68_6973_7432;
 
 /// Forward migrations: entry `i` takes the schema from version `i` to `i + 1`. Never edit a
 /// released entry; append a new one. Version 1 is SQLite's schema 2 in PostgreSQL's types,
-/// version 2 SQLite's 3, version 3 SQLite's 4, version 4 SQLite's 5, version 5 SQLite's 6; a change to the schema is a new entry here and in `store::MIGRATIONS`.
+/// version 2 SQLite's 3, version 3 SQLite's 4, version 4 SQLite's 5, version 5 SQLite's 6; a
+/// change to the schema is a new entry here and in `store::MIGRATIONS`.
 pub(super) const MIGRATIONS: &[&str] = &[
     // 1: runs, suites, steps, failed checks.
     "CREATE TABLE runs (

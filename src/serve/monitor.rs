@@ -81,11 +81,11 @@ impl Catalog {
         // The API shows every step's output tail, not only failing ones'.
         settings.show_output = true;
         let log_root = (!args.run.no_log_dir).then(|| args.run.log_dir.clone());
-        let log_limits = LogLimits {
-            max_runs: args.run.retention.keep_logs as usize,
-            max_bytes: args.run.retention.max_log_size,
-        };
         let retention = &args.run.retention;
+        let log_limits = LogLimits {
+            max_runs: retention.keep_logs as usize,
+            max_bytes: retention.max_log_size,
+        };
         let history_limits =
             HistoryLimits::keeping(retention.keep_history, retention.keep_history_days);
         Ok(Self {
