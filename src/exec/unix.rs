@@ -17,7 +17,7 @@ use super::capture::CapturedOutput;
 use super::interrupt::Interrupts;
 use super::outcome::{Outcome, StartFailure, Termination};
 use super::request::ExecRequest;
-use spawn::{resolve_program, spawn};
+use spawn::{make_spare_pipes, resolve_program, spawn};
 use supervise::Supervisor;
 
 /// Per-command identity used to find its processes.
@@ -53,9 +53,12 @@ pub(super) fn start<'a>(
         Ok(child) => child,
         Err(failure) => return Ok(Running::NotStarted(failure, started)),
     };
-    Ok(Running::Started(Box::new(Supervisor::new(
-        request, child, tag, interrupts, started,
-    ))))
+    let supervisor = Box::new(Supervisor::new(request, child, tag, interrupts, started));
+    // While the command runs: the next command's pipes, when this one's output had pipes.
+    if request.log.is_none() && request.terminal.is_none() {
+        make_spare_pipes();
+    }
+    Ok(Running::Started(supervisor))
 }
 
 /// A command that was started (or failed to start), not yet waited on to the end.

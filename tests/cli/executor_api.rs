@@ -405,3 +405,35 @@ fn a_command_that_cannot_start_gives_a_handle_that_says_why() {
 }
 
 const SIGTERM: i32 = 15;
+
+#[test]
+fn output_held_open_by_a_process_the_runner_cannot_find_ends_the_wait_soon() {
+    // The background `sleep` leaves the command's session and drops its environment (and so
+    // its tag; the command ends only once it has): no leftover search finds it, yet it holds
+    // the command's stdout open. The command's own output is kept, and the run goes on well
+    // before the `sleep` ends.
+    let script = "echo before; setsid env -i sleep 60 & echo \"pid:$!\"; \
+                  while grep -q SMOKE_RUNNER_TAG \"/proc/$!/environ\"; do sleep 0.01; done; \
+                  echo after";
+    let request = ExecRequest::new("sh")
+        .args(["-c", script])
+        .timeout(Duration::from_secs(60));
+    let (outcome, took) = run(&request);
+    let stdout = text(&outcome, StreamSelector::Stdout);
+    let orphan: Option<i32> = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("pid:"))
+        .and_then(|pid| pid.parse().ok());
+    if let Some(pid) = orphan {
+        // SAFETY: plain kill(2) on the pid the script reported.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    assert_eq!(outcome.termination, Termination::Exited(0));
+    assert!(orphan.is_some(), "no pid reported: {stdout:?}");
+    assert!(
+        stdout.starts_with("before\n") && stdout.ends_with("after\n"),
+        "{stdout:?}"
+    );
+    assert_eq!(outcome.leaked_processes, 0, "the runner cannot know of it");
+    assert!(took < Duration::from_secs(30), "waited {took:?}");
+}
