@@ -6,6 +6,7 @@
 //! command, which can be probed, waited on up to an instant, waited on to the end, or stopped.
 //! [`run`] is start + wait, with nothing added on the way.
 
+mod ahead;
 mod pty;
 mod spawn;
 mod supervise;
@@ -17,7 +18,7 @@ use super::capture::CapturedOutput;
 use super::interrupt::Interrupts;
 use super::outcome::{Outcome, StartFailure, Termination};
 use super::request::ExecRequest;
-use spawn::{make_spare_pipes, resolve_program, spawn};
+use spawn::{resolve_program, spawn};
 use supervise::Supervisor;
 
 /// Per-command identity used to find its processes.
@@ -54,10 +55,7 @@ pub(super) fn start<'a>(
         Err(failure) => return Ok(Running::NotStarted(failure, started)),
     };
     let supervisor = Box::new(Supervisor::new(request, child, tag, interrupts, started));
-    // While the command runs: the next command's pipes, when this one's output had pipes.
-    if request.log.is_none() && request.terminal.is_none() {
-        make_spare_pipes();
-    }
+    ahead::while_running(request.log.is_none() && request.terminal.is_none());
     Ok(Running::Started(supervisor))
 }
 

@@ -7,7 +7,6 @@
 //!
 //! This file only starts; watching the command is `supervise.rs`'s job.
 
-use std::cell::Cell;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -18,8 +17,8 @@ use std::sync::OnceLock;
 use rustix::pipe::{PipeFlags, pipe_with};
 use rustix::process::Pid;
 
-use super::Tag;
 use super::pty::Pty;
+use super::{Tag, ahead};
 use crate::exec::outcome::StartFailure;
 use crate::exec::program::find_program;
 use crate::exec::request::{ExecRequest, Stdin};
@@ -195,11 +194,7 @@ impl OutputFds {
     fn open(request: &ExecRequest) -> io::Result<Self> {
         Ok(match &request.log {
             None => {
-                let [stdout_read, stdout_write, stderr_read, stderr_write] =
-                    match SPARE_PIPES.take() {
-                        Some(pipes) => pipes,
-                        None => output_pipes()?,
-                    };
+                let [stdout_read, stdout_write, stderr_read, stderr_write] = ahead::output_pipes()?;
                 Self {
                     stdout_read: Some(stdout_read),
                     stdout_write,
@@ -223,36 +218,6 @@ impl OutputFds {
             }
         })
     }
-}
-
-thread_local! {
-    /// A command's output pipes made ahead of time by [`make_spare_pipes`], for this thread's
-    /// next command. Close-on-exec like all the runner's descriptors; dropped with the thread.
-    static SPARE_PIPES: Cell<Option<[OwnedFd; 4]>> = const { Cell::new(None) };
-}
-
-/// A fresh stdout pipe and stderr pipe: read end, write end, read end, write end. The
-/// runner's (read) ends do not block: a read that finds nothing returns at once, even when a
-/// process the runner does not know of holds a writing end (see `Supervisor::read_stream`).
-fn output_pipes() -> io::Result<[OwnedFd; 4]> {
-    let (stdout_read, stdout_write) = pipe_with(PipeFlags::CLOEXEC)?;
-    let (stderr_read, stderr_write) = pipe_with(PipeFlags::CLOEXEC)?;
-    for end in [&stdout_read, &stderr_read] {
-        rustix::fs::fcntl_setfl(end, rustix::fs::OFlags::NONBLOCK)?;
-    }
-    Ok([stdout_read, stdout_write, stderr_read, stderr_write])
-}
-
-/// Makes the output pipes of this thread's next command now, while the command just started
-/// runs, rather than between one command's end and the next one's start, where steps wait
-/// for them (making two pipes took 7 µs of the 64 µs the runner spent between two steps).
-/// Not making them is no error: the next command then makes its own.
-pub(super) fn make_spare_pipes() {
-    if let Some(pipes) = SPARE_PIPES.take() {
-        SPARE_PIPES.set(Some(pipes));
-        return;
-    }
-    SPARE_PIPES.set(output_pipes().ok());
 }
 
 /// The command's stdin: a pipe the supervisor feeds, a copy of the runner's stdin, or (both

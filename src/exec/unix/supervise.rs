@@ -14,8 +14,8 @@ use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::io::Errno;
 use rustix::process::{Pid, Signal, WaitOptions, WaitStatus};
 
-use super::Tag;
 use super::spawn::Child;
+use super::{Tag, ahead};
 use crate::exec::capture::{CapturedOutput, Stream};
 use crate::exec::interact::Dialogue;
 use crate::exec::interrupt::Interrupts;
@@ -473,7 +473,9 @@ impl<'a> Supervisor<'a> {
         let bytes: &[u8] = match rustix::io::read(fd, &mut buffer[..]) {
             // EIO: the controlling side of a terminal nobody holds any more, its end.
             Ok(([], _)) | Err(Errno::IO) => {
-                *slot = None;
+                if let Some(end) = slot.take() {
+                    ahead::retire(end);
+                }
                 return Ok(false);
             }
             Ok((read, _)) => read,
@@ -537,7 +539,9 @@ impl<'a> Supervisor<'a> {
         };
         if let Some(status) = wait_for(self.process.pid, options)? {
             self.process.status = Some(status);
-            self.process.pidfd = None;
+            if let Some(pidfd) = self.process.pidfd.take() {
+                ahead::retire(pidfd);
+            }
         }
         Ok(())
     }
