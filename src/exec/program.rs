@@ -1,7 +1,7 @@
 //! Finding a program in a command's `PATH`, the way `execvp` would.
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use super::outcome::StartFailure;
@@ -31,28 +31,52 @@ pub fn find_program(
             None => Err(StartFailure::NotFound),
         };
     }
+    let found = search_path(bytes, env, cwd)?;
+    Ok(PathBuf::from(OsString::from_vec(found.into_bytes())))
+}
+
+/// [`find_program`] for a name without `/`, as the C string the executor starts: every
+/// command that names its program runs this first, so it allocates only what it returns.
+pub(super) fn search_path(
+    name: &[u8],
+    env: &Environment,
+    cwd: Option<&Path>,
+) -> Result<CString, StartFailure> {
+    if name.is_empty() || name.contains(&0) {
+        return Err(StartFailure::NotFound);
+    }
     let search = env.get("PATH").map_or(DEFAULT_PATH, OsStr::as_bytes);
+    // The folders looked at so far: one listed twice in PATH gives the same answer twice,
+    // so it is looked at once.
+    let mut seen: [&[u8]; 32] = [&[]; 32];
+    let mut seen_count = 0;
     let mut saw_non_executable = false;
-    // One buffer for every candidate, and no allocation per candidate: this runs before every
-    // command. A folder listed twice in PATH gives the same answer twice: looked at once.
     let mut candidate = Vec::with_capacity(256);
-    for (index, dir) in search.split(|&b| b == b':').enumerate() {
-        let dir = as_folder(dir);
-        if search
-            .split(|&b| b == b':')
-            .take(index)
-            .any(|earlier| as_folder(earlier) == dir)
-        {
+    for entry in search.split(|&b| b == b':') {
+        let dir = as_folder(entry);
+        if seen[..seen_count].contains(&dir) {
             continue;
+        }
+        if seen_count < seen.len() {
+            seen[seen_count] = dir;
+            seen_count += 1;
         }
         candidate.clear();
         if let (Some(cwd), false) = (cwd, dir.starts_with(b"/")) {
             push_component(&mut candidate, cwd.as_os_str().as_bytes());
         }
         push_component(&mut candidate, dir);
-        push_component(&mut candidate, bytes);
-        match executable(Path::new(OsStr::from_bytes(&candidate))) {
-            Some(true) => return Ok(PathBuf::from(OsStr::from_bytes(&candidate))),
+        push_component(&mut candidate, name);
+        candidate.push(0);
+        let Ok(path) = CStr::from_bytes_with_nul(&candidate) else {
+            // A NUL inside a PATH entry: no file has that name.
+            continue;
+        };
+        match executable_c(path) {
+            Some(true) => {
+                candidate.pop();
+                return CString::new(candidate).map_err(|_| StartFailure::NotFound);
+            }
             Some(false) => saw_non_executable = true,
             None => {}
         }
@@ -83,6 +107,13 @@ fn executable(path: &Path) -> Option<bool> {
     use std::os::unix::fs::PermissionsExt;
     let metadata = std::fs::metadata(path).ok()?;
     Some(metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
+}
+
+/// [`executable`] for a path already a C string: one `stat`, nothing converted.
+fn executable_c(path: &CStr) -> Option<bool> {
+    let stat = rustix::fs::stat(path).ok()?;
+    let mode = rustix::fs::FileType::from_raw_mode(stat.st_mode);
+    Some(mode == rustix::fs::FileType::RegularFile && stat.st_mode & 0o111 != 0)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::ptr;
 use std::sync::OnceLock;
 
@@ -20,7 +20,7 @@ use rustix::process::Pid;
 use super::pty::Pty;
 use super::{Tag, ahead};
 use crate::exec::outcome::StartFailure;
-use crate::exec::program::find_program;
+use crate::exec::program::search_path;
 use crate::exec::request::{ExecRequest, Stdin};
 
 /// The parent's ends of a started command.
@@ -39,8 +39,7 @@ pub(super) fn resolve_program(request: &ExecRequest) -> Result<CString, StartFai
     if program.contains(&b'/') {
         return CString::new(program).map_err(|_| StartFailure::NotFound);
     }
-    let path = find_program(&request.program, &request.env, request.cwd.as_deref())?;
-    CString::new(path.into_os_string().into_vec()).map_err(|_| StartFailure::NotFound)
+    search_path(program, &request.env, request.cwd.as_deref())
 }
 
 /// Starts the command in a new session with its stdio on fresh pipes (stdin: `/dev/null`
@@ -74,7 +73,13 @@ pub(super) fn spawn(
         .as_ref()
         .map(|dir| c_string(dir.as_os_str().as_bytes()))
         .transpose()?;
-    let config = SpawnConfig::new(&plumbing.child, cwd.as_ref())?;
+    let config = match plumbing.prepared {
+        Some(mut config) => {
+            config.add_cwd(cwd.as_ref())?;
+            config
+        }
+        None => SpawnConfig::new(&plumbing.child, cwd.as_ref())?,
+    };
     let mut pid: libc::pid_t = 0;
     // SAFETY: argv and envp are null-terminated arrays of pointers into live CStrings; the
     // configuration's objects are initialised.
@@ -93,6 +98,7 @@ pub(super) fn spawn(
         return Ok(Err(failure));
     }
     let ends = plumbing.parent;
+    drop(plumbing.child_ends);
     Ok(Ok(Child {
         pid: Pid::from_raw(pid).expect("posix_spawn returns a positive pid"),
         stdout: ends.stdout,
@@ -106,7 +112,10 @@ struct Plumbing {
     child: ChildStdio,
     parent: ParentEnds,
     /// The command's ends of its pipes, open until it has started.
-    _child_ends: (Option<OutputFds>, Option<StdinFds>),
+    child_ends: (Option<OutputFds>, Option<StdinFds>),
+    /// The configuration for `child`, made ahead of time with its pipes (`ahead.rs`), when
+    /// there is one: what remains to add is the working folder.
+    prepared: Option<Box<SpawnConfig>>,
 }
 
 /// The runner's ends of a command's stdio (see [`Child`]).
@@ -136,11 +145,14 @@ impl Plumbing {
                     stderr: None,
                     stdin: Some(writer),
                 },
-                _child_ends: (None, None),
+                child_ends: (None, None),
+                prepared: None,
             });
         }
-        let output = OutputFds::open(request)?;
+        let mut output = OutputFds::open(request)?;
         let stdin = StdinFds::open(&request.stdin)?;
+        // A configuration made ahead of time gives the command `/dev/null` as its stdin.
+        let prepared = output.prepared.take().filter(|_| stdin.child.is_none());
         let stdin_fd = match &stdin.child {
             Some(fd) => fd.as_raw_fd(),
             None => dev_null()?.as_raw_fd(),
@@ -150,7 +162,6 @@ impl Plumbing {
             output.stdout_write.as_raw_fd(),
             output.stderr_write.as_raw_fd(),
         ]);
-        let mut output = output;
         let mut stdin = stdin;
         let parent = ParentEnds {
             stdout: output.stdout_read.take(),
@@ -160,7 +171,8 @@ impl Plumbing {
         Ok(Self {
             child,
             parent,
-            _child_ends: (Some(output), Some(stdin)),
+            child_ends: (Some(output), Some(stdin)),
+            prepared,
         })
     }
 }
@@ -188,18 +200,22 @@ struct OutputFds {
     stdout_write: OwnedFd,
     stderr_read: Option<OwnedFd>,
     stderr_write: OwnedFd,
+    /// See [`Plumbing::prepared`].
+    prepared: Option<Box<SpawnConfig>>,
 }
 
 impl OutputFds {
     fn open(request: &ExecRequest) -> io::Result<Self> {
         Ok(match &request.log {
             None => {
-                let [stdout_read, stdout_write, stderr_read, stderr_write] = ahead::output_pipes()?;
+                let ([stdout_read, stdout_write, stderr_read, stderr_write], prepared) =
+                    ahead::output_pipes()?;
                 Self {
                     stdout_read: Some(stdout_read),
                     stdout_write,
                     stderr_read: Some(stderr_read),
                     stderr_write,
+                    prepared,
                 }
             }
             Some(path) => {
@@ -214,6 +230,7 @@ impl OutputFds {
                     stdout_write: file,
                     stderr_read: None,
                     stderr_write: copy,
+                    prepared: None,
                 }
             }
         })
@@ -253,7 +270,7 @@ impl StdinFds {
 }
 
 /// Owns posix_spawn's attribute and file-action objects so they are destroyed on every path.
-struct SpawnConfig {
+pub(super) struct SpawnConfig {
     attr: libc::posix_spawnattr_t,
     actions: libc::posix_spawn_file_actions_t,
 }
@@ -262,6 +279,30 @@ impl SpawnConfig {
     /// A new session, an empty signal mask, SIGPIPE back to its default, `stdio` as the
     /// command's fds 0, 1 and 2, and `cwd` as its working folder.
     fn new(stdio: &ChildStdio, cwd: Option<&CString>) -> io::Result<Box<Self>> {
+        let mut config = Self::for_stdio(stdio)?;
+        config.add_cwd(cwd)?;
+        Ok(config)
+    }
+
+    /// [`SpawnConfig::new`] for a command reading `/dev/null` and writing to `stdout` and
+    /// `stderr` (raw descriptors that must stay open until it has started), its working folder
+    /// still to add: what `ahead.rs` makes for the next command's pipes.
+    pub(super) fn for_output(stdout: RawFd, stderr: RawFd) -> io::Result<Box<Self>> {
+        Self::for_stdio(&ChildStdio::Fds([dev_null()?.as_raw_fd(), stdout, stderr]))
+    }
+
+    /// The working folder the command starts in, when it has one of its own.
+    fn add_cwd(&mut self, cwd: Option<&CString>) -> io::Result<()> {
+        if let Some(cwd) = cwd {
+            // SAFETY: the file actions are initialised; `cwd` is a live C string (copied).
+            check(unsafe {
+                libc::posix_spawn_file_actions_addchdir_np(&mut self.actions, cwd.as_ptr())
+            })?;
+        }
+        Ok(())
+    }
+
+    fn for_stdio(stdio: &ChildStdio) -> io::Result<Box<Self>> {
         let mut config = Self::init()?;
         let flags = libc::POSIX_SPAWN_SETSID as libc::c_int
             | libc::POSIX_SPAWN_SETSIGMASK
@@ -298,12 +339,6 @@ impl SpawnConfig {
                     check(libc::posix_spawn_file_actions_adddup2(actions, 0, 1))?;
                     check(libc::posix_spawn_file_actions_adddup2(actions, 0, 2))?;
                 }
-            }
-            if let Some(cwd) = cwd {
-                check(libc::posix_spawn_file_actions_addchdir_np(
-                    actions,
-                    cwd.as_ptr(),
-                ))?;
             }
         }
         Ok(config)
