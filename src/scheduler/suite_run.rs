@@ -20,7 +20,6 @@ use super::services::{self, Ports, ServiceEvents, StartError};
 use super::sink::EventSink;
 use super::step_log::StepLogs;
 use super::test_dir::TestDir;
-use attempts::LogEntry;
 use requirements::{Setup, prepare_suite};
 
 /// What a suite run needs besides the suite.
@@ -55,7 +54,6 @@ pub(super) fn run_suite(
             &cx.settings.masker,
             &interrupted,
         )),
-        deferred: RefCell::new(None),
     };
 
     let test_dir = match TestDir::create(&cx.settings.temp_root, file_name) {
@@ -104,17 +102,6 @@ struct SuiteRun<'a> {
     /// What names the suite's files in the run (see `step_log::file_names`).
     file_name: &'a str,
     logs: RefCell<StepLogs<'a>>,
-    /// The step that ended last, reported (and its output logged) once the next command has
-    /// started, or before anything else is reported (see `attempts.rs`).
-    deferred: RefCell<Option<Deferred>>,
-}
-
-/// A finished step whose report waits, with its last attempt's output for the log.
-struct Deferred {
-    index: usize,
-    setup: bool,
-    result: StepResult,
-    log: Option<LogEntry>,
 }
 
 impl<'a> SuiteRun<'a> {
@@ -176,32 +163,27 @@ impl<'a> SuiteRun<'a> {
             self.enter_section(step);
             self.notes(&step.notes, env);
             last_run = Some(index);
-            let (mut result, log) = if self.interrupted() {
-                (StepResult::skipped(SkipReason::Interrupted), None)
+            let mut result = if self.interrupted() {
+                StepResult::skipped(SkipReason::Interrupted)
             } else if let (Some(reason), false) = (&step.ignore, self.cx.run_ignored) {
-                (
-                    StepResult::skipped(SkipReason::Ignored(reason.clone())),
-                    None,
-                )
+                StepResult::skipped(SkipReason::Ignored(reason.clone()))
             } else if let (Some(failed), false) = (failed_setup, setup) {
-                let message = format!(
+                StepResult::not_started(format!(
                     "setup step `{}` ({}) failed, so this step could not run with its state",
                     failed.name, failed.test_name
-                );
-                (StepResult::not_started(message), None)
+                ))
             } else if let (Some(failed), OnFailure::Stop, false) =
                 (self.first_failure, self.suite.on_failure, step.always)
             {
-                let earlier = SkipReason::EarlierFailure {
+                StepResult::skipped(SkipReason::EarlierFailure {
                     step: failed.to_owned(),
-                };
-                (StepResult::skipped(earlier), None)
+                })
             } else {
-                let (result, captured, log) = self.run_step(index, step, setup, env, test_dir);
+                let (result, captured) = self.run_step(index, step, setup, env, test_dir);
                 if let (Some(name), Some(value)) = (&step.capture, captured) {
                     env.set(name, value);
                 }
-                (result, log)
+                result
             };
             if result.verdict.is_failure() {
                 let exits = services::exits_behind_failure(services);
@@ -211,47 +193,12 @@ impl<'a> SuiteRun<'a> {
                     failed_setup.get_or_insert(step);
                 }
             }
-            self.finish_step(index, setup, result, log);
+            self.finish_step(index, setup, result);
         }
         // Closing notes belong after the last step: written when that step was reached.
         if last_run.is_some_and(|index| index + 1 == self.suite.steps.len()) {
             self.notes(&self.suite.closing_notes, env);
         }
-        // Stopping the services is reported next, outside this run's `emit`.
-        self.report_deferred();
-    }
-
-    /// Sends `event` to the run's reports, after the step whose report waits, if any.
-    pub(super) fn emit(&self, event: Event) {
-        self.report_deferred();
-        self.cx.sink.emit(event);
-    }
-
-    /// Reports the step whose report waits, if any, its output logged first.
-    fn report_deferred(&self) {
-        let Some(Deferred {
-            index,
-            setup,
-            mut result,
-            log,
-        }) = self.deferred.borrow_mut().take()
-        else {
-            return;
-        };
-        if let Some(log) = log {
-            (result.log_path, result.log_span) = self.write_log(index, log).unzip();
-        }
-        // A failure's report names its place in the log: it must be in the file by then.
-        if !result.passed() && result.log_path.is_some() && !self.logs.borrow_mut().flush() {
-            (result.log_path, result.log_span) = (None, None);
-        }
-        self.cx.sink.emit(Event::StepFinished {
-            suite: self.suite.clone(),
-            id: self.suite.step_id(index),
-            step: StepRef::new(self.suite, index),
-            setup,
-            result: Box::new(result),
-        });
     }
 
     /// Writes notes, expanded against the environment steps see at this point (captures
@@ -261,7 +208,7 @@ impl<'a> SuiteRun<'a> {
             let text = note
                 .expand(|name| env.get_str(name))
                 .map_or_else(|_| note.source().to_owned(), |text| text.into_owned());
-            self.emit(Event::Note {
+            self.cx.sink.emit(Event::Note {
                 suite: self.suite.clone(),
                 text,
             });
@@ -286,7 +233,7 @@ impl<'a> SuiteRun<'a> {
         if let Some(section) = step.section.as_deref()
             && self.section != Some(section)
         {
-            self.emit(Event::SectionStarted {
+            self.cx.sink.emit(Event::SectionStarted {
                 suite: self.suite.clone(),
                 section: section.to_owned(),
             });
@@ -297,7 +244,7 @@ impl<'a> SuiteRun<'a> {
     fn skip_all(&mut self, selected: &[bool], reason: SkipReason) {
         for (index, step) in self.selected(selected) {
             self.enter_section(step);
-            self.finish_step(index, false, StepResult::skipped(reason.clone()), None);
+            self.finish_step(index, false, StepResult::skipped(reason.clone()));
         }
         self.skipped_because = Some(reason);
     }
@@ -312,35 +259,30 @@ impl<'a> SuiteRun<'a> {
             } else {
                 StepResult::skipped(SkipReason::SetupFailed(message.to_owned()))
             };
-            self.finish_step(index, false, result, None);
+            self.finish_step(index, false, result);
         }
     }
 
-    /// Counts a finished step (setup steps are not counted) and reports it, with `log` (its
-    /// last attempt's output) written to the suite's log first: once the next command has
-    /// started or something else is reported, whichever comes first.
-    fn finish_step(
-        &mut self,
-        index: usize,
-        setup: bool,
-        result: StepResult,
-        log: Option<LogEntry>,
-    ) {
-        self.report_deferred();
+    /// Reports a finished step; setup steps are not counted.
+    fn finish_step(&mut self, index: usize, setup: bool, mut result: StepResult) {
+        // A failure's report names its place in the log: it must be in the file by then.
+        if !result.passed() && result.log_path.is_some() && !self.logs.get_mut().flush() {
+            (result.log_path, result.log_span) = (None, None);
+        }
         if !setup {
             self.counts.record(&result.verdict);
         }
         self.leaked_processes += result.leaked_processes;
-        *self.deferred.get_mut() = Some(Deferred {
-            index,
+        self.cx.sink.emit(Event::StepFinished {
+            suite: self.suite.clone(),
+            id: self.suite.step_id(index),
+            step: StepRef::new(self.suite, index),
             setup,
-            result,
-            log,
+            result: Box::new(result),
         });
     }
 
     fn finish(self, kept_test_dir: Option<std::path::PathBuf>, started: Instant) -> SuiteResult {
-        self.report_deferred();
         let logs = self.logs.into_inner();
         let log_path = logs.path();
         if let (Some(error), Some(path)) = (logs.finish(), log_path) {

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::exec::{CapturedOutput, Environment, Outcome};
+use crate::exec::{CapturedOutput, Environment};
 use crate::http::{HttpCall, send};
 use crate::report::{CheckFailure, Event, StepRef, StepResult, Verdict};
 use crate::suite::{Action, HttpCheck, Step};
@@ -71,17 +71,8 @@ impl<'s> Attempt<'s> {
     }
 }
 
-/// An attempt's output for the suite's log, written once the attempt is judged: at once
-/// for an attempt that is tried again, else when its step is reported (`SuiteRun::defer`).
-pub(super) struct LogEntry {
-    attempt: u32,
-    command_line: String,
-    outcome: Outcome,
-}
-
 impl SuiteRun<'_> {
-    /// Runs `step` (with its retries); the value for its `capture`, when it passed, and the
-    /// last attempt's output for the log, not written yet.
+    /// Runs `step` (with its retries); the value for its `capture`, when it passed.
     pub(super) fn run_step(
         &self,
         index: usize,
@@ -89,15 +80,15 @@ impl SuiteRun<'_> {
         setup: bool,
         env: &Environment,
         test_dir: &Path,
-    ) -> (StepResult, Option<String>, Option<LogEntry>) {
+    ) -> (StepResult, Option<String>) {
         let ready = match Attempt::prepare(self, step, env, test_dir) {
             Ok(ready) => ready,
-            Err(message) => return (StepResult::not_started(message), None, None),
+            Err(message) => return (StepResult::not_started(message), None),
         };
         let attempts = step.retry.map_or(1, |retry| retry.attempts.max(1));
         let mut attempt = 1;
         loop {
-            let started = Event::StepStarted {
+            self.cx.sink.emit(Event::StepStarted {
                 suite: self.suite.clone(),
                 id: self.suite.step_id(index),
                 step: StepRef::new(self.suite, index),
@@ -105,20 +96,16 @@ impl SuiteRun<'_> {
                 command_line: ready.command_line().to_owned(),
                 timeout: ready.timeout(),
                 attempt,
-            };
-            let (mut result, log, body) = self.attempt(step, &ready, test_dir, attempt, started);
-            let output = log.as_ref().map(|log| &log.outcome.output);
-            let captured = capture(step, &mut result, output.or(body.as_ref()));
+            });
+            let (mut result, output) = self.attempt(index, step, &ready, test_dir, attempt);
+            let captured = capture(step, &mut result, output.as_ref());
             let out_of_attempts = attempt >= attempts || self.interrupted();
             if result.passed() || out_of_attempts {
                 if result.verdict == Verdict::Passed && attempt > 1 {
                     result.verdict = Verdict::Flaky;
                 }
                 degrade_if_slow(&mut result, self.suite.budgets_of(step).warn);
-                return (result, captured, log);
-            }
-            if let Some(log) = log {
-                self.write_log(index, log);
+                return (result, captured);
             }
             self.pause(
                 step.retry
@@ -128,35 +115,15 @@ impl SuiteRun<'_> {
         }
     }
 
-    /// Appends an attempt's output to the suite's log; where it went in the log.
-    pub(super) fn write_log(
-        &self,
-        index: usize,
-        log: LogEntry,
-    ) -> Option<(std::path::PathBuf, crate::report::LogSpan)> {
-        self.logs.borrow_mut().write(
-            index,
-            &self.suite.steps[index].test_name,
-            log.attempt,
-            &log.command_line,
-            &log.outcome,
-        )
-    }
-
-    /// One attempt, judged, announced with `started` once it is under way; for a command, what
-    /// it did (for the log and the step's `capture`), for a request, the body it got back.
-    ///
-    /// A command is announced once it has started, and the step before it is reported then
-    /// too (`SuiteRun::emit` reports a deferred step first): the runner's work for the step
-    /// that ended is done while the next one runs, not between them, where steps wait.
+    /// One attempt, judged; the output the step's `capture` reads (stdout, or the body).
     fn attempt(
         &self,
+        index: usize,
         step: &Step,
         ready: &Attempt<'_>,
         test_dir: &Path,
         attempt: u32,
-        started: Event,
-    ) -> (StepResult, Option<LogEntry>, Option<CapturedOutput>) {
+    ) -> (StepResult, Option<CapturedOutput>) {
         let interrupted = || self.interrupted();
         let judging = Judging {
             step,
@@ -168,37 +135,33 @@ impl SuiteRun<'_> {
             max_duration: self.suite.budgets_of(step).max,
         };
         match ready {
-            Attempt::Command(prepared) => {
-                let outcome = self.cx.executor.start(&prepared.request);
-                self.emit(started);
-                match outcome.and_then(|running| running.wait()) {
-                    Ok(outcome) => {
-                        let show_output = self.cx.settings.show_output;
-                        let result = judge(&judging, &outcome, prepared, show_output);
-                        let log = LogEntry {
-                            attempt,
-                            command_line: prepared.command_line.clone(),
-                            outcome,
-                        };
-                        (result, Some(log), None)
-                    }
-                    Err(error) => (
-                        StepResult::not_started(format!(
-                            "smoke-runner could not run the command: {error}"
-                        )),
-                        None,
-                        None,
-                    ),
+            Attempt::Command(prepared) => match self.cx.executor.run(&prepared.request) {
+                Ok(outcome) => {
+                    let show_output = self.cx.settings.show_output;
+                    let mut result = judge(&judging, &outcome, prepared, show_output);
+                    let logged = self.logs.borrow_mut().write(
+                        index,
+                        &step.test_name,
+                        attempt,
+                        &prepared.command_line,
+                        &outcome,
+                    );
+                    (result.log_path, result.log_span) = logged.unzip();
+                    (result, Some(outcome.output))
                 }
-            }
+                Err(error) => (
+                    StepResult::not_started(format!(
+                        "smoke-runner could not run the command: {error}"
+                    )),
+                    None,
+                ),
+            },
             Attempt::Http {
                 check, call, env, ..
             } => {
-                self.emit(started);
                 let started = Instant::now();
                 let response = send(call);
-                let (result, body) = judge_http(&judging, check, response, started.elapsed(), env);
-                (result, None, body)
+                judge_http(&judging, check, response, started.elapsed(), env)
             }
         }
     }
