@@ -6,7 +6,6 @@
 //! command, which can be probed, waited on up to an instant, waited on to the end, or stopped.
 //! [`run`] is start + wait, with nothing added on the way.
 
-mod ahead;
 mod pty;
 mod spawn;
 mod supervise;
@@ -54,9 +53,9 @@ pub(super) fn start<'a>(
         Ok(child) => child,
         Err(failure) => return Ok(Running::NotStarted(failure, started)),
     };
-    let supervisor = Box::new(Supervisor::new(request, child, tag, interrupts, started));
-    ahead::while_running(request.log.is_none() && request.terminal.is_none());
-    Ok(Running::Started(supervisor))
+    Ok(Running::Started(Box::new(Supervisor::new(
+        request, child, tag, interrupts, started,
+    ))))
 }
 
 /// A command that was started (or failed to start), not yet waited on to the end.

@@ -17,8 +17,8 @@ use std::sync::OnceLock;
 use rustix::pipe::{PipeFlags, pipe_with};
 use rustix::process::Pid;
 
+use super::Tag;
 use super::pty::Pty;
-use super::{Tag, ahead};
 use crate::exec::outcome::StartFailure;
 use crate::exec::program::search_path;
 use crate::exec::request::{ExecRequest, Stdin};
@@ -73,13 +73,7 @@ pub(super) fn spawn(
         .as_ref()
         .map(|dir| c_string(dir.as_os_str().as_bytes()))
         .transpose()?;
-    let config = match plumbing.prepared {
-        Some(mut config) => {
-            config.add_cwd(cwd.as_ref())?;
-            config
-        }
-        None => SpawnConfig::new(&plumbing.child, cwd.as_ref())?,
-    };
+    let config = SpawnConfig::new(&plumbing.child, cwd.as_ref())?;
     let mut pid: libc::pid_t = 0;
     // SAFETY: argv and envp are null-terminated arrays of pointers into live CStrings; the
     // configuration's objects are initialised.
@@ -98,7 +92,6 @@ pub(super) fn spawn(
         return Ok(Err(failure));
     }
     let ends = plumbing.parent;
-    drop(plumbing.child_ends);
     Ok(Ok(Child {
         pid: Pid::from_raw(pid).expect("posix_spawn returns a positive pid"),
         stdout: ends.stdout,
@@ -112,10 +105,7 @@ struct Plumbing {
     child: ChildStdio,
     parent: ParentEnds,
     /// The command's ends of its pipes, open until it has started.
-    child_ends: (Option<OutputFds>, Option<StdinFds>),
-    /// The configuration for `child`, made ahead of time with its pipes (`ahead.rs`), when
-    /// there is one: what remains to add is the working folder.
-    prepared: Option<Box<SpawnConfig>>,
+    _child_ends: (Option<OutputFds>, Option<StdinFds>),
 }
 
 /// The runner's ends of a command's stdio (see [`Child`]).
@@ -145,14 +135,11 @@ impl Plumbing {
                     stderr: None,
                     stdin: Some(writer),
                 },
-                child_ends: (None, None),
-                prepared: None,
+                _child_ends: (None, None),
             });
         }
-        let mut output = OutputFds::open(request)?;
+        let output = OutputFds::open(request)?;
         let stdin = StdinFds::open(&request.stdin)?;
-        // A configuration made ahead of time gives the command `/dev/null` as its stdin.
-        let prepared = output.prepared.take().filter(|_| stdin.child.is_none());
         let stdin_fd = match &stdin.child {
             Some(fd) => fd.as_raw_fd(),
             None => dev_null()?.as_raw_fd(),
@@ -162,6 +149,7 @@ impl Plumbing {
             output.stdout_write.as_raw_fd(),
             output.stderr_write.as_raw_fd(),
         ]);
+        let mut output = output;
         let mut stdin = stdin;
         let parent = ParentEnds {
             stdout: output.stdout_read.take(),
@@ -171,8 +159,7 @@ impl Plumbing {
         Ok(Self {
             child,
             parent,
-            child_ends: (Some(output), Some(stdin)),
-            prepared,
+            _child_ends: (Some(output), Some(stdin)),
         })
     }
 }
@@ -200,22 +187,19 @@ struct OutputFds {
     stdout_write: OwnedFd,
     stderr_read: Option<OwnedFd>,
     stderr_write: OwnedFd,
-    /// See [`Plumbing::prepared`].
-    prepared: Option<Box<SpawnConfig>>,
 }
 
 impl OutputFds {
     fn open(request: &ExecRequest) -> io::Result<Self> {
         Ok(match &request.log {
             None => {
-                let ([stdout_read, stdout_write, stderr_read, stderr_write], prepared) =
-                    ahead::output_pipes()?;
+                let (stdout_read, stdout_write) = pipe_with(PipeFlags::CLOEXEC)?;
+                let (stderr_read, stderr_write) = pipe_with(PipeFlags::CLOEXEC)?;
                 Self {
                     stdout_read: Some(stdout_read),
                     stdout_write,
                     stderr_read: Some(stderr_read),
                     stderr_write,
-                    prepared,
                 }
             }
             Some(path) => {
@@ -230,7 +214,6 @@ impl OutputFds {
                     stdout_write: file,
                     stderr_read: None,
                     stderr_write: copy,
-                    prepared: None,
                 }
             }
         })
@@ -270,7 +253,7 @@ impl StdinFds {
 }
 
 /// Owns posix_spawn's attribute and file-action objects so they are destroyed on every path.
-pub(super) struct SpawnConfig {
+struct SpawnConfig {
     attr: libc::posix_spawnattr_t,
     actions: libc::posix_spawn_file_actions_t,
 }
@@ -279,30 +262,6 @@ impl SpawnConfig {
     /// A new session, an empty signal mask, SIGPIPE back to its default, `stdio` as the
     /// command's fds 0, 1 and 2, and `cwd` as its working folder.
     fn new(stdio: &ChildStdio, cwd: Option<&CString>) -> io::Result<Box<Self>> {
-        let mut config = Self::for_stdio(stdio)?;
-        config.add_cwd(cwd)?;
-        Ok(config)
-    }
-
-    /// [`SpawnConfig::new`] for a command reading `/dev/null` and writing to `stdout` and
-    /// `stderr` (raw descriptors that must stay open until it has started), its working folder
-    /// still to add: what `ahead.rs` makes for the next command's pipes.
-    pub(super) fn for_output(stdout: RawFd, stderr: RawFd) -> io::Result<Box<Self>> {
-        Self::for_stdio(&ChildStdio::Fds([dev_null()?.as_raw_fd(), stdout, stderr]))
-    }
-
-    /// The working folder the command starts in, when it has one of its own.
-    fn add_cwd(&mut self, cwd: Option<&CString>) -> io::Result<()> {
-        if let Some(cwd) = cwd {
-            // SAFETY: the file actions are initialised; `cwd` is a live C string (copied).
-            check(unsafe {
-                libc::posix_spawn_file_actions_addchdir_np(&mut self.actions, cwd.as_ptr())
-            })?;
-        }
-        Ok(())
-    }
-
-    fn for_stdio(stdio: &ChildStdio) -> io::Result<Box<Self>> {
         let mut config = Self::init()?;
         let flags = libc::POSIX_SPAWN_SETSID as libc::c_int
             | libc::POSIX_SPAWN_SETSIGMASK
@@ -339,6 +298,12 @@ impl SpawnConfig {
                     check(libc::posix_spawn_file_actions_adddup2(actions, 0, 1))?;
                     check(libc::posix_spawn_file_actions_adddup2(actions, 0, 2))?;
                 }
+            }
+            if let Some(cwd) = cwd {
+                check(libc::posix_spawn_file_actions_addchdir_np(
+                    actions,
+                    cwd.as_ptr(),
+                ))?;
             }
         }
         Ok(config)

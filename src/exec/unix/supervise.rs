@@ -14,8 +14,8 @@ use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::io::Errno;
 use rustix::process::{Pid, Signal, WaitOptions, WaitStatus};
 
+use super::Tag;
 use super::spawn::Child;
-use super::{Tag, ahead};
 use crate::exec::capture::{CapturedOutput, Stream};
 use crate::exec::interact::Dialogue;
 use crate::exec::interrupt::Interrupts;
@@ -361,15 +361,15 @@ impl<'a> Supervisor<'a> {
 
     /// One `poll` round: read what is ready, feed stdin, notice exit and interrupts.
     fn wait_once(&mut self, wake_at: Option<Instant>, watch_exit: bool) -> io::Result<()> {
-        let Some((ready, hung_up)) = self.poll_ready(wake_at, watch_exit)? else {
+        let Some(ready) = self.poll_ready(wake_at, watch_exit)? else {
             return Ok(());
         };
         let [stdout, stderr, stdin, exited, interrupted] = ready;
         if stdout {
-            self.read_stream(Stream::Stdout, hung_up[0])?;
+            self.read_stream(Stream::Stdout)?;
         }
         if stderr {
-            self.read_stream(Stream::Stderr, hung_up[1])?;
+            self.read_stream(Stream::Stderr)?;
         }
         // Both pipes just reached their end: usually because the command exited, and then it
         // can be reaped now, without another poll for its pidfd.
@@ -398,13 +398,12 @@ impl<'a> Supervisor<'a> {
     }
 
     /// Polls until `wake_at`: which of stdout, stderr, stdin, the pidfd (with `watch_exit`)
-    /// and the interrupt pipe are ready, and whether stdout and stderr have no writer left.
-    /// `None` when a signal cut the poll short.
+    /// and the interrupt pipe are ready. `None` when a signal cut the poll short.
     fn poll_ready<'s>(
         &'s self,
         wake_at: Option<Instant>,
         watch_exit: bool,
-    ) -> io::Result<Option<([bool; 5], [bool; 2])>> {
+    ) -> io::Result<Option<[bool; 5]>> {
         let interrupt_fd = self
             .interrupts
             .filter(|_| self.stop.interrupted.is_none())
@@ -440,46 +439,29 @@ impl<'a> Supervisor<'a> {
             Err(Errno::INTR) => return Ok(None),
             Err(error) => return Err(error.into()),
         }
-        let revents = |slot: usize| match index[slot] {
-            usize::MAX => PollFlags::empty(),
-            at => fds[at].revents(),
-        };
-        let ready = std::array::from_fn(|slot| !revents(slot).is_empty());
-        let hung_up = std::array::from_fn(|slot| revents(slot).contains(PollFlags::HUP));
-        Ok(Some((ready, hung_up)))
+        Ok(Some(std::array::from_fn(|slot| {
+            index[slot] != usize::MAX && !fds[index[slot]].revents().is_empty()
+        })))
     }
 
-    /// Reads what `stream` holds. When its pipe has no writer left (`hung_up`), reads on to its
-    /// end at once, saving the poll that would only report that end: what is left is bounded by
-    /// the pipe's size, and the runner's ends of output pipes never block (`spawn.rs`), should a
-    /// writer appear meanwhile. A terminal is read once a poll.
-    fn read_stream(&mut self, stream: Stream, hung_up: bool) -> io::Result<()> {
-        let drain = hung_up && self.request.terminal.is_none();
-        while self.read_once(stream)? && drain {}
-        Ok(())
-    }
-
-    /// One read from `stream`: whether the pipe is still open afterwards.
-    fn read_once(&mut self, stream: Stream) -> io::Result<bool> {
+    fn read_stream(&mut self, stream: Stream) -> io::Result<()> {
         let slot = match stream {
             Stream::Stdout => &mut self.pipes.stdout,
             Stream::Stderr => &mut self.pipes.stderr,
         };
         let Some(fd) = slot.as_ref() else {
-            return Ok(false);
+            return Ok(());
         };
         // Read into uninitialised stack memory: no allocation and no zeroing per command.
         let mut buffer = [MaybeUninit::<u8>::uninit(); READ_BLOCK];
         let bytes: &[u8] = match rustix::io::read(fd, &mut buffer[..]) {
             // EIO: the controlling side of a terminal nobody holds any more, its end.
             Ok(([], _)) | Err(Errno::IO) => {
-                if let Some(end) = slot.take() {
-                    ahead::retire(end);
-                }
-                return Ok(false);
+                *slot = None;
+                return Ok(());
             }
             Ok((read, _)) => read,
-            Err(Errno::INTR | Errno::AGAIN) => return Ok(false),
+            Err(Errno::INTR | Errno::AGAIN) => return Ok(()),
             Err(error) => return Err(error.into()),
         };
         if self.request.forward {
@@ -499,7 +481,7 @@ impl<'a> Supervisor<'a> {
                 self.pipes.stdin = None;
             }
         }
-        Ok(true)
+        Ok(())
     }
 
     /// The stdin pipe or terminal when there is something to write to it.
@@ -539,9 +521,7 @@ impl<'a> Supervisor<'a> {
         };
         if let Some(status) = wait_for(self.process.pid, options)? {
             self.process.status = Some(status);
-            if let Some(pidfd) = self.process.pidfd.take() {
-                ahead::retire(pidfd);
-            }
+            self.process.pidfd = None;
         }
         Ok(())
     }
