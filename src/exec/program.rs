@@ -47,7 +47,7 @@ pub(super) fn search_path(
     }
     let search = env.get("PATH").map_or(DEFAULT_PATH, OsStr::as_bytes);
     // The folders looked at so far: one listed twice in PATH gives the same answer twice,
-    // so it is looked at once.
+    // so it is looked at once (past the 32nd folder, a repeat is looked at again).
     let mut seen: [&[u8]; 32] = [&[]; 32];
     let mut seen_count = 0;
     let mut saw_non_executable = false;
@@ -72,10 +72,9 @@ pub(super) fn search_path(
             // A NUL inside a PATH entry: no file has that name.
             continue;
         };
-        match executable_c(path) {
+        match executable(path) {
             Some(true) => {
-                candidate.pop();
-                return CString::new(candidate).map_err(|_| StartFailure::NotFound);
+                return CString::from_vec_with_nul(candidate).map_err(|_| StartFailure::NotFound);
             }
             Some(false) => saw_non_executable = true,
             None => {}
@@ -102,15 +101,9 @@ fn push_component(buffer: &mut Vec<u8>, part: &[u8]) {
     buffer.extend_from_slice(part);
 }
 
-/// `None`: no such file; `Some(false)`: present but not an executable regular file.
-fn executable(path: &Path) -> Option<bool> {
-    use std::os::unix::fs::PermissionsExt;
-    let metadata = std::fs::metadata(path).ok()?;
-    Some(metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
-}
-
-/// [`executable`] for a path already a C string: one `stat`, nothing converted.
-fn executable_c(path: &CStr) -> Option<bool> {
+/// `None`: no such file; `Some(false)`: present but not an executable regular file. One
+/// `stat`; a path given as a C string is passed on as it is.
+fn executable(path: impl rustix::path::Arg) -> Option<bool> {
     let stat = rustix::fs::stat(path).ok()?;
     let mode = rustix::fs::FileType::from_raw_mode(stat.st_mode);
     Some(mode == rustix::fs::FileType::RegularFile && stat.st_mode & 0o111 != 0)

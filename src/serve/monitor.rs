@@ -379,10 +379,9 @@ impl Monitor {
         let Some(record) = recorder.into_record(exit) else {
             return;
         };
-        let mut store = match HistoryStore::open(history).and_then(|mut store| {
-            store.record(&record)?;
-            Ok(store)
-        }) {
+        let recorded =
+            HistoryStore::open(history).and_then(|mut store| store.record(&record).map(|_| store));
+        let mut store = match recorded {
             Ok(store) => store,
             Err(error) => {
                 stderr_warning(&format!(
