@@ -409,11 +409,13 @@ const SIGTERM: i32 = 15;
 #[test]
 fn output_held_open_by_a_process_the_runner_cannot_find_ends_the_wait_soon() {
     // The background `sleep` leaves the command's session and drops its environment (and so
-    // its tag; the command ends only once it has): no leftover search finds it, yet it holds
-    // the command's stdout open. The command's own output is kept, and the run goes on well
-    // before the `sleep` ends.
+    // its tag): no leftover search finds it, yet it holds the command's stdout open. The
+    // command ends only once that process is `sleep` itself (`setsid` and `env` have run) and
+    // carries no tag; while it execs, its `environ` can read empty with the tag still to come
+    // back. The command's own output is kept, and the run goes on well before `sleep` ends.
     let script = "echo before; setsid env -i sleep 60 & echo \"pid:$!\"; \
-                  while grep -q SMOKE_RUNNER_TAG \"/proc/$!/environ\"; do sleep 0.01; done; \
+                  until [ \"$(cat /proc/$!/comm)\" = sleep ] \
+                  && ! grep -q SMOKE_RUNNER_TAG \"/proc/$!/environ\"; do sleep 0.01; done; \
                   echo after";
     let request = ExecRequest::new("sh")
         .args(["-c", script])
