@@ -4,9 +4,13 @@ median of its per-round ratio to the first case.
 
     interleaved.py --runs N --warmup W --json OUT.json --case NAME CMD [ARG...] --case NAME CMD ...
 
-Each round runs every case once, in the order given, so a change in the machine's load during
-the measurement moves every case alike: their ratios stay comparable where timing one command
-after another (as hyperfine does) would lend one case a quiet minute and another a busy one.
+Each round runs every case once, so a change in the machine's load during the measurement moves
+every case alike: their ratios stay comparable where timing one command after another (as
+hyperfine does) would lend one case a quiet minute and another a busy one. Round r starts with
+case r (mod the number of cases) and goes on in the order given, wrapping around: every case
+runs as often in each place and after each other case. In a fixed order a case always follows
+the same one, and pays (or is spared) what that one leaves behind: the disk writing back its
+files, a fuller page cache (benches/README.md, "Order within a round").
 Each command is first run once on its own and must exit 0 (its output is kept in NAME.log);
 output is discarded while timing. No shell is involved.
 """
@@ -53,7 +57,8 @@ def main():
             return 1
     times = {name: [] for name, _ in cases}
     for round_number in range(options.warmup + options.runs):
-        for name, command in cases:
+        start = round_number % len(cases)
+        for name, command in cases[start:] + cases[:start]:
             started = time.perf_counter()
             subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             elapsed = time.perf_counter() - started

@@ -18,11 +18,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
-  warmup=1 runs=5 w1_rounds=5 sleep_runs=3 rss_runs=1 ready_runs=2
+  warmup=1 runs=5 w1_rounds=7 sleep_runs=3 rss_runs=1 ready_runs=2
 else
-  # W1's rows are ratios of ~0.15 s runs on shared machines: 40 rounds, so that their medians
-  # do not hang on a few noisy minutes.
-  warmup=3 runs=20 w1_rounds=40 sleep_runs=10 rss_runs=3 ready_runs=10
+  # W1's rows are ratios of ~0.2 s runs on shared machines: 42 rounds, so that their medians
+  # do not hang on a few noisy minutes, and a multiple of its seven cases, so that each case
+  # runs as often in each place of a round (interleaved.py).
+  warmup=3 runs=20 w1_rounds=42 sleep_runs=10 rss_runs=3 ready_runs=10
 fi
 
 log() { printf '==> %s\n' "$*" >&2; }
