@@ -6,6 +6,7 @@
 //! command, which can be probed, waited on up to an instant, waited on to the end, or stopped.
 //! [`run`] is start + wait, with nothing added on the way.
 
+mod clone;
 mod pty;
 mod spawn;
 mod supervise;

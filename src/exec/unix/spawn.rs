@@ -1,7 +1,8 @@
-//! Starting a command: `posix_spawn` with `POSIX_SPAWN_SETSID`, so the command leads a new
-//! session and process group, has no controlling terminal, and the spawn stays on glibc's fast
-//! `clone(CLONE_VFORK)` path (a `pre_exec` hook would force fork+exec; see ARCHITECTURE.md,
-//! "Decisions").
+//! Starting a command in a new session and process group, without a controlling terminal:
+//! `clone.rs`'s `clone3` where the kernel allows it, else `posix_spawn` with
+//! `POSIX_SPAWN_SETSID`, which stays on glibc's fast `clone(CLONE_VFORK)` path (a `pre_exec`
+//! hook would force fork+exec; see ARCHITECTURE.md, "Decisions"). Both give the command the
+//! same stdio, folder, signal mask and dispositions.
 //!
 //! A command that asks for a terminal gets one instead of pipes (`pty.rs`).
 //!
@@ -18,6 +19,7 @@ use rustix::pipe::{PipeFlags, pipe_with};
 use rustix::process::Pid;
 
 use super::Tag;
+use super::clone::{self, ChildPlan, NotStarted};
 use super::pty::Pty;
 use crate::exec::outcome::StartFailure;
 use crate::exec::program::search_path;
@@ -26,6 +28,8 @@ use crate::exec::request::{ExecRequest, Stdin};
 /// The parent's ends of a started command.
 pub(super) struct Child {
     pub pid: Pid,
+    /// A pidfd for it, when the way it was started gave one.
+    pub pidfd: Option<OwnedFd>,
     /// The read ends of its stdout and stderr pipes (`None` when output goes to a log file).
     pub stdout: Option<OwnedFd>,
     pub stderr: Option<OwnedFd>,
@@ -73,6 +77,37 @@ pub(super) fn spawn(
         .as_ref()
         .map(|dir| c_string(dir.as_os_str().as_bytes()))
         .transpose()?;
+    let plan = ChildPlan {
+        program,
+        argv: &argv,
+        envp: &envp,
+        stdio: match &plumbing.child {
+            ChildStdio::Fds(fds) => clone::Stdio::Fds(*fds),
+            ChildStdio::Terminal(path) => clone::Stdio::Terminal(path),
+        },
+        cwd: cwd.as_deref(),
+    };
+    match clone::start(&plan) {
+        Ok(started) => {
+            let ends = plumbing.parent;
+            return Ok(Ok(Child {
+                pid: Pid::from_raw(started.pid).expect("clone3 returns a positive pid"),
+                pidfd: Some(started.pidfd),
+                stdout: ends.stdout,
+                stderr: ends.stderr,
+                stdin: ends.stdin,
+            }));
+        }
+        Err(NotStarted::Failed(code)) => {
+            return match start_failure(code, request)? {
+                Some(failure) => Ok(Err(failure)),
+                None => Err(io::Error::other(
+                    "the command's start failed without a reason",
+                )),
+            };
+        }
+        Err(NotStarted::Unsupported) => {}
+    }
     let config = SpawnConfig::new(&plumbing.child, cwd.as_ref())?;
     let mut pid: libc::pid_t = 0;
     // SAFETY: argv and envp are null-terminated arrays of pointers into live CStrings; the
@@ -94,6 +129,7 @@ pub(super) fn spawn(
     let ends = plumbing.parent;
     Ok(Ok(Child {
         pid: Pid::from_raw(pid).expect("posix_spawn returns a positive pid"),
+        pidfd: None,
         stdout: ends.stdout,
         stderr: ends.stderr,
         stdin: ends.stdin,

@@ -122,8 +122,9 @@ impl<'a> Supervisor<'a> {
         interrupts: Option<&'a Interrupts>,
         started: Instant,
     ) -> Self {
-        let pidfd =
-            rustix::process::pidfd_open(child.pid, rustix::process::PidfdFlags::empty()).ok();
+        let pidfd = child.pidfd.or_else(|| {
+            rustix::process::pidfd_open(child.pid, rustix::process::PidfdFlags::empty()).ok()
+        });
         let quiet_until = (pidfd.is_some()
             && request.terminal.is_none()
             && !request.forward
