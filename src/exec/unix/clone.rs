@@ -226,6 +226,10 @@ unsafe fn clone3(_args: &CloneArgs, _shared: *mut c_void) -> isize {
 
 /// The child, between `clone3` and `execve`: system calls only, on its own stack, sharing the
 /// runner's memory. Any failure leaves its `errno` in `shared` and exits with 127.
+#[cfg_attr(
+    not(target_arch = "x86_64"),
+    expect(dead_code, reason = "only the x86-64 entry calls it")
+)]
 extern "C" fn child(shared: *mut c_void) -> ! {
     // SAFETY: `clone3`'s caller passes a live `Shared`; the runner reads it only once this
     // process has exec'd or exited.
