@@ -16,8 +16,10 @@
 
 use std::cell::RefCell;
 use std::ffi::{CStr, c_int, c_void};
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::spawn::ChildStdio;
 
 /// What the child does before it execs: every pointer refers to memory the runner keeps
 /// alive until `start` returns.
@@ -27,16 +29,8 @@ pub(super) struct ChildPlan<'a> {
     pub argv: &'a [*mut libc::c_char],
     /// Null-terminated.
     pub envp: &'a [*mut libc::c_char],
-    pub stdio: Stdio<'a>,
+    pub stdio: &'a ChildStdio,
     pub cwd: Option<&'a CStr>,
-}
-
-/// The command's fds 0, 1 and 2.
-pub(super) enum Stdio<'a> {
-    /// These descriptors of the runner, in order.
-    Fds([RawFd; 3]),
-    /// The terminal opened by this path once the child leads its session.
-    Terminal(&'a CStr),
 }
 
 /// A started command.
@@ -106,8 +100,8 @@ pub(super) fn start(plan: &ChildPlan<'_>) -> Result<Started, NotStarted> {
         return Err(NotStarted::Unsupported);
     }
     let (stdio, terminal) = match plan.stdio {
-        Stdio::Fds(fds) => (fds, std::ptr::null()),
-        Stdio::Terminal(path) => ([-1; 3], path.as_ptr()),
+        ChildStdio::Fds(fds) => (*fds, std::ptr::null()),
+        ChildStdio::Terminal(path) => ([-1; 3], path.as_ptr()),
     };
     let mut shared = Shared {
         program: plan.program.as_ptr(),

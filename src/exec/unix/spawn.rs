@@ -81,34 +81,42 @@ pub(super) fn spawn(
         program,
         argv: &argv,
         envp: &envp,
-        stdio: match &plumbing.child {
-            ChildStdio::Fds(fds) => clone::Stdio::Fds(*fds),
-            ChildStdio::Terminal(path) => clone::Stdio::Terminal(path),
-        },
+        stdio: &plumbing.child,
         cwd: cwd.as_deref(),
     };
-    match clone::start(&plan) {
-        Ok(started) => {
-            let ends = plumbing.parent;
-            return Ok(Ok(Child {
-                pid: Pid::from_raw(started.pid).expect("clone3 returns a positive pid"),
-                pidfd: Some(started.pidfd),
-                stdout: ends.stdout,
-                stderr: ends.stderr,
-                stdin: ends.stdin,
-            }));
+    let started = match clone::start(&plan) {
+        Ok(started) => Ok((started.pid, Some(started.pidfd))),
+        Err(NotStarted::Failed(code)) => Err(code),
+        Err(NotStarted::Unsupported) => {
+            posix_spawn(&plumbing.child, cwd.as_ref(), program, &argv, &envp)?
+                .map(|pid| (pid, None))
         }
-        Err(NotStarted::Failed(code)) => {
-            return match start_failure(code, request)? {
-                Some(failure) => Ok(Err(failure)),
-                None => Err(io::Error::other(
-                    "the command's start failed without a reason",
-                )),
-            };
-        }
-        Err(NotStarted::Unsupported) => {}
-    }
-    let config = SpawnConfig::new(&plumbing.child, cwd.as_ref())?;
+    };
+    let (pid, pidfd) = match started {
+        Ok(started) => started,
+        Err(code) => return Ok(Err(start_failure(code, request)?)),
+    };
+    let ends = plumbing.parent;
+    Ok(Ok(Child {
+        pid: Pid::from_raw(pid).expect("a started command has a positive pid"),
+        pidfd,
+        stdout: ends.stdout,
+        stderr: ends.stderr,
+        stdin: ends.stdin,
+    }))
+}
+
+/// The fallback where `clone.rs` cannot start commands: `posix_spawn`, giving the command the
+/// same session, stdio and folder. `Ok(Err(code))`: the command did not start, with this
+/// error number.
+fn posix_spawn(
+    stdio: &ChildStdio,
+    cwd: Option<&CString>,
+    program: &CString,
+    argv: &[*mut libc::c_char],
+    envp: &[*mut libc::c_char],
+) -> io::Result<Result<libc::pid_t, libc::c_int>> {
+    let config = SpawnConfig::new(stdio, cwd)?;
     let mut pid: libc::pid_t = 0;
     // SAFETY: argv and envp are null-terminated arrays of pointers into live CStrings; the
     // configuration's objects are initialised.
@@ -122,18 +130,7 @@ pub(super) fn spawn(
             envp.as_ptr(),
         )
     };
-    drop(config);
-    if let Some(failure) = start_failure(code, request)? {
-        return Ok(Err(failure));
-    }
-    let ends = plumbing.parent;
-    Ok(Ok(Child {
-        pid: Pid::from_raw(pid).expect("posix_spawn returns a positive pid"),
-        pidfd: None,
-        stdout: ends.stdout,
-        stderr: ends.stderr,
-        stdin: ends.stdin,
-    }))
+    Ok(if code == 0 { Ok(pid) } else { Err(code) })
 }
 
 /// The command's stdio: what it gets as fds 0, 1 and 2, and the runner's ends.
@@ -152,7 +149,7 @@ struct ParentEnds {
 }
 
 /// What the command's fds 0, 1 and 2 become.
-enum ChildStdio {
+pub(super) enum ChildStdio {
     /// These descriptors of the runner, in order.
     Fds([RawFd; 3]),
     /// The terminal side of a pseudo-terminal, opened by this path in the new session.
@@ -200,11 +197,10 @@ impl Plumbing {
     }
 }
 
-/// What `posix_spawn`'s `code` means: started (`None`), a failure of the command, or (`Err`)
-/// the runner's own.
-fn start_failure(code: libc::c_int, request: &ExecRequest) -> io::Result<Option<StartFailure>> {
-    Ok(Some(match code {
-        0 => return Ok(None),
+/// What the error number of a command that did not start means: a failure of the command,
+/// or (`Err`) the runner's own.
+fn start_failure(code: libc::c_int, request: &ExecRequest) -> io::Result<StartFailure> {
+    Ok(match code {
         libc::ENOENT if request.cwd.as_ref().is_some_and(|dir| !dir.is_dir()) => {
             StartFailure::NoWorkingDirectory
         }
@@ -213,7 +209,7 @@ fn start_failure(code: libc::c_int, request: &ExecRequest) -> io::Result<Option<
             StartFailure::NotExecutable
         }
         other => return Err(io::Error::from_raw_os_error(other)),
-    }))
+    })
 }
 
 /// Where the command's output goes: two pipes the supervisor reads, or straight into the log
