@@ -20,6 +20,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::spawn::ChildStdio;
+use super::supervise::wait_for;
 
 /// What the child does before it execs: every pointer refers to memory the runner keeps
 /// alive until `start` returns.
@@ -152,11 +153,8 @@ pub(super) fn start(plan: &ChildPlan<'_>) -> Result<Started, NotStarted> {
             let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
             if shared.error != 0 {
                 // The child wrote its errno and exited (127): reap it before answering.
-                let mut status = 0;
-                // SAFETY: plain waitpid on our own child.
-                while unsafe { libc::waitpid(pid, &mut status, 0) } < 0
-                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-                {
+                if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+                    let _ = wait_for(pid, rustix::process::WaitOptions::empty());
                 }
                 return Err(NotStarted::Failed(shared.error));
             }

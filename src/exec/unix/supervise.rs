@@ -576,7 +576,7 @@ impl Drop for Supervisor<'_> {
 
 /// `waitpid` on the command, again when a signal interrupts it. `None`: still running (only
 /// with `NOHANG`).
-fn wait_for(pid: Pid, options: WaitOptions) -> io::Result<Option<WaitStatus>> {
+pub(super) fn wait_for(pid: Pid, options: WaitOptions) -> io::Result<Option<WaitStatus>> {
     loop {
         match rustix::process::waitpid(Some(pid), options) {
             Ok(reaped) => return Ok(reaped.map(|(_, status)| status)),
